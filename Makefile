@@ -1,0 +1,123 @@
+# calyx build. All outputs under build/. `make V=1` shows the commands.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+BUILD     ?= build
+CC        ?= gcc
+CLANG     ?= clang-19
+BPFTOOL   ?= bpftool
+LLVM_STRIP ?= llvm-strip-19
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+PKGS      := libsodium yaml-0.1 libcjson libbpf
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
+             -DCALYX_VERSION='"$(VERSION)"' -I user -I bpf -I $(BUILD)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+
+# bpftool gen skeleton output for every bpf/*.bpf.c program.
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I vmlinux -I bpf
+
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS)) $(BUILD)/obj/shipped_matrix.o
+LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all deps test test-unit test-cli test-host test-vm demo fuzz clean
+all: deps $(BUILD)/calyx
+
+deps:
+	$(Q)scripts/deps.sh
+
+# Only the modules that include a generated skeleton wait for the BPF build.
+SKEL_USERS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(shell grep -l 'skel\.h' user/*.c 2>/dev/null))
+$(SKEL_USERS): | $(BPF_SKELS)
+
+# A unit test or fuzz target names the modules it links in a line "links: mod1 mod2"
+# near its top, so one module's unfinished work never blocks another module's tests.
+links_of = $(shell sed -n 's/.*links:[[:space:]]*\([a-z0-9_ ]*\).*/\1/p' $(1) | head -n1)
+
+$(BUILD)/calyx: $(USER_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/obj/%.o: user/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+# The shipped capability matrix is compiled in: `calyx run --pub KEY` uses it with KEY trusted.
+$(BUILD)/shipped_matrix.c: policies/capability_matrix.yaml
+	@mkdir -p $(@D)
+	$(Q){ echo '/* generated from $< */'; echo 'const char calyx_shipped_matrix[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+$(BUILD)/obj/shipped_matrix.o: $(BUILD)/shipped_matrix.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h
+	@mkdir -p $(@D)
+	@echo "  BPF     $<"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	@echo "  SKEL    $@"
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c $$(patsubst %,$(BUILD)/obj/%.o,$$(call links_of,tests/unit/$$*.c))
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+test: all test-unit test-cli test-host test-vm
+
+test-unit: $(UNIT_BINS)
+	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS)
+
+test-cli: $(BUILD)/calyx
+	$(Q)tests/cli/run.sh $(BUILD)/calyx
+
+test-host: $(BUILD)/calyx
+	$(Q)if [ -x tests/host/run.sh ]; then tests/host/run.sh $(BUILD)/calyx; fi
+
+test-vm: $(BUILD)/calyx
+	$(Q)if [ -x scripts/vm-test.sh ]; then scripts/vm-test.sh $(BUILD)/calyx; fi
+
+demo: all
+	$(Q)scripts/demo.sh $(BUILD)/calyx
+
+# libFuzzer targets: clang with -fsanitize=fuzzer,address. FUZZ_RUNS per target.
+FUZZ_RUNS ?= 1000000
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -I user -I bpf -I $(BUILD)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(patsubst %,user/%.c,$$(call links_of,tests/fuzz/$$*.c))
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+fuzz: deps $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+	  n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	  echo "== $$n: $(FUZZ_RUNS) runs"; \
+	  $$f -runs=$(FUZZ_RUNS) -max_len=65536 $(BUILD)/fuzz/corpus-$$n tests/fuzz/seeds/$${n#fuzz_} || exit 1; \
+	done
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(USER_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -1,0 +1,24 @@
+/* Process exit codes of the calyx binary. A contract: documented in README.md and
+ * checked by the CLI tests. Distinct from each other; `calyx run` otherwise passes the
+ * child's own code through (128+N when the child died of signal N). */
+#ifndef CALYX_EXITCODES_H
+#define CALYX_EXITCODES_H
+
+enum calyx_exit {
+	EXIT_OK = 0,
+	EXIT_FAILURE_GENERIC = 1,     /* only for "verification said no" style booleans */
+	EXIT_USAGE = 64,              /* bad command line */
+	EXIT_LEASE_INVALID = 65,      /* malformed, bad signature, expired, not yet valid, bad claims */
+	EXIT_LEASE_MATRIX = 66,       /* lease valid but outside the capability matrix / untrusted signer */
+	EXIT_LEASE_REPLAYED = 67,     /* single-use ledger: lease already consumed */
+	EXIT_CMD_NOT_ALLOWED = 68,    /* argv matches none of the lease's commands, or binary missing */
+	EXIT_ENFORCE_UNAVAILABLE = 69,/* required enforcement backend cannot work on this kernel */
+	EXIT_INTERNAL = 70,           /* bug or unexpected kernel/library failure */
+	EXIT_KEY_EXISTS = 73,         /* keygen refused to overwrite */
+	EXIT_IO = 74,                 /* file could not be read or written */
+	EXIT_CONFIG = 78,             /* capability matrix malformed */
+	EXIT_LIMIT = 123,             /* sandboxed command killed for a resource limit */
+	EXIT_TIMEOUT = 124,           /* sandboxed command killed at the wall-clock limit */
+};
+
+#endif
