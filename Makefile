@@ -81,7 +81,7 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 .SECONDEXPANSION:
-$(BUILD)/tests/%: tests/unit/%.c $$(patsubst %,$(BUILD)/obj/%.o,$$(call links_of,tests/unit/$$*.c))
+$(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$(call links_of,tests/unit/$$*.c)))
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
@@ -106,7 +106,7 @@ demo: all
 # libFuzzer targets: clang with -fsanitize=fuzzer,address. FUZZ_RUNS per target.
 FUZZ_RUNS ?= 1000000
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -I user -I bpf -I $(BUILD)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $$(patsubst %,user/%.c,$$(call links_of,tests/fuzz/$$*.c))
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(addprefix user/,$$(addsuffix .c,$$(call links_of,tests/fuzz/$$*.c)))
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
