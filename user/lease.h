@@ -6,7 +6,7 @@
  *   iat,nbf,exp  RFC 3339 strings (UTC)          issued-at, not-before, expiry
  *   iss      "k4.pid.…"                          key id of the signer
  *   commands [["python3","--version"], …]       argv arrays, 1..LEASE_MAX_COMMANDS
- *   paths    [{"pattern":"repo://calyx/tools/*","access":"ro"}, …]  0..LEASE_MAX_PATHS
+ *   paths    [{"pattern":"repo://calyx/tools","access":"ro"}, …]  0..LEASE_MAX_PATHS
  *   network  "deny_all"
  *   limits   {"cpu_ms":…, "mem_bytes":…, "pids":…, "wall_ms":…, "output_bytes":…} (each optional)
  *   runs     integer 1..LEASE_MAX_RUNS  (optional, default 1)
