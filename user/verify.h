@@ -24,6 +24,11 @@ int verify_lease_token(const char *token, size_t len, const uint8_t *pk, const s
 int verify_lease_file(const char *path, const uint8_t *pk, const struct matrix *m,
 		      int64_t now, int64_t skew_s, struct lease *out, char *err, size_t errlen);
 
+/* Read a token file (as verify_lease_file does) without verifying it: for `lease show`.
+ * Returns EXIT_OK with *buf malloc'd (NUL-terminated, trailing whitespace trimmed),
+ * or EXIT_IO / EXIT_LEASE_INVALID (empty, larger than 1 MiB) with a message. */
+int verify_read_token_file(const char *path, char **buf, size_t *len, char *err, size_t errlen);
+
 /* Read a PASERK key file. Secret key files that are group- or world-readable are refused
  * (-EPERM). Returns 0, -EPERM, -EINVAL (not a k4 key), -errno (I/O). */
 int keyfile_read_secret(const char *path, uint8_t sk[64], char *err, size_t errlen);

@@ -1,0 +1,370 @@
+#!/usr/bin/env bash
+# CLI tests for keygen and the lease commands: run as `tests/cli/run.sh build/calyx`.
+# One line per test ("ok - name" / "not ok - name" / "skip - name: reason"), then
+# "N passed, M failed". Exit status is non-zero if anything failed.
+# Needs: bash, python3 (JSON checks, token surgery); node + npm for the interop check
+# (skipped, with the reason printed, when the npm registry cannot be reached).
+set -u
+
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+	echo "usage: $0 PATH/TO/calyx" >&2
+	exit 2
+fi
+CALYX=$(realpath "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=$(dirname "$CALYX")
+T=$(mktemp -d "${TMPDIR:-/tmp}/calyx-cli.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+unset CALYX_TEST_NOW CALYX_STATE
+cd "$T" || exit 2
+
+pass=0
+failed=0
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+notok() {
+	echo "not ok - $1"
+	[ -n "${2:-}" ] && printf '#   %s\n' "$2" | head -n 8
+	failed=$((failed + 1))
+}
+skip() { echo "skip - $1"; }
+
+# run CMD…: sets rc, out, err
+run() {
+	"$@" >"$T/.out" 2>"$T/.err"
+	rc=$?
+	out=$(cat "$T/.out")
+	err=$(cat "$T/.err")
+}
+# check NAME CONDITION-STATUS [detail]
+check() {
+	if [ "$2" -eq 0 ]; then ok "$1"; else notok "$1" "${3:-rc=$rc stdout=$out stderr=$err}"; fi
+}
+# expect_fail NAME RC MESSAGE CMD…: exit code RC and MESSAGE (fixed string) on stderr
+expect_fail() {
+	local name=$1 want=$2 msg=$3
+	shift 3
+	run "$@"
+	if [ "$rc" -eq "$want" ] && grep -qF -- "$msg" "$T/.err"; then
+		ok "$name"
+	else
+		notok "$name" "rc=$rc (want $want); stderr: $err (want: $msg)"
+	fi
+}
+mode_of() { stat -c %a "$1"; }
+json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"d": d}))' "$@"; }
+
+NOW=$(date +%s)
+MATRIX_SHIPPED="$ROOT/policies/capability_matrix.yaml"
+
+# ---------------------------------------------------------------- basics
+run "$CALYX" --version
+check "--version prints the version" $([ $rc -eq 0 ] && [[ "$out" == "calyx "* ]]; echo $?)
+
+run "$CALYX" --help
+check "--help lists the commands and exit codes" \
+	$([ $rc -eq 0 ] && grep -q "lease issue" "$T/.out" && grep -q "exit codes" "$T/.out"; echo $?)
+
+run "$CALYX" lease issue --help
+check "lease issue --help shows the option table" \
+	$([ $rc -eq 0 ] && grep -q -- "--limit" "$T/.out" && grep -q -- "--ttl DUR" "$T/.out"; echo $?)
+
+run "$CALYX" run --help
+check "run --help" $([ $rc -eq 0 ] && grep -q -- "--enforce" "$T/.out"; echo $?)
+
+expect_fail "no command: usage error 64" 64 "missing command" "$CALYX"
+expect_fail "unknown command: usage error 64" 64 "unknown command 'frob'" "$CALYX" frob
+expect_fail "unknown option names itself and the help to try" 64 "try 'calyx lease issue --help'" \
+	"$CALYX" lease issue --bogus
+run "$CALYX" lease issue --bogus
+check "usage error prints the problem, not the whole help" \
+	$([ $rc -eq 64 ] && ! grep -q "usage:" "$T/.err" && grep -q "unknown option '--bogus'" "$T/.err"; echo $?)
+expect_fail "missing value: usage error" 64 "option '--ttl' needs a value" "$CALYX" lease issue --ttl
+expect_fail "bad duration: usage error" 64 "bad --ttl '5x'" \
+	"$CALYX" lease issue --key k --intent I --cmd true --ttl 5x
+expect_fail "bad --path access: usage error" 64 "bad --path" \
+	"$CALYX" lease issue --key k --intent I --cmd true --ttl 5m --path '/srv/x:rx'
+expect_fail "--runs 0: usage error" 64 "bad --runs '0'" \
+	"$CALYX" lease issue --key k --intent I --cmd true --ttl 5m --runs 0
+expect_fail "verify needs --pub or --matrix" 64 "one of --pub FILE or --matrix FILE is required" \
+	"$CALYX" lease verify tok
+expect_fail "run needs a command after --" 64 "missing command" "$CALYX" run --lease l --pub p
+expect_fail "lease without subcommand" 64 "missing lease subcommand" "$CALYX" lease
+
+# ---------------------------------------------------------------- keygen
+run "$CALYX" keygen --out "$T/keys/a"
+PID_A=$out
+check "keygen creates the directory and both files" \
+	$([ $rc -eq 0 ] && [ -f keys/a/calyx.key ] && [ -f keys/a/calyx.pub ]; echo $?)
+check "keygen: secret key mode 0600" $([ "$(mode_of keys/a/calyx.key)" = 600 ]; echo $?) \
+	"mode $(mode_of keys/a/calyx.key 2>&1)"
+check "keygen: public key mode 0644" $([ "$(mode_of keys/a/calyx.pub)" = 644 ]; echo $?) \
+	"mode $(mode_of keys/a/calyx.pub 2>&1)"
+check "keygen: PASERK k4.secret / k4.public contents" \
+	$(grep -qE '^k4\.secret\.[A-Za-z0-9_-]{86}$' keys/a/calyx.key &&
+	  grep -qE '^k4\.public\.[A-Za-z0-9_-]{43}$' keys/a/calyx.pub; echo $?) "$(cat keys/a/calyx.pub)"
+check "keygen prints the k4.pid key id" $([[ "$PID_A" =~ ^k4\.pid\.[A-Za-z0-9_-]{44}$ ]]; echo $?) "stdout: $PID_A"
+(umask 000 && "$CALYX" keygen --out "$T/keys/umask" >/dev/null 2>&1)
+check "keygen: secret key 0600 even with umask 000" $([ "$(mode_of keys/umask/calyx.key)" = 600 ]; echo $?)
+
+sum_before=$(cat keys/a/calyx.key keys/a/calyx.pub | sha256sum)
+expect_fail "keygen refuses to overwrite (exit 73)" 73 "already exists" "$CALYX" keygen --out keys/a
+check "keygen refusal left the keys untouched" \
+	$([ -s keys/a/calyx.key ] && [ "$(cat keys/a/calyx.key keys/a/calyx.pub | sha256sum)" = "$sum_before" ]; echo $?)
+rm -f keys/umask/calyx.key
+expect_fail "keygen refuses when only calyx.pub exists" 73 "calyx.pub already exists" "$CALYX" keygen --out keys/umask
+
+cp -r keys/a keys/f
+run "$CALYX" keygen --out keys/f --force
+check "keygen --force replaces the pair" \
+	$([ $rc -eq 0 ] && [ "$out" != "$PID_A" ] && [ "$(mode_of keys/f/calyx.key)" = 600 ] &&
+	  [ "$(cat keys/f/calyx.key keys/f/calyx.pub | sha256sum)" != "$sum_before" ]; echo $?)
+check "keygen leaves no temp files" $([ "$(ls -A keys/f | wc -l)" -eq 2 ]; echo $?) "$(ls -A keys/f)"
+
+run "$CALYX" keygen --out "$T/keys/b"
+PID_B=$out
+
+# ---------------------------------------------------------------- issue
+KEY=keys/a/calyx.key
+PUB=keys/a/calyx.pub
+issue() { CALYX_TEST_NOW=${ISSUE_NOW:-$NOW} "$CALYX" lease issue "$@"; }
+verify() { CALYX_TEST_NOW=${VERIFY_NOW:-$NOW} "$CALYX" lease verify "$@"; }
+
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd 'python3 --version' \
+	--path 'repo://calyx/tools/*' --limit cpu=10s,mem=256M --limit pids=64
+echo "$out" >good.tok
+check "issue prints a v4.public token" $([ $rc -eq 0 ] && [[ "$out" == v4.public.* ]]; echo $?)
+check "issue reports the lease id" $(grep -qE 'issued LEASE-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}' "$T/.err"; echo $?) "$err"
+
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd 'python3 --version' -o out/none.tok
+check "issue -o into a missing directory fails with I/O exit 74" $([ $rc -eq 74 ]; echo $?)
+(umask 077 && CALYX_TEST_NOW=$NOW "$CALYX" lease issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m \
+	--cmd 'python3 --version' -o file.tok 2>/dev/null)
+check "issue -o writes the token with mode 0644" \
+	$([ "$(mode_of file.tok)" = 644 ] && grep -q '^v4\.public\.' file.tok; echo $?)
+
+cp $KEY grp.key && chmod 640 grp.key
+expect_fail "group-readable secret key refused" 78 "accessible by group or others" \
+	issue --key grp.key --intent INT-X --ttl 5m --cmd true
+cp $KEY world.key && chmod 604 world.key
+expect_fail "world-readable secret key refused" 78 "accessible by group or others" \
+	issue --key world.key --intent INT-X --ttl 5m --cmd true
+cp $PUB pub600.key && chmod 600 pub600.key
+expect_fail "public key given as --key refused" 78 "holds a public key" \
+	issue --key pub600.key --intent INT-X --ttl 5m --cmd true
+expect_fail "missing key file: I/O error 74" 74 "cannot open" issue --key nope.key --intent INT-X --ttl 5m --cmd true
+
+# ---------------------------------------------------------------- verify: good
+run verify --pub $PUB good.tok
+check "verify --pub: OK line" \
+	$([ $rc -eq 0 ] && [[ "$out" =~ ^OK\ LEASE-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}\ intent\ INT-TEST-SANDBOX\ expires\ [0-9T:Z-]+$ ]]; echo $?)
+
+run verify --pub $PUB --json good.tok
+echo "$out" >claims.json
+check "verify --json prints the verified claims" \
+	$([ $rc -eq 0 ] && [ "$(json_get claims.json 'd["intent"]')" = INT-TEST-SANDBOX ] &&
+	  [ "$(json_get claims.json 'd["commands"]')" = "[['python3', '--version']]" ] &&
+	  [ "$(json_get claims.json 'd["paths"][0]["pattern"], d["paths"][0]["access"]')" = "('repo://calyx/tools/*', 'ro')" ] &&
+	  [ "$(json_get claims.json 'd["iss"]')" = "$PID_A" ] &&
+	  [ "$(json_get claims.json 'd["limits"]["mem_bytes"], d["limits"]["pids"], d["runs"]')" = "(268435456, 64, 1)" ]; echo $?)
+check "claims: exp = iat + ttl, nbf = iat" \
+	$(python3 - claims.json <<'EOF'; echo $?
+import json, sys
+from datetime import datetime
+d = json.load(open(sys.argv[1]))
+t = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+sys.exit(0 if (t(d["exp"]) - t(d["iat"])).total_seconds() == 300 and d["nbf"] == d["iat"] else 1)
+EOF
+)
+
+# a matrix that trusts key A, with repo://calyx rooted in the temp dir
+mkdir -p repo/tools
+python3 - "$MATRIX_SHIPPED" "$(cat $PUB)" "$T/repo" >trust.yaml <<'EOF'
+import re, sys
+src, pub, root = sys.argv[1], sys.argv[2], sys.argv[3]
+y = open(src).read()
+y = re.sub(r"(?m)^trusted_keys:.*$", "trusted_keys:\n  - name: test-a\n    public: " + pub, y)
+y = re.sub(r"(?m)^  calyx: .*$", "  calyx: " + root, y)
+sys.stdout.write(y)
+EOF
+grep -q "test-a" trust.yaml || notok "test matrix written" "trusted_keys not found in the shipped matrix"
+
+run verify --matrix trust.yaml good.tok
+check "verify --matrix (signer trusted by the matrix): OK" $([ $rc -eq 0 ] && [[ "$out" == OK\ * ]]; echo $?)
+run verify --matrix "$MATRIX_SHIPPED" --pub $PUB good.tok
+check "verify --matrix shipped + --pub: OK" $([ $rc -eq 0 ] && [[ "$out" == OK\ * ]]; echo $?)
+run verify --pub $PUB file.tok
+check "verify the -o token" $([ $rc -eq 0 ] && [[ "$out" == "OK LEASE-"* ]]; echo $?)
+run "$CALYX" lease verify --pub $PUB good.tok
+check "verify with the real clock (no test hook)" $([ $rc -eq 0 ] && [[ "$out" == "OK LEASE-"* ]]; echo $?)
+
+# ---------------------------------------------------------------- show
+run "$CALYX" lease show good.tok
+check "show: first line says UNVERIFIED, then the claims" \
+	$([ $rc -eq 0 ] && [[ "$(head -n1 "$T/.out")" == UNVERIFIED* ]] && grep -q INT-TEST-SANDBOX "$T/.out" &&
+	  grep -q "python3 --version" "$T/.out"; echo $?)
+
+# a token with claims that don't parse strictly (unsigned: show doesn't check signatures)
+mk_token() { # HEADER PAYLOAD_JSON FOOTER_JSON: payload + 64 zero bytes as the "signature"
+	python3 - "$@" <<'EOF'
+import base64, sys
+b = lambda x: base64.urlsafe_b64encode(x).rstrip(b"=").decode()
+h, p, f = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
+print(h + b(p + b"\0" * 64) + ("." + b(f) if f else ""))
+EOF
+}
+mk_token v4.public. '{"jti":"LEASE-X","intent":7,"extra":true}' "{\"kid\":\"$PID_A\"}" >badclaims.tok
+run "$CALYX" lease show badclaims.tok
+check "show: unparsable claims shown raw with a warning, exit 65" \
+	$([ $rc -eq 65 ] && [[ "$(head -n1 "$T/.out")" == UNVERIFIED* ]] && grep -q '"extra"' "$T/.out" &&
+	  grep -q "warning" "$T/.err"; echo $?)
+echo "hello world" >hello.tok
+expect_fail "show: not a v4.public token" 65 "not a v4.public token" "$CALYX" lease show hello.tok
+expect_fail "show: empty file" 65 "is empty" "$CALYX" lease show /dev/null
+echo "v4.local.AAAA" >local.tok
+expect_fail "show: v4.local refused" 65 "not a v4.public token" "$CALYX" lease show local.tok
+
+# ---------------------------------------------------------------- verify: rejections
+flip() { # FILE INDEX: replace the base64url char at INDEX with a different valid one
+	python3 - "$@" <<'EOF'
+import sys
+t = open(sys.argv[1]).read().strip()
+i = int(sys.argv[2]) % len(t)
+c = "B" if t[i] == "A" else "A"
+print(t[:i] + c + t[i + 1:])
+EOF
+}
+TOK=$(cat good.tok)
+BODY_END=$(( $(expr index "${TOK#v4.public.}" .) + 9 ))   # index of the "." before the footer
+flip good.tok 30 >flip-payload.tok
+expect_fail "flipped character in the payload" 65 "signature verification failed" verify --pub $PUB flip-payload.tok
+flip good.tok $((BODY_END - 20)) >flip-sig.tok
+expect_fail "flipped character in the signature" 65 "signature verification failed" verify --pub $PUB flip-sig.tok
+flip good.tok $((BODY_END + 15)) >flip-footer.tok
+run verify --pub $PUB flip-footer.tok
+check "flipped character in the footer" $([ $rc -eq 65 ] && grep -q "lease invalid:" "$T/.err"; echo $?)
+
+ISSUE_NOW=$((NOW - 3600)) run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd 'python3 --version'
+echo "$out" >old.tok
+expect_fail "expired lease" 65 "lease expired at" verify --pub $PUB old.tok
+
+ISSUE_NOW=$NOW run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 60s --cmd true
+echo "$out" >short.tok
+VERIFY_NOW=$((NOW + 89)) run verify --pub $PUB short.tok
+check "expiry: default 30s skew still accepts at exp+29s" $([ $rc -eq 0 ] && [[ "$out" == "OK LEASE-"* ]]; echo $?)
+VERIFY_NOW=$((NOW + 90)) expect_fail "expiry: rejected at exp+30s" 65 "lease expired at" verify --pub $PUB short.tok
+VERIFY_NOW=$((NOW + 60)) expect_fail "expiry: --skew 0 rejects at exp" 65 "lease expired at" \
+	verify --pub $PUB --skew 0 short.tok
+VERIFY_NOW=$((NOW + 100)) run verify --pub $PUB --skew 1m short.tok
+check "expiry: --skew 1m accepts at exp+40s" $([ $rc -eq 0 ] && [[ "$out" == "OK LEASE-"* ]]; echo $?)
+
+ISSUE_NOW=$((NOW + 3600)) run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true
+echo "$out" >future.tok
+expect_fail "not yet valid" 65 "lease not valid before" verify --pub $PUB future.tok
+
+expect_fail "wrong key" 65 "key id mismatch: token signed by $PID_A, expected $PID_B" \
+	verify --pub keys/b/calyx.pub good.tok
+echo "v4.local.${TOK#v4.public.}" >local.tok
+expect_fail "v4.local. header" 65 "not a v4.public token (header 'v4.local.')" verify --pub $PUB local.tok
+echo "v3.public.${TOK#v4.public.}" >v3.tok
+expect_fail "v3.public. header" 65 "not a v4.public token (header 'v3.public.')" verify --pub $PUB v3.tok
+echo "${TOK:0:100}" >trunc.tok
+expect_fail "truncated token (footer lost)" 65 "token has no footer" verify --pub $PUB trunc.tok
+echo "${TOK:0:$((BODY_END - 30))}${TOK:$BODY_END}" >trunc2.tok
+expect_fail "truncated token body" 65 "lease invalid:" verify --pub $PUB trunc2.tok
+head -c $((2 * 1024 * 1024)) /dev/urandom >big.tok
+expect_fail "2 MiB of garbage" 65 "token is larger than 1 MiB" verify --pub $PUB big.tok
+{ printf 'v4.public.'; head -c $((1024 * 1024)) /dev/zero | tr '\0' A; } >big2.tok
+expect_fail "a v4.public token just over 1 MiB" 65 "token is larger than 1 MiB" verify --pub $PUB big2.tok
+: >empty.tok
+expect_fail "empty file" 65 "is empty" verify --pub $PUB empty.tok
+expect_fail "missing token file: I/O error 74" 74 "cannot open" verify --pub $PUB nope.tok
+expect_fail "secret key given as --pub" 78 "holds a secret key" verify --pub $KEY good.tok
+mk_token v4.public. '{}' '' >nofooter.tok
+expect_fail "token without footer" 65 "token has no footer" verify --pub $PUB nofooter.tok
+mk_token v4.public. '{}' '{"kid":"k4.pid.x","extra":1}' >footer2.tok
+expect_fail "footer with more than kid" 65 "footer must be exactly" verify --pub $PUB footer2.tok
+
+# a validly signed lease with bad claims (signed by the interop path below if available;
+# here: issue's own validation refuses to sign one)
+expect_fail "issue refuses claims verify would reject" 64 "would be invalid" \
+	issue --key $KEY --intent 'INT X' --ttl 5m --cmd true
+
+# ---------------------------------------------------------------- matrix
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 2h --cmd true
+echo "$out" >longttl.tok
+expect_fail "matrix: ttl longer than max_lease_ttl" 66 "lease outside the matrix" verify --matrix trust.yaml longttl.tok
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --limit mem=4G
+echo "$out" >bigmem.tok
+expect_fail "matrix: mem limit above the maximum" 66 "mem" verify --matrix trust.yaml bigmem.tok
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path /etc/shadow
+echo "$out" >badpath.tok
+expect_fail "matrix: path outside the lease_paths bounds" 66 "/etc/shadow" verify --matrix trust.yaml badpath.tok
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path 'repo://calyx/tools/*:rw'
+echo "$out" >rwpath.tok
+run verify --matrix trust.yaml rwpath.tok
+check "matrix: rw inside a rw bound accepted" $([ $rc -eq 0 ] && [[ "$out" == "OK LEASE-"* ]]; echo $?)
+run issue --key keys/b/calyx.key --intent INT-TEST-SANDBOX --ttl 5m --cmd true
+echo "$out" >signed-b.tok
+expect_fail "matrix: untrusted signer" 66 "signer $PID_B is not trusted by the matrix" \
+	verify --matrix trust.yaml signed-b.tok
+expect_fail "matrix: shipped matrix trusts nobody without --pub" 66 "is not trusted by the matrix" \
+	verify --matrix "$MATRIX_SHIPPED" good.tok
+printf 'version: 1\nmax_lease_ttl: [\n' >broken.yaml
+expect_fail "matrix: malformed matrix file, exit 78" 78 "broken.yaml" verify --matrix broken.yaml good.tok
+
+# ---------------------------------------------------------------- interop (independent PASETO v4)
+NPM_DIR="${CALYX_NPM_DIR:-$ROOT/build/npm}"
+interop_ready=""
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	interop_reason="node/npm not installed"
+elif [ -f "$NPM_DIR/node_modules/paseto/package.json" ]; then
+	interop_ready=1
+elif timeout 300 npm install --prefix "$NPM_DIR" --no-audit --no-fund --silent paseto@4 >"$T/npm.log" 2>&1; then
+	interop_ready=1
+else
+	interop_reason="npm install paseto@4 failed: $(grep -v "^\s*$" "$T/npm.log" | tail -n 1)"
+fi
+if [ -n "$interop_ready" ]; then
+	NM="$NPM_DIR/node_modules"
+	run node "$HERE/interop.mjs" verify "$NM" $PUB good.tok "$NOW"
+	check "interop: panva/paseto verifies calyx's token" \
+		$([ $rc -eq 0 ] && [[ "$out" == *'"intent":"INT-TEST-SANDBOX"'* ]] && [[ "$out" == *"{\"kid\":\"$PID_A\"}"* ]]; echo $?)
+	run node "$HERE/interop.mjs" verify "$NM" keys/b/calyx.pub good.tok "$NOW"
+	check "interop: panva/paseto rejects calyx's token under another key" $([ $rc -ne 0 ] && [ -s good.tok ] && grep -q '^v4\.public\.' good.tok; echo $?)
+	# claims written here, not by calyx: an independent issuer
+	python3 - "$NOW" "$PID_A" >ext-claims.json <<'EOF'
+import json, sys, time
+now, kid = int(sys.argv[1]), sys.argv[2]
+f = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+print(json.dumps({"jti": time.strftime("LEASE-%Y%m%d-%H%M%S-", time.gmtime(now)) + "beef",
+                  "intent": "INT-TEST-SANDBOX", "iat": f(now), "nbf": f(now), "exp": f(now + 300),
+                  "iss": kid, "commands": [["python3", "--version"]],
+                  "paths": [{"pattern": "repo://calyx/tools/*", "access": "ro"}],
+                  "network": "deny_all", "limits": {"mem_bytes": 268435456}, "runs": 1}))
+EOF
+	run node "$HERE/interop.mjs" sign "$NM" $KEY ext-claims.json "{\"kid\":\"$PID_A\"}"
+	echo "$out" >ext.tok
+	run verify --pub $PUB --json ext.tok
+	check "interop: calyx verifies a token signed by panva/paseto" \
+		$([ $rc -eq 0 ] && [[ "$out" == *'"jti":"LEASE-'*'-beef"'* ]]; echo $?)
+	run verify --matrix trust.yaml ext.tok
+	check "interop: calyx verifies it against the matrix" $([ $rc -eq 0 ] && [[ "$out" == "OK LEASE-"*"-beef intent INT-TEST-SANDBOX"* ]]; echo $?)
+	python3 - <<'EOF' >ext-bad.json
+import json
+d = json.load(open("ext-claims.json")); d["shell"] = "/bin/sh"
+print(json.dumps(d))
+EOF
+	run node "$HERE/interop.mjs" sign "$NM" $KEY ext-bad.json "{\"kid\":\"$PID_A\"}"
+	echo "$out" >ext-bad.tok
+	expect_fail "interop: validly signed token with an unknown claim rejected" 65 "bad claims" \
+		verify --pub $PUB ext-bad.tok
+	run node "$HERE/interop.mjs" sign "$NM" $KEY ext-claims.json '{"kid":"k4.pid.nope"}'
+	echo "$out" >ext-kid.tok
+	expect_fail "interop: signed footer with a foreign kid rejected" 65 "key id mismatch" verify --pub $PUB ext-kid.tok
+else
+	skip "interop with panva/paseto: $interop_reason"
+fi
+
+echo "$pass passed, $failed failed"
+[ "$failed" -eq 0 ]

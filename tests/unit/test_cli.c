@@ -1,0 +1,525 @@
+/* links: cli lease_cmd keygen verify lease units pathpat matrix shipped_matrix paseto */
+/* Command-line parsing without side effects: every rejection names its problem, the
+ * accepted forms fill the option structs, and what `lease issue` would sign parses with
+ * the same strict claim parser `lease verify` uses. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "cli.h"
+#include "lease.h"
+#include "lease_cmd.h"
+
+#define MAXARGS 64
+
+/* getopt permutes argv, so each parse gets fresh mutable copies. */
+struct argv_buf {
+	int argc;
+	char *argv[MAXARGS + 1];
+};
+
+static void argv_fill(struct argv_buf *b, va_list ap)
+{
+	b->argc = 0;
+	b->argv[b->argc++] = strdup("calyx");
+	for (const char *a; (a = va_arg(ap, const char *)) != NULL;) {
+		assert_true(b->argc < MAXARGS);
+		b->argv[b->argc++] = strdup(a);
+	}
+	b->argv[b->argc] = NULL;
+}
+
+static void argv_release(struct argv_buf *b)
+{
+	for (int i = 0; i < b->argc; i++)
+		free(b->argv[i]);
+	b->argc = 0;
+}
+
+static struct argv_buf g_args;
+static struct cli g_cli;
+static char g_err[512];
+
+/* Parse; returns cli_parse's result. The globals stay valid until the next call. */
+static int parse(const char *first, ...)
+{
+	va_list ap;
+	cli_free(&g_cli);
+	argv_release(&g_args);
+	/* re-pack with the first argument included */
+	struct argv_buf tmp;
+	va_start(ap, first);
+	argv_fill(&tmp, ap);
+	va_end(ap);
+	g_args.argc = 0;
+	g_args.argv[g_args.argc++] = tmp.argv[0];
+	if (first)
+		g_args.argv[g_args.argc++] = strdup(first);
+	for (int i = 1; i < tmp.argc; i++)
+		g_args.argv[g_args.argc++] = tmp.argv[i];
+	g_args.argv[g_args.argc] = NULL;
+	g_err[0] = '\0';
+	return cli_parse(g_args.argc, g_args.argv, &g_cli, g_err, sizeof(g_err));
+}
+
+#define assert_err(substr)                                                          \
+	do {                                                                        \
+		if (!strstr(g_err, (substr)))                                       \
+			fail_msg("error '%s' does not contain '%s'", g_err, (substr)); \
+	} while (0)
+
+#define REJECT(msg, ...)                                   \
+	do {                                               \
+		assert_int_equal(parse(__VA_ARGS__, NULL), -EINVAL); \
+		assert_err(msg);                           \
+	} while (0)
+
+#define ACCEPT(...) assert_int_equal(parse(__VA_ARGS__, NULL), 0)
+
+#define ISSUE_BASE "lease", "issue", "--key", "k", "--intent", "INT-TEST-SANDBOX", "--ttl", "5m", \
+		   "--cmd", "python3 --version"
+
+static int teardown(void **state)
+{
+	(void)state;
+	cli_free(&g_cli);
+	argv_release(&g_args);
+	return 0;
+}
+
+/* ---- top level ---- */
+
+static void test_top_level(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(NULL, NULL), -EINVAL);
+	assert_err("missing command");
+	assert_int_equal(g_cli.cmd, CLI_NONE);
+
+	ACCEPT("--help");
+	assert_int_equal(g_cli.action, CLI_ACT_HELP);
+	assert_int_equal(g_cli.cmd, CLI_NONE);
+	ACCEPT("-h");
+	assert_int_equal(g_cli.action, CLI_ACT_HELP);
+	ACCEPT("--version");
+	assert_int_equal(g_cli.action, CLI_ACT_VERSION);
+	REJECT("unexpected argument 'x'", "--version", "x");
+
+	REJECT("unknown command 'frobnicate'", "frobnicate");
+	REJECT("unknown option '--bogus'", "--bogus");
+
+	ACCEPT("help", "lease", "issue");
+	assert_int_equal(g_cli.action, CLI_ACT_HELP);
+	assert_int_equal(g_cli.cmd, CLI_LEASE_ISSUE);
+	REJECT("unknown command", "help", "nope");
+}
+
+static void test_lease_group(void **state)
+{
+	(void)state;
+	REJECT("missing lease subcommand", "lease");
+	assert_int_equal(g_cli.cmd, CLI_LEASE);
+	REJECT("unknown lease subcommand 'sign'", "lease", "sign");
+	ACCEPT("lease", "--help");
+	assert_int_equal(g_cli.action, CLI_ACT_HELP);
+	assert_int_equal(g_cli.cmd, CLI_LEASE);
+	/* --help wins even when required options are missing */
+	ACCEPT("lease", "issue", "--help");
+	assert_int_equal(g_cli.action, CLI_ACT_HELP);
+	assert_int_equal(g_cli.cmd, CLI_LEASE_ISSUE);
+	ACCEPT("lease", "verify", "-h");
+	assert_int_equal(g_cli.cmd, CLI_LEASE_VERIFY);
+	assert_int_equal(g_cli.action, CLI_ACT_HELP);
+}
+
+/* ---- keygen ---- */
+
+static void test_keygen(void **state)
+{
+	(void)state;
+	ACCEPT("keygen");
+	assert_int_equal(g_cli.action, CLI_ACT_RUN);
+	assert_int_equal(g_cli.cmd, CLI_KEYGEN);
+	assert_string_equal(g_cli.keygen.out_dir, ".");
+	assert_false(g_cli.keygen.force);
+
+	ACCEPT("keygen", "--out", "/tmp/keys", "--force");
+	assert_string_equal(g_cli.keygen.out_dir, "/tmp/keys");
+	assert_true(g_cli.keygen.force);
+	ACCEPT("keygen", "--out=/tmp/k2");
+	assert_string_equal(g_cli.keygen.out_dir, "/tmp/k2");
+
+	REJECT("unknown option '--bogus'", "keygen", "--bogus");
+	assert_int_equal(g_cli.cmd, CLI_KEYGEN);
+	REJECT("unknown option '-x'", "keygen", "-x");
+	REJECT("option '--out' needs a value", "keygen", "--out");
+	REJECT("unexpected argument 'extra'", "keygen", "extra");
+	REJECT("given more than once", "keygen", "--out", "a", "--out", "b");
+	REJECT("given more than once", "keygen", "--force", "--force");
+}
+
+/* ---- lease issue ---- */
+
+static void test_issue_full(void **state)
+{
+	(void)state;
+	ACCEPT(ISSUE_BASE, "--cmd", "sh -c 'echo hi there'",
+	       "--path", "repo://calyx/tools/*", "--path", "/tmp/calyx/out/**:rw", "--path", "/dev/null:ro",
+	       "--net", "deny_all", "--limit", "cpu=10s,mem=256M", "--limit", "pids=64",
+	       "--runs", "3", "--env", "LANG", "--env", "TZ", "-o", "out.tok");
+	const struct issue_opts *o = &g_cli.issue;
+	assert_int_equal(g_cli.cmd, CLI_LEASE_ISSUE);
+	assert_string_equal(o->key_file, "k");
+	assert_string_equal(o->intent, "INT-TEST-SANDBOX");
+	assert_int_equal(o->ttl_s, 300);
+	assert_int_equal(o->n_cmds, 2);
+	assert_int_equal(o->cmds[0].argc, 2);
+	assert_string_equal(o->cmds[0].argv[0], "python3");
+	assert_string_equal(o->cmds[0].argv[1], "--version");
+	assert_int_equal(o->cmds[1].argc, 3);
+	assert_string_equal(o->cmds[1].argv[2], "echo hi there");
+	assert_int_equal(o->n_paths, 3);
+	assert_string_equal(o->paths[0].pattern, "repo://calyx/tools/*");
+	assert_int_equal(o->paths[0].access, ACCESS_RO);
+	assert_string_equal(o->paths[1].pattern, "/tmp/calyx/out/**");
+	assert_int_equal(o->paths[1].access, ACCESS_RW);
+	assert_int_equal(o->paths[2].access, ACCESS_RO);
+	assert_true(o->limits.set[LIMIT_CPU]);
+	assert_int_equal(o->limits.v[LIMIT_CPU], 10000);
+	assert_true(o->limits.set[LIMIT_MEM]);
+	assert_int_equal(o->limits.v[LIMIT_MEM], 256u << 20);
+	assert_true(o->limits.set[LIMIT_PIDS]);
+	assert_int_equal(o->limits.v[LIMIT_PIDS], 64);
+	assert_false(o->limits.set[LIMIT_WALL]);
+	assert_int_equal(o->runs, 3);
+	assert_int_equal(o->n_env, 2);
+	assert_string_equal(o->env[1], "TZ");
+	assert_string_equal(o->out_file, "out.tok");
+
+	/* short forms and defaults */
+	ACCEPT("lease", "issue", "-k", "key", "-i", "INT-X", "-t", "90s", "-c", "true");
+	assert_int_equal(g_cli.issue.ttl_s, 90);
+	assert_int_equal(g_cli.issue.runs, 1);
+	assert_int_equal(g_cli.issue.n_paths, 0);
+	assert_null(g_cli.issue.out_file);
+	ACCEPT("lease", "issue", "--key=key", "--intent=INT-X", "--ttl=2h", "--cmd=true");
+	assert_int_equal(g_cli.issue.ttl_s, 7200);
+}
+
+static void test_issue_required(void **state)
+{
+	(void)state;
+	REJECT("missing required option --key", "lease", "issue", "--intent", "I", "--ttl", "5m", "--cmd", "x");
+	assert_int_equal(g_cli.cmd, CLI_LEASE_ISSUE);
+	REJECT("missing required option --intent", "lease", "issue", "--key", "k", "--ttl", "5m", "--cmd", "x");
+	REJECT("missing required option --ttl", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x");
+	REJECT("missing required option --cmd", "lease", "issue", "--key", "k", "--intent", "I", "--ttl", "5m");
+	REJECT("option '--key' needs a value", "lease", "issue", "--intent", "I", "--key");
+	REJECT("option '--ttl' needs a value", "lease", "issue", "-t");
+	REJECT("unexpected argument 'stray'", ISSUE_BASE, "stray");
+	REJECT("unknown option '--ttl-max'", ISSUE_BASE, "--ttl-max", "5");
+	REJECT("bad --intent", "lease", "issue", "--key", "k", "--intent", "", "--ttl", "5m", "--cmd", "x");
+}
+
+static void test_issue_durations(void **state)
+{
+	(void)state;
+	REJECT("bad --ttl '5x'", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "5x");
+	REJECT("bad --ttl '0'", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "0");
+	REJECT("bad --ttl '0s'", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "0s");
+	REJECT("bad --ttl '-5s'", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "-5s");
+	REJECT("whole number of seconds", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x",
+	       "--ttl", "1500ms");
+	REJECT("bad --ttl ''", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "");
+	REJECT("too large", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x",
+	       "--ttl", "99999999999999999999s");
+	ACCEPT("lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "2000ms");
+	assert_int_equal(g_cli.issue.ttl_s, 2);
+}
+
+static void test_issue_paths(void **state)
+{
+	(void)state;
+	REJECT("bad --path 'repo://calyx/tools/*:rx'", ISSUE_BASE, "--path", "repo://calyx/tools/*:rx");
+	REJECT("bad --path 'tools/x'", ISSUE_BASE, "--path", "tools/x");
+	REJECT("bad --path '/a/../etc'", ISSUE_BASE, "--path", "/a/../etc");
+	REJECT("bad --path '/a/*/b'", ISSUE_BASE, "--path", "/a/*/b");
+	REJECT("bad --path ''", ISSUE_BASE, "--path", "");
+	REJECT("given more than once", ISSUE_BASE, "--path", "/srv/x", "--path", "/srv/x:rw");
+	REJECT("option '--path' needs a value", ISSUE_BASE, "--path");
+}
+
+static void test_issue_limits(void **state)
+{
+	(void)state;
+	REJECT("bad --limit 'cpu=abc'", ISSUE_BASE, "--limit", "cpu=abc");
+	REJECT("bad --limit 'foo=1'", ISSUE_BASE, "--limit", "foo=1");
+	REJECT("bad --limit 'mem='", ISSUE_BASE, "--limit", "mem=");
+	REJECT("bad --limit 'mem'", ISSUE_BASE, "--limit", "mem");
+	REJECT("bad --limit 'mem=12Q'", ISSUE_BASE, "--limit", "mem=12Q");
+	REJECT("limit 'cpu' given more than once", ISSUE_BASE, "--limit", "cpu=1s", "--limit", "cpu=2s");
+	REJECT("bad --limit 'mem=0'", ISSUE_BASE, "--limit", "mem=0");
+	ACCEPT(ISSUE_BASE, "--limit", "wall=5m", "--limit", "output=16M");
+	assert_int_equal(g_cli.issue.limits.v[LIMIT_WALL], 300000);
+	assert_int_equal(g_cli.issue.limits.v[LIMIT_OUTPUT], 16u << 20);
+}
+
+static void test_issue_misc(void **state)
+{
+	(void)state;
+	REJECT("bad --runs '0'", ISSUE_BASE, "--runs", "0");
+	REJECT("bad --runs '1001'", ISSUE_BASE, "--runs", "1001");
+	REJECT("bad --runs '-1'", ISSUE_BASE, "--runs", "-1");
+	REJECT("bad --runs '2x'", ISSUE_BASE, "--runs", "2x");
+	REJECT("bad --runs ' 2'", ISSUE_BASE, "--runs", " 2");
+	ACCEPT(ISSUE_BASE, "--runs", "1000");
+	assert_int_equal(g_cli.issue.runs, 1000);
+
+	REJECT("bad --net 'allow_all'", ISSUE_BASE, "--net", "allow_all");
+	REJECT("bad --env '1BAD'", ISSUE_BASE, "--env", "1BAD");
+	REJECT("bad --env 'A=B'", ISSUE_BASE, "--env", "A=B");
+	REJECT("--env 'LANG' given more than once", ISSUE_BASE, "--env", "LANG", "--env", "LANG");
+
+	REJECT("option '--intent' given more than once", ISSUE_BASE, "--intent", "INT-OTHER");
+	REJECT("option '--key' given more than once", ISSUE_BASE, "-k", "k2");
+	REJECT("option '--ttl' given more than once", ISSUE_BASE, "--ttl", "5m");
+	REJECT("option '--output' given more than once", ISSUE_BASE, "-o", "a", "-o", "b");
+
+	REJECT("bad --cmd ''", "lease", "issue", "--key", "k", "--intent", "I", "--ttl", "5m", "--cmd", "");
+	REJECT("bad --cmd", "lease", "issue", "--key", "k", "--intent", "I", "--ttl", "5m", "--cmd", "sh -c 'unterminated");
+}
+
+/* ---- lease verify / show ---- */
+
+static void test_verify(void **state)
+{
+	(void)state;
+	ACCEPT("lease", "verify", "--pub", "k.pub", "tok");
+	assert_int_equal(g_cli.cmd, CLI_LEASE_VERIFY);
+	assert_string_equal(g_cli.verify.pub_file, "k.pub");
+	assert_null(g_cli.verify.matrix_file);
+	assert_string_equal(g_cli.verify.token_file, "tok");
+	assert_false(g_cli.verify.skew_set);
+	assert_false(g_cli.verify.json);
+
+	ACCEPT("lease", "verify", "tok", "--matrix", "m.yaml", "--pub", "k.pub", "--skew", "2m", "--json");
+	assert_string_equal(g_cli.verify.token_file, "tok");
+	assert_string_equal(g_cli.verify.matrix_file, "m.yaml");
+	assert_true(g_cli.verify.skew_set);
+	assert_int_equal(g_cli.verify.skew_s, 120);
+	assert_true(g_cli.verify.json);
+
+	ACCEPT("lease", "verify", "--pub", "k", "--skew", "0", "tok");
+	assert_true(g_cli.verify.skew_set);
+	assert_int_equal(g_cli.verify.skew_s, 0);
+
+	/* "--" ends options: a token file may start with '-' */
+	ACCEPT("lease", "verify", "--pub", "k", "--", "-tok");
+	assert_string_equal(g_cli.verify.token_file, "-tok");
+
+	REJECT("missing TOKEN_FILE", "lease", "verify", "--pub", "k");
+	REJECT("one of --pub FILE or --matrix FILE is required", "lease", "verify", "tok");
+	REJECT("unexpected argument 'tok2'", "lease", "verify", "--pub", "k", "tok", "tok2");
+	REJECT("bad --skew 'soon'", "lease", "verify", "--pub", "k", "--skew", "soon", "tok");
+	REJECT("bad --skew '2d'", "lease", "verify", "--pub", "k", "--skew", "2d", "tok");
+	REJECT("given more than once", "lease", "verify", "--pub", "k", "--pub", "k", "tok");
+	REJECT("unknown option '--key'", "lease", "verify", "--key", "k", "tok");
+}
+
+static void test_show(void **state)
+{
+	(void)state;
+	ACCEPT("lease", "show", "tok");
+	assert_int_equal(g_cli.cmd, CLI_LEASE_SHOW);
+	assert_string_equal(g_cli.show.token_file, "tok");
+	REJECT("missing TOKEN_FILE", "lease", "show");
+	REJECT("unexpected argument 'b'", "lease", "show", "a", "b");
+	REJECT("unknown option '--pub'", "lease", "show", "--pub", "k", "tok");
+}
+
+/* ---- run / doctor ---- */
+
+static void test_run(void **state)
+{
+	(void)state;
+	ACCEPT("run", "--lease", "l.tok", "--pub", "k.pub", "--", "python3", "--version", "--help", "-v");
+	assert_int_equal(g_cli.action, CLI_ACT_RUN);
+	assert_int_equal(g_cli.cmd, CLI_RUN);
+	assert_string_equal(g_cli.run.lease_file, "l.tok");
+	assert_string_equal(g_cli.run.pub_file, "k.pub");
+	assert_false(g_cli.run.verbose);   /* the -v after "--" belongs to the command */
+	assert_int_equal(g_cli.run.enforce, ENFORCE_AUTO);
+	assert_int_equal(g_cli.run.argc, 4);
+	assert_string_equal(g_cli.run.argv[0], "python3");
+	assert_string_equal(g_cli.run.argv[1], "--version");
+	assert_string_equal(g_cli.run.argv[2], "--help");
+	assert_string_equal(g_cli.run.argv[3], "-v");
+	assert_null(g_cli.run.argv[4]);
+
+	ACCEPT("run", "-v", "--matrix", "m.yaml", "--state", "/tmp/st", "--enforce", "landlock",
+	       "--lease", "l", "--", "--", "x");
+	assert_true(g_cli.run.verbose);
+	assert_string_equal(g_cli.run.state_dir, "/tmp/st");
+	assert_int_equal(g_cli.run.enforce, ENFORCE_LANDLOCK);
+	assert_int_equal(g_cli.run.argc, 2);
+	assert_string_equal(g_cli.run.argv[0], "--");
+
+	ACCEPT("run", "--lease", "l", "--pub", "k", "--enforce", "bpf-lsm", "--", "true");
+	assert_int_equal(g_cli.run.enforce, ENFORCE_BPF_LSM);
+
+	REJECT("missing command: give it after '--'", "run", "--lease", "l", "--pub", "k");
+	REJECT("missing command after '--'", "run", "--lease", "l", "--pub", "k", "--");
+	REJECT("unexpected argument 'python3': the command goes after '--'",
+	       "run", "--lease", "l", "--pub", "k", "python3", "--", "x");
+	REJECT("missing required option --lease", "run", "--pub", "k", "--", "true");
+	REJECT("one of --pub FILE or --matrix FILE is required", "run", "--lease", "l", "--", "true");
+	REJECT("bad --enforce 'seccomp'", "run", "--lease", "l", "--pub", "k", "--enforce", "seccomp", "--", "true");
+	REJECT("unknown option '--frob'", "run", "--lease", "l", "--pub", "k", "--frob", "--", "true");
+	/* an option whose value would be "--" is a missing value, never a silent swallow */
+	REJECT("option '--lease' needs a value", "run", "--pub", "k", "--lease", "--", "true");
+
+	ACCEPT("run", "--help", "--", "x");
+	assert_int_equal(g_cli.action, CLI_ACT_HELP);
+	assert_int_equal(g_cli.cmd, CLI_RUN);
+}
+
+static void test_doctor(void **state)
+{
+	(void)state;
+	ACCEPT("doctor");
+	assert_int_equal(g_cli.cmd, CLI_DOCTOR);
+	assert_false(g_cli.doctor.json);
+	ACCEPT("doctor", "--json", "-v");
+	assert_true(g_cli.doctor.json);
+	assert_true(g_cli.doctor.verbose);
+	REJECT("unexpected argument 'now'", "doctor", "now");
+	REJECT("unknown option '--xml'", "doctor", "--xml");
+}
+
+/* ---- help text comes from the same tables ---- */
+
+static char *help_of(enum cli_cmd cmd)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	cli_print_help(f, cmd);
+	fclose(f);
+	return buf;
+}
+
+static void test_help_text(void **state)
+{
+	(void)state;
+	static const char *const issue_names[] = { "--key", "--intent", "--ttl", "--cmd", "--path", "--net",
+						   "--limit", "--runs", "--env", "--output", "--help" };
+	char *h = help_of(CLI_LEASE_ISSUE);
+	assert_non_null(strstr(h, "usage: calyx lease issue"));
+	for (size_t i = 0; i < sizeof(issue_names) / sizeof(issue_names[0]); i++)
+		if (!strstr(h, issue_names[i]))
+			fail_msg("lease issue --help does not mention %s", issue_names[i]);
+	free(h);
+
+	h = help_of(CLI_RUN);
+	assert_non_null(strstr(h, "--enforce BACKEND"));
+	assert_non_null(strstr(h, "-- CMD"));
+	free(h);
+
+	h = help_of(CLI_NONE);
+	static const char *const cmds[] = { "keygen", "lease issue", "lease verify", "lease show", "run",
+					    "doctor", "exit codes" };
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strstr(h, cmds[i]))
+			fail_msg("top-level help does not mention %s", cmds[i]);
+	free(h);
+}
+
+/* ---- what issue would sign ---- */
+
+static void test_claims_roundtrip(void **state)
+{
+	(void)state;
+	/* PASERK k4.pid of the all-zero key (public PASERK vector k4.pid-1) */
+	const char *kid = "k4.pid.S_XQmeEwHbbvRmiyfXfHYpLGjXGzjTRSDoT1YtTakWFE";
+	const int64_t now = 1764388800; /* 2025-11-29T04:00:00Z */
+	ACCEPT(ISSUE_BASE, "--path", "repo://calyx/tools/*", "--path", "/tmp/calyx/out/**:rw",
+	       "--limit", "cpu=10s,mem=256M,pids=64,wall=5m,output=16M", "--runs", "2", "--env", "CALYX_DEMO_VAR");
+	char *json = lease_cmd_claims_json(&g_cli.issue, "LEASE-20251129-040000-ab12", kid, now);
+	assert_non_null(json);
+
+	struct lease l;
+	char err[256] = "";
+	if (lease_from_json(json, strlen(json), &l, err, sizeof(err)) != 0)
+		fail_msg("issued claims rejected: %s\n%s", err, json);
+	assert_string_equal(l.jti, "LEASE-20251129-040000-ab12");
+	assert_string_equal(l.intent, "INT-TEST-SANDBOX");
+	assert_string_equal(l.iss, kid);
+	assert_int_equal(l.iat, now);
+	assert_int_equal(l.nbf, now);
+	assert_int_equal(l.exp, now + 300);
+	assert_int_equal(l.n_commands, 1);
+	assert_string_equal(l.commands[0].argv[1], "--version");
+	assert_int_equal(l.n_paths, 2);
+	assert_int_equal(l.paths[1].access, ACCESS_RW);
+	assert_int_equal(l.limits.v[LIMIT_MEM], 256u << 20);
+	assert_int_equal(l.limits.v[LIMIT_WALL], 300000);
+	assert_int_equal(l.runs, 2);
+	assert_int_equal(l.n_env, 1);
+	assert_int_equal(lease_check_times(&l, now, 0, err, sizeof(err)), 0);
+	assert_int_equal(lease_check_times(&l, now + 300, 0, err, sizeof(err)), -ETIME);
+	lease_free(&l);
+	free(json);
+}
+
+static void test_now_hook(void **state)
+{
+	(void)state;
+	char err[256];
+	int64_t now = 0;
+	unsetenv(CALYX_TEST_NOW_ENV);
+	int64_t before = (int64_t)time(NULL);
+	assert_int_equal(lease_cmd_now(&now, err, sizeof(err)), 0);
+	assert_true(now >= before && now <= before + 5);
+
+	setenv(CALYX_TEST_NOW_ENV, "1700000000", 1);
+	assert_int_equal(lease_cmd_now(&now, err, sizeof(err)), 0);
+	assert_int_equal(now, 1700000000);
+	setenv(CALYX_TEST_NOW_ENV, "17e8", 1);
+	assert_int_equal(lease_cmd_now(&now, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, CALYX_TEST_NOW_ENV));
+	setenv(CALYX_TEST_NOW_ENV, "-5", 1);
+	assert_int_equal(lease_cmd_now(&now, err, sizeof(err)), -EINVAL);
+	unsetenv(CALYX_TEST_NOW_ENV);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_top_level, teardown),
+		cmocka_unit_test_teardown(test_lease_group, teardown),
+		cmocka_unit_test_teardown(test_keygen, teardown),
+		cmocka_unit_test_teardown(test_issue_full, teardown),
+		cmocka_unit_test_teardown(test_issue_required, teardown),
+		cmocka_unit_test_teardown(test_issue_durations, teardown),
+		cmocka_unit_test_teardown(test_issue_paths, teardown),
+		cmocka_unit_test_teardown(test_issue_limits, teardown),
+		cmocka_unit_test_teardown(test_issue_misc, teardown),
+		cmocka_unit_test_teardown(test_verify, teardown),
+		cmocka_unit_test_teardown(test_show, teardown),
+		cmocka_unit_test_teardown(test_run, teardown),
+		cmocka_unit_test_teardown(test_doctor, teardown),
+		cmocka_unit_test_teardown(test_help_text, teardown),
+		cmocka_unit_test_teardown(test_claims_roundtrip, teardown),
+		cmocka_unit_test_teardown(test_now_hook, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
