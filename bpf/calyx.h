@@ -10,7 +10,8 @@
 #include <linux/types.h>
 #endif
 
-#define CALYX_PATH_MAX 256        /* LPM trie data limit (KERNEL-NOTES): longer paths are denied */
+#define CALYX_PATH_MAX 256        /* path buffers (events, exec rules); the kernel matcher holds
+                                   * CALYX_LPM_PATH_MAX - 1 bytes: longer paths are denied */
 #define CALYX_MAX_SANDBOXES 256   /* concurrent sandboxes one loaded program set serves */
 #define CALYX_MAX_EXEC_RULES 4096 /* allowed binaries, all sandboxes together */
 #define CALYX_MAX_PATH_RULES 8192 /* path patterns incl. baseline, all sandboxes together */
@@ -35,16 +36,27 @@ struct calyx_exec_key {
 	__u64 ino;
 };
 _Static_assert(sizeof(struct calyx_exec_key) == 24, "calyx_exec_key layout");
+/* exec_rules value: the rule's canonical path. The inode identity alone is not enough (a
+ * hard link elsewhere, or a deleted-and-reused inode number); bpf_d_path of the executed
+ * file must equal this too. NUL-terminated. */
+struct calyx_exec_val {
+	char path[CALYX_PATH_MAX];
+};
+_Static_assert(sizeof(struct calyx_exec_val) == CALYX_PATH_MAX, "calyx_exec_val layout");
 
 /* LPM key: prefixlen counts bits of (sandbox, path bytes). Path rules are keyed per sandbox
  * by putting the sandbox id (big-endian) in front of the path. EXACT rules include the
  * terminating NUL so "/usr/bin/git" cannot prefix-match "/usr/bin/git-evil". */
+/* An LPM trie holds at most 256 data bytes (key_size <= 260): 4 for the sandbox id leave
+ * 252 for the path including its NUL. Longer paths are denied (file_open, exec), never
+ * matched truncated; longer patterns are refused when the sandbox is added. */
+#define CALYX_LPM_PATH_MAX 252
 struct calyx_path_key {
 	__u32 prefixlen;
 	__u8 sandbox_be[4];
-	char path[CALYX_PATH_MAX];
+	char path[CALYX_LPM_PATH_MAX];
 };
-_Static_assert(sizeof(struct calyx_path_key) == 264, "calyx_path_key layout");
+_Static_assert(sizeof(struct calyx_path_key) == 260, "calyx_path_key layout");
 
 enum calyx_path_kind { CALYX_PATH_EXACT = 0, CALYX_PATH_CHILDREN = 1, CALYX_PATH_SUBTREE = 2 };
 /* Access is precomputed in user space: `match` when the path satisfies this rule's kind,
@@ -53,7 +65,9 @@ struct calyx_path_val {
 	__u8 kind;
 	__u8 match;
 	__u8 fallback;
-	__u8 pad;
+	__u8 plen;     /* bytes of the key's path (the "dir/" prefix; EXACT: without the NUL):
+			* the LPM lookup does not say how long the matched prefix was, and
+			* CHILDREN must check that no '/' follows it */
 };
 _Static_assert(sizeof(struct calyx_path_val) == 4, "calyx_path_val layout");
 
@@ -74,6 +88,12 @@ enum calyx_hook {
 	CALYX_HOOK_BPF = 6,
 	CALYX_HOOK_EXEC_IMAGE = 7,    /* sched_process_exec kill (landlock backend) */
 	CALYX_HOOK_SYSCALL_EXIT = 8,  /* EACCES/EPERM seen at syscall exit (landlock denials) */
+	CALYX_HOOK_MOUNT = 9,         /* sb_mount / move_mount / sb_pivotroot / path_chroot:
+				       * would change what bpf_d_path reports, so denied */
+	CALYX_HOOK_USERNS = 10,       /* userns_create: a new user namespace gives the mount and
+				       * chroot capabilities above */
+	CALYX_HOOK_SIGNAL = 11,       /* task_kill: signal to a task outside the sandbox (family = sig) */
+	CALYX_HOOK_PTRACE = 12,       /* ptrace_access_check: target outside the sandbox */
 };
 
 /* One ring buffer record. Fixed layout; unused fields are zero. */

@@ -31,6 +31,13 @@ int enforcer_probe_bpf_lsm(char *why, size_t len);
 int enforcer_pick_backend(enum enforce_backend requested, enum enforce_backend *chosen,
 			  char *why, size_t len);
 
+/* Smaller probes for `calyx doctor`: each really loads (and attaches) a test program.
+ * 0 with a description, or -errno with the reason, in why. */
+int enforcer_probe_tp_btf(char *why, size_t len);
+int enforcer_probe_cgroup_sock(char *why, size_t len);
+/* /sys/kernel/security/lsm (mounting securityfs when needed) into buf. 0 or -errno. */
+int enforcer_lsm_list(char *buf, size_t len);
+
 int enforcer_open(struct enforcer **out, const struct enforcer_opts *o, char *err, size_t errlen);
 void enforcer_close(struct enforcer *e);   /* detaches everything; NULL-safe */
 

@@ -1,0 +1,795 @@
+// SPDX-License-Identifier: GPL-2.0
+/* calyx in-kernel enforcer and monitor: one object, two program sets.
+ *
+ *  - bpf-lsm backend (autoloaded only for ENFORCE_BPF_LSM): lsm/ programs deciding exec,
+ *    open, socket create/connect/sendmsg, bpf(), mount-like operations, user namespaces,
+ *    and signals / ptrace to tasks outside the sandbox.
+ *  - landlock backend (autoloaded only for ENFORCE_LANDLOCK): cgroup sock programs for the
+ *    network, an exec-image check that kills non-lease images (Landlock cannot see fileless
+ *    exec), and a syscall-exit observer that records what Landlock refused.
+ *  - both: tp_btf sched_process_{exec,fork,exit} monitoring.
+ *
+ * Scope: every sandbox is a direct child of calyx's parent cgroup (parent_cgid at
+ * parent_level). A task whose ancestor at parent_level is not the parent leaves after one
+ * helper call. A task under the parent is confined by the sandbox at parent_level + 1,
+ * which covers every descendant cgroup it might create. A task directly in the parent
+ * (no ancestor at parent_level + 1) is calyx itself and is not confined.
+ *
+ * Every failure path below says whether it fails open or closed. They all fail closed:
+ * a decision we cannot make is a denial. The ring buffer never changes a decision: a
+ * failed reserve is counted in `stats` and the decision stands.
+ *
+ * All LSM programs are non-sleepable lsm/: bpf_d_path is allowed there for hooks in the
+ * sleepable set (file_open, bprm_check_security, ...) and only non-sleepable programs may
+ * use the LPM trie. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "calyx.h"
+
+/* uapi constants: vmlinux.h carries types, not macros */
+#define EPERM 1
+#define EACCES 13
+#define AF_UNSPEC 0
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define FMODE_READ 0x1
+#define FMODE_WRITE 0x2
+#define FMODE_EXEC 0x20
+#define __FMODE_EXEC 0x20 /* in f_flags: set only by the kernel's exec opens (not a valid O_ flag) */
+#define SIGKILL 9
+#define PAGE_KB 4 /* x86-64 PAGE_SIZE / 1024: signal->maxrss counts pages */
+
+/* x86-64 syscall numbers observed at sys_exit (landlock backend). */
+#define NR_open 2
+#define NR_connect 42
+#define NR_execve 59
+#define NR_openat 257
+#define NR_execveat 322
+#define NR_openat2 437
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by user space before load (rodata). */
+const volatile __u64 parent_cgid = 0;
+const volatile __u32 parent_level = 0;
+
+/* cgroup id of a sandbox -> its config. One entry per concurrent sandbox. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CALYX_MAX_SANDBOXES);
+	__type(key, __u64);
+	__type(value, struct calyx_sandbox);
+} sandboxes SEC(".maps");
+
+/* (sandbox, dev, ino) of an allowed binary -> its canonical path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CALYX_MAX_EXEC_RULES);
+	__type(key, struct calyx_exec_key);
+	__type(value, struct calyx_exec_val);
+} exec_rules SEC(".maps");
+
+/* (sandbox, path prefix) -> access; see calyx.h for the encoding. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, CALYX_MAX_PATH_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct calyx_path_key);
+	__type(value, struct calyx_path_val);
+} path_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CALYX_RINGBUF_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CALYX_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Per-CPU scratch for the LPM key / resolved path: 264 bytes do not fit the 512-byte
+ * stack next to everything else. Non-sleepable programs are not preempted by another
+ * program on the same CPU that uses this map, except from NMI context, which none of
+ * these hooks run in. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct calyx_path_key);
+} scratch SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+enum scope { SCOPE_OUT = 0, SCOPE_IN = 1, SCOPE_ORPHAN = 2 };
+
+/* Where is the current task? SCOPE_IN fills *sb and *sb_cgid. SCOPE_ORPHAN: under calyx's
+ * parent in a cgroup that is not (or no longer) a sandbox: callers deny (fail closed). */
+static __always_inline int current_scope(__u64 *sb_cgid, struct calyx_sandbox **sb)
+{
+	if (bpf_get_current_ancestor_cgroup_id(parent_level) != parent_cgid)
+		return SCOPE_OUT;
+	__u64 id = bpf_get_current_ancestor_cgroup_id(parent_level + 1);
+	if (!id)
+		return SCOPE_OUT; /* calyx itself, in the parent cgroup */
+	*sb_cgid = id;
+	*sb = bpf_map_lookup_elem(&sandboxes, &id);
+	return *sb ? SCOPE_IN : SCOPE_ORPHAN;
+}
+
+/* Reserve and pre-fill a record; NULL when the ring buffer is full (counted). */
+static __always_inline struct calyx_event *ev_new(__u32 type, __u32 hook, __u64 sb_cgid)
+{
+	struct calyx_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(CALYX_STAT_RB_DROPPED);
+		return NULL;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	__u64 pt = bpf_get_current_pid_tgid();
+	ev->type = type;
+	ev->hook = hook;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->sandbox_cgid = sb_cgid;
+	ev->pid = (__u32)pt;
+	ev->tgid = pt >> 32;
+	return ev;
+}
+
+/* Fields only tracing/LSM programs can fill (cgroup sock programs lack these helpers). */
+static __always_inline void ev_task(struct calyx_event *ev)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	ev->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+}
+
+static __always_inline void ev_submit(struct calyx_event *ev)
+{
+	/* The consumer polls; a wake-up per record doubles the cost of a denied op. */
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+}
+
+/* Record a denial from an LSM program. path may be NULL. */
+static __always_inline void deny_record(__u32 hook, __u64 sb_cgid, int err, __u32 family,
+					__u32 flags, const char *path)
+{
+	stat_inc(CALYX_STAT_DENIED);
+	struct calyx_event *ev = ev_new(CALYX_EV_DENY, hook, sb_cgid);
+	if (!ev)
+		return; /* counted; the denial itself stands */
+	ev_task(ev);
+	ev->err = err;
+	ev->family = family;
+	ev->flags = flags;
+	if (path)
+		bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), path);
+	ev_submit(ev);
+}
+
+static __always_inline struct calyx_path_key *scratch_key(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+struct slash_scan {
+	__u32 start;
+	__u32 found;
+};
+
+static long slash_cb(__u32 idx, void *data)
+{
+	struct slash_scan *sc = data;
+	struct calyx_path_key *k = scratch_key();
+	__u32 i = sc->start + idx;
+	if (!k || i >= CALYX_LPM_PATH_MAX) {
+		sc->found = 1; /* cannot happen; treat as "deeper" (the narrower grant) */
+		return 1;
+	}
+	if (k->path[i] == '/') {
+		sc->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Access the sandbox's path rules grant to k->path (len bytes incl. the NUL). k is the
+ * per-CPU scratch key (slash_cb looks it up again).
+ * Returns a calyx_access; CALYX_ACC_NONE when no rule applies. */
+static __always_inline int path_access(struct calyx_path_key *k, __u32 sandbox, long len)
+{
+	if (len < 2 || len > CALYX_LPM_PATH_MAX)
+		return CALYX_ACC_NONE; /* "" or too long: closed, never matched truncated */
+	if (k->path[0] != '/')
+		return CALYX_ACC_NONE; /* "pipe:[..]", "anon_inode:..", relative: closed */
+	k->sandbox_be[0] = sandbox >> 24;
+	k->sandbox_be[1] = sandbox >> 16;
+	k->sandbox_be[2] = sandbox >> 8;
+	k->sandbox_be[3] = sandbox;
+	k->prefixlen = 32 + 8 * (__u32)len; /* the NUL included: EXACT rules end in it */
+	struct calyx_path_val *v = bpf_map_lookup_elem(&path_rules, k);
+	if (!v)
+		return CALYX_ACC_NONE;
+	if (v->kind != CALYX_PATH_CHILDREN)
+		return v->match; /* EXACT matched through its NUL; SUBTREE: any depth */
+	/* CHILDREN: only when no '/' follows the "dir/" prefix. bpf_loop keeps the verifier
+	 * from walking every (length, prefix) combination. */
+	struct slash_scan sc = { .start = v->plen, .found = 0 };
+	__u32 n = (__u32)len - 1; /* bytes before the NUL */
+	if (n > sc.start)
+		bpf_loop(n - sc.start, slash_cb, &sc, 0);
+	return sc.found ? v->fallback : v->match;
+}
+
+/* A task's sandbox from its own cgroup (0 when outside calyx's parent). Used for fork
+ * records (clone3(CLONE_INTO_CGROUP) puts a sandbox's first task into it while the parent,
+ * calyx, is outside) and for signal / ptrace targets. */
+static __always_inline __u64 task_sandbox_cgid(struct task_struct *t)
+{
+	struct cgroup *cg = BPF_CORE_READ(t, cgroups, dfl_cgrp);
+	int level = BPF_CORE_READ(cg, level);
+	if (level < (int)parent_level + 1)
+		return 0;
+	struct cgroup *anc = NULL;
+	bpf_probe_read_kernel(&anc, sizeof(anc), &cg->ancestors[(parent_level + 1) & 0xff]);
+	struct cgroup *par = NULL;
+	bpf_probe_read_kernel(&par, sizeof(par), &cg->ancestors[parent_level & 0xff]);
+	if (!anc || BPF_CORE_READ(par, kn, id) != parent_cgid)
+		return 0;
+	return BPF_CORE_READ(anc, kn, id);
+}
+
+/* ------------------------------------------------------------------ bpf-lsm backend */
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(calyx_exec, struct linux_binprm *bprm, int ret)
+{
+	if (ret)
+		return ret;
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	if (s == SCOPE_OUT)
+		return 0;
+	struct calyx_path_key *k = scratch_key();
+	if (!k) /* cannot happen (array map); closed */
+		return -EACCES;
+	k->path[0] = 0;
+	/* The file being executed: called once per binfmt round, so a #! script is checked,
+	 * then its interpreter (bprm->file is replaced by bprm->interpreter in exec_binprm). */
+	struct file *f = bprm->file;
+	long len = bpf_d_path((struct path *)&f->f_path, k->path, CALYX_LPM_PATH_MAX);
+	if (s != SCOPE_IN) {
+		deny_record(CALYX_HOOK_EXEC, sb_cgid, EACCES, 0, 0, len > 0 ? k->path : NULL);
+		return -EACCES; /* torn-down sandbox: closed */
+	}
+	if (len < 2 || len > CALYX_LPM_PATH_MAX) {
+		deny_record(CALYX_HOOK_EXEC, sb_cgid, EACCES, 0, 0, NULL);
+		return -EACCES; /* unresolvable or too long: closed */
+	}
+	struct calyx_exec_key key = {
+		.sandbox = sb->id,
+		.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev),
+		.ino = BPF_CORE_READ(f, f_inode, i_ino),
+	};
+	struct calyx_exec_val *v = bpf_map_lookup_elem(&exec_rules, &key);
+	if (!v) {
+		deny_record(CALYX_HOOK_EXEC, sb_cgid, EACCES, 0, 0, k->path);
+		return -EACCES;
+	}
+	/* Same inode is not enough: a hard link of the binary elsewhere, or "(deleted)". */
+	for (__u32 i = 0; i < CALYX_LPM_PATH_MAX; i++) {
+		if (k->path[i] != v->path[i]) {
+			deny_record(CALYX_HOOK_EXEC, sb_cgid, EACCES, 0, 0, k->path);
+			return -EACCES;
+		}
+		if (!k->path[i])
+			break;
+	}
+	return 0;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(calyx_file_open, struct file *file, int ret)
+{
+	if (ret)
+		return ret;
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	if (s == SCOPE_OUT)
+		return 0;
+	__u32 fmode = file->f_mode;
+	/* 6.1 marks exec opens in f_flags only; later kernels also in f_mode */
+	if (file->f_flags & __FMODE_EXEC)
+		fmode |= FMODE_EXEC;
+	__u32 flags = fmode & (FMODE_READ | FMODE_WRITE | FMODE_EXEC);
+	struct calyx_path_key *k = scratch_key();
+	if (!k) /* cannot happen (array map); closed */
+		return -EACCES;
+	k->path[0] = 0;
+	long len = bpf_d_path((struct path *)&file->f_path, k->path, CALYX_LPM_PATH_MAX);
+	if (s != SCOPE_IN) {
+		deny_record(CALYX_HOOK_FILE_OPEN, sb_cgid, EACCES, 0, flags, len > 0 ? k->path : NULL);
+		return -EACCES; /* torn-down sandbox: closed */
+	}
+	int need = (fmode & FMODE_WRITE) ? CALYX_ACC_RW : CALYX_ACC_RO;
+	int acc = path_access(k, sb->id, len); /* NONE on error / too long: closed */
+	if (acc >= need)
+		return 0;
+	/* The open done by execve itself: the exec decision is bprm_check_security's, so a
+	 * lease binary need not also be under a path rule. Read-only, identity-checked. */
+	if ((fmode & FMODE_EXEC) && !(fmode & FMODE_WRITE)) {
+		struct calyx_exec_key key = {
+			.sandbox = sb->id,
+			.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev),
+			.ino = BPF_CORE_READ(file, f_inode, i_ino),
+		};
+		if (bpf_map_lookup_elem(&exec_rules, &key))
+			return 0;
+	}
+	deny_record(CALYX_HOOK_FILE_OPEN, sb_cgid, EACCES, 0, flags, len > 0 ? k->path : NULL);
+	return -EACCES;
+}
+
+SEC("lsm/socket_create")
+int BPF_PROG(calyx_socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	if (ret)
+		return ret;
+	if (kern)
+		return 0; /* kernel-internal sockets are not the task's */
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	if (s == SCOPE_OUT || family == AF_UNIX)
+		return 0;
+	if (s == SCOPE_IN && !(sb->flags & CALYX_SB_NET_DENY_ALL))
+		return 0;
+	/* deny_all, or a torn-down sandbox (closed) */
+	deny_record(CALYX_HOOK_SOCKET_CREATE, sb_cgid, EACCES, family,
+		    ((__u32)type & 0xffff) | ((__u32)protocol << 16), NULL);
+	return -EACCES;
+}
+
+/* Decide a destination address for connect / sendmsg. addr is a kernel copy. Returns 0 or
+ * -EACCES (recorded). */
+static __always_inline int net_decide(__u32 hook, __u64 sb_cgid, struct calyx_sandbox *sb,
+				      int in_scope, struct socket *sock, struct sockaddr *addr,
+				      int addrlen)
+{
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	/* Kernel sockets used on the task's behalf (sunrpc, ...) are not the task's: they
+	 * were never created through socket(2) by it. */
+	if (sk && BPF_CORE_READ_BITFIELD_PROBED(sk, sk_kern_sock))
+		return 0;
+	__u16 sk_family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = AF_UNSPEC;
+	if (addr && addrlen >= 2)
+		bpf_probe_read_kernel(&family, sizeof(family), &addr->sa_family);
+	if (!in_scope) {
+		deny_record(hook, sb_cgid, EACCES, family, 0, NULL);
+		return -EACCES; /* torn-down sandbox: closed */
+	}
+	bool deny_all = sb->flags & CALYX_SB_NET_DENY_ALL;
+
+	if (sk_family != AF_UNIX) {
+		/* connect(AF_UNSPEC) dissolves an association; it reaches nothing. A send
+		 * without an address goes wherever the socket is connected: denied. */
+		if (!deny_all || (hook == CALYX_HOOK_SOCKET_CONNECT && family == AF_UNSPEC))
+			return 0;
+		struct calyx_event *ev;
+		stat_inc(CALYX_STAT_DENIED);
+		ev = ev_new(CALYX_EV_DENY, hook, sb_cgid);
+		if (ev) {
+			ev_task(ev);
+			ev->err = EACCES;
+			ev->family = family ? family : sk_family;
+			if (family == AF_INET && addrlen >= (int)sizeof(struct sockaddr_in)) {
+				struct sockaddr_in *in = (void *)addr;
+				__u16 port = 0;
+				bpf_probe_read_kernel(&port, 2, &in->sin_port);
+				ev->port = __builtin_bswap16(port);
+				bpf_probe_read_kernel(ev->addr, 4, &in->sin_addr);
+			} else if (family == AF_INET6 && addrlen >= (int)sizeof(struct sockaddr_in6)) {
+				struct sockaddr_in6 *in6 = (void *)addr;
+				__u16 port = 0;
+				bpf_probe_read_kernel(&port, 2, &in6->sin6_port);
+				ev->port = __builtin_bswap16(port);
+				bpf_probe_read_kernel(ev->addr, 16, &in6->sin6_addr);
+			}
+			ev_submit(ev);
+		}
+		return -EACCES;
+	}
+
+	/* AF_UNIX: no address (connected send) was decided at connect time. */
+	if (!addr || addrlen <= 2 || family != AF_UNIX)
+		return 0;
+	struct calyx_path_key *k = scratch_key();
+	if (!k) /* cannot happen; closed */
+		return -EACCES;
+	__u32 n = (__u32)addrlen - 2; /* sun_path bytes given */
+	if (n > 108)
+		n = 108;
+	k->path[0] = 0;
+	bpf_probe_read_kernel(k->path, 1, ((struct sockaddr_un *)addr)->sun_path);
+	/* Abstract names (leading NUL) reach any listener on the host: closed. Relative
+	 * names fail path_access (no leading '/'): closed. sun_path need not be
+	 * NUL-terminated: read at most n bytes and terminate. */
+	long len = 0;
+	if (k->path[0])
+		len = bpf_probe_read_kernel_str(k->path, (n + 1) & 127, ((struct sockaddr_un *)addr)->sun_path);
+	if (len > 0 && path_access(k, sb->id, len) >= CALYX_ACC_RW)
+		return 0;
+	/* abstract names are binary: recorded without a path */
+	deny_record(hook, sb_cgid, EACCES, AF_UNIX, 0, len > 0 ? k->path : NULL);
+	return -EACCES;
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(calyx_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	if (s == SCOPE_OUT)
+		return 0;
+	return net_decide(CALYX_HOOK_SOCKET_CONNECT, sb_cgid, sb, s == SCOPE_IN, sock, address,
+			  addrlen);
+}
+
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(calyx_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
+{
+	if (ret)
+		return ret;
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	if (s == SCOPE_OUT)
+		return 0;
+	/* msg_name is the kernel copy of the destination (NULL for connected sends). */
+	struct sockaddr *name = BPF_CORE_READ(msg, msg_name);
+	int namelen = BPF_CORE_READ(msg, msg_namelen);
+	return net_decide(CALYX_HOOK_SOCKET_SENDMSG, sb_cgid, sb, s == SCOPE_IN, sock,
+			  name, name ? namelen : 0);
+}
+
+/* Linux 6.1 signature; newer kernels add a `bool kernel` before ret. Whatever the value of
+ * the last argument, a task inside a sandbox is denied. */
+SEC("lsm/bpf")
+int BPF_PROG(calyx_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
+{
+	if (ret)
+		return ret;
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
+		return 0;
+	/* in a sandbox or a torn-down one: the sandbox must not touch its enforcer */
+	deny_record(CALYX_HOOK_BPF, sb_cgid, EPERM, cmd, 0, NULL);
+	return -EPERM;
+}
+
+/* Mount-like operations change what bpf_d_path reports for a file (a bind mount or chroot
+ * can make any file look like an allowed path), so a sandbox may not do them at all. */
+static __always_inline int deny_mountish(__u32 what)
+{
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
+		return 0;
+	deny_record(CALYX_HOOK_MOUNT, sb_cgid, EPERM, what, 0, NULL);
+	return -EPERM;
+}
+
+SEC("lsm/sb_mount")
+int BPF_PROG(calyx_sb_mount, const char *dev_name, const struct path *path, const char *type,
+	     unsigned long flags, void *data, int ret)
+{
+	if (ret)
+		return ret;
+	return deny_mountish(1);
+}
+
+SEC("lsm/move_mount")
+int BPF_PROG(calyx_move_mount, const struct path *from, const struct path *to, int ret)
+{
+	if (ret)
+		return ret;
+	return deny_mountish(2);
+}
+
+SEC("lsm/sb_pivotroot")
+int BPF_PROG(calyx_sb_pivotroot, const struct path *old, const struct path *new, int ret)
+{
+	if (ret)
+		return ret;
+	return deny_mountish(3);
+}
+
+SEC("lsm/path_chroot")
+int BPF_PROG(calyx_path_chroot, const struct path *path, int ret)
+{
+	if (ret)
+		return ret;
+	return deny_mountish(4);
+}
+
+/* A new user namespace hands the task CAP_SYS_ADMIN / CAP_SYS_CHROOT over its own mount
+ * namespace: deny it up front (the hooks above deny the uses too). */
+SEC("lsm/userns_create")
+int BPF_PROG(calyx_userns_create, const struct cred *cred, int ret)
+{
+	if (ret)
+		return ret;
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
+		return 0;
+	deny_record(CALYX_HOOK_USERNS, sb_cgid, EPERM, 0, 0, NULL);
+	return -EPERM;
+}
+
+/* Signals and ptrace may only reach tasks of the same sandbox: nothing outside (calyx,
+ * other sandboxes, the host) can be killed, stopped or inspected from inside. */
+static __always_inline int same_sandbox_only(__u32 hook, struct task_struct *target, __u32 what)
+{
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	if (s == SCOPE_OUT)
+		return 0;
+	if (s == SCOPE_IN && task_sandbox_cgid(target) == sb_cgid)
+		return 0;
+	/* outside target, or a torn-down sandbox: closed */
+	deny_record(hook, sb_cgid, EPERM, what, BPF_CORE_READ(target, tgid), NULL);
+	return -EPERM;
+}
+
+SEC("lsm/task_kill")
+int BPF_PROG(calyx_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred, int ret)
+{
+	if (ret)
+		return ret;
+	return same_sandbox_only(CALYX_HOOK_SIGNAL, p, sig);
+}
+
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(calyx_ptrace, struct task_struct *child, unsigned int mode, int ret)
+{
+	if (ret)
+		return ret;
+	return same_sandbox_only(CALYX_HOOK_PTRACE, child, mode);
+}
+
+/* ------------------------------------------------------------------ monitoring (both) */
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(calyx_tp_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
+		return 0;
+	struct calyx_event *ev = ev_new(CALYX_EV_EXEC, CALYX_HOOK_NONE, sb_cgid);
+	if (!ev)
+		return 0; /* counted; monitoring only */
+	ev_task(ev);
+	/* Informational only (the decision was made on the file): the name given to exec. */
+	bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), BPF_CORE_READ(bprm, filename));
+	ev_submit(ev);
+	return 0;
+}
+
+/* landlock backend: Landlock does not stop fileless exec (memfd, deleted file), and the
+ * image must be a lease binary whatever name it ran under. Kill before it runs. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(calyx_exec_image, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	if (s == SCOPE_OUT)
+		return 0;
+	struct file *f = BPF_CORE_READ(bprm, file);
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	__u32 nlink = BPF_CORE_READ(ino, __i_nlink);
+	bool ok = false;
+	if (s == SCOPE_IN && nlink > 0) {
+		struct calyx_exec_key key = {
+			.sandbox = sb->id,
+			.dev = BPF_CORE_READ(ino, i_sb, s_dev),
+			.ino = BPF_CORE_READ(ino, i_ino),
+		};
+		ok = bpf_map_lookup_elem(&exec_rules, &key) != NULL;
+	}
+	if (ok)
+		return 0;
+	/* closed: unknown image, fileless image, or a torn-down sandbox */
+	bpf_send_signal(SIGKILL);
+	stat_inc(CALYX_STAT_DENIED);
+	struct calyx_event *ev = ev_new(CALYX_EV_KILL, CALYX_HOOK_EXEC_IMAGE, sb_cgid);
+	if (!ev)
+		return 0; /* counted; the kill stands */
+	ev_task(ev);
+	ev->err = SIGKILL;
+	ev->flags = nlink;
+	bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), BPF_CORE_READ(bprm, filename));
+	ev_submit(ev);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(calyx_tp_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u64 sb_cgid = task_sandbox_cgid(child);
+	if (!sb_cgid)
+		return 0;
+	struct calyx_event *ev = ev_new(CALYX_EV_FORK, CALYX_HOOK_NONE, sb_cgid);
+	if (!ev)
+		return 0; /* counted; monitoring only */
+	ev->cgroup_id = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
+	ev->pid = BPF_CORE_READ(child, pid);
+	ev->tgid = BPF_CORE_READ(child, tgid);
+	ev->ppid = BPF_CORE_READ(parent, tgid);
+	BPF_CORE_READ_STR_INTO(&ev->comm, child, comm);
+	ev_submit(ev);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(calyx_tp_exit, struct task_struct *p)
+{
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
+		return 0;
+	struct signal_struct *sig = p->signal;
+	if (BPF_CORE_READ(sig, live.counter) != 0)
+		return 0; /* other threads of the group still run: report once, at the last */
+	struct calyx_event *ev = ev_new(CALYX_EV_EXIT, CALYX_HOOK_NONE, sb_cgid);
+	if (!ev)
+		return 0; /* counted; monitoring only */
+	ev_task(ev);
+	ev->err = BPF_CORE_READ(p, exit_code);
+	ev->cpu_ns = BPF_CORE_READ(sig, sum_sched_runtime) + BPF_CORE_READ(p, se.sum_exec_runtime);
+	ev->maxrss_kb = BPF_CORE_READ(sig, maxrss) * PAGE_KB;
+	ev->min_flt = BPF_CORE_READ(sig, min_flt) + BPF_CORE_READ(p, min_flt);
+	ev->maj_flt = BPF_CORE_READ(sig, maj_flt) + BPF_CORE_READ(p, maj_flt);
+	ev->nvcsw = BPF_CORE_READ(sig, nvcsw) + BPF_CORE_READ(p, nvcsw);
+	ev->nivcsw = BPF_CORE_READ(sig, nivcsw) + BPF_CORE_READ(p, nivcsw);
+	ev->read_bytes = BPF_CORE_READ(sig, ioac.read_bytes) + BPF_CORE_READ(p, ioac.read_bytes);
+	ev->write_bytes = BPF_CORE_READ(sig, ioac.write_bytes) + BPF_CORE_READ(p, ioac.write_bytes);
+	ev_submit(ev);
+	return 0;
+}
+
+/* landlock backend: what Landlock refused shows up as EACCES/EPERM from these syscalls.
+ * Cheapest tests first: this runs at every syscall exit on the host. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(calyx_sys_exit, struct pt_regs *regs, long ret)
+{
+	if (ret != -EACCES && ret != -EPERM)
+		return 0;
+	long nr = BPF_CORE_READ(regs, orig_ax);
+	const char *upath = NULL;
+	switch (nr) {
+	case NR_open:
+	case NR_execve:
+		upath = (const char *)BPF_CORE_READ(regs, di);
+		break;
+	case NR_openat:
+	case NR_openat2:
+	case NR_execveat:
+		upath = (const char *)BPF_CORE_READ(regs, si);
+		break;
+	case NR_connect:
+		break;
+	default:
+		return 0;
+	}
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
+		return 0;
+	stat_inc(CALYX_STAT_DENIED);
+	struct calyx_event *ev = ev_new(CALYX_EV_DENY, CALYX_HOOK_SYSCALL_EXIT, sb_cgid);
+	if (!ev)
+		return 0; /* counted */
+	ev_task(ev);
+	ev->err = -ret;
+	ev->family = nr;
+	/* Best effort: the name as the task passed it (may be paged out: then ""). */
+	if (upath)
+		bpf_probe_read_user_str(ev->path, sizeof(ev->path), upath);
+	ev_submit(ev);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ landlock backend: network
+ * cgroup sock programs are attached to each sandbox's cgroup (so they see nothing else);
+ * 1 allows, 0 denies (EPERM to the caller). */
+
+static __always_inline int cg_decide(__u32 hook, __u32 family, struct bpf_sock_addr *sa)
+{
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	/* Attached only to sandbox cgroups, so SCOPE_OUT means the task was moved under a
+	 * different parent than configured: closed like an orphan. */
+	if (s == SCOPE_IN && !(sb->flags & CALYX_SB_NET_DENY_ALL))
+		return 1;
+	stat_inc(CALYX_STAT_DENIED);
+	struct calyx_event *ev = ev_new(CALYX_EV_DENY, hook, sb_cgid);
+	if (!ev)
+		return 0; /* counted; the denial stands */
+	ev->err = EPERM;
+	ev->family = family;
+	if (sa) {
+		ev->port = __builtin_bswap16((__u16)sa->user_port);
+		if (family == AF_INET) {
+			__u32 a = sa->user_ip4;
+			__builtin_memcpy(ev->addr, &a, 4);
+		} else if (family == AF_INET6) {
+			__u32 a[4];
+			a[0] = sa->user_ip6[0];
+			a[1] = sa->user_ip6[1];
+			a[2] = sa->user_ip6[2];
+			a[3] = sa->user_ip6[3];
+			__builtin_memcpy(ev->addr, a, 16);
+		}
+	}
+	ev_submit(ev);
+	return 0;
+}
+
+SEC("cgroup/connect4")
+int calyx_cg_connect4(struct bpf_sock_addr *ctx)
+{
+	return cg_decide(CALYX_HOOK_SOCKET_CONNECT, AF_INET, ctx);
+}
+
+SEC("cgroup/connect6")
+int calyx_cg_connect6(struct bpf_sock_addr *ctx)
+{
+	return cg_decide(CALYX_HOOK_SOCKET_CONNECT, AF_INET6, ctx);
+}
+
+SEC("cgroup/sendmsg4")
+int calyx_cg_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return cg_decide(CALYX_HOOK_SOCKET_SENDMSG, AF_INET, ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int calyx_cg_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return cg_decide(CALYX_HOOK_SOCKET_SENDMSG, AF_INET6, ctx);
+}
+
+/* Runs for AF_INET/AF_INET6 socket creation by tasks (not kernel sockets). */
+SEC("cgroup/sock_create")
+int calyx_cg_sock_create(struct bpf_sock *ctx)
+{
+	if (ctx->family == AF_UNIX)
+		return 1;
+	return cg_decide(CALYX_HOOK_SOCKET_CREATE, ctx->family, NULL);
+}

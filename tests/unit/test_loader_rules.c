@@ -1,0 +1,247 @@
+/* links: loader_rules pathpat */
+/* The map encoding of path rules must answer exactly what pathpat_match says: for every
+ * path, the best access of all rules admitting it. The matcher emulated here
+ * (calyx_path_lookup) is the algorithm of path_access() in bpf/calyx.bpf.c. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <cmocka.h>
+
+#include "loader.h"
+#include "loader_rules.h"
+
+static struct path_rule rule(const char *pattern, enum path_access a)
+{
+	struct path_rule r;
+	memset(&r, 0, sizeof(r));
+	char err[256];
+	int rc = pathpat_parse(pattern, NULL, NULL, &r.pat, err, sizeof(err));
+	if (rc)
+		fail_msg("pathpat_parse(%s): %s", pattern, err);
+	r.access = a;
+	return r;
+}
+
+/* What user space semantics say: max access over every rule admitting path. */
+static int expected(const struct path_rule *r, size_t n, const char *path)
+{
+	int best = CALYX_ACC_NONE;
+	for (size_t i = 0; i < n; i++)
+		if (pathpat_match(&r[i].pat, path) && calyx_access_of(r[i].access) > best)
+			best = calyx_access_of(r[i].access);
+	return best;
+}
+
+#define CAP 256
+static struct calyx_path_entry ents[CAP];
+
+static int build(const struct path_rule *r, size_t n)
+{
+	char err[256] = "";
+	int cnt = calyx_path_entries(r, n, ents, CAP, err, sizeof(err));
+	if (cnt < 0)
+		fail_msg("calyx_path_entries: %d %s", cnt, err);
+	return cnt;
+}
+
+static void check_paths(const struct path_rule *r, size_t n, const char *const *paths, size_t np)
+{
+	int cnt = build(r, n);
+	for (size_t i = 0; i < np; i++) {
+		int want = expected(r, n, paths[i]);
+		int got = calyx_path_lookup(ents, (size_t)cnt, paths[i]);
+		if (want != got)
+			fail_msg("path %s: matcher says %d, pathpat says %d", paths[i], got, want);
+	}
+}
+
+static void test_exact_no_prefix_confusion(void **state)
+{
+	(void)state;
+	struct path_rule r[] = { rule("/usr/bin/git", ACCESS_RO) };
+	int cnt = build(r, 1);
+	assert_int_equal(cnt, 1);
+	assert_int_equal(ents[0].len, strlen("/usr/bin/git") + 1);
+	assert_int_equal(calyx_path_lookup(ents, 1, "/usr/bin/git"), CALYX_ACC_RO);
+	assert_int_equal(calyx_path_lookup(ents, 1, "/usr/bin/git-evil"), CALYX_ACC_NONE);
+	assert_int_equal(calyx_path_lookup(ents, 1, "/usr/bin/git/x"), CALYX_ACC_NONE);
+	assert_int_equal(calyx_path_lookup(ents, 1, "/usr/bin/gi"), CALYX_ACC_NONE);
+	assert_int_equal(calyx_path_lookup(ents, 1, "/usr/bin"), CALYX_ACC_NONE);
+}
+
+static void test_children(void **state)
+{
+	(void)state;
+	struct path_rule r[] = { rule("/srv/out/*", ACCESS_RW) };
+	int cnt = build(r, 1);
+	assert_int_equal(cnt, 1);
+	assert_int_equal(ents[0].val.kind, CALYX_PATH_CHILDREN);
+	assert_int_equal(ents[0].val.plen, strlen("/srv/out/"));
+	assert_int_equal(calyx_path_lookup(ents, 1, "/srv/out/a"), CALYX_ACC_RW);
+	assert_int_equal(calyx_path_lookup(ents, 1, "/srv/out/a/b"), CALYX_ACC_NONE);
+	assert_int_equal(calyx_path_lookup(ents, 1, "/srv/out"), CALYX_ACC_NONE);
+	assert_int_equal(calyx_path_lookup(ents, 1, "/srv/outx/a"), CALYX_ACC_NONE);
+}
+
+static void test_subtree_includes_dir_itself(void **state)
+{
+	(void)state;
+	struct path_rule r[] = { rule("/usr/**", ACCESS_RO) };
+	int cnt = build(r, 1);
+	assert_int_equal(cnt, 2); /* "/usr/" and "/usr\0" */
+	assert_int_equal(calyx_path_lookup(ents, 2, "/usr"), CALYX_ACC_RO);
+	assert_int_equal(calyx_path_lookup(ents, 2, "/usr/lib/x/y.so"), CALYX_ACC_RO);
+	assert_int_equal(calyx_path_lookup(ents, 2, "/usrx"), CALYX_ACC_NONE);
+	assert_int_equal(calyx_path_lookup(ents, 2, "/"), CALYX_ACC_NONE);
+}
+
+static void test_shared_dir_key_children_and_subtree(void **state)
+{
+	(void)state;
+	struct path_rule r[] = { rule("/a/*", ACCESS_RW), rule("/a/**", ACCESS_RO) };
+	int cnt = build(r, 2);
+	assert_int_equal(cnt, 2);
+	assert_int_equal(calyx_path_lookup(ents, 2, "/a/x"), CALYX_ACC_RW);
+	assert_int_equal(calyx_path_lookup(ents, 2, "/a/x/y"), CALYX_ACC_RO);
+	assert_int_equal(calyx_path_lookup(ents, 2, "/a"), CALYX_ACC_RO);
+}
+
+static void test_longer_rule_keeps_shorter_grants(void **state)
+{
+	(void)state;
+	/* The trie returns only "/srv/out/" or "/srv/out/a\0" for these paths; the rw subtree
+	 * above must still apply through match/fallback. */
+	struct path_rule r[] = { rule("/srv/**", ACCESS_RW), rule("/srv/out/*", ACCESS_RO),
+				 rule("/srv/out/a", ACCESS_RO) };
+	int cnt = build(r, 3);
+	assert_int_equal(calyx_path_lookup(ents, (size_t)cnt, "/srv/out/a"), CALYX_ACC_RW);
+	assert_int_equal(calyx_path_lookup(ents, (size_t)cnt, "/srv/out/b"), CALYX_ACC_RW);
+	assert_int_equal(calyx_path_lookup(ents, (size_t)cnt, "/srv/out/b/c"), CALYX_ACC_RW);
+	struct path_rule r2[] = { rule("/a/*", ACCESS_RW), rule("/a/b", ACCESS_RO) };
+	cnt = build(r2, 2);
+	assert_int_equal(calyx_path_lookup(ents, (size_t)cnt, "/a/b"), CALYX_ACC_RW);
+	struct path_rule r3[] = { rule("/a/*", ACCESS_RO), rule("/a/b/*", ACCESS_RW) };
+	cnt = build(r3, 2);
+	assert_int_equal(calyx_path_lookup(ents, (size_t)cnt, "/a/b"), CALYX_ACC_RO);
+	assert_int_equal(calyx_path_lookup(ents, (size_t)cnt, "/a/b/c"), CALYX_ACC_RW);
+	assert_int_equal(calyx_path_lookup(ents, (size_t)cnt, "/a/b/c/d"), CALYX_ACC_NONE);
+	assert_int_equal(calyx_path_lookup(ents, (size_t)cnt, "/a/c/d"), CALYX_ACC_NONE);
+}
+
+/* Random rule sets over a small tree, every path of the tree checked. */
+static void test_random_rule_sets_match_pathpat(void **state)
+{
+	(void)state;
+	static const char *const comp[] = { "a", "b", "ab" };
+	char paths[400][32];
+	size_t np = 0;
+	/* all paths of depth 1..4 over comp */
+	for (int d = 1; d <= 4; d++) {
+		int total = 1;
+		for (int i = 0; i < d; i++)
+			total *= 3;
+		for (int x = 0; x < total; x++) {
+			char buf[32] = "";
+			int v = x;
+			for (int i = 0; i < d; i++) {
+				strcat(buf, "/");
+				strcat(buf, comp[v % 3]);
+				v /= 3;
+			}
+			strcpy(paths[np++], buf);
+		}
+	}
+	const char *pp[400];
+	for (size_t i = 0; i < np; i++)
+		pp[i] = paths[i];
+	srand(12345);
+	for (int iter = 0; iter < 3000; iter++) {
+		struct path_rule r[6];
+		size_t n = 1 + (size_t)(rand() % 6);
+		for (size_t i = 0; i < n; i++) {
+			char pat[48];
+			const char *base = paths[rand() % 39]; /* depth 1..3 */
+			int k = rand() % 3;
+			snprintf(pat, sizeof(pat), "%s%s", base, k == 0 ? "" : k == 1 ? "/*" : "/**");
+			r[i] = rule(pat, rand() % 2 ? ACCESS_RW : ACCESS_RO);
+		}
+		check_paths(r, n, pp, np);
+	}
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	char err[256];
+	struct path_rule r;
+	memset(&r, 0, sizeof(r));
+	r.pat.kind = PATHPAT_EXACT;
+	r.pat.path[0] = '/';
+	memset(r.pat.path + 1, 'x', CALYX_LPM_PATH_MAX - 1); /* strlen 252: no room for the NUL */
+	r.pat.path[CALYX_LPM_PATH_MAX] = '\0';
+	assert_int_equal(calyx_path_entries(&r, 1, ents, CAP, err, sizeof(err)), -ENAMETOOLONG);
+	r.pat.path[CALYX_LPM_PATH_MAX - 1] = '\0'; /* strlen 251 fits */
+	assert_int_equal(calyx_path_entries(&r, 1, ents, CAP, err, sizeof(err)), 1);
+	/* a path the kernel buffer cannot hold is denied even under a subtree rule */
+	struct path_rule s = rule("/x/**", ACCESS_RW);
+	int cnt = calyx_path_entries(&s, 1, ents, CAP, err, sizeof(err));
+	char longp[CALYX_LPM_PATH_MAX + 8];
+	memset(longp, 'y', sizeof(longp));
+	memcpy(longp, "/x/", 3);
+	longp[CALYX_LPM_PATH_MAX - 1] = '\0'; /* strlen 251: fits */
+	assert_int_equal(calyx_path_lookup(ents, (size_t)cnt, longp), CALYX_ACC_RW);
+	longp[CALYX_LPM_PATH_MAX - 1] = 'y';
+	longp[CALYX_LPM_PATH_MAX] = '\0'; /* strlen 252 */
+	assert_int_equal(calyx_path_lookup(ents, (size_t)cnt, longp), CALYX_ACC_NONE);
+
+	struct path_rule many[3] = { rule("/a", ACCESS_RO), rule("/b", ACCESS_RO), rule("/c/**", ACCESS_RO) };
+	assert_int_equal(calyx_path_entries(many, 3, ents, 3, err, sizeof(err)), -E2BIG);
+	assert_int_equal(calyx_path_entries(many, 3, ents, 4, err, sizeof(err)), 4);
+}
+
+static void test_key_encoding(void **state)
+{
+	(void)state;
+	struct path_rule r[] = { rule("/etc/hosts", ACCESS_RO), rule("/tmp/*", ACCESS_RW) };
+	int cnt = build(r, 2);
+	assert_int_equal(cnt, 2);
+	struct calyx_path_key k;
+	calyx_path_key_of(&ents[0], 0x01020304, &k);
+	assert_int_equal(k.prefixlen, 32 + 8 * (strlen("/etc/hosts") + 1));
+	assert_memory_equal(k.sandbox_be, "\x01\x02\x03\x04", 4);
+	assert_string_equal(k.path, "/etc/hosts");
+	calyx_path_key_of(&ents[1], 7, &k);
+	assert_int_equal(k.prefixlen, 32 + 8 * strlen("/tmp/"));
+	assert_memory_equal(k.path, "/tmp/", 5);
+	assert_int_equal(k.path[5], 0);
+}
+
+static void test_kernel_dev(void **state)
+{
+	(void)state;
+	assert_int_equal(calyx_kernel_dev(makedev(8, 1)), (8u << 20) | 1u);
+	assert_int_equal(calyx_kernel_dev(makedev(0, 300)), 300);
+	assert_int_equal(calyx_kernel_dev(makedev(259, 70000)), (259ull << 20) | 70000ull);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exact_no_prefix_confusion),
+		cmocka_unit_test(test_children),
+		cmocka_unit_test(test_subtree_includes_dir_itself),
+		cmocka_unit_test(test_shared_dir_key_children_and_subtree),
+		cmocka_unit_test(test_longer_rule_keeps_shorter_grants),
+		cmocka_unit_test(test_random_rule_sets_match_pathpat),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_key_encoding),
+		cmocka_unit_test(test_kernel_dev),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

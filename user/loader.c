@@ -1,0 +1,745 @@
+/* Loads bpf/calyx.bpf.c (one object, two program sets) and keeps the per-sandbox map
+ * entries. Encoding of rules into map entries: loader_rules.c (pure, unit-tested). */
+#include "loader.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "calyx.skel.h"
+#include "landlock.h"
+#include "loader_rules.h"
+#include "probe.skel.h"
+
+__attribute__((format(printf, 4, 5)))
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ libbpf output */
+
+static bool g_verbose;
+static bool g_silent;
+
+/* libbpf's own messages (including verifier logs) only with -v: without it the caller
+ * reports our one-line error, which says that -v shows more. None at all while probing,
+ * where a failure is an answer, not an error. */
+static int print_fn(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	if (g_silent || !g_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void libbpf_setup(bool verbose)
+{
+	g_verbose = verbose;
+	libbpf_set_print(print_fn);
+	/* Kernels >= 5.11 charge BPF memory to the memcg and need no memlock limit; older
+	 * ones do. Without CAP_SYS_RESOURCE this fails, which is fine on the former. */
+	struct rlimit r = { RLIM_INFINITY, RLIM_INFINITY };
+	(void)setrlimit(RLIMIT_MEMLOCK, &r);
+}
+
+/* ------------------------------------------------------------------ program sets */
+
+/* Hooks the bpf-lsm set needs. `optional` ones are defence in depth whose absence on an
+ * older kernel leaves the others sufficient (userns_create appeared in 6.1). */
+struct lsm_prog {
+	const char *hook;
+	bool optional;
+};
+#define N_LSM 13
+static struct bpf_program *lsm_prog(struct calyx_bpf *s, int i)
+{
+	struct bpf_program *p[N_LSM] = {
+		s->progs.calyx_exec,          s->progs.calyx_file_open,   s->progs.calyx_socket_create,
+		s->progs.calyx_socket_connect, s->progs.calyx_socket_sendmsg, s->progs.calyx_bpf,
+		s->progs.calyx_sb_mount,      s->progs.calyx_move_mount,  s->progs.calyx_sb_pivotroot,
+		s->progs.calyx_path_chroot,   s->progs.calyx_userns_create, s->progs.calyx_task_kill,
+		s->progs.calyx_ptrace,
+	};
+	return p[i];
+}
+static const struct lsm_prog lsm_hooks[N_LSM] = {
+	{ "bprm_check_security", false }, { "file_open", false }, { "socket_create", false },
+	{ "socket_connect", false }, { "socket_sendmsg", false }, { "bpf", false },
+	{ "sb_mount", false }, { "move_mount", false }, { "sb_pivotroot", false },
+	{ "path_chroot", false }, { "userns_create", true }, { "task_kill", false },
+	{ "ptrace_access_check", false },
+};
+
+#define N_CG 5
+static struct bpf_program *cg_prog(struct calyx_bpf *s, int i)
+{
+	struct bpf_program *p[N_CG] = {
+		s->progs.calyx_cg_connect4, s->progs.calyx_cg_connect6, s->progs.calyx_cg_sendmsg4,
+		s->progs.calyx_cg_sendmsg6, s->progs.calyx_cg_sock_create,
+	};
+	return p[i];
+}
+
+/* Opens the object and sets rodata and autoload for backend b; loads it. */
+static int load_set(enum enforce_backend b, uint64_t parent_cgid, int parent_level,
+		    struct calyx_bpf **out, char *err, size_t errlen)
+{
+	if (b != ENFORCE_BPF_LSM && b != ENFORCE_LANDLOCK)
+		return fail(err, errlen, -EINVAL, "enforcer: backend must be bpf-lsm or landlock");
+	if (parent_level < 0 || parent_level > 200)
+		return fail(err, errlen, -EINVAL, "enforcer: bad parent cgroup level %d", parent_level);
+	struct calyx_bpf *s = calyx_bpf__open();
+	if (!s)
+		return fail(err, errlen, -errno, "opening the BPF object failed: %s", strerror(errno));
+	s->rodata->parent_cgid = parent_cgid;
+	s->rodata->parent_level = (uint32_t)parent_level;
+
+	bool lsm = b == ENFORCE_BPF_LSM;
+	struct btf *vmbtf = lsm ? btf__load_vmlinux_btf() : NULL;
+	if (lsm && !vmbtf) {
+		calyx_bpf__destroy(s);
+		return fail(err, errlen, -ENOTSUP, "the kernel has no BTF (/sys/kernel/btf/vmlinux)");
+	}
+	for (int i = 0; i < N_LSM; i++) {
+		bool on = lsm;
+		if (lsm) {
+			char fn[64];
+			snprintf(fn, sizeof(fn), "bpf_lsm_%s", lsm_hooks[i].hook);
+			if (btf__find_by_name_kind(vmbtf, fn, BTF_KIND_FUNC) < 0) {
+				if (!lsm_hooks[i].optional) {
+					btf__free(vmbtf);
+					calyx_bpf__destroy(s);
+					return fail(err, errlen, -ENOTSUP,
+						    "the kernel has no LSM hook %s (needed by bpf-lsm)",
+						    lsm_hooks[i].hook);
+				}
+				on = false;
+			}
+		}
+		bpf_program__set_autoload(lsm_prog(s, i), on);
+	}
+	btf__free(vmbtf);
+	for (int i = 0; i < N_CG; i++) {
+		bpf_program__set_autoload(cg_prog(s, i), !lsm);
+		/* attached per sandbox cgroup in enforcer_add_sandbox */
+		bpf_program__set_autoattach(cg_prog(s, i), false);
+	}
+	bpf_program__set_autoload(s->progs.calyx_exec_image, !lsm);
+	bpf_program__set_autoload(s->progs.calyx_sys_exit, !lsm);
+
+	int rc = calyx_bpf__load(s);
+	if (rc) {
+		calyx_bpf__destroy(s);
+		if (rc == -EPERM && lsm)
+			return fail(err, errlen, rc,
+				    "loading the bpf-lsm programs failed: the kernel refuses trampoline-based BPF programs (lsm/, fentry/)");
+		return fail(err, errlen, rc, "loading the %s BPF programs failed: %s%s",
+			    enforce_backend_name(b), strerror(-rc),
+			    g_verbose ? "" : " (-v shows the verifier log)");
+	}
+	*out = s;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ probes */
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, len - 1);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	buf[n] = '\0';
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		buf[--n] = '\0';
+	return 0;
+}
+
+int enforcer_lsm_list(char *buf, size_t len)
+{
+	static const char lsm_file[] = "/sys/kernel/security/lsm";
+	int rc = read_small(lsm_file, buf, len);
+	if (rc == -ENOENT) {
+		/* securityfs not mounted yet (busybox inits, minimal hosts) */
+		if (mount("securityfs", "/sys/kernel/security", "securityfs",
+			  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0 && errno != EBUSY)
+			return -errno;
+		rc = read_small(lsm_file, buf, len);
+	}
+	return rc;
+}
+
+static bool list_has(const char *list, const char *word)
+{
+	size_t wl = strlen(word);
+	for (const char *p = list; *p;) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		if (n == wl && strncmp(p, word, n) == 0)
+			return true;
+		if (!c)
+			break;
+		p = c + 1;
+	}
+	return false;
+}
+
+int enforcer_probe_bpf_lsm(char *why, size_t len)
+{
+	char list[512];
+	int rc = enforcer_lsm_list(list, sizeof(list));
+	if (rc)
+		return fail(why, len, rc, "cannot read the active LSM list (/sys/kernel/security/lsm): %s",
+			    strerror(-rc));
+	if (!list_has(list, "bpf"))
+		return fail(why, len, -ENOTSUP,
+			    "\"bpf\" is not in the active LSM list (%s): boot with lsm=%s,bpf", list, list);
+
+	libbpf_setup(g_verbose);
+	g_silent = true;
+	struct probe_bpf *p = probe_bpf__open();
+	if (!p) {
+		rc = -errno;
+		g_silent = false;
+		return fail(why, len, rc, "opening the probe object failed: %s", strerror(-rc));
+	}
+	bpf_program__set_autoload(p->progs.probe_tp_btf, false);
+	bpf_program__set_autoload(p->progs.probe_cgroup_sock, false);
+	rc = probe_bpf__load(p);
+	if (rc == -EPERM) {
+		fail(why, len, rc, "the kernel refuses trampoline-based BPF programs (lsm/, fentry/)");
+	} else if (rc) {
+		fail(why, len, rc, "loading a test lsm/ program failed: %s", strerror(-rc));
+	} else {
+		struct bpf_link *l = bpf_program__attach(p->progs.probe_lsm);
+		if (!l) {
+			rc = -errno;
+			fail(why, len, rc, "attaching a test lsm/ program failed: %s", strerror(-rc));
+		} else {
+			bpf_link__destroy(l);
+			fail(why, len, 0, "active (%s) and a test lsm/ program loads and attaches", list);
+		}
+	}
+	probe_bpf__destroy(p);
+	g_silent = false;
+	return rc;
+}
+
+int enforcer_probe_tp_btf(char *why, size_t len)
+{
+	libbpf_setup(g_verbose);
+	g_silent = true;
+	int rc;
+	struct probe_bpf *p = probe_bpf__open();
+	if (!p) {
+		rc = -errno;
+		g_silent = false;
+		return fail(why, len, rc, "opening the probe object failed: %s", strerror(-rc));
+	}
+	bpf_program__set_autoload(p->progs.probe_lsm, false);
+	bpf_program__set_autoload(p->progs.probe_cgroup_sock, false);
+	rc = probe_bpf__load(p);
+	if (rc) {
+		fail(why, len, rc, "loading a tp_btf program failed: %s", strerror(-rc));
+	} else {
+		struct bpf_link *l = bpf_program__attach(p->progs.probe_tp_btf);
+		if (!l) {
+			rc = -errno;
+			fail(why, len, rc, "attaching a tp_btf program failed: %s", strerror(-rc));
+		} else {
+			bpf_link__destroy(l);
+			fail(why, len, 0, "a tp_btf program loads and attaches");
+		}
+	}
+	probe_bpf__destroy(p);
+	g_silent = false;
+	return rc;
+}
+
+int enforcer_probe_cgroup_sock(char *why, size_t len)
+{
+	libbpf_setup(g_verbose);
+	g_silent = true;
+	int rc;
+	struct probe_bpf *p = probe_bpf__open();
+	if (!p) {
+		rc = -errno;
+		g_silent = false;
+		return fail(why, len, rc, "opening the probe object failed: %s", strerror(-rc));
+	}
+	bpf_program__set_autoload(p->progs.probe_lsm, false);
+	bpf_program__set_autoload(p->progs.probe_tp_btf, false);
+	rc = probe_bpf__load(p);
+	if (rc) {
+		fail(why, len, rc, "loading a cgroup/connect4 program failed: %s", strerror(-rc));
+		goto out;
+	}
+	/* Attach to a fresh empty cgroup: proves attach works without touching anyone. */
+	char mnt[PATH_MAX], dir[PATH_MAX + 64];
+	rc = cgroup2_mount_point(mnt, sizeof(mnt));
+	if (rc) {
+		fail(why, len, rc, "no cgroup v2 mount to attach to");
+		goto out;
+	}
+	snprintf(dir, sizeof(dir), "%s/calyx-probe-%d", mnt, (int)getpid());
+	if (mkdir(dir, 0700) != 0) {
+		rc = -errno;
+		fail(why, len, rc, "cannot create a probe cgroup %s: %s", dir, strerror(-rc));
+		goto out;
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		fail(why, len, rc, "cannot open %s: %s", dir, strerror(-rc));
+	} else {
+		struct bpf_link *l = bpf_program__attach_cgroup(p->progs.probe_cgroup_sock, fd);
+		if (!l) {
+			rc = -errno;
+			fail(why, len, rc, "attaching a cgroup/connect4 program failed: %s", strerror(-rc));
+		} else {
+			bpf_link__destroy(l);
+			fail(why, len, 0, "cgroup/connect4 loads and attaches to a cgroup v2 directory");
+		}
+		close(fd);
+	}
+	rmdir(dir);
+out:
+	probe_bpf__destroy(p);
+	g_silent = false;
+	return rc;
+}
+
+/* The real landlock-backend program set passes the verifier on this kernel. */
+static int probe_landlock_set(char *why, size_t len)
+{
+	struct calyx_bpf *s = NULL;
+	libbpf_setup(g_verbose);
+	g_silent = true;
+	int rc = load_set(ENFORCE_LANDLOCK, 0, 0, &s, why, len);
+	g_silent = false;
+	calyx_bpf__destroy(s);
+	return rc;
+}
+
+int enforcer_pick_backend(enum enforce_backend requested, enum enforce_backend *chosen,
+			  char *why, size_t len)
+{
+	char lsm_why[256] = "", ll_why[256] = "";
+	int rc;
+	if (requested == ENFORCE_BPF_LSM || requested == ENFORCE_AUTO) {
+		rc = enforcer_probe_bpf_lsm(lsm_why, sizeof(lsm_why));
+		if (rc == 0) {
+			*chosen = ENFORCE_BPF_LSM;
+			return fail(why, len, 0, "BPF LSM %s", lsm_why);
+		}
+		if (requested == ENFORCE_BPF_LSM)
+			return fail(why, len, -ENOTSUP, "bpf-lsm is unavailable: %s", lsm_why);
+	}
+	if (requested != ENFORCE_LANDLOCK && requested != ENFORCE_AUTO)
+		return fail(why, len, -EINVAL, "unknown enforcement backend %d", (int)requested);
+
+	int abi = landlock_abi();
+	if (abi < 1) {
+		snprintf(ll_why, sizeof(ll_why), "Landlock unavailable (%s)",
+			 abi == -EOPNOTSUPP ? "disabled at boot: add landlock to lsm=" :
+			 abi == -ENOSYS     ? "not built into this kernel" : strerror(-abi));
+	} else {
+		char w[200];
+		rc = enforcer_probe_tp_btf(w, sizeof(w));
+		if (rc == 0)
+			rc = enforcer_probe_cgroup_sock(w, sizeof(w));
+		if (rc == 0)
+			rc = probe_landlock_set(w, sizeof(w));
+		if (rc == 0) {
+			*chosen = ENFORCE_LANDLOCK;
+			if (requested == ENFORCE_AUTO)
+				return fail(why, len, 0,
+					    "Landlock ABI %d + cgroup BPF; bpf-lsm unavailable: %s",
+					    abi, lsm_why);
+			return fail(why, len, 0, "Landlock ABI %d + cgroup BPF", abi);
+		}
+		snprintf(ll_why, sizeof(ll_why), "Landlock ABI %d, but %s", abi, w);
+	}
+	if (requested == ENFORCE_LANDLOCK)
+		return fail(why, len, -ENOTSUP, "landlock backend unavailable: %s", ll_why);
+	return fail(why, len, -ENOTSUP, "no enforcement backend works: bpf-lsm: %s; landlock: %s",
+		    lsm_why, ll_why);
+}
+
+/* ------------------------------------------------------------------ cgroups */
+
+/* mountinfo escapes ' ', '\t', '\n' and '\\' as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r;) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
+			r += 4;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+}
+
+int cgroup2_mount_point(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = -ENOENT;
+	while (getline(&line, &cap, f) > 0) {
+		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+		char *sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		char fstype[32];
+		if (sscanf(sep + 3, "%31s", fstype) != 1 || strcmp(fstype, "cgroup2") != 0)
+			continue;
+		char *save = NULL, *tok = strtok_r(line, " ", &save);
+		for (int i = 0; tok && i < 4; i++)
+			tok = strtok_r(NULL, " ", &save);
+		if (!tok)
+			continue;
+		unescape_octal(tok);
+		if (strlen(tok) >= len) {
+			rc = -ENAMETOOLONG;
+			break;
+		}
+		strcpy(buf, tok);
+		rc = 0;
+		break;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+int cgroup_id_of(const char *path, uint64_t *id)
+{
+	/* cgroup v2 ids are kernfs node ids; name_to_handle_at returns exactly that, and on
+	 * 64-bit hosts it is also the directory's inode number (the fallback). */
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h;
+	int mount_id;
+	h.fh.handle_bytes = sizeof(h.id);
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) == 0 && h.fh.handle_bytes == 8) {
+		memcpy(id, h.fh.f_handle, sizeof(*id));
+		return 0;
+	}
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*id = (uint64_t)st.st_ino;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ the enforcer */
+
+struct sb_state {
+	bool used;
+	uint64_t cgid;
+	uint32_t id;
+	struct calyx_exec_key *exec_keys;
+	size_t n_exec;
+	struct calyx_path_key *path_keys;
+	size_t n_path;
+	struct bpf_link *links[N_CG];
+};
+
+struct enforcer {
+	struct calyx_bpf *skel;
+	struct ring_buffer *rb;
+	enum enforce_backend backend;
+	struct sb_state sb[CALYX_MAX_SANDBOXES];
+	enforcer_event_fn fn;
+	void *fn_ctx;
+	int ncpus;
+};
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct enforcer *e = ctx;
+	if (size < sizeof(struct calyx_event) || !e->fn)
+		return 0;
+	e->fn(data, e->fn_ctx);
+	return 0;
+}
+
+int enforcer_open(struct enforcer **out, const struct enforcer_opts *o, char *err, size_t errlen)
+{
+	*out = NULL;
+	libbpf_setup(o->verbose);
+	if (o->parent_cgid == 0)
+		return fail(err, errlen, -EINVAL, "enforcer: parent cgroup id not set");
+	struct enforcer *e = calloc(1, sizeof(*e));
+	if (!e)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	e->backend = o->backend;
+	e->ncpus = libbpf_num_possible_cpus();
+	if (e->ncpus <= 0) {
+		free(e);
+		return fail(err, errlen, -EIO, "cannot count possible CPUs");
+	}
+	int rc = load_set(o->backend, o->parent_cgid, o->parent_level, &e->skel, err, errlen);
+	if (rc) {
+		free(e);
+		return rc;
+	}
+	/* LSM and tracepoint programs attach now, before any sandbox exists; the cgroup
+	 * programs attach per sandbox. */
+	rc = calyx_bpf__attach(e->skel);
+	if (rc) {
+		fail(err, errlen, rc, "attaching the %s BPF programs failed: %s",
+		     enforce_backend_name(o->backend), strerror(-rc));
+		enforcer_close(e);
+		return rc;
+	}
+	e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.events), on_record, e, NULL);
+	if (!e->rb) {
+		rc = -errno;
+		fail(err, errlen, rc, "creating the ring buffer consumer failed: %s", strerror(-rc));
+		enforcer_close(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+static void sb_clear(struct enforcer *e, struct sb_state *s)
+{
+	/* The sandbox entry goes first: from then on its tasks are denied everything
+	 * (an orphan cgroup fails closed) while the rules are removed. */
+	bpf_map__delete_elem(e->skel->maps.sandboxes, &s->cgid, sizeof(s->cgid), 0);
+	for (size_t i = 0; i < s->n_exec; i++)
+		bpf_map__delete_elem(e->skel->maps.exec_rules, &s->exec_keys[i],
+				     sizeof(s->exec_keys[i]), 0);
+	for (size_t i = 0; i < s->n_path; i++)
+		bpf_map__delete_elem(e->skel->maps.path_rules, &s->path_keys[i],
+				     sizeof(s->path_keys[i]), 0);
+	for (int i = 0; i < N_CG; i++)
+		bpf_link__destroy(s->links[i]);
+	free(s->exec_keys);
+	free(s->path_keys);
+	memset(s, 0, sizeof(*s));
+}
+
+void enforcer_close(struct enforcer *e)
+{
+	if (!e)
+		return;
+	for (int i = 0; i < CALYX_MAX_SANDBOXES; i++)
+		if (e->sb[i].used)
+			sb_clear(e, &e->sb[i]);
+	ring_buffer__free(e->rb);
+	calyx_bpf__destroy(e->skel);
+	free(e);
+}
+
+static struct sb_state *sb_find(struct enforcer *e, uint64_t cgid)
+{
+	for (int i = 0; i < CALYX_MAX_SANDBOXES; i++)
+		if (e->sb[i].used && e->sb[i].cgid == cgid)
+			return &e->sb[i];
+	return NULL;
+}
+
+int enforcer_add_sandbox(struct enforcer *e, const struct sandbox_rules *r, char *err, size_t errlen)
+{
+	if (!e || !r || r->cgid == 0)
+		return fail(err, errlen, -EINVAL, "enforcer: sandbox cgroup id not set");
+	if (sb_find(e, r->cgid))
+		return fail(err, errlen, -EEXIST, "enforcer: cgroup %llu is already a sandbox",
+			    (unsigned long long)r->cgid);
+	struct sb_state *s = NULL;
+	for (int i = 0; i < CALYX_MAX_SANDBOXES && !s; i++)
+		if (!e->sb[i].used) {
+			s = &e->sb[i];
+			s->id = (uint32_t)i + 1; /* 0 never names a sandbox */
+		}
+	if (!s)
+		return fail(err, errlen, -ENOSPC, "enforcer: more than %d concurrent sandboxes",
+			    CALYX_MAX_SANDBOXES);
+	s->used = true;
+	s->cgid = r->cgid;
+	int rc = 0;
+
+	/* exec rules: one entry per distinct file. */
+	s->exec_keys = calloc(r->n_exec ? r->n_exec : 1, sizeof(*s->exec_keys));
+	if (!s->exec_keys) {
+		rc = fail(err, errlen, -ENOMEM, "out of memory");
+		goto undo;
+	}
+	for (size_t i = 0; i < r->n_exec; i++) {
+		const struct exec_rule *x = &r->exec[i];
+		size_t pl = strnlen(x->path, sizeof(x->path));
+		if (pl == 0 || pl >= CALYX_LPM_PATH_MAX || x->path[0] != '/') {
+			/* the exec hook resolves paths into a CALYX_LPM_PATH_MAX buffer */
+			rc = fail(err, errlen, -ENAMETOOLONG, "exec rule %zu: not an absolute path of 1..%d bytes",
+				  i, CALYX_LPM_PATH_MAX - 1);
+			goto undo;
+		}
+		struct calyx_exec_key k = {
+			.sandbox = s->id,
+			.dev = calyx_kernel_dev(x->dev),
+			.ino = (uint64_t)x->ino,
+		};
+		struct calyx_exec_val v;
+		memset(&v, 0, sizeof(v));
+		memcpy(v.path, x->path, pl);
+		struct calyx_exec_val old;
+		if (bpf_map__lookup_elem(e->skel->maps.exec_rules, &k, sizeof(k), &old, sizeof(old), 0) == 0) {
+			if (strcmp(old.path, v.path) == 0)
+				continue; /* the same binary named by two commands */
+			/* One inode, two names (hard links): the kernel side holds one path per
+			 * file, and silently denying one of them would be a puzzle at run time. */
+			rc = fail(err, errlen, -EINVAL, "lease binaries %s and %s are the same file (hard links)",
+				  old.path, v.path);
+			goto undo;
+		}
+		rc = bpf_map__update_elem(e->skel->maps.exec_rules, &k, sizeof(k), &v, sizeof(v), BPF_NOEXIST);
+		if (rc) {
+			rc = fail(err, errlen, rc, "adding exec rule %s failed: %s%s", x->path, strerror(-rc),
+				  rc == -E2BIG ? " (exec rule map full)" : "");
+			goto undo;
+		}
+		s->exec_keys[s->n_exec++] = k;
+	}
+
+	/* path rules: only the bpf-lsm backend decides opens in BPF (Landlock does it
+	 * for the other). */
+	if (e->backend == ENFORCE_BPF_LSM && r->n_paths) {
+		struct calyx_path_entry *ents = calloc(CALYX_MAX_PATH_RULES, sizeof(*ents));
+		if (!ents) {
+			rc = fail(err, errlen, -ENOMEM, "out of memory");
+			goto undo;
+		}
+		int n = calyx_path_entries(r->paths, r->n_paths, ents, CALYX_MAX_PATH_RULES, err, errlen);
+		if (n < 0) {
+			free(ents);
+			rc = n;
+			goto undo;
+		}
+		s->path_keys = calloc((size_t)n ? (size_t)n : 1, sizeof(*s->path_keys));
+		if (!s->path_keys) {
+			free(ents);
+			rc = fail(err, errlen, -ENOMEM, "out of memory");
+			goto undo;
+		}
+		for (int i = 0; i < n; i++) {
+			struct calyx_path_key k;
+			calyx_path_key_of(&ents[i], s->id, &k);
+			rc = bpf_map__update_elem(e->skel->maps.path_rules, &k, sizeof(k), &ents[i].val,
+						  sizeof(ents[i].val), BPF_NOEXIST);
+			if (rc) {
+				fail(err, errlen, rc, "adding path rule %s failed: %s%s", ents[i].path,
+				     strerror(-rc), rc == -ENOSPC ? " (path rule map full)" : "");
+				free(ents);
+				goto undo;
+			}
+			s->path_keys[s->n_path++] = k;
+		}
+		free(ents);
+	}
+
+	if (e->backend == ENFORCE_LANDLOCK) {
+		if (r->cgroup_fd < 0) {
+			rc = fail(err, errlen, -EBADF, "enforcer: no cgroup fd for the network programs");
+			goto undo;
+		}
+		for (int i = 0; i < N_CG; i++) {
+			s->links[i] = bpf_program__attach_cgroup(cg_prog(e->skel, i), r->cgroup_fd);
+			if (!s->links[i]) {
+				rc = -errno;
+				fail(err, errlen, rc, "attaching %s to the sandbox cgroup failed: %s",
+				     bpf_program__name(cg_prog(e->skel, i)), strerror(-rc));
+				goto undo;
+			}
+		}
+	}
+
+	/* Last: until this entry exists the cgroup counts as an orphan (everything denied). */
+	struct calyx_sandbox sbv = {
+		.id = s->id,
+		.flags = r->network == NET_DENY_ALL ? CALYX_SB_NET_DENY_ALL : 0,
+	};
+	rc = bpf_map__update_elem(e->skel->maps.sandboxes, &r->cgid, sizeof(r->cgid), &sbv, sizeof(sbv),
+				  BPF_NOEXIST);
+	if (rc) {
+		fail(err, errlen, rc, "adding the sandbox failed: %s", strerror(-rc));
+		goto undo;
+	}
+	return 0;
+undo:
+	sb_clear(e, s);
+	return rc;
+}
+
+int enforcer_remove_sandbox(struct enforcer *e, uint64_t cgid)
+{
+	if (!e)
+		return 0;
+	struct sb_state *s = sb_find(e, cgid);
+	if (s)
+		sb_clear(e, s);
+	return 0;
+}
+
+int enforcer_consume(struct enforcer *e, enforcer_event_fn fn, void *ctx)
+{
+	if (!e || !e->rb)
+		return -EINVAL;
+	e->fn = fn;
+	e->fn_ctx = ctx;
+	int rc = ring_buffer__consume(e->rb);
+	e->fn = NULL;
+	e->fn_ctx = NULL;
+	return rc;
+}
+
+uint64_t enforcer_dropped(struct enforcer *e)
+{
+	if (!e)
+		return 0;
+	uint64_t *v = calloc((size_t)e->ncpus, sizeof(*v));
+	if (!v)
+		return 0;
+	uint32_t k = CALYX_STAT_RB_DROPPED;
+	uint64_t sum = 0;
+	if (bpf_map__lookup_elem(e->skel->maps.stats, &k, sizeof(k), v, sizeof(*v) * (size_t)e->ncpus, 0) == 0)
+		for (int i = 0; i < e->ncpus; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
