@@ -1,0 +1,344 @@
+#!/usr/bin/env bash
+# Host tier: `calyx run` on this machine's real kernel, as root (make test-host).
+#   tests/host/run.sh build/calyx
+# The host kernel refuses BPF LSM (KERNEL-NOTES.md): here `--enforce bpf-lsm` must fail
+# closed, and `auto` runs on the landlock backend, so the whole runner (cgroup, limits,
+# artifacts, SVF chain) is exercised for real. The bpf-lsm success path is the VM tier's.
+# Then the other host suites in this directory run, one result line each.
+# One "ok - …" / "not ok - …" line per test, then "N passed, M failed"; exit 1 on failure.
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+CALYX=$(realpath "${1:-build/calyx}")
+PASS=0 FAIL=0
+
+ok()  { PASS=$((PASS + 1)); echo "ok - $*"; }
+bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+# check NAME CONDITION...: ok when the command succeeds
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  bad "host tests need root (cgroups, BPF): run as root"
+  echo "$PASS passed, $FAIL failed"; exit 1
+fi
+[ -x "$CALYX" ] || { bad "no calyx binary at $CALYX"; echo "$PASS passed, $FAIL failed"; exit 1; }
+
+T=$(mktemp -d /tmp/calyx-host.XXXXXX)
+chmod 755 "$T"
+RO_MNT=""
+cleanup() {
+  [ -n "$RO_MNT" ] && umount "$RO_MNT" 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+CG2=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i+1) == "cgroup2") print $5; break } }' /proc/self/mountinfo | head -n1)
+[ -n "$CG2" ] || bad "no cgroup v2 mount found in /proc/self/mountinfo"
+# Sandbox cgroups left under <v2 mount>/calyx/ (there must be none between runs).
+leftover_cgroups() { find "$CG2/calyx" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
+
+set -f   # lease patterns like /usr/** are arguments, never globs
+
+"$CALYX" keygen --out "$T/k" >/dev/null 2>&1 || bad "keygen"
+"$CALYX" keygen --out "$T/other" >/dev/null 2>&1 || bad "keygen (second key)"
+PUB=$T/k/calyx.pub
+KEY=$T/k/calyx.key
+ST=$T/state
+
+# issue FILE ARGS...: a lease signed by $KEY (extra args go to `lease issue`)
+issue() { local out=$1; shift; "$CALYX" lease issue -k "$KEY" -i INT-TEST-HOST --ttl 5m "$@" -o "$out" 2>"$T/issue.err" \
+  || { echo "# lease issue failed: $(cat "$T/issue.err")"; return 1; }; }
+# run LEASE ARGS... -- CMD: sets RC, OUT (stdout), ERR (stderr)
+run() { local lease=$1; shift; "$CALYX" run --lease "$lease" "$@" >"$T/out" 2>"$T/err"; RC=$?; OUT=$(cat "$T/out"); ERR=$(cat "$T/err"); }
+expect_rc() { [ "$RC" -eq "$1" ] || { echo "# exit $RC, expected $1; stderr: $ERR"; return 1; }; }
+err_has() { grep -q -- "$1" <<<"$ERR" || { echo "# stderr lacks '$1': $ERR"; return 1; }; }
+run_dir_of() { find "$ST/outgoing/staging_runs" -mindepth 1 -maxdepth 1 -name "$1*" ! -name '.*' | sort | head -n1; }
+lease_id() { "$CALYX" lease show "$1" 2>/dev/null | grep -o 'LEASE-[0-9]*-[0-9]*-[0-9a-f]*' | head -n1; }
+json() { python3 - "$@"; }
+
+# Independent SVF checker (not calyx's code): keys in order, BLAKE2b-256 over the line
+# without its hash member, seq 1.., prev chaining.
+svf_ok() {
+  python3 - "$1" <<'EOF'
+import hashlib, json, sys
+keys = ["seq","ts","type","lease","intent","host","data","prev","hash"]
+prev = "0" * 64
+n = 0
+data = open(sys.argv[1], "rb").read()
+if data and not data.endswith(b"\n"):
+    sys.exit("partial last line")
+for i, raw in enumerate(data.splitlines(), 1):
+    rec = json.loads(raw)
+    if list(rec.keys()) != keys: sys.exit(f"line {i}: keys {list(rec.keys())}")
+    cut = raw.rindex(b',"hash":"')
+    h = hashlib.blake2b(raw[:cut] + b"}", digest_size=32).hexdigest()
+    if h != rec["hash"]: sys.exit(f"line {i}: hash mismatch")
+    if rec["seq"] != i: sys.exit(f"line {i}: seq {rec['seq']}")
+    if rec["prev"] != prev: sys.exit(f"line {i}: prev mismatch")
+    prev = rec["hash"]; n += 1
+
+EOF
+}
+svf_types() { python3 -c 'import json,sys; [print(json.loads(l)["type"]) for l in open(sys.argv[1])]' "$ST/logs/svf_audit/svf.jsonl"; }
+
+echo "# calyx: $CALYX; cgroup v2 at $CG2; kernel $(uname -r)"
+
+# ---------------------------------------------------------------- usage (64)
+run "$T/none.tok" --pub "$PUB" --state "$ST"
+check "run without a command is a usage error (64)" expect_rc 64
+"$CALYX" run --pub "$PUB" --state "$ST" -- true >/dev/null 2>"$T/err"; RC=$?; ERR=$(cat "$T/err")
+check "run without --lease is a usage error (64)" expect_rc 64
+run "$T/none.tok" --pub "$PUB" --state "$ST" --enforce nonsense -- true
+check "run --enforce nonsense is a usage error (64)" expect_rc 64
+
+# ---------------------------------------------------------------- bpf-lsm fails closed (69)
+issue "$T/marker.tok" --cmd "touch $T/marker" || bad "issue marker lease"
+before=$(leftover_cgroups)
+run "$T/marker.tok" --pub "$PUB" --state "$ST" --enforce bpf-lsm -- touch "$T/marker"
+check "--enforce bpf-lsm on this kernel fails closed with 69" expect_rc 69
+check "the refusal says why (the kernel refuses trampoline programs)" err_has "trampoline"
+check "the refusal is one 'calyx: …' line" bash -c '[ "$(grep -c "^calyx: enforcement unavailable" <<<"$1")" -eq 1 ]' _ "$ERR"
+check "nothing ran (no marker file)" test ! -e "$T/marker"
+check "no sandbox cgroup left under $CG2/calyx" test "$(leftover_cgroups)" -eq "$before"
+check "no run directory was created" test -z "$(ls -A "$ST/outgoing/staging_runs" 2>/dev/null)"
+run "$T/marker.tok" --pub "$PUB" --state "$ST" --enforce bpf-lsm -- touch "$T/marker"
+check "a second attempt is again 69, not 67 (lease not consumed)" expect_rc 69
+check "the ledger has no entry for the lease" test -z "$(ls -A "$ST/ledger" 2>/dev/null)"
+
+# A matrix that demands bpf-lsm refuses auto and landlock as well.
+sed -e 's/^enforcement: .*/enforcement: bpf-lsm/' \
+    -e "s|^trusted_keys: \[\]|trusted_keys:\n  - {name: host-test, public: $(cat "$PUB")}|" \
+    policies/capability_matrix.yaml > "$T/bpflsm-matrix.yaml"
+run "$T/marker.tok" --matrix "$T/bpflsm-matrix.yaml" --state "$ST" -- touch "$T/marker"
+check "a matrix requiring bpf-lsm fails closed under auto (69)" expect_rc 69
+run "$T/marker.tok" --matrix "$T/bpflsm-matrix.yaml" --state "$ST" --enforce landlock -- touch "$T/marker"
+check "a matrix requiring bpf-lsm refuses --enforce landlock (69)" expect_rc 69
+check "... saying the matrix requires bpf-lsm" err_has "requires bpf-lsm"
+check "still nothing ran" test ! -e "$T/marker"
+
+# ---------------------------------------------------------------- lease problems
+issue "$T/echo.tok" --cmd "echo hello" || bad "issue echo lease"
+run "$T/echo.tok" --pub "$PUB" --state "$ST" -- echo goodbye
+check "argv not in the lease: 68" expect_rc 68
+check "... naming the command" err_has "not one of the lease's commands"
+run "$T/echo.tok" --pub "$PUB" --state "$ST" -- echo hello extra
+check "argv with an extra argument: 68" expect_rc 68
+
+issue "$T/missing.tok" --cmd "calyx-no-such-binary --x" || bad "issue missing-binary lease"
+run "$T/missing.tok" --pub "$PUB" --state "$ST" -- calyx-no-such-binary --x
+check "binary not found: 68" expect_rc 68
+check "... saying 'binary not found'" err_has "binary not found"
+
+printf '#!/bin/sh\necho script\n' > "$T/script.sh"; chmod 755 "$T/script.sh"
+issue "$T/script.tok" --cmd "$T/script.sh" || bad "issue script lease"
+run "$T/script.tok" --pub "$PUB" --state "$ST" -- "$T/script.sh"
+check "#! script whose interpreter is not a lease command: 68" expect_rc 68
+check "... naming the interpreter" err_has "/usr/bin/dash\|/bin/sh\|/usr/bin/sh"
+
+now=$(date +%s)
+CALYX_TEST_NOW=$((now - 3600)) "$CALYX" lease issue -k "$KEY" -i INT-TEST-HOST --ttl 1m --cmd "echo hello" -o "$T/expired.tok" 2>/dev/null
+run "$T/expired.tok" --pub "$PUB" --state "$ST" -- echo hello
+check "expired lease: 65" expect_rc 65
+check "... saying expired" err_has "expired"
+
+"$CALYX" lease issue -k "$T/other/calyx.key" -i INT-TEST-HOST --ttl 5m --cmd "echo hello" -o "$T/other.tok" 2>/dev/null
+run "$T/other.tok" --matrix policies/capability_matrix.yaml --state "$ST" -- echo hello
+check "signer not trusted by --matrix: 66" expect_rc 66
+run "$T/other.tok" --pub "$PUB" --state "$ST" -- echo hello
+check "lease signed by another key than --pub: 65" expect_rc 65
+
+head -c 40 "$T/echo.tok" > "$T/cut.tok"
+run "$T/cut.tok" --pub "$PUB" --state "$ST" -- echo hello
+check "truncated token: 65" expect_rc 65
+
+issue "$T/toolong.tok" --cmd "echo hello" --limit wall=2h 2>/dev/null
+if [ -s "$T/toolong.tok" ]; then
+  run "$T/toolong.tok" --pub "$PUB" --state "$ST" -- echo hello
+  check "lease asking for more than the matrix max (wall 2h > 1h): 66" expect_rc 66
+else
+  bad "could not issue a lease with wall=2h"
+fi
+
+# ---------------------------------------------------------------- state dir (74)
+touch "$T/plainfile"
+run "$T/echo.tok" --pub "$PUB" --state "$T/plainfile/state" -- echo hello
+check "state dir under a regular file: 74" expect_rc 74
+mkdir -p "$T/ro"
+if mount -t tmpfs -o size=1m tmpfs "$T/ro"; then
+  RO_MNT=$T/ro
+  mkdir -p "$T/ro/outgoing/staging_runs" "$T/ro/logs/svf_audit" "$T/ro/ledger"
+  mount -o remount,ro "$T/ro"
+  run "$T/echo.tok" --pub "$PUB" --state "$T/ro" -- echo hello
+  check "read-only state dir (as root): 74" expect_rc 74
+  check "... saying not writable" err_has "not writable"
+  umount "$T/ro"; RO_MNT=""
+else
+  bad "could not mount a tmpfs for the read-only state dir test"
+fi
+# Nothing so far consumed the echo lease: it still runs.
+
+# ---------------------------------------------------------------- the run itself (auto → landlock here)
+run "$T/echo.tok" --pub "$PUB" --state "$ST" -- echo hello
+check "auto on this host runs the command (exit 0)" expect_rc 0
+id=$(lease_id "$T/echo.tok")
+D=$(run_dir_of "$id")
+check "run directory outgoing/staging_runs/$id exists" test -n "$D" -a -d "$D"
+check "stdout.log holds the output" bash -c '[ "$(cat "$1/stdout.log")" = hello ]' _ "$D"
+check "exit_code.txt is 0" bash -c '[ "$(cat "$1/exit_code.txt")" = 0 ]' _ "$D"
+check "no temp files left in the run directory" bash -c '[ -z "$(ls -A "$1" | grep "^\.")" ]' _ "$D"
+check "meta.json: schema, status ok, backend, limits, artifacts hashes" json "$D" <<'EOF'
+import hashlib, json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "meta.json")))
+assert m["status"] == "ok" and m["exit_code"] == 0 and m["signal"] is None, m
+assert m["argv"] == ["echo", "hello"] and m["binary"].endswith("/echo"), m
+assert m["enforcement"]["backend"] in ("landlock", "bpf-lsm"), m["enforcement"]
+assert m["enforcement"]["kernel"] == os.uname().release
+for k in ("cpu_ms", "mem_bytes", "pids", "wall_ms", "output_bytes"):
+    assert k in m["limits"]["effective"] and k in m["limits"]["enforced"], k
+assert set(m["denials"]) == {"exec", "file", "net", "other"}
+assert isinstance(m["dropped_events"], int)
+assert m["start"].endswith("Z") and m["duration_ms"] >= 0
+for name, a in m["artifacts"].items():
+    b = open(os.path.join(d, name), "rb").read()
+    assert a["bytes"] == len(b), name
+    assert a["blake2b"] == hashlib.blake2b(b, digest_size=32).hexdigest(), name
+assert "stdout.log" in m["artifacts"] and "events.jsonl" in m["artifacts"]
+EOF
+check "events.jsonl: one JSON object per line, with the exec of echo" json "$D" <<'EOF'
+import json, os, sys
+evs = [json.loads(l) for l in open(os.path.join(sys.argv[1], "events.jsonl"))]
+assert any(e["type"] == "exec" and e["path"].endswith("/echo") for e in evs), evs
+assert all("ts" in e and "pid" in e for e in evs)
+EOF
+check "no sandbox cgroup left after the run" test "$(leftover_cgroups)" -eq "$before"
+run "$T/echo.tok" --pub "$PUB" --state "$ST" -- echo hello
+check "replayed single-use lease: 67" expect_rc 67
+check "... saying replayed" err_has "replayed"
+check "SVF log is a valid chain (independent checker)" svf_ok "$ST/logs/svf_audit/svf.jsonl"
+check "SVF has verified, consumed, started, completed in order" bash -c \
+  'svf_types() { python3 -c "import json,sys; [print(json.loads(l)[\"type\"]) for l in open(sys.argv[1])]" "$1"; }
+   svf_types "$1" | grep -E "lease_event.consumed|exec_event" | head -3 | tr "\n" " " | grep -q "lease_event.consumed exec_event.started exec_event.completed"' _ "$ST/logs/svf_audit/svf.jsonl"
+
+# Environment: only PATH, HOME, LANG, TZ and the lease's env names.
+issue "$T/env.tok" --cmd "env" --env CALYX_HOST_VISIBLE || bad "issue env lease"
+CALYX_HOST_VISIBLE=yes CALYX_HOST_SECRET=no run "$T/env.tok" --pub "$PUB" --state "$ST" -- env
+check "env: exit 0" expect_rc 0
+check "env: the lease's env name passes through" grep -q '^CALYX_HOST_VISIBLE=yes$' <<<"$OUT"
+check "env: other variables do not" bash -c '! grep -q CALYX_HOST_SECRET <<<"$1"' _ "$OUT"
+check "env: fixed PATH, HOME, LANG, TZ" bash -c 'grep -q "^PATH=/usr/local/bin:/usr/bin:/bin$" <<<"$1" && grep -q "^HOME=/nonexistent$" <<<"$1" && grep -q "^LANG=C.UTF-8$" <<<"$1" && grep -q "^TZ=UTC$" <<<"$1"' _ "$OUT"
+
+# Credentials and isolation of the child.
+issue "$T/id.tok" --cmd "id -u" --cmd "ls /proc/self/fd" --cmd "sh -c 'echo \$\$'" --runs 3 || bad "issue id lease"
+run "$T/id.tok" --pub "$PUB" --state "$ST" -- id -u
+check "runs as the matrix's run_as uid (65534)" bash -c '[ "$1" = 65534 ]' _ "$OUT"
+run "$T/id.tok" --pub "$PUB" --state "$ST" -- ls /proc/self/fd
+check "the sandbox cannot list /proc/self/fd (outside the baseline)" bash -c '[ "$1" -ne 0 ] && [ -z "$2" ]' _ "$RC" "$OUT"
+run "$T/id.tok" --pub "$PUB" --state "$ST" -- sh -c 'echo $$'
+check "the command is init of its own PID namespace" bash -c '[ "$1" = 1 ]' _ "$OUT"
+idl=$(lease_id "$T/id.tok")
+check "a lease with runs=3 gets -r1, -r2, -r3 run directories" bash -c 'for n in 1 2 3; do [ -f "$1-r$n/meta.json" ] || exit 1; done' _ "$ST/outgoing/staging_runs/$idl"
+
+# Denials are counted in meta.json and logged as SVF events.
+issue "$T/deny.tok" --cmd "cat /etc/shadow" || bad "issue deny lease"
+run "$T/deny.tok" --pub "$PUB" --state "$ST" -- cat /etc/shadow
+check "reading /etc/shadow fails inside the sandbox" bash -c '[ "$1" -ne 0 ] && [ -z "$2" ]' _ "$RC" "$OUT"
+D=$(run_dir_of "$(lease_id "$T/deny.tok")")
+check "meta.json counts a file denial, status failed" json "$D" <<'EOF'
+import json, os, sys
+m = json.load(open(os.path.join(sys.argv[1], "meta.json")))
+assert m["status"] == "failed" and m["exit_code"] != 0, m
+assert m["denials"]["file"] >= 1, m["denials"]
+EOF
+check "SVF has a file_event.denied for /etc/shadow" bash -c 'grep "\"file_event.denied\"" "$1" | grep -q "/etc/shadow"' _ "$ST/logs/svf_audit/svf.jsonl"
+
+# ---------------------------------------------------------------- limits
+issue "$T/lim.tok" --runs 5 --limit wall=1s,cpu=300ms,output=64K \
+  --cmd "sleep 30" --cmd "sh -c 'sleep 31 & sleep 32'" \
+  --cmd "sh -c 'while :; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done'" \
+  --cmd "sh -c 'while :; do :; done'" || bad "issue limits lease"
+lid=$(lease_id "$T/lim.tok")
+start=$(date +%s%N)
+run "$T/lim.tok" --pub "$PUB" --state "$ST" -- sh -c 'sleep 31 & sleep 32'
+el=$(( ($(date +%s%N) - start) / 1000000 ))
+check "wall-clock limit: 124" expect_rc 124
+check "... killed near the limit (1 s), not at the command's end (${el} ms)" test "$el" -lt 5000
+check "... no sandboxed process survives (background sleep too)" bash -c '! pgrep -x sleep -a | grep -q "sleep 3[12]"'
+check "... meta.json status timeout" grep -q '"status":[[:space:]]*"timeout"' "$ST/outgoing/staging_runs/$lid-r1/meta.json"
+run "$T/lim.tok" --pub "$PUB" --state "$ST" -- sh -c 'while :; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done'
+check "output limit: 123" expect_rc 123
+check "... stdout.log capped at 64 KiB, truncation recorded" json "$ST/outgoing/staging_runs/$lid-r2" <<'EOF'
+import json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "meta.json")))
+assert os.path.getsize(os.path.join(d, "stdout.log")) == 65536
+a = m["artifacts"]["stdout.log"]
+assert a["truncated"] is True and a["bytes_produced"] > 65536, a
+assert m["status"] == "limit" and m["violation"] == "output_bytes", m
+EOF
+run "$T/lim.tok" --pub "$PUB" --state "$ST" -- sh -c 'while :; do :; done'
+check "cpu limit: 123" expect_rc 123
+check "... meta.json violation cpu_ms" grep -q '"violation":[[:space:]]*"cpu_ms"' "$ST/outgoing/staging_runs/$lid-r3/meta.json"
+check "no sandbox cgroup left after the limit runs" test "$(leftover_cgroups)" -eq "$before"
+
+# ---------------------------------------------------------------- signals to the runner
+"$CALYX" run --lease "$T/lim.tok" --pub "$PUB" --state "$ST" -- sleep 30 >/dev/null 2>&1 &
+rp=$!
+for _ in $(seq 50); do [ "$(leftover_cgroups)" -gt "$before" ] && break; sleep 0.1; done
+sleep 0.2
+sp=$(pgrep -x -f "sleep 30" | head -n1)
+if [ -n "$sp" ]; then
+  check "the sandboxed process holds only fds 0, 1, 2" bash -c '[ "$(ls /proc/$1/fd | sort -n | tr "\n" " ")" = "0 1 2 " ]' _ "$sp"
+  check "... stdin is /dev/null, stdout/stderr are pipes" bash -c '[ "$(readlink /proc/$1/fd/0)" = /dev/null ] && readlink /proc/$1/fd/1 | grep -q "^pipe:" && readlink /proc/$1/fd/2 | grep -q "^pipe:"' _ "$sp"
+  check "... has no_new_privs, uid/gid 65534, no supplementary groups" bash -c 'grep -q "^NoNewPrivs:[[:space:]]*1" /proc/$1/status && grep -q "^Uid:[[:space:]]*65534[[:space:]]*65534[[:space:]]*65534" /proc/$1/status && grep -q "^Gid:[[:space:]]*65534" /proc/$1/status && grep -q "^Groups:[[:space:]]*$" /proc/$1/status' _ "$sp"
+  check "... lives in the sandbox cgroup calyx/<lease>-<runner pid>/r4" bash -c 'grep -q "^0::/calyx/$2-$3/r4$" /proc/$1/cgroup' _ "$sp" "$lid" "$rp"
+  check "... is pid 1 of its own PID namespace and leads its own session" bash -c 'grep -q "^NSpid:[[:space:]]*$1[[:space:]]*1$" /proc/$1/status && [ "$(ps -o sid= -p $1 | tr -d " ")" = "$1" ]' _ "$sp"
+else
+  bad "the sandboxed sleep 30 was not found"
+fi
+kill -TERM $rp; wait $rp; RC=$?
+check "SIGTERM to calyx run: exit 143" expect_rc 143
+check "... the sandbox was killed" bash -c '! pgrep -a -x sleep | grep -q "sleep 30$"'
+check "... and its cgroup removed" test "$(leftover_cgroups)" -eq "$before"
+check "... meta.json says interrupted by SIGTERM" grep -q '"interrupted_by":[[:space:]]*"TERM"' "$ST/outgoing/staging_runs/$lid-r4/meta.json"
+
+issue "$T/kill.tok" --cmd "sh -c 'sleep 4243 & sleep 4242'" || bad "issue kill lease"
+"$CALYX" run --lease "$T/kill.tok" --pub "$PUB" --state "$ST" -- sh -c 'sleep 4243 & sleep 4242' >/dev/null 2>&1 &
+rp=$!
+for _ in $(seq 50); do pgrep -f "sleep 4242" >/dev/null && break; sleep 0.1; done
+kill -KILL $rp; wait $rp 2>/dev/null
+sleep 0.5
+check "SIGKILL of calyx run: no sandboxed process survives (pid namespace + death signal)" \
+  bash -c '! pgrep -f "sleep 424[23]" >/dev/null'
+# The killed runner could not clean up: remove what it left so later suites start clean.
+check "... its cgroups are empty (only the directories are left)" bash -c 'for d in $(find "$1/calyx" -mindepth 1 -type d); do [ -z "$(cat $d/cgroup.procs)" ] || exit 1; done' _ "$CG2"
+find "$CG2/calyx" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
+
+# Two runs at once: each runner has its own parent cgroup and enforcer, neither denies
+# the other's sandbox.
+issue "$T/two.tok" --runs 2 --cmd "sleep 1" || bad "issue concurrent lease"
+"$CALYX" run --lease "$T/two.tok" --pub "$PUB" --state "$ST" -- sleep 1 >/dev/null 2>"$T/two1.err" & p1=$!
+"$CALYX" run --lease "$T/two.tok" --pub "$PUB" --state "$ST" -- sleep 1 >/dev/null 2>"$T/two2.err" & p2=$!
+sleep 0.6
+both=$(leftover_cgroups)
+wait $p1; r1=$?; wait $p2; r2=$?
+check "two concurrent runs: both exit 0 ($r1, $r2)" bash -c '[ "$1" = 0 ] && [ "$2" = 0 ] || { cat "$3" "$4"; exit 1; }' _ "$r1" "$r2" "$T/two1.err" "$T/two2.err"
+check "... with two runner cgroups alive at once (saw $both)" test "$both" -eq $((before + 2))
+check "... and none left afterwards" test "$(leftover_cgroups)" -eq "$before"
+
+check "SVF log still a valid chain after all runs" svf_ok "$ST/logs/svf_audit/svf.jsonl"
+
+# ---------------------------------------------------------------- other host suites
+set +f
+for s in tests/host/*.sh; do
+  [ "$(basename "$s")" = run.sh ] && continue
+  echo "# ---- $s"
+  if bash "$s" "$CALYX" 2>&1 | sed 's/^/#   /'; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+    ok "suite $(basename "$s")"
+  else
+    bad "suite $(basename "$s")"
+  fi
+done
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]

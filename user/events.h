@@ -1,0 +1,38 @@
+/* Ring-buffer records (struct calyx_event) → events.jsonl lines, SVF event types and
+ * per-run denial counts. Pure module: no I/O. Schema in docs/run.md. */
+#ifndef CALYX_EVENTS_H
+#define CALYX_EVENTS_H
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "calyx.h"
+
+enum deny_class { DENY_EXEC = 0, DENY_FILE, DENY_NET, DENY_OTHER, DENY_CLASS_COUNT };
+
+struct event_counts {
+	uint64_t records;               /* records of this sandbox seen */
+	uint64_t execs, forks, exits;
+	uint64_t denials[DENY_CLASS_COUNT];
+};
+
+const char *event_type_name(uint32_t type);    /* "exec", "fork", "exit", "deny", "kill", "unknown" */
+const char *event_hook_name(uint32_t hook);    /* "bprm_check_security", "file_open", … */
+const char *deny_class_name(enum deny_class c);/* "exec", "file", "net", "other" */
+
+/* Denial class of a DENY/KILL record, or -1 for records that are not denials. */
+int event_deny_class(const struct calyx_event *ev);
+/* SVF type for a denial ("exec_event.denied", "file_event.denied", "net_event.denied"),
+ * NULL when the record is not a denial of those classes. */
+const char *event_svf_type(const struct calyx_event *ev);
+
+void event_count(struct event_counts *c, const struct calyx_event *ev);
+
+/* events.jsonl object for one record. mono_to_real_ns converts the record's
+ * bpf_ktime_get_ns (CLOCK_MONOTONIC) to wall time. NULL on allocation failure. */
+cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns);
+
+/* Copy of n bytes of s that is valid UTF-8 for JSON: invalid bytes become "\xNN" text.
+ * Stops at the first NUL. malloc'd (NULL on allocation failure). */
+char *json_safe_strn(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,1322 @@
+/* `calyx run`, the CP20 sandbox runner (flow and decisions in docs/run.md):
+ *
+ *   verify lease + matrix → argv match → resolve binaries → state dir writable →
+ *   SVF lease_event.verified → enforcement backend picked and the enforcer loaded →
+ *   ledger consumed (only now: a host that cannot enforce never burns a lease) →
+ *   cgroup + maps → child started inside the cgroup → supervise (logs, limits, events) →
+ *   kill + clean up → artifacts → SVF exec_event.completed.
+ *
+ * Every exit after resources exist goes through runner_teardown(), so no cgroup or map
+ * entry is left behind on any path. */
+#include "runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include <sodium.h>
+
+#include "artifacts.h"
+#include "events.h"
+#include "exitcodes.h"
+#include "landlock.h"
+#include "ledger.h"
+#include "loader.h"
+#include "pathpat.h"
+#include "sandbox.h"
+#include "state.h"
+#include "svf.h"
+#include "verify.h"
+
+#define TICK_MS 50                   /* enforcer_consume + cpu.stat polling period */
+#define KILL_WAIT_MS 5000            /* how long a killed cgroup may take to empty */
+#define DRAIN_AFTER_EMPTY_MS 2000    /* pipe drain bound once the cgroup is empty */
+#define SVF_MAX_DENIAL_RECORDS 64    /* per run and class; the rest is counted */
+#define MAX_EXEC_RULES LEASE_MAX_COMMANDS
+
+enum run_status { ST_OK = 0, ST_FAILED, ST_TIMEOUT, ST_LIMIT };
+static const char *const status_names[] = { "ok", "failed", "timeout", "limit" };
+
+struct runner {
+	const struct run_opts *o;
+	const char *state;
+	char svf_path[PATH_MAX];
+	char runs_dir[PATH_MAX];
+
+	struct matrix m;
+	bool have_m;
+	struct lease l;
+	bool have_l;
+	int cmd_index;
+	char binary[PATH_MAX];               /* resolved file of the command run */
+
+	struct exec_rule exec[MAX_EXEC_RULES];
+	size_t n_exec;
+	struct path_rule *paths;
+	size_t n_paths;
+	struct limits eff;
+
+	enum enforce_backend backend;
+	char backend_why[512];
+	char cg_mount[PATH_MAX];
+	struct sandbox_parent parent;
+	struct enforcer *enf;
+	struct landlock_plan *ll;
+	char ll_desc[256];
+
+	uint32_t run_no;
+	char run_name[128];
+	struct sandbox_cgroup cg;
+	bool sandbox_added;
+	struct sandbox_cg_limits cgl;
+	struct run_dir rd;
+	FILE *events;
+	int sigfd;
+	sigset_t oldmask;
+	bool mask_set;
+
+	/* collected during the run */
+	int64_t mono_to_real_ns;
+	struct event_counts counts;
+	pid_t child_pid;
+	bool pidns;
+	bool started;                        /* exec_event.started logged: artifacts are owed */
+	struct calyx_event main_exit;
+	bool have_main_exit;
+	cJSON *svf_denials;                  /* array of {type, data} queued for the audit log */
+	uint64_t svf_denials_omitted;
+	uint64_t per_class_logged[DENY_CLASS_COUNT];
+	int consume_err;
+};
+
+static int say(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int say(int code, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("calyx: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static void verbose(const struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void verbose(const struct runner *r, const char *fmt, ...)
+{
+	if (!r->o->verbose)
+		return;
+	va_list ap;
+	fputs("calyx: run: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void now_rfc3339(char out[32])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	svf_format_ts(ts.tv_sec, ts.tv_nsec, out);
+}
+
+static void runner_teardown(struct runner *r)
+{
+	char err[512];
+	/* Kill and empty the cgroup before its map entries go: no task of the sandbox ever
+	 * runs without its rules. */
+	if (r->cg.fd >= 0 || r->cg.created) {
+		if (sandbox_cgroup_destroy(&r->cg, err, sizeof(err)) < 0)
+			say(0, "cleanup: %s", err);
+	}
+	if (r->enf && r->sandbox_added) {
+		enforcer_remove_sandbox(r->enf, r->cg.cgid);
+		r->sandbox_added = false;
+	}
+	enforcer_close(r->enf);
+	r->enf = NULL;
+	if (sandbox_parent_remove(&r->parent, err, sizeof(err)) < 0)
+		say(0, "cleanup: %s", err);
+	landlock_plan_free(r->ll);
+	r->ll = NULL;
+	if (r->events) {
+		fclose(r->events);
+		r->events = NULL;
+	}
+	if (!r->started)
+		run_dir_discard(&r->rd);   /* nothing ran: no half-empty run directory */
+	run_dir_close(&r->rd);
+	if (r->sigfd >= 0) {
+		close(r->sigfd);
+		r->sigfd = -1;
+	}
+	if (r->mask_set) {
+		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
+		r->mask_set = false;
+	}
+	cJSON_Delete(r->svf_denials);
+	r->svf_denials = NULL;
+	free(r->paths);
+	r->paths = NULL;
+	if (r->have_l)
+		lease_free(&r->l);
+	r->have_l = false;
+	if (r->have_m)
+		matrix_free(&r->m);
+	r->have_m = false;
+}
+
+/* ---- step 1: lease and matrix ---- */
+
+static int load_and_verify(struct runner *r)
+{
+	const struct run_opts *o = r->o;
+	char err[PATH_MAX + 512];
+	uint8_t pk[PASETO_PK_BYTES];
+	int rc;
+
+	if (o->pub_file) {
+		rc = keyfile_read_public(o->pub_file, pk, err, sizeof(err));
+		if (rc < 0)
+			return say(rc == -EINVAL ? EXIT_CONFIG : EXIT_IO, "%s", err);
+	}
+	rc = o->matrix_file ? matrix_load_file(o->matrix_file, &r->m, err, sizeof(err))
+			    : matrix_load_shipped(&r->m, err, sizeof(err));
+	if (rc < 0) {
+		matrix_free(&r->m);
+		return say(rc == -EINVAL ? EXIT_CONFIG : EXIT_IO, "capability matrix: %s", err);
+	}
+	r->have_m = true;
+	if (o->pub_file) {
+		char *pid = paserk_k4_pid(pk);
+		bool known = pid && matrix_find_key(&r->m, pid);
+		free(pid);
+		if (!known && matrix_trust_key(&r->m, "--pub", pk) < 0)
+			return say(EXIT_CONFIG, "capability matrix: cannot add the --pub key");
+	}
+	/* The real clock, always: a test hook that moves time must never revive an expired
+	 * lease for a command that really runs. */
+	int64_t now = (int64_t)time(NULL);
+	int64_t skew = (int64_t)(r->m.clock_skew_ms / 1000);
+	/* --pub alone: that key must have signed (a wrong key is an invalid lease);
+	 * with --matrix the signer must be one the matrix (plus --pub) trusts. */
+	const uint8_t *want_pk = (o->pub_file && !o->matrix_file) ? pk : NULL;
+	rc = verify_lease_file(o->lease_file, want_pk, &r->m, now, skew, &r->l, err, sizeof(err));
+	switch (rc) {
+	case EXIT_OK:
+		r->have_l = true;
+		break;
+	case EXIT_LEASE_INVALID:
+		return say(rc, "lease invalid: %s", err);
+	case EXIT_LEASE_MATRIX:
+		return say(rc, "lease outside the capability matrix: %s", err);
+	case EXIT_IO:
+		return say(rc, "%s", err);
+	default:
+		return say(rc, "lease: %s", err);
+	}
+	if (!r->m.exec_staging_with_lease)
+		return say(EXIT_LEASE_MATRIX,
+			   "lease outside the capability matrix: capability exec_staging_with_lease is disabled in %s",
+			   r->m.source ? r->m.source : "the matrix");
+	return 0;
+}
+
+/* ---- step 2: command and binaries ---- */
+
+/* Resolve argv0 like execvp would in the sandbox: a name with '/' as is, else the first
+ * executable regular file along SANDBOX_PATH. Then canonicalise. 0 or -errno. */
+static int resolve_program(const char *argv0, char out[PATH_MAX], struct stat *st)
+{
+	char cand[PATH_MAX];
+	if (strchr(argv0, '/')) {
+		if (!realpath(argv0, out))
+			return -errno;
+	} else {
+		const char *p = SANDBOX_PATH;
+		bool found = false;
+		while (*p && !found) {
+			const char *colon = strchr(p, ':');
+			size_t dl = colon ? (size_t)(colon - p) : strlen(p);
+			if (dl && snprintf(cand, sizeof(cand), "%.*s/%s", (int)dl, p, argv0) < (int)sizeof(cand)) {
+				struct stat cs;
+				if (stat(cand, &cs) == 0 && S_ISREG(cs.st_mode) && (cs.st_mode & 0111))
+					found = true;
+			}
+			p += dl + (colon ? 1 : 0);
+		}
+		if (!found)
+			return -ENOENT;
+		if (!realpath(cand, out))
+			return -errno;
+	}
+	if (stat(out, st) < 0)
+		return -errno;
+	if (!S_ISREG(st->st_mode) || !(st->st_mode & 0111))
+		return -EACCES;
+	return 0;
+}
+
+static bool exec_rule_has(const struct runner *r, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < r->n_exec; i++)
+		if (r->exec[i].dev == dev && r->exec[i].ino == ino)
+			return true;
+	return false;
+}
+
+/* A #! script runs its interpreter: that file must be a lease binary too. */
+static int check_script_interpreter(struct runner *r)
+{
+	int fd = open(r->binary, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;   /* unreadable for us: the kernel decides at exec */
+	char buf[256];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 2 || buf[0] != '#' || buf[1] != '!')
+		return 0;
+	buf[n] = '\0';
+	char *s = buf + 2;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t len = strcspn(s, " \t\n");
+	s[len] = '\0';
+	char real[PATH_MAX];
+	struct stat st;
+	if (!*s || !realpath(s, real) || stat(real, &st) < 0)
+		return say(EXIT_CMD_NOT_ALLOWED, "command not allowed: interpreter %s of script %s not found",
+			   *s ? s : "(none)", r->binary);
+	if (!exec_rule_has(r, st.st_dev, st.st_ino))
+		return say(EXIT_CMD_NOT_ALLOWED,
+			   "command not allowed: %s is a script for %s, which is not one of the lease's commands",
+			   r->binary, real);
+	return 0;
+}
+
+static void argv_render(char *const *argv, size_t argc, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < argc && o + 1 < len; i++) {
+		int n = snprintf(buf + o, len - o, "%s%s", i ? " " : "", argv[i]);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+	if (o >= len && len > 4)
+		strcpy(buf + len - 4, "...");
+}
+
+static int match_and_resolve(struct runner *r)
+{
+	const struct run_opts *o = r->o;
+	char shown[512];
+	r->cmd_index = lease_match_command(&r->l, o->argv, (size_t)o->argc);
+	if (r->cmd_index < 0) {
+		argv_render(o->argv, (size_t)o->argc, shown, sizeof(shown));
+		return say(EXIT_CMD_NOT_ALLOWED, "command not allowed: '%s' is not one of the lease's commands",
+			   shown);
+	}
+	/* Exec rules: argv[0] of every lease command (interpreters named in the lease). */
+	for (size_t i = 0; i < r->l.n_commands; i++) {
+		const char *a0 = r->l.commands[i].argv[0];
+		char real[PATH_MAX];
+		struct stat st;
+		int rc = resolve_program(a0, real, &st);
+		if ((int)i == r->cmd_index) {
+			if (rc < 0)
+				return say(EXIT_CMD_NOT_ALLOWED, "command not allowed: binary not found: %s (%s; PATH=%s)",
+					   a0, strerror(-rc), SANDBOX_PATH);
+			snprintf(r->binary, sizeof(r->binary), "%s", real);
+		}
+		if (rc < 0) {
+			verbose(r, "lease command %s: not found, no exec rule", a0);
+			continue;
+		}
+		if (strlen(real) >= CALYX_PATH_MAX)
+			return say(EXIT_CMD_NOT_ALLOWED,
+				   "command not allowed: %s resolves to a path longer than the enforcer's %d bytes",
+				   a0, CALYX_PATH_MAX - 1);
+		if (exec_rule_has(r, st.st_dev, st.st_ino) || r->n_exec >= MAX_EXEC_RULES)
+			continue;
+		struct exec_rule *e = &r->exec[r->n_exec++];
+		e->dev = st.st_dev;
+		e->ino = st.st_ino;
+		snprintf(e->path, sizeof(e->path), "%s", real);
+		verbose(r, "exec rule %s (dev %#jx ino %ju)", real, (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+	}
+	return check_script_interpreter(r);
+}
+
+/* ---- state dir ---- */
+
+static int probe_writable(const char *dir)
+{
+	char p[PATH_MAX];
+	unsigned char rnd[8];
+	randombytes_buf(rnd, sizeof(rnd));
+	if (snprintf(p, sizeof(p), "%s/.calyx-probe-%02x%02x%02x%02x", dir, rnd[0], rnd[1], rnd[2], rnd[3])
+	    >= (int)sizeof(p))
+		return -ENAMETOOLONG;
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	unlink(p);
+	return 0;
+}
+
+static int check_state(struct runner *r)
+{
+	static const char *const subs[] = { STATE_RUNS_DIR, STATE_SVF_DIR, STATE_LEDGER_DIR };
+	char p[PATH_MAX];
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		int rc = state_mkdirs(r->state, subs[i]);
+		if (rc == 0) {
+			snprintf(p, sizeof(p), "%s/%s", r->state, subs[i]);
+			rc = probe_writable(p);
+		}
+		if (rc < 0)
+			return say(EXIT_IO, "state dir %s: %s is not writable: %s", r->state, subs[i], strerror(-rc));
+	}
+	snprintf(r->svf_path, sizeof(r->svf_path), "%s/%s", r->state, STATE_SVF_LOG);
+	snprintf(r->runs_dir, sizeof(r->runs_dir), "%s/%s", r->state, STATE_RUNS_DIR);
+	return 0;
+}
+
+static int audit(struct runner *r, const char *type, cJSON *data)
+{
+	char err[PATH_MAX + 256];
+	int rc = svf_append_one(r->svf_path, type, r->l.jti, r->l.intent, data, err, sizeof(err));
+	cJSON_Delete(data);
+	if (rc < 0)
+		return say(EXIT_IO, "audit log: %s", err);
+	return 0;
+}
+
+static cJSON *argv_json(char *const *argv, size_t argc)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < argc; i++) {
+		char *s = json_safe_strn(argv[i], strlen(argv[i]));
+		cJSON_AddItemToArray(a, cJSON_CreateString(s ? s : ""));
+		free(s);
+	}
+	return a;
+}
+
+/* ---- step 1b: enforcement ---- */
+
+static int pick_enforcement(struct runner *r)
+{
+	enum enforce_backend req = r->o->enforce, need = r->m.enforcement;
+	if (need != ENFORCE_AUTO && req != ENFORCE_AUTO && req != need)
+		return say(EXIT_ENFORCE_UNAVAILABLE,
+			   "enforcement unavailable: the capability matrix requires %s, --enforce %s refused",
+			   enforce_backend_name(need), enforce_backend_name(req));
+	if (need != ENFORCE_AUTO)
+		req = need;
+	char why[512] = "";
+	int rc = enforcer_pick_backend(req, &r->backend, why, sizeof(why));
+	if (rc < 0)
+		return say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s: %s; nothing was run",
+			   enforce_backend_name(req), why[0] ? why : strerror(-rc));
+	if (r->backend != ENFORCE_BPF_LSM && r->backend != ENFORCE_LANDLOCK)
+		return say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: no backend chosen (%s); nothing was run",
+			   why[0] ? why : "unknown");
+	snprintf(r->backend_why, sizeof(r->backend_why), "%s", why);
+	verbose(r, "backend %s: %s", enforce_backend_name(r->backend), why);
+	return 0;
+}
+
+static int build_path_rules(struct runner *r)
+{
+	char err[512];
+	size_t n = r->l.n_paths + r->m.n_baseline;
+	r->paths = calloc(n ? n : 1, sizeof(*r->paths));
+	if (!r->paths)
+		return say(EXIT_INTERNAL, "out of memory");
+	for (size_t i = 0; i < r->l.n_paths; i++) {
+		struct path_rule *p = &r->paths[r->n_paths];
+		if (pathpat_parse(r->l.paths[i].pattern, matrix_root_lookup, &r->m, &p->pat, err, sizeof(err)) < 0)
+			return say(EXIT_LEASE_MATRIX, "lease outside the capability matrix: path '%s': %s",
+				   r->l.paths[i].pattern, err);
+		p->access = r->l.paths[i].access;
+		r->n_paths++;
+	}
+	for (size_t i = 0; i < r->m.n_baseline; i++) {
+		struct path_rule *p = &r->paths[r->n_paths];
+		if (pathpat_parse(r->m.baseline[i], matrix_root_lookup, &r->m, &p->pat, err, sizeof(err)) < 0)
+			return say(EXIT_CONFIG, "capability matrix: runtime_baseline '%s': %s", r->m.baseline[i], err);
+		p->access = ACCESS_RO;
+		r->n_paths++;
+	}
+	return 0;
+}
+
+/* Everything that can fail for lack of kernel support happens here, before the ledger. */
+static int load_enforcer(struct runner *r)
+{
+	char err[1024];
+	int rc = cgroup2_mount_point(r->cg_mount, sizeof(r->cg_mount));
+	if (rc < 0)
+		return say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: no cgroup v2 hierarchy mounted: %s",
+			   strerror(-rc));
+	char pname[128];
+	snprintf(pname, sizeof(pname), "%s-%d", r->l.jti, (int)getpid());
+	rc = sandbox_parent_create(r->cg_mount, pname, &r->parent, err, sizeof(err));
+	if (rc < 0)
+		return say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: sandbox parent cgroup: %s", err);
+	if (r->backend == ENFORCE_LANDLOCK) {
+		rc = landlock_prepare(r->paths, r->n_paths, r->exec, r->n_exec, r->l.network, &r->ll,
+				      err, sizeof(err));
+		if (rc < 0)
+			return say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: landlock: %s", err);
+		landlock_plan_describe(r->ll, r->ll_desc, sizeof(r->ll_desc));
+	}
+	struct enforcer_opts eo = {
+		.backend = r->backend,
+		.parent_cgid = r->parent.cgid,
+		.parent_level = r->parent.level,
+		.verbose = r->o->verbose,
+	};
+	rc = enforcer_open(&r->enf, &eo, err, sizeof(err));
+	if (rc < 0) {
+		r->enf = NULL;
+		return say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s: %s; nothing was run",
+			   enforce_backend_name(r->backend), err);
+	}
+	return 0;
+}
+
+/* ---- events ---- */
+
+static void on_event(const struct calyx_event *ev, void *ctx)
+{
+	struct runner *r = ctx;
+	if (ev->sandbox_cgid != r->cg.cgid)
+		return;   /* another sandbox served by the same programs */
+	event_count(&r->counts, ev);
+	if (ev->type == CALYX_EV_EXIT && (pid_t)ev->tgid == r->child_pid) {
+		r->main_exit = *ev;
+		r->have_main_exit = true;
+	}
+	cJSON *j = event_to_json(ev, r->mono_to_real_ns);
+	if (j) {
+		char *s = cJSON_PrintUnformatted(j);
+		if (s && r->events) {
+			fputs(s, r->events);
+			fputc('\n', r->events);
+		}
+		free(s);
+	}
+	const char *svf_type = event_svf_type(ev);
+	int dc = event_deny_class(ev);
+	if (svf_type && j && dc >= 0) {
+		if (r->per_class_logged[dc] < SVF_MAX_DENIAL_RECORDS) {
+			r->per_class_logged[dc]++;
+			cJSON *q = cJSON_CreateObject();
+			cJSON_AddStringToObject(q, "type", svf_type);
+			cJSON_AddItemToObject(q, "data", j);
+			cJSON_AddItemToArray(r->svf_denials, q);
+			j = NULL;
+		} else {
+			r->svf_denials_omitted++;
+		}
+	}
+	cJSON_Delete(j);
+}
+
+static void consume(struct runner *r)
+{
+	if (!r->enf)
+		return;
+	int rc = enforcer_consume(r->enf, on_event, r);
+	if (rc < 0 && !r->consume_err)
+		r->consume_err = rc;
+}
+
+/* ---- supervision ---- */
+
+struct outcome {
+	enum run_status status;
+	const char *violation;       /* limit name that was exceeded, or NULL */
+	int interrupted_by;          /* signal that stopped the runner */
+	bool exited;
+	int exit_code;               /* -1 unless exited normally */
+	int signal;                  /* 0 unless killed */
+	struct rusage ru;
+	bool have_ru;
+	int spawn_stage, spawn_errno;
+	int64_t start_mono, end_mono;
+	char start[32], end[32];
+	struct capped_log out, err;
+	bool cpu_polled;
+};
+
+static void set_violation(struct runner *r, struct outcome *oc, enum run_status st, const char *what)
+{
+	if (oc->status == ST_TIMEOUT || oc->status == ST_LIMIT || oc->interrupted_by)
+		return;   /* the first reason to stop is the one recorded */
+	oc->status = st;
+	oc->violation = what;
+	sandbox_cgroup_kill(&r->cg);
+	verbose(r, "%s: killing the sandbox", what);
+}
+
+static int arm_timer(int fd, uint64_t first_ms, uint64_t period_ms)
+{
+	struct itimerspec its = {
+		.it_value = { (time_t)(first_ms / 1000), (long)(first_ms % 1000) * 1000000 },
+		.it_interval = { (time_t)(period_ms / 1000), (long)(period_ms % 1000) * 1000000 },
+	};
+	return timerfd_settime(fd, 0, &its, NULL);
+}
+
+/* Echo to our own stdout/stderr, best effort: never block the supervision loop on a
+ * slow or stalled reader (the wall clock must still fire). The log is authoritative. */
+static void forward(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
+			return;
+		size_t chunk = n < PIPE_BUF ? n : PIPE_BUF;
+		ssize_t w = write(fd, buf, chunk);
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+static void drain_fd(int *fd, struct capped_log *cl, int echo_fd, struct runner *r, struct outcome *oc)
+{
+	char buf[65536];
+	ssize_t n = read(*fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	uint64_t before = cl->written;
+	int rc = capped_log_write(cl, buf, (size_t)n);
+	if (rc < 0)
+		say(0, "writing output log: %s", strerror(-rc));
+	forward(echo_fd, buf, (size_t)(cl->written - before));
+	if (cl->truncated)
+		set_violation(r, oc, ST_LIMIT, "output_bytes");
+}
+
+static int supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc)
+{
+	int tick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	int wall = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (tick < 0 || wall < 0 || arm_timer(tick, TICK_MS, TICK_MS) < 0) {
+		int e = errno;
+		if (tick >= 0)
+			close(tick);
+		if (wall >= 0)
+			close(wall);
+		sandbox_cgroup_kill(&r->cg);
+		return say(EXIT_INTERNAL, "timerfd: %s", strerror(e));
+	}
+	if (r->eff.set[LIMIT_WALL] && r->eff.v[LIMIT_WALL] > 0)
+		arm_timer(wall, r->eff.v[LIMIT_WALL], 0);
+	fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
+	fcntl(c->err_fd, F_SETFL, O_NONBLOCK);
+	int outfd = c->out_fd, errfd = c->err_fd;
+	c->out_fd = c->err_fd = -1;
+	bool reaped = false;
+	int64_t empty_since = -1;
+
+	while (!reaped || outfd >= 0 || errfd >= 0) {
+		struct pollfd p[6] = {
+			{ .fd = outfd, .events = POLLIN },
+			{ .fd = errfd, .events = POLLIN },
+			{ .fd = reaped ? -1 : c->pidfd, .events = POLLIN },
+			{ .fd = tick, .events = POLLIN },
+			{ .fd = wall, .events = POLLIN },
+			{ .fd = r->sigfd, .events = POLLIN },
+		};
+		int n = poll(p, 6, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			sandbox_cgroup_kill(&r->cg);
+			break;
+		}
+		if (p[0].revents)
+			drain_fd(&outfd, &oc->out, STDOUT_FILENO, r, oc);
+		if (p[1].revents)
+			drain_fd(&errfd, &oc->err, STDERR_FILENO, r, oc);
+		if (p[5].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !oc->interrupted_by) {
+				say(0, "run: received %s, killing the sandbox", strsignal((int)si.ssi_signo));
+				oc->interrupted_by = (int)si.ssi_signo;
+				sandbox_cgroup_kill(&r->cg);
+			}
+		}
+		if (p[4].revents & POLLIN) {
+			uint64_t x;
+			if (read(wall, &x, sizeof(x)) > 0)
+				set_violation(r, oc, ST_TIMEOUT, "wall_ms");
+		}
+		if (p[2].revents & POLLIN) {
+			int status;
+			if (wait4(c->pid, &status, WNOHANG, &oc->ru) == c->pid) {
+				reaped = true;
+				oc->have_ru = true;
+				if (WIFEXITED(status)) {
+					oc->exited = true;
+					oc->exit_code = WEXITSTATUS(status);
+				} else if (WIFSIGNALED(status)) {
+					oc->signal = WTERMSIG(status);
+				}
+				/* The command is done: whatever it left running (daemonized
+				 * grandchildren) goes with it. */
+				sandbox_cgroup_kill(&r->cg);
+			}
+		}
+		if (p[3].revents & POLLIN) {
+			uint64_t x;
+			if (read(tick, &x, sizeof(x)) < 0 && errno != EAGAIN)
+				break;
+			/* The BPF side submits without wake-ups: poll the ring buffer here. */
+			consume(r);
+			uint64_t usec;
+			if (r->eff.set[LIMIT_CPU] && sandbox_cgroup_cpu_usec(&r->cg, &usec) == 0) {
+				oc->cpu_polled = true;
+				if (usec / 1000 > r->eff.v[LIMIT_CPU])
+					set_violation(r, oc, ST_LIMIT, "cpu_ms");
+			}
+			if (reaped) {
+				/* Bound the drain: once the cgroup is empty nobody can hold the
+				 * pipes, but never hang on a kernel that disagrees. */
+				int pop = sandbox_cgroup_populated(&r->cg);
+				if (pop == 0 && empty_since < 0)
+					empty_since = mono_ns();
+				if (pop != 0)
+					sandbox_cgroup_kill(&r->cg);
+				if (empty_since >= 0 && mono_ns() - empty_since > (int64_t)DRAIN_AFTER_EMPTY_MS * 1000000)
+					break;
+			}
+		}
+	}
+	if (outfd >= 0)
+		close(outfd);
+	if (errfd >= 0)
+		close(errfd);
+	close(tick);
+	close(wall);
+	return 0;
+}
+
+/* ---- artifacts ---- */
+
+static cJSON *limits_json(const struct limits *l)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (int k = 0; k < LIMIT_COUNT; k++) {
+		if (l->set[k])
+			cJSON_AddNumberToObject(o, limit_claim_name((enum limit_kind)k), (double)l->v[k]);
+		else
+			cJSON_AddNullToObject(o, limit_claim_name((enum limit_kind)k));
+	}
+	return o;
+}
+
+static cJSON *enforced_json(const struct runner *r, const struct outcome *oc)
+{
+	cJSON *o = cJSON_CreateObject();
+	const struct limits *l = &r->eff;
+	char buf[200];
+	(void)oc;
+	cJSON_AddStringToObject(o, "wall_ms", l->set[LIMIT_WALL] ? "runner timerfd, then cgroup.kill" : "no limit set");
+	if (!l->set[LIMIT_CPU])
+		snprintf(buf, sizeof(buf), "no limit set");
+	else if (r->cgl.cpu_stat)
+		snprintf(buf, sizeof(buf), "runner polls cgroup cpu.stat usage_usec every %d ms, then cgroup.kill", TICK_MS);
+	else
+		snprintf(buf, sizeof(buf), "not enforced: cpu.stat not readable in the sandbox cgroup");
+	cJSON_AddStringToObject(o, "cpu_ms", buf);
+	cJSON_AddStringToObject(o, "mem_bytes", r->cgl.mem_how);
+	cJSON_AddStringToObject(o, "pids", r->cgl.pids_how);
+	cJSON_AddStringToObject(o, "output_bytes", l->set[LIMIT_OUTPUT]
+				? "runner caps stdout.log and stderr.log each, then cgroup.kill" : "no limit set");
+	return o;
+}
+
+static cJSON *resources_json(const struct runner *r, const struct outcome *oc)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (r->have_main_exit) {
+		const struct calyx_event *e = &r->main_exit;
+		cJSON_AddStringToObject(o, "source", "bpf sched_process_exit record of the main process");
+		cJSON_AddNumberToObject(o, "cpu_ms", (double)(e->cpu_ns / 1000000));
+		cJSON_AddNumberToObject(o, "maxrss_kb", (double)e->maxrss_kb);
+		cJSON_AddNumberToObject(o, "min_flt", (double)e->min_flt);
+		cJSON_AddNumberToObject(o, "maj_flt", (double)e->maj_flt);
+		cJSON_AddNumberToObject(o, "nvcsw", (double)e->nvcsw);
+		cJSON_AddNumberToObject(o, "nivcsw", (double)e->nivcsw);
+		cJSON_AddNumberToObject(o, "read_bytes", (double)e->read_bytes);
+		cJSON_AddNumberToObject(o, "write_bytes", (double)e->write_bytes);
+	} else if (oc->have_ru) {
+		const struct rusage *u = &oc->ru;
+		cJSON_AddStringToObject(o, "source", "wait4 rusage of the main process (no exit record)");
+		cJSON_AddNumberToObject(o, "cpu_ms",
+			(double)((u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1000 +
+				 (u->ru_utime.tv_usec + u->ru_stime.tv_usec) / 1000));
+		cJSON_AddNumberToObject(o, "maxrss_kb", (double)u->ru_maxrss);
+		cJSON_AddNumberToObject(o, "min_flt", (double)u->ru_minflt);
+		cJSON_AddNumberToObject(o, "maj_flt", (double)u->ru_majflt);
+		cJSON_AddNumberToObject(o, "nvcsw", (double)u->ru_nvcsw);
+		cJSON_AddNumberToObject(o, "nivcsw", (double)u->ru_nivcsw);
+		cJSON_AddNumberToObject(o, "read_bytes", (double)u->ru_inblock * 512);
+		cJSON_AddNumberToObject(o, "write_bytes", (double)u->ru_oublock * 512);
+	} else {
+		cJSON_AddStringToObject(o, "source", "none (the command never ran)");
+	}
+	uint64_t usec;
+	if (r->cg.fd >= 0 && sandbox_cgroup_cpu_usec((struct sandbox_cgroup *)&r->cg, &usec) == 0)
+		cJSON_AddNumberToObject(o, "cgroup_cpu_ms", (double)(usec / 1000));
+	return o;
+}
+
+static cJSON *denials_json(const struct event_counts *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (int k = 0; k < DENY_CLASS_COUNT; k++)
+		cJSON_AddNumberToObject(o, deny_class_name((enum deny_class)k), (double)c->denials[k]);
+	return o;
+}
+
+static int runner_exit_code(const struct outcome *oc)
+{
+	if (oc->interrupted_by)
+		return 128 + oc->interrupted_by;
+	if (oc->status == ST_TIMEOUT)
+		return EXIT_TIMEOUT;
+	if (oc->status == ST_LIMIT)
+		return EXIT_LIMIT;
+	if (oc->spawn_stage == SB_STAGE_EXEC)
+		return oc->spawn_errno == ENOENT ? 127 : 126;
+	if (oc->spawn_stage == SB_STAGE_CONFINE)
+		return EXIT_ENFORCE_UNAVAILABLE;
+	if (oc->spawn_stage)
+		return EXIT_INTERNAL;
+	if (oc->exited)
+		return oc->exit_code;
+	if (oc->signal)
+		return 128 + oc->signal;
+	return EXIT_INTERNAL;
+}
+
+static cJSON *meta_json(struct runner *r, struct outcome *oc, int exit_rc, uint64_t dropped)
+{
+	char err[256];
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddNumberToObject(m, "schema", 1);
+	cJSON_AddStringToObject(m, "lease", r->l.jti);
+	cJSON_AddStringToObject(m, "intent", r->l.intent);
+	cJSON_AddNumberToObject(m, "run", r->run_no);
+	cJSON_AddNumberToObject(m, "runs_allowed", r->l.runs);
+	cJSON_AddItemToObject(m, "argv", argv_json(r->o->argv, (size_t)r->o->argc));
+	cJSON_AddStringToObject(m, "binary", r->binary);
+	cJSON_AddStringToObject(m, "start", oc->start);
+	cJSON_AddStringToObject(m, "end", oc->end);
+	cJSON_AddNumberToObject(m, "duration_ms", (double)((oc->end_mono - oc->start_mono) / 1000000));
+	if (oc->exited)
+		cJSON_AddNumberToObject(m, "exit_code", oc->exit_code);
+	else
+		cJSON_AddNullToObject(m, "exit_code");
+	if (oc->signal)
+		cJSON_AddNumberToObject(m, "signal", oc->signal);
+	else
+		cJSON_AddNullToObject(m, "signal");
+	cJSON_AddNumberToObject(m, "calyx_exit_code", exit_rc);
+	cJSON_AddStringToObject(m, "status", status_names[oc->status]);
+	if (oc->violation)
+		cJSON_AddStringToObject(m, "violation", oc->violation);
+	else
+		cJSON_AddNullToObject(m, "violation");
+	if (oc->interrupted_by)
+		cJSON_AddStringToObject(m, "interrupted_by", sigabbrev_np(oc->interrupted_by));
+	if (oc->spawn_stage) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s: %s", sandbox_stage_name(oc->spawn_stage), strerror(oc->spawn_errno));
+		cJSON_AddStringToObject(m, "start_error", why);
+	}
+
+	cJSON *enf = cJSON_AddObjectToObject(m, "enforcement");
+	struct utsname u;
+	uname(&u);
+	cJSON_AddStringToObject(enf, "backend", enforce_backend_name(r->backend));
+	cJSON_AddStringToObject(enf, "requested", enforce_backend_name(r->o->enforce));
+	cJSON_AddStringToObject(enf, "matrix_requires", enforce_backend_name(r->m.enforcement));
+	cJSON_AddStringToObject(enf, "reason", r->backend_why);
+	cJSON_AddStringToObject(enf, "kernel", u.release);   /* kernel release (uname -r) */
+	if (r->ll)
+		cJSON_AddStringToObject(enf, "landlock", r->ll_desc);
+	cJSON_AddStringToObject(enf, "cgroup", r->cg.path);
+	cJSON_AddNumberToObject(enf, "cgroup_id", (double)r->cg.cgid);
+	cJSON_AddNumberToObject(enf, "exec_rules", (double)r->n_exec);
+	cJSON_AddNumberToObject(enf, "path_rules", (double)r->n_paths);
+	cJSON_AddStringToObject(enf, "network", "deny_all");
+	cJSON_AddBoolToObject(enf, "pid_namespace", r->pidns);
+	cJSON *ra = cJSON_AddObjectToObject(m, "run_as");
+	cJSON_AddNumberToObject(ra, "uid", r->m.run_as_uid);
+	cJSON_AddNumberToObject(ra, "gid", r->m.run_as_gid);
+
+	cJSON *lim = cJSON_AddObjectToObject(m, "limits");
+	cJSON_AddItemToObject(lim, "effective", limits_json(&r->eff));
+	cJSON_AddItemToObject(lim, "enforced", enforced_json(r, oc));
+	uint64_t ooms, pmax;
+	sandbox_cgroup_violations(&r->cg, &ooms, &pmax);
+	cJSON_AddNumberToObject(lim, "oom_kills", (double)ooms);
+	cJSON_AddNumberToObject(lim, "pids_max_hits", (double)pmax);
+
+	cJSON_AddItemToObject(m, "denials", denials_json(&r->counts));
+	cJSON_AddNumberToObject(m, "events", (double)r->counts.records);
+	cJSON_AddNumberToObject(m, "dropped_events", (double)dropped);
+	if (r->consume_err) {
+		snprintf(err, sizeof(err), "ring buffer: %s", strerror(-r->consume_err));
+		cJSON_AddStringToObject(m, "events_error", err);
+	}
+	cJSON_AddItemToObject(m, "resources", resources_json(r, oc));
+
+	cJSON *art = cJSON_AddObjectToObject(m, "artifacts");
+	static const char *const files[] = { "stdout.log", "stderr.log", "events.jsonl", "exit_code.txt" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char hex[ARTIFACT_HASH_HEX + 1];
+		uint64_t bytes;
+		if (artifact_hash_file(r->rd.fd, files[i], hex, &bytes) < 0)
+			continue;
+		cJSON *f = cJSON_AddObjectToObject(art, files[i]);
+		cJSON_AddNumberToObject(f, "bytes", (double)bytes);
+		cJSON_AddStringToObject(f, "blake2b", hex);
+		const struct capped_log *cl = i == 0 ? &oc->out : i == 1 ? &oc->err : NULL;
+		if (cl) {
+			cJSON_AddNumberToObject(f, "bytes_produced", (double)cl->seen);
+			cJSON_AddBoolToObject(f, "truncated", cl->truncated);
+		}
+	}
+	return m;
+}
+
+/* ---- the run ---- */
+
+/* PATH, HOME, LANG, TZ, then the lease's env names that are set in our environment. */
+static char **build_env(const struct runner *r)
+{
+	size_t n = 4 + r->l.n_env + 1, k = 0;
+	char **env = calloc(n, sizeof(char *));
+	if (!env)
+		return NULL;
+	const char *fixed[][2] = {
+		{ "PATH", SANDBOX_PATH }, { "HOME", "/nonexistent" }, { "LANG", "C.UTF-8" }, { "TZ", "UTC" },
+	};
+	for (size_t i = 0; i < 4; i++) {
+		const char *v = fixed[i][1];
+		/* The lease may pass LANG or TZ through; PATH and HOME stay fixed (PATH is how
+		 * the lease's binaries were resolved). */
+		for (size_t j = 0; j < r->l.n_env && i >= 2; j++)
+			if (strcmp(r->l.env[j], fixed[i][0]) == 0 && getenv(fixed[i][0]))
+				v = getenv(fixed[i][0]);
+		if (asprintf(&env[k++], "%s=%s", fixed[i][0], v) < 0)
+			goto oom;
+	}
+	for (size_t j = 0; j < r->l.n_env; j++) {
+		const char *name = r->l.env[j];
+		const char *v = getenv(name);
+		if (!v || !strcmp(name, "PATH") || !strcmp(name, "HOME") || !strcmp(name, "LANG") ||
+		    !strcmp(name, "TZ"))
+			continue;
+		if (asprintf(&env[k++], "%s=%s", name, v) < 0)
+			goto oom;
+	}
+	return env;
+oom:
+	for (size_t i = 0; i < n; i++)
+		free(env[i]);
+	free(env);
+	return NULL;
+}
+
+static void free_env(char **env)
+{
+	for (size_t i = 0; env && env[i]; i++)
+		free(env[i]);
+	free(env);
+}
+
+static int open_log(struct runner *r, const char *name)
+{
+	return openat(r->rd.fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+}
+
+/* Write the queued denials and the completion record in one locked session. */
+static int audit_completion(struct runner *r, const struct outcome *oc, int exit_rc, uint64_t dropped,
+			    const char *meta_hash)
+{
+	char err[PATH_MAX + 256];
+	struct svf_writer *w;
+	int rc = svf_open(r->svf_path, &w, err, sizeof(err));
+	if (rc < 0)
+		return say(EXIT_IO, "audit log: %s", err);
+	const cJSON *q;
+	cJSON_ArrayForEach(q, r->svf_denials) {
+		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "type"));
+		rc = svf_append(w, type, r->l.jti, r->l.intent, cJSON_GetObjectItemCaseSensitive(q, "data"),
+				err, sizeof(err));
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0) {
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddNumberToObject(d, "run", r->run_no);
+		cJSON_AddStringToObject(d, "status", status_names[oc->status]);
+		if (oc->exited)
+			cJSON_AddNumberToObject(d, "exit_code", oc->exit_code);
+		else
+			cJSON_AddNullToObject(d, "exit_code");
+		if (oc->signal)
+			cJSON_AddNumberToObject(d, "signal", oc->signal);
+		else
+			cJSON_AddNullToObject(d, "signal");
+		cJSON_AddNumberToObject(d, "calyx_exit_code", exit_rc);
+		if (oc->violation)
+			cJSON_AddStringToObject(d, "violation", oc->violation);
+		cJSON_AddNumberToObject(d, "duration_ms", (double)((oc->end_mono - oc->start_mono) / 1000000));
+		cJSON_AddItemToObject(d, "denials", denials_json(&r->counts));
+		/* Lost records are marked in the chain, never silent. */
+		cJSON_AddNumberToObject(d, "dropped_events", (double)dropped);
+		cJSON_AddNumberToObject(d, "denials_not_logged_individually", (double)r->svf_denials_omitted);
+		cJSON_AddStringToObject(d, "run_dir", r->run_name);
+		if (meta_hash)
+			cJSON_AddStringToObject(d, "meta_blake2b", meta_hash);
+		rc = svf_append(w, "exec_event.completed", r->l.jti, r->l.intent, d, err, sizeof(err));
+		cJSON_Delete(d);
+	}
+	int rc2 = svf_close(w);
+	if (rc < 0)
+		return say(EXIT_IO, "audit log: %s", err);
+	if (rc2 < 0)
+		return say(EXIT_IO, "audit log: %s: %s", r->svf_path, strerror(-rc2));
+	return 0;
+}
+
+static int finish_artifacts(struct runner *r, struct outcome *oc, int exit_rc, uint64_t dropped,
+			    char meta_hash[ARTIFACT_HASH_HEX + 1])
+{
+	char err[PATH_MAX + 256], buf[32];
+	int rc;
+	if (r->events) {
+		bool bad = fflush(r->events) != 0 || ferror(r->events) || fsync(fileno(r->events)) < 0;
+		fclose(r->events);
+		r->events = NULL;
+		if (bad)
+			return say(EXIT_IO, "events.jsonl: %s", strerror(errno));
+	}
+	if ((oc->out.fd >= 0 && fsync(oc->out.fd) < 0) || (oc->err.fd >= 0 && fsync(oc->err.fd) < 0))
+		return say(EXIT_IO, "output logs: fsync: %s", strerror(errno));
+	snprintf(buf, sizeof(buf), "%d\n", exit_rc);
+	if (artifact_write_atomic(r->rd.fd, "exit_code.txt", buf, strlen(buf), 0640, err, sizeof(err)) < 0)
+		return say(EXIT_IO, "artifacts: %s", err);
+	cJSON *meta = meta_json(r, oc, exit_rc, dropped);
+	char *txt = meta ? cJSON_Print(meta) : NULL;
+	cJSON_Delete(meta);
+	if (!txt)
+		return say(EXIT_INTERNAL, "meta.json: out of memory");
+	size_t len = strlen(txt);
+	char *withnl = realloc(txt, len + 2);
+	if (!withnl) {
+		free(txt);
+		return say(EXIT_INTERNAL, "meta.json: out of memory");
+	}
+	withnl[len] = '\n';
+	withnl[len + 1] = '\0';
+	rc = artifact_write_atomic(r->rd.fd, "meta.json", withnl, len + 1, 0640, err, sizeof(err));
+	free(withnl);
+	if (rc < 0)
+		return say(EXIT_IO, "artifacts: %s", err);
+	uint64_t bytes;
+	artifact_hash_file(r->rd.fd, "meta.json", meta_hash, &bytes);
+	if (run_dir_commit(&r->rd, err, sizeof(err)) < 0)
+		return say(EXIT_IO, "artifacts: %s", err);
+	return 0;
+}
+
+static int run_sandbox(struct runner *r)
+{
+	char err[PATH_MAX + 512];
+	int rc;
+
+	/* An interrupt that came in while we were verifying and loading: stop before the
+	 * lease is burned. */
+	struct pollfd ip = { .fd = r->sigfd, .events = POLLIN };
+	if (poll(&ip, 1, 0) > 0) {
+		struct signalfd_siginfo si;
+		int sig = read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si) ? (int)si.ssi_signo : SIGINT;
+		return say(128 + sig, "run: interrupted by %s before the start; the lease was not used",
+			   strsignal(sig));
+	}
+	/* The lease is burned only now: verified, command allowed, state writable and
+	 * enforcement loaded. */
+	rc = ledger_consume(r->state, r->l.jti, r->l.runs, &r->run_no);
+	if (rc == -EALREADY)
+		return say(EXIT_LEASE_REPLAYED, "lease replayed: %s has already been used (%u run%s allowed)",
+			   r->l.jti, r->l.runs, r->l.runs == 1 ? "" : "s");
+	if (rc < 0)
+		return say(EXIT_IO, "ledger in %s: %s", r->state, strerror(-rc));
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "run", r->run_no);
+	cJSON_AddNumberToObject(d, "runs_allowed", r->l.runs);
+	if ((rc = audit(r, "lease_event.consumed", d)))
+		return rc;
+
+	if (r->l.runs > 1)
+		snprintf(r->run_name, sizeof(r->run_name), "%s-r%u", r->l.jti, r->run_no);
+	else
+		snprintf(r->run_name, sizeof(r->run_name), "%s", r->l.jti);
+	char cgname[32];
+	snprintf(cgname, sizeof(cgname), "r%u", r->run_no);
+	if (run_dir_create(r->runs_dir, r->run_name, &r->rd, err, sizeof(err)) < 0)
+		return say(EXIT_IO, "run directory: %s", err);
+	if (sandbox_cgroup_create(r->parent.path, cgname, &r->cg, err, sizeof(err)) < 0)
+		return say(EXIT_INTERNAL, "sandbox cgroup: %s", err);
+	if (sandbox_cgroup_limits(&r->cg, &r->eff, &r->cgl, err, sizeof(err)) < 0)
+		return say(EXIT_INTERNAL, "sandbox limits: %s", err);
+	struct sandbox_rules sr = {
+		.cgid = r->cg.cgid,
+		.cgroup_fd = r->cg.fd,
+		.exec = r->exec, .n_exec = r->n_exec,
+		.paths = r->paths, .n_paths = r->n_paths,
+		.network = r->l.network,
+	};
+	if (enforcer_add_sandbox(r->enf, &sr, err, sizeof(err)) < 0)
+		return say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: filling the rules: %s", err);
+	r->sandbox_added = true;
+
+	struct outcome oc;
+	memset(&oc, 0, sizeof(oc));
+	oc.exit_code = -1;
+	oc.out.fd = open_log(r, "stdout.log");
+	oc.err.fd = open_log(r, "stderr.log");
+	int evfd = open_log(r, "events.jsonl");
+	r->events = evfd >= 0 ? fdopen(evfd, "w") : NULL;
+	if (oc.out.fd < 0 || oc.err.fd < 0 || !r->events) {
+		int e = errno;
+		if (oc.out.fd >= 0)
+			close(oc.out.fd);
+		if (oc.err.fd >= 0)
+			close(oc.err.fd);
+		if (!r->events && evfd >= 0)
+			close(evfd);
+		return say(EXIT_IO, "run directory: %s", strerror(e));
+	}
+	oc.out.cap = oc.err.cap = r->eff.set[LIMIT_OUTPUT] ? r->eff.v[LIMIT_OUTPUT] : UINT64_MAX;
+
+	char **env = build_env(r);
+	if (!env) {
+		close(oc.out.fd);
+		close(oc.err.fd);
+		return say(EXIT_INTERNAL, "out of memory");
+	}
+	d = cJSON_CreateObject();
+	cJSON_AddItemToObject(d, "argv", argv_json(r->o->argv, (size_t)r->o->argc));
+	cJSON_AddStringToObject(d, "binary", r->binary);
+	cJSON_AddStringToObject(d, "backend", enforce_backend_name(r->backend));
+	cJSON_AddStringToObject(d, "backend_reason", r->backend_why);
+	cJSON_AddStringToObject(d, "cgroup", r->cg.path);
+	cJSON_AddNumberToObject(d, "run", r->run_no);
+	if ((rc = audit(r, "exec_event.started", d))) {
+		free_env(env);
+		close(oc.out.fd);
+		close(oc.err.fd);
+		return rc;
+	}
+	r->started = true;
+
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	int64_t mono = mono_ns();
+	r->mono_to_real_ns = ((int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec) - mono;
+	oc.start_mono = mono;
+	now_rfc3339(oc.start);
+
+	struct sandbox_confine conf = { .landlock = r->ll };
+	uid_t uid = r->m.run_as_uid;
+	gid_t gid = r->m.run_as_gid;
+	struct sandbox_spawn sp = {
+		.path = r->binary,
+		.argv = r->o->argv,
+		.envp = env,
+		.cgroup_fd = r->cg.fd,
+		.drop_privs = !(getuid() == uid && geteuid() == uid && getgid() == gid && getegid() == gid),
+		.uid = uid,
+		.gid = gid,
+		.confine = &conf,
+		.new_pidns = true,
+	};
+	struct sandbox_child c;
+	int stage = 0, cerr = 0;
+	/* A signal that arrived while we were setting up: don't start anything. */
+	struct pollfd sp_poll = { .fd = r->sigfd, .events = POLLIN };
+	if (poll(&sp_poll, 1, 0) > 0) {
+		struct signalfd_siginfo si;
+		if (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			oc.interrupted_by = (int)si.ssi_signo;
+		rc = -EINTR;
+	} else {
+		rc = sandbox_spawn(&sp, &c, &stage, &cerr, err, sizeof(err));
+	}
+	free_env(env);
+	if (rc < 0 && rc != -EINTR) {
+		/* Recorded like any other run (artifacts, completion record): exec_event.started
+		 * is already in the audit log. */
+		oc.status = ST_FAILED;
+		oc.spawn_stage = stage ? stage : SB_STAGE_SETUP;
+		oc.spawn_errno = stage ? cerr : -rc;
+		say(0, "run: starting %s: %s", r->binary, err);
+	} else if (rc == -EINTR) {
+		oc.status = ST_FAILED;
+	} else {
+		r->child_pid = c.pid;
+		r->pidns = c.pidns;
+		verbose(r, "started %s as pid %d in %s%s", r->binary, (int)c.pid, r->cg.path,
+			c.clone3 ? " (clone3)" : " (fork + cgroup.procs)");
+		rc = supervise(r, &c, &oc);
+		close(c.pidfd);
+		if (rc) {
+			close(oc.out.fd);
+			close(oc.err.fd);
+			return rc;
+		}
+		if (oc.status == ST_OK && !(oc.exited && oc.exit_code == 0))
+			oc.status = ST_FAILED;
+		if (oc.interrupted_by && oc.status == ST_OK)
+			oc.status = ST_FAILED;
+	}
+	oc.end_mono = mono_ns();
+	now_rfc3339(oc.end);
+
+	/* Empty the cgroup, then the last records. */
+	sandbox_cgroup_kill(&r->cg);
+	if (sandbox_cgroup_wait_empty(&r->cg, KILL_WAIT_MS) < 0)
+		say(0, "run: sandbox cgroup %s did not empty after kill", r->cg.path);
+	consume(r);
+	uint64_t ooms, pmax;
+	sandbox_cgroup_violations(&r->cg, &ooms, &pmax);
+	if (ooms && oc.status != ST_TIMEOUT && !oc.interrupted_by) {
+		oc.status = ST_LIMIT;
+		oc.violation = "mem_bytes";
+	}
+	uint64_t dropped = enforcer_dropped(r->enf);
+	int exit_rc = runner_exit_code(&oc);
+
+	char meta_hash[ARTIFACT_HASH_HEX + 1] = "";
+	rc = finish_artifacts(r, &oc, exit_rc, dropped, meta_hash);
+	close(oc.out.fd);
+	close(oc.err.fd);
+	int arc = audit_completion(r, &oc, exit_rc, dropped, rc ? NULL : meta_hash);
+	if (rc)
+		return rc;
+	if (arc)
+		return arc;
+	if (oc.status == ST_TIMEOUT)
+		say(0, "run: %s: killed at the wall-clock limit (%" PRIu64 " ms)", r->l.jti, r->eff.v[LIMIT_WALL]);
+	else if (oc.status == ST_LIMIT)
+		say(0, "run: %s: killed for exceeding %s", r->l.jti, oc.violation);
+	verbose(r, "artifacts in %s/%s", r->runs_dir, r->run_name);
+	return exit_rc;
+}
+
+int runner_run(const struct run_opts *o)
+{
+	struct runner r;
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.cg.fd = -1;
+	r.rd.fd = r.rd.parent_fd = -1;
+	r.sigfd = -1;
+	int rc;
+
+	if (!o->lease_file || !*o->lease_file)
+		return say(EXIT_USAGE, "run: --lease is required");
+	if (!o->argv || o->argc < 1 || !o->argv[0] || !*o->argv[0])
+		return say(EXIT_USAGE, "run: no command given after --");
+	if (sodium_init() < 0)
+		return say(EXIT_INTERNAL, "libsodium initialisation failed");
+	r.state = state_dir_resolve(o->state_dir);
+
+	/* Signals are taken through a signalfd from here on so that every exit path,
+	 * including an interrupt, runs the teardown. */
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, &mask, &r.oldmask) == 0)
+		r.mask_set = true;
+	r.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r.sigfd < 0) {
+		rc = say(EXIT_INTERNAL, "signalfd: %s", strerror(errno));
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((rc = load_and_verify(&r)))
+		goto out;
+	if ((rc = match_and_resolve(&r)))
+		goto out;
+	if ((rc = check_state(&r)))
+		goto out;
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "iss", r.l.iss);
+	cJSON_AddNumberToObject(d, "exp", (double)r.l.exp);
+	cJSON_AddStringToObject(d, "matrix", r.m.source ? r.m.source : "");
+	cJSON_AddNumberToObject(d, "command", r.cmd_index);
+	if ((rc = audit(&r, "lease_event.verified", d)))
+		goto out;
+	matrix_effective_limits(&r.m, &r.l, &r.eff);
+	if ((rc = pick_enforcement(&r)))
+		goto out;
+	if ((rc = build_path_rules(&r)))
+		goto out;
+	if ((rc = load_enforcer(&r)))
+		goto out;
+	r.svf_denials = cJSON_CreateArray();
+	rc = run_sandbox(&r);
+out:
+	runner_teardown(&r);
+	return rc;
+}

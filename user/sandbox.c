@@ -1,0 +1,664 @@
+/* The sandbox cgroup and the child process (see sandbox.h). */
+#include "sandbox.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "landlock.h"
+#include "loader.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* ---- small cgroupfs helpers ---- */
+
+static int read_small(int dirfd, const char *name, char *buf, size_t len)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = pread(fd, buf, len - 1, 0);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+static int write_str(int dirfd, const char *name, const char *s)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, s, strlen(s));
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+/* Does the space-separated list contain word? */
+static bool has_word(const char *list, const char *word)
+{
+	size_t wl = strlen(word);
+	for (const char *p = list; (p = strstr(p, word)); p += wl) {
+		bool start = p == list || p[-1] == ' ' || p[-1] == '\n';
+		bool end = p[wl] == '\0' || p[wl] == ' ' || p[wl] == '\n';
+		if (start && end)
+			return true;
+	}
+	return false;
+}
+
+/* "key value" line of a flat-keyed file (cgroup.events, cpu.stat, memory.events). */
+static int keyed_value(int dirfd, const char *file, const char *key, uint64_t *v)
+{
+	char buf[2048];
+	int n = read_small(dirfd, file, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	size_t kl = strlen(key);
+	for (char *line = buf; line && *line; ) {
+		char *nl = strchr(line, '\n');
+		if (strncmp(line, key, kl) == 0 && line[kl] == ' ') {
+			*v = strtoull(line + kl + 1, NULL, 10);
+			return 0;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+/* Enable the memory and pids controllers in dirfd's subtree_control where available. */
+static void enable_controllers(int dirfd)
+{
+	char avail[512], on[512];
+	if (read_small(dirfd, "cgroup.controllers", avail, sizeof(avail)) < 0)
+		return;
+	if (read_small(dirfd, "cgroup.subtree_control", on, sizeof(on)) < 0)
+		return;
+	static const char *const ctrls[] = { "memory", "pids" };
+	for (size_t i = 0; i < sizeof(ctrls) / sizeof(ctrls[0]); i++) {
+		if (!has_word(avail, ctrls[i]) || has_word(on, ctrls[i]))
+			continue;
+		char req[32];
+		snprintf(req, sizeof(req), "+%s", ctrls[i]);
+		/* Best effort: a refusal (e.g. processes in a non-root parent) only means the
+		 * limit is reported as not enforced by the cgroup. */
+		(void)write_str(dirfd, "cgroup.subtree_control", req);
+	}
+}
+
+static int open_cgroup_dir(const char *path, int *fd, char *err, size_t errlen)
+{
+	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (*fd < 0)
+		return fail(err, errlen, -errno, "open %s: %s", path, strerror(errno));
+	/* Must really be a cgroup: cgroup.procs exists only in cgroupfs. */
+	if (faccessat(*fd, "cgroup.procs", F_OK, 0) < 0) {
+		close(*fd);
+		*fd = -1;
+		return fail(err, errlen, -ENOTDIR, "%s is not a cgroup v2 directory", path);
+	}
+	return 0;
+}
+
+int sandbox_parent_create(const char *mount, const char *name, struct sandbox_parent *p,
+			  char *err, size_t errlen)
+{
+	char shared[PATH_MAX];
+	int fd, rc;
+	memset(p, 0, sizeof(*p));
+	if (strchr(name, '/') || name[0] == '.' ||
+	    snprintf(shared, sizeof(shared), "%s/%s", mount, SANDBOX_PARENT_NAME) >= (int)sizeof(shared) ||
+	    snprintf(p->path, sizeof(p->path), "%s/%s", shared, name) >= (int)sizeof(p->path))
+		return fail(err, errlen, -ENAMETOOLONG, "%s: bad or too long cgroup path", mount);
+	if ((rc = open_cgroup_dir(mount, &fd, err, errlen)) < 0)
+		return rc;
+	enable_controllers(fd);
+	close(fd);
+	if (mkdir(shared, 0755) < 0 && errno != EEXIST)
+		return fail(err, errlen, -errno, "mkdir %s: %s", shared, strerror(errno));
+	if ((rc = open_cgroup_dir(shared, &fd, err, errlen)) < 0)
+		return rc;
+	enable_controllers(fd);
+	close(fd);
+	if (mkdir(p->path, 0755) < 0)
+		return fail(err, errlen, -errno, "mkdir %s: %s", p->path, strerror(errno));
+	p->created = true;
+	if ((rc = open_cgroup_dir(p->path, &fd, err, errlen)) < 0)
+		return rc;
+	enable_controllers(fd);
+	close(fd);
+	rc = cgroup_id_of(p->path, &p->cgid);
+	if (rc < 0)
+		return fail(err, errlen, rc, "cgroup id of %s: %s", p->path, strerror(-rc));
+	p->level = 2;
+	return 0;
+}
+
+int sandbox_parent_remove(struct sandbox_parent *p, char *err, size_t errlen)
+{
+	if (!p->created)
+		return 0;
+	int r = -EBUSY;
+	for (int i = 0; i < 100; i++) {
+		if (rmdir(p->path) == 0 || errno == ENOENT) {
+			r = 0;
+			break;
+		}
+		r = -errno;
+		if (r != -EBUSY)
+			break;
+		usleep(10000);
+	}
+	if (r < 0)
+		return fail(err, errlen, r, "rmdir %s: %s", p->path, strerror(-r));
+	p->created = false;
+	return 0;
+}
+
+int sandbox_cgroup_create(const char *parent, const char *name, struct sandbox_cgroup *cg,
+			  char *err, size_t errlen)
+{
+	memset(cg, 0, sizeof(*cg));
+	cg->fd = -1;
+	if (strchr(name, '/') || snprintf(cg->path, sizeof(cg->path), "%s/%s", parent, name) >= (int)sizeof(cg->path))
+		return fail(err, errlen, -EINVAL, "bad cgroup name %s", name);
+	if (mkdir(cg->path, 0755) < 0)
+		return fail(err, errlen, -errno, "mkdir %s: %s", cg->path, strerror(errno));
+	cg->created = true;
+	cg->fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (cg->fd < 0)
+		return fail(err, errlen, -errno, "open %s: %s", cg->path, strerror(errno));
+	int rc = cgroup_id_of(cg->path, &cg->cgid);
+	if (rc < 0)
+		return fail(err, errlen, rc, "cgroup id of %s: %s", cg->path, strerror(-rc));
+	return 0;
+}
+
+int sandbox_cgroup_limits(struct sandbox_cgroup *cg, const struct limits *l,
+			  struct sandbox_cg_limits *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	char ctrls[512] = "";
+	read_small(cg->fd, "cgroup.controllers", ctrls, sizeof(ctrls));
+	uint64_t dummy;
+	out->cpu_stat = keyed_value(cg->fd, "cpu.stat", "usage_usec", &dummy) == 0;
+
+	char v[32];
+	if (!l->set[LIMIT_MEM]) {
+		snprintf(out->mem_how, sizeof(out->mem_how), "no limit set");
+	} else if (!has_word(ctrls, "memory")) {
+		snprintf(out->mem_how, sizeof(out->mem_how),
+			 "not enforced: the memory controller is not available in the cgroup v2 hierarchy");
+	} else {
+		snprintf(v, sizeof(v), "%" PRIu64, l->v[LIMIT_MEM]);
+		int rc = write_str(cg->fd, "memory.max", v);
+		if (rc < 0)
+			return fail(err, errlen, rc, "%s/memory.max: %s", cg->path, strerror(-rc));
+		/* Without this the limit could be dodged by swapping. Absent without swap
+		 * accounting: then there is nothing to dodge with. */
+		rc = write_str(cg->fd, "memory.swap.max", "0");
+		if (rc < 0 && rc != -ENOENT)
+			return fail(err, errlen, rc, "%s/memory.swap.max: %s", cg->path, strerror(-rc));
+		out->mem = true;
+		snprintf(out->mem_how, sizeof(out->mem_how), "cgroup v2 memory.max (OOM kill on excess)");
+	}
+	if (!l->set[LIMIT_PIDS]) {
+		snprintf(out->pids_how, sizeof(out->pids_how), "no limit set");
+	} else if (!has_word(ctrls, "pids")) {
+		snprintf(out->pids_how, sizeof(out->pids_how),
+			 "not enforced: the pids controller is not available in the cgroup v2 hierarchy");
+	} else {
+		snprintf(v, sizeof(v), "%" PRIu64, l->v[LIMIT_PIDS]);
+		int rc = write_str(cg->fd, "pids.max", v);
+		if (rc < 0)
+			return fail(err, errlen, rc, "%s/pids.max: %s", cg->path, strerror(-rc));
+		out->pids = true;
+		snprintf(out->pids_how, sizeof(out->pids_how), "cgroup v2 pids.max (fork fails with EAGAIN)");
+	}
+	return 0;
+}
+
+/* SIGKILL every pid in cgroup.procs of dirfd and of its descendants. */
+static void kill_listed(int dirfd, int depth)
+{
+	char buf[65536];
+	int n = read_small(dirfd, "cgroup.procs", buf, sizeof(buf));
+	if (n > 0) {
+		for (char *p = buf; *p; ) {
+			char *end;
+			long pid = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (pid > 0)
+				kill((pid_t)pid, SIGKILL);
+			p = end;
+			while (*p == '\n')
+				p++;
+		}
+	}
+	if (depth > 32)
+		return;
+	int dfd = dup(dirfd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		int cfd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (cfd >= 0) {
+			kill_listed(cfd, depth + 1);
+			close(cfd);
+		}
+	}
+	closedir(d);
+}
+
+int sandbox_cgroup_kill(struct sandbox_cgroup *cg)
+{
+	if (cg->fd < 0)
+		return 0;
+	int rc = write_str(cg->fd, "cgroup.kill", "1");
+	if (rc == 0)
+		return 0;
+	/* Kernels before 5.14 have no cgroup.kill: kill what is listed (repeated by the
+	 * waiter until the cgroup is empty, since a fork can race the listing). */
+	kill_listed(cg->fd, 0);
+	return 0;
+}
+
+int sandbox_cgroup_populated(struct sandbox_cgroup *cg)
+{
+	uint64_t v;
+	int rc = keyed_value(cg->fd, "cgroup.events", "populated", &v);
+	if (rc < 0)
+		return rc;
+	return v ? 1 : 0;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sandbox_cgroup_wait_empty(struct sandbox_cgroup *cg, int timeout_ms)
+{
+	if (cg->fd < 0)
+		return 0;
+	int efd = openat(cg->fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+	int64_t deadline = mono_ms() + timeout_ms;
+	int rc;
+	for (;;) {
+		rc = sandbox_cgroup_populated(cg);
+		if (rc <= 0)
+			break;
+		int64_t left = deadline - mono_ms();
+		if (left <= 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		/* cgroup.events signals POLLPRI on change; wake every 100 ms anyway to kill
+		 * again (fallback kill path, or a task forked while being killed). */
+		if (efd >= 0) {
+			struct pollfd p = { .fd = efd, .events = POLLPRI };
+			poll(&p, 1, left < 100 ? (int)left : 100);
+		} else {
+			usleep(10000);
+		}
+		sandbox_cgroup_kill(cg);
+	}
+	if (efd >= 0)
+		close(efd);
+	return rc < 0 ? rc : 0;
+}
+
+int sandbox_cgroup_cpu_usec(struct sandbox_cgroup *cg, uint64_t *usec)
+{
+	return keyed_value(cg->fd, "cpu.stat", "usage_usec", usec);
+}
+
+void sandbox_cgroup_violations(struct sandbox_cgroup *cg, uint64_t *oom_kills, uint64_t *pids_max)
+{
+	*oom_kills = *pids_max = 0;
+	if (cg->fd < 0)
+		return;
+	keyed_value(cg->fd, "memory.events", "oom_kill", oom_kills);
+	keyed_value(cg->fd, "pids.events", "max", pids_max);
+}
+
+/* rmdir every descendant cgroup of dirfd, deepest first. */
+static int rmdir_children(int dirfd, int depth)
+{
+	if (depth > 64)
+		return -ELOOP;
+	int dfd = dup(dirfd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return -errno;
+	}
+	int rc = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		int cfd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (cfd < 0)
+			continue;
+		int r = rmdir_children(cfd, depth + 1);
+		close(cfd);
+		if (!r && unlinkat(dirfd, e->d_name, AT_REMOVEDIR) < 0)
+			r = -errno;
+		if (r && !rc)
+			rc = r;
+	}
+	closedir(d);
+	return rc;
+}
+
+int sandbox_cgroup_destroy(struct sandbox_cgroup *cg, char *err, size_t errlen)
+{
+	if (cg->fd < 0 && !cg->created)
+		return 0;
+	int rc = 0;
+	if (cg->fd >= 0) {
+		sandbox_cgroup_kill(cg);
+		rc = sandbox_cgroup_wait_empty(cg, 5000);
+		if (rc < 0)
+			fail(err, errlen, rc, "%s: tasks still present after kill", cg->path);
+		int r = rmdir_children(cg->fd, 0);
+		if (r < 0 && !rc)
+			rc = fail(err, errlen, r, "%s: removing child cgroups: %s", cg->path, strerror(-r));
+		close(cg->fd);
+		cg->fd = -1;
+	}
+	if (cg->created) {
+		/* rmdir of a cgroup can briefly fail with EBUSY while the last task is
+		 * being released; retry a little. */
+		int r = -EBUSY;
+		for (int i = 0; i < 100; i++) {
+			if (rmdir(cg->path) == 0 || errno == ENOENT) {
+				r = 0;
+				break;
+			}
+			r = -errno;
+			if (r != -EBUSY)
+				break;
+			usleep(10000);
+		}
+		if (r < 0)
+			return fail(err, errlen, r, "rmdir %s: %s", cg->path, strerror(-r));
+		cg->created = false;
+	}
+	return rc;
+}
+
+/* ---- child ---- */
+
+const char *sandbox_stage_name(int stage)
+{
+	switch (stage) {
+	case SB_STAGE_SETUP: return "setting up the child";
+	case SB_STAGE_CREDS: return "dropping privileges";
+	case SB_STAGE_NNP: return "setting no_new_privs";
+	case SB_STAGE_CONFINE: return "applying the confinement";
+	case SB_STAGE_EXEC: return "exec";
+	case SB_STAGE_SYNC: return "waiting to be moved into the cgroup";
+	default: return "starting";
+	}
+}
+
+int sandbox_child_confine(const struct sandbox_confine *c)
+{
+	if (!c || !c->landlock)
+		return 0;   /* bpf-lsm: the programs attached to the cgroup already confine us */
+	return landlock_apply(c->landlock);
+}
+
+struct child_fds {
+	int devnull, out, err, status, sync;
+};
+
+static __attribute__((noreturn)) void child_fail(int status_fd, int stage, int e)
+{
+	int msg[2] = { stage, e };
+	ssize_t n = write(status_fd, msg, sizeof(msg));
+	(void)n;
+	_exit(127);
+}
+
+/* Runs between clone/fork and exec: only async-signal-safe calls, no allocation. */
+static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, struct child_fds f,
+						 pid_t parent)
+{
+	if (f.sync >= 0) {
+		char go = 0;
+		ssize_t n;
+		do
+			n = read(f.sync, &go, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1 || go != 'g')
+			_exit(127);   /* the parent could not move us into the cgroup */
+	}
+	/* Move the fds we keep above 2 first, so dup2 onto 0-2 cannot clobber one. */
+	int dn = fcntl(f.devnull, F_DUPFD_CLOEXEC, 10);
+	int o = fcntl(f.out, F_DUPFD_CLOEXEC, 10);
+	int e = fcntl(f.err, F_DUPFD_CLOEXEC, 10);
+	int st = fcntl(f.status, F_DUPFD_CLOEXEC, 10);
+	if (dn < 0 || o < 0 || e < 0 || st < 0)
+		child_fail(f.status, SB_STAGE_SETUP, errno);
+	if (dup2(dn, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup3(st, 3, O_CLOEXEC) < 0)
+		child_fail(st, SB_STAGE_SETUP, errno);
+	st = 3;
+	if (setsid() < 0)
+		child_fail(st, SB_STAGE_SETUP, errno);
+
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);   /* fails harmlessly for SIGKILL/SIGSTOP/RT */
+
+	if (s->drop_privs) {
+		if (setgroups(0, NULL) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
+		    setresuid(s->uid, s->uid, s->uid) < 0)
+			child_fail(st, SB_STAGE_CREDS, errno);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(st, SB_STAGE_NNP, errno);
+	/* After the credential change, which clears the parent-death signal. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail(st, SB_STAGE_SETUP, errno);
+	/* The runner may have died before the death signal was armed. getppid() cannot
+	 * tell inside a new PID namespace (it reads 0), but the status pipe can: the
+	 * runner holds its only read end, so POLLERR means it is gone. */
+	(void)parent;
+	struct pollfd alive = { .fd = st, .events = POLLOUT };
+	if (poll(&alive, 1, 0) < 0 || (alive.revents & POLLERR))
+		_exit(127);
+	int rc = sandbox_child_confine(s->confine);
+	if (rc < 0)
+		child_fail(st, SB_STAGE_CONFINE, -rc);
+	/* Nothing of the runner's (enforcer, state dir, audit log) reaches the command.
+	 * Only now: the confinement may have needed an fd of its own (Landlock ruleset). */
+	if (close_range(4, ~0U, 0) < 0)
+		child_fail(st, SB_STAGE_SETUP, errno);
+	execve(s->path, s->argv, s->envp);
+	child_fail(st, SB_STAGE_EXEC, errno);
+}
+
+static void close_pair(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0) {
+			close(p[i]);
+			p[i] = -1;
+		}
+}
+
+int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *stage,
+		  int *child_errno, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->pid = -1;
+	c->pidfd = c->out_fd = c->err_fd = -1;
+	*stage = SB_STAGE_NONE;
+	*child_errno = 0;
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, stp[2] = { -1, -1 }, syncp[2] = { -1, -1 };
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int rc = 0;
+	if (devnull < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+	    pipe2(stp, O_CLOEXEC) < 0) {
+		rc = fail(err, errlen, -errno, "pipes: %s", strerror(errno));
+		goto out;
+	}
+	pid_t parent = getpid();
+	int pidfd = -1;
+	struct clone_args ca = {
+		.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | (s->new_pidns ? CLONE_NEWPID : 0),
+		.pidfd = (uint64_t)(uintptr_t)&pidfd,
+		.exit_signal = SIGCHLD,
+		.cgroup = (uint64_t)s->cgroup_fd,
+	};
+	struct child_fds f = { devnull, outp[1], errp[1], stp[1], -1 };
+	/* clone3 puts the child into the cgroup atomically: it never runs a single
+	 * instruction outside the sandbox (THREATS: a fork racing the start). */
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid == 0)
+		child_main(s, f, parent);
+	if (pid > 0) {
+		c->clone3 = true;
+		c->pidns = s->new_pidns;
+		c->pidfd = pidfd;
+	} else {
+		if (errno != ENOSYS && errno != EINVAL && errno != E2BIG && errno != EOPNOTSUPP) {
+			rc = fail(err, errlen, -errno, "clone3: %s", strerror(errno));
+			goto out;
+		}
+		/* Older kernel: fork, and the child waits until it has been moved. */
+		if (pipe2(syncp, O_CLOEXEC) < 0) {
+			rc = fail(err, errlen, -errno, "pipe: %s", strerror(errno));
+			goto out;
+		}
+		f.sync = syncp[0];
+		pid = fork();
+		if (pid < 0) {
+			rc = fail(err, errlen, -errno, "fork: %s", strerror(errno));
+			goto out;
+		}
+		if (pid == 0)
+			child_main(s, f, parent);
+		close(syncp[0]);
+		syncp[0] = -1;
+		c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		char buf[32];
+		snprintf(buf, sizeof(buf), "%d", (int)pid);
+		int r = write_str(s->cgroup_fd, "cgroup.procs", buf);
+		if (r < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			if (c->pidfd >= 0)
+				close(c->pidfd);
+			c->pidfd = -1;
+			rc = fail(err, errlen, r, "moving the child into the cgroup: %s", strerror(-r));
+			goto out;
+		}
+		if (write(syncp[1], "g", 1) != 1) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			rc = fail(err, errlen, -EIO, "releasing the child: %s", strerror(errno));
+			goto out;
+		}
+	}
+	c->pid = pid;
+	close(stp[1]);
+	stp[1] = -1;
+	close(outp[1]);
+	outp[1] = -1;
+	close(errp[1]);
+	errp[1] = -1;
+
+	/* EOF without a message means execve succeeded (the pipe was CLOEXEC). */
+	int msg[2];
+	ssize_t n;
+	do
+		n = read(stp[0], msg, sizeof(msg));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(msg) || n != 0) {
+		*stage = n == (ssize_t)sizeof(msg) ? msg[0] : SB_STAGE_SETUP;
+		*child_errno = n == (ssize_t)sizeof(msg) ? msg[1] : EIO;
+		if (*stage == SB_STAGE_NONE)
+			*stage = SB_STAGE_SETUP;
+		waitpid(pid, NULL, 0);
+		if (c->pidfd >= 0)
+			close(c->pidfd);
+		c->pidfd = -1;
+		c->pid = -1;
+		rc = fail(err, errlen, -(*child_errno ? *child_errno : EIO), "%s: %s",
+			  sandbox_stage_name(*stage), strerror(*child_errno ? *child_errno : EIO));
+		goto out;
+	}
+	if (c->pidfd < 0) {
+		/* A waitable fd is how the runner's poll loop sees the exit; without it the
+		 * runner cannot supervise the child. */
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		c->pid = -1;
+		rc = fail(err, errlen, -ENOSYS, "pidfd_open: %s", strerror(errno));
+		goto out;
+	}
+	c->out_fd = outp[0];
+	c->err_fd = errp[0];
+	outp[0] = errp[0] = -1;
+out:
+	close_pair(outp);
+	close_pair(errp);
+	close_pair(stp);
+	close_pair(syncp);
+	if (devnull >= 0)
+		close(devnull);
+	return rc;
+}
