@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The origin system's dry run (Station Calyx, "Phase 2 Sandbox Infrastructure"), lease part:
+# The origin system's dry run (Station Calyx, "Phase 2 Sandbox Infrastructure") end to end:
 # key generation, lease issuance for INT-TEST-SANDBOX (5 minutes, `python3 --version`,
 # paths repo://calyx/tools/*), verification against a key and against the capability
-# matrix, and inspection. Run as `scripts/demo.sh build/calyx` (make demo).
+# matrix, inspection, the sandboxed run with the backend `auto` picks on this host, its
+# artifacts and SVF events, and the refused replay. Run as `scripts/demo.sh build/calyx` (make demo).
 # The state directory is a fresh temp dir (kept afterwards; CALYX_DEMO_STATE overrides).
 set -euo pipefail
 
@@ -63,4 +64,49 @@ step "6. lease show: the claims, human-readable (signature NOT checked)"
 show_cmd calyx lease show "outgoing/leases/$JTI.token"
 "$CALYX" lease show "$STATE/outgoing/leases/$JTI.token" | sed 's/^/   /'
 
-printf '\ndemo: lease part done; state kept in %s\n' "$STATE"
+step "7. doctor: what this kernel supports and which enforcement backend 'auto' picks"
+show_cmd calyx doctor
+if ! "$CALYX" doctor | sed 's/^/   /'; then
+	# No backend works on this host: the same run happens inside the VM tier instead
+	# (Debian's 6.1 kernel under QEMU, BPF LSM active), and the demo says so.
+	say "no enforcement backend is usable on this host: running the dry run inside the VM tier"
+	exec "$ROOT/scripts/vm-test.sh" --tests t_dryrun "$CALYX"
+fi
+
+step "8. run (CP20): 'python3 --version' in its own cgroup, confined by the lease, as uid 65534"
+show_cmd calyx run --lease "outgoing/leases/$JTI.token" --pub keys/calyx.pub -- python3 --version
+rc=0
+"$CALYX" run --lease "$STATE/outgoing/leases/$JTI.token" --pub "$STATE/keys/calyx.pub" \
+	--state "$STATE" -- python3 --version >"$STATE/run.out" 2>&1 || rc=$?
+sed 's/^/   /' "$STATE/run.out"
+say "exit code: $rc"
+[ "$rc" -eq 0 ] || { echo "demo: the sandboxed run failed (exit $rc)" >&2; exit 1; }
+
+RUN="$STATE/outgoing/staging_runs/$JTI"
+step "9. the run's artifacts in outgoing/staging_runs/$JTI/"
+ls -l "$RUN" | sed 's/^/   /'
+say "stdout.log:    $(cat "$RUN/stdout.log")"
+say "exit_code.txt: $(cat "$RUN/exit_code.txt")"
+say "meta.json:"
+python3 -m json.tool "$RUN/meta.json" | sed 's/^/     /'
+
+step "10. SVF audit events (logs/svf_audit/svf.jsonl, hash-chained)"
+python3 - "$STATE/logs/svf_audit/svf.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    extra = {k: r["data"][k] for k in ("backend", "backend_reason", "binary", "status", "exit_code") if k in r["data"]}
+    print(f'   #{r["seq"]} {r["ts"]} {r["type"]:<22} {r["lease"]} {json.dumps(extra)}')
+    print(f'      prev {r["prev"][:16]}…  hash {r["hash"][:16]}…')
+PY
+
+step "11. the lease was single-use: running it again is refused (replay)"
+show_cmd calyx run --lease "outgoing/leases/$JTI.token" --pub keys/calyx.pub -- python3 --version
+rc=0
+"$CALYX" run --lease "$STATE/outgoing/leases/$JTI.token" --pub "$STATE/keys/calyx.pub" \
+	--state "$STATE" -- python3 --version >"$STATE/replay.out" 2>&1 || rc=$?
+sed 's/^/   /' "$STATE/replay.out"
+say "exit code: $rc (67 = lease already consumed)"
+[ "$rc" -eq 67 ] || { echo "demo: a replayed lease was not refused" >&2; exit 1; }
+
+printf '\ndemo: dry run complete; state kept in %s\n' "$STATE"
