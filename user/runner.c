@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -48,6 +50,9 @@
 #define DRAIN_AFTER_EMPTY_MS 2000    /* pipe drain bound once the cgroup is empty */
 #define SVF_MAX_DENIAL_RECORDS 64    /* per run and class; the rest is counted */
 #define MAX_EXEC_RULES LEASE_MAX_COMMANDS
+#define LIVE_CHECK_MS 3000           /* how long the enforcer may take to report the child's fork */
+#define STATE_RUNNERS_DIR "run"      /* STATE/run/<run name>.json: one record per runner at work */
+#define RUNNERS_LOCK_MS 30000
 
 enum run_status { ST_OK = 0, ST_FAILED, ST_TIMEOUT, ST_LIMIT };
 static const char *const status_names[] = { "ok", "failed", "timeout", "limit" };
@@ -102,6 +107,13 @@ struct runner {
 	uint64_t svf_denials_omitted;
 	uint64_t per_class_logged[DENY_CLASS_COUNT];
 	int consume_err;
+	bool live_seen;                      /* the enforcer reported a fork in our sandbox */
+	bool completed;                      /* exec_event.completed is in the audit log */
+
+	/* STATE/run/<run name>.json, locked (LOCK_EX) for as long as we live: what a later
+	 * sweep needs to finish this run should we die without finishing it. */
+	char rec_path[PATH_MAX + 256];
+	int rec_fd;
 };
 
 static int say(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -187,6 +199,14 @@ static void runner_teardown(struct runner *r)
 	if (r->have_m)
 		matrix_free(&r->m);
 	r->have_m = false;
+	if (r->rec_fd >= 0) {
+		/* Kept (for the sweep) only when the run started and its completion record
+		 * could not be written: the next run's sweep will write it. */
+		if (!r->started || r->completed)
+			unlink(r->rec_path);
+		close(r->rec_fd);   /* drops the lock */
+		r->rec_fd = -1;
+	}
 }
 
 /* ---- step 1: lease and matrix ---- */
@@ -482,10 +502,7 @@ static int build_path_rules(struct runner *r)
 static int load_enforcer(struct runner *r)
 {
 	char err[1024];
-	int rc = cgroup2_mount_point(r->cg_mount, sizeof(r->cg_mount));
-	if (rc < 0)
-		return say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: no cgroup v2 hierarchy mounted: %s",
-			   strerror(-rc));
+	int rc;
 	char pname[128];
 	snprintf(pname, sizeof(pname), "%s-%d", r->l.jti, (int)getpid());
 	rc = sandbox_parent_create(r->cg_mount, pname, &r->parent, err, sizeof(err));
@@ -520,6 +537,8 @@ static void on_event(const struct calyx_event *ev, void *ctx)
 	struct runner *r = ctx;
 	if (ev->sandbox_cgid != r->cg.cgid)
 		return;   /* another sandbox served by the same programs */
+	if (ev->type == CALYX_EV_FORK)
+		r->live_seen = true;
 	event_count(&r->counts, ev);
 	if (ev->type == CALYX_EV_EXIT && (pid_t)ev->tgid == r->child_pid) {
 		r->main_exit = *ev;
@@ -558,6 +577,10 @@ static void consume(struct runner *r)
 	int rc = enforcer_consume(r->enf, on_event, r);
 	if (rc < 0 && !r->consume_err)
 		r->consume_err = rc;
+	/* Out of stdio's buffer every tick: a runner killed mid-run leaves the records up
+	 * to its last tick in events.jsonl for the sweep's abandoned run. */
+	if (rc > 0 && r->events)
+		fflush(r->events);
 }
 
 /* ---- supervision ---- */
@@ -828,7 +851,7 @@ static int runner_exit_code(const struct outcome *oc)
 		return EXIT_LIMIT;
 	if (oc->spawn_stage == SB_STAGE_EXEC)
 		return oc->spawn_errno == ENOENT ? 127 : 126;
-	if (oc->spawn_stage == SB_STAGE_CONFINE)
+	if (oc->spawn_stage == SB_STAGE_CONFINE || oc->spawn_stage == SB_STAGE_LIVE)
 		return EXIT_ENFORCE_UNAVAILABLE;
 	if (oc->spawn_stage)
 		return EXIT_INTERNAL;
@@ -931,6 +954,369 @@ static cJSON *meta_json(struct runner *r, struct outcome *oc, int exit_rc, uint6
 	return m;
 }
 
+/* ---- cgroup scope, runner records and the sweep of dead runners ---- */
+
+/* The enforcer's scope check uses an absolute cgroup level computed from the path below
+ * the v2 mount: refuse to run where that level cannot be right (cgroup namespace, mount
+ * not showing the hierarchy root) rather than confine nothing. Nothing is made yet. */
+static int check_cgroup_scope(struct runner *r)
+{
+	char err[PATH_MAX + 256];
+	int rc = sandbox_cgroup2_root_mount(r->cg_mount, sizeof(r->cg_mount), err, sizeof(err));
+	if (rc < 0)
+		return say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s; nothing was run", err);
+	verbose(r, "cgroup v2 hierarchy root at %s (initial cgroup namespace)", r->cg_mount);
+	return 0;
+}
+
+/* Polled by sandbox_spawn while the child waits before exec. */
+static int live_check(void *ctx)
+{
+	struct runner *r = ctx;
+	consume(r);
+	if (r->live_seen)
+		return 1;
+	return r->consume_err < 0 ? r->consume_err : 0;
+}
+
+static int write_all_fd(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* STATE/run, made if needed, opened and locked (every writer and sweeper of records). */
+static int runners_dir_lock(const struct runner *r, char *dir, size_t dirlen)
+{
+	int rc = state_mkdirs(r->state, STATE_RUNNERS_DIR);
+	if (rc < 0)
+		return rc;
+	snprintf(dir, dirlen, "%s/%s", r->state, STATE_RUNNERS_DIR);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	rc = sandbox_flock_timed(fd, RUNNERS_LOCK_MS);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* Written once the lease is consumed, before the run directory exists. The file is locked
+ * before it gets its name (the lock follows the inode through the rename), and named under
+ * the directory lock, so a sweep never sees it unlocked while we live. */
+static int record_write(struct runner *r, const char *tmp_name, const char *cgname)
+{
+	char dir[PATH_MAX], start[32], tmp[160 + 16];
+	int dfd = runners_dir_lock(r, dir, sizeof(dir));
+	if (dfd < 0)
+		return say(EXIT_IO, "state dir %s: %s: %s", r->state, STATE_RUNNERS_DIR, strerror(-dfd));
+	now_rfc3339(start);
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddNumberToObject(j, "schema", 1);
+	cJSON_AddNumberToObject(j, "runner_pid", (double)getpid());
+	cJSON_AddStringToObject(j, "lease", r->l.jti);
+	cJSON_AddStringToObject(j, "intent", r->l.intent);
+	cJSON_AddNumberToObject(j, "run", r->run_no);
+	cJSON_AddNumberToObject(j, "runs_allowed", r->l.runs);
+	cJSON_AddStringToObject(j, "run_dir", r->run_name);
+	cJSON_AddStringToObject(j, "run_dir_tmp", tmp_name);
+	cJSON_AddItemToObject(j, "argv", argv_json(r->o->argv, (size_t)r->o->argc));
+	cJSON_AddStringToObject(j, "binary", r->binary);
+	cJSON_AddStringToObject(j, "backend", enforce_backend_name(r->backend));
+	char cg[PATH_MAX + 40];
+	snprintf(cg, sizeof(cg), "%s/%s", r->parent.path, cgname);
+	cJSON_AddStringToObject(j, "cgroup", cg);
+	cJSON_AddStringToObject(j, "start", start);
+	char *txt = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	int rc = 0, fd = -1;
+	snprintf(tmp, sizeof(tmp), ".%s.json.tmp", r->run_name);
+	snprintf(r->rec_path, sizeof(r->rec_path), "%s/%s.json", dir, r->run_name);
+	if (!txt) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	unlinkat(dfd, tmp, 0);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || (rc = write_all_fd(fd, txt, strlen(txt))) < 0 ||
+	    write_all_fd(fd, "\n", 1) < 0 || fsync(fd) < 0 ||
+	    renameat2(dfd, tmp, dfd, strrchr(r->rec_path, '/') + 1, RENAME_NOREPLACE) < 0 || fsync(dfd) < 0) {
+		if (!rc)
+			rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		unlinkat(dfd, tmp, 0);
+		fd = -1;
+		goto out;
+	}
+	r->rec_fd = fd;
+out:
+	free(txt);
+	close(dfd);   /* drops the directory lock; the record stays locked by rec_fd */
+	if (rc < 0)
+		return say(EXIT_IO, "runner record %s: %s", r->rec_path, strerror(-rc));
+	return 0;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+	return v ? v : "";
+}
+
+static bool plain_name(const char *s)
+{
+	return *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+}
+
+/* Hashes of the files a dead runner left in its run directory (logs, events). */
+static cJSON *artifacts_present(int dirfd)
+{
+	cJSON *art = cJSON_CreateObject();
+	static const char *const files[] = { "stdout.log", "stderr.log", "events.jsonl", "exit_code.txt" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char hex[ARTIFACT_HASH_HEX + 1];
+		uint64_t bytes;
+		if (artifact_hash_file(dirfd, files[i], hex, &bytes) < 0)
+			continue;
+		cJSON *f = cJSON_AddObjectToObject(art, files[i]);
+		cJSON_AddNumberToObject(f, "bytes", (double)bytes);
+		cJSON_AddStringToObject(f, "blake2b", hex);
+	}
+	return art;
+}
+
+/* meta.json of a run whose runner died: what is known, status "abandoned". */
+static cJSON *abandoned_meta(const cJSON *rec, const struct svf_run_state *st, int dirfd, const char *now)
+{
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddNumberToObject(m, "schema", 1);
+	cJSON_AddStringToObject(m, "lease", jstr(rec, "lease"));
+	cJSON_AddStringToObject(m, "intent", jstr(rec, "intent"));
+	cJSON_AddNumberToObject(m, "run", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec, "run")));
+	cJSON_AddNumberToObject(m, "runs_allowed",
+				cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec, "runs_allowed")));
+	const cJSON *argv = cJSON_GetObjectItemCaseSensitive(rec, "argv");
+	cJSON_AddItemToObject(m, "argv", cJSON_IsArray(argv) ? cJSON_Duplicate(argv, 1) : cJSON_CreateArray());
+	cJSON_AddStringToObject(m, "binary", jstr(rec, "binary"));
+	cJSON_AddStringToObject(m, "start", st->started_ts[0] ? st->started_ts : jstr(rec, "start"));
+	cJSON_AddNullToObject(m, "end");
+	cJSON_AddNullToObject(m, "duration_ms");
+	cJSON_AddNullToObject(m, "exit_code");
+	cJSON_AddNullToObject(m, "signal");
+	cJSON_AddNullToObject(m, "calyx_exit_code");
+	cJSON_AddStringToObject(m, "status", "abandoned");
+	cJSON_AddNullToObject(m, "violation");
+	cJSON *ab = cJSON_AddObjectToObject(m, "abandoned");
+	cJSON_AddNumberToObject(ab, "runner_pid",
+				cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec, "runner_pid")));
+	cJSON_AddStringToObject(ab, "reason",
+				"the runner ended (killed or crashed) without finishing the run; its sandbox died "
+				"with it (PID namespace) or was killed by the sweep");
+	cJSON_AddStringToObject(ab, "detected", now);
+	cJSON_AddNumberToObject(ab, "swept_by_pid", (double)getpid());
+	cJSON *enf = cJSON_AddObjectToObject(m, "enforcement");
+	cJSON_AddStringToObject(enf, "backend", jstr(rec, "backend"));
+	cJSON_AddStringToObject(enf, "cgroup", jstr(rec, "cgroup"));
+	cJSON_AddItemToObject(m, "artifacts", artifacts_present(dirfd));
+	return m;
+}
+
+/* Finish one dead runner's run from its record. 0 when the record can go. */
+static int finish_abandoned(struct runner *r, const cJSON *rec, char *err, size_t errlen)
+{
+	const char *lease = jstr(rec, "lease"), *intent = jstr(rec, "intent");
+	const char *final = jstr(rec, "run_dir"), *tmp = jstr(rec, "run_dir_tmp");
+	const cJSON *rn = cJSON_GetObjectItemCaseSensitive(rec, "run");
+	if (!*lease || !plain_name(final) || final[0] == '.' || !plain_name(tmp) || tmp[0] != '.' ||
+	    !cJSON_IsNumber(rn) || rn->valuedouble < 1 || rn->valuedouble > UINT32_MAX) {
+		snprintf(err, errlen, "malformed record");
+		return -EBADMSG;
+	}
+	uint32_t run = (uint32_t)rn->valuedouble;
+	struct svf_run_state st;
+	int rc = svf_find_run(r->svf_path, lease, run, &st, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (st.completed)
+		return 0;   /* died after its completion record: nothing is owed */
+
+	struct run_dir rd;
+	memset(&rd, 0, sizeof(rd));
+	rd.fd = -1;
+	rd.parent_fd = open(r->runs_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rd.parent_fd < 0) {
+		snprintf(err, errlen, "%s: %s", r->runs_dir, strerror(errno));
+		return -errno;
+	}
+	snprintf(rd.final_name, sizeof(rd.final_name), "%s", final);
+	snprintf(rd.tmp_name, sizeof(rd.tmp_name), "%s", tmp);
+	rd.fd = openat(rd.parent_fd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (!st.started) {
+		/* Died before exec_event.started: nothing ran. Like its own teardown would. */
+		run_dir_discard(&rd);
+		run_dir_close(&rd);
+		return 0;
+	}
+
+	char now[32], meta_hash[ARTIFACT_HASH_HEX + 1] = "";
+	now_rfc3339(now);
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "run", run);
+	struct stat fst;
+	if (rd.fd >= 0) {
+		cJSON *meta = abandoned_meta(rec, &st, rd.fd, now);
+		char *txt = cJSON_Print(meta);
+		cJSON_Delete(meta);
+		uint64_t bytes;
+		size_t len = txt ? strlen(txt) : 0;
+		char *withnl = txt ? realloc(txt, len + 2) : NULL;
+		if (!withnl) {
+			free(txt);
+			rc = -ENOMEM;
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		withnl[len] = '\n';
+		withnl[len + 1] = '\0';
+		rc = artifact_write_atomic(rd.fd, "meta.json", withnl, len + 1, 0640, err, errlen);
+		free(withnl);
+		if (rc == 0)
+			rc = artifact_hash_file(rd.fd, "meta.json", meta_hash, &bytes);
+		if (rc == 0)
+			rc = run_dir_commit(&rd, err, errlen);
+		if (rc < 0)
+			goto out;
+		cJSON_AddStringToObject(d, "status", "abandoned");
+		cJSON_AddNullToObject(d, "exit_code");
+		cJSON_AddNullToObject(d, "signal");
+		cJSON_AddNullToObject(d, "calyx_exit_code");
+		cJSON_AddNullToObject(d, "duration_ms");
+		cJSON_AddStringToObject(d, "run_dir", final);
+		cJSON_AddStringToObject(d, "meta_blake2b", meta_hash);
+	} else if (fstatat(rd.parent_fd, final, &fst, AT_SYMLINK_NOFOLLOW) == 0) {
+		/* Died between renaming its run directory into place and its completion
+		 * record: the run finished and its meta.json says how. */
+		char buf[65536];
+		ssize_t n = -1;
+		int dfd = openat(rd.parent_fd, final, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		int mfd = dfd >= 0 ? openat(dfd, "meta.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+		if (mfd >= 0) {
+			n = read(mfd, buf, sizeof(buf) - 1);
+			close(mfd);
+		}
+		cJSON *meta = n > 0 ? cJSON_ParseWithLength(buf, (size_t)n) : NULL;
+		const char *stv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "status"));
+		cJSON_AddStringToObject(d, "status", stv ? stv : "abandoned");
+		static const char *const keep[] = { "exit_code", "signal", "calyx_exit_code", "violation",
+						    "duration_ms", "denials", "dropped_events" };
+		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, keep[i]);
+			cJSON_AddItemToObject(d, keep[i], v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
+		}
+		cJSON_Delete(meta);
+		cJSON_AddStringToObject(d, "run_dir", final);
+		uint64_t bytes;
+		if (dfd >= 0 && artifact_hash_file(dfd, "meta.json", meta_hash, &bytes) == 0)
+			cJSON_AddStringToObject(d, "meta_blake2b", meta_hash);
+		if (dfd >= 0)
+			close(dfd);
+	} else {
+		cJSON_AddStringToObject(d, "status", "abandoned");
+		cJSON_AddNullToObject(d, "exit_code");
+		cJSON_AddNullToObject(d, "signal");
+		cJSON_AddNullToObject(d, "calyx_exit_code");
+		cJSON_AddNullToObject(d, "duration_ms");
+		cJSON_AddStringToObject(d, "run_dir", "");   /* its run directory is gone */
+	}
+	cJSON_AddNumberToObject(d, "runner_pid",
+				cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec, "runner_pid")));
+	cJSON_AddStringToObject(d, "completed_by", "sweep");
+	rc = svf_append_one(r->svf_path, "exec_event.completed", lease, intent, d, err, errlen);
+out:
+	cJSON_Delete(d);
+	run_dir_close(&rd);
+	return rc;
+}
+
+/* What killed runners left: their cgroups (host-wide) and, in this state dir, their
+ * unfinished runs. Best effort: a failure is reported and retried by the next run. */
+static void sweep(struct runner *r)
+{
+	char err[PATH_MAX + 512], dir[PATH_MAX];
+	unsigned n = 0;
+	int rc = sandbox_sweep_stale(r->cg_mount, &n, err, sizeof(err));
+	if (rc < 0)
+		say(0, "sweep: stale cgroups: %s", err);
+	if (n)
+		verbose(r, "sweep: removed %u stale runner cgroup%s", n, n == 1 ? "" : "s");
+
+	int dfd = runners_dir_lock(r, dir, sizeof(dir));
+	if (dfd < 0) {
+		say(0, "sweep: %s/%s: %s", r->state, STATE_RUNNERS_DIR, strerror(-dfd));
+		return;
+	}
+	int d2 = dup(dfd);
+	DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
+	if (!d) {
+		if (d2 >= 0)
+			close(d2);
+		close(dfd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		bool is_tmp = e->d_name[0] == '.' && len > 9 && !strcmp(e->d_name + len - 9, ".json.tmp");
+		bool is_rec = e->d_name[0] != '.' && len > 5 && !strcmp(e->d_name + len - 5, ".json");
+		if (!is_tmp && !is_rec)
+			continue;
+		int fd = openat(dfd, e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		/* A live runner holds this lock until it has finished its run. */
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			close(fd);
+			continue;
+		}
+		if (is_tmp) {
+			/* Died while writing its record: before its run directory existed. */
+			unlinkat(dfd, e->d_name, 0);
+			close(fd);
+			continue;
+		}
+		char buf[65536];
+		ssize_t got = read(fd, buf, sizeof(buf) - 1);
+		cJSON *rec = got > 0 ? cJSON_ParseWithLength(buf, (size_t)got) : NULL;
+		rc = rec ? finish_abandoned(r, rec, err, sizeof(err)) : -EBADMSG;
+		if (!rec)
+			snprintf(err, sizeof(err), "unreadable record");
+		if (rc == 0) {
+			unlinkat(dfd, e->d_name, 0);
+			verbose(r, "sweep: finished the run of %s (runner pid %.0f)", jstr(rec, "lease"),
+				cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec, "runner_pid")));
+		} else {
+			say(0, "sweep: %s/%s: %s", dir, e->d_name, err);
+		}
+		cJSON_Delete(rec);
+		close(fd);
+	}
+	closedir(d);
+	fsync(dfd);
+	close(dfd);
+}
+
 /* ---- the run ---- */
 
 /* PATH, HOME, LANG, TZ, then the lease's env names that are set in our environment. */
@@ -1025,6 +1411,9 @@ static int audit_completion(struct runner *r, const struct outcome *oc, int exit
 		rc = svf_append(w, "exec_event.completed", r->l.jti, r->l.intent, d, err, sizeof(err));
 		cJSON_Delete(d);
 	}
+	/* The append is one write(): once it returned, the record is in the file. */
+	if (rc == 0)
+		r->completed = true;
 	int rc2 = svf_close(w);
 	if (rc < 0)
 		return say(EXIT_IO, "audit log: %s", err);
@@ -1108,8 +1497,15 @@ static int run_sandbox(struct runner *r)
 		snprintf(r->run_name, sizeof(r->run_name), "%s", r->l.jti);
 	char cgname[32];
 	snprintf(cgname, sizeof(cgname), "r%u", r->run_no);
+	char tmp_name[sizeof(r->rd.tmp_name)];
+	snprintf(tmp_name, sizeof(tmp_name), ".%s.tmp-%d", r->run_name, (int)getpid());
+	/* Before anything a dead runner would leave behind exists. */
+	if ((rc = record_write(r, tmp_name, cgname)))
+		return rc;
 	if (run_dir_create(r->runs_dir, r->run_name, &r->rd, err, sizeof(err)) < 0)
 		return say(EXIT_IO, "run directory: %s", err);
+	if (strcmp(r->rd.tmp_name, tmp_name) != 0)
+		return say(EXIT_INTERNAL, "run directory: temp name %s, recorded %s", r->rd.tmp_name, tmp_name);
 	if (sandbox_cgroup_create(r->parent.path, cgname, &r->cg, err, sizeof(err)) < 0)
 		return say(EXIT_INTERNAL, "sandbox cgroup: %s", err);
 	if (sandbox_cgroup_limits(&r->cg, &r->eff, &r->cgl, err, sizeof(err)) < 0)
@@ -1185,6 +1581,9 @@ static int run_sandbox(struct runner *r)
 		.gid = gid,
 		.confine = &conf,
 		.new_pidns = true,
+		.live_check = live_check,
+		.live_ctx = r,
+		.live_timeout_ms = LIVE_CHECK_MS,
 	};
 	struct sandbox_child c;
 	int stage = 0, cerr = 0;
@@ -1267,6 +1666,7 @@ int runner_run(const struct run_opts *o)
 	r.cg.fd = -1;
 	r.rd.fd = r.rd.parent_fd = -1;
 	r.sigfd = -1;
+	r.rec_fd = -1;
 	int rc;
 
 	if (!o->lease_file || !*o->lease_file)
@@ -1300,6 +1700,9 @@ int runner_run(const struct run_opts *o)
 		goto out;
 	if ((rc = check_state(&r)))
 		goto out;
+	if ((rc = check_cgroup_scope(&r)))
+		goto out;
+	sweep(&r);
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "iss", r.l.iss);
 	cJSON_AddNumberToObject(d, "exp", (double)r.l.exp);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -135,58 +136,200 @@ static int open_cgroup_dir(const char *path, int *fd, char *err, size_t errlen)
 	return 0;
 }
 
-int sandbox_parent_create(const char *mount, const char *name, struct sandbox_parent *p,
-			  char *err, size_t errlen)
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_mountinfo(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r; ) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
+			r += 4;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+}
+
+int sandbox_cgroup2_root_mount(char *mount, size_t len, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat("/proc/self/ns/cgroup", &st) < 0)
+		return fail(err, errlen, errno == ENOENT ? -ENOTSUP : -errno,
+			    "cannot tell the cgroup namespace (/proc/self/ns/cgroup: %s)", strerror(errno));
+	if (st.st_ino != PROC_CGROUP_INIT_INO)
+		return fail(err, errlen, -ENOTSUP,
+			    "calyx runs in a non-initial cgroup namespace (cgroup:[%ju]): the cgroup level the "
+			    "BPF scope check needs cannot be known from here", (uintmax_t)st.st_ino);
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return fail(err, errlen, -errno, "/proc/self/mountinfo: %s", strerror(errno));
+	char *line = NULL, first_mnt[256] = "", first_root[256] = "";
+	size_t cap = 0;
+	int rc = -ENOENT;
+	while (getline(&line, &cap, f) > 0) {
+		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+		char *sep = strstr(line, " - ");
+		char fstype[32];
+		if (!sep || sscanf(sep + 3, "%31s", fstype) != 1 || strcmp(fstype, "cgroup2") != 0)
+			continue;
+		*sep = '\0';
+		char *fld[5], *save = NULL;
+		int n = 0;
+		for (char *tok = strtok_r(line, " ", &save); tok && n < 5; tok = strtok_r(NULL, " ", &save))
+			fld[n++] = tok;
+		if (n < 5)
+			continue;
+		char *root = fld[3], *mnt = fld[4];
+		unescape_mountinfo(root);
+		unescape_mountinfo(mnt);
+		if (strcmp(root, "/") != 0) {
+			if (!first_mnt[0]) {
+				snprintf(first_mnt, sizeof(first_mnt), "%s", mnt);
+				snprintf(first_root, sizeof(first_root), "%s", root);
+			}
+			continue;
+		}
+		if (strlen(mnt) >= len) {
+			rc = fail(err, errlen, -ENAMETOOLONG, "cgroup v2 mount point too long: %s", mnt);
+			break;
+		}
+		strcpy(mount, mnt);
+		rc = 0;
+		break;
+	}
+	free(line);
+	fclose(f);
+	if (rc == -ENOENT && first_mnt[0])
+		rc = fail(err, errlen, -ENOTSUP,
+			  "the cgroup v2 mount at %s shows %s of the hierarchy, not its root, and no other "
+			  "v2 mount does: the cgroup level the BPF scope check needs cannot be known",
+			  first_mnt, first_root);
+	else if (rc == -ENOENT)
+		fail(err, errlen, rc, "no cgroup v2 hierarchy mounted (/proc/self/mountinfo)");
+	return rc;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sandbox_flock_timed(int fd, int timeout_ms)
+{
+	int64_t deadline = mono_ms() + timeout_ms;
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (mono_ms() >= deadline)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
+}
+
+#define SHARED_LOCK_MS 30000   /* a sweep may wait up to 5 s per stale sandbox to empty */
+
+/* <mount>/calyx, made if needed (0711: only root may open it, hence lock it), opened and
+ * locked. Returns the locked fd or -errno. */
+static int shared_open_locked(const char *mount, bool create, char *err, size_t errlen)
 {
 	char shared[PATH_MAX];
 	int fd, rc;
-	memset(p, 0, sizeof(*p));
-	if (strchr(name, '/') || name[0] == '.' ||
-	    snprintf(shared, sizeof(shared), "%s/%s", mount, SANDBOX_PARENT_NAME) >= (int)sizeof(shared) ||
-	    snprintf(p->path, sizeof(p->path), "%s/%s", shared, name) >= (int)sizeof(p->path))
-		return fail(err, errlen, -ENAMETOOLONG, "%s: bad or too long cgroup path", mount);
-	if ((rc = open_cgroup_dir(mount, &fd, err, errlen)) < 0)
-		return rc;
-	enable_controllers(fd);
-	close(fd);
-	if (mkdir(shared, 0755) < 0 && errno != EEXIST)
-		return fail(err, errlen, -errno, "mkdir %s: %s", shared, strerror(errno));
+	if (snprintf(shared, sizeof(shared), "%s/%s", mount, SANDBOX_PARENT_NAME) >= (int)sizeof(shared))
+		return fail(err, errlen, -ENAMETOOLONG, "%s: cgroup path too long", mount);
+	if (create) {
+		if ((rc = open_cgroup_dir(mount, &fd, err, errlen)) < 0)
+			return rc;
+		enable_controllers(fd);
+		close(fd);
+		if (mkdir(shared, 0711) < 0 && errno != EEXIST)
+			return fail(err, errlen, -errno, "mkdir %s: %s", shared, strerror(errno));
+	}
 	if ((rc = open_cgroup_dir(shared, &fd, err, errlen)) < 0)
 		return rc;
-	enable_controllers(fd);
-	close(fd);
-	if (mkdir(p->path, 0755) < 0)
-		return fail(err, errlen, -errno, "mkdir %s: %s", p->path, strerror(errno));
+	/* Made 0755 by earlier versions: anyone could open it and hold its lock. */
+	(void)fchmod(fd, 0711);
+	rc = sandbox_flock_timed(fd, SHARED_LOCK_MS);
+	if (rc < 0) {
+		close(fd);
+		return fail(err, errlen, rc, "lock %s: %s", shared, rc == -ETIMEDOUT ? "held too long by another process" : strerror(-rc));
+	}
+	return fd;
+}
+
+int sandbox_parent_create(const char *mount, const char *name, struct sandbox_parent *p,
+			  char *err, size_t errlen)
+{
+	int fd, rc;
+	memset(p, 0, sizeof(*p));
+	p->lock_fd = -1;
+	if (strchr(name, '/') || name[0] == '.' ||
+	    snprintf(p->path, sizeof(p->path), "%s/%s/%s", mount, SANDBOX_PARENT_NAME, name) >= (int)sizeof(p->path))
+		return fail(err, errlen, -ENAMETOOLONG, "%s: bad or too long cgroup path", mount);
+	int shared = shared_open_locked(mount, true, err, errlen);
+	if (shared < 0)
+		return shared;
+	enable_controllers(shared);
+	/* 0711 too: only root can open it, so nobody else can hold its lock and keep a dead
+	 * runner's parent from being swept. */
+	if (mkdir(p->path, 0711) < 0) {
+		rc = fail(err, errlen, -errno, "mkdir %s: %s", p->path, strerror(errno));
+		goto out;
+	}
 	p->created = true;
 	if ((rc = open_cgroup_dir(p->path, &fd, err, errlen)) < 0)
-		return rc;
+		goto out;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = fail(err, errlen, -errno, "lock %s: %s", p->path, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	p->lock_fd = fd;
+	p->has_lock = true;
 	enable_controllers(fd);
-	close(fd);
 	rc = cgroup_id_of(p->path, &p->cgid);
-	if (rc < 0)
-		return fail(err, errlen, rc, "cgroup id of %s: %s", p->path, strerror(-rc));
+	if (rc < 0) {
+		fail(err, errlen, rc, "cgroup id of %s: %s", p->path, strerror(-rc));
+		goto out;
+	}
 	p->level = 2;
-	return 0;
+	rc = 0;
+out:
+	close(shared);   /* releases the shared lock: our parent is locked by now */
+	return rc;
 }
 
 int sandbox_parent_remove(struct sandbox_parent *p, char *err, size_t errlen)
 {
-	if (!p->created)
-		return 0;
-	int r = -EBUSY;
-	for (int i = 0; i < 100; i++) {
-		if (rmdir(p->path) == 0 || errno == ENOENT) {
-			r = 0;
-			break;
+	int r = 0;
+	if (p->created) {
+		r = -EBUSY;
+		for (int i = 0; i < 100; i++) {
+			if (rmdir(p->path) == 0 || errno == ENOENT) {
+				r = 0;
+				break;
+			}
+			r = -errno;
+			if (r != -EBUSY)
+				break;
+			usleep(10000);
 		}
-		r = -errno;
-		if (r != -EBUSY)
-			break;
-		usleep(10000);
+		if (r == 0)
+			p->created = false;
+	}
+	/* Unlocked only once it is gone (or on failure, so that a later sweep removes it). */
+	if (p->has_lock) {
+		close(p->lock_fd);
+		p->lock_fd = -1;
+		p->has_lock = false;
 	}
 	if (r < 0)
 		return fail(err, errlen, r, "rmdir %s: %s", p->path, strerror(-r));
-	p->created = false;
 	return 0;
 }
 
@@ -315,13 +458,6 @@ int sandbox_cgroup_populated(struct sandbox_cgroup *cg)
 	return v ? 1 : 0;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int sandbox_cgroup_wait_empty(struct sandbox_cgroup *cg, int timeout_ms)
 {
 	if (cg->fd < 0)
@@ -446,6 +582,7 @@ const char *sandbox_stage_name(int stage)
 	case SB_STAGE_CONFINE: return "applying the confinement";
 	case SB_STAGE_EXEC: return "exec";
 	case SB_STAGE_SYNC: return "waiting to be moved into the cgroup";
+	case SB_STAGE_LIVE: return "verifying that the enforcer sees the sandbox";
 	default: return "starting";
 	}
 }
@@ -458,7 +595,7 @@ int sandbox_child_confine(const struct sandbox_confine *c)
 }
 
 struct child_fds {
-	int devnull, out, err, status, sync;
+	int devnull, out, err, status, sync, go;
 };
 
 static __attribute__((noreturn)) void child_fail(int status_fd, int stage, int e)
@@ -481,6 +618,29 @@ static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, 
 		while (n < 0 && errno == EINTR);
 		if (n != 1 || go != 'g')
 			_exit(127);   /* the parent could not move us into the cgroup */
+	}
+	if (f.go >= 0) {
+		if (f.sync >= 0) {
+			/* Moved after a plain fork, which the enforcer saw outside the cgroup:
+			 * fork once from inside so that it reports a fork of this sandbox. Raw
+			 * clone: no glibc fork machinery in a child of a raw clone3/fork. */
+			pid_t g = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, NULL, NULL, 0UL);
+			if (g < 0)
+				child_fail(f.status, SB_STAGE_LIVE, errno);
+			if (g == 0)
+				_exit(0);
+			while (waitpid(g, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+		/* No instruction of the command before the runner has seen the enforcer
+		 * attribute this cgroup to the sandbox. */
+		char go = 0;
+		ssize_t n;
+		do
+			n = read(f.go, &go, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1 || go != 'g')
+			_exit(127);
 	}
 	/* Move the fds we keep above 2 first, so dup2 onto 0-2 cannot clobber one. */
 	int dn = fcntl(f.devnull, F_DUPFD_CLOEXEC, 10);
@@ -548,10 +708,12 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 	*stage = SB_STAGE_NONE;
 	*child_errno = 0;
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, stp[2] = { -1, -1 }, syncp[2] = { -1, -1 };
+	int gop[2] = { -1, -1 };
+	bool released = false;   /* live check passed: the child may exec */
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	int rc = 0;
 	if (devnull < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-	    pipe2(stp, O_CLOEXEC) < 0) {
+	    pipe2(stp, O_CLOEXEC) < 0 || (s->live_check && pipe2(gop, O_CLOEXEC) < 0)) {
 		rc = fail(err, errlen, -errno, "pipes: %s", strerror(errno));
 		goto out;
 	}
@@ -563,7 +725,7 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 		.exit_signal = SIGCHLD,
 		.cgroup = (uint64_t)s->cgroup_fd,
 	};
-	struct child_fds f = { devnull, outp[1], errp[1], stp[1], -1 };
+	struct child_fds f = { devnull, outp[1], errp[1], stp[1], -1, gop[0] };
 	/* clone3 puts the child into the cgroup atomically: it never runs a single
 	 * instruction outside the sandbox (THREATS: a fork racing the start). */
 	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
@@ -621,12 +783,66 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 	close(errp[1]);
 	errp[1] = -1;
 
+	if (s->live_check) {
+		close(gop[0]);
+		gop[0] = -1;
+		int64_t deadline = mono_ms() + s->live_timeout_ms;
+		int seen = 0;
+		for (;;) {
+			seen = s->live_check(s->live_ctx);
+			if (seen != 0)
+				break;
+			/* The child failed before it got here: its report is on the status pipe. */
+			struct pollfd sp = { .fd = stp[0], .events = POLLIN };
+			if (poll(&sp, 1, 2) > 0)
+				break;
+			if (mono_ms() >= deadline) {
+				seen = -ETIMEDOUT;
+				break;
+			}
+		}
+		if (seen < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			if (c->pidfd >= 0)
+				close(c->pidfd);
+			c->pidfd = -1;
+			c->pid = -1;
+			*stage = SB_STAGE_LIVE;
+			*child_errno = -seen;
+			rc = fail(err, errlen, seen, "%s: %s", sandbox_stage_name(SB_STAGE_LIVE),
+				  seen == -ETIMEDOUT ? "the enforcer reported no fork of the sandbox's cgroup in time"
+						     : strerror(-seen));
+			goto out;
+		}
+		if (seen > 0 && write(gop[1], "g", 1) != 1) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			if (c->pidfd >= 0)
+				close(c->pidfd);
+			c->pidfd = -1;
+			c->pid = -1;
+			rc = fail(err, errlen, -EIO, "releasing the child: %s", strerror(errno));
+			goto out;
+		}
+		released = seen > 0;
+		/* Not released: the child failed or died first; the status read says how. */
+		close(gop[1]);
+		gop[1] = -1;
+	}
+
 	/* EOF without a message means execve succeeded (the pipe was CLOEXEC). */
 	int msg[2];
 	ssize_t n;
 	do
 		n = read(stp[0], msg, sizeof(msg));
 	while (n < 0 && errno == EINTR);
+	if (n == 0 && s->live_check && !released) {
+		/* EOF without a message, but it was never let go: it died before exec. */
+		msg[0] = SB_STAGE_LIVE;
+		msg[1] = ECHILD;
+		n = sizeof(msg);
+	}
 	if (n == (ssize_t)sizeof(msg) || n != 0) {
 		*stage = n == (ssize_t)sizeof(msg) ? msg[0] : SB_STAGE_SETUP;
 		*child_errno = n == (ssize_t)sizeof(msg) ? msg[1] : EIO;
@@ -658,7 +874,69 @@ out:
 	close_pair(errp);
 	close_pair(stp);
 	close_pair(syncp);
+	close_pair(gop);
 	if (devnull >= 0)
 		close(devnull);
+	return rc;
+}
+
+/* ---- sweeping what killed runners left ---- */
+
+int sandbox_sweep_stale(const char *mount, unsigned *removed, char *err, size_t errlen)
+{
+	*removed = 0;
+	if (err && errlen)
+		err[0] = '\0';
+	char shared[PATH_MAX];
+	snprintf(shared, sizeof(shared), "%s/%s", mount, SANDBOX_PARENT_NAME);
+	if (access(shared, F_OK) < 0 && errno == ENOENT)
+		return 0;   /* no runner ever ran here */
+	int sfd = shared_open_locked(mount, false, err, errlen);
+	if (sfd < 0)
+		return sfd;
+	int dfd = dup(sfd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		int e = errno;
+		if (dfd >= 0)
+			close(dfd);
+		close(sfd);
+		return fail(err, errlen, -e, "%s: %s", shared, strerror(e));
+	}
+	int rc = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		struct sandbox_cgroup cg;
+		memset(&cg, 0, sizeof(cg));
+		if (snprintf(cg.path, sizeof(cg.path), "%s/%s", shared, e->d_name) >= (int)sizeof(cg.path))
+			continue;
+		cg.fd = openat(sfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (cg.fd < 0)
+			continue;
+		/* A live runner holds this lock for as long as it lives. */
+		if (flock(cg.fd, LOCK_EX | LOCK_NB) < 0) {
+			close(cg.fd);
+			continue;
+		}
+		cg.created = true;
+		/* cgroup.kill on the runner's parent kills its whole subtree (PID namespace
+		 * init and PR_SET_PDEATHSIG have normally done that already). destroy drops
+		 * the directory's lock before its rmdir; the shared lock we hold keeps every
+		 * other sweeper and every starting runner out meanwhile. */
+		char why[PATH_MAX + 128];
+		int r = sandbox_cgroup_destroy(&cg, why, sizeof(why));
+		if (cg.fd >= 0)
+			close(cg.fd);
+		if (r < 0) {
+			if (!rc)
+				rc = fail(err, errlen, r, "%s", why);
+		} else {
+			(*removed)++;
+		}
+	}
+	closedir(d);
+	close(sfd);
 	return rc;
 }

@@ -24,23 +24,53 @@ struct sandbox_cgroup {
 	bool created;           /* we made the directory and must remove it */
 };
 
+/* The BPF scope check compares a task's ancestor at an *absolute* level of the v2
+ * hierarchy with the runner's parent cgroup; calyx computes that level from the path
+ * below the v2 mount. That is the absolute level only when calyx sees the hierarchy from
+ * the initial cgroup namespace and the mount shows the hierarchy's root. Otherwise the
+ * level is wrong and nothing would be confined (fail open), so calyx refuses to run. */
+#define PROC_CGROUP_INIT_INO 0xEFFFFFFBU   /* include/linux/proc_ns.h */
+/* Check both (/proc/self/ns/cgroup is the initial namespace; a cgroup2 mount in
+ * /proc/self/mountinfo has root "/") and return that mount point. 0, -ENOTSUP with the
+ * reason (namespace or mount root), -ENOENT (no v2 mount), or -errno. */
+int sandbox_cgroup2_root_mount(char *mount, size_t len, char *err, size_t errlen);
+
 /* The runner's own parent cgroup: <mount>/calyx/<name>, made fresh for this runner (the
- * shared <mount>/calyx is made or reused). Each `calyx run` loads its own enforcer, whose
- * programs deny everything in cgroups under their parent that are not their sandboxes:
- * a parent per runner keeps concurrent runs out of each other's way. The memory and pids
- * controllers are enabled down to it where the v2 hierarchy has them. level is its depth
- * below the mount root (2), assuming the mount shows the hierarchy root (no cgroup
- * namespace). */
+ * shared <mount>/calyx is made or reused, mode 0711). Each `calyx run` loads its own
+ * enforcer, whose programs deny everything in cgroups under their parent that are not
+ * their sandboxes: a parent per runner keeps concurrent runs out of each other's way. The
+ * memory and pids controllers are enabled down to it where the v2 hierarchy has them.
+ * level is its depth below the mount root (2); the mount must show the hierarchy root
+ * (sandbox_cgroup2_root_mount).
+ *
+ * Liveness: the runner holds flock(LOCK_EX) on its parent directory for its whole life
+ * (lock_fd). The kernel drops the lock when the runner dies, however it dies, so an
+ * unlocked parent belongs to a dead runner; no pid (reusable) is trusted. The parent is
+ * made and locked while holding flock on <mount>/calyx, which sandbox_sweep_stale holds
+ * too, so a sweep never sees a parent between its mkdir and its lock. */
 struct sandbox_parent {
 	char path[PATH_MAX];
 	uint64_t cgid;
 	int level;
 	bool created;
+	int lock_fd;            /* the locked directory; valid while has_lock */
+	bool has_lock;
 };
 int sandbox_parent_create(const char *mount, const char *name, struct sandbox_parent *p,
 			  char *err, size_t errlen);
-/* rmdir the runner's parent (after its sandbox is gone). Idempotent. 0 or -errno. */
+/* rmdir the runner's parent (after its sandbox is gone), then drop its lock. Idempotent.
+ * 0 or -errno. */
 int sandbox_parent_remove(struct sandbox_parent *p, char *err, size_t errlen);
+
+/* Remove what killed runners left under <mount>/calyx: every runner parent whose lock is
+ * free (its runner is gone): cgroup.kill of its subtree, wait until empty, rmdir the tree.
+ * Runs under flock on <mount>/calyx. *removed counts the parents removed. 0, or the first
+ * -errno (err names what could not be removed; the rest is still swept). */
+int sandbox_sweep_stale(const char *mount, unsigned *removed, char *err, size_t errlen);
+
+/* flock(LOCK_EX) on fd, retrying LOCK_NB every 10 ms for up to timeout_ms: a lock holder
+ * that never lets go makes the caller fail instead of hanging. 0 or -errno (-ETIMEDOUT). */
+int sandbox_flock_timed(int fd, int timeout_ms);
 
 /* mkdir parent/name (must not exist), open it, read its id. */
 int sandbox_cgroup_create(const char *parent, const char *name, struct sandbox_cgroup *cg,
@@ -96,6 +126,16 @@ struct sandbox_spawn {
 	 * PR_SET_PDEATHSIG when the runner is SIGKILLed) the kernel kills every process
 	 * of the sandbox: nothing survives its runner. */
 	bool new_pidns;
+	/* Confinement liveness check, optional. The child waits after entering the cgroup
+	 * (after a probe fork inside it on the fork + cgroup.procs path; with clone3 its own
+	 * creation is the fork) and execs only once live_check has returned 1: the runner
+	 * has seen the enforcer report a fork in this sandbox's cgroup with this sandbox's
+	 * id, so the scope check the programs make really matches this cgroup. live_check
+	 * is polled every 2 ms: 1 seen, 0 not yet, -errno error. Not seen within
+	 * live_timeout_ms: the child is killed, stage SB_STAGE_LIVE. */
+	int (*live_check)(void *ctx);
+	void *live_ctx;
+	int live_timeout_ms;
 };
 
 struct sandbox_child {
@@ -110,7 +150,7 @@ struct sandbox_child {
 /* Which step of the child failed (reported through the CLOEXEC status pipe). */
 enum sandbox_stage {
 	SB_STAGE_NONE = 0, SB_STAGE_SETUP, SB_STAGE_CREDS, SB_STAGE_NNP, SB_STAGE_CONFINE,
-	SB_STAGE_EXEC, SB_STAGE_SYNC,
+	SB_STAGE_EXEC, SB_STAGE_SYNC, SB_STAGE_LIVE,
 };
 const char *sandbox_stage_name(int stage);
 

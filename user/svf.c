@@ -397,3 +397,44 @@ int svf_verify_file(const char *path, char *err, size_t errlen)
 {
 	return svf_verify_file_ex(path, NULL, NULL, err, errlen);
 }
+
+int svf_find_run(const char *path, const char *lease, uint32_t run, struct svf_run_state *st,
+		 char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+	}
+	flock(fileno(f), LOCK_SH);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	char needle[160];
+	snprintf(needle, sizeof(needle), "\"lease\":\"%s\"", lease);
+	while ((len = getline(&line, &cap, f)) > 0) {
+		if (!strstr(line, needle) || !strstr(line, "\"exec_event."))
+			continue;   /* cheap filter before parsing */
+		cJSON *j = cJSON_ParseWithLength(line, (size_t)len);
+		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "type"));
+		const char *l = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "lease"));
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "data");
+		const cJSON *rn = cJSON_GetObjectItemCaseSensitive(d, "run");
+		if (type && l && strcmp(l, lease) == 0 && cJSON_IsNumber(rn) && rn->valuedouble == (double)run) {
+			if (strcmp(type, "exec_event.started") == 0) {
+				st->started = true;
+				const char *ts = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "ts"));
+				snprintf(st->started_ts, sizeof(st->started_ts), "%s", ts ? ts : "");
+			} else if (strcmp(type, "exec_event.completed") == 0) {
+				st->completed = true;
+			}
+		}
+		cJSON_Delete(j);
+	}
+	int rc = ferror(f) ? fail(err, errlen, -EIO, "%s: read error", path) : 0;
+	free(line);
+	fclose(f);
+	return rc;
+}

@@ -12,6 +12,7 @@
  * the chain is never silently extended past damage). Library module: no logging. */
 #ifndef CALYX_SVF_H
 #define CALYX_SVF_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
@@ -50,6 +51,18 @@ int svf_verify_file(const char *path, char *err, size_t errlen);
 /* Same, also reporting the record count and the head hash (zeros for an empty log). */
 int svf_verify_file_ex(const char *path, uint64_t *n_records, char head[SVF_HASH_HEX + 1],
 		       char *err, size_t errlen);
+
+/* What the log holds about run `run` of `lease`: an exec_event.started, an
+ * exec_event.completed (data.run equal to run), and the started record's ts ("" when
+ * none). Reads under LOCK_SH; does not check the chain. An absent log is 0 with both
+ * false. 0 or -errno. */
+struct svf_run_state {
+	bool started;
+	bool completed;
+	char started_ts[32];
+};
+int svf_find_run(const char *path, const char *lease, uint32_t run, struct svf_run_state *st,
+		 char *err, size_t errlen);
 
 /* RFC 3339 UTC with milliseconds ("2026-11-05T10:11:12.345Z") for a CLOCK_REALTIME time. */
 void svf_format_ts(int64_t sec, long nsec, char out[32]);

@@ -93,6 +93,9 @@ check "run --enforce nonsense is a usage error (64)" expect_rc 64
 
 # ---------------------------------------------------------------- bpf-lsm fails closed (69)
 issue "$T/marker.tok" --cmd "touch $T/marker" || bad "issue marker lease"
+# Any run sweeps what killed runners left (a 69 too, with its own state dir): count the
+# runner cgroups only after that.
+"$CALYX" run --lease "$T/marker.tok" --pub "$PUB" --state "$T/prime-state" --enforce bpf-lsm -- touch "$T/marker" >/dev/null 2>&1
 before=$(leftover_cgroups)
 run "$T/marker.tok" --pub "$PUB" --state "$ST" --enforce bpf-lsm -- touch "$T/marker"
 check "--enforce bpf-lsm on this kernel fails closed with 69" expect_rc 69
@@ -115,6 +118,43 @@ run "$T/marker.tok" --matrix "$T/bpflsm-matrix.yaml" --state "$ST" --enforce lan
 check "a matrix requiring bpf-lsm refuses --enforce landlock (69)" expect_rc 69
 check "... saying the matrix requires bpf-lsm" err_has "requires bpf-lsm"
 check "still nothing ran" test ! -e "$T/marker"
+
+# ---------------------------------------------------------------- cgroup scope fails closed (69)
+# The BPF scope check uses an absolute cgroup level computed from the path below the v2
+# mount: wrong inside a cgroup namespace or under a mount of a subtree, and then nothing
+# would be confined. calyx must refuse before anything exists.
+issue "$T/scope.tok" --cmd "echo scope-ran" || bad "issue scope lease"
+unshare --cgroup "$CALYX" run --lease "$T/scope.tok" --pub "$PUB" --state "$ST" -- echo scope-ran >"$T/out" 2>"$T/err"
+RC=$?; OUT=$(cat "$T/out"); ERR=$(cat "$T/err")
+check "run inside a new cgroup namespace (unshare --cgroup) fails closed with 69" expect_rc 69
+check "... saying it runs in a non-initial cgroup namespace" err_has "enforcement unavailable: calyx runs in a non-initial cgroup namespace"
+check "... nothing ran (no output)" test -z "$OUT"
+check "... no runner cgroup made" test "$(leftover_cgroups)" -eq "$before"
+check "... no run directory, no ledger entry (lease not consumed)" \
+  bash -c '[ -z "$(ls -A "$1/outgoing/staging_runs")" ] && [ -z "$(ls -A "$1/ledger")" ]' _ "$ST"
+# The initial namespace, but the only v2 mount shows a subtree (bind mount of a child
+# cgroup, in a private mount namespace): mountinfo root is not "/".
+mkdir -p "$CG2/calyx-scope-test" "$T/cgsub"
+unshare -m --propagation private sh -c 'mount --bind "$1/calyx-scope-test" "$2" && umount "$1" && shift 2 && exec "$@"' \
+  _ "$CG2" "$T/cgsub" "$CALYX" run --lease "$T/scope.tok" --pub "$PUB" --state "$ST" -- echo scope-ran >"$T/out" 2>"$T/err"
+RC=$?; OUT=$(cat "$T/out"); ERR=$(cat "$T/err")
+rmdir "$CG2/calyx-scope-test" 2>/dev/null
+check "run where the v2 mount's root is not / fails closed with 69" expect_rc 69
+check "... saying the mount shows /calyx-scope-test, not the root" err_has "shows /calyx-scope-test of the hierarchy, not its root"
+check "... nothing ran (no output, no run directory)" \
+  bash -c '[ -z "$1" ] && [ -z "$(ls -A "$2/outgoing/staging_runs")" ]' _ "$OUT" "$ST"
+run "$T/scope.tok" --pub "$PUB" --state "$ST" -- echo scope-ran
+check "the same lease then runs in the initial namespace (it was not consumed)" \
+  bash -c '[ "$1" -eq 0 ] && [ "$2" = scope-ran ]' _ "$RC" "$OUT"
+sid=$(lease_id "$T/scope.tok")
+check "... the first record of the run is the sandbox's fork the runner waited for" json "$ST/outgoing/staging_runs/$sid" <<'EOF'
+import json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "meta.json")))
+evs = [json.loads(l) for l in open(os.path.join(d, "events.jsonl"))]
+assert evs and evs[0]["type"] == "fork" and evs[0]["cgroup_id"] == m["enforcement"]["cgroup_id"], evs[:2]
+EOF
+rm -rf "$ST"
 
 # ---------------------------------------------------------------- lease problems
 issue "$T/echo.tok" --cmd "echo hello" || bad "issue echo lease"
@@ -284,9 +324,14 @@ check "no sandbox cgroup left after the limit runs" test "$(leftover_cgroups)" -
 # ---------------------------------------------------------------- signals to the runner
 "$CALYX" run --lease "$T/lim.tok" --pub "$PUB" --state "$ST" -- sleep 30 >/dev/null 2>&1 &
 rp=$!
-for _ in $(seq 50); do [ "$(leftover_cgroups)" -gt "$before" ] && break; sleep 0.1; done
-sleep 0.2
-sp=$(pgrep -x -f "sleep 30" | head -n1)
+# The sandboxed sleep is found through its cgroup, never by name: other processes on the
+# host may be running a "sleep 30" too.
+sp=""
+for _ in $(seq 50); do
+  sp=$(head -n1 "$CG2/calyx/$lid-$rp/r4/cgroup.procs" 2>/dev/null)
+  [ -n "$sp" ] && [ "$(cat "/proc/$sp/comm" 2>/dev/null)" = sleep ] && break
+  sp=""; sleep 0.1
+done
 if [ -n "$sp" ]; then
   check "the sandboxed process holds only fds 0, 1, 2" bash -c '[ "$(ls /proc/$1/fd | sort -n | tr "\n" " ")" = "0 1 2 " ]' _ "$sp"
   check "... stdin is /dev/null, stdout/stderr are pipes" bash -c '[ "$(readlink /proc/$1/fd/0)" = /dev/null ] && readlink /proc/$1/fd/1 | grep -q "^pipe:" && readlink /proc/$1/fd/2 | grep -q "^pipe:"' _ "$sp"
@@ -296,23 +341,81 @@ if [ -n "$sp" ]; then
 else
   bad "the sandboxed sleep 30 was not found"
 fi
+# Another run meanwhile: its sweep must leave the live runner alone (it holds its lock).
+issue "$T/meanwhile.tok" --cmd "echo meanwhile" || bad "issue meanwhile lease"
+run "$T/meanwhile.tok" --pub "$PUB" --state "$ST" -- echo meanwhile
+check "a run while another runs: exit 0" expect_rc 0
+check "... its sweep left the live runner's cgroup and sandbox alone" \
+  bash -c '[ -d "$1/calyx/$2-$3/r4" ] && kill -0 "$4"' _ "$CG2" "$lid" "$rp" "$sp"
 kill -TERM $rp; wait $rp; RC=$?
 check "SIGTERM to calyx run: exit 143" expect_rc 143
-check "... the sandbox was killed" bash -c '! pgrep -a -x sleep | grep -q "sleep 30$"'
+check "... the sandbox was killed" bash -c '[ -n "$1" ] && ! kill -0 "$1" 2>/dev/null' _ "$sp"
 check "... and its cgroup removed" test "$(leftover_cgroups)" -eq "$before"
 check "... meta.json says interrupted by SIGTERM" grep -q '"interrupted_by":[[:space:]]*"TERM"' "$ST/outgoing/staging_runs/$lid-r4/meta.json"
 
-issue "$T/kill.tok" --cmd "sh -c 'sleep 4243 & sleep 4242'" || bad "issue kill lease"
+# sleep is a lease binary too (the exec rules are every lease command's argv[0]).
+issue "$T/kill.tok" --cmd "sh -c 'sleep 4243 & sleep 4242'" --cmd "sleep 1" || bad "issue kill lease"
+kid=$(lease_id "$T/kill.tok")
 "$CALYX" run --lease "$T/kill.tok" --pub "$PUB" --state "$ST" -- sh -c 'sleep 4243 & sleep 4242' >/dev/null 2>&1 &
 rp=$!
-for _ in $(seq 50); do pgrep -f "sleep 4242" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 50); do pgrep -f "^sleep 4242" >/dev/null && break; sleep 0.1; done
+check "the killed run's command is running (sleep 4242 in the sandbox)" \
+  bash -c 'grep -q "^0::/calyx/$1-$2/r1$" /proc/$(pgrep -f "^sleep 4242" | head -n1)/cgroup' _ "$kid" "$rp"
+sleep 0.2   # a tick: the runner has written the first records to events.jsonl
 kill -KILL $rp; wait $rp 2>/dev/null
 sleep 0.5
 check "SIGKILL of calyx run: no sandboxed process survives (pid namespace + death signal)" \
   bash -c '! pgrep -f "sleep 424[23]" >/dev/null'
-# The killed runner could not clean up: remove what it left so later suites start clean.
-check "... its cgroups are empty (only the directories are left)" bash -c 'for d in $(find "$1/calyx" -mindepth 1 -type d); do [ -z "$(cat $d/cgroup.procs)" ] || exit 1; done' _ "$CG2"
-find "$CG2/calyx" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
+check "... it left its cgroups behind, empty" bash -c '[ -d "$1/calyx/$2-$3/r1" ] || exit 1
+  for d in $(find "$1/calyx/$2-$3" -type d); do [ -z "$(cat $d/cgroup.procs)" ] || exit 1; done' _ "$CG2" "$kid" "$rp"
+check "... its hidden temp run directory and its runner record" \
+  bash -c '[ -d "$1/outgoing/staging_runs/.$2.tmp-$3" ] && [ -f "$1/run/$2.json" ]' _ "$ST" "$kid" "$rp"
+# Stale runner cgroups are told by their lock, never by a pid: an unlocked one named
+# after a live pid (this shell) is swept, a locked one (flock(1) holding it) is kept.
+fake_dead=$CG2/calyx/LEASE-20000101-000000-dead-$$
+fake_live=$CG2/calyx/LEASE-20000101-000000-11fe-999999
+mkdir "$fake_dead" "$fake_live"
+flock "$fake_live" sleep 60 & holder=$!
+sleep 0.2
+issue "$T/after.tok" --cmd "echo after" || bad "issue after lease"
+run "$T/after.tok" --pub "$PUB" --state "$ST" -- echo after
+check "the next run succeeds (exit 0)" expect_rc 0
+check "... its sweep removed the killed runner's cgroups" test ! -e "$CG2/calyx/$kid-$rp"
+check "... and an unlocked runner cgroup named after a live pid" test ! -e "$fake_dead"
+check "... but kept a locked one (a live runner's)" test -d "$fake_live"
+kill $holder; wait $holder 2>/dev/null; rmdir "$fake_live"
+check "... no runner cgroup left" test "$(leftover_cgroups)" -eq "$before"
+check "... no temp run directory and no runner record left" \
+  bash -c '[ ! -e "$1/outgoing/staging_runs/.$2.tmp-$3" ] && [ -z "$(ls -A "$1/run")" ]' _ "$ST" "$kid" "$rp"
+check "... the killed run is in place with meta.json status abandoned" json "$ST/outgoing/staging_runs/$kid" "$kid" "$rp" <<'EOF'
+import hashlib, json, os, sys
+d, lease, rp = sys.argv[1], sys.argv[2], int(sys.argv[3])
+m = json.load(open(os.path.join(d, "meta.json")))
+assert m["status"] == "abandoned" and m["lease"] == lease and m["run"] == 1, m
+assert m["argv"] == ["sh", "-c", "sleep 4243 & sleep 4242"], m["argv"]
+assert m["exit_code"] is None and m["calyx_exit_code"] is None and m["end"] is None, m
+assert m["abandoned"]["runner_pid"] == rp, m["abandoned"]
+assert m["enforcement"]["cgroup"].endswith("/calyx/%s-%d/r1" % (lease, rp)), m["enforcement"]
+for name, a in m["artifacts"].items():
+    b = open(os.path.join(d, name), "rb").read()
+    assert a["blake2b"] == hashlib.blake2b(b, digest_size=32).hexdigest(), name
+evs = [json.loads(l) for l in open(os.path.join(d, "events.jsonl"))]
+assert any(e["type"] == "exec" and e["path"].endswith("/sleep") for e in evs), evs
+EOF
+check "... the SVF log is a valid chain (independent checker)" svf_ok "$ST/logs/svf_audit/svf.jsonl"
+check "... with verified, consumed, started and an abandoned completed record for the killed run" \
+  json "$ST/logs/svf_audit/svf.jsonl" "$kid" "$ST/outgoing/staging_runs/$kid/meta.json" "$rp" <<'EOF'
+import hashlib, json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["lease"] == sys.argv[2]]
+assert [r["type"] for r in recs] == ["lease_event.verified", "lease_event.consumed",
+                                     "exec_event.started", "exec_event.completed"], [r["type"] for r in recs]
+d = recs[-1]["data"]
+assert d["run"] == 1 and d["status"] == "abandoned" and d["completed_by"] == "sweep", d
+assert d["runner_pid"] == int(sys.argv[4]) and d["run_dir"] == sys.argv[2], d
+assert d["meta_blake2b"] == hashlib.blake2b(open(sys.argv[3], "rb").read(), digest_size=32).hexdigest()
+EOF
+run "$T/kill.tok" --pub "$PUB" --state "$ST" -- sh -c 'sleep 4243 & sleep 4242'
+check "the killed run's lease stays used (67)" expect_rc 67
 
 # Two runs at once: each runner has its own parent cgroup and enforcer, neither denies
 # the other's sandbox.
