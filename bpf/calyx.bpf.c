@@ -40,6 +40,16 @@
 #define FMODE_EXEC 0x20
 #define __FMODE_EXEC 0x20 /* in f_flags: set only by the kernel's exec opens (not a valid O_ flag) */
 #define SIGKILL 9
+#define PROT_EXEC 0x4
+#define RENAME_EXCHANGE (1 << 1)
+#define S_IFMT 00170000
+#define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define S_IFBLK 0060000
+/* _IOW('f', 2, long), _IOW('f', 2, int), _IOW('X', 32, struct fsxattr) */
+#define FS_IOC_SETFLAGS 0x40086602
+#define FS_IOC32_SETFLAGS 0x40046602
+#define FS_IOC_FSSETXATTR 0x401c5820
 #define PAGE_KB 4 /* x86-64 PAGE_SIZE / 1024: signal->maxrss counts pages */
 
 /* x86-64 syscall numbers observed at sys_exit (landlock backend). */
@@ -103,6 +113,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct calyx_path_key);
 } scratch SEC(".maps");
+
+/* Per-CPU buffer in which walk_path() builds a path backwards (see there). */
+#define WALK_BUF 512
+#define WALK_END 256  /* the path's last byte is written just before this offset */
+#define WALK_STEPS 160 /* > 125 components of a path that fits CALYX_LPM_PATH_MAX, plus mounts */
+struct walk_buf {
+	char b[WALK_BUF];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk_buf);
+} walkbuf SEC(".maps");
 
 static __always_inline void stat_inc(__u32 idx)
 {
@@ -231,6 +255,149 @@ static __always_inline int path_access(struct calyx_path_key *k, __u32 sandbox, 
 	if (n > sc.start)
 		bpf_loop(n - sc.start, slash_cb, &sc, 0);
 	return sc.found ? v->fallback : v->match;
+}
+
+/* bpf_d_path is refused in the path_* hooks and file_mprotect on 6.1 (not in the
+ * sleepable set), and the inode_* hooks that allow it have no struct path to give it. So
+ * the path_* programs resolve (dentry, vfsmount) themselves, the way the kernel's
+ * prepend_path() does for d_path: names up the d_parent chain, crossing to the parent
+ * mount at each mount root, ending at the task's root or the namespace root. Fails closed
+ * on anything d_path would not report as a plain path: a dentry cut off from its mount
+ * root, a mount outside any namespace or in an anonymous one (open_tree clones), more
+ * than CALYX_LPM_PATH_MAX - 1 bytes or WALK_STEPS steps.
+ * Renames by others racing the walk can tear the result, as they can d_path's; the
+ * sandbox itself can only rename inside its :rw paths. */
+struct mnt_namespace___seq {
+	__u64 seq; /* 0 for anonymous namespaces (6.1); renamed in later kernels */
+} __attribute__((preserve_access_index));
+
+struct walk {
+	__u64 d;        /* struct dentry * still to prepend */
+	__u64 m;        /* struct mount * it lives on */
+	__u64 m_root;   /* m->mnt.mnt_root, read once per mount */
+	__u64 root_d;   /* the task's root (current->fs->root) */
+	__u64 root_mnt;
+	__u32 pos;      /* offset of the path built so far in walk_buf; WALK_END: empty */
+	int rc;         /* 0: walking, 1: done, -1: failed */
+};
+
+static long walk_cb(__u32 idx, void *data)
+{
+	struct walk *w = data;
+	struct mount *m = (struct mount *)w->m;
+	struct dentry *d = (struct dentry *)w->d;
+	__u64 vfsmnt = w->m + bpf_core_field_offset(struct mount, mnt);
+	if (w->d == w->root_d && vfsmnt == w->root_mnt) {
+		w->rc = 1;
+		return 1;
+	}
+	if (w->d == w->m_root) {
+		struct mount *parent = BPF_CORE_READ(m, mnt_parent);
+		if (parent && parent != m) {
+			w->d = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+			w->m = (__u64)parent;
+			w->m_root = (__u64)BPF_CORE_READ(parent, mnt.mnt_root);
+			return 0;
+		}
+		/* the namespace's root mount: only a real (non-anonymous) namespace */
+		struct mnt_namespace *ns = BPF_CORE_READ(m, mnt_ns);
+		w->rc = 1;
+		if (!ns)
+			w->rc = -1;
+		else if (bpf_core_field_exists(((struct mnt_namespace___seq *)ns)->seq) &&
+			 BPF_CORE_READ((struct mnt_namespace___seq *)ns, seq) == 0)
+			w->rc = -1; /* is_anon_ns() up to 6.x: a detached tree's own namespace */
+		return 1;
+	}
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	struct qstr q;
+	/* one read for length and name pointer: each helper call counts on this path */
+	if (bpf_core_read(&q, sizeof(q), &d->d_name))
+		q.name = NULL;
+	__u32 n = q.len;
+	const unsigned char *name = q.name;
+	__u32 pos = w->pos;
+	struct walk_buf *wb;
+	__u32 zero = 0;
+	/* parent == d: disconnected from its mount root. Then: the name and its '/' must
+	 * fit the matcher (the NUL included). */
+	if (!parent || parent == d || !name || n == 0 || n > 255 || pos > WALK_END ||
+	    (WALK_END - pos) + n + 1 > CALYX_LPM_PATH_MAX - 1 ||
+	    !(wb = bpf_map_lookup_elem(&walkbuf, &zero))) {
+		w->rc = -1;
+		return 1;
+	}
+	pos -= n; /* >= 1: at most CALYX_LPM_PATH_MAX - 2 bytes are in use before */
+	/* n <= 255 was checked, but clang folds a plain mask away and the verifier then
+	 * has no bound on the size */
+	asm volatile("%[n] &= 255" : [n] "+r"(n));
+	bpf_probe_read_kernel(&wb->b[pos & 255], n, name);
+	pos -= 1;
+	wb->b[pos & 255] = '/';
+	w->pos = pos;
+	w->d = (__u64)parent;
+	return 0;
+}
+
+/* Resolve (dentry, vfsmount) into k->path like d_path. Returns the length including the
+ * NUL, or -1 (unresolvable, too long: callers deny). */
+static __always_inline long walk_path(struct calyx_path_key *k, __u64 dentry, __u64 vfsmnt)
+{
+	if (!dentry || !vfsmnt)
+		return -1;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vfsmount *vm = (struct vfsmount *)vfsmnt;
+	struct walk w = {
+		.d = dentry,
+		.m = vfsmnt - bpf_core_field_offset(struct mount, mnt),
+		.m_root = (__u64)BPF_CORE_READ(vm, mnt_root),
+		.root_d = (__u64)BPF_CORE_READ(t, fs, root.dentry),
+		.root_mnt = (__u64)BPF_CORE_READ(t, fs, root.mnt),
+		.pos = WALK_END,
+		.rc = 0,
+	};
+	bpf_loop(WALK_STEPS, walk_cb, &w, 0);
+	__u32 pos = w.pos;
+	if (w.rc != 1 || pos > WALK_END)
+		return -1; /* failed, or more steps than WALK_STEPS: closed */
+	__u32 len = WALK_END - pos;
+	if (len == 0) {
+		k->path[0] = '/';
+		k->path[1] = 0;
+		return 2;
+	}
+	__u32 zero = 0;
+	struct walk_buf *wb = bpf_map_lookup_elem(&walkbuf, &zero);
+	if (!wb || len > CALYX_LPM_PATH_MAX - 1)
+		return -1;
+	bpf_probe_read_kernel(k->path, len, &wb->b[pos & 255]);
+	k->path[len] = 0;
+	return len + 1;
+}
+
+/* Access granted to every descendant of the directory k->path (len incl. the NUL): the
+ * best SUBTREE grant covering "dir/". A directory moved elsewhere takes its contents with
+ * it, so it may only move if they were all writable where it was. k->path is restored. */
+static __always_inline int subtree_floor(struct calyx_path_key *k, __u32 sandbox, long len)
+{
+	if (len < 2 || len > CALYX_LPM_PATH_MAX)
+		return CALYX_ACC_NONE;
+	__u32 n = (__u32)len - 1; /* bytes before the NUL */
+	if (n >= CALYX_LPM_PATH_MAX)
+		return CALYX_ACC_NONE;
+	k->path[n] = '/';
+	k->sandbox_be[0] = sandbox >> 24;
+	k->sandbox_be[1] = sandbox >> 16;
+	k->sandbox_be[2] = sandbox >> 8;
+	k->sandbox_be[3] = sandbox;
+	k->prefixlen = 32 + 8 * (n + 1);
+	struct calyx_path_val *v = bpf_map_lookup_elem(&path_rules, k);
+	k->path[n] = 0;
+	if (!v)
+		return CALYX_ACC_NONE;
+	/* Only "X/" keys can prefix "dir/" (EXACT keys end in a NUL). A CHILDREN entry's
+	 * fallback is what its deeper descendants get. */
+	return v->kind == CALYX_PATH_SUBTREE ? v->match : v->fallback;
 }
 
 /* A task's sandbox from its own cgroup (0 when outside calyx's parent). Used for fork
@@ -547,6 +714,21 @@ int BPF_PROG(calyx_userns_create, const struct cred *cred, int ret)
 	return -EPERM;
 }
 
+/* perf events expose other tasks' and the kernel's activity (and kprobe/uprobe events
+ * instrument the kernel and other binaries): a sandbox may open none. */
+SEC("lsm/perf_event_open")
+int BPF_PROG(calyx_perf_event_open, struct perf_event_attr *attr, int type, int ret)
+{
+	if (ret)
+		return ret;
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
+		return 0;
+	deny_record(CALYX_HOOK_PERF, sb_cgid, EPERM, BPF_CORE_READ(attr, type), 0, NULL);
+	return -EPERM;
+}
+
 /* Signals and ptrace may only reach tasks of the same sandbox: nothing outside (calyx,
  * other sandboxes, the host) can be killed, stopped or inspected from inside. */
 static __always_inline int same_sandbox_only(__u32 hook, struct task_struct *target, __u32 what)
@@ -578,6 +760,299 @@ int BPF_PROG(calyx_ptrace, struct task_struct *child, unsigned int mode, int ret
 	if (ret)
 		return ret;
 	return same_sandbox_only(CALYX_HOOK_PTRACE, child, mode);
+}
+
+/* ------------------------------------------------------------------ bpf-lsm: file system changes
+ * Everything that changes the file system without an open for writing (which file_open
+ * decides): the object must resolve to a path the sandbox's rules grant :rw. */
+
+static __always_inline bool dentry_is_dir(__u64 dentry)
+{
+	struct dentry *d = (struct dentry *)dentry;
+	struct inode *i = BPF_CORE_READ(d, d_inode);
+	return i && (BPF_CORE_READ(i, i_mode) & S_IFMT) == S_IFDIR;
+}
+
+/* 0 when the object (dentry on vfsmnt) is writable for the sandbox, else -EACCES
+ * (recorded). floor: the object is a directory that moves; its whole subtree must have
+ * been writable. */
+static __always_inline int mutate_check(__u32 op, int s, __u64 sb_cgid, struct calyx_sandbox *sb,
+					__u64 dentry, __u64 vfsmnt, bool floor)
+{
+	struct calyx_path_key *k = scratch_key();
+	if (!k) /* cannot happen (array map); closed */
+		return -EACCES;
+	k->path[0] = 0;
+	long len = walk_path(k, dentry, vfsmnt);
+	if (s == SCOPE_IN && path_access(k, sb->id, len) >= CALYX_ACC_RW &&
+	    (!floor || subtree_floor(k, sb->id, len) >= CALYX_ACC_RW))
+		return 0;
+	/* torn-down sandbox, unresolvable, too long, not :rw: closed */
+	deny_record(CALYX_HOOK_PATH_MUTATE, sb_cgid, EACCES, 0, op, len > 0 ? k->path : NULL);
+	return -EACCES;
+}
+
+/* The hooks that name an object by (directory path, dentry): the dentry is the entry in
+ * that directory (negative for a new name), so the walk starts at the dentry itself. */
+static __always_inline int mutate_dir_entry(__u32 op, const struct path *dir, struct dentry *dentry)
+{
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	if (s == SCOPE_OUT)
+		return 0;
+	return mutate_check(op, s, sb_cgid, sb, (__u64)dentry, (__u64)BPF_CORE_READ(dir, mnt), false);
+}
+
+static __always_inline int mutate_path(__u32 op, const struct path *path)
+{
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	if (s == SCOPE_OUT)
+		return 0;
+	return mutate_check(op, s, sb_cgid, sb, (__u64)BPF_CORE_READ(path, dentry),
+			    (__u64)BPF_CORE_READ(path, mnt), false);
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(calyx_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return mutate_dir_entry(CALYX_MUT_UNLINK, dir, dentry);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(calyx_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return mutate_dir_entry(CALYX_MUT_RMDIR, dir, dentry);
+}
+
+SEC("lsm/path_mkdir")
+int BPF_PROG(calyx_path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	if (ret)
+		return ret;
+	return mutate_dir_entry(CALYX_MUT_MKDIR, dir, dentry);
+}
+
+/* mknod(2), and also may_o_create() (O_CREAT of a new file, before file_open is asked)
+ * and unix_bind() (a pathname AF_UNIX socket). */
+SEC("lsm/path_mknod")
+int BPF_PROG(calyx_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
+	     unsigned int dev, int ret)
+{
+	if (ret)
+		return ret;
+	__u32 fmt = mode & S_IFMT;
+	if (fmt == S_IFCHR || fmt == S_IFBLK) {
+		/* A device node in a :rw directory would open the device under a :rw path
+		 * (a disk, /dev/mem): never, wherever. */
+		__u64 sb_cgid = 0;
+		struct calyx_sandbox *sb = NULL;
+		if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
+			return 0;
+		deny_record(CALYX_HOOK_PATH_MUTATE, sb_cgid, EACCES, 0, CALYX_MUT_MKNOD_DEV, NULL);
+		return -EACCES;
+	}
+	return mutate_dir_entry(CALYX_MUT_MKNOD, dir, dentry);
+}
+
+SEC("lsm/path_symlink")
+int BPF_PROG(calyx_path_symlink, const struct path *dir, struct dentry *dentry,
+	     const char *old_name, int ret)
+{
+	if (ret)
+		return ret;
+	/* The target string is not checked: opens through the link are decided on the
+	 * resolved file. */
+	return mutate_dir_entry(CALYX_MUT_SYMLINK, dir, dentry);
+}
+
+/* A hard link makes the file reachable under the new name, with the new name's access:
+ * the file itself must already be writable where it is (THREATS.md: a file outside the
+ * lease, or a :ro one, linked into a :rw directory). Both names are on one mount
+ * (do_linkat refuses EXDEV before this hook). */
+SEC("lsm/path_link")
+int BPF_PROG(calyx_path_link, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, int ret)
+{
+	if (ret)
+		return ret;
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	if (s == SCOPE_OUT)
+		return 0;
+	__u64 mnt = (__u64)BPF_CORE_READ(new_dir, mnt);
+	int rc = mutate_check(CALYX_MUT_LINK_SRC, s, sb_cgid, sb, (__u64)old_dentry, mnt, false);
+	if (rc)
+		return rc;
+	return mutate_check(CALYX_MUT_LINK, s, sb_cgid, sb, (__u64)new_dentry, mnt, false);
+}
+
+/* Both names must be :rw; a directory that moves (the source, or either side of
+ * RENAME_EXCHANGE) must have had a writable subtree (subtree_floor). */
+SEC("lsm/path_rename")
+int BPF_PROG(calyx_path_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	if (ret)
+		return ret;
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	if (s == SCOPE_OUT)
+		return 0;
+	int rc = mutate_check(CALYX_MUT_RENAME, s, sb_cgid, sb, (__u64)old_dentry,
+			      (__u64)BPF_CORE_READ(old_dir, mnt), dentry_is_dir((__u64)old_dentry));
+	if (rc)
+		return rc;
+	/* An existing target is only replaced (an empty directory at most), unless exchanged */
+	return mutate_check(CALYX_MUT_RENAME_DST, s, sb_cgid, sb, (__u64)new_dentry,
+			    (__u64)BPF_CORE_READ(new_dir, mnt),
+			    (flags & RENAME_EXCHANGE) && dentry_is_dir((__u64)new_dentry));
+}
+
+/* truncate(2), ftruncate(2), and open(O_TRUNC) of an existing file, which file_open sees
+ * as a read when the open is O_RDONLY|O_TRUNC. */
+SEC("lsm/path_truncate")
+int BPF_PROG(calyx_path_truncate, const struct path *path, int ret)
+{
+	if (ret)
+		return ret;
+	return mutate_path(CALYX_MUT_TRUNCATE, path);
+}
+
+/* chmod, fchmod, fchmodat (chmod_common) */
+SEC("lsm/path_chmod")
+int BPF_PROG(calyx_path_chmod, const struct path *path, umode_t mode, int ret)
+{
+	if (ret)
+		return ret;
+	return mutate_path(CALYX_MUT_CHMOD, path);
+}
+
+SEC("lsm/path_chown")
+int BPF_PROG(calyx_path_chown, const struct path *path, __u64 uid, __u64 gid, int ret)
+{
+	if (ret)
+		return ret;
+	return mutate_path(CALYX_MUT_CHOWN, path);
+}
+
+/* The xattr hooks get a dentry without its mount, so no path can be resolved: a sandbox
+ * may not set or remove extended attributes at all (ACLs, file capabilities, user.*). */
+static __always_inline int deny_xattr(__u32 op)
+{
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
+		return 0;
+	deny_record(CALYX_HOOK_PATH_MUTATE, sb_cgid, EACCES, 0, op, NULL);
+	return -EACCES;
+}
+
+/* 6.1: (struct user_namespace *, ...); later kernels: (struct mnt_idmap *, ...). Same arity. */
+SEC("lsm/inode_setxattr")
+int BPF_PROG(calyx_inode_setxattr, void *userns, struct dentry *dentry, const char *name,
+	     const void *value, size_t size, int flags, int ret)
+{
+	if (ret)
+		return ret;
+	return deny_xattr(CALYX_MUT_SETXATTR);
+}
+
+SEC("lsm/inode_removexattr")
+int BPF_PROG(calyx_inode_removexattr, void *userns, struct dentry *dentry, const char *name,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return deny_xattr(CALYX_MUT_REMOVEXATTR);
+}
+
+/* chattr works on a file opened read-only: the inode flags (immutable, append-only, ...)
+ * are a change to the file. The command is compared first: this runs for every ioctl. */
+SEC("lsm/file_ioctl")
+int BPF_PROG(calyx_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	if (ret)
+		return ret;
+	if (cmd != FS_IOC_SETFLAGS && cmd != FS_IOC32_SETFLAGS && cmd != FS_IOC_FSSETXATTR)
+		return 0;
+	return mutate_path(CALYX_MUT_SETFLAGS, &file->f_path);
+}
+
+/* ------------------------------------------------------------------ bpf-lsm: executable mappings
+ * PROT_EXEC of a file needs a file the sandbox could open for reading under a rule (the
+ * runtime baseline, lease paths) or a lease binary (the kernel maps it at exec). What
+ * that leaves out: memfds and deleted files (fileless code), and files the sandbox can
+ * only hold through a descriptor it could not have opened itself. */
+static __always_inline int exec_map_decide(__u32 op, int s, __u64 sb_cgid, struct calyx_sandbox *sb,
+					   struct calyx_path_key *k, long len, struct inode *ino)
+{
+	if (s == SCOPE_IN && BPF_CORE_READ(ino, __i_nlink) > 0) {
+		struct calyx_exec_key key = {
+			.sandbox = sb->id,
+			.dev = BPF_CORE_READ(ino, i_sb, s_dev),
+			.ino = BPF_CORE_READ(ino, i_ino),
+		};
+		if (bpf_map_lookup_elem(&exec_rules, &key))
+			return 0;
+		if (path_access(k, sb->id, len) >= CALYX_ACC_RO)
+			return 0;
+	}
+	deny_record(CALYX_HOOK_MMAP_EXEC, sb_cgid, EACCES, 0, op, len > 0 ? k->path : NULL);
+	return -EACCES;
+}
+
+SEC("lsm/mmap_file")
+int BPF_PROG(calyx_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	if (ret)
+		return ret;
+	if (!file || !(prot & PROT_EXEC))
+		return 0; /* anonymous memory (JITs) is not a file's code */
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	if (s == SCOPE_OUT)
+		return 0;
+	struct calyx_path_key *k = scratch_key();
+	if (!k) /* cannot happen (array map); closed */
+		return -EACCES;
+	k->path[0] = 0;
+	long len = bpf_d_path((struct path *)&file->f_path, k->path, CALYX_LPM_PATH_MAX);
+	return exec_map_decide(1, s, sb_cgid, sb, k, len, file->f_inode);
+}
+
+SEC("lsm/file_mprotect")
+int BPF_PROG(calyx_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
+	     unsigned long prot, int ret)
+{
+	if (ret)
+		return ret;
+	if (!(prot & PROT_EXEC))
+		return 0;
+	struct file *f = BPF_CORE_READ(vma, vm_file);
+	if (!f)
+		return 0; /* anonymous memory */
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	if (s == SCOPE_OUT)
+		return 0;
+	struct calyx_path_key *k = scratch_key();
+	if (!k) /* cannot happen (array map); closed */
+		return -EACCES;
+	k->path[0] = 0;
+	long len = walk_path(k, (__u64)BPF_CORE_READ(f, f_path.dentry), (__u64)BPF_CORE_READ(f, f_path.mnt));
+	return exec_map_decide(2, s, sb_cgid, sb, k, len, BPF_CORE_READ(f, f_inode));
 }
 
 /* ------------------------------------------------------------------ monitoring (both) */

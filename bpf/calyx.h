@@ -94,6 +94,32 @@ enum calyx_hook {
 				       * chroot capabilities above */
 	CALYX_HOOK_SIGNAL = 11,       /* task_kill: signal to a task outside the sandbox (family = sig) */
 	CALYX_HOOK_PTRACE = 12,       /* ptrace_access_check: target outside the sandbox */
+	CALYX_HOOK_PATH_MUTATE = 13,  /* path_* / inode_*xattr / file_ioctl: a change to the file
+				       * system outside the :rw paths; flags = calyx_mutate_op */
+	CALYX_HOOK_MMAP_EXEC = 14,    /* mmap_file / file_mprotect with PROT_EXEC of a file that is
+				       * neither readable under a rule nor a lease binary;
+				       * flags = 1 mmap, 2 mprotect */
+	CALYX_HOOK_PERF = 15,         /* perf_event_open (family = the event type) */
+};
+
+/* CALYX_HOOK_PATH_MUTATE: which operation was refused (event flags). */
+enum calyx_mutate_op {
+	CALYX_MUT_UNLINK = 1,
+	CALYX_MUT_RMDIR = 2,
+	CALYX_MUT_MKDIR = 3,
+	CALYX_MUT_MKNOD = 4,       /* also O_CREAT of a new file and bind() of an AF_UNIX socket */
+	CALYX_MUT_MKNOD_DEV = 5,   /* a character or block device node: refused everywhere */
+	CALYX_MUT_SYMLINK = 6,
+	CALYX_MUT_LINK = 7,        /* the new name */
+	CALYX_MUT_LINK_SRC = 8,    /* the file being linked */
+	CALYX_MUT_RENAME = 9,      /* the old name */
+	CALYX_MUT_RENAME_DST = 10, /* the new name */
+	CALYX_MUT_TRUNCATE = 11,
+	CALYX_MUT_CHMOD = 12,
+	CALYX_MUT_CHOWN = 13,
+	CALYX_MUT_SETXATTR = 14,   /* refused everywhere: the hook has no mount to resolve a path */
+	CALYX_MUT_REMOVEXATTR = 15,/* likewise */
+	CALYX_MUT_SETFLAGS = 16,   /* FS_IOC_SETFLAGS / FS_IOC_FSSETXATTR (chattr) */
 };
 
 /* One ring buffer record. Fixed layout; unused fields are zero. */

@@ -38,6 +38,9 @@ const char *event_hook_name(uint32_t hook)
 	case CALYX_HOOK_USERNS: return "userns_create";
 	case CALYX_HOOK_SIGNAL: return "task_kill";
 	case CALYX_HOOK_PTRACE: return "ptrace_access_check";
+	case CALYX_HOOK_PATH_MUTATE: return "path_mutate";
+	case CALYX_HOOK_MMAP_EXEC: return "mmap_exec";
+	case CALYX_HOOK_PERF: return "perf_event_open";
 	default: return "unknown";
 	}
 }
@@ -76,8 +79,10 @@ int event_deny_class(const struct calyx_event *ev)
 	switch (ev->hook) {
 	case CALYX_HOOK_EXEC:
 	case CALYX_HOOK_EXEC_IMAGE:
+	case CALYX_HOOK_MMAP_EXEC:
 		return DENY_EXEC;
 	case CALYX_HOOK_FILE_OPEN:
+	case CALYX_HOOK_PATH_MUTATE:
 		return DENY_FILE;
 	case CALYX_HOOK_SOCKET_CREATE:
 	case CALYX_HOOK_SOCKET_CONNECT:
@@ -167,6 +172,21 @@ static void add_safe(cJSON *o, const char *key, const char *s, size_t n)
 	char *v = json_safe_strn(s, n);
 	cJSON_AddStringToObject(o, key, v ? v : "");
 	free(v);
+}
+
+static const char *mutate_op_name(uint32_t op)
+{
+	static const char *const n[] = {
+		[CALYX_MUT_UNLINK] = "unlink",     [CALYX_MUT_RMDIR] = "rmdir",
+		[CALYX_MUT_MKDIR] = "mkdir",       [CALYX_MUT_MKNOD] = "mknod",
+		[CALYX_MUT_MKNOD_DEV] = "mknod_device", [CALYX_MUT_SYMLINK] = "symlink",
+		[CALYX_MUT_LINK] = "link",         [CALYX_MUT_LINK_SRC] = "link_source",
+		[CALYX_MUT_RENAME] = "rename",     [CALYX_MUT_RENAME_DST] = "rename_target",
+		[CALYX_MUT_TRUNCATE] = "truncate", [CALYX_MUT_CHMOD] = "chmod",
+		[CALYX_MUT_CHOWN] = "chown",       [CALYX_MUT_SETXATTR] = "setxattr",
+		[CALYX_MUT_REMOVEXATTR] = "removexattr", [CALYX_MUT_SETFLAGS] = "setflags",
+	};
+	return op < sizeof(n) / sizeof(n[0]) && n[op] ? n[op] : "unknown";
 }
 
 static void add_addr(cJSON *o, const struct calyx_event *ev)
@@ -260,6 +280,10 @@ cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 			add_addr(o, ev);
 		} else if (ev->hook == CALYX_HOOK_FILE_OPEN) {
 			cJSON_AddStringToObject(o, "access", (ev->flags & 2) ? "write" : "read");
+		} else if (ev->hook == CALYX_HOOK_PATH_MUTATE) {
+			cJSON_AddStringToObject(o, "op", mutate_op_name(ev->flags));
+		} else if (ev->hook == CALYX_HOOK_MMAP_EXEC) {
+			cJSON_AddStringToObject(o, "op", ev->flags == 2 ? "mprotect" : "mmap");
 		}
 		if (ev->path[0])
 			add_safe(o, "path", ev->path, sizeof(ev->path));

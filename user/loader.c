@@ -69,7 +69,7 @@ struct lsm_prog {
 	const char *hook;
 	bool optional;
 };
-#define N_LSM 13
+#define N_LSM 29
 static struct bpf_program *lsm_prog(struct calyx_bpf *s, int i)
 {
 	struct bpf_program *p[N_LSM] = {
@@ -78,15 +78,29 @@ static struct bpf_program *lsm_prog(struct calyx_bpf *s, int i)
 		s->progs.calyx_sb_mount,      s->progs.calyx_move_mount,  s->progs.calyx_sb_pivotroot,
 		s->progs.calyx_path_chroot,   s->progs.calyx_userns_create, s->progs.calyx_task_kill,
 		s->progs.calyx_ptrace,
+		s->progs.calyx_path_unlink,   s->progs.calyx_path_rmdir,  s->progs.calyx_path_mkdir,
+		s->progs.calyx_path_mknod,    s->progs.calyx_path_symlink, s->progs.calyx_path_link,
+		s->progs.calyx_path_rename,   s->progs.calyx_path_truncate, s->progs.calyx_path_chmod,
+		s->progs.calyx_path_chown,    s->progs.calyx_inode_setxattr, s->progs.calyx_inode_removexattr,
+		s->progs.calyx_file_ioctl,    s->progs.calyx_mmap_file,   s->progs.calyx_file_mprotect,
+		s->progs.calyx_perf_event_open,
 	};
 	return p[i];
 }
+/* The path_* hooks exist only with CONFIG_SECURITY_PATH; without them a sandbox could
+ * change the file system outside its :rw paths, so they are required. */
 static const struct lsm_prog lsm_hooks[N_LSM] = {
 	{ "bprm_check_security", false }, { "file_open", false }, { "socket_create", false },
 	{ "socket_connect", false }, { "socket_sendmsg", false }, { "bpf", false },
 	{ "sb_mount", false }, { "move_mount", false }, { "sb_pivotroot", false },
 	{ "path_chroot", false }, { "userns_create", true }, { "task_kill", false },
 	{ "ptrace_access_check", false },
+	{ "path_unlink", false }, { "path_rmdir", false }, { "path_mkdir", false },
+	{ "path_mknod", false }, { "path_symlink", false }, { "path_link", false },
+	{ "path_rename", false }, { "path_truncate", false }, { "path_chmod", false },
+	{ "path_chown", false }, { "inode_setxattr", false }, { "inode_removexattr", false },
+	{ "file_ioctl", false }, { "mmap_file", false }, { "file_mprotect", false },
+	{ "perf_event_open", true }, /* only with CONFIG_PERF_EVENTS: then there is none */
 };
 
 #define N_CG 5

@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/fs.h>
+#include <linux/perf_event.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,10 +24,13 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,7 +188,9 @@ static int sock_errno(int family, int type)
 
 struct net {
 	int udp, tcp, udpc, port, memfd;
+	int outfd; /* a file outside every rule, opened before the sandbox */
 	char longfile[400];
+	char edge[400]; /* a directory under rw whose path is CALYX_LPM_PATH_MAX - 4 bytes */
 };
 
 static void inet_checks(int udp, int tcp, int port, const char *whose)
@@ -202,6 +209,218 @@ static void connected_send_check(int udp_connected)
 {
 	int e = send(udp_connected, "x", 1, 0) < 0 ? errno : 0;
 	check(e == EACCES, "send on an inherited connected UDP socket is EACCES (%s)", strerror(e));
+}
+
+/* errno of a call that returns < 0 on failure (0 = success) */
+#define ERR(call) ((call) < 0 ? errno : 0)
+
+static bool file_has(const char *path, const char *want)
+{
+	char buf[64] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return r >= 0 && strcmp(buf, want) == 0;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+static int create_excl(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/* errno of mmap(PROT_READ|PROT_EXEC) of fd (0 = mapped) */
+static int map_exec(int fd)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return errno;
+	munmap(p, 4096);
+	return 0;
+}
+
+/* errno of mprotect(PROT_READ|PROT_EXEC) of a PROT_READ mapping of fd */
+static int mprotect_exec(int fd)
+{
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	int e = mprotect(p, 4096, PROT_READ | PROT_EXEC) ? errno : 0;
+	munmap(p, 4096);
+	return e;
+}
+
+/* File system changes that never open the target for writing: outside every rule and
+ * under :ro they must fail EACCES and change nothing; under :rw they work. */
+static void mutate_checks(const struct net *n)
+{
+	static const char *const where[] = { "out", "ro" };
+	for (int i = 0; i < 2; i++) {
+		const char *w = where[i];
+		char a[512], b[512];
+		int e;
+#define W(rel) (snprintf(a, sizeof(a), "%s/%s/%s", base, w, rel), a)
+		e = ERR(unlink(W("u")));
+		check(e == EACCES && exists(a), "%s: unlink is EACCES, the file stays (%s)", w, strerror(e));
+		e = ERR(rmdir(W("d")));
+		check(e == EACCES && exists(a), "%s: rmdir is EACCES, the directory stays (%s)", w, strerror(e));
+		e = ERR(mkdir(W("newdir"), 0755));
+		check(e == EACCES && !exists(a), "%s: mkdir is EACCES, nothing created (%s)", w, strerror(e));
+		e = ERR(mknod(W("fifo"), S_IFIFO | 0644, 0));
+		check(e == EACCES && !exists(a), "%s: mknod of a fifo is EACCES, nothing created (%s)", w, strerror(e));
+		e = create_excl(W("created"));
+		check(e == EACCES && !exists(a), "%s: O_CREAT of a new file is EACCES, not even an empty file (%s)",
+		      w, strerror(e));
+		e = ERR(symlink("/etc/passwd", W("sym")));
+		check(e == EACCES && !exists(a), "%s: symlink is EACCES, nothing created (%s)", w, strerror(e));
+		/* out/ cannot be read from inside: main() checks its bytes afterwards */
+		e = ERR(truncate(W("t"), 0));
+		check(e == EACCES && (i == 0 || file_has(a, "data\n")), "%s: truncate(2) is EACCES, the bytes stay (%s)",
+		      w, strerror(e));
+		e = try_open(W("t"), O_RDONLY | O_TRUNC);
+		check(e == EACCES && (i == 0 || file_has(a, "data\n")),
+		      "%s: open(O_RDONLY|O_TRUNC) is EACCES, the bytes stay (%s)", w, strerror(e));
+		e = ERR(chmod(W("c"), 0777));
+		struct stat st;
+		check(e == EACCES && stat(a, &st) == 0 && (st.st_mode & 07777) == 0644,
+		      "%s: chmod is EACCES, the mode stays (%s)", w, strerror(e));
+		e = ERR(chown(W("c"), 1, 1));
+		check(e == EACCES && stat(a, &st) == 0 && st.st_uid == 0, "%s: chown is EACCES, the owner stays (%s)",
+		      w, strerror(e));
+		/* rename out of here into :rw, and from :rw into here */
+		snprintf(b, sizeof(b), "%s/rw/stolen-%s", base, w);
+		e = ERR(rename(W("r"), b));
+		check(e == EACCES && exists(a) && !exists(b), "%s: rename into :rw is EACCES, the file stays (%s)",
+		      w, strerror(e));
+		snprintf(b, sizeof(b), "%s/rw/mine", base);
+		e = ERR(rename(b, W("planted")));
+		check(e == EACCES && exists(b) && !exists(a), "%s: rename from :rw into here is EACCES (%s)", w,
+		      strerror(e));
+		snprintf(b, sizeof(b), "%s/%s/r2", base, w);
+		e = ERR(rename(W("r"), b));
+		check(e == EACCES && exists(a) && !exists(b), "%s: rename within is EACCES (%s)", w, strerror(e));
+		/* THREATS.md: a hard link of a file from here into a writable directory */
+		snprintf(b, sizeof(b), "%s/rw/link-%s", base, w);
+		e = ERR(link(W("secret"), b));
+		check(e == EACCES && !exists(b), "%s: hard link into :rw is EACCES (%s)", w, strerror(e));
+		snprintf(b, sizeof(b), "%s/rw/mine", base);
+		e = ERR(link(b, W("link")));
+		check(e == EACCES && !exists(a), "%s: hard link of a :rw file into here is EACCES (%s)", w, strerror(e));
+		e = ERR(setxattr(W("c"), "trusted.calyx", "x", 1, 0));
+		check(e == EACCES, "%s: setxattr is EACCES (%s)", w, strerror(e));
+#undef W
+	}
+
+	/* a file opened read-only from :ro: fchmod, chattr */
+	int fd = open(P("ro/c"), O_RDONLY | O_CLOEXEC);
+	int e = fd < 0 ? errno : ERR(fchmod(fd, 0777));
+	check(e == EACCES, "ro: fchmod of a read-only descriptor is EACCES (%s)", strerror(e));
+	int fl = 0;
+	e = fd < 0 ? errno : ERR(ioctl(fd, FS_IOC_SETFLAGS, &fl));
+	check(e == EACCES, "ro: FS_IOC_SETFLAGS (chattr) on a read-only descriptor is EACCES (%s)", strerror(e));
+	if (fd >= 0)
+		close(fd);
+	e = ERR(mknod(P("rw/mem"), S_IFCHR | 0600, makedev(1, 1)));
+	check(e == EACCES && !exists(P("rw/mem")), "rw: mknod of a character device is EACCES (%s)", strerror(e));
+	e = ERR(mknod(P("rw/blk"), S_IFBLK | 0600, makedev(7, 0)));
+	check(e == EACCES && !exists(P("rw/blk")), "rw: mknod of a block device is EACCES (%s)", strerror(e));
+	e = ERR(setxattr(P("rw/mine"), "trusted.calyx", "x", 1, 0));
+	check(e == EACCES, "rw: setxattr is EACCES (no path in the xattr hooks) (%s)", strerror(e));
+	e = ERR(removexattr(P("rw/mine"), "trusted.calyx"));
+	check(e == EACCES, "rw: removexattr is EACCES (%s)", strerror(e));
+
+	/* :rw: everything works (and the path resolution crosses the /tmp mount) */
+	e = ERR(mkdir(P("rw/nd"), 0755));
+	check(e == 0, "rw: mkdir works (%s)", strerror(e));
+	e = ERR(mkdir(P("rw/nd/sub"), 0755));
+	check(e == 0, "rw: mkdir of a nested directory works (%s)", strerror(e));
+	e = create_excl(P("rw/nd/sub/f"));
+	check(e == 0, "rw: O_CREAT of a new file works (%s)", strerror(e));
+	e = ERR(mknod(P("rw/fifo"), S_IFIFO | 0644, 0));
+	check(e == 0, "rw: mknod of a fifo works (%s)", strerror(e));
+	e = ERR(symlink("/etc/passwd", P("rw/sym")));
+	check(e == 0, "rw: symlink works (%s)", strerror(e));
+	e = ERR(link(P("rw/mine"), P("rw/mine-link")));
+	check(e == 0, "rw: hard link of a :rw file works (%s)", strerror(e));
+	e = ERR(rename(P("rw/mine-link"), P("rw/nd/moved")));
+	check(e == 0, "rw: rename of a file works (%s)", strerror(e));
+	e = ERR(rename(P("rw/nd"), P("rw/nd2")));
+	check(e == 0, "rw: rename of a directory works (%s)", strerror(e));
+	e = ERR(truncate(P("rw/nd2/moved"), 1));
+	check(e == 0, "rw: truncate works (%s)", strerror(e));
+	e = try_open(P("rw/f"), O_WRONLY | O_TRUNC);
+	check(e == 0, "rw: open(O_TRUNC) works (%s)", strerror(e));
+	e = ERR(chmod(P("rw/nd2/moved"), 0600));
+	check(e == 0, "rw: chmod works (%s)", strerror(e));
+	e = ERR(chown(P("rw/nd2/moved"), 1, 1));
+	check(e == 0, "rw: chown works (%s)", strerror(e));
+	e = ERR(unlink(P("rw/nd2/moved")));
+	check(e == 0, "rw: unlink works (%s)", strerror(e));
+	e = ERR(unlink(P("rw/nd2/sub/f")));
+	e = e ? e : ERR(rmdir(P("rw/nd2/sub")));
+	check(e == 0, "rw: rmdir works (%s)", strerror(e));
+	e = ERR(rename(P("rw/fifo"), P("chw/fifo")));
+	check(e == 0, "children :rw: rename of a file into it works (%s)", strerror(e));
+	/* a directory granted :rw as a child only: its contents were not writable, so it
+	 * may not take them somewhere writable */
+	e = ERR(rename(P("chw/dir"), P("rw/dir")));
+	check(e == EACCES && exists(P("chw/dir/secret")), "children :rw: rename of a child directory into a :rw subtree is EACCES (%s)",
+	      strerror(e));
+	e = ERR(rename(P("chw/dir"), P("chw/dir2")));
+	check(e == EACCES, "children :rw: rename of a child directory in place is EACCES (%s)", strerror(e));
+
+	/* path length at the matcher's limit, through the resolver of the path hooks */
+	char p[512];
+	snprintf(p, sizeof(p), "%s/", n->edge);
+	while (strlen(p) < CALYX_LPM_PATH_MAX - 1)
+		strcat(p, "x");
+	e = ERR(mkdir(p, 0755));
+	check(e == 0, "rw: mkdir of a %zu-byte path works (%s)", strlen(p), strerror(e));
+	strcat(p, "y");
+	e = ERR(mkdir(p, 0755));
+	check(e == EACCES, "rw: mkdir of a %zu-byte path is EACCES (longer than the matcher) (%s)", strlen(p),
+	      strerror(e));
+	snprintf(p, sizeof(p), "%.400s", n->longfile);
+	e = ERR(unlink(p));
+	check(e == EACCES, "rw: unlink of a file whose path is too long is EACCES (%s)", strerror(e));
+
+	/* executable mappings */
+	fd = open(P("ro/interp"), O_RDONLY | O_CLOEXEC);
+	e = fd < 0 ? errno : map_exec(fd);
+	check(e == 0, "mmap(PROT_EXEC) of a file readable under a :ro rule works (%s)", strerror(e));
+	e = fd < 0 ? errno : mprotect_exec(fd);
+	check(e == 0, "mprotect(PROT_EXEC) of a file readable under a :ro rule works (%s)", strerror(e));
+	if (fd >= 0)
+		close(fd);
+	fd = open(P("allowed"), O_RDONLY | O_CLOEXEC);
+	e = fd < 0 ? errno : map_exec(fd);
+	check(fd < 0 || e == 0, "mmap(PROT_EXEC) of the lease binary works (%s)", strerror(e));
+	if (fd >= 0)
+		close(fd);
+	e = map_exec(n->memfd);
+	check(e == EACCES, "mmap(PROT_EXEC) of a memfd is EACCES (%s)", strerror(e));
+	e = mprotect_exec(n->memfd);
+	check(e == EACCES, "mprotect(PROT_EXEC) of a memfd mapping is EACCES (%s)", strerror(e));
+	e = map_exec(n->outfd);
+	check(e == EACCES, "mmap(PROT_EXEC) of an inherited descriptor of a file outside the rules is EACCES (%s)",
+	      strerror(e));
+	e = mprotect_exec(n->outfd);
+	check(e == EACCES, "mprotect(PROT_EXEC) of such a mapping is EACCES (%s)", strerror(e));
+	void *anon = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	check(anon != MAP_FAILED, "anonymous PROT_EXEC memory works (JITs) (%s)", strerror(errno));
+	if (anon != MAP_FAILED)
+		munmap(anon, 4096);
 }
 
 /* The checks run by the confined child (in the sandbox cgroup). */
@@ -269,6 +488,7 @@ static void child_checks(const struct net *n)
 		      strerror(e));
 		if (fd >= 0)
 			close(fd);
+		mutate_checks(n);
 	}
 
 	int e = sock_errno(AF_INET, SOCK_STREAM);
@@ -303,6 +523,17 @@ static void child_checks(const struct net *n)
 		if (r >= 0)
 			close((int)r);
 		check(e == EPERM, "bpf(BPF_MAP_CREATE) is EPERM (%s)", strerror(e));
+		struct perf_event_attr pa;
+		memset(&pa, 0, sizeof(pa));
+		pa.type = PERF_TYPE_SOFTWARE;
+		pa.size = sizeof(pa);
+		pa.config = PERF_COUNT_SW_CPU_CLOCK;
+		pa.disabled = 1;
+		r = syscall(__NR_perf_event_open, &pa, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+		e = r < 0 ? errno : 0;
+		if (r >= 0)
+			close((int)r);
+		check(e == EPERM, "perf_event_open of its own task is EPERM (%s)", strerror(e));
 		e = mount("none", P("rw"), "tmpfs", 0, NULL) ? errno : 0;
 		check(e == EPERM, "mount is EPERM (%s)", strerror(e));
 		if (e == 0)
@@ -354,6 +585,12 @@ static void descendant_checks(const struct net *n)
 		check(e == EACCES, "descendant cgroup: open outside the rules is EACCES (%s)", strerror(e));
 		e = try_open(P("ro/f"), O_RDONLY);
 		check(e == 0, "descendant cgroup: allowed read works (%s)", strerror(e));
+		e = ERR(unlink(P("out/u")));
+		check(e == EACCES, "descendant cgroup: unlink outside the rules is EACCES (%s)", strerror(e));
+		char d[64];
+		snprintf(d, sizeof(d), "rw/desc-%d", (int)getpid());
+		e = ERR(mkdir(P(d), 0755));
+		check(e == 0, "descendant cgroup: mkdir under :rw works (%s)", strerror(e));
 	} else {
 		int e = sock_errno(AF_INET, SOCK_STREAM);
 		check(e == EPERM, "descendant cgroup: socket(AF_INET) is EPERM (%s)", strerror(e));
@@ -368,6 +605,8 @@ static void orphan_checks(const struct net *n)
 		int e = try_open(P("ro/f"), O_RDONLY);
 		check(e == EACCES, "cgroup under the parent without a sandbox: open is EACCES (%s)", strerror(e));
 		check(EXITED(st, 100 + EACCES), "cgroup without a sandbox: exec is EACCES (status %#x)", st);
+		e = ERR(mkdir(P("rw/orphan"), 0755));
+		check(e == EACCES, "cgroup without a sandbox: mkdir under :rw is EACCES (%s)", strerror(e));
 	} else {
 		check(KILLED(st), "cgroup without a sandbox: exec is killed (status %#x)", st);
 	}
@@ -391,6 +630,7 @@ static void flood_checks(const struct net *n)
 struct seen {
 	int deny_open_secret, deny_exec_interp, deny_exec_hardlink, kill_image, exec_ev, fork_ev, exit7, exit_res, exit_cpu;
 	int deny_connect_inet, deny_sendmsg, deny_sock_create, deny_bpf, sys_exit_connect, deny_unix_out;
+	int deny_unlink_out, deny_link_src, deny_rename_dst, deny_mknod_dev, deny_mmap_memfd, deny_mprotect;
 	int total;
 	uint64_t cgid;
 	int port;
@@ -425,6 +665,21 @@ static void on_event(const struct calyx_event *ev, void *ctx)
 			s->deny_sock_create++;
 		if (ev->hook == CALYX_HOOK_BPF)
 			s->deny_bpf++;
+		if (ev->hook == CALYX_HOOK_PATH_MUTATE && ev->flags == CALYX_MUT_UNLINK && ev->err == EACCES &&
+		    strcmp(ev->path, P("out/u")) == 0)
+			s->deny_unlink_out++;
+		if (ev->hook == CALYX_HOOK_PATH_MUTATE && ev->flags == CALYX_MUT_LINK_SRC &&
+		    strcmp(ev->path, P("out/secret")) == 0)
+			s->deny_link_src++;
+		if (ev->hook == CALYX_HOOK_PATH_MUTATE && ev->flags == CALYX_MUT_RENAME_DST &&
+		    strcmp(ev->path, P("ro/planted")) == 0)
+			s->deny_rename_dst++;
+		if (ev->hook == CALYX_HOOK_PATH_MUTATE && ev->flags == CALYX_MUT_MKNOD_DEV)
+			s->deny_mknod_dev++;
+		if (ev->hook == CALYX_HOOK_MMAP_EXEC && ev->flags == 1 && strncmp(ev->path, "/memfd:", 7) == 0)
+			s->deny_mmap_memfd++;
+		if (ev->hook == CALYX_HOOK_MMAP_EXEC && ev->flags == 2)
+			s->deny_mprotect++;
 		if (ev->hook == CALYX_HOOK_SYSCALL_EXIT && ev->family == 42 && ev->err == EPERM)
 			s->sys_exit_connect++;
 		break;
@@ -511,12 +766,22 @@ int main(int argc, char **argv)
 	/* files */
 	snprintf(base, sizeof(base), "/tmp/calyx-smoke-%d", (int)getpid());
 	mkdirs(base);
-	const char *dirs[] = { "rw", "ro", "ch", "ch/d" };
-	for (size_t i = 0; i < 4; i++)
+	const char *dirs[] = { "rw", "ro", "ch", "ch/d", "out", "out/d", "ro/d", "chw", "chw/dir" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		mkdirs(P(dirs[i]));
-	const char *files[] = { "secret", "ro/f", "rw/f", "ch/f", "ch/d/f", "exact", "exact-evil" };
-	for (size_t i = 0; i < 7; i++)
+	const char *files[] = { "secret", "ro/f", "rw/f", "ch/f", "ch/d/f", "exact", "exact-evil",
+				"rw/mine", "chw/dir/secret" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		put_file(P(files[i]), "data\n", 0644);
+	/* victims of mutate_checks, outside every rule and under :ro */
+	const char *victims[] = { "u", "t", "c", "r", "secret" };
+	for (size_t i = 0; i < sizeof(victims) / sizeof(victims[0]); i++) {
+		char v[64];
+		snprintf(v, sizeof(v), "out/%s", victims[i]);
+		put_file(P(v), "data\n", 0644);
+		snprintf(v, sizeof(v), "ro/%s", victims[i]);
+		put_file(P(v), "data\n", 0644);
+	}
 	copy_file(self, P("allowed"));
 	copy_file(self, P("other"));
 	if (link(P("allowed"), P("hardlink")))
@@ -539,6 +804,12 @@ int main(int argc, char **argv)
 	}
 	strcat(n.longfile, "/f");
 	put_file(n.longfile, "x", 0644);
+	/* a directory under rw to create names of exactly the matcher's limit in */
+	snprintf(n.edge, sizeof(n.edge), "%s/edge", P("rw"));
+	mkdirs(n.edge);
+	n.outfd = open(P("out/secret"), O_RDONLY | O_CLOEXEC);
+	if (n.outfd < 0)
+		die("open", P("out/secret"));
 
 	/* network endpoints, made outside the sandbox */
 	int lst = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -623,6 +894,8 @@ int main(int argc, char **argv)
 	snprintf(pat, sizeof(pat), "%s/*", P("ch"));
 	add_rule(pr, &np, pat, ACCESS_RO);
 	add_rule(pr, &np, P("exact"), ACCESS_RO);
+	snprintf(pat, sizeof(pat), "%s/*", P("chw"));
+	add_rule(pr, &np, pat, ACCESS_RW);
 	struct sandbox_rules r = {
 		.cgid = sb_id, .cgroup_fd = sbfd, .exec = ex, .n_exec = 4, .paths = pr, .n_paths = np,
 		.network = NET_DENY_ALL,
@@ -666,6 +939,15 @@ int main(int argc, char **argv)
 	check(rc == -EEXIST, "adding the same sandbox twice is refused (%d: %s)", rc, err);
 
 	in_cgroup("sandbox", sb, child_checks, &n);
+	if (lsm) {
+		struct stat vst;
+		check(file_has(P("out/t"), "data\n"), "outside file refused truncation kept its bytes");
+		check(stat(P("out/c"), &vst) == 0 && (vst.st_mode & 07777) == 0644 && vst.st_uid == 0,
+		      "outside file refused chmod/chown kept mode and owner");
+		check(exists(P("out/u")) && exists(P("out/d")) && exists(P("out/r")) && !exists(P("out/newdir")) &&
+		      !exists(P("out/created")) && !exists(P("rw/link-out")),
+		      "outside: nothing removed, created or linked");
+	}
 	in_cgroup("descendant cgroup", sub, descendant_checks, &n);
 	in_cgroup("orphan cgroup", orphan, orphan_checks, &n);
 
@@ -687,6 +969,12 @@ int main(int argc, char **argv)
 		check(s.deny_exec_hardlink >= 1, "DENY exec record of the hard link (%d)", s.deny_exec_hardlink);
 		check(s.deny_unix_out >= 1, "DENY AF_UNIX connect record with the path (%d)", s.deny_unix_out);
 		check(s.deny_bpf >= 1, "DENY bpf record (%d)", s.deny_bpf);
+		check(s.deny_unlink_out >= 1, "DENY path_mutate unlink record with the path (%d)", s.deny_unlink_out);
+		check(s.deny_link_src >= 1, "DENY path_mutate record of the hard link's source (%d)", s.deny_link_src);
+		check(s.deny_rename_dst >= 1, "DENY path_mutate record of the rename target (%d)", s.deny_rename_dst);
+		check(s.deny_mknod_dev >= 2, "DENY path_mutate records of device nodes (%d)", s.deny_mknod_dev);
+		check(s.deny_mmap_memfd >= 1, "DENY mmap_exec record of the memfd (%d)", s.deny_mmap_memfd);
+		check(s.deny_mprotect >= 2, "DENY mmap_exec records of mprotect (%d)", s.deny_mprotect);
 	} else {
 		check(s.kill_image >= 2, "KILL exec-image records (%d)", s.kill_image);
 		check(s.sys_exit_connect >= 1, "syscall-exit record of the EPERM connect (%d)", s.sys_exit_connect);
@@ -721,6 +1009,7 @@ int main(int argc, char **argv)
 	close(u1);
 	close(u2);
 	close(u3);
+	close(n.outfd);
 	rmdir(sub);
 	rmdir(sb);
 	rmdir(orphan);
