@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# The VM test tier: boot Debian's packaged 6.1 cloud kernel under QEMU TCG with an
+# initramfs holding calyx, the test programs and the test scripts, run the BPF LSM and
+# escape tests inside in one boot, and report their results. The host kernel refuses BPF
+# LSM programs (KERNEL-NOTES.md), so this is where the bpf-lsm backend is really tested.
+#
+# Usage: scripts/vm-test.sh [options] CALYX_BIN
+#   --tests PATTERNS    only the tests whose names match (comma-separated shell globs, e.g.
+#                       't_exec*,e_memfd'); same as VM_TESTS=PATTERNS
+#   --shell-cmd 'CMD'   run CMD (sh syntax) in the booted guest instead of the tests, print
+#                       its output and exit with its status; same as VM_SHELL_CMD
+#   --add FILE          copy a host file (and its libraries) into the guest at the same
+#                       path; repeatable; same as VM_EXTRA='FILE …'
+#   --timeout SECS      host-side limit for the whole boot (default 480; VM_TIMEOUT)
+#   --test-timeout S    per-test limit inside the guest (default 120; VM_TEST_TIMEOUT)
+# The guest mounts proc, sysfs, devtmpfs, /tmp, securityfs, bpffs, cgroup2 at
+# /sys/fs/cgroup, tracefs; /tests/vm/lib.sh has the helpers (crun, jget, ...).
+#
+# Exit status: 0 only when the guest reported at least one check and no failure. No
+# "RC=" marker from the guest (it did not boot, panicked, hung) is a failure, as is BPF
+# LSM not being active in the guest: this tier never skips silently.
+set -euo pipefail
+
+die() { echo "vm-test: $*" >&2; exit 1; }
+
+tests=${VM_TESTS:-} shell_cmd=${VM_SHELL_CMD:-} timeout_s=${VM_TIMEOUT:-480}
+test_timeout=${VM_TEST_TIMEOUT:-120}
+read -r -a extra <<< "${VM_EXTRA:-}"
+calyx=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --tests) tests=$2; shift 2 ;;
+    --tests=*) tests=${1#*=}; shift ;;
+    --shell-cmd) shell_cmd=$2; shift 2 ;;
+    --shell-cmd=*) shell_cmd=${1#*=}; shift ;;
+    --add) extra+=("$2"); shift 2 ;;
+    --timeout) timeout_s=$2; shift 2 ;;
+    --test-timeout) test_timeout=$2; shift 2 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) die "unknown option $1 (see --help)" ;;
+    *) [ -z "$calyx" ] || die "one CALYX_BIN only"; calyx=$1; shift ;;
+  esac
+done
+[ -n "$calyx" ] || die "usage: $0 [options] CALYX_BIN"
+[ -x "$calyx" ] || die "$calyx is not an executable"
+case $timeout_s in ''|*[!0-9]*) die "--timeout wants whole seconds" ;; esac
+case $test_timeout in ''|*[!0-9]*) die "--test-timeout wants whole seconds" ;; esac
+
+cd "$(dirname "$0")/.."
+vm=${VM_DIR:-build/vm}
+export VM_DIR=$vm
+mkdir -p "$vm/bin" "$vm/runs"
+# Several engineers run this at once: each run gets its own directory for the initramfs,
+# the guest's settings and the serial logs; only the kernel and the test programs are
+# shared (both written atomically). A passing run's directory is removed; a failing one's
+# console.log and results.txt stay for a look.
+run=$(mktemp -d "$vm/runs/run.XXXXXX")
+export VM_RUN=$run
+cleanup() {
+  rm -rf "$run/rootfs" "$run/initramfs.cpio"
+  [ "${keep_run:-1}" = 1 ] || rm -rf "$run"
+}
+trap cleanup EXIT
+
+# 1. The test programs (tests/vm/progs), rebuilt when their source changed.
+cflags=(-O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE)
+for srcf in tests/vm/progs/*.c; do
+  case $srcf in *.bpf.c) continue ;; esac
+  name=$(basename "$srcf" .c)
+  bin="$vm/bin/$name"
+  if [ ! -x "$bin" ] || [ "$srcf" -nt "$bin" ] || [ tests/vm/progs/common.h -nt "$bin" ] ||
+     [ tests/vm/progs/sockaddr.h -nt "$bin" ]; then
+    libs=()
+    case $name in
+      jget) libs=(-lcjson -lm) ;;
+      lsm_probe) libs=(-lbpf) ;;
+    esac
+    gcc "${cflags[@]}" -o "$bin.$$" "$srcf" "${libs[@]}" || die "building $srcf failed"
+    mv "$bin.$$" "$bin"
+  fi
+done
+probe_src=tests/vm/progs/lsm_probe.bpf.c probe_obj="$vm/lsm_probe.bpf.o"
+if [ ! -f "$probe_obj" ] || [ "$probe_src" -nt "$probe_obj" ]; then
+  clang-19 -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu \
+    -Wall -Werror -c "$probe_src" -o "$probe_obj.$$" || die "building $probe_src failed"
+  mv "$probe_obj.$$" "$probe_obj"
+fi
+
+# 2. The kernel (downloaded once, then cached in build/vm).
+kernel=$(scripts/vm-kernel.sh "$vm") || die "no kernel for the VM"
+[ -s "$kernel" ] || die "kernel image $kernel missing"
+
+# 3. The initramfs, with this run's settings.
+{
+  printf 'VM_TESTS=%q\n' "$tests"
+  printf 'VM_TEST_TIMEOUT=%q\n' "$test_timeout"
+} > "$run/config"
+[ -n "$shell_cmd" ] && printf '%s\n' "$shell_cmd" > "$run/shell-cmd.sh"
+scripts/vm-initramfs.sh "$run/initramfs.cpio" "$calyx" "${extra[@]}" ||
+  die "building the initramfs failed"
+
+# 4. Boot. The guest writes results to the second serial port (a host file) and the
+#    kernel log to the first. lsm= spells out the stack with bpf in it; the guest checks
+#    /sys/kernel/security/lsm and really loads a BPF LSM program before any test.
+results="$run/results.txt" console="$run/console.log"
+rm -f "$results" "$console"
+start=$(date +%s)
+set +e
+timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
+  -accel tcg -cpu max -m 1G -smp 2 -nodefaults -display none -no-reboot \
+  -kernel "$kernel" -initrd "$run/initramfs.cpio" \
+  -append 'console=ttyS0 panic=-1 oops=panic loglevel=4 lsm=lockdown,capability,landlock,yama,bpf' \
+  -serial "file:$console" \
+  -chardev "file,id=res,path=$results" -serial chardev:res \
+  </dev/null >"$run/qemu.log" 2>&1
+qrc=$?
+set -e
+took=$(( $(date +%s) - start ))
+
+rcline=$(grep -a '^RC=[0-9]*$' "$results" 2>/dev/null | tail -n 1 || true)
+if [ -z "$rcline" ]; then
+  [ -f "$results" ] && grep -av '^RC=' "$results" || true
+  echo "vm-test: the guest reported no RC marker after ${took}s (qemu exit $qrc$([ $qrc -eq 124 ] && echo ': timed out'))" >&2
+  echo "--- qemu output:" >&2; tail -n 5 "$run/qemu.log" >&2 || true
+  echo "--- last lines of $console:" >&2; tail -n 40 "$console" >&2 || true
+  echo "vm-test: kept $run" >&2
+  exit 1
+fi
+grc=${rcline#RC=}
+
+if [ -n "$shell_cmd" ]; then
+  grep -av '^RC=' "$results" || true
+  keep_run=0
+  echo "vm-test: shell command exited $grc (${took}s)" >&2
+  exit "$grc"
+fi
+
+grep -av '^RC=' "$results" || true
+passed=$(grep -ac '^ok ' "$results" || true)
+failed=$(grep -ac '^not ok ' "$results" || true)
+echo "vm-test: $passed passed, $failed failed (${took}s in the VM, kernel $(basename "$kernel"))"
+if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] && [ "$grc" -eq 0 ]; then
+  keep_run=0
+  exit 0
+fi
+echo "vm-test: guest results in $results, kernel log in $console" >&2
+[ "$failed" -eq 0 ] && echo "vm-test: guest exit status $grc" >&2
+exit 1
