@@ -22,7 +22,7 @@
 #define LEASE_MAX_ARGS 256
 #define LEASE_MAX_ARG_BYTES 4096
 #define LEASE_MAX_PATHS 64
-#define LEASE_MAX_PATTERN_BYTES 255   /* the kernel matcher's limit, minus the NUL */
+#define LEASE_MAX_PATTERN_BYTES 251   /* PATHPAT_MAX: the kernel matcher's limit, minus the NUL */
 #define LEASE_MAX_RUNS 1000
 #define LEASE_MAX_ENV 32
 #define LEASE_ID_MAX 64

@@ -9,6 +9,11 @@
 #include <sys/sysmacros.h>
 #include "loader.h"
 
+/* A lease pattern the parser accepts must fit the in-kernel matcher exactly: no pattern is
+ * accepted at issue time and then refused at run time (or, worse, truncated). */
+_Static_assert(PATHPAT_MAX + 1 == CALYX_LPM_PATH_MAX, "pattern limit must equal the LPM path limit");
+_Static_assert(LEASE_MAX_PATTERN_BYTES == PATHPAT_MAX, "lease pattern limit must equal PATHPAT_MAX");
+
 __attribute__((format(printf, 4, 5)))
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 {

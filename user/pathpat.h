@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define PATHPAT_MAX 255
+#define PATHPAT_MAX 251   /* = CALYX_LPM_PATH_MAX - 1: the in-kernel matcher holds 252 bytes with the NUL */
 
 enum pathpat_kind {
 	PATHPAT_EXACT = 0,    /* exactly this path */
