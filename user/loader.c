@@ -6,16 +6,20 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "calyx.skel.h"
@@ -500,7 +504,165 @@ struct enforcer {
 	enforcer_event_fn fn;
 	void *fn_ctx;
 	int ncpus;
+	char pin_dir[192];             /* "" when not pinning; ENFORCER_PIN_ROOT/<name < 128> */
 };
+
+/* ------------------------------------------------------------------ pinning */
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs sf;
+	return statfs(path, &sf) == 0 && sf.f_type == BPF_FS_MAGIC;
+}
+
+/* bpffs at ENFORCER_BPFFS, mounted when it is not. Two runners mounting at once would
+ * stack two instances and pin into different ones (the lower one hidden from every
+ * sweep), so the check and the mount happen under flock on the directory: a runner that
+ * waited re-checks by path and finds the other's mount. */
+static int bpffs_ready(char *err, size_t errlen)
+{
+	if (is_bpffs(ENFORCER_BPFFS))
+		return 0;
+	int fd = open(ENFORCER_BPFFS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, errlen, -errno, "%s: %s", ENFORCER_BPFFS, strerror(errno));
+	int rc = 0;
+	if (flock(fd, LOCK_EX) < 0) {
+		rc = fail(err, errlen, -errno, "lock %s: %s", ENFORCER_BPFFS, strerror(errno));
+	} else if (!is_bpffs(ENFORCER_BPFFS)) {
+		if (mount("bpf", ENFORCER_BPFFS, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") != 0)
+			rc = fail(err, errlen, -errno, "mounting bpffs at %s failed: %s", ENFORCER_BPFFS,
+				  strerror(errno));
+		else if (!is_bpffs(ENFORCER_BPFFS))
+			rc = fail(err, errlen, -ENOTSUP, "%s is not a bpffs after mounting one there",
+				  ENFORCER_BPFFS);
+	}
+	close(fd);
+	return rc;
+}
+
+/* bpffs refuses names with '.', and the name is one path component. */
+static bool pin_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 0 && n < 128 && !strchr(name, '/') && !strchr(name, '.');
+}
+
+/* ENFORCER_PIN_ROOT/<name>, fresh. */
+static int pin_dir_create(struct enforcer *e, const char *name, char *err, size_t errlen)
+{
+	if (!pin_name_ok(name))
+		return fail(err, errlen, -EINVAL, "bad BPF pin directory name '%s'", name);
+	int rc = bpffs_ready(err, errlen);
+	if (rc)
+		return rc;
+	if (mkdir(ENFORCER_PIN_ROOT, 0700) < 0 && errno != EEXIST)
+		return fail(err, errlen, -errno, "mkdir %s: %s", ENFORCER_PIN_ROOT, strerror(errno));
+	struct stat st;
+	if (lstat(ENFORCER_PIN_ROOT, &st) < 0 || !S_ISDIR(st.st_mode))
+		return fail(err, errlen, -ENOTDIR, "%s is not a directory", ENFORCER_PIN_ROOT);
+	snprintf(e->pin_dir, sizeof(e->pin_dir), "%s/%s", ENFORCER_PIN_ROOT, name);
+	if (mkdir(e->pin_dir, 0700) < 0) {
+		rc = fail(err, errlen, -errno, "mkdir %s: %s", e->pin_dir, strerror(errno));
+		e->pin_dir[0] = '\0';
+		return rc;
+	}
+	return 0;
+}
+
+static int pin_link(struct enforcer *e, struct bpf_link *l, const char *name, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/%s", e->pin_dir, name) >= (int)sizeof(path))
+		return fail(err, errlen, -ENAMETOOLONG, "BPF pin path too long: %s/%s", e->pin_dir, name);
+	int rc = bpf_link__pin(l, path);
+	if (rc)
+		return fail(err, errlen, rc, "pinning the BPF link %s failed: %s", path, strerror(-rc));
+	return 0;
+}
+
+/* Pins of one sandbox's cgroup links: sb<cgid>_<program>. */
+static void sb_pin_name(const struct enforcer *e, uint64_t cgid, int i, char *buf, size_t len)
+{
+	snprintf(buf, len, "sb%llu_%s", (unsigned long long)cgid, bpf_program__name(cg_prog(e->skel, i)));
+}
+
+/* 1 removed, 0 there was none, -errno. */
+static int unpin_dir(const char *dir, char *err, size_t errlen)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return fail(err, errlen, -errno, "%s: %s", dir, strerror(errno));
+	}
+	int d2 = dup(dfd);
+	DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
+	if (!d) {
+		int e = errno;
+		if (d2 >= 0)
+			close(d2);
+		close(dfd);
+		return fail(err, errlen, -e, "%s: %s", dir, strerror(e));
+	}
+	int rc = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) < 0 && errno != ENOENT && !rc)
+			rc = fail(err, errlen, -errno, "unpinning %s/%s: %s", dir, de->d_name, strerror(errno));
+	}
+	closedir(d);
+	close(dfd);
+	if (rmdir(dir) < 0 && errno != ENOENT && !rc)
+		rc = fail(err, errlen, -errno, "rmdir %s: %s", dir, strerror(errno));
+	return rc < 0 ? rc : 1;
+}
+
+int enforcer_unpin_name(const char *name, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	if (!pin_name_ok(name))
+		return 0;   /* no pin directory can have this name (bpffs refuses '.') */
+	snprintf(dir, sizeof(dir), "%s/%s", ENFORCER_PIN_ROOT, name);
+	return unpin_dir(dir, err, errlen);
+}
+
+int enforcer_unpin(struct enforcer *e, char *err, size_t errlen)
+{
+	if (!e || !e->pin_dir[0])
+		return 0;
+	int rc = unpin_dir(e->pin_dir, err, errlen);
+	if (rc < 0)
+		return rc;
+	e->pin_dir[0] = '\0';
+	return 0;
+}
+
+const char *enforcer_pin_dir(const struct enforcer *e)
+{
+	return e ? e->pin_dir : "";
+}
+
+/* Every link the skeleton attached, under its program's name. */
+static int pin_all(struct enforcer *e, char *err, size_t errlen)
+{
+	const struct bpf_object_skeleton *sk = e->skel->skeleton;
+	int n = 0;
+	for (int i = 0; i < sk->prog_cnt; i++) {
+		struct bpf_link *l = *sk->progs[i].link;
+		if (!l)
+			continue;
+		int rc = pin_link(e, l, sk->progs[i].name, err, errlen);
+		if (rc)
+			return rc;
+		n++;
+	}
+	if (n == 0)
+		return fail(err, errlen, -ENOENT, "no BPF link to pin");
+	return 0;
+}
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -526,8 +688,20 @@ int enforcer_open(struct enforcer **out, const struct enforcer_opts *o, char *er
 		free(e);
 		return fail(err, errlen, -EIO, "cannot count possible CPUs");
 	}
-	int rc = load_set(o->backend, o->parent_cgid, o->parent_level, &e->skel, err, errlen);
+	int rc;
+	if (o->pin_name) {
+		char why[512] = "";
+		rc = pin_dir_create(e, o->pin_name, why, sizeof(why));
+		if (rc) {
+			free(e);
+			return fail(err, errlen, rc,
+				    "cannot pin the BPF links (without pins a SIGKILLed calyx run would leave its sandbox unconfined for a moment): %s",
+				    why);
+		}
+	}
+	rc = load_set(o->backend, o->parent_cgid, o->parent_level, &e->skel, err, errlen);
 	if (rc) {
+		enforcer_unpin(e, NULL, 0);
 		free(e);
 		return rc;
 	}
@@ -537,6 +711,13 @@ int enforcer_open(struct enforcer **out, const struct enforcer_opts *o, char *er
 	if (rc) {
 		fail(err, errlen, rc, "attaching the %s BPF programs failed: %s",
 		     enforce_backend_name(o->backend), strerror(-rc));
+		enforcer_unpin(e, NULL, 0);
+		enforcer_close(e);
+		return rc;
+	}
+	/* Pinned before any sandbox exists: from its first task on, the links outlive us. */
+	if (e->pin_dir[0] && (rc = pin_all(e, err, errlen))) {
+		enforcer_unpin(e, NULL, 0);
 		enforcer_close(e);
 		return rc;
 	}
@@ -544,6 +725,7 @@ int enforcer_open(struct enforcer **out, const struct enforcer_opts *o, char *er
 	if (!e->rb) {
 		rc = -errno;
 		fail(err, errlen, rc, "creating the ring buffer consumer failed: %s", strerror(-rc));
+		enforcer_unpin(e, NULL, 0);
 		enforcer_close(e);
 		return rc;
 	}
@@ -551,7 +733,9 @@ int enforcer_open(struct enforcer **out, const struct enforcer_opts *o, char *er
 	return 0;
 }
 
-static void sb_clear(struct enforcer *e, struct sb_state *s)
+/* unpin: the sandbox's cgroup is empty (or never held a task), so its cgroup links may
+ * go; enforcer_close leaves them pinned. */
+static void sb_clear(struct enforcer *e, struct sb_state *s, bool unpin)
 {
 	/* The sandbox entry goes first: from then on its tasks are denied everything
 	 * (an orphan cgroup fails closed) while the rules are removed. */
@@ -562,8 +746,15 @@ static void sb_clear(struct enforcer *e, struct sb_state *s)
 	for (size_t i = 0; i < s->n_path; i++)
 		bpf_map__delete_elem(e->skel->maps.path_rules, &s->path_keys[i],
 				     sizeof(s->path_keys[i]), 0);
-	for (int i = 0; i < N_CG; i++)
+	for (int i = 0; i < N_CG; i++) {
+		if (unpin && e->pin_dir[0]) {
+			char name[128], path[PATH_MAX];
+			sb_pin_name(e, s->cgid, i, name, sizeof(name));
+			snprintf(path, sizeof(path), "%s/%s", e->pin_dir, name);
+			(void)unlink(path);   /* ENOENT: never pinned */
+		}
 		bpf_link__destroy(s->links[i]);
+	}
 	free(s->exec_keys);
 	free(s->path_keys);
 	memset(s, 0, sizeof(*s));
@@ -575,7 +766,7 @@ void enforcer_close(struct enforcer *e)
 		return;
 	for (int i = 0; i < CALYX_MAX_SANDBOXES; i++)
 		if (e->sb[i].used)
-			sb_clear(e, &e->sb[i]);
+			sb_clear(e, &e->sb[i], false);
 	ring_buffer__free(e->rb);
 	calyx_bpf__destroy(e->skel);
 	free(e);
@@ -700,6 +891,12 @@ int enforcer_add_sandbox(struct enforcer *e, const struct sandbox_rules *r, char
 				     bpf_program__name(cg_prog(e->skel, i)), strerror(-rc));
 				goto undo;
 			}
+			if (e->pin_dir[0]) {
+				char name[128];
+				sb_pin_name(e, r->cgid, i, name, sizeof(name));
+				if ((rc = pin_link(e, s->links[i], name, err, errlen)))
+					goto undo;
+			}
 		}
 	}
 
@@ -716,7 +913,7 @@ int enforcer_add_sandbox(struct enforcer *e, const struct sandbox_rules *r, char
 	}
 	return 0;
 undo:
-	sb_clear(e, s);
+	sb_clear(e, s, true);   /* no task has entered the cgroup yet */
 	return rc;
 }
 
@@ -726,7 +923,7 @@ int enforcer_remove_sandbox(struct enforcer *e, uint64_t cgid)
 		return 0;
 	struct sb_state *s = sb_find(e, cgid);
 	if (s)
-		sb_clear(e, s);
+		sb_clear(e, s, true);
 	return 0;
 }
 

@@ -158,15 +158,28 @@ static void now_rfc3339(char out[32])
 static void runner_teardown(struct runner *r)
 {
 	char err[512];
-	/* Kill and empty the cgroup before its map entries go: no task of the sandbox ever
-	 * runs without its rules. */
+	/* Kill and empty the cgroup before its map entries go and before its links are
+	 * unpinned: no task of the sandbox ever runs without its rules. */
+	bool empty = true;
 	if (r->cg.fd >= 0 || r->cg.created) {
-		if (sandbox_cgroup_destroy(&r->cg, err, sizeof(err)) < 0)
+		if (sandbox_cgroup_destroy(&r->cg, err, sizeof(err)) < 0) {
 			say(0, "cleanup: %s", err);
+			empty = false;
+		}
 	}
-	if (r->enf && r->sandbox_added) {
-		enforcer_remove_sandbox(r->enf, r->cg.cgid);
-		r->sandbox_added = false;
+	if (r->enf && empty) {
+		if (r->sandbox_added) {
+			enforcer_remove_sandbox(r->enf, r->cg.cgid);
+			r->sandbox_added = false;
+		}
+		if (enforcer_unpin(r->enf, err, sizeof(err)) < 0)
+			say(0, "cleanup: %s", err);
+	} else if (r->enf) {
+		/* Tasks may be left: the links stay pinned until a later run's sweep has
+		 * emptied the cgroup. enforcer_close removes the sandbox's map entry, so the
+		 * programs deny those tasks everything (an orphan under our parent). */
+		say(0, "cleanup: the enforcer stays pinned in %s until a later calyx run sweeps the cgroup",
+		    enforcer_pin_dir(r->enf));
 	}
 	enforcer_close(r->enf);
 	r->enf = NULL;
@@ -520,6 +533,9 @@ static int load_enforcer(struct runner *r)
 		.parent_cgid = r->parent.cgid,
 		.parent_level = r->parent.level,
 		.verbose = r->o->verbose,
+		/* A SIGKILLed runner's fds close before the death signal reaches the sandbox:
+		 * pinned, the links outlive us until the sandbox is gone. */
+		.pin_name = pname,
 	};
 	rc = enforcer_open(&r->enf, &eo, err, sizeof(err));
 	if (rc < 0) {
@@ -1255,12 +1271,13 @@ out:
 static void sweep(struct runner *r)
 {
 	char err[PATH_MAX + 512], dir[PATH_MAX];
-	unsigned n = 0;
-	int rc = sandbox_sweep_stale(r->cg_mount, &n, err, sizeof(err));
+	unsigned n = 0, np = 0;
+	int rc = sandbox_sweep_stale(r->cg_mount, &n, &np, err, sizeof(err));
 	if (rc < 0)
 		say(0, "sweep: stale cgroups: %s", err);
-	if (n)
-		verbose(r, "sweep: removed %u stale runner cgroup%s", n, n == 1 ? "" : "s");
+	if (n || np)
+		verbose(r, "sweep: removed %u stale runner cgroup%s, unpinned %u dead enforcer%s", n,
+			n == 1 ? "" : "s", np, np == 1 ? "" : "s");
 
 	int dfd = runners_dir_lock(r, dir, sizeof(dir));
 	if (dfd < 0) {

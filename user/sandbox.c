@@ -882,15 +882,47 @@ out:
 
 /* ---- sweeping what killed runners left ---- */
 
-int sandbox_sweep_stale(const char *mount, unsigned *removed, char *err, size_t errlen)
+/* Pin directories whose runner parent cgroup is gone. shared_fd: <mount>/calyx, or -1
+ * when it does not exist (then no runner parent exists either). */
+static int sweep_orphan_pins(int shared_fd, unsigned *unpinned, char *err, size_t errlen)
+{
+	DIR *d = opendir(ENFORCER_PIN_ROOT);
+	if (!d)
+		return errno == ENOENT ? 0 : fail(err, errlen, -errno, "%s: %s", ENFORCER_PIN_ROOT, strerror(errno));
+	int rc = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		/* Its runner made the parent first and removes it last: a pin directory
+		 * without one has no live runner. */
+		if (shared_fd >= 0 && (faccessat(shared_fd, e->d_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+				       errno != ENOENT))
+			continue;
+		char why[PATH_MAX + 128];
+		int r = enforcer_unpin_name(e->d_name, why, sizeof(why));
+		if (r < 0) {
+			if (!rc)
+				rc = fail(err, errlen, r, "%s", why);
+		} else if (r > 0) {
+			(*unpinned)++;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int sandbox_sweep_stale(const char *mount, unsigned *removed, unsigned *unpinned, char *err,
+			size_t errlen)
 {
 	*removed = 0;
+	*unpinned = 0;
 	if (err && errlen)
 		err[0] = '\0';
 	char shared[PATH_MAX];
 	snprintf(shared, sizeof(shared), "%s/%s", mount, SANDBOX_PARENT_NAME);
 	if (access(shared, F_OK) < 0 && errno == ENOENT)
-		return 0;   /* no runner ever ran here */
+		return sweep_orphan_pins(-1, unpinned, err, errlen);   /* no runner parent exists */
 	int sfd = shared_open_locked(mount, false, err, errlen);
 	if (sfd < 0)
 		return sfd;
@@ -930,13 +962,26 @@ int sandbox_sweep_stale(const char *mount, unsigned *removed, char *err, size_t 
 		if (cg.fd >= 0)
 			close(cg.fd);
 		if (r < 0) {
+			/* Not empty (or not removable): its pinned programs stay to confine
+			 * what is left; the next sweep tries again. */
 			if (!rc)
 				rc = fail(err, errlen, r, "%s", why);
-		} else {
-			(*removed)++;
+			continue;
+		}
+		(*removed)++;
+		/* Empty and removed: now its links may go. */
+		r = enforcer_unpin_name(e->d_name, why, sizeof(why));
+		if (r < 0) {
+			if (!rc)
+				rc = fail(err, errlen, r, "%s", why);
+		} else if (r > 0) {
+			(*unpinned)++;
 		}
 	}
 	closedir(d);
+	int r = sweep_orphan_pins(sfd, unpinned, err && !rc ? err : NULL, err && !rc ? errlen : 0);
+	if (r < 0 && !rc)
+		rc = r;
 	close(sfd);
 	return rc;
 }

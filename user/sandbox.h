@@ -63,10 +63,16 @@ int sandbox_parent_create(const char *mount, const char *name, struct sandbox_pa
 int sandbox_parent_remove(struct sandbox_parent *p, char *err, size_t errlen);
 
 /* Remove what killed runners left under <mount>/calyx: every runner parent whose lock is
- * free (its runner is gone): cgroup.kill of its subtree, wait until empty, rmdir the tree.
- * Runs under flock on <mount>/calyx. *removed counts the parents removed. 0, or the first
- * -errno (err names what could not be removed; the rest is still swept). */
-int sandbox_sweep_stale(const char *mount, unsigned *removed, char *err, size_t errlen);
+ * free (its runner is gone): cgroup.kill of its subtree, wait until empty, rmdir the tree,
+ * and only then unpin its BPF links (ENFORCER_PIN_ROOT/<parent name>): until its cgroup
+ * is empty, the dead runner's programs keep confining what is left in it. Then every pin
+ * directory whose runner parent cgroup no longer exists is unpinned too (a runner makes
+ * its parent before its pins and removes its pins before its parent, so such a directory
+ * has no live owner). Runs under flock on <mount>/calyx. *removed counts the parents
+ * removed, *unpinned the pin directories removed. 0, or the first -errno (err names what
+ * could not be removed; the rest is still swept). */
+int sandbox_sweep_stale(const char *mount, unsigned *removed, unsigned *unpinned, char *err,
+			size_t errlen);
 
 /* flock(LOCK_EX) on fd, retrying LOCK_NB every 10 ms for up to timeout_ms: a lock holder
  * that never lets go makes the caller fail instead of hanging. 0 or -errno (-ETIMEDOUT). */

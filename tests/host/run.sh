@@ -28,6 +28,8 @@ chmod 755 "$T"
 RO_MNT=""
 cleanup() {
   [ -n "$RO_MNT" ] && umount "$RO_MNT" 2>/dev/null
+  [ -n "${U:-}" ] && rm -rf "$U"
+  [ -n "${lsn:-}" ] && kill "$lsn" 2>/dev/null
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -36,6 +38,10 @@ CG2=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i+1) == "cgroup2")
 [ -n "$CG2" ] || bad "no cgroup v2 mount found in /proc/self/mountinfo"
 # Sandbox cgroups left under <v2 mount>/calyx/ (there must be none between runs).
 leftover_cgroups() { find "$CG2/calyx" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
+# A runner pins its BPF links under $PINS/<lease>-<runner pid> while it runs.
+PINS=/sys/fs/bpf/calyx
+# no_pins LEASE-ID: no pin directory of any runner of that lease is left.
+no_pins() { local left; left=$(ls "$PINS" 2>/dev/null | grep -- "^$1-"); [ -z "$left" ] || { echo "# still pinned: $left"; return 1; }; }
 
 set -f   # lease patterns like /usr/** are arguments, never globs
 
@@ -143,6 +149,17 @@ check "run where the v2 mount's root is not / fails closed with 69" expect_rc 69
 check "... saying the mount shows /calyx-scope-test, not the root" err_has "shows /calyx-scope-test of the hierarchy, not its root"
 check "... nothing ran (no output, no run directory)" \
   bash -c '[ -z "$1" ] && [ -z "$(ls -A "$2/outgoing/staging_runs")" ]' _ "$OUT" "$ST"
+# No bpffs for the pins (no /sys/fs/bpf at all, in a private mount namespace whose /sys/fs
+# is an empty tmpfs with only the cgroup mounts put back): fail closed, nothing consumed.
+mkdir -p "$T/cgkeep"
+unshare -m --propagation private sh -c 'mount --rbind /sys/fs/cgroup "$1" && mount -t tmpfs tmpfs /sys/fs &&
+  mkdir /sys/fs/cgroup && mount --rbind "$1" /sys/fs/cgroup && shift && exec "$@"' \
+  _ "$T/cgkeep" "$CALYX" run --lease "$T/scope.tok" --pub "$PUB" --state "$ST" -- echo scope-ran >"$T/out" 2>"$T/err"
+RC=$?; OUT=$(cat "$T/out"); ERR=$(cat "$T/err")
+check "run where the BPF links cannot be pinned (no /sys/fs/bpf) fails closed with 69" expect_rc 69
+check "... saying it cannot pin the links" err_has "cannot pin the BPF links"
+check "... nothing ran, no runner cgroup, no ledger entry" \
+  bash -c '[ -z "$1" ] && [ -z "$(ls -A "$2/ledger")" ] && [ "$3" -eq "$4" ]' _ "$OUT" "$ST" "$(leftover_cgroups)" "$before"
 run "$T/scope.tok" --pub "$PUB" --state "$ST" -- echo scope-ran
 check "the same lease then runs in the initial namespace (it was not consumed)" \
   bash -c '[ "$1" -eq 0 ] && [ "$2" = scope-ran ]' _ "$RC" "$OUT"
@@ -252,6 +269,7 @@ assert any(e["type"] == "exec" and e["path"].endswith("/echo") for e in evs), ev
 assert all("ts" in e and "pid" in e for e in evs)
 EOF
 check "no sandbox cgroup left after the run" test "$(leftover_cgroups)" -eq "$before"
+check "nothing left pinned in $PINS after the run" no_pins "$id"
 run "$T/echo.tok" --pub "$PUB" --state "$ST" -- echo hello
 check "replayed single-use lease: 67" expect_rc 67
 check "... saying replayed" err_has "replayed"
@@ -351,6 +369,7 @@ kill -TERM $rp; wait $rp; RC=$?
 check "SIGTERM to calyx run: exit 143" expect_rc 143
 check "... the sandbox was killed" bash -c '[ -n "$1" ] && ! kill -0 "$1" 2>/dev/null' _ "$sp"
 check "... and its cgroup removed" test "$(leftover_cgroups)" -eq "$before"
+check "... and its BPF links unpinned" no_pins "$lid"
 check "... meta.json says interrupted by SIGTERM" grep -q '"interrupted_by":[[:space:]]*"TERM"' "$ST/outgoing/staging_runs/$lid-r4/meta.json"
 
 # sleep is a lease binary too (the exec rules are every lease command's argv[0]).
@@ -370,6 +389,8 @@ check "... it left its cgroups behind, empty" bash -c '[ -d "$1/calyx/$2-$3/r1" 
   for d in $(find "$1/calyx/$2-$3" -type d); do [ -z "$(cat $d/cgroup.procs)" ] || exit 1; done' _ "$CG2" "$kid" "$rp"
 check "... its hidden temp run directory and its runner record" \
   bash -c '[ -d "$1/outgoing/staging_runs/.$2.tmp-$3" ] && [ -f "$1/run/$2.json" ]' _ "$ST" "$kid" "$rp"
+check "... and its BPF links pinned in $PINS/$kid-$rp (they outlive the runner)" \
+  bash -c '[ -n "$(ls -A "$1/$2-$3" 2>/dev/null)" ]' _ "$PINS" "$kid" "$rp"
 # Stale runner cgroups are told by their lock, never by a pid: an unlocked one named
 # after a live pid (this shell) is swept, a locked one (flock(1) holding it) is kept.
 fake_dead=$CG2/calyx/LEASE-20000101-000000-dead-$$
@@ -381,6 +402,8 @@ issue "$T/after.tok" --cmd "echo after" || bad "issue after lease"
 run "$T/after.tok" --pub "$PUB" --state "$ST" -- echo after
 check "the next run succeeds (exit 0)" expect_rc 0
 check "... its sweep removed the killed runner's cgroups" test ! -e "$CG2/calyx/$kid-$rp"
+check "... and unpinned its BPF links" test ! -e "$PINS/$kid-$rp"
+check "... and the run left nothing pinned itself" no_pins "$(lease_id "$T/after.tok")"
 check "... and an unlocked runner cgroup named after a live pid" test ! -e "$fake_dead"
 check "... but kept a locked one (a live runner's)" test -d "$fake_live"
 kill $holder; wait $holder 2>/dev/null; rmdir "$fake_live"
@@ -416,6 +439,76 @@ assert d["meta_blake2b"] == hashlib.blake2b(open(sys.argv[3], "rb").read(), dige
 EOF
 run "$T/kill.tok" --pub "$PUB" --state "$ST" -- sh -c 'sleep 4243 & sleep 4242'
 check "the killed run's lease stays used (67)" expect_rc 67
+check "... a run refused after its enforcer was loaded (67) unpins it" no_pins "$kid"
+
+# ---------------------------------------------------------------- SIGKILL: the enforcement outlives the runner
+# A SIGKILLed runner's fds close in do_exit (exit_files) before the death signal reaches
+# its sandbox (exit_notify): links held only by fds would be gone for that moment, and on
+# this backend the UDP/socket programs with them. They are pinned in bpffs instead, and
+# unpinned only once the sandbox's cgroup is empty. The sandboxed udp_loop tries, every
+# ~200 us, to create a UDP socket and sendto a listener outside; every attempt, also the
+# ones after the kill, must be refused, and the listener must receive nothing.
+gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$T/udp_loop" tests/host/progs/udp_loop.c \
+  || bad "build tests/host/progs/udp_loop.c"
+# The :rw log directory must be under the matrix's lease_paths (/tmp/calyx/**).
+U=/tmp/calyx/host-udp-$$
+mkdir -p "$U" && chown 65534:65534 "$U"
+"$T/udp_loop" listen "$T/udp.port" "$T/udp.count" "$T/udp.stop" &
+lsn=$!
+for _ in $(seq 50); do [ -s "$T/udp.port" ] && break; sleep 0.1; done
+PORT=$(cat "$T/udp.port" 2>/dev/null)
+[ -n "$PORT" ] || bad "the UDP listener did not start"
+# The probe works when nothing confines it: one datagram reaches the listener.
+"$T/udp_loop" send "$U/outside.log" "$PORT" once >/dev/null 2>&1
+for _ in $(seq 20); do [ "$(cat "$T/udp.count" 2>/dev/null)" = 1 ] && break; sleep 0.1; done
+check "udp_loop outside any sandbox sends a datagram to the listener on port $PORT" \
+  bash -c '[ "$(cat "$1")" = 1 ]' _ "$T/udp.count"
+issue "$T/udp.tok" --cmd "$T/udp_loop send $U/log $PORT" --path "$U/**:rw" || bad "issue udp lease"
+uid=$(lease_id "$T/udp.tok")
+"$CALYX" run --lease "$T/udp.tok" --pub "$PUB" --state "$ST" -- "$T/udp_loop" send "$U/log" "$PORT" >/dev/null 2>"$T/udp.err" &
+rp=$!
+for _ in $(seq 50); do [ -s "$U/log" ] && [ "$(wc -l < "$U/log")" -ge 200 ] && break; sleep 0.1; done
+check "the sandboxed udp_loop is running and refused (last attempt: $(tail -n1 "$U/log" 2>/dev/null))" \
+  bash -c '[ -s "$1" ] && [ "$(wc -l < "$1")" -ge 200 ] && tail -n1 "$1" | grep -q " socket:EPERM$" ||
+           { echo "# calyx run: $(cat "$2")"; exit 1; }' _ "$U/log" "$T/udp.err"
+SBCG=$CG2/calyx/$uid-$rp/r1
+tkill=$(date +%s%N)
+kill -KILL $rp; wait $rp 2>/dev/null
+pinned=$(ls "$PINS/$uid-$rp" 2>/dev/null | tr '\n' ' ')
+check "after the SIGKILL the runner's links are pinned in $PINS/$uid-$rp ($pinned)" \
+  bash -c 'for p in calyx_exec_image calyx_tp_fork calyx_sys_exit; do grep -qw "$p" <<<"$1" || exit 1; done
+           [ "$(grep -o "_calyx_cg_[a-z0-9_]*" <<<"$1" | wc -l)" -eq 5 ]' _ "$pinned"
+for _ in $(seq 50); do grep -q '^populated 0' "$SBCG/cgroup.events" 2>/dev/null && break; sleep 0.1; done
+check "... the sandbox died (death signal, PID namespace): its cgroup is empty" \
+  grep -q '^populated 0' "$SBCG/cgroup.events"
+check "... every attempt was refused, also the ones logged after the kill, until it died" \
+  json "$U/log" "$tkill" <<'EOF'
+import sys
+lines = [l.split() for l in open(sys.argv[1])]
+t = int(sys.argv[2])
+after = [l for l in lines if int(l[0]) >= t]
+print("#   %d attempts, %d logged after the kill: %s" % (len(lines), len(after), sorted({l[1] for l in after})))
+assert lines and all(l[1] == "socket:EPERM" for l in lines), [l for l in lines if l[1] != "socket:EPERM"][:5]
+EOF
+sleep 0.3
+check "... the listener received nothing from the sandbox (only the probe's datagram)" \
+  bash -c '[ "$(cat "$1")" = 1 ]' _ "$T/udp.count"
+# The dead sandbox's cgroup is still there, and so are its rules: a process put into it now
+# (root, no Landlock domain: only the pinned cgroup programs and the map entries can stop
+# it) runs the lease binary (its exec image is allowed) and is refused the socket.
+moved=$(sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" send "$3" "$4" once' _ "$SBCG" "$T/udp_loop" "$U/moved.log" "$PORT" 2>&1)
+check "... a process moved into the dead runner's sandbox cgroup is still refused ($moved)" \
+  test "$moved" = "socket:EPERM"
+moved=$(sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" -c "exit 0"' _ "$SBCG" /usr/bin/python3 2>&1; echo "rc=$?")
+check "... and killed when it execs a binary outside the lease ($moved)" test "$moved" = "rc=137"
+issue "$T/udp-after.tok" --cmd "echo udp-after" || bad "issue udp-after lease"
+run "$T/udp-after.tok" --pub "$PUB" --state "$ST" -- echo udp-after
+check "the next run succeeds" expect_rc 0
+check "... its sweep removed the dead sandbox's cgroups" test ! -e "$CG2/calyx/$uid-$rp"
+check "... and only then unpinned its links ($PINS/$uid-$rp gone)" test ! -e "$PINS/$uid-$rp"
+check "... and the run left nothing pinned itself" no_pins "$(lease_id "$T/udp-after.tok")"
+touch "$T/udp.stop"; wait $lsn 2>/dev/null
+rm -rf "$U"
 
 # Two runs at once: each runner has its own parent cgroup and enforcer, neither denies
 # the other's sandbox.
@@ -428,6 +521,7 @@ wait $p1; r1=$?; wait $p2; r2=$?
 check "two concurrent runs: both exit 0 ($r1, $r2)" bash -c '[ "$1" = 0 ] && [ "$2" = 0 ] || { cat "$3" "$4"; exit 1; }' _ "$r1" "$r2" "$T/two1.err" "$T/two2.err"
 check "... with two runner cgroups alive at once (saw $both)" test "$both" -eq $((before + 2))
 check "... and none left afterwards" test "$(leftover_cgroups)" -eq "$before"
+check "... nothing left pinned by either" no_pins "$(lease_id "$T/two.tok")"
 
 check "SVF log still a valid chain after all runs" svf_ok "$ST/logs/svf_audit/svf.jsonl"
 
