@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Ring-buffer flood (THREATS.md "The enforcer itself"): a sandboxed command makes far more
+# denied opens than the ring buffer holds between two polls of the consumer. Every attempt
+# must still be refused (a full ring buffer never changes a decision), and the loss must be
+# counted, not silent: denials recorded + records dropped = attempts, in meta.json and in
+# the SVF completion record.
+#   tests/host/flood.sh build/calyx      (run by tests/host/run.sh)
+set -u
+cd "$(dirname "$0")/../.."
+CALYX=$(realpath "${1:-build/calyx}")
+PASS=0 FAIL=0
+ok()  { PASS=$((PASS + 1)); echo "ok - $*"; }
+bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+
+T=$(mktemp -d /tmp/calyx-flood.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+chmod 755 "$T"
+gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$T/open_flood" tests/host/progs/open_flood.c \
+  || { bad "build open_flood"; echo "$PASS passed, $FAIL failed"; exit 1; }
+"$CALYX" keygen --out "$T/k" >/dev/null 2>&1 || bad "keygen"
+
+N=200000
+"$CALYX" lease issue --key "$T/k/calyx.key" --intent INT-TEST-FLOOD --ttl 5m \
+  --cmd "$T/open_flood /etc/hostname $N" -o "$T/flood.tok" 2>/dev/null || bad "issue flood lease"
+rc=0
+"$CALYX" run --lease "$T/flood.tok" --pub "$T/k/calyx.pub" --state "$T/state" \
+  -- "$T/open_flood" /etc/hostname "$N" >"$T/out" 2>"$T/err" || rc=$?
+check "the flooding command ran to its end (exit $rc)" test "$rc" -eq 0
+check "every one of $N opens was refused ($(cat "$T/out"))" grep -qx "denied=$N opened=0 other=0" "$T/out"
+
+run=$(find "$T/state/outgoing/staging_runs" -mindepth 1 -maxdepth 1 -name 'LEASE-*' | head -n1)
+read -r file dropped <<<"$(python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1] + "/meta.json"))
+print(m["denials"]["file"], m["dropped_events"])' "$run" 2>/dev/null)"
+echo "# meta.json: denials.file=$file dropped_events=$dropped (attempts $N)"
+check "meta.json: denials recorded + records dropped = attempts ($file + $dropped = $N)" \
+  test "$((file + dropped))" -eq "$N"
+completed=$(grep '"type":"exec_event.completed"' "$T/state/logs/svf_audit/svf.jsonl")
+check "the SVF completion record carries the dropped count ($dropped)" \
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1])["data"]; sys.exit(d["dropped_events"] != int(sys.argv[2]))' \
+  "$completed" "$dropped"
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
