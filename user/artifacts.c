@@ -4,7 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,34 +12,8 @@
 #include <unistd.h>
 #include <sodium.h>
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+#include "errmsg.h"
+#include "fileio.h"
 
 int artifact_write_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
 			  char *err, size_t errlen)
@@ -47,16 +21,16 @@ int artifact_write_atomic(int dirfd, const char *name, const void *buf, size_t l
 	char tmp[256];
 	unsigned char rnd[6];
 	if (sodium_init() < 0)
-		return fail(err, errlen, -EIO, "libsodium init failed");
+		return errmsg(err, errlen, -EIO, "libsodium init failed");
 	randombytes_buf(rnd, sizeof(rnd));
 	int n = snprintf(tmp, sizeof(tmp), ".%s.tmp-%02x%02x%02x%02x%02x%02x", name,
 			 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
 	if (n < 0 || (size_t)n >= sizeof(tmp) || strchr(name, '/'))
-		return fail(err, errlen, -EINVAL, "%s: bad artifact name", name);
+		return errmsg(err, errlen, -EINVAL, "%s: bad artifact name", name);
 	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: create: %s", name, strerror(errno));
-	int rc = write_all(fd, buf, len);
+		return errmsg(err, errlen, -errno, "%s: create: %s", name, strerror(errno));
+	int rc = fileio_write_all(fd, buf, len);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
@@ -65,11 +39,89 @@ int artifact_write_atomic(int dirfd, const char *name, const void *buf, size_t l
 		rc = -errno;
 	if (rc) {
 		unlinkat(dirfd, tmp, 0);
-		return fail(err, errlen, rc, "%s: %s", name, strerror(-rc));
+		return errmsg(err, errlen, rc, "%s: %s", name, strerror(-rc));
 	}
 	/* The rename is only durable once the directory itself is synced. */
 	if (fsync(dirfd) < 0)
-		return fail(err, errlen, -errno, "%s: fsync dir: %s", name, strerror(errno));
+		return errmsg(err, errlen, -errno, "%s: fsync dir: %s", name, strerror(errno));
+	return 0;
+}
+
+static void dir_of(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, len, ".");
+	else if (slash == path)
+		snprintf(dir, len, "/");
+	else
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode, bool replace,
+		      char *err, size_t errlen)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	int rc;
+
+	if (!base[0]) {
+		snprintf(err, errlen, "%s: not a file name", path);
+		return -EINVAL;
+	}
+	dir_of(path, dir, sizeof(dir));
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, base) >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: name too long", path);
+		return -ENAMETOOLONG;
+	}
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot create a file in %s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	rc = fileio_write_all(fd, data, len);
+	if (rc == 0 && mode != 0600 && fchmod(fd, mode) < 0)
+		rc = -errno;
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(-rc));
+		unlink(tmp);
+		return rc;
+	}
+	if (replace) {
+		if (rename(tmp, path) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
+			unlink(tmp);
+			return rc;
+		}
+	} else {
+		/* link() never replaces: an existing file wins, atomically. */
+		if (link(tmp, path) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, rc == -EEXIST ? "%s already exists" : "cannot write %s: %s",
+				 path, strerror(-rc));
+			unlink(tmp);
+			return rc;
+		}
+		unlink(tmp);
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		/* Without this the rename may not survive a crash. */
+		if (fsync(dfd) < 0)
+			rc = -errno;
+		close(dfd);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot sync %s: %s", dir, strerror(-rc));
+		return rc;
+	}
 	return 0;
 }
 
@@ -120,7 +172,7 @@ int capped_log_write(struct capped_log *c, const void *buf, size_t n)
 		c->truncated = true;
 	if (!take)
 		return 0;
-	int rc = write_all(c->fd, buf, take);
+	int rc = fileio_write_all(c->fd, buf, take);
 	if (rc < 0)
 		return rc;
 	c->written += take;
@@ -134,21 +186,21 @@ int run_dir_create(const char *runs_dir, const char *final_name, struct run_dir 
 	rd->parent_fd = rd->fd = -1;
 	if (!*final_name || strchr(final_name, '/') || final_name[0] == '.' ||
 	    snprintf(rd->final_name, sizeof(rd->final_name), "%s", final_name) >= (int)sizeof(rd->final_name))
-		return fail(err, errlen, -EINVAL, "%s: bad run directory name", final_name);
+		return errmsg(err, errlen, -EINVAL, "%s: bad run directory name", final_name);
 	snprintf(rd->tmp_name, sizeof(rd->tmp_name), ".%s.tmp-%d", final_name, (int)getpid());
 	rd->parent_fd = open(runs_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rd->parent_fd < 0)
-		return fail(err, errlen, -errno, "%s: %s", runs_dir, strerror(errno));
+		return errmsg(err, errlen, -errno, "%s: %s", runs_dir, strerror(errno));
 	struct stat st;
 	if (fstatat(rd->parent_fd, final_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return fail(err, errlen, -EEXIST, "%s/%s: already exists", runs_dir, final_name);
+		return errmsg(err, errlen, -EEXIST, "%s/%s: already exists", runs_dir, final_name);
 	if (mkdirat(rd->parent_fd, rd->tmp_name, 0750) < 0)
-		return fail(err, errlen, -errno, "%s/%s: %s", runs_dir, rd->tmp_name, strerror(errno));
+		return errmsg(err, errlen, -errno, "%s/%s: %s", runs_dir, rd->tmp_name, strerror(errno));
 	rd->fd = openat(rd->parent_fd, rd->tmp_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (rd->fd < 0) {
 		int e = errno;
 		unlinkat(rd->parent_fd, rd->tmp_name, AT_REMOVEDIR);
-		return fail(err, errlen, -e, "%s/%s: %s", runs_dir, rd->tmp_name, strerror(e));
+		return errmsg(err, errlen, -e, "%s/%s: %s", runs_dir, rd->tmp_name, strerror(e));
 	}
 	return 0;
 }
@@ -156,13 +208,13 @@ int run_dir_create(const char *runs_dir, const char *final_name, struct run_dir 
 int run_dir_commit(struct run_dir *rd, char *err, size_t errlen)
 {
 	if (fsync(rd->fd) < 0)
-		return fail(err, errlen, -errno, "fsync %s: %s", rd->tmp_name, strerror(errno));
+		return errmsg(err, errlen, -errno, "fsync %s: %s", rd->tmp_name, strerror(errno));
 	if (renameat2(rd->parent_fd, rd->tmp_name, rd->parent_fd, rd->final_name, RENAME_NOREPLACE) < 0)
-		return fail(err, errlen, -errno, "rename %s to %s: %s", rd->tmp_name, rd->final_name,
-			    strerror(errno));
+		return errmsg(err, errlen, -errno, "rename %s to %s: %s", rd->tmp_name, rd->final_name,
+			      strerror(errno));
 	rd->committed = true;
 	if (fsync(rd->parent_fd) < 0)
-		return fail(err, errlen, -errno, "fsync run dir parent: %s", strerror(errno));
+		return errmsg(err, errlen, -errno, "fsync run dir parent: %s", strerror(errno));
 	return 0;
 }
 
@@ -170,16 +222,13 @@ void run_dir_discard(struct run_dir *rd)
 {
 	if (rd->fd < 0 || rd->committed)
 		return;
-	int dfd = dup(rd->fd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	DIR *d = fileio_fdopendir_dup(rd->fd);
 	if (d) {
 		struct dirent *e;
 		while ((e = readdir(d)))
 			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 				unlinkat(rd->fd, e->d_name, 0);
 		closedir(d);
-	} else if (dfd >= 0) {
-		close(dfd);
 	}
 	unlinkat(rd->parent_fd, rd->tmp_name, AT_REMOVEDIR);
 }

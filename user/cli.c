@@ -6,10 +6,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "lease.h"
 #include "matrix.h"
 #include "pathpat.h"
@@ -203,16 +203,6 @@ void cli_print_help(FILE *f, enum cli_cmd cmd)
 
 /* ---- parsing ---- */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* Strict unsigned decimal: no sign, no spaces, no trailing junk. */
 static bool parse_u64(const char *s, uint64_t *out)
 {
@@ -247,14 +237,16 @@ static int parse_seconds(const char *opt, const char *v, bool zero_ok, uint64_t 
 	}
 	int rc = units_parse_duration_ms(v, &ms);
 	if (rc == -ERANGE)
-		return fail(err, errlen, "bad --%s '%s': too large", opt, v);
+		return errmsg(err, errlen, -EINVAL, "bad --%s '%s': too large", opt, v);
 	if (rc < 0)
-		return fail(err, errlen, "bad --%s '%s': expected a duration like 90s, 5m or 2h", opt, v);
+		return errmsg(err, errlen, -EINVAL,
+			      "bad --%s '%s': expected a duration like 90s, 5m or 2h", opt, v);
 	if (ms % 1000)
-		return fail(err, errlen, "bad --%s '%s': must be a whole number of seconds", opt, v);
+		return errmsg(err, errlen, -EINVAL,
+			      "bad --%s '%s': must be a whole number of seconds", opt, v);
 	/* Leases carry second-resolution times; anything beyond ~100 years is a typo. */
 	if (ms / 1000 > 100ull * 366 * 86400)
-		return fail(err, errlen, "bad --%s '%s': too large", opt, v);
+		return errmsg(err, errlen, -EINVAL, "bad --%s '%s': too large", opt, v);
 	*out_s = ms / 1000;
 	return 0;
 }
@@ -268,27 +260,28 @@ static int issue_opt(struct issue_opts *o, int id, const char *v, char *err, siz
 		return 0;
 	case O_INTENT:
 		if (!v[0])
-			return fail(err, errlen, "bad --intent: must not be empty");
+			return errmsg(err, errlen, -EINVAL, "bad --intent: must not be empty");
 		o->intent = v;
 		return 0;
 	case O_TTL:
 		return parse_seconds("ttl", v, false, &o->ttl_s, err, errlen);
 	case O_CMD: {
 		if (o->n_cmds >= LEASE_MAX_COMMANDS)
-			return fail(err, errlen, "too many --cmd (at most %d)", LEASE_MAX_COMMANDS);
+			return errmsg(err, errlen, -EINVAL,
+				      "too many --cmd (at most %d)", LEASE_MAX_COMMANDS);
 		struct argv_list a = { 0 };
 		if (lease_split_command(v, &a, e, sizeof(e)) < 0) {
 			argv_list_free(&a);
-			return fail(err, errlen, "bad --cmd '%s': %s", v, e);
+			return errmsg(err, errlen, -EINVAL, "bad --cmd '%s': %s", v, e);
 		}
 		if (a.argc == 0) {
 			argv_list_free(&a);
-			return fail(err, errlen, "bad --cmd '%s': empty command", v);
+			return errmsg(err, errlen, -EINVAL, "bad --cmd '%s': empty command", v);
 		}
 		struct argv_list *n = realloc(o->cmds, (o->n_cmds + 1) * sizeof(*n));
 		if (!n) {
 			argv_list_free(&a);
-			return fail(err, errlen, "out of memory");
+			return errmsg(err, errlen, -EINVAL, "out of memory");
 		}
 		o->cmds = n;
 		o->cmds[o->n_cmds++] = a;
@@ -296,26 +289,26 @@ static int issue_opt(struct issue_opts *o, int id, const char *v, char *err, siz
 	}
 	case O_PATH: {
 		if (o->n_paths >= LEASE_MAX_PATHS)
-			return fail(err, errlen, "too many --path (at most %d)", LEASE_MAX_PATHS);
+			return errmsg(err, errlen, -EINVAL, "too many --path (at most %d)", LEASE_MAX_PATHS);
 		char *pat = NULL;
 		int rw = 0;
 		if (pathpat_split_access(v, &pat, &rw, e, sizeof(e)) < 0) {
 			free(pat);
-			return fail(err, errlen, "bad --path '%s': %s", v, e);
+			return errmsg(err, errlen, -EINVAL, "bad --path '%s': %s", v, e);
 		}
 		if (pathpat_check(pat, e, sizeof(e)) < 0) {
 			free(pat);
-			return fail(err, errlen, "bad --path '%s': %s", v, e);
+			return errmsg(err, errlen, -EINVAL, "bad --path '%s': %s", v, e);
 		}
 		for (size_t i = 0; i < o->n_paths; i++)
 			if (strcmp(o->paths[i].pattern, pat) == 0) {
 				free(pat);
-				return fail(err, errlen, "--path '%s' given more than once", v);
+				return errmsg(err, errlen, -EINVAL, "--path '%s' given more than once", v);
 			}
 		struct issue_path *n = realloc(o->paths, (o->n_paths + 1) * sizeof(*n));
 		if (!n) {
 			free(pat);
-			return fail(err, errlen, "out of memory");
+			return errmsg(err, errlen, -EINVAL, "out of memory");
 		}
 		o->paths = n;
 		o->paths[o->n_paths].pattern = pat;
@@ -325,22 +318,25 @@ static int issue_opt(struct issue_opts *o, int id, const char *v, char *err, siz
 	}
 	case O_NET:
 		if (strcmp(v, "deny_all") != 0)
-			return fail(err, errlen, "bad --net '%s': only 'deny_all' is supported", v);
+			return errmsg(err, errlen, -EINVAL,
+				      "bad --net '%s': only 'deny_all' is supported", v);
 		o->network = NET_DENY_ALL;
 		return 0;
 	case O_LIMIT: {
 		struct limits t;
 		memset(&t, 0, sizeof(t));
 		if (limits_parse_assignments(v, &t, e, sizeof(e)) < 0)
-			return fail(err, errlen, "bad --limit '%s': %s", v, e);
+			return errmsg(err, errlen, -EINVAL, "bad --limit '%s': %s", v, e);
 		for (int k = 0; k < LIMIT_COUNT; k++) {
 			if (!t.set[k])
 				continue;
 			if (o->limits.set[k])
-				return fail(err, errlen, "limit '%s' given more than once", limit_name(k));
+				return errmsg(err, errlen, -EINVAL,
+					      "limit '%s' given more than once", limit_name(k));
 			if (t.v[k] == 0)
-				return fail(err, errlen, "bad --limit '%s': %s must be greater than 0", v,
-					    limit_name(k));
+				return errmsg(err, errlen, -EINVAL,
+					      "bad --limit '%s': %s must be greater than 0", v,
+					      limit_name(k));
 			o->limits.set[k] = true;
 			o->limits.v[k] = t.v[k];
 		}
@@ -349,33 +345,35 @@ static int issue_opt(struct issue_opts *o, int id, const char *v, char *err, siz
 	case O_RUNS: {
 		uint64_t n;
 		if (!parse_u64(v, &n) || n < 1 || n > LEASE_MAX_RUNS)
-			return fail(err, errlen, "bad --runs '%s': must be an integer from 1 to %d", v,
-				    LEASE_MAX_RUNS);
+			return errmsg(err, errlen, -EINVAL,
+				      "bad --runs '%s': must be an integer from 1 to %d", v,
+				      LEASE_MAX_RUNS);
 		o->runs = (uint32_t)n;
 		return 0;
 	}
 	case O_ENV: {
 		if (!env_name_ok(v))
-			return fail(err, errlen, "bad --env '%s': not a variable name [A-Z_][A-Z0-9_]*", v);
+			return errmsg(err, errlen, -EINVAL,
+				      "bad --env '%s': not a variable name [A-Z_][A-Z0-9_]*", v);
 		for (size_t i = 0; i < o->n_env; i++)
 			if (strcmp(o->env[i], v) == 0)
-				return fail(err, errlen, "--env '%s' given more than once", v);
+				return errmsg(err, errlen, -EINVAL, "--env '%s' given more than once", v);
 		if (o->n_env >= LEASE_MAX_ENV)
-			return fail(err, errlen, "too many --env (at most %d)", LEASE_MAX_ENV);
+			return errmsg(err, errlen, -EINVAL, "too many --env (at most %d)", LEASE_MAX_ENV);
 		const char **n = realloc(o->env, (o->n_env + 1) * sizeof(*n));
 		if (!n)
-			return fail(err, errlen, "out of memory");
+			return errmsg(err, errlen, -EINVAL, "out of memory");
 		o->env = n;
 		o->env[o->n_env++] = v;
 		return 0;
 	}
 	case O_OUTPUT:
 		if (!v[0])
-			return fail(err, errlen, "bad --output: empty file name");
+			return errmsg(err, errlen, -EINVAL, "bad --output: empty file name");
 		o->out_file = v;
 		return 0;
 	}
-	return fail(err, errlen, "internal: unhandled option");
+	return errmsg(err, errlen, -EINVAL, "internal: unhandled option");
 }
 
 static int handle_opt(struct cli *c, const struct cli_opt *opt, const char *v, char *err, size_t errlen)
@@ -385,7 +383,7 @@ static int handle_opt(struct cli *c, const struct cli_opt *opt, const char *v, c
 	case CLI_KEYGEN:
 		if (id == O_OUT) {
 			if (!v[0])
-				return fail(err, errlen, "bad --out: empty directory name");
+				return errmsg(err, errlen, -EINVAL, "bad --out: empty directory name");
 			c->keygen.out_dir = v;
 		} else if (id == O_FORCE) {
 			c->keygen.force = true;
@@ -404,7 +402,7 @@ static int handle_opt(struct cli *c, const struct cli_opt *opt, const char *v, c
 			if (rc < 0)
 				return rc;
 			if (s > 86400)
-				return fail(err, errlen, "bad --skew '%s': at most 1 day", v);
+				return errmsg(err, errlen, -EINVAL, "bad --skew '%s': at most 1 day", v);
 			c->verify.skew_s = (int64_t)s;
 			c->verify.skew_set = true;
 		} else if (id == O_JSON) {
@@ -418,13 +416,14 @@ static int handle_opt(struct cli *c, const struct cli_opt *opt, const char *v, c
 		case O_MATRIX: c->run.matrix_file = v; break;
 		case O_STATE:
 			if (!v[0])
-				return fail(err, errlen, "bad --state: empty directory name");
+				return errmsg(err, errlen, -EINVAL, "bad --state: empty directory name");
 			c->run.state_dir = v;
 			break;
 		case O_ENFORCE: {
 			int b = enforce_backend_from_name(v);
 			if (b < 0)
-				return fail(err, errlen, "bad --enforce '%s': expected auto, bpf-lsm or landlock", v);
+				return errmsg(err, errlen, -EINVAL,
+					      "bad --enforce '%s': expected auto, bpf-lsm or landlock", v);
 			c->run.enforce = (enum enforce_backend)b;
 			break;
 		}
@@ -438,7 +437,7 @@ static int handle_opt(struct cli *c, const struct cli_opt *opt, const char *v, c
 			c->doctor.verbose = true;
 		return 0;
 	default:
-		return fail(err, errlen, "internal: no options for this command");
+		return errmsg(err, errlen, -EINVAL, "internal: no options for this command");
 	}
 }
 
@@ -486,8 +485,8 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 			break;
 		if (ch == '?') {
 			if (optopt && optopt < 256 && isprint(optopt))
-				return fail(err, errlen, "unknown option '-%c'", optopt);
-			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+				return errmsg(err, errlen, -EINVAL, "unknown option '-%c'", optopt);
+			return errmsg(err, errlen, -EINVAL, "unknown option '%s'", argv[optind - 1]);
 		}
 		if (ch == ':') {
 			const struct cli_opt *o = NULL;
@@ -495,17 +494,18 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 				if ((p->short_name ? p->short_name : p->id) == optopt)
 					o = p;
 			if (o)
-				return fail(err, errlen, "option '--%s' needs a value (%s)", o->name, o->metavar);
-			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+				return errmsg(err, errlen, -EINVAL,
+					      "option '--%s' needs a value (%s)", o->name, o->metavar);
+			return errmsg(err, errlen, -EINVAL, "option '%s' needs a value", argv[optind - 1]);
 		}
 		const struct cli_opt *o = NULL;
 		for (const struct cli_opt *p = s->opts; p->name; p++)
 			if ((p->short_name ? p->short_name : p->id) == ch)
 				o = p;
 		if (!o)
-			return fail(err, errlen, "internal: unexpected option");
+			return errmsg(err, errlen, -EINVAL, "internal: unexpected option");
 		if (count[o->id]++ && !o->repeatable)
-			return fail(err, errlen, "option '--%s' given more than once", o->name);
+			return errmsg(err, errlen, -EINVAL, "option '--%s' given more than once", o->name);
 		int rc = handle_opt(c, o, o->metavar ? optarg : NULL, err, errlen);
 		if (rc < 0)
 			return rc;
@@ -517,54 +517,55 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 	switch (c->cmd) {
 	case CLI_KEYGEN:
 		if (npos > 0)
-			return fail(err, errlen, "unexpected argument '%s'", pos[0]);
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[0]);
 		if (!c->keygen.out_dir)
 			c->keygen.out_dir = ".";
 		return 0;
 	case CLI_LEASE_ISSUE: {
 		struct issue_opts *o = &c->issue;
 		if (npos > 0)
-			return fail(err, errlen, "unexpected argument '%s'", pos[0]);
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[0]);
 		if (!o->key_file)
-			return fail(err, errlen, "missing required option --key FILE");
+			return errmsg(err, errlen, -EINVAL, "missing required option --key FILE");
 		if (!o->intent)
-			return fail(err, errlen, "missing required option --intent ID");
+			return errmsg(err, errlen, -EINVAL, "missing required option --intent ID");
 		if (!count[O_TTL])
-			return fail(err, errlen, "missing required option --ttl DUR");
+			return errmsg(err, errlen, -EINVAL, "missing required option --ttl DUR");
 		if (o->n_cmds == 0)
-			return fail(err, errlen, "missing required option --cmd 'ARGV'");
+			return errmsg(err, errlen, -EINVAL, "missing required option --cmd 'ARGV'");
 		return 0;
 	}
 	case CLI_LEASE_VERIFY:
 		if (npos == 0)
-			return fail(err, errlen, "missing TOKEN_FILE");
+			return errmsg(err, errlen, -EINVAL, "missing TOKEN_FILE");
 		if (npos > 1)
-			return fail(err, errlen, "unexpected argument '%s'", pos[1]);
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[1]);
 		if (!c->verify.pub_file && !c->verify.matrix_file)
-			return fail(err, errlen, "one of --pub FILE or --matrix FILE is required");
+			return errmsg(err, errlen, -EINVAL, "one of --pub FILE or --matrix FILE is required");
 		c->verify.token_file = pos[0];
 		return 0;
 	case CLI_LEASE_SHOW:
 		if (npos == 0)
-			return fail(err, errlen, "missing TOKEN_FILE");
+			return errmsg(err, errlen, -EINVAL, "missing TOKEN_FILE");
 		if (npos > 1)
-			return fail(err, errlen, "unexpected argument '%s'", pos[1]);
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[1]);
 		c->show.token_file = pos[0];
 		return 0;
 	case CLI_RUN:
 		if (npos > 0)
-			return fail(err, errlen, "unexpected argument '%s': the command goes after '--'", pos[0]);
+			return errmsg(err, errlen, -EINVAL,
+				      "unexpected argument '%s': the command goes after '--'", pos[0]);
 		if (!c->run.lease_file)
-			return fail(err, errlen, "missing required option --lease FILE");
+			return errmsg(err, errlen, -EINVAL, "missing required option --lease FILE");
 		if (!c->run.pub_file && !c->run.matrix_file)
-			return fail(err, errlen, "one of --pub FILE or --matrix FILE is required");
+			return errmsg(err, errlen, -EINVAL, "one of --pub FILE or --matrix FILE is required");
 		return 0;
 	case CLI_DOCTOR:
 		if (npos > 0)
-			return fail(err, errlen, "unexpected argument '%s'", pos[0]);
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[0]);
 		return 0;
 	default:
-		return fail(err, errlen, "internal: unknown command");
+		return errmsg(err, errlen, -EINVAL, "internal: unknown command");
 	}
 }
 
@@ -586,7 +587,8 @@ static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err
 	if (strcmp(a, "lease") == 0) {
 		*cmd = CLI_LEASE;
 		if (i + 1 >= argc)
-			return fail(err, errlen, "missing lease subcommand (issue, verify or show)");
+			return errmsg(err, errlen, -EINVAL,
+				      "missing lease subcommand (issue, verify or show)");
 		const char *b = argv[i + 1];
 		if (strcmp(b, "issue") == 0) { *cmd = CLI_LEASE_ISSUE; return 2; }
 		if (strcmp(b, "verify") == 0) { *cmd = CLI_LEASE_VERIFY; return 2; }
@@ -594,10 +596,12 @@ static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err
 		if (is_help_arg(b))
 			return 1;
 		if (b[0] == '-')
-			return fail(err, errlen, "unknown option '%s' (a lease subcommand comes first)", b);
-		return fail(err, errlen, "unknown lease subcommand '%s' (issue, verify or show)", b);
+			return errmsg(err, errlen, -EINVAL,
+				      "unknown option '%s' (a lease subcommand comes first)", b);
+		return errmsg(err, errlen, -EINVAL,
+			      "unknown lease subcommand '%s' (issue, verify or show)", b);
 	}
-	return fail(err, errlen, "unknown command '%s'", a);
+	return errmsg(err, errlen, -EINVAL, "unknown command '%s'", a);
 }
 
 int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
@@ -606,7 +610,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 	if (errlen)
 		err[0] = '\0';
 	if (argc < 2)
-		return fail(err, errlen, "missing command");
+		return errmsg(err, errlen, -EINVAL, "missing command");
 	const char *a = argv[1];
 	if (is_help_arg(a)) {
 		out->action = CLI_ACT_HELP;
@@ -614,7 +618,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 	}
 	if (strcmp(a, "--version") == 0) {
 		if (argc > 2)
-			return fail(err, errlen, "unexpected argument '%s'", argv[2]);
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", argv[2]);
 		out->action = CLI_ACT_VERSION;
 		return 0;
 	}
@@ -630,11 +634,11 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 		}
 		out->cmd = cmd;
 		if (2 + n < argc)
-			return fail(err, errlen, "unexpected argument '%s'", argv[2 + n]);
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", argv[2 + n]);
 		return 0;
 	}
 	if (a[0] == '-')
-		return fail(err, errlen, "unknown option '%s' (the command comes first)", a);
+		return errmsg(err, errlen, -EINVAL, "unknown option '%s' (the command comes first)", a);
 
 	int n = lookup_cmd(argc, argv, 1, &out->cmd, err, errlen);
 	if (n < 0)
@@ -659,9 +663,10 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 		if (rc < 0 || out->action == CLI_ACT_HELP)
 			return rc;
 		if (dd < 0)
-			return fail(err, errlen, "missing command: give it after '--' (calyx run … -- CMD [ARG…])");
+			return errmsg(err, errlen, -EINVAL,
+				      "missing command: give it after '--' (calyx run … -- CMD [ARG…])");
 		if (dd + 1 >= sub_argc)
-			return fail(err, errlen, "missing command after '--'");
+			return errmsg(err, errlen, -EINVAL, "missing command after '--'");
 		out->run.argv = sub_argv + dd + 1;
 		out->run.argc = sub_argc - dd - 1;
 		return 0;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "exitcodes.h"
+#include "fileio.h"
 #include "landlock.h"
 #include "loader.h"
 
@@ -22,22 +23,6 @@ struct check {
 	bool ok;
 	char detail[512];
 };
-
-static int read_line(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	return 0;
-}
 
 static void check_ringbuf(struct check *c)
 {
@@ -99,7 +84,7 @@ int doctor_run(bool verbose, bool json)
 	} else {
 		char path[240], ctrls[256];
 		snprintf(path, sizeof(path), "%s/cgroup.controllers", mnt);
-		if (read_line(path, ctrls, sizeof(ctrls)) != 0)
+		if (fileio_read_line(path, ctrls, sizeof(ctrls)) != 0)
 			snprintf(ctrls, sizeof(ctrls), "(unreadable)");
 		c[K_CG2].ok = true;
 		snprintf(c[K_CG2].detail, sizeof(c[K_CG2].detail), "mounted at %s; controllers: %s", mnt,

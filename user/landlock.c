@@ -8,7 +8,6 @@
 #include <limits.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,8 @@
 #include <unistd.h>
 #include <linux/landlock.h>
 #include <linux/openat2.h>
+
+#include "errmsg.h"
 
 /* Debian 12's UAPI headers are Linux 6.1's (ABI 2): declare what they lack. Values are
  * the kernel's ABI and never change. */
@@ -82,18 +83,6 @@ struct landlock_plan {
 	size_t n_noncanon;          /* patterns naming a path through a symlink */
 	char first_noncanon[PATHPAT_MAX + 1];
 };
-
-__attribute__((format(printf, 4, 5)))
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static int ll_create_ruleset(const struct calyx_ll_ruleset_attr *attr, size_t size, __u32 flags)
 {
@@ -185,14 +174,14 @@ int landlock_specs(const struct path_rule *paths, size_t n, const struct exec_ru
 {
 	size_t k = 0;
 	if (abi < 1)
-		return fail(err, errlen, -EINVAL, "landlock: ABI %d is not usable", abi);
+		return errmsg(err, errlen, -EINVAL, "landlock: ABI %d is not usable", abi);
 	if (n + n_exec > cap)
-		return fail(err, errlen, -E2BIG, "landlock: %zu rules exceed the limit of %zu",
-			    n + n_exec, cap);
+		return errmsg(err, errlen, -E2BIG, "landlock: %zu rules exceed the limit of %zu",
+			      n + n_exec, cap);
 	for (size_t i = 0; i < n_exec; i++) {
 		if (exec[i].path[0] != '/')
-			return fail(err, errlen, -EINVAL, "landlock: binary path '%s' is not absolute",
-				    exec[i].path);
+			return errmsg(err, errlen, -EINVAL, "landlock: binary path '%s' is not absolute",
+				      exec[i].path);
 		out[k++] = (struct landlock_spec){
 			.kind = LL_SPEC_EXEC, .path = exec[i].path,
 			.file_access = landlock_exec_access(abi), .dir_access = 0,
@@ -203,8 +192,8 @@ int landlock_specs(const struct path_rule *paths, size_t n, const struct exec_ru
 		const struct pathpat *p = &paths[i].pat;
 		enum path_access acc = paths[i].access;
 		if (p->path[0] != '/')
-			return fail(err, errlen, -EINVAL, "landlock: pattern path '%s' is not absolute",
-				    p->path);
+			return errmsg(err, errlen, -EINVAL, "landlock: pattern path '%s' is not absolute",
+				      p->path);
 		struct landlock_spec s = { .path = p->path, .ident = NULL };
 		switch (p->kind) {
 		case PATHPAT_EXACT:
@@ -230,7 +219,7 @@ int landlock_specs(const struct path_rule *paths, size_t n, const struct exec_ru
 			s.dir_access = LANDLOCK_ACCESS_FS_READ_DIR;
 			break;
 		default:
-			return fail(err, errlen, -EINVAL, "landlock: unknown pattern kind %d", (int)p->kind);
+			return errmsg(err, errlen, -EINVAL, "landlock: unknown pattern kind %d", (int)p->kind);
 		}
 		out[k++] = s;
 	}
@@ -244,16 +233,16 @@ int landlock_elf_interp(const char *path, char *buf, size_t len, char *err, size
 	int rc = 0;
 	buf[0] = '\0';
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return fail(err, errlen, -EIO, "libelf: %s", elf_errmsg(-1));
+		return errmsg(err, errlen, -EIO, "libelf: %s", elf_errmsg(-1));
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return errmsg(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF)
 		goto out;   /* not ELF (a #! script): no loader */
 	size_t nph = 0;
 	if (elf_getphdrnum(e, &nph) != 0) {
-		rc = fail(err, errlen, -ENOEXEC, "%s: bad program headers: %s", path, elf_errmsg(-1));
+		rc = errmsg(err, errlen, -ENOEXEC, "%s: bad program headers: %s", path, elf_errmsg(-1));
 		goto out;
 	}
 	for (size_t i = 0; i < nph; i++) {
@@ -261,15 +250,15 @@ int landlock_elf_interp(const char *path, char *buf, size_t len, char *err, size
 		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_INTERP)
 			continue;
 		if (ph.p_filesz < 2 || ph.p_filesz > len) {
-			rc = fail(err, errlen, -ENAMETOOLONG, "%s: PT_INTERP of %llu bytes", path,
-				  (unsigned long long)ph.p_filesz);
+			rc = errmsg(err, errlen, -ENAMETOOLONG, "%s: PT_INTERP of %llu bytes", path,
+				    (unsigned long long)ph.p_filesz);
 			goto out;
 		}
 		ssize_t r = pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset);
 		if (r != (ssize_t)ph.p_filesz || buf[ph.p_filesz - 1] != '\0' ||
 		    strlen(buf) != ph.p_filesz - 1 || buf[0] != '/') {
 			buf[0] = '\0';
-			rc = fail(err, errlen, -ENOEXEC, "%s: malformed PT_INTERP", path);
+			rc = errmsg(err, errlen, -ENOEXEC, "%s: malformed PT_INTERP", path);
 		}
 		goto out;
 	}
@@ -300,15 +289,15 @@ static int add_path_rule(struct landlock_plan *p, int fd, uint64_t access, const
 	if (!access)
 		return 0;
 	if (p->n_rules >= CALYX_LANDLOCK_MAX_RULES)
-		return fail(err, errlen, -E2BIG, "landlock: more than %d rules (at %s)",
-			    CALYX_LANDLOCK_MAX_RULES, what);
+		return errmsg(err, errlen, -E2BIG, "landlock: more than %d rules (at %s)",
+			      CALYX_LANDLOCK_MAX_RULES, what);
 	struct landlock_path_beneath_attr a = {
 		.allowed_access = access & p->handled_fs,
 		.parent_fd = fd,
 	};
 	if (ll_add_rule(p->ruleset_fd, LANDLOCK_RULE_PATH_BENEATH, &a, 0) < 0)
-		return fail(err, errlen, -errno, "landlock: rule on %s (access 0x%llx): %s", what,
-			    (unsigned long long)a.allowed_access, strerror(errno));
+		return errmsg(err, errlen, -errno, "landlock: rule on %s (access 0x%llx): %s", what,
+			      (unsigned long long)a.allowed_access, strerror(errno));
 	p->n_rules++;
 	return 0;
 }
@@ -344,13 +333,13 @@ static int add_children(struct landlock_plan *p, const struct landlock_spec *s,
 			note_noncanon(p, s->path);
 			return 0;
 		}
-		return fail(err, errlen, -errno, "landlock: %s: %s", s->path, strerror(errno));
+		return errmsg(err, errlen, -errno, "landlock: %s: %s", s->path, strerror(errno));
 	}
 	DIR *d = fdopendir(dfd);
 	if (!d) {
 		int e = errno;
 		close(dfd);
-		return fail(err, errlen, -e, "landlock: %s: %s", s->path, strerror(e));
+		return errmsg(err, errlen, -e, "landlock: %s: %s", s->path, strerror(e));
 	}
 	int rc = 0;
 	struct dirent *de;
@@ -376,7 +365,7 @@ static int add_children(struct landlock_plan *p, const struct landlock_spec *s,
 		errno = 0;
 	}
 	if (!rc && errno)
-		rc = fail(err, errlen, -errno, "landlock: reading %s: %s", s->path, strerror(errno));
+		rc = errmsg(err, errlen, -errno, "landlock: reading %s: %s", s->path, strerror(errno));
 	closedir(d);
 	return rc;
 }
@@ -385,7 +374,7 @@ static int add_spec(struct landlock_plan *p, const struct landlock_spec *s, char
 {
 	char path[PATHPAT_MAX + 1];
 	if (strip_slash(s->path, path, sizeof(path)))
-		return fail(err, errlen, -ENAMETOOLONG, "landlock: path too long: %s", s->path);
+		return errmsg(err, errlen, -ENAMETOOLONG, "landlock: path too long: %s", s->path);
 	if (s->kind == LL_SPEC_CHILDREN) {
 		struct landlock_spec c = *s;
 		c.path = path;
@@ -403,18 +392,18 @@ static int add_spec(struct landlock_plan *p, const struct landlock_spec *s, char
 			return 0;
 		}
 		if (e == ELOOP)
-			return fail(err, errlen, -ELOOP, "landlock: binary path %s is not canonical (symlink)", path);
-		return fail(err, errlen, -e, "landlock: %s: %s", path, strerror(e));
+			return errmsg(err, errlen, -ELOOP, "landlock: binary path %s is not canonical (symlink)", path);
+		return errmsg(err, errlen, -e, "landlock: %s: %s", path, strerror(e));
 	}
 	struct stat st;
 	int rc = 0;
 	if (fstat(fd, &st) < 0) {
-		rc = fail(err, errlen, -errno, "landlock: stat %s: %s", path, strerror(errno));
+		rc = errmsg(err, errlen, -errno, "landlock: stat %s: %s", path, strerror(errno));
 	} else if (s->kind == LL_SPEC_EXEC && !S_ISREG(st.st_mode)) {
-		rc = fail(err, errlen, -EACCES, "landlock: binary %s is not a regular file", path);
+		rc = errmsg(err, errlen, -EACCES, "landlock: binary %s is not a regular file", path);
 	} else if (s->ident && (st.st_dev != s->ident->dev || st.st_ino != s->ident->ino)) {
 		/* Replaced between lease resolution and now: grant nothing, refuse the run. */
-		rc = fail(err, errlen, -ESTALE, "landlock: binary %s changed since it was resolved", path);
+		rc = errmsg(err, errlen, -ESTALE, "landlock: binary %s changed since it was resolved", path);
 	} else {
 		rc = add_path_rule(p, fd, S_ISDIR(st.st_mode) ? s->dir_access : s->file_access,
 				   path, err, errlen);
@@ -430,10 +419,10 @@ int landlock_prepare(const struct path_rule *paths, size_t n, const struct exec_
 	*out = NULL;
 	int abi = landlock_abi();
 	if (abi < 0)
-		return fail(err, errlen, abi == -ENOSYS || abi == -EOPNOTSUPP ? -ENOTSUP : abi,
-			    "landlock: not available (%s)", strerror(-abi));
+		return errmsg(err, errlen, abi == -ENOSYS || abi == -EOPNOTSUPP ? -ENOTSUP : abi,
+			      "landlock: not available (%s)", strerror(-abi));
 	if (n + 2 * n_exec > CALYX_LANDLOCK_MAX_RULES)
-		return fail(err, errlen, -E2BIG, "landlock: too many rules");
+		return errmsg(err, errlen, -E2BIG, "landlock: too many rules");
 
 	struct landlock_plan *p = calloc(1, sizeof(*p));
 	if (p)
@@ -443,7 +432,7 @@ int landlock_prepare(const struct path_rule *paths, size_t n, const struct exec_
 	char (*interps)[CALYX_PATH_MAX] = calloc(n_exec ? n_exec : 1, CALYX_PATH_MAX);
 	int rc = 0;
 	if (!p || !specs || !interps) {
-		rc = fail(err, errlen, -ENOMEM, "landlock: out of memory");
+		rc = errmsg(err, errlen, -ENOMEM, "landlock: out of memory");
 		goto out;
 	}
 	p->abi = abi;
@@ -473,8 +462,8 @@ int landlock_prepare(const struct path_rule *paths, size_t n, const struct exec_
 		 * interpreter gains nothing. Not covered: no rule, and the exec fails. */
 		char real[PATH_MAX];
 		if (!realpath(ip, real) || strlen(real) >= CALYX_PATH_MAX) {
-			rc = fail(err, errlen, -ENOENT, "landlock: ELF interpreter %s of %s not found",
-				  ip, exec[i].path);
+			rc = errmsg(err, errlen, -ENOENT, "landlock: ELF interpreter %s of %s not found",
+				    ip, exec[i].path);
 			goto out;
 		}
 		bool covered = false;
@@ -504,7 +493,7 @@ int landlock_prepare(const struct path_rule *paths, size_t n, const struct exec_
 	size_t attr_size = abi >= 6 ? 24 : abi >= 4 ? 16 : 8;
 	p->ruleset_fd = ll_create_ruleset(&attr, attr_size, 0);
 	if (p->ruleset_fd < 0) {
-		rc = fail(err, errlen, -errno, "landlock: create ruleset (ABI %d): %s", abi, strerror(errno));
+		rc = errmsg(err, errlen, -errno, "landlock: create ruleset (ABI %d): %s", abi, strerror(errno));
 		goto out;
 	}
 	for (int i = 0; i < ns; i++) {

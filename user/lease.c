@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "errmsg.h"
 #include "pathpat.h"
 #include "units.h"
 
@@ -54,18 +55,6 @@ int limit_from_name(const char *name)
 static uint64_t limit_max(enum limit_kind k)
 {
 	return k == LIMIT_PIDS ? LIMIT_PIDS_MAX : LIMIT_JSON_MAX;
-}
-
-__attribute__((format(printf, 3, 4)))
-static int msg(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
 }
 
 /* "claim 'NAME': problem" */
@@ -178,34 +167,35 @@ void lease_free(struct lease *l)
 int limits_parse_assignments(const char *s, struct limits *l, char *err, size_t errlen)
 {
 	if (!s || !*s)
-		return msg(err, errlen, "limits: empty (expected e.g. cpu=10s,mem=256M)");
+		return errmsg(err, errlen, -EINVAL, "limits: empty (expected e.g. cpu=10s,mem=256M)");
 	char *copy = strdup(s);
 	if (!copy)
-		return msg(err, errlen, "out of memory");
+		return errmsg(err, errlen, -EINVAL, "out of memory");
 	/* Work on a copy so a refused string leaves l untouched. */
 	struct limits tmp = *l;
 	int rc = 0;
 	char *save = NULL;
 	size_t n = strlen(copy);
 	if (copy[0] == ',' || copy[n - 1] == ',' || strstr(copy, ",,")) {
-		rc = msg(err, errlen, "limits '%s': empty assignment", s);
+		rc = errmsg(err, errlen, -EINVAL, "limits '%s': empty assignment", s);
 		goto out;
 	}
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
 		if (!eq || eq == tok || !eq[1]) {
-			rc = msg(err, errlen, "limit '%s': expected NAME=VALUE", tok);
+			rc = errmsg(err, errlen, -EINVAL, "limit '%s': expected NAME=VALUE", tok);
 			goto out;
 		}
 		*eq = '\0';
 		const char *val = eq + 1;
 		int k = limit_from_name(tok);
 		if (k < 0) {
-			rc = msg(err, errlen, "limit '%s': unknown (cpu, mem, pids, wall, output)", tok);
+			rc = errmsg(err, errlen, -EINVAL,
+				    "limit '%s': unknown (cpu, mem, pids, wall, output)", tok);
 			goto out;
 		}
 		if (tmp.set[k]) {
-			rc = msg(err, errlen, "limit '%s': given more than once", tok);
+			rc = errmsg(err, errlen, -EINVAL, "limit '%s': given more than once", tok);
 			goto out;
 		}
 		uint64_t v = 0;
@@ -215,7 +205,8 @@ int limits_parse_assignments(const char *s, struct limits *l, char *err, size_t 
 		case LIMIT_WALL:
 			r = units_parse_duration_ms(val, &v);
 			if (r) {
-				rc = msg(err, errlen, "limit '%s': bad duration '%s' (e.g. 500ms, 10s, 5m)", tok, val);
+				rc = errmsg(err, errlen, -EINVAL,
+					    "limit '%s': bad duration '%s' (e.g. 500ms, 10s, 5m)", tok, val);
 				goto out;
 			}
 			break;
@@ -223,31 +214,32 @@ int limits_parse_assignments(const char *s, struct limits *l, char *err, size_t 
 		case LIMIT_OUTPUT:
 			r = units_parse_size(val, &v);
 			if (r) {
-				rc = msg(err, errlen, "limit '%s': bad size '%s' (e.g. 4096, 16K, 256M, 1G)", tok, val);
+				rc = errmsg(err, errlen, -EINVAL,
+					    "limit '%s': bad size '%s' (e.g. 4096, 16K, 256M, 1G)", tok, val);
 				goto out;
 			}
 			break;
 		default: {
 			char *end = NULL;
 			if (val[0] < '0' || val[0] > '9') {
-				rc = msg(err, errlen, "limit '%s': bad count '%s'", tok, val);
+				rc = errmsg(err, errlen, -EINVAL, "limit '%s': bad count '%s'", tok, val);
 				goto out;
 			}
 			errno = 0;
 			unsigned long long u = strtoull(val, &end, 10);
 			if (errno || *end) {
-				rc = msg(err, errlen, "limit '%s': bad count '%s'", tok, val);
+				rc = errmsg(err, errlen, -EINVAL, "limit '%s': bad count '%s'", tok, val);
 				goto out;
 			}
 			v = u;
 		}
 		}
 		if (v == 0) {
-			rc = msg(err, errlen, "limit '%s': must be greater than zero", tok);
+			rc = errmsg(err, errlen, -EINVAL, "limit '%s': must be greater than zero", tok);
 			goto out;
 		}
 		if (v > limit_max(k)) {
-			rc = msg(err, errlen, "limit '%s': '%s' is too large", tok, val);
+			rc = errmsg(err, errlen, -EINVAL, "limit '%s': '%s' is too large", tok, val);
 			goto out;
 		}
 		tmp.set[k] = true;
@@ -389,7 +381,7 @@ static int parse_commands(const cJSON *arr, struct lease *out, char *err, size_t
 		return cfail(err, errlen, "commands", "more than %d commands", LEASE_MAX_COMMANDS);
 	out->commands = calloc((size_t)n, sizeof(*out->commands));
 	if (!out->commands)
-		return msg(err, errlen, "out of memory");
+		return errmsg(err, errlen, -EINVAL, "out of memory");
 	char name[64];
 	size_t i = 0;
 	const cJSON *cmd;
@@ -405,7 +397,7 @@ static int parse_commands(const cJSON *arr, struct lease *out, char *err, size_t
 		struct argv_list *a = &out->commands[i];
 		a->argv = calloc((size_t)argc + 1, sizeof(char *));
 		if (!a->argv)
-			return msg(err, errlen, "out of memory");
+			return errmsg(err, errlen, -EINVAL, "out of memory");
 		out->n_commands = i + 1;
 		size_t j = 0;
 		const cJSON *arg;
@@ -417,7 +409,7 @@ static int parse_commands(const cJSON *arr, struct lease *out, char *err, size_t
 				return rc;
 			a->argv[j] = strdup(s);
 			if (!a->argv[j])
-				return msg(err, errlen, "out of memory");
+				return errmsg(err, errlen, -EINVAL, "out of memory");
 			a->argc = ++j;
 		}
 		i++;
@@ -436,7 +428,7 @@ static int parse_paths(const cJSON *arr, struct lease *out, char *err, size_t er
 		return 0;
 	out->paths = calloc((size_t)n, sizeof(*out->paths));
 	if (!out->paths)
-		return msg(err, errlen, "out of memory");
+		return errmsg(err, errlen, -EINVAL, "out of memory");
 	char name[32], sub[128];
 	size_t i = 0;
 	const cJSON *p;
@@ -472,7 +464,7 @@ static int parse_paths(const cJSON *arr, struct lease *out, char *err, size_t er
 			return cfail(err, errlen, sub, "%s", perr);
 		out->paths[i].pattern = strdup(s);
 		if (!out->paths[i].pattern)
-			return msg(err, errlen, "out of memory");
+			return errmsg(err, errlen, -EINVAL, "out of memory");
 		out->n_paths = i + 1;
 		snprintf(sub, sizeof(sub), "%s.access", name);
 		if (!acc)
@@ -526,7 +518,7 @@ static int parse_env(const cJSON *arr, struct lease *out, char *err, size_t errl
 		return 0;
 	out->env = calloc((size_t)n, sizeof(char *));
 	if (!out->env)
-		return msg(err, errlen, "out of memory");
+		return errmsg(err, errlen, -EINVAL, "out of memory");
 	char name[32];
 	size_t i = 0;
 	const cJSON *e;
@@ -545,7 +537,7 @@ static int parse_env(const cJSON *arr, struct lease *out, char *err, size_t errl
 				return cfail(err, errlen, name, "'%s' listed twice", s);
 		out->env[i] = strdup(s);
 		if (!out->env[i])
-			return msg(err, errlen, "out of memory");
+			return errmsg(err, errlen, -EINVAL, "out of memory");
 		out->n_env = ++i;
 	}
 	return 0;
@@ -557,7 +549,7 @@ static int parse_claims(const cJSON *root, struct lease *out, char *err, size_t 
 	const cJSON *it;
 	char kn[72];
 	if (!cJSON_IsObject(root))
-		return msg(err, errlen, "lease payload: must be a JSON object");
+		return errmsg(err, errlen, -EINVAL, "lease payload: must be a JSON object");
 	cJSON_ArrayForEach(it, root) {
 		int id = -1;
 		for (int j = 0; j < C_COUNT; j++)
@@ -589,7 +581,7 @@ static int parse_claims(const cJSON *root, struct lease *out, char *err, size_t 
 	if (!intent_valid(s))
 		return cfail(err, errlen, "intent", "must look like INT-NAME ([A-Za-z0-9._-] after \"INT-\")");
 	if (!(out->intent = strdup(s)))
-		return msg(err, errlen, "out of memory");
+		return errmsg(err, errlen, -EINVAL, "out of memory");
 
 	if ((rc = get_time(c[C_IAT], "iat", &out->iat, err, errlen)) ||
 	    (rc = get_time(c[C_NBF], "nbf", &out->nbf, err, errlen)) ||
@@ -605,7 +597,7 @@ static int parse_claims(const cJSON *root, struct lease *out, char *err, size_t 
 	if (!kid_valid(s))
 		return cfail(err, errlen, "iss", "must be a PASERK key id \"k4.pid.\" + 44 base64url characters");
 	if (!(out->iss = strdup(s)))
-		return msg(err, errlen, "out of memory");
+		return errmsg(err, errlen, -EINVAL, "out of memory");
 
 	if ((rc = parse_commands(c[C_COMMANDS], out, err, errlen)) ||
 	    (rc = parse_paths(c[C_PATHS], out, err, errlen)))
@@ -634,21 +626,23 @@ int lease_from_json(const char *json, size_t len, struct lease *out, char *err, 
 {
 	memset(out, 0, sizeof(*out));
 	if (!json || len == 0)
-		return msg(err, errlen, "lease payload: empty");
+		return errmsg(err, errlen, -EINVAL, "lease payload: empty");
 	if (len > LEASE_MAX_JSON)
-		return msg(err, errlen, "lease payload: larger than %d bytes", LEASE_MAX_JSON);
+		return errmsg(err, errlen, -EINVAL, "lease payload: larger than %d bytes", LEASE_MAX_JSON);
 	if (memchr(json, '\0', len))
-		return msg(err, errlen, "lease payload: contains a NUL byte");
+		return errmsg(err, errlen, -EINVAL, "lease payload: contains a NUL byte");
 	if (has_nul_escape(json, len))
-		return msg(err, errlen, "lease payload: \\u0000 is not allowed in strings");
+		return errmsg(err, errlen, -EINVAL, "lease payload: \\u0000 is not allowed in strings");
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	if (!root)
-		return msg(err, errlen, "lease payload: not valid JSON (near byte %td)", end ? end - json : (ptrdiff_t)0);
+		return errmsg(err, errlen, -EINVAL,
+			      "lease payload: not valid JSON (near byte %td)", end ? end - json : (ptrdiff_t)0);
 	for (const char *p = end; p && p < json + len; p++) {
 		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
 			cJSON_Delete(root);
-			return msg(err, errlen, "lease payload: trailing data after the JSON object");
+			return errmsg(err, errlen, -EINVAL,
+				      "lease payload: trailing data after the JSON object");
 		}
 	}
 	int rc = parse_claims(root, out, err, errlen);
@@ -749,22 +743,24 @@ int lease_check_times(const struct lease *l, int64_t now, int64_t skew_s, char *
 	if (skew_s < 0)
 		skew_s = 0;
 	if (l->exp <= l->iat)
-		return msg(err, errlen, "lease times inconsistent: 'exp' is not later than 'iat'");
+		return errmsg(err, errlen, -EINVAL,
+			      "lease times inconsistent: 'exp' is not later than 'iat'");
 	if (l->nbf > l->exp)
-		return msg(err, errlen, "lease times inconsistent: 'nbf' is later than 'exp'");
+		return errmsg(err, errlen, -EINVAL, "lease times inconsistent: 'nbf' is later than 'exp'");
 	if (l->iat > sat_add(now, skew_s)) {
 		units_format_rfc3339(l->iat, a, sizeof(a));
 		units_format_rfc3339(now, b, sizeof(b));
-		return msg(err, errlen, "lease times inconsistent: issued in the future (iat %s, now %s)", a, b);
+		return errmsg(err, errlen, -EINVAL,
+			      "lease times inconsistent: issued in the future (iat %s, now %s)", a, b);
 	}
 	if (now < sat_add(l->nbf, -skew_s)) {
 		units_format_rfc3339(l->nbf, a, sizeof(a));
-		msg(err, errlen, "lease not yet valid: not before %s", a);
+		errmsg(err, errlen, -EINVAL, "lease not yet valid: not before %s", a);
 		return -EAGAIN;
 	}
 	if (now >= sat_add(l->exp, skew_s)) {
 		units_format_rfc3339(l->exp, a, sizeof(a));
-		msg(err, errlen, "lease expired at %s", a);
+		errmsg(err, errlen, -EINVAL, "lease expired at %s", a);
 		return -ETIME;
 	}
 	return 0;
@@ -781,7 +777,7 @@ int lease_split_command(const char *s, struct argv_list *out, char *err, size_t 
 {
 	memset(out, 0, sizeof(*out));
 	if (!s)
-		return msg(err, errlen, "command: empty");
+		return errmsg(err, errlen, -EINVAL, "command: empty");
 	size_t n = strlen(s);
 	char *word = malloc(n + 1);
 	char **argv = calloc(LEASE_MAX_ARGS + 1, sizeof(char *));
@@ -789,7 +785,7 @@ int lease_split_command(const char *s, struct argv_list *out, char *err, size_t 
 	bool in_word = false;
 	int rc = 0;
 	if (!word || !argv) {
-		rc = msg(err, errlen, "out of memory");
+		rc = errmsg(err, errlen, -EINVAL, "out of memory");
 		goto fail;
 	}
 	for (size_t i = 0; i <= n; i++) {
@@ -797,20 +793,23 @@ int lease_split_command(const char *s, struct argv_list *out, char *err, size_t 
 		if (c == '\0' || is_space(c)) {
 			if (in_word) {
 				if (wl == 0) {
-					rc = msg(err, errlen, "command: empty argument ('' or \"\") is not allowed");
+					rc = errmsg(err, errlen, -EINVAL,
+						    "command: empty argument ('' or \"\") is not allowed");
 					goto fail;
 				}
 				if (wl > LEASE_MAX_ARG_BYTES) {
-					rc = msg(err, errlen, "command: argument %zu longer than %d bytes", argc,
-						 LEASE_MAX_ARG_BYTES);
+					rc = errmsg(err, errlen, -EINVAL,
+						    "command: argument %zu longer than %d bytes", argc,
+						    LEASE_MAX_ARG_BYTES);
 					goto fail;
 				}
 				if (argc == LEASE_MAX_ARGS) {
-					rc = msg(err, errlen, "command: more than %d arguments", LEASE_MAX_ARGS);
+					rc = errmsg(err, errlen, -EINVAL,
+						    "command: more than %d arguments", LEASE_MAX_ARGS);
 					goto fail;
 				}
 				if (!(argv[argc] = strndup(word, wl))) {
-					rc = msg(err, errlen, "out of memory");
+					rc = errmsg(err, errlen, -EINVAL, "out of memory");
 					goto fail;
 				}
 				argc++;
@@ -823,7 +822,7 @@ int lease_split_command(const char *s, struct argv_list *out, char *err, size_t 
 		if (c == '\'') {
 			const char *q = strchr(s + i + 1, '\'');
 			if (!q) {
-				rc = msg(err, errlen, "command: unterminated single quote");
+				rc = errmsg(err, errlen, -EINVAL, "command: unterminated single quote");
 				goto fail;
 			}
 			size_t ql = (size_t)(q - (s + i + 1));
@@ -833,7 +832,8 @@ int lease_split_command(const char *s, struct argv_list *out, char *err, size_t 
 		} else if (c == '"') {
 			for (i++;; i++) {
 				if (s[i] == '\0') {
-					rc = msg(err, errlen, "command: unterminated double quote");
+					rc = errmsg(err, errlen, -EINVAL,
+						    "command: unterminated double quote");
 					goto fail;
 				}
 				if (s[i] == '"')
@@ -848,7 +848,7 @@ int lease_split_command(const char *s, struct argv_list *out, char *err, size_t 
 			}
 		} else if (c == '\\') {
 			if (s[i + 1] == '\0') {
-				rc = msg(err, errlen, "command: trailing backslash");
+				rc = errmsg(err, errlen, -EINVAL, "command: trailing backslash");
 				goto fail;
 			}
 			i++;
@@ -857,16 +857,16 @@ int lease_split_command(const char *s, struct argv_list *out, char *err, size_t 
 		} else if (strchr("|&;<>()$`", c)) {
 			/* Nothing here is run by a shell; an operator that looks live would only
 			 * mislead whoever approves the lease. */
-			rc = msg(err, errlen,
-				 "command: unquoted '%c': commands are not run by a shell; quote it to pass it literally",
-				 c);
+			rc = errmsg(err, errlen, -EINVAL,
+				    "command: unquoted '%c': commands are not run by a shell; quote it to pass it literally",
+				    c);
 			goto fail;
 		} else {
 			word[wl++] = c;
 		}
 	}
 	if (argc == 0) {
-		rc = msg(err, errlen, "command: empty");
+		rc = errmsg(err, errlen, -EINVAL, "command: empty");
 		goto fail;
 	}
 	free(word);

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
+#include "artifacts.h"
 #include "exitcodes.h"
 #include "keygen.h"
 #include "lease.h"

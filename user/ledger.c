@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "lease.h"
 #include "state.h"
 
@@ -85,21 +86,6 @@ static int read_count(int dfd, const char *jti, uint32_t *out)
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 static int write_count(int dfd, const char *jti, uint32_t v)
 {
 	char tmp[LEASE_ID_MAX + 8], buf[16];
@@ -109,7 +95,7 @@ static int write_count(int dfd, const char *jti, uint32_t v)
 	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return -errno;
-	int rc = write_all(fd, buf, (size_t)n);
+	int rc = fileio_write_all(fd, buf, (size_t)n);
 	if (!rc && fsync(fd) != 0)
 		rc = -errno;
 	if (close(fd) != 0 && !rc)

@@ -23,21 +23,11 @@
 #include <unistd.h>
 
 #include "calyx.skel.h"
+#include "errmsg.h"
+#include "fileio.h"
 #include "landlock.h"
 #include "loader_rules.h"
 #include "probe.skel.h"
-
-__attribute__((format(printf, 4, 5)))
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 /* ------------------------------------------------------------------ libbpf output */
 
@@ -122,12 +112,12 @@ static int load_set(enum enforce_backend b, uint64_t parent_cgid, int parent_lev
 		    struct calyx_bpf **out, char *err, size_t errlen)
 {
 	if (b != ENFORCE_BPF_LSM && b != ENFORCE_LANDLOCK)
-		return fail(err, errlen, -EINVAL, "enforcer: backend must be bpf-lsm or landlock");
+		return errmsg(err, errlen, -EINVAL, "enforcer: backend must be bpf-lsm or landlock");
 	if (parent_level < 0 || parent_level > 200)
-		return fail(err, errlen, -EINVAL, "enforcer: bad parent cgroup level %d", parent_level);
+		return errmsg(err, errlen, -EINVAL, "enforcer: bad parent cgroup level %d", parent_level);
 	struct calyx_bpf *s = calyx_bpf__open();
 	if (!s)
-		return fail(err, errlen, -errno, "opening the BPF object failed: %s", strerror(errno));
+		return errmsg(err, errlen, -errno, "opening the BPF object failed: %s", strerror(errno));
 	s->rodata->parent_cgid = parent_cgid;
 	s->rodata->parent_level = (uint32_t)parent_level;
 
@@ -135,7 +125,7 @@ static int load_set(enum enforce_backend b, uint64_t parent_cgid, int parent_lev
 	struct btf *vmbtf = lsm ? btf__load_vmlinux_btf() : NULL;
 	if (lsm && !vmbtf) {
 		calyx_bpf__destroy(s);
-		return fail(err, errlen, -ENOTSUP, "the kernel has no BTF (/sys/kernel/btf/vmlinux)");
+		return errmsg(err, errlen, -ENOTSUP, "the kernel has no BTF (/sys/kernel/btf/vmlinux)");
 	}
 	for (int i = 0; i < N_LSM; i++) {
 		bool on = lsm;
@@ -146,9 +136,9 @@ static int load_set(enum enforce_backend b, uint64_t parent_cgid, int parent_lev
 				if (!lsm_hooks[i].optional) {
 					btf__free(vmbtf);
 					calyx_bpf__destroy(s);
-					return fail(err, errlen, -ENOTSUP,
-						    "the kernel has no LSM hook %s (needed by bpf-lsm)",
-						    lsm_hooks[i].hook);
+					return errmsg(err, errlen, -ENOTSUP,
+						      "the kernel has no LSM hook %s (needed by bpf-lsm)",
+						      lsm_hooks[i].hook);
 				}
 				on = false;
 			}
@@ -168,11 +158,11 @@ static int load_set(enum enforce_backend b, uint64_t parent_cgid, int parent_lev
 	if (rc) {
 		calyx_bpf__destroy(s);
 		if (rc == -EPERM && lsm)
-			return fail(err, errlen, rc,
-				    "loading the bpf-lsm programs failed: the kernel refuses trampoline-based BPF programs (lsm/, fentry/)");
-		return fail(err, errlen, rc, "loading the %s BPF programs failed: %s%s",
-			    enforce_backend_name(b), strerror(-rc),
-			    g_verbose ? "" : " (-v shows the verifier log)");
+			return errmsg(err, errlen, rc,
+				      "loading the bpf-lsm programs failed: the kernel refuses trampoline-based BPF programs (lsm/, fentry/)");
+		return errmsg(err, errlen, rc, "loading the %s BPF programs failed: %s%s",
+			      enforce_backend_name(b), strerror(-rc),
+			      g_verbose ? "" : " (-v shows the verifier log)");
 	}
 	*out = s;
 	return 0;
@@ -180,32 +170,16 @@ static int load_set(enum enforce_backend b, uint64_t parent_cgid, int parent_lev
 
 /* ------------------------------------------------------------------ probes */
 
-static int read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = '\0';
-	while (n > 0 && isspace((unsigned char)buf[n - 1]))
-		buf[--n] = '\0';
-	return 0;
-}
-
 int enforcer_lsm_list(char *buf, size_t len)
 {
 	static const char lsm_file[] = "/sys/kernel/security/lsm";
-	int rc = read_small(lsm_file, buf, len);
+	int rc = fileio_read_line(lsm_file, buf, len);
 	if (rc == -ENOENT) {
 		/* securityfs not mounted yet (busybox inits, minimal hosts) */
 		if (mount("securityfs", "/sys/kernel/security", "securityfs",
 			  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0 && errno != EBUSY)
 			return -errno;
-		rc = read_small(lsm_file, buf, len);
+		rc = fileio_read_line(lsm_file, buf, len);
 	}
 	return rc;
 }
@@ -225,128 +199,149 @@ static bool list_has(const char *list, const char *word)
 	return false;
 }
 
+/* The probe object holds one program per feature; a probe loads only its own, so that
+ * one missing feature does not fail the others' probes. */
+enum probe_prog { PROBE_LSM, PROBE_TP_BTF, PROBE_CGROUP_SOCK, PROBE_NPROGS };
+static const char *const probe_what[PROBE_NPROGS] = {
+	[PROBE_LSM] = "test lsm/", [PROBE_TP_BTF] = "tp_btf", [PROBE_CGROUP_SOCK] = "cgroup/connect4",
+};
+
+static struct bpf_program *probe_prog(const struct probe_bpf *p, enum probe_prog i)
+{
+	switch (i) {
+	case PROBE_LSM:
+		return p->progs.probe_lsm;
+	case PROBE_TP_BTF:
+		return p->progs.probe_tp_btf;
+	default:
+		return p->progs.probe_cgroup_sock;
+	}
+}
+
+/* Opens the probe object and loads program `keep` alone, with libbpf silent until
+ * probe_close: a failing probe is an answer, not noise. 0 with *out loaded, or -errno
+ * with why filled (and nothing left to close). */
+static int probe_load(enum probe_prog keep, struct probe_bpf **out, char *why, size_t len)
+{
+	libbpf_setup(g_verbose);
+	g_silent = true;
+	struct probe_bpf *p = probe_bpf__open();
+	if (!p) {
+		int rc = -errno;
+		g_silent = false;
+		return errmsg(why, len, rc, "opening the probe object failed: %s", strerror(-rc));
+	}
+	for (int i = 0; i < PROBE_NPROGS; i++)
+		if (i != (int)keep)
+			bpf_program__set_autoload(probe_prog(p, (enum probe_prog)i), false);
+	int rc = probe_bpf__load(p);
+	if (rc) {
+		probe_bpf__destroy(p);
+		g_silent = false;
+		if (rc == -EPERM && keep == PROBE_LSM)
+			return errmsg(why, len, rc,
+				      "the kernel refuses trampoline-based BPF programs (lsm/, fentry/)");
+		return errmsg(why, len, rc, "loading a %s program failed: %s", probe_what[keep],
+			      strerror(-rc));
+	}
+	*out = p;
+	return 0;
+}
+
+static void probe_close(struct probe_bpf *p)
+{
+	probe_bpf__destroy(p);
+	g_silent = false;
+}
+
+/* Attaches a loaded probe program (a cgroup one to cgroup_fd) and detaches it again.
+ * 0, or -errno with why filled. */
+static int probe_attach(struct probe_bpf *p, enum probe_prog which, int cgroup_fd, char *why,
+			size_t len)
+{
+	struct bpf_program *prog = probe_prog(p, which);
+	struct bpf_link *l = cgroup_fd >= 0 ? bpf_program__attach_cgroup(prog, cgroup_fd) :
+					      bpf_program__attach(prog);
+	if (!l) {
+		int rc = -errno;
+		return errmsg(why, len, rc, "attaching a %s program failed: %s", probe_what[which],
+			      strerror(-rc));
+	}
+	bpf_link__destroy(l);
+	return 0;
+}
+
+/* Load, attach to its own hook, detach and free: the whole probe of a program that needs
+ * no attach target. 0, or -errno with why filled. */
+static int probe_load_attach(enum probe_prog which, char *why, size_t len)
+{
+	struct probe_bpf *p;
+	int rc = probe_load(which, &p, why, len);
+	if (rc)
+		return rc;
+	rc = probe_attach(p, which, -1, why, len);
+	probe_close(p);
+	return rc;
+}
+
 int enforcer_probe_bpf_lsm(char *why, size_t len)
 {
 	char list[512];
 	int rc = enforcer_lsm_list(list, sizeof(list));
 	if (rc)
-		return fail(why, len, rc, "cannot read the active LSM list (/sys/kernel/security/lsm): %s",
-			    strerror(-rc));
+		return errmsg(why, len, rc, "cannot read the active LSM list (/sys/kernel/security/lsm): %s",
+			      strerror(-rc));
 	if (!list_has(list, "bpf"))
-		return fail(why, len, -ENOTSUP,
-			    "\"bpf\" is not in the active LSM list (%s): boot with lsm=%s,bpf", list, list);
+		return errmsg(why, len, -ENOTSUP,
+			      "\"bpf\" is not in the active LSM list (%s): boot with lsm=%s,bpf", list, list);
 
-	libbpf_setup(g_verbose);
-	g_silent = true;
-	struct probe_bpf *p = probe_bpf__open();
-	if (!p) {
-		rc = -errno;
-		g_silent = false;
-		return fail(why, len, rc, "opening the probe object failed: %s", strerror(-rc));
-	}
-	bpf_program__set_autoload(p->progs.probe_tp_btf, false);
-	bpf_program__set_autoload(p->progs.probe_cgroup_sock, false);
-	rc = probe_bpf__load(p);
-	if (rc == -EPERM) {
-		fail(why, len, rc, "the kernel refuses trampoline-based BPF programs (lsm/, fentry/)");
-	} else if (rc) {
-		fail(why, len, rc, "loading a test lsm/ program failed: %s", strerror(-rc));
-	} else {
-		struct bpf_link *l = bpf_program__attach(p->progs.probe_lsm);
-		if (!l) {
-			rc = -errno;
-			fail(why, len, rc, "attaching a test lsm/ program failed: %s", strerror(-rc));
-		} else {
-			bpf_link__destroy(l);
-			fail(why, len, 0, "active (%s) and a test lsm/ program loads and attaches", list);
-		}
-	}
-	probe_bpf__destroy(p);
-	g_silent = false;
+
+	rc = probe_load_attach(PROBE_LSM, why, len);
+	if (!rc)
+		errmsg(why, len, 0, "active (%s) and a test lsm/ program loads and attaches", list);
 	return rc;
 }
 
 int enforcer_probe_tp_btf(char *why, size_t len)
 {
-	libbpf_setup(g_verbose);
-	g_silent = true;
-	int rc;
-	struct probe_bpf *p = probe_bpf__open();
-	if (!p) {
-		rc = -errno;
-		g_silent = false;
-		return fail(why, len, rc, "opening the probe object failed: %s", strerror(-rc));
-	}
-	bpf_program__set_autoload(p->progs.probe_lsm, false);
-	bpf_program__set_autoload(p->progs.probe_cgroup_sock, false);
-	rc = probe_bpf__load(p);
-	if (rc) {
-		fail(why, len, rc, "loading a tp_btf program failed: %s", strerror(-rc));
-	} else {
-		struct bpf_link *l = bpf_program__attach(p->progs.probe_tp_btf);
-		if (!l) {
-			rc = -errno;
-			fail(why, len, rc, "attaching a tp_btf program failed: %s", strerror(-rc));
-		} else {
-			bpf_link__destroy(l);
-			fail(why, len, 0, "a tp_btf program loads and attaches");
-		}
-	}
-	probe_bpf__destroy(p);
-	g_silent = false;
+	int rc = probe_load_attach(PROBE_TP_BTF, why, len);
+	if (!rc)
+		errmsg(why, len, 0, "a tp_btf program loads and attaches");
 	return rc;
 }
 
 int enforcer_probe_cgroup_sock(char *why, size_t len)
 {
-	libbpf_setup(g_verbose);
-	g_silent = true;
-	int rc;
-	struct probe_bpf *p = probe_bpf__open();
-	if (!p) {
-		rc = -errno;
-		g_silent = false;
-		return fail(why, len, rc, "opening the probe object failed: %s", strerror(-rc));
-	}
-	bpf_program__set_autoload(p->progs.probe_lsm, false);
-	bpf_program__set_autoload(p->progs.probe_tp_btf, false);
-	rc = probe_bpf__load(p);
-	if (rc) {
-		fail(why, len, rc, "loading a cgroup/connect4 program failed: %s", strerror(-rc));
-		goto out;
-	}
+	struct probe_bpf *p;
+	int rc = probe_load(PROBE_CGROUP_SOCK, &p, why, len);
+	if (rc)
+		return rc;
 	/* Attach to a fresh empty cgroup: proves attach works without touching anyone. */
 	char mnt[PATH_MAX], dir[PATH_MAX + 64];
 	rc = cgroup2_mount_point(mnt, sizeof(mnt));
 	if (rc) {
-		fail(why, len, rc, "no cgroup v2 mount to attach to");
+		errmsg(why, len, rc, "no cgroup v2 mount to attach to");
 		goto out;
 	}
 	snprintf(dir, sizeof(dir), "%s/calyx-probe-%d", mnt, (int)getpid());
 	if (mkdir(dir, 0700) != 0) {
 		rc = -errno;
-		fail(why, len, rc, "cannot create a probe cgroup %s: %s", dir, strerror(-rc));
+		errmsg(why, len, rc, "cannot create a probe cgroup %s: %s", dir, strerror(-rc));
 		goto out;
 	}
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
-		fail(why, len, rc, "cannot open %s: %s", dir, strerror(-rc));
+		errmsg(why, len, rc, "cannot open %s: %s", dir, strerror(-rc));
 	} else {
-		struct bpf_link *l = bpf_program__attach_cgroup(p->progs.probe_cgroup_sock, fd);
-		if (!l) {
-			rc = -errno;
-			fail(why, len, rc, "attaching a cgroup/connect4 program failed: %s", strerror(-rc));
-		} else {
-			bpf_link__destroy(l);
-			fail(why, len, 0, "cgroup/connect4 loads and attaches to a cgroup v2 directory");
-		}
+		rc = probe_attach(p, PROBE_CGROUP_SOCK, fd, why, len);
+		if (!rc)
+			errmsg(why, len, 0, "cgroup/connect4 loads and attaches to a cgroup v2 directory");
 		close(fd);
 	}
 	rmdir(dir);
 out:
-	probe_bpf__destroy(p);
-	g_silent = false;
+	probe_close(p);
 	return rc;
 }
 
@@ -371,13 +366,13 @@ int enforcer_pick_backend(enum enforce_backend requested, enum enforce_backend *
 		rc = enforcer_probe_bpf_lsm(lsm_why, sizeof(lsm_why));
 		if (rc == 0) {
 			*chosen = ENFORCE_BPF_LSM;
-			return fail(why, len, 0, "BPF LSM %s", lsm_why);
+			return errmsg(why, len, 0, "BPF LSM %s", lsm_why);
 		}
 		if (requested == ENFORCE_BPF_LSM)
-			return fail(why, len, -ENOTSUP, "bpf-lsm is unavailable: %s", lsm_why);
+			return errmsg(why, len, -ENOTSUP, "bpf-lsm is unavailable: %s", lsm_why);
 	}
 	if (requested != ENFORCE_LANDLOCK && requested != ENFORCE_AUTO)
-		return fail(why, len, -EINVAL, "unknown enforcement backend %d", (int)requested);
+		return errmsg(why, len, -EINVAL, "unknown enforcement backend %d", (int)requested);
 
 	int abi = landlock_abi();
 	if (abi < 1) {
@@ -394,17 +389,17 @@ int enforcer_pick_backend(enum enforce_backend requested, enum enforce_backend *
 		if (rc == 0) {
 			*chosen = ENFORCE_LANDLOCK;
 			if (requested == ENFORCE_AUTO)
-				return fail(why, len, 0,
-					    "Landlock ABI %d + cgroup BPF; bpf-lsm unavailable: %s",
-					    abi, lsm_why);
-			return fail(why, len, 0, "Landlock ABI %d + cgroup BPF", abi);
+				return errmsg(why, len, 0,
+					      "Landlock ABI %d + cgroup BPF; bpf-lsm unavailable: %s",
+					      abi, lsm_why);
+			return errmsg(why, len, 0, "Landlock ABI %d + cgroup BPF", abi);
 		}
 		snprintf(ll_why, sizeof(ll_why), "Landlock ABI %d, but %s", abi, w);
 	}
 	if (requested == ENFORCE_LANDLOCK)
-		return fail(why, len, -ENOTSUP, "landlock backend unavailable: %s", ll_why);
-	return fail(why, len, -ENOTSUP, "no enforcement backend works: bpf-lsm: %s; landlock: %s",
-		    lsm_why, ll_why);
+		return errmsg(why, len, -ENOTSUP, "landlock backend unavailable: %s", ll_why);
+	return errmsg(why, len, -ENOTSUP, "no enforcement backend works: bpf-lsm: %s; landlock: %s",
+		      lsm_why, ll_why);
 }
 
 /* ------------------------------------------------------------------ cgroups */
@@ -425,6 +420,27 @@ static void unescape_octal(char *s)
 	*w = '\0';
 }
 
+bool mountinfo_cgroup2(char *line, char **root, char **mnt)
+{
+	/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+	char *sep = strstr(line, " - ");
+	char fstype[32];
+	if (!sep || sscanf(sep + 3, "%31s", fstype) != 1 || strcmp(fstype, "cgroup2") != 0)
+		return false;
+	*sep = '\0';
+	char *fld[5], *save = NULL;
+	int n = 0;
+	for (char *tok = strtok_r(line, " ", &save); tok && n < 5; tok = strtok_r(NULL, " ", &save))
+		fld[n++] = tok;
+	if (n < 5)
+		return false;
+	unescape_octal(fld[3]);
+	unescape_octal(fld[4]);
+	*root = fld[3];
+	*mnt = fld[4];
+	return true;
+}
+
 int cgroup2_mount_point(char *buf, size_t len)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -434,24 +450,14 @@ int cgroup2_mount_point(char *buf, size_t len)
 	size_t cap = 0;
 	int rc = -ENOENT;
 	while (getline(&line, &cap, f) > 0) {
-		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
-		char *sep = strstr(line, " - ");
-		if (!sep)
+		char *root, *mnt;
+		if (!mountinfo_cgroup2(line, &root, &mnt))
 			continue;
-		char fstype[32];
-		if (sscanf(sep + 3, "%31s", fstype) != 1 || strcmp(fstype, "cgroup2") != 0)
-			continue;
-		char *save = NULL, *tok = strtok_r(line, " ", &save);
-		for (int i = 0; tok && i < 4; i++)
-			tok = strtok_r(NULL, " ", &save);
-		if (!tok)
-			continue;
-		unescape_octal(tok);
-		if (strlen(tok) >= len) {
+		if (strlen(mnt) >= len) {
 			rc = -ENAMETOOLONG;
 			break;
 		}
-		strcpy(buf, tok);
+		strcpy(buf, mnt);
 		rc = 0;
 		break;
 	}
@@ -525,17 +531,17 @@ static int bpffs_ready(char *err, size_t errlen)
 		return 0;
 	int fd = open(ENFORCER_BPFFS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: %s", ENFORCER_BPFFS, strerror(errno));
+		return errmsg(err, errlen, -errno, "%s: %s", ENFORCER_BPFFS, strerror(errno));
 	int rc = 0;
 	if (flock(fd, LOCK_EX) < 0) {
-		rc = fail(err, errlen, -errno, "lock %s: %s", ENFORCER_BPFFS, strerror(errno));
+		rc = errmsg(err, errlen, -errno, "lock %s: %s", ENFORCER_BPFFS, strerror(errno));
 	} else if (!is_bpffs(ENFORCER_BPFFS)) {
 		if (mount("bpf", ENFORCER_BPFFS, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") != 0)
-			rc = fail(err, errlen, -errno, "mounting bpffs at %s failed: %s", ENFORCER_BPFFS,
-				  strerror(errno));
+			rc = errmsg(err, errlen, -errno, "mounting bpffs at %s failed: %s", ENFORCER_BPFFS,
+				    strerror(errno));
 		else if (!is_bpffs(ENFORCER_BPFFS))
-			rc = fail(err, errlen, -ENOTSUP, "%s is not a bpffs after mounting one there",
-				  ENFORCER_BPFFS);
+			rc = errmsg(err, errlen, -ENOTSUP, "%s is not a bpffs after mounting one there",
+				    ENFORCER_BPFFS);
 	}
 	close(fd);
 	return rc;
@@ -552,18 +558,18 @@ static bool pin_name_ok(const char *name)
 static int pin_dir_create(struct enforcer *e, const char *name, char *err, size_t errlen)
 {
 	if (!pin_name_ok(name))
-		return fail(err, errlen, -EINVAL, "bad BPF pin directory name '%s'", name);
+		return errmsg(err, errlen, -EINVAL, "bad BPF pin directory name '%s'", name);
 	int rc = bpffs_ready(err, errlen);
 	if (rc)
 		return rc;
 	if (mkdir(ENFORCER_PIN_ROOT, 0700) < 0 && errno != EEXIST)
-		return fail(err, errlen, -errno, "mkdir %s: %s", ENFORCER_PIN_ROOT, strerror(errno));
+		return errmsg(err, errlen, -errno, "mkdir %s: %s", ENFORCER_PIN_ROOT, strerror(errno));
 	struct stat st;
 	if (lstat(ENFORCER_PIN_ROOT, &st) < 0 || !S_ISDIR(st.st_mode))
-		return fail(err, errlen, -ENOTDIR, "%s is not a directory", ENFORCER_PIN_ROOT);
+		return errmsg(err, errlen, -ENOTDIR, "%s is not a directory", ENFORCER_PIN_ROOT);
 	snprintf(e->pin_dir, sizeof(e->pin_dir), "%s/%s", ENFORCER_PIN_ROOT, name);
 	if (mkdir(e->pin_dir, 0700) < 0) {
-		rc = fail(err, errlen, -errno, "mkdir %s: %s", e->pin_dir, strerror(errno));
+		rc = errmsg(err, errlen, -errno, "mkdir %s: %s", e->pin_dir, strerror(errno));
 		e->pin_dir[0] = '\0';
 		return rc;
 	}
@@ -574,10 +580,10 @@ static int pin_link(struct enforcer *e, struct bpf_link *l, const char *name, ch
 {
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof(path), "%s/%s", e->pin_dir, name) >= (int)sizeof(path))
-		return fail(err, errlen, -ENAMETOOLONG, "BPF pin path too long: %s/%s", e->pin_dir, name);
+		return errmsg(err, errlen, -ENAMETOOLONG, "BPF pin path too long: %s/%s", e->pin_dir, name);
 	int rc = bpf_link__pin(l, path);
 	if (rc)
-		return fail(err, errlen, rc, "pinning the BPF link %s failed: %s", path, strerror(-rc));
+		return errmsg(err, errlen, rc, "pinning the BPF link %s failed: %s", path, strerror(-rc));
 	return 0;
 }
 
@@ -594,16 +600,13 @@ static int unpin_dir(const char *dir, char *err, size_t errlen)
 	if (dfd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return fail(err, errlen, -errno, "%s: %s", dir, strerror(errno));
+		return errmsg(err, errlen, -errno, "%s: %s", dir, strerror(errno));
 	}
-	int d2 = dup(dfd);
-	DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
+	DIR *d = fileio_fdopendir_dup(dfd);
 	if (!d) {
 		int e = errno;
-		if (d2 >= 0)
-			close(d2);
 		close(dfd);
-		return fail(err, errlen, -e, "%s: %s", dir, strerror(e));
+		return errmsg(err, errlen, -e, "%s: %s", dir, strerror(e));
 	}
 	int rc = 0;
 	struct dirent *de;
@@ -611,12 +614,12 @@ static int unpin_dir(const char *dir, char *err, size_t errlen)
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (unlinkat(dfd, de->d_name, 0) < 0 && errno != ENOENT && !rc)
-			rc = fail(err, errlen, -errno, "unpinning %s/%s: %s", dir, de->d_name, strerror(errno));
+			rc = errmsg(err, errlen, -errno, "unpinning %s/%s: %s", dir, de->d_name, strerror(errno));
 	}
 	closedir(d);
 	close(dfd);
 	if (rmdir(dir) < 0 && errno != ENOENT && !rc)
-		rc = fail(err, errlen, -errno, "rmdir %s: %s", dir, strerror(errno));
+		rc = errmsg(err, errlen, -errno, "rmdir %s: %s", dir, strerror(errno));
 	return rc < 0 ? rc : 1;
 }
 
@@ -660,7 +663,7 @@ static int pin_all(struct enforcer *e, char *err, size_t errlen)
 		n++;
 	}
 	if (n == 0)
-		return fail(err, errlen, -ENOENT, "no BPF link to pin");
+		return errmsg(err, errlen, -ENOENT, "no BPF link to pin");
 	return 0;
 }
 
@@ -678,15 +681,15 @@ int enforcer_open(struct enforcer **out, const struct enforcer_opts *o, char *er
 	*out = NULL;
 	libbpf_setup(o->verbose);
 	if (o->parent_cgid == 0)
-		return fail(err, errlen, -EINVAL, "enforcer: parent cgroup id not set");
+		return errmsg(err, errlen, -EINVAL, "enforcer: parent cgroup id not set");
 	struct enforcer *e = calloc(1, sizeof(*e));
 	if (!e)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return errmsg(err, errlen, -ENOMEM, "out of memory");
 	e->backend = o->backend;
 	e->ncpus = libbpf_num_possible_cpus();
 	if (e->ncpus <= 0) {
 		free(e);
-		return fail(err, errlen, -EIO, "cannot count possible CPUs");
+		return errmsg(err, errlen, -EIO, "cannot count possible CPUs");
 	}
 	int rc;
 	if (o->pin_name) {
@@ -694,9 +697,9 @@ int enforcer_open(struct enforcer **out, const struct enforcer_opts *o, char *er
 		rc = pin_dir_create(e, o->pin_name, why, sizeof(why));
 		if (rc) {
 			free(e);
-			return fail(err, errlen, rc,
-				    "cannot pin the BPF links (without pins a SIGKILLed calyx run would leave its sandbox unconfined for a moment): %s",
-				    why);
+			return errmsg(err, errlen, rc,
+				      "cannot pin the BPF links (without pins a SIGKILLed calyx run would leave its sandbox unconfined for a moment): %s",
+				      why);
 		}
 	}
 	rc = load_set(o->backend, o->parent_cgid, o->parent_level, &e->skel, err, errlen);
@@ -709,8 +712,8 @@ int enforcer_open(struct enforcer **out, const struct enforcer_opts *o, char *er
 	 * programs attach per sandbox. */
 	rc = calyx_bpf__attach(e->skel);
 	if (rc) {
-		fail(err, errlen, rc, "attaching the %s BPF programs failed: %s",
-		     enforce_backend_name(o->backend), strerror(-rc));
+		errmsg(err, errlen, rc, "attaching the %s BPF programs failed: %s",
+		       enforce_backend_name(o->backend), strerror(-rc));
 		enforcer_unpin(e, NULL, 0);
 		enforcer_close(e);
 		return rc;
@@ -724,7 +727,7 @@ int enforcer_open(struct enforcer **out, const struct enforcer_opts *o, char *er
 	e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.events), on_record, e, NULL);
 	if (!e->rb) {
 		rc = -errno;
-		fail(err, errlen, rc, "creating the ring buffer consumer failed: %s", strerror(-rc));
+		errmsg(err, errlen, rc, "creating the ring buffer consumer failed: %s", strerror(-rc));
 		enforcer_unpin(e, NULL, 0);
 		enforcer_close(e);
 		return rc;
@@ -783,10 +786,10 @@ static struct sb_state *sb_find(struct enforcer *e, uint64_t cgid)
 int enforcer_add_sandbox(struct enforcer *e, const struct sandbox_rules *r, char *err, size_t errlen)
 {
 	if (!e || !r || r->cgid == 0)
-		return fail(err, errlen, -EINVAL, "enforcer: sandbox cgroup id not set");
+		return errmsg(err, errlen, -EINVAL, "enforcer: sandbox cgroup id not set");
 	if (sb_find(e, r->cgid))
-		return fail(err, errlen, -EEXIST, "enforcer: cgroup %llu is already a sandbox",
-			    (unsigned long long)r->cgid);
+		return errmsg(err, errlen, -EEXIST, "enforcer: cgroup %llu is already a sandbox",
+			      (unsigned long long)r->cgid);
 	struct sb_state *s = NULL;
 	for (int i = 0; i < CALYX_MAX_SANDBOXES && !s; i++)
 		if (!e->sb[i].used) {
@@ -794,8 +797,8 @@ int enforcer_add_sandbox(struct enforcer *e, const struct sandbox_rules *r, char
 			s->id = (uint32_t)i + 1; /* 0 never names a sandbox */
 		}
 	if (!s)
-		return fail(err, errlen, -ENOSPC, "enforcer: more than %d concurrent sandboxes",
-			    CALYX_MAX_SANDBOXES);
+		return errmsg(err, errlen, -ENOSPC, "enforcer: more than %d concurrent sandboxes",
+			      CALYX_MAX_SANDBOXES);
 	s->used = true;
 	s->cgid = r->cgid;
 	int rc = 0;
@@ -803,7 +806,7 @@ int enforcer_add_sandbox(struct enforcer *e, const struct sandbox_rules *r, char
 	/* exec rules: one entry per distinct file. */
 	s->exec_keys = calloc(r->n_exec ? r->n_exec : 1, sizeof(*s->exec_keys));
 	if (!s->exec_keys) {
-		rc = fail(err, errlen, -ENOMEM, "out of memory");
+		rc = errmsg(err, errlen, -ENOMEM, "out of memory");
 		goto undo;
 	}
 	for (size_t i = 0; i < r->n_exec; i++) {
@@ -811,8 +814,8 @@ int enforcer_add_sandbox(struct enforcer *e, const struct sandbox_rules *r, char
 		size_t pl = strnlen(x->path, sizeof(x->path));
 		if (pl == 0 || pl >= CALYX_LPM_PATH_MAX || x->path[0] != '/') {
 			/* the exec hook resolves paths into a CALYX_LPM_PATH_MAX buffer */
-			rc = fail(err, errlen, -ENAMETOOLONG, "exec rule %zu: not an absolute path of 1..%d bytes",
-				  i, CALYX_LPM_PATH_MAX - 1);
+			rc = errmsg(err, errlen, -ENAMETOOLONG, "exec rule %zu: not an absolute path of 1..%d bytes",
+				    i, CALYX_LPM_PATH_MAX - 1);
 			goto undo;
 		}
 		struct calyx_exec_key k = {
@@ -829,14 +832,14 @@ int enforcer_add_sandbox(struct enforcer *e, const struct sandbox_rules *r, char
 				continue; /* the same binary named by two commands */
 			/* One inode, two names (hard links): the kernel side holds one path per
 			 * file, and silently denying one of them would be a puzzle at run time. */
-			rc = fail(err, errlen, -EINVAL, "lease binaries %s and %s are the same file (hard links)",
-				  old.path, v.path);
+			rc = errmsg(err, errlen, -EINVAL, "lease binaries %s and %s are the same file (hard links)",
+				    old.path, v.path);
 			goto undo;
 		}
 		rc = bpf_map__update_elem(e->skel->maps.exec_rules, &k, sizeof(k), &v, sizeof(v), BPF_NOEXIST);
 		if (rc) {
-			rc = fail(err, errlen, rc, "adding exec rule %s failed: %s%s", x->path, strerror(-rc),
-				  rc == -E2BIG ? " (exec rule map full)" : "");
+			rc = errmsg(err, errlen, rc, "adding exec rule %s failed: %s%s", x->path, strerror(-rc),
+				    rc == -E2BIG ? " (exec rule map full)" : "");
 			goto undo;
 		}
 		s->exec_keys[s->n_exec++] = k;
@@ -847,7 +850,7 @@ int enforcer_add_sandbox(struct enforcer *e, const struct sandbox_rules *r, char
 	if (e->backend == ENFORCE_BPF_LSM && r->n_paths) {
 		struct calyx_path_entry *ents = calloc(CALYX_MAX_PATH_RULES, sizeof(*ents));
 		if (!ents) {
-			rc = fail(err, errlen, -ENOMEM, "out of memory");
+			rc = errmsg(err, errlen, -ENOMEM, "out of memory");
 			goto undo;
 		}
 		int n = calyx_path_entries(r->paths, r->n_paths, ents, CALYX_MAX_PATH_RULES, err, errlen);
@@ -859,7 +862,7 @@ int enforcer_add_sandbox(struct enforcer *e, const struct sandbox_rules *r, char
 		s->path_keys = calloc((size_t)n ? (size_t)n : 1, sizeof(*s->path_keys));
 		if (!s->path_keys) {
 			free(ents);
-			rc = fail(err, errlen, -ENOMEM, "out of memory");
+			rc = errmsg(err, errlen, -ENOMEM, "out of memory");
 			goto undo;
 		}
 		for (int i = 0; i < n; i++) {
@@ -868,8 +871,8 @@ int enforcer_add_sandbox(struct enforcer *e, const struct sandbox_rules *r, char
 			rc = bpf_map__update_elem(e->skel->maps.path_rules, &k, sizeof(k), &ents[i].val,
 						  sizeof(ents[i].val), BPF_NOEXIST);
 			if (rc) {
-				fail(err, errlen, rc, "adding path rule %s failed: %s%s", ents[i].path,
-				     strerror(-rc), rc == -ENOSPC ? " (path rule map full)" : "");
+				errmsg(err, errlen, rc, "adding path rule %s failed: %s%s", ents[i].path,
+				       strerror(-rc), rc == -ENOSPC ? " (path rule map full)" : "");
 				free(ents);
 				goto undo;
 			}
@@ -880,15 +883,15 @@ int enforcer_add_sandbox(struct enforcer *e, const struct sandbox_rules *r, char
 
 	if (e->backend == ENFORCE_LANDLOCK) {
 		if (r->cgroup_fd < 0) {
-			rc = fail(err, errlen, -EBADF, "enforcer: no cgroup fd for the network programs");
+			rc = errmsg(err, errlen, -EBADF, "enforcer: no cgroup fd for the network programs");
 			goto undo;
 		}
 		for (int i = 0; i < N_CG; i++) {
 			s->links[i] = bpf_program__attach_cgroup(cg_prog(e->skel, i), r->cgroup_fd);
 			if (!s->links[i]) {
 				rc = -errno;
-				fail(err, errlen, rc, "attaching %s to the sandbox cgroup failed: %s",
-				     bpf_program__name(cg_prog(e->skel, i)), strerror(-rc));
+				errmsg(err, errlen, rc, "attaching %s to the sandbox cgroup failed: %s",
+				       bpf_program__name(cg_prog(e->skel, i)), strerror(-rc));
 				goto undo;
 			}
 			if (e->pin_dir[0]) {
@@ -908,7 +911,7 @@ int enforcer_add_sandbox(struct enforcer *e, const struct sandbox_rules *r, char
 	rc = bpf_map__update_elem(e->skel->maps.sandboxes, &r->cgid, sizeof(r->cgid), &sbv, sizeof(sbv),
 				  BPF_NOEXIST);
 	if (rc) {
-		fail(err, errlen, rc, "adding the sandbox failed: %s", strerror(-rc));
+		errmsg(err, errlen, rc, "adding the sandbox failed: %s", strerror(-rc));
 		goto undo;
 	}
 	return 0;

@@ -102,6 +102,9 @@ uint64_t enforcer_dropped(struct enforcer *e);
 
 /* Helpers for user space: the v2 mount point (from /proc/self/mountinfo) and a cgroup's id. */
 int cgroup2_mount_point(char *buf, size_t len);
+/* A /proc/self/mountinfo line of a cgroup2 mount: its root within the hierarchy and its
+ * mount point, split and unescaped in place. false for any other (or malformed) line. */
+bool mountinfo_cgroup2(char *line, char **root, char **mnt);
 int cgroup_id_of(const char *path, uint64_t *id);   /* name_to_handle_at or stat's inode */
 
 #endif

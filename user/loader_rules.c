@@ -2,29 +2,17 @@
 #include "loader_rules.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include "errmsg.h"
 #include "loader.h"
 
 /* A lease pattern the parser accepts must fit the in-kernel matcher exactly: no pattern is
  * accepted at issue time and then refused at run time (or, worse, truncated). */
 _Static_assert(PATHPAT_MAX + 1 == CALYX_LPM_PATH_MAX, "pattern limit must equal the LPM path limit");
 _Static_assert(LEASE_MAX_PATTERN_BYTES == PATHPAT_MAX, "lease pattern limit must equal PATHPAT_MAX");
-
-__attribute__((format(printf, 4, 5)))
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 uint64_t calyx_kernel_dev(dev_t dev)
 {
@@ -62,7 +50,7 @@ static int add(struct calyx_path_entry *out, int *n, size_t cap, const char *pat
 		return 0;
 	}
 	if ((size_t)*n >= cap)
-		return fail(err, errlen, -E2BIG, "more than %zu path rule entries", cap);
+		return errmsg(err, errlen, -E2BIG, "more than %zu path rule entries", cap);
 	struct calyx_path_entry *e = &out[(*n)++];
 	memset(e, 0, sizeof(*e));
 	memcpy(e->path, path, len);
@@ -79,11 +67,11 @@ int calyx_path_entries(const struct path_rule *rules, size_t n, struct calyx_pat
 		const struct pathpat *p = &rules[i].pat;
 		size_t l = strnlen(p->path, sizeof(p->path));
 		if (l == 0 || p->path[0] != '/')
-			return fail(err, errlen, -EINVAL, "path rule %zu: not an absolute path", i);
+			return errmsg(err, errlen, -EINVAL, "path rule %zu: not an absolute path", i);
 		if (l >= CALYX_LPM_PATH_MAX)
-			return fail(err, errlen, -ENAMETOOLONG,
-				    "path rule '%s': longer than the %d bytes the kernel matcher holds",
-				    p->path, CALYX_LPM_PATH_MAX - 1);
+			return errmsg(err, errlen, -ENAMETOOLONG,
+				      "path rule '%s': longer than the %d bytes the kernel matcher holds",
+				      p->path, CALYX_LPM_PATH_MAX - 1);
 		switch (p->kind) {
 		case PATHPAT_EXACT:
 			rc = add(out, &cnt, cap, p->path, (uint32_t)l + 1, CALYX_PATH_EXACT, err, errlen);
@@ -91,8 +79,8 @@ int calyx_path_entries(const struct path_rule *rules, size_t n, struct calyx_pat
 		case PATHPAT_CHILDREN:
 		case PATHPAT_SUBTREE:
 			if (p->path[l - 1] != '/')
-				return fail(err, errlen, -EINVAL, "path rule '%s': directory form must end in '/'",
-					    p->path);
+				return errmsg(err, errlen, -EINVAL, "path rule '%s': directory form must end in '/'",
+					      p->path);
 			rc = add(out, &cnt, cap, p->path, (uint32_t)l,
 				 p->kind == PATHPAT_CHILDREN ? CALYX_PATH_CHILDREN : CALYX_PATH_SUBTREE,
 				 err, errlen);
@@ -105,7 +93,7 @@ int calyx_path_entries(const struct path_rule *rules, size_t n, struct calyx_pat
 			}
 			break;
 		default:
-			return fail(err, errlen, -EINVAL, "path rule %zu: unknown kind", i);
+			return errmsg(err, errlen, -EINVAL, "path rule %zu: unknown kind", i);
 		}
 		if (rc)
 			return rc;

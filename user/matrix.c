@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "errmsg.h"
 #include "matrix.h"
 #include "pathpat.h"
 #include "units.h"
@@ -69,19 +70,6 @@ static void yn_free(struct yn *n)
 	free(n);
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* User text quoted in messages: bounded, control bytes replaced, so a hostile file
  * cannot write escape sequences to the operator's terminal. */
 static void show(char *out, size_t outlen, const char *s, size_t len)
@@ -109,15 +97,13 @@ static int errf(struct ctx *c, size_t line, size_t col, const char *path, const 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	set_err(c->err, c->errlen, "%s:%zu:%zu: %s: %s", c->name, line, col,
-		path && *path ? path : "(top level)", msg);
-	return -EINVAL;
+	return errmsg(c->err, c->errlen, -EINVAL, "%s:%zu:%zu: %s: %s", c->name, line, col,
+		      path && *path ? path : "(top level)", msg);
 }
 
 static int oom(struct ctx *c)
 {
-	set_err(c->err, c->errlen, "%s: out of memory", c->name);
-	return -ENOMEM;
+	return errmsg(c->err, c->errlen, -ENOMEM, "%s: out of memory", c->name);
 }
 
 static void pjoin(char out[KEYPATH_MAX], const char *parent, const char *key, size_t klen)
@@ -161,8 +147,8 @@ static int yaml_fail(struct ctx *c, const char *path)
 			}
 		}
 		/* The reader runs ahead of the parser: no key path is known for these. */
-		set_err(c->err, c->errlen, "%s:%zu:%zu: YAML syntax error: %s", c->name, line, col, prob);
-		return -EINVAL;
+		return errmsg(c->err, c->errlen, -EINVAL,
+			      "%s:%zu:%zu: YAML syntax error: %s", c->name, line, col, prob);
 	}
 	if (c->p.context)
 		return errf(c, line, col, path, "YAML syntax error: %s (%s at line %zu)", prob,
@@ -1010,11 +996,10 @@ int matrix_load_buffer(const char *name, const char *buf, size_t len, struct mat
 	if (err && errlen)
 		err[0] = '\0';
 	if (!buf && len)
-		return set_err(err, errlen, "%s: no buffer", c.name), -EINVAL;
-	if (len > MATRIX_MAX_BYTES) {
-		set_err(err, errlen, "%s: the matrix is larger than 1 MiB (%zu bytes)", c.name, len);
-		return -EINVAL;
-	}
+		return errmsg(err, errlen, -EINVAL, "%s: no buffer", c.name);
+	if (len > MATRIX_MAX_BYTES)
+		return errmsg(err, errlen, -EINVAL,
+			      "%s: the matrix is larger than 1 MiB (%zu bytes)", c.name, len);
 	if (!yaml_parser_initialize(&c.p))
 		return oom(&c);
 	yaml_parser_set_input_string(&c.p, (const unsigned char *)(buf ? buf : ""), len);
@@ -1045,27 +1030,23 @@ int matrix_load_file(const char *path, struct matrix *m, char *err, size_t errle
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		e = errno;
-		set_err(err, errlen, "%s: cannot open: %s", path, strerror(e));
-		return -EIO;
+		return errmsg(err, errlen, -EIO, "%s: cannot open: %s", path, strerror(e));
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "%s: not a regular file", path);
 		close(fd);
-		return -EIO;
+		return errmsg(err, errlen, -EIO, "%s: not a regular file", path);
 	}
 	/* Refuse before reading: a huge file must not cost memory. */
 	if (st.st_size > (off_t)MATRIX_MAX_BYTES) {
-		set_err(err, errlen, "%s: the matrix is larger than 1 MiB (%lld bytes)", path,
-			(long long)st.st_size);
 		close(fd);
-		return -EINVAL;
+		return errmsg(err, errlen, -EINVAL, "%s: the matrix is larger than 1 MiB (%lld bytes)", path,
+			      (long long)st.st_size);
 	}
 	/* One byte of slack detects a file that grew past the limit after fstat. */
 	buf = malloc(MATRIX_MAX_BYTES + 1);
 	if (!buf) {
 		close(fd);
-		set_err(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
+		return errmsg(err, errlen, -ENOMEM, "%s: out of memory", path);
 	}
 	for (;;) {
 		ssize_t n = read(fd, buf + got, MATRIX_MAX_BYTES + 1 - got);
@@ -1073,10 +1054,9 @@ int matrix_load_file(const char *path, struct matrix *m, char *err, size_t errle
 			continue;
 		if (n < 0) {
 			e = errno;
-			set_err(err, errlen, "%s: cannot read: %s", path, strerror(e));
 			free(buf);
 			close(fd);
-			return -EIO;
+			return errmsg(err, errlen, -EIO, "%s: cannot read: %s", path, strerror(e));
 		}
 		if (n == 0 || got + (size_t)n > MATRIX_MAX_BYTES) {
 			got += (size_t)n;
@@ -1140,21 +1120,17 @@ static int check_path(const struct matrix *m, const struct lease_path *lp, size_
 	int r, weaker = -1;
 
 	show(shown, sizeof shown, lp->pattern ? lp->pattern : "", lp->pattern ? strlen(lp->pattern) : 0);
-	if (!lp->pattern) {
-		set_err(err, errlen, "claim 'paths[%zu]' has no pattern", i);
-		return -EPERM;
-	}
+	if (!lp->pattern)
+		return errmsg(err, errlen, -EPERM, "claim 'paths[%zu]' has no pattern", i);
 	perr[0] = '\0';
 	r = pathpat_parse(lp->pattern, matrix_root_lookup, (void *)m, &lpp, perr, sizeof perr);
-	if (r == -ENOENT) {
-		set_err(err, errlen, "claim 'paths[%zu]' (%s) names a root the matrix does not know "
-			"(roots): %s", i, shown, perr);
-		return -EPERM;
-	}
-	if (r) {
-		set_err(err, errlen, "claim 'paths[%zu]' (%s) is not a valid pattern: %s", i, shown, perr);
-		return -EPERM;
-	}
+	if (r == -ENOENT)
+		return errmsg(err, errlen, -EPERM,
+			      "claim 'paths[%zu]' (%s) names a root the matrix does not know "
+			      "(roots): %s", i, shown, perr);
+	if (r)
+		return errmsg(err, errlen, -EPERM,
+			      "claim 'paths[%zu]' (%s) is not a valid pattern: %s", i, shown, perr);
 	for (size_t b = 0; b < m->n_bounds; b++) {
 		struct pathpat bpp;
 		/* A bound that no longer resolves (cannot happen after load) admits nothing. */
@@ -1167,14 +1143,13 @@ static int check_path(const struct matrix *m, const struct lease_path *lp, size_
 			return 0;
 		weaker = (int)b;
 	}
-	if (weaker >= 0) {
-		set_err(err, errlen, "claim 'paths[%zu]' (%s) asks for %s but the matrix allows at most "
-			"%s there (lease_paths[%d] %s)", i, shown, access_name(lp->access),
-			access_name(m->bounds[weaker].access), weaker, m->bounds[weaker].pattern);
-		return -EPERM;
-	}
-	set_err(err, errlen, "claim 'paths[%zu]' (%s) is outside every lease_paths bound", i, shown);
-	return -EPERM;
+	if (weaker >= 0)
+		return errmsg(err, errlen, -EPERM,
+			      "claim 'paths[%zu]' (%s) asks for %s but the matrix allows at most "
+			      "%s there (lease_paths[%d] %s)", i, shown, access_name(lp->access),
+			      access_name(m->bounds[weaker].access), weaker, m->bounds[weaker].pattern);
+	return errmsg(err, errlen, -EPERM,
+		      "claim 'paths[%zu]' (%s) is outside every lease_paths bound", i, shown);
 }
 
 int matrix_check_lease(const struct matrix *m, const struct lease *l, char *err, size_t errlen)
@@ -1183,56 +1158,44 @@ int matrix_check_lease(const struct matrix *m, const struct lease *l, char *err,
 
 	if (err && errlen)
 		err[0] = '\0';
-	if (!m || !l) {
-		set_err(err, errlen, "no matrix or no lease to check");
-		return -EPERM;
-	}
-	if (!m->exec_staging_with_lease) {
-		set_err(err, errlen, "capability 'exec_staging_with_lease' is disabled in the matrix: "
-			"every lease is refused");
-		return -EPERM;
-	}
-	if (l->exp <= l->iat) {
-		set_err(err, errlen, "lease ttl is not positive (exp is not after iat)");
-		return -EPERM;
-	}
+	if (!m || !l)
+		return errmsg(err, errlen, -EPERM, "no matrix or no lease to check");
+	if (!m->exec_staging_with_lease)
+		return errmsg(err, errlen, -EPERM,
+			      "capability 'exec_staging_with_lease' is disabled in the matrix: "
+			      "every lease is refused");
+	if (l->exp <= l->iat)
+		return errmsg(err, errlen, -EPERM, "lease ttl is not positive (exp is not after iat)");
 	/* exp > iat, so the unsigned difference is exact even where the signed one would
 	 * overflow; in ms like the bound, and a ttl too large to convert is too long. */
 	uint64_t ttl_s = (uint64_t)l->exp - (uint64_t)l->iat;
 	if (ttl_s > UINT64_MAX / 1000 || ttl_s * 1000 > m->max_lease_ttl_ms) {
 		units_format_duration(ttl_s <= UINT64_MAX / 1000 ? ttl_s * 1000 : UINT64_MAX, a, sizeof a);
 		units_format_duration(m->max_lease_ttl_ms, b, sizeof b);
-		set_err(err, errlen, "lease ttl %s exceeds max_lease_ttl %s", a, b);
-		return -EPERM;
+		return errmsg(err, errlen, -EPERM, "lease ttl %s exceeds max_lease_ttl %s", a, b);
 	}
-	if (l->runs == 0) {
-		set_err(err, errlen, "claim 'runs' = 0 is not a valid run count");
-		return -EPERM;
-	}
-	if (l->runs > m->max_runs) {
-		set_err(err, errlen, "claim 'runs' = %" PRIu32 " exceeds the matrix maximum %" PRIu32
-			" (max_runs)", l->runs, m->max_runs);
-		return -EPERM;
-	}
+	if (l->runs == 0)
+		return errmsg(err, errlen, -EPERM, "claim 'runs' = 0 is not a valid run count");
+	if (l->runs > m->max_runs)
+		return errmsg(err, errlen, -EPERM,
+			      "claim 'runs' = %" PRIu32 " exceeds the matrix maximum %" PRIu32
+			      " (max_runs)", l->runs, m->max_runs);
 	for (int k = 0; k < LIMIT_COUNT; k++) {
 		if (!l->limits.set[k] || l->limits.v[k] <= m->max_limits.v[k])
 			continue;
 		format_limit((enum limit_kind)k, l->limits.v[k], a, sizeof a);
 		format_limit((enum limit_kind)k, m->max_limits.v[k], b, sizeof b);
-		set_err(err, errlen, "claim 'limits.%s' = %s exceeds the matrix maximum %s (limits.max.%s)",
-			limit_claim_name((enum limit_kind)k), a, b, limit_name((enum limit_kind)k));
-		return -EPERM;
+		return errmsg(err, errlen, -EPERM,
+			      "claim 'limits.%s' = %s exceeds the matrix maximum %s (limits.max.%s)",
+			      limit_claim_name((enum limit_kind)k), a, b, limit_name((enum limit_kind)k));
 	}
 	/* deny_all is the only policy either side can name today; anything else is refused. */
-	if (l->network != NET_DENY_ALL || m->network != NET_DENY_ALL) {
-		set_err(err, errlen, "claim 'network' = %d is not allowed by the matrix (network: deny_all)",
-			(int)l->network);
-		return -EPERM;
-	}
-	if (l->n_paths && !l->paths) {
-		set_err(err, errlen, "claim 'paths' is missing its entries");
-		return -EPERM;
-	}
+	if (l->network != NET_DENY_ALL || m->network != NET_DENY_ALL)
+		return errmsg(err, errlen, -EPERM,
+			      "claim 'network' = %d is not allowed by the matrix (network: deny_all)",
+			      (int)l->network);
+	if (l->n_paths && !l->paths)
+		return errmsg(err, errlen, -EPERM, "claim 'paths' is missing its entries");
 	for (size_t i = 0; i < l->n_paths; i++) {
 		int r = check_path(m, &l->paths[i], i, err, errlen);
 		if (r)

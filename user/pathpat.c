@@ -4,26 +4,15 @@
 #include "pathpat.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
+
 #define REPO_SCHEME "repo://"
 #define REPO_SCHEME_LEN (sizeof(REPO_SCHEME) - 1)
 #define REPO_NAME_MAX 64
-
-__attribute__((format(printf, 4, 5)))
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static bool repo_name_char(char c)
 {
@@ -37,26 +26,26 @@ static int check_components(const char *s, bool wild_ok, const char *what, char 
 {
 	const char *c = s;
 	if (!*c)
-		return fail(err, errlen, -EINVAL, "%s: empty path", what);
+		return errmsg(err, errlen, -EINVAL, "%s: empty path", what);
 	for (;;) {
 		const char *end = strchr(c, '/');
 		size_t n = end ? (size_t)(end - c) : strlen(c);
 		if (n == 0)
-			return fail(err, errlen, -EINVAL, "%s: empty component (\"//\" or trailing '/')", what);
+			return errmsg(err, errlen, -EINVAL, "%s: empty component (\"//\" or trailing '/')", what);
 		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-			return fail(err, errlen, -EINVAL, "%s: '.' and '..' components are not allowed", what);
+			return errmsg(err, errlen, -EINVAL, "%s: '.' and '..' components are not allowed", what);
 		for (size_t i = 0; i < n; i++) {
 			unsigned char ch = (unsigned char)c[i];
 			if (ch < 0x20 || ch == 0x7f)
-				return fail(err, errlen, -EINVAL, "%s: control character in path", what);
+				return errmsg(err, errlen, -EINVAL, "%s: control character in path", what);
 		}
 		bool is_wild = (n == 1 && c[0] == '*') || (n == 2 && c[0] == '*' && c[1] == '*');
 		if (memchr(c, '*', n) && !is_wild)
-			return fail(err, errlen, -EINVAL,
-				    "%s: '*' is only allowed as a whole final component \"*\" or \"**\"", what);
+			return errmsg(err, errlen, -EINVAL,
+				      "%s: '*' is only allowed as a whole final component \"*\" or \"**\"", what);
 		if (is_wild && (end || !wild_ok))
-			return fail(err, errlen, -EINVAL,
-				    "%s: \"%.*s\" is only allowed as the final component", what, (int)n, c);
+			return errmsg(err, errlen, -EINVAL,
+				      "%s: \"%.*s\" is only allowed as the final component", what, (int)n, c);
 		if (!end)
 			return 0;
 		c = end + 1;
@@ -82,33 +71,33 @@ static enum pathpat_kind kind_of(const char *p, size_t *prefix_len)
 static int check_syntax(const char *pattern, char *err, size_t errlen)
 {
 	if (!pattern || !*pattern)
-		return fail(err, errlen, -EINVAL, "path pattern: empty");
+		return errmsg(err, errlen, -EINVAL, "path pattern: empty");
 	if (strncmp(pattern, REPO_SCHEME, REPO_SCHEME_LEN) == 0) {
 		const char *name = pattern + REPO_SCHEME_LEN;
 		const char *slash = strchr(name, '/');
 		size_t n = slash ? (size_t)(slash - name) : strlen(name);
 		if (n == 0 || n > REPO_NAME_MAX)
-			return fail(err, errlen, -EINVAL, "path pattern '%s': repo name must be 1..%d characters",
-				    pattern, REPO_NAME_MAX);
+			return errmsg(err, errlen, -EINVAL, "path pattern '%s': repo name must be 1..%d characters",
+				      pattern, REPO_NAME_MAX);
 		for (size_t i = 0; i < n; i++)
 			if (!repo_name_char(name[i]))
-				return fail(err, errlen, -EINVAL,
-					    "path pattern '%s': repo name may only contain [a-z0-9_-]", pattern);
+				return errmsg(err, errlen, -EINVAL,
+					      "path pattern '%s': repo name may only contain [a-z0-9_-]", pattern);
 		if (!slash)
-			return fail(err, errlen, -EINVAL,
-				    "path pattern '%s': expected repo://NAME/path", pattern);
+			return errmsg(err, errlen, -EINVAL,
+				      "path pattern '%s': expected repo://NAME/path", pattern);
 		return check_components(slash + 1, true, "path pattern", err, errlen);
 	}
 	if (pattern[0] != '/')
-		return fail(err, errlen, -EINVAL,
-			    "path pattern '%s': must be an absolute path or repo://NAME/path", pattern);
+		return errmsg(err, errlen, -EINVAL,
+			      "path pattern '%s': must be an absolute path or repo://NAME/path", pattern);
 	int rc = check_components(pattern + 1, true, "path pattern", err, errlen);
 	if (rc)
 		return rc;
 	size_t plen;
 	if (kind_of(pattern, &plen) != PATHPAT_EXACT && plen == 0)
-		return fail(err, errlen, -EINVAL,
-			    "path pattern '%s': a wildcard directly under '/' would admit everything", pattern);
+		return errmsg(err, errlen, -EINVAL,
+			      "path pattern '%s': a wildcard directly under '/' would admit everything", pattern);
 	return 0;
 }
 
@@ -118,7 +107,7 @@ int pathpat_check(const char *pattern, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	if (strlen(pattern) > PATHPAT_MAX)
-		return fail(err, errlen, -EINVAL, "path pattern: longer than %d bytes", PATHPAT_MAX);
+		return errmsg(err, errlen, -EINVAL, "path pattern: longer than %d bytes", PATHPAT_MAX);
 	return 0;
 }
 
@@ -138,18 +127,18 @@ int pathpat_parse(const char *pattern, pathpat_root_fn roots, void *ctx,
 		rname[slash - name] = '\0';
 		const char *root = roots ? roots(rname, ctx) : NULL;
 		if (!root)
-			return fail(err, errlen, -ENOENT, "path pattern '%s': unknown repo root '%s'", pattern, rname);
+			return errmsg(err, errlen, -ENOENT, "path pattern '%s': unknown repo root '%s'", pattern, rname);
 		if (root[0] != '/')
-			return fail(err, errlen, -EINVAL, "path pattern '%s': root of '%s' is not absolute",
-				    pattern, rname);
+			return errmsg(err, errlen, -EINVAL, "path pattern '%s': root of '%s' is not absolute",
+				      pattern, rname);
 		/* One trailing '/' on a configured root is harmless; drop it so "/srv/r/" and
 		 * "/srv/r" resolve alike. */
 		size_t rl = strlen(root);
 		if (rl > 1 && root[rl - 1] == '/')
 			rl--;
 		if (rl > PATHPAT_MAX)
-			return fail(err, errlen, -ENAMETOOLONG, "path pattern '%s': root of '%s' too long",
-				    pattern, rname);
+			return errmsg(err, errlen, -ENAMETOOLONG, "path pattern '%s': root of '%s' too long",
+				      pattern, rname);
 		char rbuf[PATHPAT_MAX + 1];
 		memcpy(rbuf, root, rl);
 		rbuf[rl] = '\0';
@@ -163,8 +152,8 @@ int pathpat_parse(const char *pattern, pathpat_root_fn roots, void *ctx,
 			rc = snprintf(buf, sizeof(buf), "%s", slash);
 		}
 		if (rc < 0 || (size_t)rc >= sizeof(buf))
-			return fail(err, errlen, -ENAMETOOLONG,
-				    "path pattern '%s': resolved path longer than %d bytes", pattern, PATHPAT_MAX);
+			return errmsg(err, errlen, -ENAMETOOLONG,
+				      "path pattern '%s': resolved path longer than %d bytes", pattern, PATHPAT_MAX);
 		/* The root may have been "/", turning a repo subtree into a subtree of "/". */
 		rc = check_syntax(buf, err, errlen);
 		if (rc)
@@ -172,7 +161,7 @@ int pathpat_parse(const char *pattern, pathpat_root_fn roots, void *ctx,
 	} else {
 		size_t n = strlen(pattern);
 		if (n >= sizeof(buf))
-			return fail(err, errlen, -ENAMETOOLONG, "path pattern: longer than %d bytes", PATHPAT_MAX);
+			return errmsg(err, errlen, -ENAMETOOLONG, "path pattern: longer than %d bytes", PATHPAT_MAX);
 		memcpy(buf, pattern, n + 1);
 	}
 
@@ -181,8 +170,8 @@ int pathpat_parse(const char *pattern, pathpat_root_fn roots, void *ctx,
 	/* Directory forms store "dir/" so the matcher's prefix always ends on a '/'. */
 	size_t need = plen + (kind == PATHPAT_EXACT ? 0 : 1);
 	if (need > PATHPAT_MAX)
-		return fail(err, errlen, -ENAMETOOLONG, "path pattern '%s': resolved path longer than %d bytes",
-			    pattern, PATHPAT_MAX);
+		return errmsg(err, errlen, -ENAMETOOLONG, "path pattern '%s': resolved path longer than %d bytes",
+			      pattern, PATHPAT_MAX);
 	memcpy(out->path, buf, plen);
 	if (kind != PATHPAT_EXACT)
 		out->path[plen] = '/';
@@ -258,7 +247,7 @@ bool pathpat_within(const struct pathpat *inner, const struct pathpat *outer)
 int pathpat_split_access(const char *arg, char **pattern_out, int *rw_out, char *err, size_t errlen)
 {
 	if (!arg || !*arg)
-		return fail(err, errlen, -EINVAL, "path: empty");
+		return errmsg(err, errlen, -EINVAL, "path: empty");
 	size_t n = strlen(arg);
 	int rw = 0;
 	size_t plen = n;
@@ -278,14 +267,14 @@ int pathpat_split_access(const char *arg, char **pattern_out, int *rw_out, char 
 			for (size_t i = 0; word && i < al; i++)
 				word = acc[i] >= 'a' && acc[i] <= 'z';
 			if (word)
-				return fail(err, errlen, -EINVAL, "path '%s': unknown access '%s' (ro or rw)", arg, acc);
+				return errmsg(err, errlen, -EINVAL, "path '%s': unknown access '%s' (ro or rw)", arg, acc);
 		}
 	}
 	if (plen == 0)
-		return fail(err, errlen, -EINVAL, "path '%s': empty pattern", arg);
+		return errmsg(err, errlen, -EINVAL, "path '%s': empty pattern", arg);
 	char *p = strndup(arg, plen);
 	if (!p)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return errmsg(err, errlen, -ENOMEM, "out of memory");
 	int rc = pathpat_check(p, err, errlen);
 	if (rc) {
 		free(p);

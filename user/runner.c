@@ -36,6 +36,7 @@
 #include "artifacts.h"
 #include "events.h"
 #include "exitcodes.h"
+#include "fileio.h"
 #include "landlock.h"
 #include "ledger.h"
 #include "loader.h"
@@ -995,21 +996,6 @@ static int live_check(void *ctx)
 	return r->consume_err < 0 ? r->consume_err : 0;
 }
 
-static int write_all_fd(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* STATE/run, made if needed, opened and locked (every writer and sweeper of records). */
 static int runners_dir_lock(const struct runner *r, char *dir, size_t dirlen)
 {
@@ -1065,8 +1051,8 @@ static int record_write(struct runner *r, const char *tmp_name, const char *cgna
 	}
 	unlinkat(dfd, tmp, 0);
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || (rc = write_all_fd(fd, txt, strlen(txt))) < 0 ||
-	    write_all_fd(fd, "\n", 1) < 0 || fsync(fd) < 0 ||
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || (rc = fileio_write_all(fd, txt, strlen(txt))) < 0 ||
+	    fileio_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0 ||
 	    renameat2(dfd, tmp, dfd, strrchr(r->rec_path, '/') + 1, RENAME_NOREPLACE) < 0 || fsync(dfd) < 0) {
 		if (!rc)
 			rc = -errno;
@@ -1284,11 +1270,8 @@ static void sweep(struct runner *r)
 		say(0, "sweep: %s/%s: %s", r->state, STATE_RUNNERS_DIR, strerror(-dfd));
 		return;
 	}
-	int d2 = dup(dfd);
-	DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
+	DIR *d = fileio_fdopendir_dup(dfd);
 	if (!d) {
-		if (d2 >= 0)
-			close(d2);
 		close(dfd);
 		return;
 	}

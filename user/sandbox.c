@@ -9,7 +9,6 @@
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errmsg.h"
+#include "fileio.h"
 #include "landlock.h"
 #include "loader.h"
 
@@ -28,34 +29,7 @@
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* ---- small cgroupfs helpers ---- */
-
-static int read_small(int dirfd, const char *name, char *buf, size_t len)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = pread(fd, buf, len - 1, 0);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = '\0';
-	return (int)n;
-}
 
 static int write_str(int dirfd, const char *name, const char *s)
 {
@@ -87,7 +61,7 @@ static bool has_word(const char *list, const char *word)
 static int keyed_value(int dirfd, const char *file, const char *key, uint64_t *v)
 {
 	char buf[2048];
-	int n = read_small(dirfd, file, buf, sizeof(buf));
+	int n = fileio_read_small_at(dirfd, file, buf, sizeof(buf));
 	if (n < 0)
 		return n;
 	size_t kl = strlen(key);
@@ -106,9 +80,9 @@ static int keyed_value(int dirfd, const char *file, const char *key, uint64_t *v
 static void enable_controllers(int dirfd)
 {
 	char avail[512], on[512];
-	if (read_small(dirfd, "cgroup.controllers", avail, sizeof(avail)) < 0)
+	if (fileio_read_small_at(dirfd, "cgroup.controllers", avail, sizeof(avail)) < 0)
 		return;
-	if (read_small(dirfd, "cgroup.subtree_control", on, sizeof(on)) < 0)
+	if (fileio_read_small_at(dirfd, "cgroup.subtree_control", on, sizeof(on)) < 0)
 		return;
 	static const char *const ctrls[] = { "memory", "pids" };
 	for (size_t i = 0; i < sizeof(ctrls) / sizeof(ctrls[0]); i++) {
@@ -126,64 +100,36 @@ static int open_cgroup_dir(const char *path, int *fd, char *err, size_t errlen)
 {
 	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (*fd < 0)
-		return fail(err, errlen, -errno, "open %s: %s", path, strerror(errno));
+		return errmsg(err, errlen, -errno, "open %s: %s", path, strerror(errno));
 	/* Must really be a cgroup: cgroup.procs exists only in cgroupfs. */
 	if (faccessat(*fd, "cgroup.procs", F_OK, 0) < 0) {
 		close(*fd);
 		*fd = -1;
-		return fail(err, errlen, -ENOTDIR, "%s is not a cgroup v2 directory", path);
+		return errmsg(err, errlen, -ENOTDIR, "%s is not a cgroup v2 directory", path);
 	}
 	return 0;
-}
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape_mountinfo(char *s)
-{
-	char *w = s;
-	for (char *r = s; *r; ) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
-			r += 4;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
 }
 
 int sandbox_cgroup2_root_mount(char *mount, size_t len, char *err, size_t errlen)
 {
 	struct stat st;
 	if (stat("/proc/self/ns/cgroup", &st) < 0)
-		return fail(err, errlen, errno == ENOENT ? -ENOTSUP : -errno,
-			    "cannot tell the cgroup namespace (/proc/self/ns/cgroup: %s)", strerror(errno));
+		return errmsg(err, errlen, errno == ENOENT ? -ENOTSUP : -errno,
+			      "cannot tell the cgroup namespace (/proc/self/ns/cgroup: %s)", strerror(errno));
 	if (st.st_ino != PROC_CGROUP_INIT_INO)
-		return fail(err, errlen, -ENOTSUP,
-			    "calyx runs in a non-initial cgroup namespace (cgroup:[%ju]): the cgroup level the "
-			    "BPF scope check needs cannot be known from here", (uintmax_t)st.st_ino);
+		return errmsg(err, errlen, -ENOTSUP,
+			      "calyx runs in a non-initial cgroup namespace (cgroup:[%ju]): the cgroup level the "
+			      "BPF scope check needs cannot be known from here", (uintmax_t)st.st_ino);
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
-		return fail(err, errlen, -errno, "/proc/self/mountinfo: %s", strerror(errno));
+		return errmsg(err, errlen, -errno, "/proc/self/mountinfo: %s", strerror(errno));
 	char *line = NULL, first_mnt[256] = "", first_root[256] = "";
 	size_t cap = 0;
 	int rc = -ENOENT;
 	while (getline(&line, &cap, f) > 0) {
-		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
-		char *sep = strstr(line, " - ");
-		char fstype[32];
-		if (!sep || sscanf(sep + 3, "%31s", fstype) != 1 || strcmp(fstype, "cgroup2") != 0)
+		char *root, *mnt;
+		if (!mountinfo_cgroup2(line, &root, &mnt))
 			continue;
-		*sep = '\0';
-		char *fld[5], *save = NULL;
-		int n = 0;
-		for (char *tok = strtok_r(line, " ", &save); tok && n < 5; tok = strtok_r(NULL, " ", &save))
-			fld[n++] = tok;
-		if (n < 5)
-			continue;
-		char *root = fld[3], *mnt = fld[4];
-		unescape_mountinfo(root);
-		unescape_mountinfo(mnt);
 		if (strcmp(root, "/") != 0) {
 			if (!first_mnt[0]) {
 				snprintf(first_mnt, sizeof(first_mnt), "%s", mnt);
@@ -192,7 +138,7 @@ int sandbox_cgroup2_root_mount(char *mount, size_t len, char *err, size_t errlen
 			continue;
 		}
 		if (strlen(mnt) >= len) {
-			rc = fail(err, errlen, -ENAMETOOLONG, "cgroup v2 mount point too long: %s", mnt);
+			rc = errmsg(err, errlen, -ENAMETOOLONG, "cgroup v2 mount point too long: %s", mnt);
 			break;
 		}
 		strcpy(mount, mnt);
@@ -202,12 +148,12 @@ int sandbox_cgroup2_root_mount(char *mount, size_t len, char *err, size_t errlen
 	free(line);
 	fclose(f);
 	if (rc == -ENOENT && first_mnt[0])
-		rc = fail(err, errlen, -ENOTSUP,
-			  "the cgroup v2 mount at %s shows %s of the hierarchy, not its root, and no other "
-			  "v2 mount does: the cgroup level the BPF scope check needs cannot be known",
-			  first_mnt, first_root);
+		rc = errmsg(err, errlen, -ENOTSUP,
+			    "the cgroup v2 mount at %s shows %s of the hierarchy, not its root, and no other "
+			    "v2 mount does: the cgroup level the BPF scope check needs cannot be known",
+			    first_mnt, first_root);
 	else if (rc == -ENOENT)
-		fail(err, errlen, rc, "no cgroup v2 hierarchy mounted (/proc/self/mountinfo)");
+		errmsg(err, errlen, rc, "no cgroup v2 hierarchy mounted (/proc/self/mountinfo)");
 	return rc;
 }
 
@@ -241,14 +187,14 @@ static int shared_open_locked(const char *mount, bool create, char *err, size_t 
 	char shared[PATH_MAX];
 	int fd, rc;
 	if (snprintf(shared, sizeof(shared), "%s/%s", mount, SANDBOX_PARENT_NAME) >= (int)sizeof(shared))
-		return fail(err, errlen, -ENAMETOOLONG, "%s: cgroup path too long", mount);
+		return errmsg(err, errlen, -ENAMETOOLONG, "%s: cgroup path too long", mount);
 	if (create) {
 		if ((rc = open_cgroup_dir(mount, &fd, err, errlen)) < 0)
 			return rc;
 		enable_controllers(fd);
 		close(fd);
 		if (mkdir(shared, 0711) < 0 && errno != EEXIST)
-			return fail(err, errlen, -errno, "mkdir %s: %s", shared, strerror(errno));
+			return errmsg(err, errlen, -errno, "mkdir %s: %s", shared, strerror(errno));
 	}
 	if ((rc = open_cgroup_dir(shared, &fd, err, errlen)) < 0)
 		return rc;
@@ -257,7 +203,7 @@ static int shared_open_locked(const char *mount, bool create, char *err, size_t 
 	rc = sandbox_flock_timed(fd, SHARED_LOCK_MS);
 	if (rc < 0) {
 		close(fd);
-		return fail(err, errlen, rc, "lock %s: %s", shared, rc == -ETIMEDOUT ? "held too long by another process" : strerror(-rc));
+		return errmsg(err, errlen, rc, "lock %s: %s", shared, rc == -ETIMEDOUT ? "held too long by another process" : strerror(-rc));
 	}
 	return fd;
 }
@@ -270,7 +216,7 @@ int sandbox_parent_create(const char *mount, const char *name, struct sandbox_pa
 	p->lock_fd = -1;
 	if (strchr(name, '/') || name[0] == '.' ||
 	    snprintf(p->path, sizeof(p->path), "%s/%s/%s", mount, SANDBOX_PARENT_NAME, name) >= (int)sizeof(p->path))
-		return fail(err, errlen, -ENAMETOOLONG, "%s: bad or too long cgroup path", mount);
+		return errmsg(err, errlen, -ENAMETOOLONG, "%s: bad or too long cgroup path", mount);
 	int shared = shared_open_locked(mount, true, err, errlen);
 	if (shared < 0)
 		return shared;
@@ -278,14 +224,14 @@ int sandbox_parent_create(const char *mount, const char *name, struct sandbox_pa
 	/* 0711 too: only root can open it, so nobody else can hold its lock and keep a dead
 	 * runner's parent from being swept. */
 	if (mkdir(p->path, 0711) < 0) {
-		rc = fail(err, errlen, -errno, "mkdir %s: %s", p->path, strerror(errno));
+		rc = errmsg(err, errlen, -errno, "mkdir %s: %s", p->path, strerror(errno));
 		goto out;
 	}
 	p->created = true;
 	if ((rc = open_cgroup_dir(p->path, &fd, err, errlen)) < 0)
 		goto out;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		rc = fail(err, errlen, -errno, "lock %s: %s", p->path, strerror(errno));
+		rc = errmsg(err, errlen, -errno, "lock %s: %s", p->path, strerror(errno));
 		close(fd);
 		goto out;
 	}
@@ -294,7 +240,7 @@ int sandbox_parent_create(const char *mount, const char *name, struct sandbox_pa
 	enable_controllers(fd);
 	rc = cgroup_id_of(p->path, &p->cgid);
 	if (rc < 0) {
-		fail(err, errlen, rc, "cgroup id of %s: %s", p->path, strerror(-rc));
+		errmsg(err, errlen, rc, "cgroup id of %s: %s", p->path, strerror(-rc));
 		goto out;
 	}
 	p->level = 2;
@@ -304,21 +250,27 @@ out:
 	return rc;
 }
 
+/* rmdir of a cgroup can briefly fail with EBUSY while the last task is being released;
+ * retry a little. 0 (also when it is already gone) or -errno. */
+static int cgroup_rmdir(const char *path)
+{
+	int r = -EBUSY;
+	for (int i = 0; i < 100; i++) {
+		if (rmdir(path) == 0 || errno == ENOENT)
+			return 0;
+		r = -errno;
+		if (r != -EBUSY)
+			break;
+		usleep(10000);
+	}
+	return r;
+}
+
 int sandbox_parent_remove(struct sandbox_parent *p, char *err, size_t errlen)
 {
 	int r = 0;
 	if (p->created) {
-		r = -EBUSY;
-		for (int i = 0; i < 100; i++) {
-			if (rmdir(p->path) == 0 || errno == ENOENT) {
-				r = 0;
-				break;
-			}
-			r = -errno;
-			if (r != -EBUSY)
-				break;
-			usleep(10000);
-		}
+		r = cgroup_rmdir(p->path);
 		if (r == 0)
 			p->created = false;
 	}
@@ -329,7 +281,7 @@ int sandbox_parent_remove(struct sandbox_parent *p, char *err, size_t errlen)
 		p->has_lock = false;
 	}
 	if (r < 0)
-		return fail(err, errlen, r, "rmdir %s: %s", p->path, strerror(-r));
+		return errmsg(err, errlen, r, "rmdir %s: %s", p->path, strerror(-r));
 	return 0;
 }
 
@@ -339,17 +291,40 @@ int sandbox_cgroup_create(const char *parent, const char *name, struct sandbox_c
 	memset(cg, 0, sizeof(*cg));
 	cg->fd = -1;
 	if (strchr(name, '/') || snprintf(cg->path, sizeof(cg->path), "%s/%s", parent, name) >= (int)sizeof(cg->path))
-		return fail(err, errlen, -EINVAL, "bad cgroup name %s", name);
+		return errmsg(err, errlen, -EINVAL, "bad cgroup name %s", name);
 	if (mkdir(cg->path, 0755) < 0)
-		return fail(err, errlen, -errno, "mkdir %s: %s", cg->path, strerror(errno));
+		return errmsg(err, errlen, -errno, "mkdir %s: %s", cg->path, strerror(errno));
 	cg->created = true;
 	cg->fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (cg->fd < 0)
-		return fail(err, errlen, -errno, "open %s: %s", cg->path, strerror(errno));
+		return errmsg(err, errlen, -errno, "open %s: %s", cg->path, strerror(errno));
 	int rc = cgroup_id_of(cg->path, &cg->cgid);
 	if (rc < 0)
-		return fail(err, errlen, rc, "cgroup id of %s: %s", cg->path, strerror(-rc));
+		return errmsg(err, errlen, rc, "cgroup id of %s: %s", cg->path, strerror(-rc));
 	return 0;
+}
+
+/* One controller's <ctrl>.max: written when the limit is set and the controller is
+ * available; otherwise how says why nothing enforces it. 1 written, 0 not, or -errno. */
+static int write_ctrl_max(const struct sandbox_cgroup *cg, const char *ctrls, const char *ctrl,
+			  bool set, uint64_t value, char *how, size_t howlen, char *err, size_t errlen)
+{
+	if (!set) {
+		snprintf(how, howlen, "no limit set");
+		return 0;
+	}
+	if (!has_word(ctrls, ctrl)) {
+		snprintf(how, howlen,
+			 "not enforced: the %s controller is not available in the cgroup v2 hierarchy", ctrl);
+		return 0;
+	}
+	char file[32], v[32];
+	snprintf(file, sizeof(file), "%s.max", ctrl);
+	snprintf(v, sizeof(v), "%" PRIu64, value);
+	int rc = write_str(cg->fd, file, v);
+	if (rc < 0)
+		return errmsg(err, errlen, rc, "%s/%s: %s", cg->path, file, strerror(-rc));
+	return 1;
 }
 
 int sandbox_cgroup_limits(struct sandbox_cgroup *cg, const struct limits *l,
@@ -357,39 +332,28 @@ int sandbox_cgroup_limits(struct sandbox_cgroup *cg, const struct limits *l,
 {
 	memset(out, 0, sizeof(*out));
 	char ctrls[512] = "";
-	read_small(cg->fd, "cgroup.controllers", ctrls, sizeof(ctrls));
+	fileio_read_small_at(cg->fd, "cgroup.controllers", ctrls, sizeof(ctrls));
 	uint64_t dummy;
 	out->cpu_stat = keyed_value(cg->fd, "cpu.stat", "usage_usec", &dummy) == 0;
 
-	char v[32];
-	if (!l->set[LIMIT_MEM]) {
-		snprintf(out->mem_how, sizeof(out->mem_how), "no limit set");
-	} else if (!has_word(ctrls, "memory")) {
-		snprintf(out->mem_how, sizeof(out->mem_how),
-			 "not enforced: the memory controller is not available in the cgroup v2 hierarchy");
-	} else {
-		snprintf(v, sizeof(v), "%" PRIu64, l->v[LIMIT_MEM]);
-		int rc = write_str(cg->fd, "memory.max", v);
-		if (rc < 0)
-			return fail(err, errlen, rc, "%s/memory.max: %s", cg->path, strerror(-rc));
+	int rc = write_ctrl_max(cg, ctrls, "memory", l->set[LIMIT_MEM], l->v[LIMIT_MEM], out->mem_how,
+				sizeof(out->mem_how), err, errlen);
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
 		/* Without this the limit could be dodged by swapping. Absent without swap
 		 * accounting: then there is nothing to dodge with. */
 		rc = write_str(cg->fd, "memory.swap.max", "0");
 		if (rc < 0 && rc != -ENOENT)
-			return fail(err, errlen, rc, "%s/memory.swap.max: %s", cg->path, strerror(-rc));
+			return errmsg(err, errlen, rc, "%s/memory.swap.max: %s", cg->path, strerror(-rc));
 		out->mem = true;
 		snprintf(out->mem_how, sizeof(out->mem_how), "cgroup v2 memory.max (OOM kill on excess)");
 	}
-	if (!l->set[LIMIT_PIDS]) {
-		snprintf(out->pids_how, sizeof(out->pids_how), "no limit set");
-	} else if (!has_word(ctrls, "pids")) {
-		snprintf(out->pids_how, sizeof(out->pids_how),
-			 "not enforced: the pids controller is not available in the cgroup v2 hierarchy");
-	} else {
-		snprintf(v, sizeof(v), "%" PRIu64, l->v[LIMIT_PIDS]);
-		int rc = write_str(cg->fd, "pids.max", v);
-		if (rc < 0)
-			return fail(err, errlen, rc, "%s/pids.max: %s", cg->path, strerror(-rc));
+	rc = write_ctrl_max(cg, ctrls, "pids", l->set[LIMIT_PIDS], l->v[LIMIT_PIDS], out->pids_how,
+			    sizeof(out->pids_how), err, errlen);
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
 		out->pids = true;
 		snprintf(out->pids_how, sizeof(out->pids_how), "cgroup v2 pids.max (fork fails with EAGAIN)");
 	}
@@ -400,7 +364,7 @@ int sandbox_cgroup_limits(struct sandbox_cgroup *cg, const struct limits *l,
 static void kill_listed(int dirfd, int depth)
 {
 	char buf[65536];
-	int n = read_small(dirfd, "cgroup.procs", buf, sizeof(buf));
+	int n = fileio_read_small_at(dirfd, "cgroup.procs", buf, sizeof(buf));
 	if (n > 0) {
 		for (char *p = buf; *p; ) {
 			char *end;
@@ -416,13 +380,9 @@ static void kill_listed(int dirfd, int depth)
 	}
 	if (depth > 32)
 		return;
-	int dfd = dup(dirfd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	DIR *d = fileio_fdopendir_dup(dirfd);
+	if (!d)
 		return;
-	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (e->d_type != DT_DIR || e->d_name[0] == '.')
@@ -508,13 +468,9 @@ static int rmdir_children(int dirfd, int depth)
 {
 	if (depth > 64)
 		return -ELOOP;
-	int dfd = dup(dirfd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	DIR *d = fileio_fdopendir_dup(dirfd);
+	if (!d)
 		return -errno;
-	}
 	int rc = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
@@ -543,29 +499,17 @@ int sandbox_cgroup_destroy(struct sandbox_cgroup *cg, char *err, size_t errlen)
 		sandbox_cgroup_kill(cg);
 		rc = sandbox_cgroup_wait_empty(cg, 5000);
 		if (rc < 0)
-			fail(err, errlen, rc, "%s: tasks still present after kill", cg->path);
+			errmsg(err, errlen, rc, "%s: tasks still present after kill", cg->path);
 		int r = rmdir_children(cg->fd, 0);
 		if (r < 0 && !rc)
-			rc = fail(err, errlen, r, "%s: removing child cgroups: %s", cg->path, strerror(-r));
+			rc = errmsg(err, errlen, r, "%s: removing child cgroups: %s", cg->path, strerror(-r));
 		close(cg->fd);
 		cg->fd = -1;
 	}
 	if (cg->created) {
-		/* rmdir of a cgroup can briefly fail with EBUSY while the last task is
-		 * being released; retry a little. */
-		int r = -EBUSY;
-		for (int i = 0; i < 100; i++) {
-			if (rmdir(cg->path) == 0 || errno == ENOENT) {
-				r = 0;
-				break;
-			}
-			r = -errno;
-			if (r != -EBUSY)
-				break;
-			usleep(10000);
-		}
+		int r = cgroup_rmdir(cg->path);
 		if (r < 0)
-			return fail(err, errlen, r, "rmdir %s: %s", cg->path, strerror(-r));
+			return errmsg(err, errlen, r, "rmdir %s: %s", cg->path, strerror(-r));
 		cg->created = false;
 	}
 	return rc;
@@ -699,6 +643,17 @@ static void close_pair(int p[2])
 		}
 }
 
+/* A started child that is not let go after all: kill and reap it, and forget it. */
+static void child_discard(struct sandbox_child *c, pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	c->pidfd = -1;
+	c->pid = -1;
+}
+
 int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *stage,
 		  int *child_errno, char *err, size_t errlen)
 {
@@ -714,7 +669,7 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 	int rc = 0;
 	if (devnull < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
 	    pipe2(stp, O_CLOEXEC) < 0 || (s->live_check && pipe2(gop, O_CLOEXEC) < 0)) {
-		rc = fail(err, errlen, -errno, "pipes: %s", strerror(errno));
+		rc = errmsg(err, errlen, -errno, "pipes: %s", strerror(errno));
 		goto out;
 	}
 	pid_t parent = getpid();
@@ -737,18 +692,18 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 		c->pidfd = pidfd;
 	} else {
 		if (errno != ENOSYS && errno != EINVAL && errno != E2BIG && errno != EOPNOTSUPP) {
-			rc = fail(err, errlen, -errno, "clone3: %s", strerror(errno));
+			rc = errmsg(err, errlen, -errno, "clone3: %s", strerror(errno));
 			goto out;
 		}
 		/* Older kernel: fork, and the child waits until it has been moved. */
 		if (pipe2(syncp, O_CLOEXEC) < 0) {
-			rc = fail(err, errlen, -errno, "pipe: %s", strerror(errno));
+			rc = errmsg(err, errlen, -errno, "pipe: %s", strerror(errno));
 			goto out;
 		}
 		f.sync = syncp[0];
 		pid = fork();
 		if (pid < 0) {
-			rc = fail(err, errlen, -errno, "fork: %s", strerror(errno));
+			rc = errmsg(err, errlen, -errno, "fork: %s", strerror(errno));
 			goto out;
 		}
 		if (pid == 0)
@@ -760,18 +715,14 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 		snprintf(buf, sizeof(buf), "%d", (int)pid);
 		int r = write_str(s->cgroup_fd, "cgroup.procs", buf);
 		if (r < 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			if (c->pidfd >= 0)
-				close(c->pidfd);
-			c->pidfd = -1;
-			rc = fail(err, errlen, r, "moving the child into the cgroup: %s", strerror(-r));
+			child_discard(c, pid);
+			rc = errmsg(err, errlen, r, "moving the child into the cgroup: %s", strerror(-r));
 			goto out;
 		}
 		if (write(syncp[1], "g", 1) != 1) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
-			rc = fail(err, errlen, -EIO, "releasing the child: %s", strerror(errno));
+			rc = errmsg(err, errlen, -EIO, "releasing the child: %s", strerror(errno));
 			goto out;
 		}
 	}
@@ -802,27 +753,17 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 			}
 		}
 		if (seen < 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			if (c->pidfd >= 0)
-				close(c->pidfd);
-			c->pidfd = -1;
-			c->pid = -1;
+			child_discard(c, pid);
 			*stage = SB_STAGE_LIVE;
 			*child_errno = -seen;
-			rc = fail(err, errlen, seen, "%s: %s", sandbox_stage_name(SB_STAGE_LIVE),
-				  seen == -ETIMEDOUT ? "the enforcer reported no fork of the sandbox's cgroup in time"
+			rc = errmsg(err, errlen, seen, "%s: %s", sandbox_stage_name(SB_STAGE_LIVE),
+				    seen == -ETIMEDOUT ? "the enforcer reported no fork of the sandbox's cgroup in time"
 						     : strerror(-seen));
 			goto out;
 		}
 		if (seen > 0 && write(gop[1], "g", 1) != 1) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			if (c->pidfd >= 0)
-				close(c->pidfd);
-			c->pidfd = -1;
-			c->pid = -1;
-			rc = fail(err, errlen, -EIO, "releasing the child: %s", strerror(errno));
+			child_discard(c, pid);
+			rc = errmsg(err, errlen, -EIO, "releasing the child: %s", strerror(errno));
 			goto out;
 		}
 		released = seen > 0;
@@ -853,17 +794,15 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 			close(c->pidfd);
 		c->pidfd = -1;
 		c->pid = -1;
-		rc = fail(err, errlen, -(*child_errno ? *child_errno : EIO), "%s: %s",
-			  sandbox_stage_name(*stage), strerror(*child_errno ? *child_errno : EIO));
+		rc = errmsg(err, errlen, -(*child_errno ? *child_errno : EIO), "%s: %s",
+			    sandbox_stage_name(*stage), strerror(*child_errno ? *child_errno : EIO));
 		goto out;
 	}
 	if (c->pidfd < 0) {
 		/* A waitable fd is how the runner's poll loop sees the exit; without it the
 		 * runner cannot supervise the child. */
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		c->pid = -1;
-		rc = fail(err, errlen, -ENOSYS, "pidfd_open: %s", strerror(errno));
+		child_discard(c, pid);
+		rc = errmsg(err, errlen, -ENOSYS, "pidfd_open: %s", strerror(errno));
 		goto out;
 	}
 	c->out_fd = outp[0];
@@ -882,13 +821,27 @@ out:
 
 /* ---- sweeping what killed runners left ---- */
 
+/* Unpins the links of the runner named name: counts a pin directory removed, keeps the
+ * first error in rc and err. */
+static void unpin_counted(const char *name, unsigned *unpinned, int *rc, char *err, size_t errlen)
+{
+	char why[PATH_MAX + 128];
+	int r = enforcer_unpin_name(name, why, sizeof(why));
+	if (r < 0) {
+		if (!*rc)
+			*rc = errmsg(err, errlen, r, "%s", why);
+	} else if (r > 0) {
+		(*unpinned)++;
+	}
+}
+
 /* Pin directories whose runner parent cgroup is gone. shared_fd: <mount>/calyx, or -1
  * when it does not exist (then no runner parent exists either). */
 static int sweep_orphan_pins(int shared_fd, unsigned *unpinned, char *err, size_t errlen)
 {
 	DIR *d = opendir(ENFORCER_PIN_ROOT);
 	if (!d)
-		return errno == ENOENT ? 0 : fail(err, errlen, -errno, "%s: %s", ENFORCER_PIN_ROOT, strerror(errno));
+		return errno == ENOENT ? 0 : errmsg(err, errlen, -errno, "%s: %s", ENFORCER_PIN_ROOT, strerror(errno));
 	int rc = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
@@ -899,14 +852,7 @@ static int sweep_orphan_pins(int shared_fd, unsigned *unpinned, char *err, size_
 		if (shared_fd >= 0 && (faccessat(shared_fd, e->d_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
 				       errno != ENOENT))
 			continue;
-		char why[PATH_MAX + 128];
-		int r = enforcer_unpin_name(e->d_name, why, sizeof(why));
-		if (r < 0) {
-			if (!rc)
-				rc = fail(err, errlen, r, "%s", why);
-		} else if (r > 0) {
-			(*unpinned)++;
-		}
+		unpin_counted(e->d_name, unpinned, &rc, err, errlen);
 	}
 	closedir(d);
 	return rc;
@@ -926,14 +872,11 @@ int sandbox_sweep_stale(const char *mount, unsigned *removed, unsigned *unpinned
 	int sfd = shared_open_locked(mount, false, err, errlen);
 	if (sfd < 0)
 		return sfd;
-	int dfd = dup(sfd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	DIR *d = fileio_fdopendir_dup(sfd);
 	if (!d) {
 		int e = errno;
-		if (dfd >= 0)
-			close(dfd);
 		close(sfd);
-		return fail(err, errlen, -e, "%s: %s", shared, strerror(e));
+		return errmsg(err, errlen, -e, "%s: %s", shared, strerror(e));
 	}
 	int rc = 0;
 	struct dirent *e;
@@ -965,18 +908,12 @@ int sandbox_sweep_stale(const char *mount, unsigned *removed, unsigned *unpinned
 			/* Not empty (or not removable): its pinned programs stay to confine
 			 * what is left; the next sweep tries again. */
 			if (!rc)
-				rc = fail(err, errlen, r, "%s", why);
+				rc = errmsg(err, errlen, r, "%s", why);
 			continue;
 		}
 		(*removed)++;
 		/* Empty and removed: now its links may go. */
-		r = enforcer_unpin_name(e->d_name, why, sizeof(why));
-		if (r < 0) {
-			if (!rc)
-				rc = fail(err, errlen, r, "%s", why);
-		} else if (r > 0) {
-			(*unpinned)++;
-		}
+		unpin_counted(e->d_name, unpinned, &rc, err, errlen);
 	}
 	closedir(d);
 	int r = sweep_orphan_pins(sfd, unpinned, err && !rc ? err : NULL, err && !rc ? errlen : 0);

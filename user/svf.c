@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
+
+#include "errmsg.h"
+#include "fileio.h"
 
 struct svf_writer {
 	int fd;
@@ -27,19 +29,6 @@ static const char *const svf_keys[] = {
 	"seq", "ts", "type", "lease", "intent", "host", "data", "prev", "hash",
 };
 #define SVF_NKEYS (sizeof(svf_keys) / sizeof(svf_keys[0]))
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 void svf_format_ts(int64_t sec, long nsec, char out[32])
 {
@@ -75,15 +64,15 @@ int svf_check_line(const char *line, size_t len, uint64_t *seq, char prev[SVF_HA
 		   char hash[SVF_HASH_HEX + 1], char *err, size_t errlen)
 {
 	if (len == 0)
-		return fail(err, errlen, -EBADMSG, "empty line");
+		return errmsg(err, errlen, -EBADMSG, "empty line");
 	if (len > SVF_MAX_LINE)
-		return fail(err, errlen, -EBADMSG, "record longer than %u bytes", SVF_MAX_LINE);
+		return errmsg(err, errlen, -EBADMSG, "record longer than %u bytes", SVF_MAX_LINE);
 	if (memchr(line, '\0', len))
-		return fail(err, errlen, -EBADMSG, "NUL byte in record");
+		return errmsg(err, errlen, -EBADMSG, "NUL byte in record");
 	cJSON *j = cJSON_ParseWithLengthOpts(line, len, NULL, 0);
 	if (!j || !cJSON_IsObject(j)) {
 		cJSON_Delete(j);
-		return fail(err, errlen, -EBADMSG, "not a JSON object (cut or edited)");
+		return errmsg(err, errlen, -EBADMSG, "not a JSON object (cut or edited)");
 	}
 	int rc = 0;
 	char *canon = NULL;
@@ -91,36 +80,36 @@ int svf_check_line(const char *line, size_t len, uint64_t *seq, char prev[SVF_HA
 	const cJSON *it;
 	cJSON_ArrayForEach(it, j) {
 		if (i >= SVF_NKEYS || !it->string || strcmp(it->string, svf_keys[i]) != 0) {
-			rc = fail(err, errlen, -EBADMSG, "unexpected key '%s' at position %zu",
-				  it->string ? it->string : "?", i + 1);
+			rc = errmsg(err, errlen, -EBADMSG, "unexpected key '%s' at position %zu",
+				    it->string ? it->string : "?", i + 1);
 			goto out;
 		}
 		i++;
 	}
 	if (i != SVF_NKEYS) {
-		rc = fail(err, errlen, -EBADMSG, "record has %zu keys, expected %zu", i, SVF_NKEYS);
+		rc = errmsg(err, errlen, -EBADMSG, "record has %zu keys, expected %zu", i, SVF_NKEYS);
 		goto out;
 	}
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "seq");
 	double d = cJSON_GetNumberValue(s);
 	if (!cJSON_IsNumber(s) || d < 1 || d > 9007199254740992.0 || d != (double)(uint64_t)d) {
-		rc = fail(err, errlen, -EBADMSG, "bad seq");
+		rc = errmsg(err, errlen, -EBADMSG, "bad seq");
 		goto out;
 	}
 	for (size_t k = 1; k < 6; k++) {
 		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, svf_keys[k]))) {
-			rc = fail(err, errlen, -EBADMSG, "'%s' is not a string", svf_keys[k]);
+			rc = errmsg(err, errlen, -EBADMSG, "'%s' is not a string", svf_keys[k]);
 			goto out;
 		}
 	}
 	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "data"))) {
-		rc = fail(err, errlen, -EBADMSG, "'data' is not an object");
+		rc = errmsg(err, errlen, -EBADMSG, "'data' is not an object");
 		goto out;
 	}
 	const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "prev"));
 	const char *h = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "hash"));
 	if (!is_hex64(p) || !is_hex64(h)) {
-		rc = fail(err, errlen, -EBADMSG, "'prev' or 'hash' is not 64 lowercase hex digits");
+		rc = errmsg(err, errlen, -EBADMSG, "'prev' or 'hash' is not 64 lowercase hex digits");
 		goto out;
 	}
 	snprintf(prev, SVF_HASH_HEX + 1, "%s", p);
@@ -130,7 +119,7 @@ int svf_check_line(const char *line, size_t len, uint64_t *seq, char prev[SVF_HA
 	cJSON_DeleteItemFromObjectCaseSensitive(j, "hash");
 	canon = cJSON_PrintUnformatted(j);
 	if (!canon) {
-		rc = fail(err, errlen, -ENOMEM, "out of memory");
+		rc = errmsg(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	/* The line must be byte-for-byte the canonical record plus the hash member, so a
@@ -140,13 +129,13 @@ int svf_check_line(const char *line, size_t len, uint64_t *seq, char prev[SVF_HA
 	int tl = snprintf(tail, sizeof(tail), ",\"hash\":\"%s\"}", hash);
 	if (cl + (size_t)tl - 1 != len || memcmp(line, canon, cl - 1) != 0 ||
 	    memcmp(line + cl - 1, tail, (size_t)tl) != 0) {
-		rc = fail(err, errlen, -EBADMSG, "record is not in canonical form");
+		rc = errmsg(err, errlen, -EBADMSG, "record is not in canonical form");
 		goto out;
 	}
 	char want[SVF_HASH_HEX + 1];
 	hash_hex(canon, cl, want);
 	if (strcmp(want, hash) != 0)
-		rc = fail(err, errlen, -EBADMSG, "hash mismatch (record edited)");
+		rc = errmsg(err, errlen, -EBADMSG, "hash mismatch (record edited)");
 out:
 	free(canon);
 	cJSON_Delete(j);
@@ -161,25 +150,25 @@ static int read_last_line(int fd, char **line, size_t *len, char *err, size_t er
 	*len = 0;
 	struct stat st;
 	if (fstat(fd, &st) < 0)
-		return fail(err, errlen, -errno, "stat: %s", strerror(errno));
+		return errmsg(err, errlen, -errno, "stat: %s", strerror(errno));
 	if (st.st_size == 0)
 		return 0;
 	char last;
 	if (pread(fd, &last, 1, st.st_size - 1) != 1)
-		return fail(err, errlen, -EIO, "read: short read");
+		return errmsg(err, errlen, -EIO, "read: short read");
 	if (last != '\n')
-		return fail(err, errlen, -EBADMSG, "log ends with a partial record (cut mid-line)");
+		return errmsg(err, errlen, -EBADMSG, "log ends with a partial record (cut mid-line)");
 	size_t want = 4096;
 	for (;;) {
 		off_t end = st.st_size - 1;   /* exclude the final '\n' */
 		size_t n = (size_t)end < want ? (size_t)end : want;
 		char *buf = malloc(n + 1);
 		if (!buf)
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return errmsg(err, errlen, -ENOMEM, "out of memory");
 		ssize_t r = pread(fd, buf, n, end - (off_t)n);
 		if (r != (ssize_t)n) {
 			free(buf);
-			return fail(err, errlen, -EIO, "read: short read");
+			return errmsg(err, errlen, -EIO, "read: short read");
 		}
 		char *nl = memrchr(buf, '\n', n);
 		if (nl || (off_t)n == end) {
@@ -192,7 +181,7 @@ static int read_last_line(int fd, char **line, size_t *len, char *err, size_t er
 		}
 		free(buf);
 		if (want > SVF_MAX_LINE)
-			return fail(err, errlen, -EBADMSG, "last record longer than %u bytes", SVF_MAX_LINE);
+			return errmsg(err, errlen, -EBADMSG, "last record longer than %u bytes", SVF_MAX_LINE);
 		want *= 4;
 	}
 }
@@ -201,19 +190,19 @@ int svf_open(const char *path, struct svf_writer **out, char *err, size_t errlen
 {
 	*out = NULL;
 	if (sodium_init() < 0)
-		return fail(err, errlen, -EIO, "libsodium init failed");
+		return errmsg(err, errlen, -EIO, "libsodium init failed");
 	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return errmsg(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	if (flock(fd, LOCK_EX) < 0) {
 		int e = errno;
 		close(fd);
-		return fail(err, errlen, -e, "%s: lock: %s", path, strerror(e));
+		return errmsg(err, errlen, -e, "%s: lock: %s", path, strerror(e));
 	}
 	struct svf_writer *w = calloc(1, sizeof(*w));
 	if (!w) {
 		close(fd);
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return errmsg(err, errlen, -ENOMEM, "out of memory");
 	}
 	w->fd = fd;
 	snprintf(w->prev, sizeof(w->prev), "%s", SVF_ZERO_HASH);
@@ -229,7 +218,7 @@ int svf_open(const char *path, struct svf_writer **out, char *err, size_t errlen
 	}
 	free(line);
 	if (rc < 0) {
-		fail(err, errlen, rc, "%s: last record: %s", path, why);
+		errmsg(err, errlen, rc, "%s: last record: %s", path, why);
 		close(fd);
 		free(w);
 		return rc;
@@ -238,26 +227,11 @@ int svf_open(const char *path, struct svf_writer **out, char *err, size_t errlen
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int svf_append(struct svf_writer *w, const char *type, const char *lease, const char *intent,
 	       const cJSON *data, char *err, size_t errlen)
 {
 	if (w->err)
-		return fail(err, errlen, w->err, "earlier write failed: %s", strerror(-w->err));
+		return errmsg(err, errlen, w->err, "earlier write failed: %s", strerror(-w->err));
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	char ts[32];
@@ -268,7 +242,7 @@ int svf_append(struct svf_writer *w, const char *type, const char *lease, const 
 	if (!r || !d || !cJSON_IsObject(d)) {
 		cJSON_Delete(r);
 		cJSON_Delete(d);
-		return fail(err, errlen, -EINVAL, "record data must be a JSON object");
+		return errmsg(err, errlen, -EINVAL, "record data must be a JSON object");
 	}
 	cJSON_AddNumberToObject(r, "seq", (double)(w->last_seq + 1));
 	cJSON_AddStringToObject(r, "ts", ts);
@@ -281,29 +255,29 @@ int svf_append(struct svf_writer *w, const char *type, const char *lease, const 
 	char *canon = cJSON_PrintUnformatted(r);
 	cJSON_Delete(r);
 	if (!canon)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return errmsg(err, errlen, -ENOMEM, "out of memory");
 	size_t cl = strlen(canon);
 	if (cl + 80 > SVF_MAX_LINE) {
 		free(canon);
-		return fail(err, errlen, -E2BIG, "record too large");
+		return errmsg(err, errlen, -E2BIG, "record too large");
 	}
 	char hash[SVF_HASH_HEX + 1];
 	hash_hex(canon, cl, hash);
 	char *line = malloc(cl + 80);
 	if (!line) {
 		free(canon);
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return errmsg(err, errlen, -ENOMEM, "out of memory");
 	}
 	memcpy(line, canon, cl - 1);
 	int tl = snprintf(line + cl - 1, 81, ",\"hash\":\"%s\"}\n", hash);
 	free(canon);
 	/* One write() of the whole line under the lock: readers never see two records
 	 * interleaved, and a crash can only cut the last line (detected). */
-	int rc = write_all(w->fd, line, cl - 1 + (size_t)tl);
+	int rc = fileio_write_all(w->fd, line, cl - 1 + (size_t)tl);
 	free(line);
 	if (rc < 0) {
 		w->err = rc;
-		return fail(err, errlen, rc, "write: %s", strerror(-rc));
+		return errmsg(err, errlen, rc, "write: %s", strerror(-rc));
 	}
 	w->last_seq++;
 	memcpy(w->prev, hash, sizeof(w->prev));
@@ -332,7 +306,7 @@ int svf_append_one(const char *path, const char *type, const char *lease, const 
 	rc = svf_append(w, type, lease, intent, data, err, errlen);
 	int rc2 = svf_close(w);
 	if (!rc && rc2)
-		rc = fail(err, errlen, rc2, "%s: fsync: %s", path, strerror(-rc2));
+		rc = errmsg(err, errlen, rc2, "%s: fsync: %s", path, strerror(-rc2));
 	return rc;
 }
 
@@ -340,10 +314,10 @@ int svf_verify_file_ex(const char *path, uint64_t *n_records, char head[SVF_HASH
 		       char *err, size_t errlen)
 {
 	if (sodium_init() < 0)
-		return fail(err, errlen, -EIO, "libsodium init failed");
+		return errmsg(err, errlen, -EIO, "libsodium init failed");
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return errmsg(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	char prev_hash[SVF_HASH_HEX + 1] = SVF_ZERO_HASH;
 	uint64_t n = 0, lineno = 0;
 	char *line = NULL;
@@ -355,33 +329,33 @@ int svf_verify_file_ex(const char *path, uint64_t *n_records, char head[SVF_HASH
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		if (len == 0 || line[len - 1] != '\n') {
-			rc = fail(err, errlen, -EBADMSG,
-				  "%s:%" PRIu64 ": partial record at the end (log cut mid-line)", path, lineno);
+			rc = errmsg(err, errlen, -EBADMSG,
+				    "%s:%" PRIu64 ": partial record at the end (log cut mid-line)", path, lineno);
 			break;
 		}
 		uint64_t seq;
 		char prev[SVF_HASH_HEX + 1], hash[SVF_HASH_HEX + 1], why[200];
 		if (svf_check_line(line, (size_t)len - 1, &seq, prev, hash, why, sizeof(why)) < 0) {
-			rc = fail(err, errlen, -EBADMSG, "%s:%" PRIu64 ": %s", path, lineno, why);
+			rc = errmsg(err, errlen, -EBADMSG, "%s:%" PRIu64 ": %s", path, lineno, why);
 			break;
 		}
 		if (seq != n + 1) {
-			rc = fail(err, errlen, -EBADMSG,
-				  "%s:%" PRIu64 ": seq %" PRIu64 ", expected %" PRIu64
-				  " (record deleted, inserted or reordered)", path, lineno, seq, n + 1);
+			rc = errmsg(err, errlen, -EBADMSG,
+				    "%s:%" PRIu64 ": seq %" PRIu64 ", expected %" PRIu64
+				    " (record deleted, inserted or reordered)", path, lineno, seq, n + 1);
 			break;
 		}
 		if (strcmp(prev, prev_hash) != 0) {
-			rc = fail(err, errlen, -EBADMSG,
-				  "%s:%" PRIu64 ": prev does not match the hash of the record before"
-				  " (record deleted, inserted or reordered)", path, lineno);
+			rc = errmsg(err, errlen, -EBADMSG,
+				    "%s:%" PRIu64 ": prev does not match the hash of the record before"
+				    " (record deleted, inserted or reordered)", path, lineno);
 			break;
 		}
 		memcpy(prev_hash, hash, sizeof(prev_hash));
 		n++;
 	}
 	if (!rc && ferror(f))
-		rc = fail(err, errlen, -EIO, "%s: read error", path);
+		rc = errmsg(err, errlen, -EIO, "%s: read error", path);
 	free(line);
 	fclose(f);
 	if (rc == 0) {
@@ -406,7 +380,7 @@ int svf_find_run(const char *path, const char *lease, uint32_t run, struct svf_r
 	if (!f) {
 		if (errno == ENOENT)
 			return 0;
-		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return errmsg(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	}
 	flock(fileno(f), LOCK_SH);
 	char *line = NULL;
@@ -433,7 +407,7 @@ int svf_find_run(const char *path, const char *lease, uint32_t run, struct svf_r
 		}
 		cJSON_Delete(j);
 	}
-	int rc = ferror(f) ? fail(err, errlen, -EIO, "%s: read error", path) : 0;
+	int rc = ferror(f) ? errmsg(err, errlen, -EIO, "%s: read error", path) : 0;
 	free(line);
 	fclose(f);
 	return rc;

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,22 +17,13 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
+#include "errmsg.h"
 #include "exitcodes.h"
 #include "paseto.h"
 #include "units.h"
 
 #define KEYFILE_MAX 4096
 #define PID_PREFIX "k4.pid."
-
-static int say(int code, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int say(int code, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
 
 /* Copy at most max bytes of untrusted text into out, replacing anything unprintable,
  * so a hostile token cannot put control characters on the operator's terminal. */
@@ -60,11 +50,11 @@ static int check_header(const char *token, size_t len, char *err, size_t errlen)
 	char shown[48];
 	if (d2) {
 		printable(token, (size_t)(d2 - token) + 1, 24, shown, sizeof(shown));
-		return say(EXIT_LEASE_INVALID, err, errlen, "not a v4.public token (header '%s')", shown);
+		return errmsg(err, errlen, EXIT_LEASE_INVALID, "not a v4.public token (header '%s')", shown);
 	}
 	printable(token, len, 16, shown, sizeof(shown));
-	return say(EXIT_LEASE_INVALID, err, errlen,
-		   "not a PASETO token (no 'v4.public.' header; starts '%s')", shown);
+	return errmsg(err, errlen, EXIT_LEASE_INVALID,
+		      "not a PASETO token (no 'v4.public.' header; starts '%s')", shown);
 }
 
 /* Footer must be exactly {"kid":"k4.pid.…"}: one member, strict JSON, nothing else, so
@@ -73,36 +63,37 @@ static int parse_footer(const char *footer, size_t len, char **kid_out, char *er
 {
 	*kid_out = NULL;
 	if (len == 0)
-		return say(EXIT_LEASE_INVALID, err, errlen,
-			   "token has no footer (expected {\"kid\":\"k4.pid.…\"})");
+		return errmsg(err, errlen, EXIT_LEASE_INVALID,
+			      "token has no footer (expected {\"kid\":\"k4.pid.…\"})");
 	if (strlen(footer) != len)
-		return say(EXIT_LEASE_INVALID, err, errlen, "footer contains a NUL byte");
+		return errmsg(err, errlen, EXIT_LEASE_INVALID, "footer contains a NUL byte");
 	const char *end = NULL;
 	cJSON *j = cJSON_ParseWithLengthOpts(footer, len, &end, false);
 	if (!j || end != footer + len) {
 		cJSON_Delete(j);
-		return say(EXIT_LEASE_INVALID, err, errlen, "footer is not JSON (expected {\"kid\":\"k4.pid.…\"})");
+		return errmsg(err, errlen, EXIT_LEASE_INVALID,
+			      "footer is not JSON (expected {\"kid\":\"k4.pid.…\"})");
 	}
 	cJSON *kid = cJSON_IsObject(j) ? j->child : NULL;
 	if (!kid || kid->next || !kid->string || strcmp(kid->string, "kid") != 0) {
 		cJSON_Delete(j);
-		return say(EXIT_LEASE_INVALID, err, errlen,
-			   "footer must be exactly {\"kid\":\"k4.pid.…\"}");
+		return errmsg(err, errlen, EXIT_LEASE_INVALID,
+			      "footer must be exactly {\"kid\":\"k4.pid.…\"}");
 	}
 	if (!cJSON_IsString(kid) || strncmp(kid->valuestring, PID_PREFIX, strlen(PID_PREFIX)) != 0 ||
 	    strlen(kid->valuestring) > 128) {
 		cJSON_Delete(j);
-		return say(EXIT_LEASE_INVALID, err, errlen, "footer kid is not a k4.pid key id");
+		return errmsg(err, errlen, EXIT_LEASE_INVALID, "footer kid is not a k4.pid key id");
 	}
 	for (const char *p = kid->valuestring + strlen(PID_PREFIX); *p; p++)
 		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_')) {
 			cJSON_Delete(j);
-			return say(EXIT_LEASE_INVALID, err, errlen, "footer kid is not a k4.pid key id");
+			return errmsg(err, errlen, EXIT_LEASE_INVALID, "footer kid is not a k4.pid key id");
 		}
 	*kid_out = strdup(kid->valuestring);
 	cJSON_Delete(j);
 	if (!*kid_out)
-		return say(EXIT_INTERNAL, err, errlen, "out of memory");
+		return errmsg(err, errlen, EXIT_INTERNAL, "out of memory");
 	return EXIT_OK;
 }
 
@@ -120,17 +111,17 @@ int verify_lease_token(const char *token, size_t len, const uint8_t *pk, const s
 	memset(out, 0, sizeof(*out));
 	memset(&l, 0, sizeof(l));
 	if (!pk && !m)
-		return say(EXIT_INTERNAL, err, errlen, "no key and no matrix to verify against");
+		return errmsg(err, errlen, EXIT_INTERNAL, "no key and no matrix to verify against");
 	if (len > PASETO_MAX_TOKEN_BYTES)
-		return say(EXIT_LEASE_INVALID, err, errlen, "token is larger than 1 MiB");
+		return errmsg(err, errlen, EXIT_LEASE_INVALID, "token is larger than 1 MiB");
 	if (len == 0)
-		return say(EXIT_LEASE_INVALID, err, errlen, "empty token");
+		return errmsg(err, errlen, EXIT_LEASE_INVALID, "empty token");
 	rc = check_header(token, len, err, errlen);
 	if (rc)
 		return rc;
 
 	if (paseto_v4_peek_footer(token, len, &footer, &perr) < 0) {
-		rc = say(EXIT_LEASE_INVALID, err, errlen, "malformed token: %s", perr ? perr : "?");
+		rc = errmsg(err, errlen, EXIT_LEASE_INVALID, "malformed token: %s", perr ? perr : "?");
 		goto done;
 	}
 	rc = parse_footer(footer, strlen(footer), &kid, err, errlen);
@@ -142,18 +133,19 @@ int verify_lease_token(const char *token, size_t len, const uint8_t *pk, const s
 	if (pk) {
 		want = paserk_k4_pid(pk);
 		if (!want) {
-			rc = say(EXIT_INTERNAL, err, errlen, "cannot compute key id");
+			rc = errmsg(err, errlen, EXIT_INTERNAL, "cannot compute key id");
 			goto done;
 		}
 		if (strcmp(kid, want) != 0) {
-			rc = say(EXIT_LEASE_INVALID, err, errlen,
-				 "key id mismatch: token signed by %s, expected %s", kid, want);
+			rc = errmsg(err, errlen, EXIT_LEASE_INVALID,
+				    "key id mismatch: token signed by %s, expected %s", kid, want);
 			goto done;
 		}
 	} else {
 		const struct matrix_key *mk = matrix_find_key(m, kid);
 		if (!mk) {
-			rc = say(EXIT_LEASE_MATRIX, err, errlen, "signer %s is not trusted by the matrix", kid);
+			rc = errmsg(err, errlen, EXIT_LEASE_MATRIX,
+				    "signer %s is not trusted by the matrix", kid);
 			goto done;
 		}
 		key = mk->pk;
@@ -161,29 +153,29 @@ int verify_lease_token(const char *token, size_t len, const uint8_t *pk, const s
 
 	int vr = paseto_v4_verify(key, token, len, NULL, 0, &msg, &perr);
 	if (vr == -EBADMSG) {
-		rc = say(EXIT_LEASE_INVALID, err, errlen, "signature verification failed");
+		rc = errmsg(err, errlen, EXIT_LEASE_INVALID, "signature verification failed");
 		goto done;
 	}
 	if (vr < 0) {
-		rc = say(EXIT_LEASE_INVALID, err, errlen, "malformed token: %s", perr ? perr : "?");
+		rc = errmsg(err, errlen, EXIT_LEASE_INVALID, "malformed token: %s", perr ? perr : "?");
 		goto done;
 	}
 	/* The footer we chose the key by must be the one that was signed. */
 	if (msg.footer_len != strlen(footer) || memcmp(msg.footer, footer, msg.footer_len) != 0) {
-		rc = say(EXIT_LEASE_INVALID, err, errlen, "footer changed between reads");
+		rc = errmsg(err, errlen, EXIT_LEASE_INVALID, "footer changed between reads");
 		goto done;
 	}
 
 	if (lease_from_json((const char *)msg.payload, msg.payload_len, &l, e, sizeof(e)) < 0) {
-		rc = say(EXIT_LEASE_INVALID, err, errlen, "bad claims: %s", e);
+		rc = errmsg(err, errlen, EXIT_LEASE_INVALID, "bad claims: %s", e);
 		goto done;
 	}
 	have_lease = true;
 	if (!l.iss || strcmp(l.iss, kid) != 0) {
 		char shown[160];
 		printable(l.iss ? l.iss : "", l.iss ? strlen(l.iss) : 0, 100, shown, sizeof(shown));
-		rc = say(EXIT_LEASE_INVALID, err, errlen,
-			 "claim 'iss' (%s) does not match the footer key id %s", shown, kid);
+		rc = errmsg(err, errlen, EXIT_LEASE_INVALID,
+			    "claim 'iss' (%s) does not match the footer key id %s", shown, kid);
 		goto done;
 	}
 
@@ -195,18 +187,19 @@ int verify_lease_token(const char *token, size_t len, const uint8_t *pk, const s
 		units_format_rfc3339(now, b, sizeof(b));
 		if (tr == -ETIME) {
 			units_format_rfc3339(l.exp, a, sizeof(a));
-			rc = say(EXIT_LEASE_INVALID, err, errlen, "lease expired at %s (now %s)", a, b);
+			rc = errmsg(err, errlen, EXIT_LEASE_INVALID, "lease expired at %s (now %s)", a, b);
 		} else if (tr == -EAGAIN) {
 			units_format_rfc3339(l.nbf, a, sizeof(a));
-			rc = say(EXIT_LEASE_INVALID, err, errlen, "lease not valid before %s (now %s)", a, b);
+			rc = errmsg(err, errlen, EXIT_LEASE_INVALID,
+				    "lease not valid before %s (now %s)", a, b);
 		} else {
-			rc = say(EXIT_LEASE_INVALID, err, errlen, "bad lease times: %s", e);
+			rc = errmsg(err, errlen, EXIT_LEASE_INVALID, "bad lease times: %s", e);
 		}
 		goto done;
 	}
 
 	if (m && matrix_check_lease(m, &l, e, sizeof(e)) < 0) {
-		rc = say(EXIT_LEASE_MATRIX, err, errlen, "lease outside the matrix: %s", e);
+		rc = errmsg(err, errlen, EXIT_LEASE_MATRIX, "lease outside the matrix: %s", e);
 		goto done;
 	}
 
@@ -231,27 +224,27 @@ int verify_read_token_file(const char *path, char **buf, size_t *len, char *err,
 	*len = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return say(EXIT_IO, err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return errmsg(err, errlen, EXIT_IO, "cannot open %s: %s", path, strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
 		close(fd);
-		return say(EXIT_IO, err, errlen, "cannot stat %s: %s", path, strerror(e));
+		return errmsg(err, errlen, EXIT_IO, "cannot stat %s: %s", path, strerror(e));
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
-		return say(EXIT_IO, err, errlen, "%s is a directory", path);
+		return errmsg(err, errlen, EXIT_IO, "%s is a directory", path);
 	}
 	/* Refuse oversized files unread; non-regular files (pipes) are capped while reading. */
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > PASETO_MAX_TOKEN_BYTES + 64u) {
 		close(fd);
-		return say(EXIT_LEASE_INVALID, err, errlen, "token is larger than 1 MiB");
+		return errmsg(err, errlen, EXIT_LEASE_INVALID, "token is larger than 1 MiB");
 	}
 	size_t cap = PASETO_MAX_TOKEN_BYTES + 64u + 1;
 	char *b = malloc(cap + 1);
 	if (!b) {
 		close(fd);
-		return say(EXIT_INTERNAL, err, errlen, "out of memory");
+		return errmsg(err, errlen, EXIT_INTERNAL, "out of memory");
 	}
 	size_t n = 0;
 	while (n < cap) {
@@ -262,7 +255,7 @@ int verify_read_token_file(const char *path, char **buf, size_t *len, char *err,
 			int e = errno;
 			free(b);
 			close(fd);
-			return say(EXIT_IO, err, errlen, "cannot read %s: %s", path, strerror(e));
+			return errmsg(err, errlen, EXIT_IO, "cannot read %s: %s", path, strerror(e));
 		}
 		if (r == 0)
 			break;
@@ -274,11 +267,11 @@ int verify_read_token_file(const char *path, char **buf, size_t *len, char *err,
 	b[n] = '\0';
 	if (n > PASETO_MAX_TOKEN_BYTES) {
 		free(b);
-		return say(EXIT_LEASE_INVALID, err, errlen, "token is larger than 1 MiB");
+		return errmsg(err, errlen, EXIT_LEASE_INVALID, "token is larger than 1 MiB");
 	}
 	if (n == 0) {
 		free(b);
-		return say(EXIT_LEASE_INVALID, err, errlen, "token file %s is empty", path);
+		return errmsg(err, errlen, EXIT_LEASE_INVALID, "token file %s is empty", path);
 	}
 	*buf = b;
 	*len = n;

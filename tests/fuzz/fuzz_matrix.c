@@ -1,4 +1,4 @@
-/* links: matrix lease units pathpat paseto */
+/* links: matrix lease units pathpat paseto errmsg */
 /* libFuzzer target for the capability matrix reader: any byte string must either load
  * (and then be self-consistent) or fail with -EINVAL/-ENOMEM and a message, never crash,
  * hang or leak. Also exercises the lease check against whatever loaded. */

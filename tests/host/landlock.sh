@@ -31,7 +31,7 @@ expect() {
 
 # ---------------------------------------------------------------- build the probes
 mkdir -p "$B"
-make -s build/obj/landlock.o build/obj/pathpat.o || exit 1
+make -s build/obj/landlock.o build/obj/pathpat.o build/obj/errmsg.o || exit 1
 CF="-std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I tests/vm/progs -I user -I bpf"
 for p in try_open try_exec try_connect try_sendto memfd_exec hello listen_tcp; do
 	gcc $CF -o "$B/$p" "tests/vm/progs/$p.c" || exit 1
@@ -39,7 +39,7 @@ done
 for p in try_kill try_unix_abstract; do
 	gcc $CF -o "$B/$p" "tests/host/progs/$p.c" || exit 1
 done
-gcc $CF -o "$B/ll_exec" tests/host/progs/ll_exec.c build/obj/landlock.o build/obj/pathpat.o -lelf || exit 1
+gcc $CF -o "$B/ll_exec" tests/host/progs/ll_exec.c build/obj/landlock.o build/obj/pathpat.o build/obj/errmsg.o -lelf || exit 1
 
 ABI=$("$B/ll_exec" --abi)
 echo "== Landlock ABI: ${ABI:-unknown}"

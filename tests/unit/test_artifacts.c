@@ -1,4 +1,4 @@
-/* links: artifacts */
+/* links: artifacts errmsg fileio */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* links: cli lease_cmd keygen verify lease units pathpat matrix shipped_matrix paseto */
+/* links: cli lease_cmd keygen verify lease units pathpat matrix shipped_matrix paseto artifacts errmsg fileio */
 /* Command-line parsing without side effects: every rejection names its problem, the
  * accepted forms fill the option structs, and what `lease issue` would sign parses with
  * the same strict claim parser `lease verify` uses. */

@@ -1,4 +1,4 @@
-/* links: landlock pathpat */
+/* links: landlock pathpat errmsg */
 /* The pure part of the Landlock backend: access masks per ABI and the rule specs computed
  * from patterns. No kernel feature is needed (tests/host/landlock.sh covers the kernel). */
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* links: lease units pathpat */
+/* links: lease units pathpat errmsg */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

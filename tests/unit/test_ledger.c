@@ -1,4 +1,4 @@
-/* links: ledger lease units pathpat state */
+/* links: ledger lease units pathpat state errmsg fileio */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* links: loader_rules pathpat */
+/* links: loader_rules pathpat errmsg */
 /* The map encoding of path rules must answer exactly what pathpat_match says: for every
  * path, the best access of all rules admitting it. The matcher emulated here
  * (calyx_path_lookup) is the algorithm of path_access() in bpf/calyx.bpf.c. */

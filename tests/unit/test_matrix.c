@@ -1,4 +1,4 @@
-/* links: matrix lease units pathpat paseto shipped_matrix */
+/* links: matrix lease units pathpat paseto shipped_matrix errmsg */
 /* Capability matrix: the strict YAML schema (every error class names file:line:col and
  * the key path), the shipped policy, and the lease-fits-the-matrix check. */
 #include <errno.h>

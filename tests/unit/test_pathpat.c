@@ -1,4 +1,4 @@
-/* links: pathpat */
+/* links: pathpat errmsg */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* links: svf */
+/* links: svf errmsg fileio */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
