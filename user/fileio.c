@@ -48,7 +48,7 @@ int fileio_read_line(const char *path, char *buf, size_t len)
 
 DIR *fileio_fdopendir_dup(int dirfd)
 {
-	int fd = dup(dirfd);
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return NULL;
 	DIR *d = fdopendir(fd);

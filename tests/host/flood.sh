@@ -35,8 +35,12 @@ import json, sys
 m = json.load(open(sys.argv[1] + "/meta.json"))
 print(m["denials"]["file"], m["dropped_events"])' "$run" 2>/dev/null)"
 echo "# meta.json: denials.file=$file dropped_events=$dropped (attempts $N)"
-check "meta.json: denials recorded + records dropped = attempts ($file + $dropped = $N)" \
-  test "$((file + dropped))" -eq "$N"
+# Every attempt is either a recorded denial or a dropped record. The drop counter also
+# counts any other record the full buffer refused (the fork, exec and exit records of the
+# run's one process), so the sum may exceed the attempts by at most those three.
+check "meta.json: no more denials recorded than attempts ($file <= $N)" test "$file" -le "$N"
+check "meta.json: denials recorded + records dropped account for every attempt ($file + $dropped, attempts $N)" \
+  test "$((file + dropped))" -ge "$N" -a "$((file + dropped))" -le "$((N + 3))"
 completed=$(grep '"type":"exec_event.completed"' "$T/state/logs/svf_audit/svf.jsonl")
 check "the SVF completion record carries the dropped count ($dropped)" \
   python3 -c 'import json,sys; d=json.loads(sys.argv[1])["data"]; sys.exit(d["dropped_events"] != int(sys.argv[2]))' \
