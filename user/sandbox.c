@@ -665,6 +665,7 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, stp[2] = { -1, -1 }, syncp[2] = { -1, -1 };
 	int gop[2] = { -1, -1 };
 	bool released = false;   /* live check passed: the child may exec */
+	int pidfd_errno = 0;     /* why pidfd_open failed on the fork path, kept past later calls */
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	int rc = 0;
 	if (devnull < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
@@ -711,6 +712,7 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 		close(syncp[0]);
 		syncp[0] = -1;
 		c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		pidfd_errno = c->pidfd < 0 ? errno : 0;
 		char buf[32];
 		snprintf(buf, sizeof(buf), "%d", (int)pid);
 		int r = write_str(s->cgroup_fd, "cgroup.procs", buf);
@@ -720,9 +722,9 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 			goto out;
 		}
 		if (write(syncp[1], "g", 1) != 1) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			rc = errmsg(err, errlen, -EIO, "releasing the child: %s", strerror(errno));
+			int e = errno;
+			child_discard(c, pid);
+			rc = errmsg(err, errlen, -EIO, "releasing the child: %s", strerror(e));
 			goto out;
 		}
 	}
@@ -762,8 +764,9 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 			goto out;
 		}
 		if (seen > 0 && write(gop[1], "g", 1) != 1) {
+			int e = errno;
 			child_discard(c, pid);
-			rc = errmsg(err, errlen, -EIO, "releasing the child: %s", strerror(errno));
+			rc = errmsg(err, errlen, -EIO, "releasing the child: %s", strerror(e));
 			goto out;
 		}
 		released = seen > 0;
@@ -802,7 +805,7 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 		/* A waitable fd is how the runner's poll loop sees the exit; without it the
 		 * runner cannot supervise the child. */
 		child_discard(c, pid);
-		rc = errmsg(err, errlen, -ENOSYS, "pidfd_open: %s", strerror(errno));
+		rc = errmsg(err, errlen, -ENOSYS, "pidfd_open: %s", strerror(pidfd_errno));
 		goto out;
 	}
 	c->out_fd = outp[0];
