@@ -62,14 +62,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 1. The test programs (tests/vm/progs), rebuilt when their source changed.
+# 1. The test programs: tests/vm/progs, and the host tier's udp_loop (t_killrunner), each
+#    rebuilt when its source or a header next to it changed; enforcer_smoke (the loader
+#    API's own test, t_enforcer_smoke) against calyx's library objects, every time.
 cflags=(-O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE)
-for srcf in tests/vm/progs/*.c; do
+for srcf in tests/vm/progs/*.c tests/host/progs/udp_loop.c; do
   case $srcf in *.bpf.c) continue ;; esac
   name=$(basename "$srcf" .c)
   bin="$vm/bin/$name"
-  if [ ! -x "$bin" ] || [ "$srcf" -nt "$bin" ] || [ tests/vm/progs/common.h -nt "$bin" ] ||
-     [ tests/vm/progs/sockaddr.h -nt "$bin" ]; then
+  stale=0
+  for dep in "$srcf" "$(dirname "$srcf")"/*.h; do
+    [ -e "$dep" ] && [ "$dep" -nt "$bin" ] && stale=1
+  done
+  if [ ! -x "$bin" ] || [ $stale = 1 ]; then
     libs=()
     case $name in
       jget) libs=(-lcjson -lm) ;;
@@ -79,6 +84,7 @@ for srcf in tests/vm/progs/*.c; do
     mv "$bin.$$" "$bin"
   fi
 done
+tests/host/enforcer.sh --build "$vm/bin/enforcer_smoke" || die "building enforcer_smoke failed"
 probe_src=tests/vm/progs/lsm_probe.bpf.c probe_obj="$vm/lsm_probe.bpf.o"
 if [ ! -f "$probe_obj" ] || [ "$probe_src" -nt "$probe_obj" ]; then
   clang-19 -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu \

@@ -2,8 +2,10 @@
  * under a private parent, moves forked children into it and checks what the kernel
  * allows, then checks the ring buffer records. Needs root.
  *
- *   enforcer_smoke landlock   on the host: cgroup sock programs, exec-image kill, monitoring
- *   enforcer_smoke bpf-lsm    in the VM (scripts/vm-test.sh): every LSM hook
+ *   enforcer_smoke landlock   on the host (tests/host/enforcer.sh): cgroup sock programs,
+ *                             exec-image kill, monitoring
+ *   enforcer_smoke bpf-lsm    in the VM (tests/vm/t_enforcer_smoke.sh): every LSM hook
+ * Both end with one enforcer serving several sandboxes at once (multi_sandbox_checks).
  *
  * Prints "ok - ..." / "not ok - ..." lines; exit status 0 only when every check passed.
  * When run as an interpreter or an allowed binary it only exits with a known code. */
@@ -736,6 +738,286 @@ static void add_rule(struct path_rule *r, size_t *n, const char *pat, enum path_
 	r[(*n)++].access = a;
 }
 
+/* ------------------------------------------------------------------ several sandboxes, one enforcer
+ * The issue: one loaded program set serves any number of concurrent sandboxes, each with
+ * its own lease rules. `calyx run` loads one enforcer per runner (docs/run.md), so this is
+ * proved on the enforcer itself: sandboxes A and B (and the main one, still added) live
+ * at once in one enforcer, each with its own lease binary and its own :rw directory, and
+ * each child, alive in its cgroup at the same time as the other, gets exactly its own
+ * rules. Then A is removed while B's child lives on (B is intact, A's cgroup denies
+ * everything), and C takes A's freed slot: nothing of A's rules may leak into it.
+ * Network policy: deny_all is the only one there is, so both sandboxes check it. */
+struct member {
+	const char *name;    /* "A", "B", "C" */
+	const char *bin;     /* its lease binary (base-relative) */
+	const char *dir;     /* its :rw directory (base-relative) */
+	const char *foreign_bin;
+	char cg[450];
+	uint64_t cgid;
+	int cgfd;
+	int to[2], from[2];  /* parent -> child commands, child -> parent "done" */
+	pid_t pid;
+};
+static const char *const member_dirs[] = { "ma", "mb", "mc" };
+
+static bool exec_denied(int st)
+{
+	return lsm ? EXITED(st, 100 + EACCES) : KILLED(st);
+}
+
+/* One round of checks in sandbox m. removed: m's sandbox is gone (an orphan cgroup). */
+static void member_checks(const struct member *m, bool removed)
+{
+	static int round; /* per child process */
+	char own[64], tag[32];
+	int st = run_exec(P(m->bin), -1, "7");
+	if (removed)
+		snprintf(tag, sizeof(tag), "%s (removed)", m->name);
+	else if (++round > 1)
+		snprintf(tag, sizeof(tag), "%s (round %d)", m->name, round);
+	else
+		snprintf(tag, sizeof(tag), "%s", m->name);
+	if (removed)
+		check(exec_denied(st), "%s: its own lease binary is denied once it is removed (status %#x)", tag, st);
+	else
+		check(EXITED(st, 7), "%s: its own lease binary %s runs (status %#x)", tag, m->bin, st);
+	st = run_exec(P(m->foreign_bin), -1, "7");
+	check(exec_denied(st), "%s: the other sandbox's lease binary %s is denied (status %#x)", tag, m->foreign_bin,
+	      st);
+	if (lsm) {
+		snprintf(own, sizeof(own), "%s/f", m->dir);
+		int e = try_open(P(own), O_RDONLY);
+		if (removed)
+			check(e == EACCES, "%s: its own %s is EACCES once it is removed (%s)", tag, own, strerror(e));
+		else
+			check(e == 0, "%s: reads its own %s (%s)", tag, own, strerror(e));
+		/* a name no earlier round created: O_EXCL on an existing file is EEXIST before
+		 * any LSM hook runs */
+		snprintf(own, sizeof(own), "%s/new-%s-%d", m->dir, m->name, round + removed * 100);
+		e = create_excl(P(own));
+		if (removed)
+			check(e == EACCES, "%s: creating in its own %s is EACCES once it is removed (%s)", tag, m->dir,
+			      strerror(e));
+		else
+			check(e == 0, "%s: creates a file in its own :rw %s (%s)", tag, m->dir, strerror(e));
+		for (size_t i = 0; i < sizeof(member_dirs) / sizeof(member_dirs[0]); i++) {
+			if (strcmp(member_dirs[i], m->dir) == 0)
+				continue;
+			char f[64];
+			snprintf(f, sizeof(f), "%s/f", member_dirs[i]);
+			e = try_open(P(f), O_RDONLY);
+			check(e == EACCES, "%s: reading another sandbox's %s is EACCES (%s)", tag, f, strerror(e));
+			snprintf(f, sizeof(f), "%s/planted-%s", member_dirs[i], m->name);
+			e = create_excl(P(f));
+			check(e == EACCES && !exists(P(f)), "%s: creating in another sandbox's :rw %s is EACCES (%s)", tag,
+			      member_dirs[i], strerror(e));
+		}
+	}
+	if (!removed) {
+		/* sockets made in the cgroup after its programs were attached (landlock) or
+		 * judged by the task (bpf-lsm) */
+		int e = sock_errno(AF_INET, SOCK_STREAM);
+		check(e == inet_errno(), "%s: socket(AF_INET) is denied, network deny_all (%s)", tag, strerror(e));
+	}
+}
+
+/* The child of sandbox m: enters its cgroup, then runs a round per command byte ('n'
+ * normal, 'o' orphan) and answers 'd'; 'q' ends it. Exit status: its failure count. */
+static void member_start(struct member *m)
+{
+	if (pipe2(m->to, O_CLOEXEC) || pipe2(m->from, O_CLOEXEC))
+		die("pipe", strerror(errno));
+	fflush(stdout);
+	m->pid = fork();
+	if (m->pid < 0)
+		die("fork", strerror(errno));
+	if (m->pid > 0) {
+		close(m->to[0]);
+		close(m->from[1]);
+		return;
+	}
+	failures = 0;
+	close(m->to[1]);
+	close(m->from[0]);
+	enter_cgroup(m->cg);
+	char c;
+	if (write(m->from[1], "r", 1) != 1)
+		_exit(99);
+	while (read(m->to[0], &c, 1) == 1 && c != 'q') {
+		member_checks(m, c == 'o');
+		fflush(stdout);
+		if (write(m->from[1], "d", 1) != 1)
+			_exit(99);
+	}
+	_exit(failures > 100 ? 100 : failures);
+}
+
+static bool member_wait(struct member *m, char want)
+{
+	char c = 0;
+	return read(m->from[0], &c, 1) == 1 && c == want;
+}
+
+static void member_round(struct member **ms, const char *cmds, const char *what)
+{
+	/* every command first, then every answer: the rounds run at the same time */
+	for (size_t i = 0; cmds[i]; i++)
+		if (write(ms[i]->to[1], &cmds[i], 1) != 1)
+			die("member", "command");
+	bool ok = true;
+	for (size_t i = 0; cmds[i]; i++)
+		ok = member_wait(ms[i], 'd') && ok;
+	check(ok, "%s: every sandbox's child finished its round", what);
+}
+
+static void member_stop(struct member *m)
+{
+	int st = 0;
+	if (write(m->to[1], "q", 1) != 1)
+		die("member", "quit");
+	waitpid(m->pid, &st, 0);
+	check(EXITED(st, 0), "%s: child finished cleanly (status %#x)", m->name, st);
+	close(m->to[1]);
+	close(m->from[0]);
+}
+
+static int member_add(struct enforcer *e, struct member *m, const char *parent)
+{
+	char err[512];
+	struct exec_rule ex;
+	stat_rule(&ex, P(m->bin));
+	struct path_rule pr[8];
+	size_t np = 0;
+	add_rule(pr, &np, "/usr/**", ACCESS_RO);
+	add_rule(pr, &np, "/lib/**", ACCESS_RO);
+	add_rule(pr, &np, "/lib64/**", ACCESS_RO);
+	add_rule(pr, &np, "/etc/**", ACCESS_RO);
+	add_rule(pr, &np, "/dev/null", ACCESS_RW);
+	char pat[600];
+	snprintf(pat, sizeof(pat), "%s/**", P(m->dir));
+	add_rule(pr, &np, pat, ACCESS_RW);
+	snprintf(m->cg, sizeof(m->cg), "%s/member-%s", parent, m->name);
+	mkdirs(m->cg);
+	if (cgroup_id_of(m->cg, &m->cgid))
+		die("cgroup id", m->cg);
+	m->cgfd = open(m->cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct sandbox_rules r = {
+		.cgid = m->cgid, .cgroup_fd = m->cgfd, .exec = &ex, .n_exec = 1, .paths = pr, .n_paths = np,
+		.network = NET_DENY_ALL,
+	};
+	int rc = enforcer_add_sandbox(e, &r, err, sizeof(err));
+	check(rc == 0, "sandbox %s added to the same enforcer (exec %s, :rw %s): %s", m->name, m->bin, m->dir,
+	      rc ? err : "added");
+	return rc;
+}
+
+static void member_drop(struct enforcer *e, struct member *m)
+{
+	enforcer_remove_sandbox(e, m->cgid);
+	close(m->cgfd);
+	rmdir(m->cg);
+}
+
+/* Who a record is attributed to, and whether it concerns that sandbox's own things. */
+struct member_seen {
+	struct member *m[2];
+	int exec_own[2], deny_exec_foreign[2], deny_file_foreign[2], deny_own[2], misattributed;
+};
+
+static bool under(const char *path, const char *dir)
+{
+	size_t l = strlen(P(dir));
+	return strncmp(path, P(dir), l) == 0 && path[l] == '/';
+}
+
+static void on_member_event(const struct calyx_event *ev, void *ctx)
+{
+	struct member_seen *s = ctx;
+	bool theirs = false;
+	for (int i = 0; i < 2; i++) {
+		struct member *m = s->m[i], *o = s->m[1 - i];
+		theirs = theirs || strcmp(ev->path, P(m->bin)) == 0 || under(ev->path, m->dir);
+		if (ev->sandbox_cgid != m->cgid)
+			continue;
+		if (ev->type == CALYX_EV_EXEC && strcmp(ev->path, P(m->bin)) == 0)
+			s->exec_own[i]++;
+		if (ev->type != CALYX_EV_DENY && ev->type != CALYX_EV_KILL)
+			continue;
+		printf("# %s: record type %u hook %u err %d path %s\n", m->name, ev->type, ev->hook, ev->err, ev->path);
+		if (strcmp(ev->path, P(m->bin)) == 0 || under(ev->path, m->dir))
+			s->deny_own[i]++;
+		if (strcmp(ev->path, P(o->bin)) == 0)
+			s->deny_exec_foreign[i]++;
+		if (under(ev->path, o->dir))
+			s->deny_file_foreign[i]++;
+	}
+	/* a record about A's or B's things that names neither as its sandbox */
+	if (theirs && ev->sandbox_cgid != s->m[0]->cgid && ev->sandbox_cgid != s->m[1]->cgid)
+		s->misattributed++;
+}
+
+static void count_event(const struct calyx_event *ev, void *ctx)
+{
+	(void)ev;
+	(*(int *)ctx)++;
+}
+
+static void multi_sandbox_checks(struct enforcer *e, const char *parent)
+{
+	for (size_t i = 0; i < sizeof(member_dirs) / sizeof(member_dirs[0]); i++) {
+		char f[64];
+		mkdirs(P(member_dirs[i]));
+		snprintf(f, sizeof(f), "%s/f", member_dirs[i]);
+		put_file(P(f), "data\n", 0644);
+	}
+	struct member a = { .name = "A", .bin = "allowed", .dir = "ma", .foreign_bin = "other" };
+	struct member b = { .name = "B", .bin = "other", .dir = "mb", .foreign_bin = "allowed" };
+	/* C gets B's binary but its own directory: A's binary and A's directory, whose rules
+	 * sat in the slot C reuses, must stay denied */
+	struct member c = { .name = "C", .bin = "other", .dir = "mc", .foreign_bin = "allowed" };
+	if (member_add(e, &a, parent) || member_add(e, &b, parent))
+		return;
+	int drained = 0;
+	enforcer_consume(e, count_event, &drained);
+	member_start(&a);
+	member_start(&b);
+	check(member_wait(&a, 'r') && member_wait(&b, 'r'), "A's and B's children are in their cgroups at once");
+	struct member *ab[] = { &a, &b };
+	member_round(ab, "nn", "A and B at the same time");
+
+	struct member_seen s = { .m = { &a, &b } };
+	int got = enforcer_consume(e, on_member_event, &s);
+	check(got > 0, "A and B: %d records", got);
+	for (int i = 0; i < 2; i++) {
+		const char *w = s.m[i]->name;
+		check(s.exec_own[i] >= 1, "%s: EXEC record of its own binary attributed to %s (%d)", w, w, s.exec_own[i]);
+		check(s.deny_exec_foreign[i] >= 1, "%s: the denied exec of the other's binary is recorded as %s's (%d)",
+		      w, w, s.deny_exec_foreign[i]);
+		if (lsm)
+			check(s.deny_file_foreign[i] >= 2,
+			      "%s: the denied opens of the other's directory are recorded as %s's (%d)", w, w,
+			      s.deny_file_foreign[i]);
+		check(s.deny_own[i] == 0, "%s: no denial of its own binary or directory (%d)", w, s.deny_own[i]);
+	}
+	check(s.misattributed == 0, "no record of A's or B's doings attributed to another sandbox (%d)",
+	      s.misattributed);
+
+	/* A goes away while B's child lives on; C reuses A's slot. */
+	check(enforcer_remove_sandbox(e, a.cgid) == 0, "sandbox A removed while B runs");
+	if (member_add(e, &c, parent) == 0) {
+		member_start(&c);
+		check(member_wait(&c, 'r'), "C's child is in its cgroup");
+		struct member *abc[] = { &a, &b, &c };
+		member_round(abc, "onn", "after A's removal: A, B and C at the same time");
+		member_stop(&c);
+	}
+	member_stop(&a);
+	member_stop(&b);
+	member_drop(e, &a);
+	member_drop(e, &b);
+	member_drop(e, &c);
+}
+
 int main(int argc, char **argv)
 {
 	/* Roles when exec'd inside the sandbox. */
@@ -999,6 +1281,8 @@ int main(int argc, char **argv)
 	rc = enforcer_add_sandbox(e, &r, err, sizeof(err));
 	check(rc == 0, "the sandbox can be added again: %s", rc ? err : "added");
 	in_cgroup("re-added sandbox", sub, descendant_checks, &n);
+
+	multi_sandbox_checks(e, parent);
 
 	enforcer_close(e);
 	close(sbfd);

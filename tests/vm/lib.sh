@@ -9,6 +9,7 @@ PUB=$KEYS/calyx.pub
 MATRIX=/tests/vm/matrix.yaml
 WORK=/tmp/calyx-test           # every test's scratch dir; the matrix's lease_paths bound
 CG=/sys/fs/cgroup
+PINS=/sys/fs/bpf/calyx         # calyx run pins its links in PINS/<runner cgroup name>
 VM_RESULTS=${VM_RESULTS:-/tmp/vm-results.txt}
 VM_RESULTS_TTY=${VM_RESULTS_TTY:-/dev/null}
 TNAME=${TNAME:-test}
@@ -140,6 +141,10 @@ no_sandbox_left() {
 	local left
 	left=$(sandbox_cgroups | tr '\n' ' ')
 	[ -z "$left" ] || { WHY="sandbox cgroups left behind: $left"; return 1; }
+	# A runner pins its links until its sandbox is gone; a SIGKILLed one's stay until the
+	# next run's sweep (or kill_leftovers).
+	left=$(ls "$PINS" 2>/dev/null | tr '\n' ' ')
+	[ -z "$left" ] || { WHY="BPF links still pinned in $PINS: $left"; return 1; }
 	# No calyx process around means none of its BPF programs or maps may stay loaded.
 	local progs
 	progs=$(bpftool prog show 2>/dev/null | grep -c '^[0-9]*:')
@@ -157,15 +162,25 @@ procs_with() {
 		echo "${p#/proc/}"
 	done
 }
-# Between tests: kill every sandbox still alive and every calyx process.
+# Between tests: kill every sandbox still alive and every calyx process, remove the
+# sandbox cgroups, then what a SIGKILLed runner left pinned, like a run's sweep does: a
+# runner's pins go only once its cgroup tree is gone (until then they confine what is in it).
 kill_leftovers() {
-	local k p
+	local k p d i=0
 	for k in $(find "$CG/calyx" -name cgroup.kill 2>/dev/null); do echo 1 > "$k" 2>/dev/null; done
 	for p in $(procs_with /usr/bin/calyx) $(procs_with calyx-bg-marker); do
 		kill -9 "$p" 2>/dev/null
 	done
-	sleep 0.2
-	for d in $(find "$CG/calyx" -mindepth 1 -depth -type d 2>/dev/null); do rmdir "$d" 2>/dev/null; done
+	while [ $i -lt 30 ]; do
+		sleep 0.1
+		for d in $(find "$CG/calyx" -mindepth 1 -depth -type d 2>/dev/null); do rmdir "$d" 2>/dev/null; done
+		[ -z "$(sandbox_cgroups)" ] && break
+		i=$((i + 1))
+	done
+	for d in "$PINS"/*; do
+		[ -e "$d" ] || continue
+		[ -e "$CG/calyx/${d##*/}" ] || rm -rf "$d"
+	done
 	return 0
 }
 

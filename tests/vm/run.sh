@@ -37,14 +37,14 @@ case " $ctl " in
 *) fail "cgroup2 subtree_control lacks memory: '$ctl'" ;;
 esac
 
-# One signing key and the rendered test matrix for every test.
+# One signing key for every test. The matrix (tests/vm/matrix.yaml) is used as it is:
+# it trusts no key, and every run passes the guest's key with --pub.
 mkdir -p "$KEYS"
 if out=$($CALYX keygen --out "$KEYS" 2>&1) && [ -f "$KEY" ] && [ -f "$PUB" ]; then
 	pass "calyx keygen"
 else
 	fail "calyx keygen --out $KEYS: $out"
 fi
-render_matrix "$MATRIX"
 
 # --- the tests -----------------------------------------------------------------------------
 selected() {
@@ -80,13 +80,16 @@ for t in /tests/vm/t_*.sh /tests/escape/e_*.sh; do
 	elif [ "$rc" -ne 0 ] && [ "$(grep -c '^not ok' "$VM_RESULTS")" -eq "$fails_before" ]; then
 		fail "script exited $rc after its checks"
 	fi
+	# What a test leaves behind (a sandbox cgroup, a pinned link, a loaded program) is
+	# its failure.
+	no_sandbox_left || fail "left behind: $WHY"
 	# On failure the end of the test's log goes out too: it is all the host will see.
 	if [ "$(grep -c '^not ok' "$VM_RESULTS")" -ne "$fails_before" ]; then
 		grep -v '^\(not \)\{0,1\}ok - ' "/tmp/vmlogs/$name.log" | tail -n 25 | sed 's/^/#   /' | tee -a "$VM_RESULTS" > "$VM_RESULTS_TTY"
 	fi
 	diag "$name took ${took}s"
 	cat "/tmp/vmlogs/$name.log" > /dev/console
-	# Nothing of one test may leak into the next: stray sandboxes are killed here.
+	# Nothing of one test may leak into the next: what it left is cleared here.
 	kill_leftovers
 done
 
