@@ -144,7 +144,9 @@ fi
 grep -av '^RC=' "$results" || true
 passed=$(grep -ac '^ok ' "$results" || true)
 failed=$(grep -ac '^not ok ' "$results" || true)
-echo "vm-test: $passed passed, $failed failed (${took}s in the VM, kernel $(basename "$kernel"))"
+echo "vm-test: ${took}s in the VM, kernel $(basename "$kernel")"
+# The closing line alone, in the plain form CI reads: "N passed, M failed".
+echo "vm-test: $passed passed, $failed failed"
 if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] && [ "$grc" -eq 0 ]; then
   keep_run=0
   exit 0
