@@ -12,8 +12,8 @@
  * Scope: every sandbox is a direct child of calyx's parent cgroup (parent_cgid at
  * parent_level). A task whose ancestor at parent_level is not the parent leaves after one
  * helper call. A task under the parent is confined by the sandbox at parent_level + 1,
- * which covers every descendant cgroup it might create. A task directly in the parent
- * (no ancestor at parent_level + 1) is calyx itself and is not confined.
+ * which covers every descendant cgroup it might create. No task belongs directly in the
+ * parent (the runner stays in its own cgroup): one there is treated like an orphan.
  *
  * Every failure path below says whether it fails open or closed. They all fail closed:
  * a decision we cannot make is a denial. The ring buffer never changes a decision: a
@@ -59,6 +59,24 @@
 #define NR_openat 257
 #define NR_execveat 322
 #define NR_openat2 437
+#define NR_bind 49
+#define NR_truncate 76
+#define NR_ftruncate 77
+#define NR_rename 82
+#define NR_mkdir 83
+#define NR_rmdir 84
+#define NR_creat 85
+#define NR_link 86
+#define NR_unlink 87
+#define NR_symlink 88
+#define NR_mknod 133
+#define NR_mkdirat 258
+#define NR_mknodat 259
+#define NR_unlinkat 263
+#define NR_renameat 264
+#define NR_linkat 265
+#define NR_symlinkat 266
+#define NR_renameat2 316
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -145,7 +163,8 @@ static __always_inline int current_scope(__u64 *sb_cgid, struct calyx_sandbox **
 		return SCOPE_OUT;
 	__u64 id = bpf_get_current_ancestor_cgroup_id(parent_level + 1);
 	if (!id)
-		return SCOPE_OUT; /* calyx itself, in the parent cgroup */
+		return SCOPE_ORPHAN; /* directly in calyx's parent: the runner never is (it stays in
+				      * its own cgroup), so a task there was moved out of its sandbox */
 	*sb_cgid = id;
 	*sb = bpf_map_lookup_elem(&sandboxes, &id);
 	return *sb ? SCOPE_IN : SCOPE_ORPHAN;
@@ -636,6 +655,50 @@ int BPF_PROG(calyx_socket_sendmsg, struct socket *sock, struct msghdr *msg, int 
 	int namelen = BPF_CORE_READ(msg, msg_namelen);
 	return net_decide(CALYX_HOOK_SOCKET_SENDMSG, sb_cgid, sb, s == SCOPE_IN, sock,
 			  name, name ? namelen : 0);
+}
+
+/* AF_UNIX peers are decided on the socket they reach, not on the name the task passed:
+ * socket_connect / socket_sendmsg above only see the sun_path string, which the kernel
+ * then resolves (following symlinks and "..") to whatever socket it names. A link made in
+ * an :rw directory to /run/docker.sock, or "/rw/../run/docker.sock", passes any string
+ * check. These hooks get the peer socket after resolution: its bound path (unix_sock.path,
+ * set by bind) must be :rw. Abstract and unbound peers have no path: denied. */
+static __always_inline int unix_peer_decide(__u32 hook, struct sock *other)
+{
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	int s = current_scope(&sb_cgid, &sb);
+	if (s == SCOPE_OUT)
+		return 0;
+	struct calyx_path_key *k = scratch_key();
+	if (!k) /* cannot happen (array map); closed */
+		return -EACCES;
+	k->path[0] = 0;
+	struct unix_sock *u = (struct unix_sock *)other;
+	long len = walk_path(k, (__u64)BPF_CORE_READ(u, path.dentry), (__u64)BPF_CORE_READ(u, path.mnt));
+	if (s == SCOPE_IN && path_access(k, sb->id, len) >= CALYX_ACC_RW)
+		return 0;
+	/* torn-down sandbox, abstract or unbound peer, unresolvable, not :rw: closed */
+	deny_record(hook, sb_cgid, EACCES, AF_UNIX, 0, len > 0 ? k->path : NULL);
+	return -EACCES;
+}
+
+SEC("lsm/unix_stream_connect")
+int BPF_PROG(calyx_unix_stream_connect, struct sock *sock, struct sock *other, struct sock *newsk,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return unix_peer_decide(CALYX_HOOK_SOCKET_CONNECT, other);
+}
+
+/* Datagram connect and every datagram send (connected or to an address). */
+SEC("lsm/unix_may_send")
+int BPF_PROG(calyx_unix_may_send, struct socket *sock, struct socket *other, int ret)
+{
+	if (ret)
+		return ret;
+	return unix_peer_decide(CALYX_HOOK_SOCKET_SENDMSG, BPF_CORE_READ(other, sk));
 }
 
 /* Linux 6.1 signature; newer kernels add a `bool kernel` before ret. Whatever the value of
@@ -1166,17 +1229,40 @@ int BPF_PROG(calyx_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	long nr = BPF_CORE_READ(regs, orig_ax);
 	const char *upath = NULL;
+	/* Every syscall a Landlock right refuses (EXECUTE, READ/WRITE_FILE, MAKE_*, REMOVE_*,
+	 * REFER, TRUNCATE, CONNECT_TCP): without the ones that change names, refused mkdir,
+	 * unlink, rename, link, ... would be neither counted nor logged. */
 	switch (nr) {
 	case NR_open:
 	case NR_execve:
+	case NR_creat:
+	case NR_truncate:
+	case NR_mkdir:
+	case NR_rmdir:
+	case NR_unlink:
+	case NR_rename:  /* the old name */
+	case NR_link:    /* the existing file */
+	case NR_mknod:
 		upath = (const char *)BPF_CORE_READ(regs, di);
 		break;
 	case NR_openat:
 	case NR_openat2:
 	case NR_execveat:
+	case NR_mkdirat:
+	case NR_unlinkat:
+	case NR_renameat:
+	case NR_renameat2:
+	case NR_linkat:
+	case NR_mknodat:
+	case NR_symlink: /* the new link's name */
 		upath = (const char *)BPF_CORE_READ(regs, si);
 		break;
+	case NR_symlinkat:
+		upath = (const char *)BPF_CORE_READ(regs, dx);
+		break;
 	case NR_connect:
+	case NR_bind:
+	case NR_ftruncate:
 		break;
 	default:
 		return 0;

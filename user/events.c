@@ -58,6 +58,7 @@ static enum deny_class syscall_class(uint32_t nr)
 	case SYS_execve: case SYS_execveat:
 		return DENY_EXEC;
 	case SYS_open: case SYS_openat: case SYS_openat2: case SYS_creat: case SYS_truncate:
+	case SYS_ftruncate:
 	case SYS_mkdir: case SYS_mkdirat: case SYS_unlink: case SYS_unlinkat: case SYS_rename:
 	case SYS_renameat: case SYS_renameat2: case SYS_link: case SYS_linkat: case SYS_symlink:
 	case SYS_symlinkat: case SYS_mknod: case SYS_mknodat: case SYS_rmdir:

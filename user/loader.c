@@ -49,21 +49,24 @@ static void libbpf_setup(bool verbose)
 {
 	g_verbose = verbose;
 	libbpf_set_print(print_fn);
-	/* Kernels >= 5.11 charge BPF memory to the memcg and need no memlock limit; older
-	 * ones do. Without CAP_SYS_RESOURCE this fails, which is fine on the former. */
-	struct rlimit r = { RLIM_INFINITY, RLIM_INFINITY };
-	(void)setrlimit(RLIMIT_MEMLOCK, &r);
+	/* No RLIMIT_MEMLOCK bump of our own: the sandbox inherits our limits, and an
+	 * unlimited one lets the command mlock all of the host's memory. Kernels >= 5.11
+	 * charge BPF memory to the memcg; on older ones libbpf (>= 1.0) raises the limit
+	 * itself, only there. */
 }
 
 /* ------------------------------------------------------------------ program sets */
 
 /* Hooks the bpf-lsm set needs. `optional` ones are defence in depth whose absence on an
- * older kernel leaves the others sufficient (userns_create appeared in 6.1). */
+ * older kernel leaves the others sufficient. userns_create (6.1) is not: in a user
+ * namespace of its own the sandbox could open_tree(OPEN_TREE_CLONE) a directory, and
+ * bpf_d_path of a file in that detached tree is relative to its root ("/work/x" for
+ * /home/a/work/x), which path rules would match. */
 struct lsm_prog {
 	const char *hook;
 	bool optional;
 };
-#define N_LSM 29
+#define N_LSM 31
 static struct bpf_program *lsm_prog(struct calyx_bpf *s, int i)
 {
 	struct bpf_program *p[N_LSM] = {
@@ -77,7 +80,8 @@ static struct bpf_program *lsm_prog(struct calyx_bpf *s, int i)
 		s->progs.calyx_path_rename,   s->progs.calyx_path_truncate, s->progs.calyx_path_chmod,
 		s->progs.calyx_path_chown,    s->progs.calyx_inode_setxattr, s->progs.calyx_inode_removexattr,
 		s->progs.calyx_file_ioctl,    s->progs.calyx_mmap_file,   s->progs.calyx_file_mprotect,
-		s->progs.calyx_perf_event_open,
+		s->progs.calyx_perf_event_open, s->progs.calyx_unix_stream_connect,
+		s->progs.calyx_unix_may_send,
 	};
 	return p[i];
 }
@@ -87,7 +91,7 @@ static const struct lsm_prog lsm_hooks[N_LSM] = {
 	{ "bprm_check_security", false }, { "file_open", false }, { "socket_create", false },
 	{ "socket_connect", false }, { "socket_sendmsg", false }, { "bpf", false },
 	{ "sb_mount", false }, { "move_mount", false }, { "sb_pivotroot", false },
-	{ "path_chroot", false }, { "userns_create", true }, { "task_kill", false },
+	{ "path_chroot", false }, { "userns_create", false }, { "task_kill", false },
 	{ "ptrace_access_check", false },
 	{ "path_unlink", false }, { "path_rmdir", false }, { "path_mkdir", false },
 	{ "path_mknod", false }, { "path_symlink", false }, { "path_link", false },
@@ -95,6 +99,7 @@ static const struct lsm_prog lsm_hooks[N_LSM] = {
 	{ "path_chown", false }, { "inode_setxattr", false }, { "inode_removexattr", false },
 	{ "file_ioctl", false }, { "mmap_file", false }, { "file_mprotect", false },
 	{ "perf_event_open", true }, /* only with CONFIG_PERF_EVENTS: then there is none */
+	{ "unix_stream_connect", false }, { "unix_may_send", false },
 };
 
 #define N_CG 5

@@ -687,8 +687,14 @@ static int supervise(struct runner *r, struct sandbox_child *c, struct outcome *
 		sandbox_cgroup_kill(&r->cg);
 		return say(EXIT_INTERNAL, "timerfd: %s", strerror(e));
 	}
-	if (r->eff.set[LIMIT_WALL] && r->eff.v[LIMIT_WALL] > 0)
-		arm_timer(wall, r->eff.v[LIMIT_WALL], 0);
+	/* Unarmed, the command would run past its wall-clock limit: stop it instead. */
+	if (r->eff.set[LIMIT_WALL] && r->eff.v[LIMIT_WALL] > 0 && arm_timer(wall, r->eff.v[LIMIT_WALL], 0) < 0) {
+		int e = errno;
+		close(tick);
+		close(wall);
+		sandbox_cgroup_kill(&r->cg);
+		return say(EXIT_INTERNAL, "timerfd (wall_ms): %s", strerror(e));
+	}
 	fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(c->err_fd, F_SETFL, O_NONBLOCK);
 	int outfd = c->out_fd, errfd = c->err_fd;

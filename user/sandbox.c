@@ -6,7 +6,12 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -540,7 +545,89 @@ int sandbox_child_confine(const struct sandbox_confine *c)
 
 struct child_fds {
 	int devnull, out, err, status, sync, go;
+	/* The runner's ends of those pipes, closed first thing in the child: while the child
+	 * holds the status pipe's read end the pipe never reports the runner gone (POLLERR),
+	 * and while it holds the go pipe's write end a runner that died never gives it EOF. */
+	int parent_ends[5];
 };
+
+/* What a command running as uid 0 keeps: file ownership and permission overrides,
+ * signals, changing its own ids, low ports (Docker's default set, less what the enforcer
+ * cannot mediate or what reaches the host: NET_RAW, MKNOD, SYS_CHROOT, SETPCAP, SETFCAP,
+ * AUDIT_WRITE). Everything else (SYS_MODULE: init_module() from memory, SYS_ADMIN,
+ * SYS_BOOT, SYS_TIME, SYS_RAWIO, BPF, NET_ADMIN, DAC_READ_SEARCH: open_by_handle_at, ...)
+ * is beyond what any LSM hook here decides, so it is dropped from the bounding set: no
+ * exec, not even uid 0's, gets it back. */
+#define CAP_KEEP ((1ULL << CAP_CHOWN) | (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FOWNER) | \
+		  (1ULL << CAP_FSETID) | (1ULL << CAP_KILL) | (1ULL << CAP_SETGID) | \
+		  (1ULL << CAP_SETUID) | (1ULL << CAP_NET_BIND_SERVICE))
+
+/* Before the uid change (PR_CAPBSET_DROP needs CAP_SETPCAP). Async-signal-safe. */
+static int caps_drop_bounding(void)
+{
+	for (int c = 0; c < 64; c++) {
+		if (CAP_KEEP & (1ULL << c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break;   /* past the kernel's last capability */
+			return -errno;
+		}
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return -errno;
+	return 0;
+}
+
+/* After the uid change: the sets themselves (the uid change already emptied them unless
+ * the command runs as uid 0), inheritable emptied. */
+static int caps_limit(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+		uint32_t keep = (uint32_t)(CAP_KEEP >> (32 * i));
+		d[i].effective &= keep;
+		d[i].permitted &= keep;
+		d[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	return 0;
+}
+
+#ifndef __NR_clone3
+#define __NR_clone3 435
+#endif
+#define X32_SYSCALL_BIT 0x40000000U
+
+/* clone3 fails ENOSYS (libcs fall back to clone): CLONE_INTO_CGROUP takes an O_PATH
+ * descriptor of any cgroup directory (no file_open hook, no Landlock right), and the
+ * kernel then checks only write permission on the common ancestor's cgroup.procs, which
+ * uid 0 owns. A command running as root would start children outside its sandbox
+ * cgroup, out of the scope of every BPF program. Seccomp cannot look into clone3's
+ * arguments, so the whole call goes. x86-64 (also x32) and i386 numbers. */
+static int deny_clone3(void)
+{
+	struct sock_filter f[] = {
+		/* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
+		/* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 5, 0),
+		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3 | X32_SYSCALL_BIT, 4, 3),
+		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 2),
+		/* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 435 /* i386 clone3 */, 1, 0),
+		/* 8 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* 9 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
 
 static __attribute__((noreturn)) void child_fail(int status_fd, int stage, int e)
 {
@@ -554,6 +641,9 @@ static __attribute__((noreturn)) void child_fail(int status_fd, int stage, int e
 static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, struct child_fds f,
 						 pid_t parent)
 {
+	for (size_t i = 0; i < sizeof(f.parent_ends) / sizeof(f.parent_ends[0]); i++)
+		if (f.parent_ends[i] >= 0)
+			close(f.parent_ends[i]);
 	if (f.sync >= 0) {
 		char go = 0;
 		ssize_t n;
@@ -606,13 +696,22 @@ static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, 
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);   /* fails harmlessly for SIGKILL/SIGSTOP/RT */
 
+	int r = caps_drop_bounding();
+	if (r < 0)
+		child_fail(st, SB_STAGE_CREDS, -r);
+	/* uid 0 kept as is still sheds the runner's supplementary groups. */
+	if ((s->drop_privs || s->uid == 0) && setgroups(0, NULL) < 0)
+		child_fail(st, SB_STAGE_CREDS, errno);
 	if (s->drop_privs) {
-		if (setgroups(0, NULL) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 ||
-		    setresuid(s->uid, s->uid, s->uid) < 0)
+		if (setresgid(s->gid, s->gid, s->gid) < 0 || setresuid(s->uid, s->uid, s->uid) < 0)
 			child_fail(st, SB_STAGE_CREDS, errno);
 	}
+	if ((r = caps_limit()) < 0)
+		child_fail(st, SB_STAGE_CREDS, -r);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(st, SB_STAGE_NNP, errno);
+	if ((r = deny_clone3()) < 0)
+		child_fail(st, SB_STAGE_CONFINE, -r);
 	/* After the credential change, which clears the parent-death signal. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_fail(st, SB_STAGE_SETUP, errno);
@@ -681,7 +780,8 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 		.exit_signal = SIGCHLD,
 		.cgroup = (uint64_t)s->cgroup_fd,
 	};
-	struct child_fds f = { devnull, outp[1], errp[1], stp[1], -1, gop[0] };
+	struct child_fds f = { devnull, outp[1], errp[1], stp[1], -1, gop[0],
+			       { outp[0], errp[0], stp[0], gop[1], -1 } };
 	/* clone3 puts the child into the cgroup atomically: it never runs a single
 	 * instruction outside the sandbox (THREATS: a fork racing the start). */
 	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
@@ -702,6 +802,7 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 			goto out;
 		}
 		f.sync = syncp[0];
+		f.parent_ends[4] = syncp[1];
 		pid = fork();
 		if (pid < 0) {
 			rc = errmsg(err, errlen, -errno, "fork: %s", strerror(errno));

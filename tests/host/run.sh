@@ -523,6 +523,75 @@ check "... with two runner cgroups alive at once (saw $both)" test "$both" -eq $
 check "... and none left afterwards" test "$(leftover_cgroups)" -eq "$before"
 check "... nothing left pinned by either" no_pins "$(lease_id "$T/two.tok")"
 
+# ---------------------------------------------------------------- a command running as root
+# A matrix with run_as root: the command is hostile root inside the sandbox. It keeps
+# only the capabilities of file ownership (bounding set too, so no exec gets more), and
+# clone3 is refused: CLONE_INTO_CGROUP with an O_PATH fd of any cgroup directory would
+# start a child outside the sandbox cgroup (uid 0 owns every cgroup.procs), out of reach
+# of every BPF program.
+sed -e 's/^run_as: .*/run_as: {uid: 0, gid: 0}/' \
+    -e "s|^trusted_keys: \[\]|trusted_keys:\n  - {name: host-test, public: $(cat "$PUB")}|" \
+    policies/capability_matrix.yaml > "$T/root-matrix.yaml"
+gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$T/try_cgroup_escape" tests/host/progs/try_cgroup_escape.c \
+  || bad "build tests/host/progs/try_cgroup_escape.c"
+rootrun() { local lease=$1; shift; "$CALYX" run --lease "$lease" --matrix "$T/root-matrix.yaml" --state "$ST" "$@" >"$T/out" 2>"$T/err"; RC=$?; OUT=$(cat "$T/out"); ERR=$(cat "$T/err"); }
+esc_out=$("$T/try_cgroup_escape" "$CG2/calyx" 2>&1)
+check "the cgroup escape probe works outside a sandbox ($esc_out)" grep -q "^escaped pid" <<<"$esc_out"
+issue "$T/root.tok" --runs 4 --cmd "$T/try_cgroup_escape $CG2" --cmd "sleep 30" \
+  --cmd "mkdir /tmp/calyx-host-mkdir-$$" --cmd "sh -c 'ulimit -l'" || bad "issue root lease"
+rid=$(lease_id "$T/root.tok")
+rootrun "$T/root.tok" -- "$T/try_cgroup_escape" "$CG2"
+check "run_as root: clone3(CLONE_INTO_CGROUP) into the root cgroup refused (ENOSYS), no child outside ($OUT)" \
+  test "$OUT" = "errno=ENOSYS"
+"$CALYX" run --lease "$T/root.tok" --matrix "$T/root-matrix.yaml" --state "$ST" -- sleep 30 >/dev/null 2>&1 &
+rp=$!
+sp=""
+for _ in $(seq 50); do
+  sp=$(head -n1 "$CG2/calyx/$rid-$rp/r2/cgroup.procs" 2>/dev/null)
+  [ -n "$sp" ] && [ "$(cat "/proc/$sp/comm" 2>/dev/null)" = sleep ] && break
+  sp=""; sleep 0.1
+done
+if [ -n "$sp" ]; then
+  check "run_as root: uid 0, no supplementary groups, no_new_privs, seccomp filter on" \
+    bash -c 'grep -q "^Uid:[[:space:]]*0[[:space:]]*0[[:space:]]*0" /proc/$1/status && grep -q "^Groups:[[:space:]]*$" /proc/$1/status &&
+             grep -q "^NoNewPrivs:[[:space:]]*1" /proc/$1/status && grep -q "^Seccomp:[[:space:]]*2" /proc/$1/status' _ "$sp"
+  check "run_as root: bounding, permitted, effective sets hold only the file-ownership capabilities (0x4fb)" \
+    bash -c 'for k in CapBnd CapPrm CapEff; do grep -q "^$k:[[:space:]]*00000000000004fb$" /proc/$1/status || exit 1; done' _ "$sp"
+  check "run_as root: inheritable and ambient sets empty" \
+    bash -c 'grep -q "^CapInh:[[:space:]]*0*$" /proc/$1/status && grep -q "^CapAmb:[[:space:]]*0*$" /proc/$1/status' _ "$sp"
+else
+  bad "run_as root: the sandboxed sleep 30 was not found"
+fi
+kill -TERM $rp; wait $rp 2>/dev/null
+# No task belongs directly in a runner's parent cgroup (the runner stays in its own): one
+# that gets there is denied like an orphan, not let out of scope. A process moved there
+# (root, no Landlock domain) is killed when it execs a binary outside the lease.
+issue "$T/par.tok" --cmd "sleep 30" || bad "issue parent lease"
+pid_=$(lease_id "$T/par.tok")
+"$CALYX" run --lease "$T/par.tok" --pub "$PUB" --state "$ST" -- sleep 30 >/dev/null 2>&1 &
+rp=$!
+for _ in $(seq 50); do [ -n "$(cat "$CG2/calyx/$pid_-$rp/r1/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.1; done
+moved=$(sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" -c "exit 0"' _ "$CG2/calyx/$pid_-$rp" /usr/bin/python3 2>&1; echo "rc=$?")
+check "a process moved into a live runner's parent cgroup is killed at a non-lease exec ($moved)" test "$moved" = "rc=137"
+kill -TERM $rp; wait $rp 2>/dev/null
+# Landlock refuses mkdir outside the :rw paths; the refusal is counted and logged like
+# any other (the sys_exit observer must see the name-changing syscalls too).
+rootrun "$T/root.tok" -- mkdir "/tmp/calyx-host-mkdir-$$"
+check "run_as root: mkdir outside the lease refused" \
+  bash -c '[ "$1" -ne 0 ] && [ ! -e "/tmp/calyx-host-mkdir-$2" ]' _ "$RC" "$$"
+check "... counted as a file denial in meta.json" json "$ST/outgoing/staging_runs/$rid-r3" <<'EOF'
+import json, os, sys
+m = json.load(open(os.path.join(sys.argv[1], "meta.json")))
+assert m["denials"]["file"] >= 1, m["denials"]
+EOF
+check "... and logged as file_event.denied naming the directory" \
+  bash -c 'grep "\"file_event.denied\"" "$1" | grep -q "/tmp/calyx-host-mkdir-$2"' _ "$ST/logs/svf_audit/svf.jsonl" "$$"
+# The runner's own rlimits (it used to raise RLIMIT_MEMLOCK to unlimited for BPF) do not
+# leak: the command gets the caller's.
+rootrun "$T/root.tok" -- sh -c 'ulimit -l'
+check "the sandbox inherits the caller's RLIMIT_MEMLOCK ($(ulimit -l)), not one raised by calyx ($OUT)" \
+  test "$OUT" = "$(ulimit -l)"
+
 check "SVF log still a valid chain after all runs" svf_ok "$ST/logs/svf_audit/svf.jsonl"
 
 # ---------------------------------------------------------------- other host suites
