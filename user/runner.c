@@ -314,6 +314,72 @@ static int resolve_program(const char *argv0, char out[PATH_MAX], struct stat *s
 	return 0;
 }
 
+/* A lease binary is allowed by dev+ino+path, and an in-place edit keeps all three: so only
+ * a file whose contents no one but root can change may be one. Refused (reason in why):
+ * not owned by root; group- or world-writable; under one of the lease's :rw paths (the
+ * sandbox itself could rewrite it); a directory on the way up to / not owned by root, or
+ * group/world-writable without the sticky bit: whoever can write it decides which file
+ * the lease's path names (a rename puts any file they can reach there, also a root-owned
+ * one, before our stat; after it the exec rule's inode refuses the swap, so the run only
+ * fails). A sticky root-owned directory (/tmp) passes: others can add entries but not
+ * remove or rename root's. 0 safe, 1 unsafe, -errno. */
+static int binary_unsafe(const struct runner *r, const char *real, const struct stat *st,
+			 char *why, size_t wlen)
+{
+	if (st->st_uid != 0) {
+		snprintf(why, wlen, "it is owned by uid %ju, not root", (uintmax_t)st->st_uid);
+		return 1;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, wlen, "it is %s-writable (mode %04o)",
+			 st->st_mode & S_IWOTH ? "world" : "group", (unsigned)(st->st_mode & 07777));
+		return 1;
+	}
+	char err[256];
+	for (size_t i = 0; i < r->l.n_paths; i++) {
+		if (r->l.paths[i].access != ACCESS_RW)
+			continue;
+		struct pathpat pat;
+		/* A pattern that does not resolve fails the run later (step 8, exit 66); here it
+		 * cannot admit anything. */
+		if (pathpat_parse(r->l.paths[i].pattern, matrix_root_lookup, (void *)&r->m, &pat, err,
+				  sizeof(err)) < 0)
+			continue;
+		if (pathpat_match(&pat, real)) {
+			snprintf(why, wlen, "it lies under the lease's :rw path %s (the sandbox could rewrite it)",
+				 r->l.paths[i].pattern);
+			return 1;
+		}
+	}
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", real);
+	for (;;) {
+		char *slash = strrchr(dir, '/');
+		if (!slash)
+			break;
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		struct stat ds;
+		if (lstat(dir, &ds) < 0)
+			return -errno;
+		if (ds.st_uid != 0) {
+			snprintf(why, wlen, "its directory %s is owned by uid %ju, not root", dir,
+				 (uintmax_t)ds.st_uid);
+			return 1;
+		}
+		if ((ds.st_mode & (S_IWGRP | S_IWOTH)) && !(ds.st_mode & S_ISVTX)) {
+			snprintf(why, wlen, "its directory %s is %s-writable without the sticky bit (mode %04o)",
+				 dir, ds.st_mode & S_IWOTH ? "world" : "group", (unsigned)(ds.st_mode & 07777));
+			return 1;
+		}
+		if (!strcmp(dir, "/"))
+			break;
+	}
+	return 0;
+}
+
 static bool exec_rule_has(const struct runner *r, dev_t dev, ino_t ino)
 {
 	for (size_t i = 0; i < r->n_exec; i++)
@@ -395,6 +461,15 @@ static int match_and_resolve(struct runner *r)
 			return say(EXIT_CMD_NOT_ALLOWED,
 				   "command not allowed: %s resolves to a path longer than the enforcer's %d bytes",
 				   a0, CALYX_PATH_MAX - 1);
+		char why[PATH_MAX + 128];
+		int u = binary_unsafe(r, real, &st, why, sizeof(why));
+		if (u < 0)
+			return say(EXIT_CMD_NOT_ALLOWED, "command not allowed: lease binary %s: checking its directories: %s",
+				   real, strerror(-u));
+		if (u > 0)
+			return say(EXIT_CMD_NOT_ALLOWED,
+				   "command not allowed: lease binary %s could be changed by someone other than root: %s",
+				   real, why);
 		if (exec_rule_has(r, st.st_dev, st.st_ino) || r->n_exec >= MAX_EXEC_RULES)
 			continue;
 		struct exec_rule *e = &r->exec[r->n_exec++];

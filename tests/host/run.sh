@@ -592,6 +592,48 @@ rootrun "$T/root.tok" -- sh -c 'ulimit -l'
 check "the sandbox inherits the caller's RLIMIT_MEMLOCK ($(ulimit -l)), not one raised by calyx ($OUT)" \
   test "$OUT" = "$(ulimit -l)"
 
+# ---------------------------------------------------------------- lease binaries only root can change
+# The exec rules are dev+ino+path, which an in-place edit keeps: a lease binary that
+# someone other than root can rewrite (owner, mode, a :rw lease path, a directory on the
+# way up) is refused before anything runs (68), naming the reason, and the lease is not
+# consumed. A root-owned binary in a sticky world-writable directory (/tmp) is fine.
+B=/tmp/calyx/host-bin-$$
+mkdir -p /tmp/calyx "$B/rw" "$B/ww" && chmod 755 "$B" "$B/rw" && chmod 777 "$B/ww"
+cp /bin/true "$B/nobody" && chown 65534:65534 "$B/nobody"
+cp /bin/true "$B/grpw" && chmod 775 "$B/grpw"
+cp /bin/true "$B/rw/tool"
+cp /bin/true "$B/ww/tool"
+cp /bin/true "$B/ok"
+cp /bin/true "/tmp/calyx-host-true-$$"
+issue "$T/bin1.tok" --cmd "$B/nobody"
+run "$T/bin1.tok" --pub "$PUB" --state "$ST" -- "$B/nobody"
+check "lease binary owned by nobody: refused (68)" expect_rc 68
+check "... the message names the owner" err_has "could be changed by someone other than root: it is owned by uid 65534, not root"
+run "$T/bin1.tok" --pub "$PUB" --state "$ST" -- "$B/nobody"
+check "... and the lease was not consumed (refused again with 68, not 67)" expect_rc 68
+issue "$T/bin2.tok" --cmd "$B/grpw"
+run "$T/bin2.tok" --pub "$PUB" --state "$ST" -- "$B/grpw"
+check "group-writable lease binary: refused (68)" expect_rc 68
+check "... the message says group-writable" err_has "it is group-writable (mode 0775)"
+issue "$T/bin3.tok" --cmd "$B/rw/tool" --path "$B/rw/**:rw"
+run "$T/bin3.tok" --pub "$PUB" --state "$ST" -- "$B/rw/tool"
+check "lease binary under the lease's own :rw path: refused (68)" expect_rc 68
+check "... the message names the :rw path" err_has "it lies under the lease's :rw path $B/rw/"
+issue "$T/bin4.tok" --cmd "$B/ww/tool"
+run "$T/bin4.tok" --pub "$PUB" --state "$ST" -- "$B/ww/tool"
+check "lease binary in a world-writable directory without the sticky bit: refused (68)" expect_rc 68
+check "... the message names the directory" err_has "its directory $B/ww is world-writable without the sticky bit"
+issue "$T/bin5.tok" --cmd "$B/ok" --cmd "$B/nobody"
+run "$T/bin5.tok" --pub "$PUB" --state "$ST" -- "$B/ok"
+check "an unsafe binary in any lease command refuses the run, not only the one run (68)" expect_rc 68
+issue "$T/bin6.tok" --cmd "$B/ok" --path "$B/rw/**:rw"
+run "$T/bin6.tok" --pub "$PUB" --state "$ST" -- "$B/ok"
+check "a root-owned 0755 binary next to (not under) the :rw path runs (0)" expect_rc 0
+issue "$T/bin7.tok" --cmd "/tmp/calyx-host-true-$$"
+run "$T/bin7.tok" --pub "$PUB" --state "$ST" -- "/tmp/calyx-host-true-$$"
+check "a root-owned binary directly in sticky /tmp runs (0)" expect_rc 0
+rm -rf "$B" "/tmp/calyx-host-true-$$"
+
 check "SVF log still a valid chain after all runs" svf_ok "$ST/logs/svf_audit/svf.jsonl"
 
 # ---------------------------------------------------------------- other host suites

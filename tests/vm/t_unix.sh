@@ -1,0 +1,71 @@
+# AF_UNIX is decided on the socket actually reached (lsm/unix_stream_connect,
+# lsm/unix_may_send), not on the path string the sandbox passed: a bound path must be in
+# one of the lease's :rw paths, abstract and unbound peers are refused. So "rw/../" and a
+# symlink planted in :rw that points at a host socket reach nothing, while a socket bound
+# inside :rw works (stream and datagram). Listeners outside the sandbox show that a
+# refused connect or datagram never arrived.
+# wait_file_has FILE STRING: until FILE holds STRING (5 s).
+wait_file_has() {
+	local i=0
+	until grep -qF -- "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && { WHY="'$2' not in $1 after 5s: $(head -c 200 "$1" 2>/dev/null)"; return 1; }
+		sleep 0.1
+	done
+	return 0
+}
+mkdir -p "$WORK/rw" "$WORK/sb"
+listen_tcp unix "$WORK/host.sock" - > "$WORK/lu.out" 2>&1 &
+lu=$!
+listen_tcp unix "$WORK/rw/in.sock" - > "$WORK/li.out" 2>&1 &
+li=$!
+unix_dgram recv "$WORK/host.dgram" > "$WORK/ld.out" 2>&1 &
+ld=$!
+unix_dgram recv "$WORK/rw/in.dgram" > "$WORK/lid.out" 2>&1 &
+lid=$!
+unix_dgram recv @calyx-test-dgram > "$WORK/lad.out" 2>&1 &
+lad=$!
+trap 'kill $lu $li $ld $lid $lad 2>/dev/null' EXIT
+for f in lu li ld lid lad; do
+	check "listener $f is up" wait_file_has "$WORK/$f.out" listening
+done
+ln -s "$WORK/host.sock" "$WORK/rw/link.sock"
+ln -s "$WORK/host.dgram" "$WORK/rw/link.dgram"
+sb_script "$WORK/sb/u.sh" <<EOF2
+t dotdot /usr/local/bin/try_misc unix $WORK/rw/../host.sock
+t link /usr/local/bin/try_misc unix $WORK/rw/link.sock
+t direct /usr/local/bin/try_misc unix $WORK/host.sock
+t inside /usr/local/bin/try_misc unix $WORK/rw/in.sock
+t d-dotdot /usr/local/bin/unix_dgram send $WORK/rw/../host.dgram
+t d-link /usr/local/bin/unix_dgram send $WORK/rw/link.dgram
+t d-conn-link /usr/local/bin/unix_dgram connect $WORK/rw/link.dgram
+t d-direct /usr/local/bin/unix_dgram send $WORK/host.dgram
+t d-abstract /usr/local/bin/unix_dgram send @calyx-test-dgram
+t d-inside /usr/local/bin/unix_dgram send $WORK/rw/in.dgram
+t d-conn-inside /usr/local/bin/unix_dgram connect $WORK/rw/in.dgram
+EOF2
+S=$WORK/u.state
+issue "$WORK/u.lease" --cmd "/bin/sh $WORK/sb/u.sh" --cmd /usr/local/bin/try_misc \
+	--cmd /usr/local/bin/unix_dgram --path "$WORK/sb/**:ro" --path "$WORK/rw/**:rw" || exit 0
+crun "$S" "$WORK/u.lease" /bin/sh "$WORK/sb/u.sh"
+check "calyx run exits 0" run_ok
+check "stream connect through rw/../ to a host socket refused" is_denied dotdot
+check "stream connect through a symlink in :rw to a host socket refused" is_denied link
+check "stream connect to a host socket refused" is_denied direct
+check "stream connect to a socket bound in :rw works" is_ok inside
+check "dgram sendto through rw/../ to a host socket refused" is_denied d-dotdot
+check "dgram sendto through a symlink in :rw refused" is_denied d-link
+check "dgram connect through a symlink in :rw refused" is_denied d-conn-link
+check "dgram sendto to a host socket refused" is_denied d-direct
+check "dgram sendto to an abstract socket refused" is_denied d-abstract
+check "dgram sendto to a socket bound in :rw works" is_ok d-inside "ok send"
+check "dgram connect+send to a socket bound in :rw works" is_ok d-conn-inside "ok connect"
+sleep 0.3
+check "the host stream listener accepted nothing" lacks "$WORK/lu.out" "got:"
+check "the host dgram listener received nothing" lacks "$WORK/ld.out" "got:"
+check "the abstract dgram listener received nothing" lacks "$WORK/lad.out" "got:"
+check "the :rw stream listener got the allowed connection" has "$WORK/li.out" "got:"
+check "the :rw dgram listener got both allowed datagrams" sh -c "[ \$(grep -c '^got: ' $WORK/lid.out) -eq 2 ]"
+check "meta.json denials.net counts the 7 refusals" ge "$(meta denials.net)" 7
+check "SVF net_event.denied recorded" has_event "$S" net_event.denied
+check "no sandbox cgroup or BPF program left" no_sandbox_left
