@@ -1,0 +1,101 @@
+# The landlock backend on a pure cgroup v2 host (cgroup2 at /sys/fs/cgroup with memory,
+# pids and cpu) and Landlock ABI 2 (Debian's 6.1: no TCP rights, no scoping). The host
+# tier only sees it on a hybrid layout with ABI >= 6. matrix.yaml demands bpf-lsm, so
+# this test runs under a copy that says `enforcement: auto` and asks for landlock.
+sed -e 's/^enforcement: .*/enforcement: auto/' "$MATRIX" > "$WORK/ll-matrix.yaml"
+grep -q '^enforcement: auto$' "$WORK/ll-matrix.yaml" || { fail "could not render the auto matrix"; exit 0; }
+MATRIX=$WORK/ll-matrix.yaml
+CALYX_RUN_ARGS="--enforce landlock"
+
+# line_has NAME STRING: that check's line of the last script run contains STRING.
+line_has() {
+	case $(line "$1") in
+	*"$2"*) return 0 ;;
+	esac
+	WHY="want '$2' in '$(line "$1")'"
+	return 1
+}
+# contains HAYSTACK NEEDLE
+contains() {
+	case $1 in
+	*"$2"*) return 0 ;;
+	esac
+	WHY="'$2' not in '$1'"
+	return 1
+}
+
+mkdir -p "$WORK/ro" "$WORK/rw" "$WORK/sb"
+echo ro-data > "$WORK/ro/data.txt"
+echo secret > "$WORK/secret.txt"
+
+# (1) The allowed command runs, on the landlock backend, and meta.json says which ABI.
+issue "$WORK/a.lease" --cmd "/usr/local/bin/try_open $WORK/ro/data.txt r" --path "$WORK/ro/**:ro" || exit 0
+crun "$WORK/a.state" "$WORK/a.lease" /usr/local/bin/try_open "$WORK/ro/data.txt" r
+check "allowed command: calyx run exits 0" run_ok
+check "allowed command: stdout.log holds its output" eq "$(cat "$RUN/stdout.log" 2>/dev/null)" "ok read: ro-data"
+check "meta.json enforcement.backend is landlock" eq "$(meta enforcement.backend)" landlock
+check "meta.json enforcement.reason names Landlock ABI 2" contains "$(meta enforcement.reason)" "Landlock ABI 2"
+check "meta.json enforcement.cgroup lies in the v2 mount at /sys/fs/cgroup" \
+	contains "$(meta enforcement.cgroup)" "/sys/fs/cgroup/calyx/"
+check "meta.json enforcement.landlock names Landlock ABI 2" contains "$(meta enforcement.landlock)" "Landlock ABI 2;"
+check "meta.json status ok" eq "$(meta status)" ok
+check "allowed command: nothing left" no_sandbox_left
+
+# (2) Files and network in one sandbox. An allowed UDP send succeeds with or without a
+# listener, and the TCP listener outside makes an allowed connect succeed, so only a real
+# denial shows EACCES/EPERM.
+listen_tcp tcp4 127.0.0.1 7201 > "$WORK/l4.out" 2>&1 &
+l4=$!
+trap 'kill $l4 2>/dev/null' EXIT
+sleep 0.3
+sb_script "$WORK/sb/ll.sh" <<EOF2
+t rd-out /usr/local/bin/try_open $WORK/secret.txt r
+t rd-ro /usr/local/bin/try_open $WORK/ro/data.txt r
+t wr-ro /usr/local/bin/try_open $WORK/ro/data.txt w clobbered
+t wr-rw /usr/local/bin/try_open $WORK/rw/out.txt w sandbox-wrote
+t rd-rw /usr/local/bin/try_open $WORK/rw/out.txt r
+t sendto4 /usr/local/bin/try_sendto udp4 127.0.0.1 7202
+t tcp4 /usr/local/bin/try_connect tcp4 127.0.0.1 7201
+EOF2
+S=$WORK/f.state
+script_run f "$WORK/sb/ll.sh" --net deny_all --cmd /usr/local/bin/try_open \
+	--cmd /usr/local/bin/try_sendto --cmd /usr/local/bin/try_connect \
+	--path "$WORK/sb/**:ro" --path "$WORK/ro/**:ro" --path "$WORK/rw/**:rw" || exit 0
+check "files/net: calyx run exits 0" run_ok
+check "files/net: backend landlock" eq "$(meta enforcement.backend)" landlock
+check "read outside the lease and baseline denied (EACCES)" line_has rd-out "errno=EACCES"
+check ":ro path readable" is_ok rd-ro "ok read: ro-data"
+check "write to a :ro path denied" is_denied wr-ro
+check "... the :ro file is unchanged" eq "$(cat "$WORK/ro/data.txt")" ro-data
+check ":rw path writable" is_ok wr-rw "ok wrote"
+check "... and the file holds what the sandbox wrote" eq "$(cat "$WORK/rw/out.txt" 2>/dev/null)" sandbox-wrote
+check ":rw path readable back" is_ok rd-rw "ok read: sandbox-wrote"
+check "UDP sendto over IPv4 denied (cgroup BPF)" is_denied sendto4
+check "TCP connect over IPv4 denied (cgroup BPF: ABI 2 has no TCP rights)" is_denied tcp4
+check "the TCP listener received nothing" lacks "$WORK/l4.out" "got:"
+check "SVF file_event.denied names the outside file" has_event "$S" file_event.denied "$WORK/secret.txt"
+check "SVF net_event.denied recorded" has_event "$S" net_event.denied
+check "meta.json denials.net >= 2" ge "$(meta denials.net)" 2
+check "files/net: nothing left" no_sandbox_left
+kill $l4 2>/dev/null
+
+# (3) Fileless exec: Landlock lets it through; the exec-image check kills the task.
+S=$WORK/x.state
+issue "$WORK/x.lease" --cmd "/usr/local/bin/memfd_exec memfd /usr/local/bin/hello" || exit 0
+crun "$S" "$WORK/x.lease" /usr/local/bin/memfd_exec memfd /usr/local/bin/hello
+check "memfd exec: the payload never ran" lacks "$RUN/stdout.log" "HELLO-RAN"
+check "memfd exec: killed by SIGKILL (meta.json signal 9)" eq "$(meta signal)" 9
+check "memfd exec: calyx exit 137" eq "$RC" 137
+check "memfd exec: SVF exec_event.denied" has_event "$S" exec_event.denied
+check "memfd exec: nothing left" no_sandbox_left
+
+# (4) The memory limit, through memory.max of the pure v2 hierarchy.
+issue "$WORK/m.lease" --cmd '/usr/local/bin/hog mem 200' --limit mem=32M,wall=10s || exit 0
+crun "$WORK/m.state" "$WORK/m.lease" /usr/local/bin/hog mem 200
+check "memory bomb: not allowed to finish its 200 MiB" lacks "$RUN/stdout.log" "ok allocated"
+check "memory bomb: exit 123 (limit)" eq "$RC" 123
+check "memory bomb: status limit" eq "$(meta status)" limit
+check "memory bomb: meta.json violation mem_bytes" eq "$(meta violation)" mem_bytes
+check "memory bomb: enforced through memory.max" contains "$(meta limits.enforced.mem_bytes)" "memory.max"
+check "memory bomb: backend landlock" eq "$(meta enforcement.backend)" landlock
+check "memory bomb: nothing left" no_sandbox_left
