@@ -1,14 +1,32 @@
 #!/usr/bin/env bash
-# Find Debian's packaged 6.1 cloud kernel for the VM test tier and print the path of its
-# vmlinuz on stdout. Installed kernel: /boot/vmlinuz-VERSION. Otherwise the signed .deb is
-# downloaded once into build/vm/ and extracted there (no root needed); later runs reuse it.
-# Usage: scripts/vm-kernel.sh [BUILD_VM_DIR]   (default build/vm)
+# Find one of Debian 12's packaged cloud kernels for the VM test tier and print the path of
+# its vmlinuz on stdout. Installed kernel: /boot/vmlinuz-VERSION. Otherwise the signed .deb
+# is downloaded once and extracted (no root needed); later runs reuse it. The 6.1 kernel is
+# cached in BUILD_VM_DIR itself (kernel.version, kernel/), any other series in
+# BUILD_VM_DIR/kernel-SERIES/ with the same layout.
+# Usage: scripts/vm-kernel.sh [--kernel SERIES] [BUILD_VM_DIR]   (default 6.1, build/vm)
+#        SERIES: 6.1 (linux-image-6.1.0-N-cloud-amd64) or e.g. 6.12
+#        (linux-image-6.12.N+deb12-cloud-amd64); same as VM_KERNEL=SERIES
 set -euo pipefail
 
-dir=${1:-build/vm}
-mkdir -p "$dir"
-
 die() { echo "vm-kernel: $*" >&2; exit 1; }
+
+series=${VM_KERNEL:-6.1} dir=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --kernel) [ $# -ge 2 ] || die "--kernel wants a series"; series=$2; shift 2 ;;
+    --kernel=*) series=${1#*=}; shift ;;
+    -*) die "unknown option $1" ;;
+    *) [ -z "$dir" ] || die "one BUILD_VM_DIR only"; dir=$1; shift ;;
+  esac
+done
+case $series in
+  [0-9]*.[0-9]*) case $series in *[!0-9.]*|*.*.*) die "bad kernel series '$series' (e.g. 6.1, 6.12)" ;; esac ;;
+  *) die "bad kernel series '$series' (e.g. 6.1, 6.12)" ;;
+esac
+dir=${dir:-build/vm}
+[ "$series" = 6.1 ] || dir="$dir/kernel-$series"
+mkdir -p "$dir"
 
 # The cached extraction is reused as is: a second run must not touch the network.
 if [ -f "$dir/kernel.version" ]; then
@@ -18,17 +36,18 @@ if [ -f "$dir/kernel.version" ]; then
 fi
 
 # Newest signed flavour: the "-unsigned" and "-dbg" packages are excluded by the anchors.
+# 6.1 is named 6.1.0-ABI, later series 6.12.PATCH+debN; "6\.1" never matches 6.12.
+pattern="^linux-image-${series//./\\.}(\\.[0-9]+)*(-[0-9]+|\\+deb[0-9]+)-cloud-amd64\$"
 find_newest() {
-  apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$' 2>/dev/null |
-    awk '{print $1}' | sort -V | tail -n1
+  apt-cache search --names-only "$pattern" 2>/dev/null | awk '{print $1}' | sort -V | tail -n1
 }
 pkg=$(find_newest)
 if [ -z "$pkg" ]; then
-  echo "vm-kernel: no linux-image-6.1.0-*-cloud-amd64 in the apt lists; running apt-get update" >&2
+  echo "vm-kernel: no linux-image-$series*-cloud-amd64 in the apt lists; running apt-get update" >&2
   apt-get update -qq >/dev/null || die "apt-get update failed"
   pkg=$(find_newest)
 fi
-[ -n "$pkg" ] || die "no linux-image-6.1.0-*-cloud-amd64 package found in apt (Debian 12 bookworm sources needed)"
+[ -n "$pkg" ] || die "no linux-image-$series*-cloud-amd64 package found in apt (Debian 12 bookworm sources needed)"
 ver=${pkg#linux-image-}
 
 if [ -f "/boot/vmlinuz-$ver" ]; then

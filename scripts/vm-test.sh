@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The VM test tier: boot Debian's packaged 6.1 cloud kernel under QEMU TCG with an
+# The VM test tier: boot Debian's packaged 6.1 (or 6.12) cloud kernel under QEMU TCG with an
 # initramfs holding calyx, the test programs and the test scripts, run the BPF LSM and
 # escape tests inside in one boot, and report their results. The host kernel refuses BPF
 # LSM programs (KERNEL-NOTES.md), so this is where the bpf-lsm backend is really tested.
 #
 # Usage: scripts/vm-test.sh [options] CALYX_BIN
+#   --kernel SERIES     the Debian 12 cloud kernel series to boot: 6.1 (default) or 6.12;
+#                       same as VM_KERNEL=SERIES (scripts/vm-kernel.sh fetches it)
 #   --tests PATTERNS    only the tests whose names match (comma-separated shell globs, e.g.
 #                       't_exec*,e_memfd'); same as VM_TESTS=PATTERNS
 #   --shell-cmd 'CMD'   run CMD (sh syntax) in the booted guest instead of the tests, print
@@ -23,12 +25,14 @@ set -euo pipefail
 
 die() { echo "vm-test: $*" >&2; exit 1; }
 
-tests=${VM_TESTS:-} shell_cmd=${VM_SHELL_CMD:-} timeout_s=${VM_TIMEOUT:-480}
+kseries=${VM_KERNEL:-6.1} tests=${VM_TESTS:-} shell_cmd=${VM_SHELL_CMD:-} timeout_s=${VM_TIMEOUT:-480}
 test_timeout=${VM_TEST_TIMEOUT:-120}
 read -r -a extra <<< "${VM_EXTRA:-}"
 calyx=
 while [ $# -gt 0 ]; do
   case $1 in
+    --kernel) kseries=$2; shift 2 ;;
+    --kernel=*) kseries=${1#*=}; shift ;;
     --tests) tests=$2; shift 2 ;;
     --tests=*) tests=${1#*=}; shift ;;
     --shell-cmd) shell_cmd=$2; shift 2 ;;
@@ -36,7 +40,7 @@ while [ $# -gt 0 ]; do
     --add) extra+=("$2"); shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --test-timeout) test_timeout=$2; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -e/{/^set -e/d;p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) [ -z "$calyx" ] || die "one CALYX_BIN only"; calyx=$1; shift ;;
   esac
@@ -93,8 +97,8 @@ if [ ! -f "$probe_obj" ] || [ "$probe_src" -nt "$probe_obj" ]; then
   mv "$probe_obj.$$" "$probe_obj"
 fi
 
-# 2. The kernel (downloaded once, then cached in build/vm).
-kernel=$(scripts/vm-kernel.sh "$vm") || die "no kernel for the VM"
+# 2. The kernel (downloaded once, then cached in build/vm, or build/vm/kernel-SERIES).
+kernel=$(scripts/vm-kernel.sh --kernel "$kseries" "$vm") || die "no $kseries kernel for the VM"
 [ -s "$kernel" ] || die "kernel image $kernel missing"
 
 # 3. The initramfs, with this run's settings.
