@@ -779,17 +779,33 @@ int BPF_PROG(calyx_userns_create, const struct cred *cred, int ret)
 
 /* perf events expose other tasks' and the kernel's activity (and kprobe/uprobe events
  * instrument the kernel and other binaries): a sandbox may open none. */
+static __always_inline int perf_decide(__u32 type)
+{
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
+		return 0;
+	deny_record(CALYX_HOOK_PERF, sb_cgid, EPERM, type, 0, NULL);
+	return -EPERM;
+}
+
+/* The hook lost its attr argument in 6.3 (perf_event_open(int type)); a program's
+ * arguments are positional, so CO-RE cannot bridge that. Both shapes are built and the
+ * loader enables the one whose argument count matches the kernel's hook. */
 SEC("lsm/perf_event_open")
 int BPF_PROG(calyx_perf_event_open, struct perf_event_attr *attr, int type, int ret)
 {
 	if (ret)
 		return ret;
-	__u64 sb_cgid = 0;
-	struct calyx_sandbox *sb = NULL;
-	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
-		return 0;
-	deny_record(CALYX_HOOK_PERF, sb_cgid, EPERM, BPF_CORE_READ(attr, type), 0, NULL);
-	return -EPERM;
+	return perf_decide((__u32)type);
+}
+
+SEC("lsm/perf_event_open")
+int BPF_PROG(calyx_perf_event_open_type, int type, int ret)
+{
+	if (ret)
+		return ret;
+	return perf_decide((__u32)type);
 }
 
 /* Signals and ptrace may only reach tasks of the same sandbox: nothing outside (calyx,
@@ -988,6 +1004,16 @@ int BPF_PROG(calyx_path_truncate, const struct path *path, int ret)
 	if (ret)
 		return ret;
 	return mutate_path(CALYX_MUT_TRUNCATE, path);
+}
+
+/* Since 6.2, O_TRUNC on open and ftruncate(2) reach file_truncate instead of
+ * path_truncate (on 6.1 the hook does not exist and path_truncate sees both). */
+SEC("lsm/file_truncate")
+int BPF_PROG(calyx_file_truncate, struct file *file, int ret)
+{
+	if (ret)
+		return ret;
+	return mutate_path(CALYX_MUT_TRUNCATE, &file->f_path);
 }
 
 /* chmod, fchmod, fchmodat (chmod_common) */

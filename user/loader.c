@@ -65,8 +65,9 @@ static void libbpf_setup(bool verbose)
 struct lsm_prog {
 	const char *hook;
 	bool optional;
+	int nargs;     /* > 0: this program fits only a hook with that many arguments */
 };
-#define N_LSM 31
+#define N_LSM 33
 static struct bpf_program *lsm_prog(struct calyx_bpf *s, int i)
 {
 	struct bpf_program *p[N_LSM] = {
@@ -81,26 +82,44 @@ static struct bpf_program *lsm_prog(struct calyx_bpf *s, int i)
 		s->progs.calyx_path_chown,    s->progs.calyx_inode_setxattr, s->progs.calyx_inode_removexattr,
 		s->progs.calyx_file_ioctl,    s->progs.calyx_mmap_file,   s->progs.calyx_file_mprotect,
 		s->progs.calyx_perf_event_open, s->progs.calyx_unix_stream_connect,
-		s->progs.calyx_unix_may_send,
+		s->progs.calyx_unix_may_send, s->progs.calyx_perf_event_open_type,
+		s->progs.calyx_file_truncate,
 	};
 	return p[i];
 }
 /* The path_* hooks exist only with CONFIG_SECURITY_PATH; without them a sandbox could
  * change the file system outside its :rw paths, so they are required. */
 static const struct lsm_prog lsm_hooks[N_LSM] = {
-	{ "bprm_check_security", false }, { "file_open", false }, { "socket_create", false },
-	{ "socket_connect", false }, { "socket_sendmsg", false }, { "bpf", false },
-	{ "sb_mount", false }, { "move_mount", false }, { "sb_pivotroot", false },
-	{ "path_chroot", false }, { "userns_create", false }, { "task_kill", false },
-	{ "ptrace_access_check", false },
-	{ "path_unlink", false }, { "path_rmdir", false }, { "path_mkdir", false },
-	{ "path_mknod", false }, { "path_symlink", false }, { "path_link", false },
-	{ "path_rename", false }, { "path_truncate", false }, { "path_chmod", false },
-	{ "path_chown", false }, { "inode_setxattr", false }, { "inode_removexattr", false },
-	{ "file_ioctl", false }, { "mmap_file", false }, { "file_mprotect", false },
-	{ "perf_event_open", true }, /* only with CONFIG_PERF_EVENTS: then there is none */
-	{ "unix_stream_connect", false }, { "unix_may_send", false },
+	{ "bprm_check_security", false, 0 }, { "file_open", false, 0 }, { "socket_create", false, 0 },
+	{ "socket_connect", false, 0 }, { "socket_sendmsg", false, 0 }, { "bpf", false, 0 },
+	{ "sb_mount", false, 0 }, { "move_mount", false, 0 }, { "sb_pivotroot", false, 0 },
+	{ "path_chroot", false, 0 }, { "userns_create", false, 0 }, { "task_kill", false, 0 },
+	{ "ptrace_access_check", false, 0 },
+	{ "path_unlink", false, 0 }, { "path_rmdir", false, 0 }, { "path_mkdir", false, 0 },
+	{ "path_mknod", false, 0 }, { "path_symlink", false, 0 }, { "path_link", false, 0 },
+	{ "path_rename", false, 0 }, { "path_truncate", false, 0 }, { "path_chmod", false, 0 },
+	{ "path_chown", false, 0 }, { "inode_setxattr", false, 0 }, { "inode_removexattr", false, 0 },
+	{ "file_ioctl", false, 0 }, { "mmap_file", false, 0 }, { "file_mprotect", false, 0 },
+	/* only with CONFIG_PERF_EVENTS: then there is none; (attr, type) before 6.3, (type) since */
+	{ "perf_event_open", true, 2 },
+	{ "unix_stream_connect", false, 0 }, { "unix_may_send", false, 0 },
+	{ "perf_event_open", true, 1 },
+	/* 6.2+: O_TRUNC and ftruncate; absent on 6.1, where path_truncate covers both */
+	{ "file_truncate", true, 0 },
 };
+
+/* Number of arguments of the kernel's bpf_lsm_<hook> stub, or -1 if it is missing. */
+static int lsm_hook_nargs(const struct btf *vmbtf, const char *hook)
+{
+	char fn[64];
+	snprintf(fn, sizeof(fn), "bpf_lsm_%s", hook);
+	int id = btf__find_by_name_kind(vmbtf, fn, BTF_KIND_FUNC);
+	if (id < 0)
+		return -1;
+	const struct btf_type *f = btf__type_by_id(vmbtf, (__u32)id);
+	const struct btf_type *proto = f ? btf__type_by_id(vmbtf, f->type) : NULL;
+	return proto && btf_is_func_proto(proto) ? btf_vlen(proto) : -1;
+}
 
 #define N_CG 5
 static struct bpf_program *cg_prog(struct calyx_bpf *s, int i)
@@ -135,9 +154,10 @@ static int load_set(enum enforce_backend b, uint64_t parent_cgid, int parent_lev
 	for (int i = 0; i < N_LSM; i++) {
 		bool on = lsm;
 		if (lsm) {
-			char fn[64];
-			snprintf(fn, sizeof(fn), "bpf_lsm_%s", lsm_hooks[i].hook);
-			if (btf__find_by_name_kind(vmbtf, fn, BTF_KIND_FUNC) < 0) {
+			int nargs = lsm_hook_nargs(vmbtf, lsm_hooks[i].hook);
+			if (nargs >= 0 && lsm_hooks[i].nargs > 0 && nargs != lsm_hooks[i].nargs) {
+				on = false;   /* the other shape of this hook serves this kernel */
+			} else if (nargs < 0) {
 				if (!lsm_hooks[i].optional) {
 					btf__free(vmbtf);
 					calyx_bpf__destroy(s);
