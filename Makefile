@@ -98,9 +98,11 @@ test-cli: $(BUILD)/calyx
 test-host: $(BUILD)/calyx
 	$(Q)tests/host/run.sh $(BUILD)/calyx
 
-# VM tier: the bpf-lsm backend and the escape suite in QEMU with Debian's 6.1 kernel.
+# VM tier: the bpf-lsm backend and the escape suite in QEMU with Debian's 6.1 kernel, and
+# again with Debian's 6.12 kernel: the CO-RE programs must load and enforce on both.
+VM_KERNELS ?= 6.1 6.12
 test-vm: $(BUILD)/calyx
-	$(Q)scripts/vm-test.sh $(BUILD)/calyx
+	$(Q)for k in $(VM_KERNELS); do scripts/vm-test.sh --kernel $$k $(BUILD)/calyx || exit 1; done
 
 demo: all
 	$(Q)scripts/demo.sh $(BUILD)/calyx
