@@ -701,6 +701,19 @@ int BPF_PROG(calyx_unix_may_send, struct socket *sock, struct socket *other, int
 	return unix_peer_decide(CALYX_HOOK_SOCKET_SENDMSG, BPF_CORE_READ(other, sk));
 }
 
+/* Hooks whose operation no sandboxed task may perform at all: tasks outside leave after
+ * the scope check; inside (or in a torn-down sandbox: closed) the call is refused with
+ * EPERM and recorded, `what` saying which operation. */
+static __always_inline int deny_in_sandbox(__u32 hook, __u32 what)
+{
+	__u64 sb_cgid = 0;
+	struct calyx_sandbox *sb = NULL;
+	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
+		return 0;
+	deny_record(hook, sb_cgid, EPERM, what, 0, NULL);
+	return -EPERM;
+}
+
 /* Linux 6.1 signature; newer kernels add a `bool kernel` before ret. Whatever the value of
  * the last argument, a task inside a sandbox is denied. */
 SEC("lsm/bpf")
@@ -708,25 +721,15 @@ int BPF_PROG(calyx_bpf, int cmd, union bpf_attr *attr, unsigned int size, int re
 {
 	if (ret)
 		return ret;
-	__u64 sb_cgid = 0;
-	struct calyx_sandbox *sb = NULL;
-	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
-		return 0;
 	/* in a sandbox or a torn-down one: the sandbox must not touch its enforcer */
-	deny_record(CALYX_HOOK_BPF, sb_cgid, EPERM, cmd, 0, NULL);
-	return -EPERM;
+	return deny_in_sandbox(CALYX_HOOK_BPF, (__u32)cmd);
 }
 
 /* Mount-like operations change what bpf_d_path reports for a file (a bind mount or chroot
  * can make any file look like an allowed path), so a sandbox may not do them at all. */
 static __always_inline int deny_mountish(__u32 what)
 {
-	__u64 sb_cgid = 0;
-	struct calyx_sandbox *sb = NULL;
-	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
-		return 0;
-	deny_record(CALYX_HOOK_MOUNT, sb_cgid, EPERM, what, 0, NULL);
-	return -EPERM;
+	return deny_in_sandbox(CALYX_HOOK_MOUNT, what);
 }
 
 SEC("lsm/sb_mount")
@@ -769,27 +772,12 @@ int BPF_PROG(calyx_userns_create, const struct cred *cred, int ret)
 {
 	if (ret)
 		return ret;
-	__u64 sb_cgid = 0;
-	struct calyx_sandbox *sb = NULL;
-	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
-		return 0;
-	deny_record(CALYX_HOOK_USERNS, sb_cgid, EPERM, 0, 0, NULL);
-	return -EPERM;
+	return deny_in_sandbox(CALYX_HOOK_USERNS, 0);
 }
 
 /* perf events expose other tasks' and the kernel's activity (and kprobe/uprobe events
- * instrument the kernel and other binaries): a sandbox may open none. */
-static __always_inline int perf_decide(__u32 type)
-{
-	__u64 sb_cgid = 0;
-	struct calyx_sandbox *sb = NULL;
-	if (current_scope(&sb_cgid, &sb) == SCOPE_OUT)
-		return 0;
-	deny_record(CALYX_HOOK_PERF, sb_cgid, EPERM, type, 0, NULL);
-	return -EPERM;
-}
-
-/* The hook lost its attr argument in 6.3 (perf_event_open(int type)); a program's
+ * instrument the kernel and other binaries): a sandbox may open none.
+ * The hook lost its attr argument in 6.3 (perf_event_open(int type)); a program's
  * arguments are positional, so CO-RE cannot bridge that. Both shapes are built and the
  * loader enables the one whose argument count matches the kernel's hook. */
 SEC("lsm/perf_event_open")
@@ -797,7 +785,7 @@ int BPF_PROG(calyx_perf_event_open, struct perf_event_attr *attr, int type, int 
 {
 	if (ret)
 		return ret;
-	return perf_decide((__u32)type);
+	return deny_in_sandbox(CALYX_HOOK_PERF, (__u32)type);
 }
 
 SEC("lsm/perf_event_open")
@@ -805,7 +793,7 @@ int BPF_PROG(calyx_perf_event_open_type, int type, int ret)
 {
 	if (ret)
 		return ret;
-	return perf_decide((__u32)type);
+	return deny_in_sandbox(CALYX_HOOK_PERF, (__u32)type);
 }
 
 /* Signals and ptrace may only reach tasks of the same sandbox: nothing outside (calyx,
