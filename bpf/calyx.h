@@ -1,6 +1,8 @@
-/* Types shared by the BPF programs (bpf/calyx.bpf.c) and user space (user/loader.c,
- * user/runner.c). Only fixed-width types with explicit padding cross the boundary; every
- * struct's size is pinned with _Static_assert so both sides agree. */
+/* The ABI between the BPF programs (the bpf/ sources) and user space (user/enforce/): map keys
+ * and values, ring-buffer records, limits. Only fixed-width types with explicit padding
+ * cross the boundary; every struct's size is pinned with _Static_assert so both sides
+ * agree, and every change to anything here bumps CALYX_ABI_VERSION: a resident program
+ * set stamped with another ABI (or built from another object) is never used. */
 #ifndef CALYX_BPF_SHARED_H
 #define CALYX_BPF_SHARED_H
 
@@ -10,27 +12,52 @@
 #include <linux/types.h>
 #endif
 
+#define CALYX_ABI_VERSION 2
+
 #define CALYX_PATH_MAX 256        /* path buffers (events, exec rules); the kernel matcher holds
                                    * CALYX_LPM_PATH_MAX - 1 bytes: longer paths are denied */
-#define CALYX_MAX_SANDBOXES 256   /* concurrent sandboxes one loaded program set serves */
-#define CALYX_MAX_EXEC_RULES 4096 /* allowed binaries, all sandboxes together */
-#define CALYX_MAX_PATH_RULES 8192 /* path patterns incl. baseline, all sandboxes together */
-#define CALYX_RINGBUF_BYTES (1u << 22) /* 4 MiB: a burst of ~10k records before drops */
+
+/* ---- how many of what, and why each map has its size ----
+ * A resident set serves up to CALYX_MAX_SANDBOXES concurrent sandboxes. Each sandbox owns
+ * one slot, 1..CALYX_MAX_SANDBOXES; slot 0 collects what belongs to no live sandbox
+ * (orphaned cgroups). Per sandbox at most CALYX_SB_MAX_EXEC binaries (the lease's
+ * commands: user space asserts LEASE_MAX_COMMANDS fits) and CALYX_SB_MAX_PATH_ENTRIES LPM
+ * entries (each lease or baseline pattern makes at most two: user space asserts
+ * 2 * (LEASE_MAX_PATHS + MATRIX_MAX_BASELINE) fits). The shared maps hold the sum. */
+#define CALYX_MAX_SANDBOXES 255
+#define CALYX_SLOTS (CALYX_MAX_SANDBOXES + 1)
+#define CALYX_SB_MAX_EXEC 64
+#define CALYX_SB_MAX_PATH_ENTRIES 256
+#define CALYX_MAX_EXEC_RULES (CALYX_MAX_SANDBOXES * CALYX_SB_MAX_EXEC)
+#define CALYX_MAX_PATH_RULES (CALYX_MAX_SANDBOXES * CALYX_SB_MAX_PATH_ENTRIES)
+/* Each sandbox has its own ring buffer (an inner map of the slot-indexed array of maps),
+ * so one sandbox's flood never costs another its records. 4 MiB hold ~9,900 records: at
+ * the runner's 50 ms drain that is ~198k records/s before drops (counted per slot). */
+#define CALYX_RINGBUF_BYTES (1u << 22)
+/* Verdict cache (bpf-lsm file_open): LRU, shared by all sandboxes. 16k entries of 48
+ * bytes; a miss only costs the full path decision. */
+#define CALYX_VCACHE_ENTRIES 16384
+
+_Static_assert((CALYX_RINGBUF_BYTES & (CALYX_RINGBUF_BYTES - 1)) == 0, "ring buffer size: a power of 2");
 
 /* Access levels; a rule grants at most its level. */
 enum calyx_access { CALYX_ACC_NONE = 0, CALYX_ACC_RO = 1, CALYX_ACC_RW = 2 };
 
-/* Per-sandbox configuration, keyed by the sandbox cgroup's v2 id (inode number). */
+/* sandboxes map: the sandbox cgroup's v2 id (inode number) -> its configuration. */
 struct calyx_sandbox {
-	__u32 id;          /* small index used in rule keys */
+	__u32 slot;        /* 1..CALYX_MAX_SANDBOXES: index of its ring buffer and counters,
+			    * and the sandbox part of every rule key */
 	__u32 flags;       /* CALYX_SB_* */
+	__u32 epoch;       /* unique per run: verdict-cache entries of an earlier run in the
+			    * same slot never match */
+	__u32 pad;
 };
 #define CALYX_SB_NET_DENY_ALL (1u << 0)
-_Static_assert(sizeof(struct calyx_sandbox) == 8, "calyx_sandbox layout");
+_Static_assert(sizeof(struct calyx_sandbox) == 16, "calyx_sandbox layout");
 
 /* Allowed executable: the file's identity (kernel dev_t encoding: major << 20 | minor). */
 struct calyx_exec_key {
-	__u32 sandbox;
+	__u32 sandbox;     /* slot */
 	__u32 pad;
 	__u64 dev;
 	__u64 ino;
@@ -45,11 +72,11 @@ struct calyx_exec_val {
 _Static_assert(sizeof(struct calyx_exec_val) == CALYX_PATH_MAX, "calyx_exec_val layout");
 
 /* LPM key: prefixlen counts bits of (sandbox, path bytes). Path rules are keyed per sandbox
- * by putting the sandbox id (big-endian) in front of the path. EXACT rules include the
+ * by putting the slot (big-endian) in front of the path. EXACT rules include the
  * terminating NUL so "/usr/bin/git" cannot prefix-match "/usr/bin/git-evil". */
-/* An LPM trie holds at most 256 data bytes (key_size <= 260): 4 for the sandbox id leave
- * 252 for the path including its NUL. Longer paths are denied (file_open, exec), never
- * matched truncated; longer patterns are refused when the sandbox is added. */
+/* An LPM trie holds at most 256 data bytes (key_size <= 260): 4 for the slot leave 252 for
+ * the path including its NUL. Longer paths are denied (file_open, exec), never matched
+ * truncated; longer patterns are refused when the sandbox is added. */
 #define CALYX_LPM_PATH_MAX 252
 struct calyx_path_key {
 	__u32 prefixlen;
@@ -71,6 +98,29 @@ struct calyx_path_val {
 };
 _Static_assert(sizeof(struct calyx_path_val) == 4, "calyx_path_val layout");
 
+/* Verdict cache (bpf-lsm file_open). Key: one file of one run's sandbox. The value holds
+ * what makes the cached path decision still true: the file is the same (inode pointer and
+ * generation, so a reused inode number is a miss), reached on the same mount, no rename
+ * and no mount change anywhere on the host since (the kernel's rename_lock and mount_lock
+ * sequence counts, read before the path was resolved). Only files with exactly one name
+ * (or directories) are cached: a second hard link could name the inode outside the lease. */
+struct calyx_vcache_key {
+	__u32 slot;
+	__u32 epoch;
+	__u64 dev;
+	__u64 ino;
+};
+_Static_assert(sizeof(struct calyx_vcache_key) == 24, "calyx_vcache_key layout");
+struct calyx_vcache_val {
+	__u64 inode;       /* struct inode * */
+	__u64 mnt;         /* struct vfsmount * the file was opened on */
+	__u32 gen;         /* inode->i_generation */
+	__u32 rename_seq;
+	__u32 mount_seq;
+	__u32 access;      /* calyx_access granted by the path rules */
+};
+_Static_assert(sizeof(struct calyx_vcache_val) == 32, "calyx_vcache_val layout");
+
 enum calyx_event_type {
 	CALYX_EV_DENY = 1,   /* an LSM / cgroup hook refused something */
 	CALYX_EV_EXEC = 2,   /* sched_process_exec */
@@ -87,7 +137,7 @@ enum calyx_hook {
 	CALYX_HOOK_SOCKET_SENDMSG = 5,
 	CALYX_HOOK_BPF = 6,
 	CALYX_HOOK_EXEC_IMAGE = 7,    /* sched_process_exec kill (landlock backend) */
-	CALYX_HOOK_SYSCALL_EXIT = 8,  /* EACCES/EPERM seen at syscall exit (landlock denials) */
+	/* 8 was a system-wide syscall-exit observer (retired: it cost every task of the host) */
 	CALYX_HOOK_MOUNT = 9,         /* sb_mount / move_mount / sb_pivotroot / path_chroot:
 				       * would change what bpf_d_path reports, so denied */
 	CALYX_HOOK_USERNS = 10,       /* userns_create: a new user namespace gives the mount and
@@ -133,7 +183,7 @@ struct calyx_event {
 	__u32 tgid;        /* process id */
 	__u32 ppid;        /* parent tgid (fork: the parent; others: real_parent) */
 	__s32 err;         /* DENY: positive errno returned (EACCES, EPERM); EXIT: exit_code (wait status) */
-	__u32 family;      /* socket family for network denials, syscall nr for SYSCALL_EXIT */
+	__u32 family;      /* socket family for network denials; the operation for others */
 	__u32 flags;       /* file_open: f_mode bits (FMODE_READ=1, FMODE_WRITE=2); sock: type/protocol */
 	__u16 port;        /* network byte order converted to host order */
 	__u16 pad0;
@@ -149,7 +199,52 @@ struct calyx_event {
 };
 _Static_assert(sizeof(struct calyx_event) == 416, "calyx_event layout");
 
-/* Index into the per-CPU counters map. */
-enum calyx_stat { CALYX_STAT_RB_DROPPED = 0, CALYX_STAT_DENIED = 1, CALYX_STAT_MAX = 4 };
+/* Per-slot counters (a per-CPU array indexed by slot; user space sums the CPUs). A slot's
+ * counters are zeroed when a run claims it. */
+enum calyx_stat {
+	CALYX_STAT_RB_DROPPED = 0,  /* records lost: the slot's ring buffer was full or missing */
+	CALYX_STAT_DENIED = 1,      /* operations refused (recorded or not) */
+	CALYX_STAT_VCACHE_MISS = 2, /* file_open decided by path resolution + rules (hits are
+				     * not counted: the hit path is the one kept short) */
+	CALYX_STAT_MAX = 3,
+};
+struct calyx_stats {
+	__u64 v[CALYX_STAT_MAX];
+};
+_Static_assert(sizeof(struct calyx_stats) == 8 * CALYX_STAT_MAX, "calyx_stats layout");
+
+/* ---- what user space keeps in the pinned set beside the programs' maps ----
+ * (the BPF programs never read these; they are part of the set's ABI all the same) */
+
+/* The set's stamp: one entry of an array map, pinned last, so a set without one is
+ * incomplete. A calyx binary uses a set only when magic, abi, backend and object (the
+ * BLAKE2b-256 of the BPF object it embeds) all match its own. */
+#define CALYX_STAMP_MAGIC 0x58594c43u /* "CLYX" */
+#define CALYX_STAMP_VCACHE (1u << 0)  /* the verdict cache is on (kernel addresses known) */
+struct calyx_stamp {
+	__u32 magic;
+	__u32 abi;          /* CALYX_ABI_VERSION */
+	__u32 backend;      /* 1 bpf-lsm, 2 landlock */
+	__u32 root_level;   /* rodata root_level */
+	__u64 root_cgid;    /* rodata root_cgid */
+	__u64 loaded_at;    /* CLOCK_REALTIME seconds */
+	__u8 object[32];
+	__u32 loader_pid;
+	__u32 flags;        /* CALYX_STAMP_* */
+	char version[48];   /* the calyx version that loaded it */
+	char note[176];     /* what the loader had to leave out on this kernel, "" if nothing */
+};
+_Static_assert(sizeof(struct calyx_stamp) == 296, "calyx_stamp layout");
+
+/* slots map (hash, slot -> owner): a run claims a free slot with BPF_NOEXIST, so
+ * concurrent runs never share one; the entry goes last when the run's sandbox is removed. */
+struct calyx_slot {
+	__u64 cgid;         /* the sandbox cgroup's id */
+	__u64 claimed_at;   /* CLOCK_REALTIME seconds */
+	__u32 epoch;        /* = its calyx_sandbox.epoch */
+	__u32 runner_pid;
+	char cgroup[176];   /* the sandbox cgroup below the set's root cgroup ("<runner>/<sandbox>") */
+};
+_Static_assert(sizeof(struct calyx_slot) == 200, "calyx_slot layout");
 
 #endif

@@ -1,0 +1,248 @@
+/* What every calyx BPF program shares: kernel constants, the set's configuration, the
+ * maps, the scope check, ring-buffer records and the one place a denial is decided.
+ * Included once, by bpf/calyx.bpf.c (the one compilation unit of the resident set).
+ *
+ * Scope. A resident set serves every sandbox of one backend on the host. Its root cgroup
+ * (<v2 mount>/calyx/<backend>, root_cgid at root_level) holds one directory per runner
+ * (root_level + 1), and each runner's sandbox below it (root_level + 2). A task whose
+ * ancestor at root_level is not the root leaves every hook after that one helper call,
+ * whatever the number of live sandboxes. A task under the root is in the sandbox at
+ * root_level + 2 (which covers every descendant cgroup it might create) when that cgroup
+ * is registered in `sandboxes`; a task under the root that is not (directly in the root
+ * or a runner's directory, where no task belongs, or in a sandbox whose entry is gone) is
+ * an orphan: every hook denies it everything (fail closed).
+ *
+ * Every failure path says whether it fails open or closed. They all fail closed: a
+ * decision we cannot make is a denial. The ring buffer never changes a decision: a failed
+ * reserve is counted in the sandbox's counters and the decision stands. */
+#ifndef CALYX_COMMON_BPF_H
+#define CALYX_COMMON_BPF_H
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "calyx.h"
+
+/* uapi constants: vmlinux.h carries types, not macros */
+#define EPERM 1
+#define EACCES 13
+#define AF_UNSPEC 0
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define FMODE_READ 0x1
+#define FMODE_WRITE 0x2
+#define FMODE_EXEC 0x20
+#define __FMODE_EXEC 0x20 /* in f_flags: set only by the kernel's exec opens (not a valid O_ flag) */
+#define SIGKILL 9
+#define PROT_EXEC 0x4
+#define RENAME_EXCHANGE (1 << 1)
+#define S_IFMT 00170000
+#define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define S_IFBLK 0060000
+#define PAGE_KB 4 /* x86-64 PAGE_SIZE / 1024: signal->maxrss counts pages */
+
+/* Set by user space before load (rodata), recorded in the set's stamp. */
+const volatile __u64 root_cgid = 0;
+const volatile __u32 root_level = 0;
+/* Kernel addresses of rename_lock's and mount_lock's sequence counts (from /proc/kallsyms),
+ * 0 when unknown: then the verdict cache is off (every open takes the full decision). */
+const volatile __u64 rename_seq_addr = 0;
+const volatile __u64 mount_seq_addr = 0;
+
+/* sandbox cgroup id -> its configuration. One entry per live sandbox. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CALYX_MAX_SANDBOXES);
+	__type(key, __u64);
+	__type(value, struct calyx_sandbox);
+} sandboxes SEC(".maps");
+
+/* (slot, dev, ino) of an allowed binary -> its canonical path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CALYX_MAX_EXEC_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory only for the rules of live sandboxes */
+	__type(key, struct calyx_exec_key);
+	__type(value, struct calyx_exec_val);
+} exec_rules SEC(".maps");
+
+/* (slot, path prefix) -> access; see calyx.h for the encoding. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, CALYX_MAX_PATH_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct calyx_path_key);
+	__type(value, struct calyx_path_val);
+} path_rules SEC(".maps");
+
+/* One ring buffer per slot, put in by the run that owns the slot. */
+struct calyx_rb {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CALYX_RINGBUF_BYTES);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, CALYX_SLOTS);
+	__type(key, __u32);
+	__array(values, struct calyx_rb);
+} slot_rb SEC(".maps");
+
+/* Per-slot counters, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CALYX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct calyx_stats);
+} stats SEC(".maps");
+
+/* Per-CPU scratch for the LPM key / resolved path: 264 bytes do not fit the 512-byte
+ * stack next to everything else. Non-sleepable programs are not preempted by another
+ * program on the same CPU that uses this map, except from NMI context, which none of
+ * these hooks run in. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct calyx_path_key);
+} scratch SEC(".maps");
+
+static __always_inline void stat_inc(__u32 slot, __u32 idx)
+{
+	struct calyx_stats *v = bpf_map_lookup_elem(&stats, &slot);
+	if (v && idx < CALYX_STAT_MAX)
+		__sync_fetch_and_add(&v->v[idx], 1);
+}
+
+/* ------------------------------------------------------------------ scope */
+
+struct scope {
+	__u64 sb_cgid;             /* the cgroup at the sandbox level; 0 when the task is higher */
+	struct calyx_sandbox *sb;  /* its entry; NULL: an orphan (callers deny) */
+	__u32 slot;                /* sb->slot, 0 for orphans */
+};
+
+/* false: the task is outside every sandbox of this set (leave the hook). true: *sc says
+ * which sandbox, or that the task is an orphan (sc->sb NULL). */
+static __always_inline bool scope_enter(struct scope *sc)
+{
+	if (bpf_get_current_ancestor_cgroup_id(root_level) != root_cgid)
+		return false;
+	__u64 id = bpf_get_current_ancestor_cgroup_id(root_level + 2);
+	sc->sb_cgid = id;
+	sc->sb = id ? bpf_map_lookup_elem(&sandboxes, &id) : NULL;
+	sc->slot = sc->sb ? sc->sb->slot : 0;
+	return true;
+}
+
+/* The prologue of every hook that decides for sandboxed tasks. */
+#define SCOPE_ENTER(sc)            \
+	struct scope sc;           \
+	if (!scope_enter(&sc))     \
+		return 0
+
+/* A task's sandbox cgroup from its own cgroup (0 when outside this set's root). Used for
+ * fork records (clone3(CLONE_INTO_CGROUP) puts a sandbox's first task into it while the
+ * parent, calyx, is outside) and for signal / ptrace targets. */
+static __always_inline __u64 task_sandbox_cgid(struct task_struct *t)
+{
+	struct cgroup *cg = BPF_CORE_READ(t, cgroups, dfl_cgrp);
+	int level = BPF_CORE_READ(cg, level);
+	if (level < (int)root_level + 2)
+		return 0;
+	struct cgroup *anc = NULL, *root = NULL;
+	/* A failed read leaves NULL: treated as outside, for records and as "not the same
+	 * sandbox" for signal / ptrace targets (denied). */
+	bpf_probe_read_kernel(&anc, sizeof(anc), &cg->ancestors[(root_level + 2) & 0xff]);
+	bpf_probe_read_kernel(&root, sizeof(root), &cg->ancestors[root_level & 0xff]);
+	if (!anc || !root || BPF_CORE_READ(root, kn, id) != root_cgid)
+		return 0;
+	return BPF_CORE_READ(anc, kn, id);
+}
+
+/* ------------------------------------------------------------------ records */
+
+/* Reserve and pre-fill a record in the sandbox's own ring buffer; NULL when it is full or
+ * there is none (orphans, a slot whose run is gone): counted in the slot's drops. */
+static __always_inline struct calyx_event *ev_new(const struct scope *sc, __u32 type, __u32 hook)
+{
+	__u32 slot = sc->slot;
+	void *rb = bpf_map_lookup_elem(&slot_rb, &slot);
+	struct calyx_event *ev = rb ? bpf_ringbuf_reserve(rb, sizeof(*ev), 0) : NULL;
+	if (!ev) {
+		stat_inc(slot, CALYX_STAT_RB_DROPPED);
+		return NULL;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	__u64 pt = bpf_get_current_pid_tgid();
+	ev->type = type;
+	ev->hook = hook;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->sandbox_cgid = sc->sb_cgid;
+	ev->pid = (__u32)pt;
+	ev->tgid = pt >> 32;
+	return ev;
+}
+
+/* Fields only tracing/LSM programs can fill (cgroup sock programs lack these helpers). */
+static __always_inline void ev_task(struct calyx_event *ev)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	ev->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+}
+
+static __always_inline void ev_submit(struct calyx_event *ev)
+{
+	/* The consumer polls; a wake-up per record doubles the cost of a denied op. */
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+}
+
+/* ------------------------------------------------------------------ the verdict */
+
+/* Where a denial came from and what it concerned, for its record. */
+struct deny_info {
+	__u32 hook;        /* calyx_hook */
+	int err;           /* positive errno the operation fails with */
+	__u32 family;      /* socket family, or which operation (calyx_mutate_op, bpf cmd, ...) */
+	__u32 flags;
+	const char *path;  /* kernel string, or NULL */
+	const __u8 *addr;  /* 16 address bytes (IPv4 in the first 4), or NULL */
+	__u16 port;
+	bool no_task;      /* cgroup sock programs: no task helpers */
+};
+
+/* The one place a denial is decided: counted, recorded, returned as -errno. Every hook
+ * that refuses an operation returns what this returns. */
+static __always_inline int deny(const struct scope *sc, const struct deny_info *d)
+{
+	stat_inc(sc->slot, CALYX_STAT_DENIED);
+	struct calyx_event *ev = ev_new(sc, CALYX_EV_DENY, d->hook);
+	if (ev) { /* else counted as dropped; the denial itself stands */
+		if (!d->no_task)
+			ev_task(ev);
+		ev->err = d->err;
+		ev->family = d->family;
+		ev->flags = d->flags;
+		ev->port = d->port;
+		if (d->addr)
+			__builtin_memcpy(ev->addr, d->addr, sizeof(ev->addr));
+		/* a failed read leaves "": the record says less, the decision is the same */
+		if (d->path)
+			bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), d->path);
+		ev_submit(ev);
+	}
+	return -d->err;
+}
+
+/* The common shape: hook, errno, detail, path. */
+static __always_inline int deny_simple(const struct scope *sc, __u32 hook, int err, __u32 family,
+				       __u32 flags, const char *path)
+{
+	struct deny_info d = { .hook = hook, .err = err, .family = family, .flags = flags, .path = path };
+	return deny(sc, &d);
+}
+
+#endif

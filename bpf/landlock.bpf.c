@@ -1,0 +1,92 @@
+/* landlock backend: what Landlock itself cannot do. Landlock does not stop fileless exec
+ * (memfd, deleted files) and knows no "only these binaries", so every exec image of a
+ * sandbox must be a lease binary or it is killed before it runs; and Landlock on older
+ * ABIs has no network rights, so cgroup sock programs (attached once, to the set's root
+ * cgroup: they run for sandbox tasks only) decide the network. Landlock's own refusals
+ * (files, exec by path) are not observed: no hook short of a system-wide syscall
+ * tracepoint sees them on a kernel without BPF LSM. Part of the calyx.bpf.c unit. */
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(calyx_exec_image, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	SCOPE_ENTER(sc);
+	struct file *f = BPF_CORE_READ(bprm, file);
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	__u32 nlink = BPF_CORE_READ(ino, __i_nlink);
+	if (sc.sb && nlink > 0 && is_lease_binary(&sc, ino))
+		return 0;
+	/* closed: unknown image, fileless image, or an orphan */
+	long rc = bpf_send_signal(SIGKILL);
+	stat_inc(sc.slot, CALYX_STAT_DENIED);
+	struct calyx_event *ev = ev_new(&sc, CALYX_EV_KILL, CALYX_HOOK_EXEC_IMAGE);
+	if (!ev)
+		return 0; /* counted; the kill stands */
+	ev_task(ev);
+	/* SIGKILL, or the helper's error: the record says the kill did not happen (the run
+	 * sees it as a command that kept running, and its record is the evidence) */
+	ev->err = rc ? (int)rc : SIGKILL;
+	ev->flags = nlink;
+	bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), BPF_CORE_READ(bprm, filename));
+	ev_submit(ev);
+	return 0;
+}
+
+/* cgroup sock programs: 1 allows, 0 denies (EPERM to the caller). */
+static __always_inline int cg_decide(__u32 hook, __u32 family, struct bpf_sock_addr *sa)
+{
+	struct scope sc = {};
+	/* Attached to the set's root only, so a task outside it means a cgroup moved under a
+	 * different root than configured: closed like an orphan. */
+	bool inside = scope_enter(&sc);
+	if (inside && sc.sb && !(sc.sb->flags & CALYX_SB_NET_DENY_ALL))
+		return 1;
+	struct deny_info d = { .hook = hook, .err = EPERM, .family = family, .no_task = true };
+	__u32 a[4] = {};
+	if (sa) {
+		d.port = __builtin_bswap16((__u16)sa->user_port);
+		if (family == AF_INET) {
+			a[0] = sa->user_ip4;
+		} else if (family == AF_INET6) {
+			a[0] = sa->user_ip6[0];
+			a[1] = sa->user_ip6[1];
+			a[2] = sa->user_ip6[2];
+			a[3] = sa->user_ip6[3];
+		}
+		d.addr = (const __u8 *)a;
+	}
+	deny(&sc, &d);
+	return 0;
+}
+
+SEC("cgroup/connect4")
+int calyx_cg_connect4(struct bpf_sock_addr *ctx)
+{
+	return cg_decide(CALYX_HOOK_SOCKET_CONNECT, AF_INET, ctx);
+}
+
+SEC("cgroup/connect6")
+int calyx_cg_connect6(struct bpf_sock_addr *ctx)
+{
+	return cg_decide(CALYX_HOOK_SOCKET_CONNECT, AF_INET6, ctx);
+}
+
+SEC("cgroup/sendmsg4")
+int calyx_cg_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return cg_decide(CALYX_HOOK_SOCKET_SENDMSG, AF_INET, ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int calyx_cg_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return cg_decide(CALYX_HOOK_SOCKET_SENDMSG, AF_INET6, ctx);
+}
+
+/* Runs for AF_INET/AF_INET6 socket creation by tasks (not kernel sockets). */
+SEC("cgroup/sock_create")
+int calyx_cg_sock_create(struct bpf_sock *ctx)
+{
+	if (ctx->family == AF_UNIX)
+		return 1;
+	return cg_decide(CALYX_HOOK_SOCKET_CREATE, ctx->family, NULL);
+}

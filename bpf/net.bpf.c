@@ -1,0 +1,153 @@
+/* bpf-lsm: the network. Under deny_all no socket family but AF_UNIX may be created,
+ * connected or sent on; AF_UNIX peers are decided on the socket they reach, which must be
+ * bound under a :rw path. Part of the calyx.bpf.c unit. */
+
+SEC("lsm/socket_create")
+int BPF_PROG(calyx_socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	if (ret)
+		return ret;
+	if (kern)
+		return 0; /* kernel-internal sockets are not the task's */
+	SCOPE_ENTER(sc);
+	if (family == AF_UNIX)
+		return 0;
+	if (sc.sb && !(sc.sb->flags & CALYX_SB_NET_DENY_ALL))
+		return 0;
+	/* deny_all, or an orphan (closed) */
+	return deny_simple(&sc, CALYX_HOOK_SOCKET_CREATE, EACCES, family,
+			   ((__u32)type & 0xffff) | ((__u32)protocol << 16), NULL);
+}
+
+/* The destination of an inet connect / send, for its denial record. */
+static __always_inline void inet_dest(struct deny_info *d, __u16 family, struct sockaddr *addr, int addrlen,
+				      __u8 buf[16])
+{
+	__u16 port = 0;
+	if (family == AF_INET && addrlen >= (int)sizeof(struct sockaddr_in)) {
+		struct sockaddr_in *in = (void *)addr;
+		bpf_probe_read_kernel(&port, 2, &in->sin_port);
+		bpf_probe_read_kernel(buf, 4, &in->sin_addr);
+	} else if (family == AF_INET6 && addrlen >= (int)sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 *in6 = (void *)addr;
+		bpf_probe_read_kernel(&port, 2, &in6->sin6_port);
+		bpf_probe_read_kernel(buf, 16, &in6->sin6_addr);
+	} else {
+		return;
+	}
+	/* a failed read leaves zeros: the record says less, the denial is the same */
+	d->port = __builtin_bswap16(port);
+	d->addr = buf;
+}
+
+/* Decide a destination address for connect / sendmsg. addr is a kernel copy. */
+static __always_inline int net_decide(__u32 hook, const struct scope *sc, struct socket *sock,
+				      struct sockaddr *addr, int addrlen)
+{
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	/* Kernel sockets used on the task's behalf (sunrpc, ...) are not the task's: they
+	 * were never created through socket(2) by it. */
+	if (sk && BPF_CORE_READ_BITFIELD_PROBED(sk, sk_kern_sock))
+		return 0;
+	__u16 sk_family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = AF_UNSPEC;
+	if (addr && addrlen >= 2 && bpf_probe_read_kernel(&family, sizeof(family), &addr->sa_family))
+		family = 0xffff; /* unreadable: no family that is allowed by kind (closed) */
+	if (!sc->sb) /* orphan: closed */
+		return deny_simple(sc, hook, EACCES, family, 0, NULL);
+	bool deny_all = sc->sb->flags & CALYX_SB_NET_DENY_ALL;
+
+	if (sk_family != AF_UNIX) {
+		/* connect(AF_UNSPEC) dissolves an association; it reaches nothing. A send
+		 * without an address goes wherever the socket is connected: denied. */
+		if (!deny_all || (hook == CALYX_HOOK_SOCKET_CONNECT && family == AF_UNSPEC))
+			return 0;
+		__u8 buf[16] = {};
+		struct deny_info d = { .hook = hook, .err = EACCES, .family = family ? family : sk_family };
+		inet_dest(&d, family, addr, addrlen, buf);
+		return deny(sc, &d);
+	}
+
+	/* AF_UNIX: no address (connected send) was decided at connect time. */
+	if (!addr || addrlen <= 2 || family != AF_UNIX)
+		return 0;
+	struct calyx_path_key *k = scratch_key();
+	if (!k) /* cannot happen; closed */
+		return -EACCES;
+	__u32 n = (__u32)addrlen - 2; /* sun_path bytes given */
+	if (n > 108)
+		n = 108;
+	k->path[0] = 0;
+	bpf_probe_read_kernel(k->path, 1, ((struct sockaddr_un *)addr)->sun_path);
+	/* Abstract names (leading NUL) reach any listener on the host: closed. Relative
+	 * names fail path_access (no leading '/'): closed. sun_path need not be
+	 * NUL-terminated: read at most n bytes and terminate. */
+	long len = 0;
+	if (k->path[0])
+		len = bpf_probe_read_kernel_str(k->path, (n + 1) & 127, ((struct sockaddr_un *)addr)->sun_path);
+	if (len > 0 && path_access(k, sc->slot, len) >= CALYX_ACC_RW)
+		return 0;
+	/* abstract names are binary: recorded without a path */
+	return deny_simple(sc, hook, EACCES, AF_UNIX, 0, len > 0 ? k->path : NULL);
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(calyx_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	SCOPE_ENTER(sc);
+	return net_decide(CALYX_HOOK_SOCKET_CONNECT, &sc, sock, address, addrlen);
+}
+
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(calyx_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
+{
+	if (ret)
+		return ret;
+	SCOPE_ENTER(sc);
+	/* msg_name is the kernel copy of the destination (NULL for connected sends). */
+	struct sockaddr *name = BPF_CORE_READ(msg, msg_name);
+	int namelen = BPF_CORE_READ(msg, msg_namelen);
+	return net_decide(CALYX_HOOK_SOCKET_SENDMSG, &sc, sock, name, name ? namelen : 0);
+}
+
+/* AF_UNIX peers are decided on the socket they reach, not on the name the task passed:
+ * socket_connect / socket_sendmsg above only see the sun_path string, which the kernel
+ * then resolves (following symlinks and "..") to whatever socket it names. A link made in
+ * an :rw directory to /run/docker.sock, or "/rw/../run/docker.sock", passes any string
+ * check. These hooks get the peer socket after resolution: its bound path (unix_sock.path,
+ * set by bind) must be :rw. Abstract and unbound peers have no path: denied. */
+static __always_inline int unix_peer_decide(__u32 hook, struct sock *other)
+{
+	SCOPE_ENTER(sc);
+	struct calyx_path_key *k = scratch_key();
+	if (!k) /* cannot happen (array map); closed */
+		return -EACCES;
+	k->path[0] = 0;
+	struct unix_sock *u = (struct unix_sock *)other;
+	long len = walk_path(k, (__u64)BPF_CORE_READ(u, path.dentry), (__u64)BPF_CORE_READ(u, path.mnt));
+	if (sc.sb && path_access(k, sc.slot, len) >= CALYX_ACC_RW)
+		return 0;
+	/* orphan, abstract or unbound peer, unresolvable, not :rw: closed */
+	return deny_simple(&sc, hook, EACCES, AF_UNIX, 0, len > 0 ? k->path : NULL);
+}
+
+SEC("lsm/unix_stream_connect")
+int BPF_PROG(calyx_unix_stream_connect, struct sock *sock, struct sock *other, struct sock *newsk,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return unix_peer_decide(CALYX_HOOK_SOCKET_CONNECT, other);
+}
+
+/* Datagram connect and every datagram send (connected or to an address). */
+SEC("lsm/unix_may_send")
+int BPF_PROG(calyx_unix_may_send, struct socket *sock, struct socket *other, int ret)
+{
+	if (ret)
+		return ret;
+	return unix_peer_decide(CALYX_HOOK_SOCKET_SENDMSG, BPF_CORE_READ(other, sk));
+}
