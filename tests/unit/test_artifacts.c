@@ -1,4 +1,4 @@
-/* links: artifacts errmsg fileio */
+/* links: state/artifacts base/errmsg base/fileio */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "artifacts.h"
+#include "state/artifacts.h"
 
 static char dir[64];
 

@@ -1,4 +1,4 @@
-/* links: cli lease_cmd keygen verify lease units pathpat matrix shipped_matrix paseto artifacts errmsg fileio */
+/* links: cli/cli cli/lease cli/keygen token/verify policy/lease base/units policy/pathpat policy/matrix shipped_matrix token/paseto state/artifacts base/errmsg base/fileio */
 /* Command-line parsing without side effects: every rejection names its problem, the
  * accepted forms fill the option structs, and what `lease issue` would sign parses with
  * the same strict claim parser `lease verify` uses. */
@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "cli.h"
-#include "lease.h"
-#include "lease_cmd.h"
+#include "cli/cli.h"
+#include "policy/lease.h"
+#include "cli/lease.h"
 
 #define MAXARGS 64
 

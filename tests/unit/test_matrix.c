@@ -1,4 +1,4 @@
-/* links: matrix lease units pathpat paseto shipped_matrix errmsg */
+/* links: policy/matrix policy/lease base/units policy/pathpat token/paseto shipped_matrix base/errmsg */
 /* Capability matrix: the strict YAML schema (every error class names file:line:col and
  * the key path), the shipped policy, and the lease-fits-the-matrix check. */
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "matrix.h"
+#include "policy/matrix.h"
 
 /* PASERK k4.pid conformance vectors 2 and 3 (shared/conformance/paserk-k4-pid.json). */
 #define PK2_PUBLIC "k4.public.cHFyc3R1dnd4eXp7fH1-f4CBgoOEhYaHiImKi4yNjo8"

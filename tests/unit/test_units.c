@@ -1,4 +1,4 @@
-/* links: units */
+/* links: base/units */
 /* Durations, sizes and RFC 3339 times: accepted forms, rejected junk, round trips. */
 #include <errno.h>
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "units.h"
+#include "base/units.h"
 
 static void dur_ok(const char *s, uint64_t want)
 {
