@@ -9,6 +9,10 @@
 /* Write all len bytes, retrying short writes and EINTR. 0 or -errno. */
 int fileio_write_all(int fd, const void *buf, size_t len);
 
+/* One write() of the string s to name in dirfd (a kernel file: cgroupfs, procfs takes a
+ * value whole or refuses it). 0, -EIO for a short write, or -errno. */
+int fileio_write_small_at(int dirfd, const char *name, const char *s);
+
 /* One read of at most len - 1 bytes from the start of name in dirfd (AT_FDCWD for a
  * path), NUL-terminated: a kernel file hands over its whole small content in one read.
  * The byte count, or -errno. len must be at least 1. */

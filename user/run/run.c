@@ -42,6 +42,7 @@
 #include "enforce/loader.h"
 #include "policy/pathpat.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/spawn.h"
 #include "state/state.h"
 #include "audit/svf.h"
 #include "token/verify.h"
