@@ -36,7 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/mountinfo.h"
 #include "enforce/loader.h"
+#include "sandbox/cgroup.h"
 
 static int failures;
 static bool quiet;

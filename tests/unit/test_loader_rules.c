@@ -13,7 +13,7 @@
 #include <sys/sysmacros.h>
 #include <cmocka.h>
 
-#include "enforce/loader.h"
+#include "enforce/rules.h"
 #include "enforce/loader_rules.h"
 
 static struct path_rule rule(const char *pattern, enum path_access a)

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "policy/lease.h"
-#include "policy/matrix.h"
+#include "policy/backend.h"
 
 enum cli_cmd {
 	CLI_NONE = 0,

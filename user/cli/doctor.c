@@ -14,6 +14,7 @@
 
 #include "base/exitcodes.h"
 #include "base/fileio.h"
+#include "base/mountinfo.h"
 #include "enforce/landlock.h"
 #include "enforce/loader.h"
 

@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "enforce/rules.h"
 #include "policy/lease.h"
-#include "enforce/loader.h"
 
 /* Newest ABI whose rights this file declares. */
 #define CALYX_LANDLOCK_ABI_KNOWN 7

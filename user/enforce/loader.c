@@ -25,6 +25,7 @@
 #include "calyx.skel.h"
 #include "base/errmsg.h"
 #include "base/fileio.h"
+#include "base/mountinfo.h"
 #include "enforce/landlock.h"
 #include "enforce/loader_rules.h"
 #include "probe.skel.h"
@@ -425,93 +426,6 @@ int enforcer_pick_backend(enum enforce_backend requested, enum enforce_backend *
 		return errmsg(why, len, -ENOTSUP, "landlock backend unavailable: %s", ll_why);
 	return errmsg(why, len, -ENOTSUP, "no enforcement backend works: bpf-lsm: %s; landlock: %s",
 		      lsm_why, ll_why);
-}
-
-/* ------------------------------------------------------------------ cgroups */
-
-/* mountinfo escapes ' ', '\t', '\n' and '\\' as \ooo. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-	for (char *r = s; *r;) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
-			r += 4;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-}
-
-bool mountinfo_cgroup2(char *line, char **root, char **mnt)
-{
-	/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
-	char *sep = strstr(line, " - ");
-	char fstype[32];
-	if (!sep || sscanf(sep + 3, "%31s", fstype) != 1 || strcmp(fstype, "cgroup2") != 0)
-		return false;
-	*sep = '\0';
-	char *fld[5], *save = NULL;
-	int n = 0;
-	for (char *tok = strtok_r(line, " ", &save); tok && n < 5; tok = strtok_r(NULL, " ", &save))
-		fld[n++] = tok;
-	if (n < 5)
-		return false;
-	unescape_octal(fld[3]);
-	unescape_octal(fld[4]);
-	*root = fld[3];
-	*mnt = fld[4];
-	return true;
-}
-
-int cgroup2_mount_point(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	char *line = NULL;
-	size_t cap = 0;
-	int rc = -ENOENT;
-	while (getline(&line, &cap, f) > 0) {
-		char *root, *mnt;
-		if (!mountinfo_cgroup2(line, &root, &mnt))
-			continue;
-		if (strlen(mnt) >= len) {
-			rc = -ENAMETOOLONG;
-			break;
-		}
-		strcpy(buf, mnt);
-		rc = 0;
-		break;
-	}
-	free(line);
-	fclose(f);
-	return rc;
-}
-
-int cgroup_id_of(const char *path, uint64_t *id)
-{
-	/* cgroup v2 ids are kernfs node ids; name_to_handle_at returns exactly that, and on
-	 * 64-bit hosts it is also the directory's inode number (the fallback). */
-	struct {
-		struct file_handle fh;
-		uint64_t id;
-	} h;
-	int mount_id;
-	h.fh.handle_bytes = sizeof(h.id);
-	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) == 0 && h.fh.handle_bytes == 8) {
-		memcpy(id, h.fh.f_handle, sizeof(*id));
-		return 0;
-	}
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	*id = (uint64_t)st.st_ino;
-	return 0;
 }
 
 /* ------------------------------------------------------------------ the enforcer */

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "calyx.h"
-#include "policy/matrix.h"
-#include "policy/pathpat.h"
+#include "enforce/rules.h"
+#include "policy/backend.h"
 
 struct enforcer;
 
@@ -68,15 +68,6 @@ const char *enforcer_pin_dir(const struct enforcer *e);
  * cgroup tree is empty and removed). 1 removed, 0 none existed, or -errno with err. */
 int enforcer_unpin_name(const char *name, char *err, size_t errlen);
 
-struct exec_rule {
-	dev_t dev;                     /* st_dev as user space sees it; converted to the kernel encoding */
-	ino_t ino;
-	char path[CALYX_PATH_MAX];     /* canonical path (realpath) */
-};
-struct path_rule {
-	struct pathpat pat;            /* resolved pattern */
-	enum path_access access;
-};
 struct sandbox_rules {
 	uint64_t cgid;                 /* the sandbox cgroup's v2 id */
 	int cgroup_fd;                 /* O_DIRECTORY fd of it (cgroup-attached programs use it) */
@@ -99,12 +90,5 @@ typedef void (*enforcer_event_fn)(const struct calyx_event *ev, void *ctx);
 int enforcer_consume(struct enforcer *e, enforcer_event_fn fn, void *ctx);
 /* Records the BPF side could not put in the ring buffer (summed over CPUs). */
 uint64_t enforcer_dropped(struct enforcer *e);
-
-/* Helpers for user space: the v2 mount point (from /proc/self/mountinfo) and a cgroup's id. */
-int cgroup2_mount_point(char *buf, size_t len);
-/* A /proc/self/mountinfo line of a cgroup2 mount: its root within the hierarchy and its
- * mount point, split and unescaped in place. false for any other (or malformed) line. */
-bool mountinfo_cgroup2(char *line, char **root, char **mnt);
-int cgroup_id_of(const char *path, uint64_t *id);   /* name_to_handle_at or stat's inode */
 
 #endif

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 #include "base/errmsg.h"
-#include "enforce/loader.h"
+#include "enforce/rules.h"
 
 /* A lease pattern the parser accepts must fit the in-kernel matcher exactly: no pattern is
  * accepted at issue time and then refused at run time (or, worse, truncated). */

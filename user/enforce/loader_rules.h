@@ -17,10 +17,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "calyx.h"
+#include "enforce/rules.h"
 #include "policy/lease.h"
 #include "policy/pathpat.h"
-
-struct path_rule;   /* loader.h */
 
 struct calyx_path_entry {
 	char path[CALYX_LPM_PATH_MAX]; /* key bytes; EXACT entries also hold their NUL */

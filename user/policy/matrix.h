@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "policy/backend.h"
 #include "policy/lease.h"
 #include "token/paseto.h"
 
@@ -14,10 +15,6 @@
 #define MATRIX_MAX_ROOTS 32
 #define MATRIX_MAX_BASELINE 64
 #define MATRIX_MAX_BOUNDS 64
-
-enum enforce_backend { ENFORCE_AUTO = 0, ENFORCE_BPF_LSM = 1, ENFORCE_LANDLOCK = 2 };
-const char *enforce_backend_name(enum enforce_backend b);  /* "auto", "bpf-lsm", "landlock" */
-int enforce_backend_from_name(const char *s);                /* enum or -1 */
 
 struct matrix_key {
 	char *name;

@@ -3,7 +3,7 @@
 #ifndef CALYX_RUN_H
 #define CALYX_RUN_H
 #include <stdbool.h>
-#include "policy/matrix.h"
+#include "policy/backend.h"
 
 struct run_opts {
 	const char *lease_file;

@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/errmsg.h"
 #include "base/fileio.h"
+#include "base/mountinfo.h"
 #include "enforce/loader.h"
 
 /* ---- small cgroupfs helpers ---- */
@@ -89,6 +90,35 @@ static int open_cgroup_dir(const char *path, int *fd, char *err, size_t errlen)
 	return 0;
 }
 
+/* sandbox_cgroup2_root_mount's pick: the first cgroup2 mount showing the hierarchy root,
+ * and the first one that does not (for the message when none does). */
+struct root_scan {
+	char *mount;
+	size_t len;
+	char first_mnt[256], first_root[256];
+	char *err;
+	size_t errlen;
+	bool failed;            /* the callback's own error: err says it */
+};
+
+static int root_mount_of(const char *root, const char *mnt, void *ctx)
+{
+	struct root_scan *s = ctx;
+	if (strcmp(root, "/") != 0) {
+		if (!s->first_mnt[0]) {
+			snprintf(s->first_mnt, sizeof(s->first_mnt), "%s", mnt);
+			snprintf(s->first_root, sizeof(s->first_root), "%s", root);
+		}
+		return 0;
+	}
+	if (strlen(mnt) >= s->len) {
+		s->failed = true;
+		return errmsg(s->err, s->errlen, -ENAMETOOLONG, "cgroup v2 mount point too long: %s", mnt);
+	}
+	strcpy(s->mount, mnt);
+	return 1;
+}
+
 int sandbox_cgroup2_root_mount(char *mount, size_t len, char *err, size_t errlen)
 {
 	struct stat st;
@@ -99,41 +129,43 @@ int sandbox_cgroup2_root_mount(char *mount, size_t len, char *err, size_t errlen
 		return errmsg(err, errlen, -ENOTSUP,
 			      "calyx runs in a non-initial cgroup namespace (cgroup:[%ju]): the cgroup level the "
 			      "BPF scope check needs cannot be known from here", (uintmax_t)st.st_ino);
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return errmsg(err, errlen, -errno, "/proc/self/mountinfo: %s", strerror(errno));
-	char *line = NULL, first_mnt[256] = "", first_root[256] = "";
-	size_t cap = 0;
-	int rc = -ENOENT;
-	while (getline(&line, &cap, f) > 0) {
-		char *root, *mnt;
-		if (!mountinfo_cgroup2(line, &root, &mnt))
-			continue;
-		if (strcmp(root, "/") != 0) {
-			if (!first_mnt[0]) {
-				snprintf(first_mnt, sizeof(first_mnt), "%s", mnt);
-				snprintf(first_root, sizeof(first_root), "%s", root);
-			}
-			continue;
-		}
-		if (strlen(mnt) >= len) {
-			rc = errmsg(err, errlen, -ENAMETOOLONG, "cgroup v2 mount point too long: %s", mnt);
-			break;
-		}
-		strcpy(mount, mnt);
-		rc = 0;
-		break;
+	struct root_scan s = { .mount = mount, .len = len, .err = err, .errlen = errlen };
+	int rc = mountinfo_each_cgroup2(root_mount_of, &s);
+	if (rc == 1)
+		return 0;
+	if (rc < 0 && !s.failed)
+		return errmsg(err, errlen, rc, "/proc/self/mountinfo: %s", strerror(-rc));
+	if (rc < 0)
+		return rc;
+	if (s.first_mnt[0])
+		return errmsg(err, errlen, -ENOTSUP,
+			      "the cgroup v2 mount at %s shows %s of the hierarchy, not its root, and no other "
+			      "v2 mount does: the cgroup level the BPF scope check needs cannot be known",
+			      s.first_mnt, s.first_root);
+	return errmsg(err, errlen, -ENOENT, "no cgroup v2 hierarchy mounted (/proc/self/mountinfo)");
+}
+
+int cgroup_id_of(const char *path, uint64_t *id)
+{
+	/* cgroup v2 ids are kernfs node ids; name_to_handle_at returns exactly that, and on
+	 * 64-bit hosts it is also the directory's inode number (the fallback). */
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h;
+	int mount_id;
+	h.fh.handle_bytes = sizeof(h.id);
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) == 0 && h.fh.handle_bytes == 8) {
+		memcpy(id, h.fh.f_handle, sizeof(*id));
+		return 0;
 	}
-	free(line);
-	fclose(f);
-	if (rc == -ENOENT && first_mnt[0])
-		rc = errmsg(err, errlen, -ENOTSUP,
-			    "the cgroup v2 mount at %s shows %s of the hierarchy, not its root, and no other "
-			    "v2 mount does: the cgroup level the BPF scope check needs cannot be known",
-			    first_mnt, first_root);
-	else if (rc == -ENOENT)
-		errmsg(err, errlen, rc, "no cgroup v2 hierarchy mounted (/proc/self/mountinfo)");
-	return rc;
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*id = (uint64_t)st.st_ino;
+	return 0;
 }
 
 int sandbox_flock_timed(int fd, int timeout_ms)

@@ -31,6 +31,9 @@ struct sandbox_cgroup {
  * reason (namespace or mount root), -ENOENT (no v2 mount), or -errno. */
 int sandbox_cgroup2_root_mount(char *mount, size_t len, char *err, size_t errlen);
 
+/* A cgroup's v2 id (name_to_handle_at, else its directory's inode). 0 or -errno. */
+int cgroup_id_of(const char *path, uint64_t *id);
+
 /* The runner's own parent cgroup: <mount>/calyx/<name>, made fresh for this runner (the
  * shared <mount>/calyx is made or reused, mode 0711). Each `calyx run` loads its own
  * enforcer, whose programs deny everything in cgroups under their parent that are not
