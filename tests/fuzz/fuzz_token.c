@@ -1,4 +1,4 @@
-/* links: token/paseto */
+/* links: token/paseto base/paserk base/b64url */
 /* libFuzzer target for everything that parses untrusted token and key text: the footer
  * peek, full v4.public verification with a fixed key, and the PASERK decoders.
  * Besides memory errors it checks invariants a caller relies on. */

@@ -1,4 +1,4 @@
-/* links: token/paseto */
+/* links: token/paseto base/paserk base/b64url */
 /* PASETO v4.public and PASERK k4: public conformance vectors (loaded at run time from
  * tests/vectors/ or $CALYX_VECTORS_DIR), PAE known answers, and tamper cases. */
 #include <errno.h>

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "state/artifacts.h"
+#include "base/b64url.h"
 #include "base/exitcodes.h"
 #include "cli/keygen.h"
 #include "policy/lease.h"
@@ -246,24 +247,6 @@ out:
 	if (have_matrix)
 		matrix_free(&m);
 	return rc;
-}
-
-/* base64url without padding, strict, via libsodium. *out malloc'd with a NUL. */
-static int b64url_decode(const char *s, size_t len, unsigned char **out, size_t *out_len)
-{
-	size_t cap = len / 4 * 3 + 3;
-	unsigned char *b = malloc(cap + 1);
-	const char *end = NULL;
-	if (!b)
-		return -ENOMEM;
-	if (sodium_base642bin(b, cap, s, len, NULL, out_len, &end,
-			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != s + len) {
-		free(b);
-		return -EINVAL;
-	}
-	b[*out_len] = '\0';
-	*out = b;
-	return 0;
 }
 
 static void print_printable(FILE *f, const unsigned char *s, size_t len)

@@ -589,7 +589,7 @@ static bool ends_with(const char *s, const char *suf)
 
 /* ---- the schema ---------------------------------------------------------------------- */
 
-static int add_key(struct matrix *m, const char *name, const uint8_t pk[PASETO_PK_BYTES])
+static int add_key(struct matrix *m, const char *name, const uint8_t pk[PASERK_PK_BYTES])
 {
 	struct matrix_key *k;
 
@@ -605,7 +605,7 @@ static int add_key(struct matrix *m, const char *name, const uint8_t pk[PASETO_P
 		memset(k, 0, sizeof *k);
 		return -ENOMEM;
 	}
-	memcpy(k->pk, pk, PASETO_PK_BYTES);
+	memcpy(k->pk, pk, PASERK_PK_BYTES);
 	m->n_keys++;
 	return 0;
 }
@@ -624,7 +624,7 @@ static int load_keys(struct ctx *c, const struct yn *n, struct matrix *m)
 	for (size_t i = 0; i < n->n; i++) {
 		const struct yn *e = n->kid[i];
 		const char *name, *pub;
-		uint8_t pk[PASETO_PK_BYTES];
+		uint8_t pk[PASERK_PK_BYTES];
 
 		pidx(cp, "trusted_keys", i);
 		if ((r = want(c, e, cp, YN_MAP)) || (r = check_keys(c, e, cp, keys, 2)))
@@ -646,7 +646,7 @@ static int load_keys(struct ctx *c, const struct yn *n, struct matrix *m)
 			return errf(c, map_get(e, "public")->line, map_get(e, "public")->col, fp,
 				    "not a PASERK k4.public key");
 		for (size_t j = 0; j < m->n_keys; j++)
-			if (!memcmp(m->keys[j].pk, pk, PASETO_PK_BYTES))
+			if (!memcmp(m->keys[j].pk, pk, PASERK_PK_BYTES))
 				return errf(c, map_get(e, "public")->line, map_get(e, "public")->col, fp,
 					    "same key as trusted_keys[%zu]", j);
 		r = add_key(m, name, pk);
@@ -1050,11 +1050,11 @@ int matrix_load_shipped(struct matrix *m, char *err, size_t errlen)
 				  m, err, errlen);
 }
 
-int matrix_trust_key(struct matrix *m, const char *name, const uint8_t pk[PASETO_PK_BYTES])
+int matrix_trust_key(struct matrix *m, const char *name, const uint8_t pk[PASERK_PK_BYTES])
 {
 	/* Trusting a key that is already trusted changes nothing. */
 	for (size_t i = 0; i < m->n_keys; i++)
-		if (!memcmp(m->keys[i].pk, pk, PASETO_PK_BYTES))
+		if (!memcmp(m->keys[i].pk, pk, PASERK_PK_BYTES))
 			return 0;
 	return add_key(m, name ? name : "cli", pk);
 }

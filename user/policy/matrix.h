@@ -9,7 +9,7 @@
 #include <sys/types.h>
 #include "policy/backend.h"
 #include "policy/lease.h"
-#include "token/paseto.h"
+#include "base/paserk.h"
 
 #define MATRIX_MAX_KEYS 32
 #define MATRIX_MAX_ROOTS 32
@@ -18,7 +18,7 @@
 
 struct matrix_key {
 	char *name;
-	uint8_t pk[PASETO_PK_BYTES];
+	uint8_t pk[PASERK_PK_BYTES];
 	char *pid;                 /* k4.pid of pk, computed at load */
 };
 struct matrix_root { char *name; char *dir; };
@@ -52,7 +52,7 @@ int matrix_load_shipped(struct matrix *m, char *err, size_t errlen);
 void matrix_free(struct matrix *m);
 
 /* Add a trusted key (used by `--pub FILE` with the shipped matrix). 0 or -ENOSPC/-ENOMEM. */
-int matrix_trust_key(struct matrix *m, const char *name, const uint8_t pk[PASETO_PK_BYTES]);
+int matrix_trust_key(struct matrix *m, const char *name, const uint8_t pk[PASERK_PK_BYTES]);
 /* Key whose pid equals kid, or NULL. */
 const struct matrix_key *matrix_find_key(const struct matrix *m, const char *kid);
 /* Root dir for repo://NAME, or NULL. Fits pathpat_root_fn (ctx = the matrix). */

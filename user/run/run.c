@@ -37,6 +37,7 @@
 #include "sentinel/events.h"
 #include "base/exitcodes.h"
 #include "base/fileio.h"
+#include "base/paserk.h"
 #include "enforce/landlock.h"
 #include "state/ledger.h"
 #include "enforce/loader.h"
@@ -230,7 +231,7 @@ static int load_and_verify(struct runner *r)
 {
 	const struct run_opts *o = r->o;
 	char err[PATH_MAX + 512];
-	uint8_t pk[PASETO_PK_BYTES];
+	uint8_t pk[PASERK_PK_BYTES];
 	int rc;
 
 	if (o->pub_file) {

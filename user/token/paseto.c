@@ -12,14 +12,12 @@
 
 #include <sodium.h>
 
+#include "base/b64url.h"
+
 #define HDR PASETO_V4_PUBLIC_HEADER
 #define HDR_LEN (sizeof(HDR) - 1)
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
-#define PASERK_SECRET "k4.secret."
-#define PASERK_PUBLIC "k4.public."
-#define PASERK_PID "k4.pid."
-#define PASERK_PID_HASH_BYTES 33 /* BLAKE2b-264, as PASERK specifies for k4 ids */
 
 /* sodium_init() is idempotent and thread-safe; calling it at each entry point means
  * callers never have to remember it. Failure means no usable crypto: fail closed. */
@@ -144,43 +142,6 @@ void paseto_msg_free(struct paseto_msg *m)
 	m->footer_len = 0;
 }
 
-static bool b64url_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_';
-}
-
-/* Strict base64url (no padding). libsodium refuses non-zero trailing bits and
- * impossible lengths, but it stops quietly at '=' (so the whole span must be consumed)
- * and 1.0.18's URL-safe decoder reads every byte >= 0x80 as '_' (found by fuzz_token):
- * without the alphabet check one token would have many accepted spellings.
- * *out is malloc'd with one spare NUL byte. */
-static int b64_decode(const char *s, size_t len, uint8_t **out, size_t *out_len)
-{
-	size_t cap = len / 4 * 3 + 3;
-	uint8_t *buf;
-	const char *end = NULL;
-	size_t n = 0;
-
-	*out = NULL;
-	*out_len = 0;
-	for (size_t k = 0; k < len; k++)
-		if (!b64url_char((unsigned char)s[k]))
-			return -EINVAL;
-	buf = malloc(cap + 1);
-	if (!buf)
-		return -ENOMEM;
-	if (sodium_base642bin(buf, cap, s, len, NULL, &n, &end, B64) != 0 ||
-	    end != s + len) {
-		free(buf);
-		return -EINVAL;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*out_len = n;
-	return 0;
-}
-
 struct parts {
 	const char *body;
 	size_t body_len;
@@ -254,7 +215,7 @@ static int decode_footer(const struct parts *p, char **footer, size_t *footer_le
 		}
 		return 0;
 	}
-	int ret = b64_decode(p->footer, p->footer_len, &f, &n);
+	int ret = b64url_decode(p->footer, p->footer_len, &f, &n);
 	if (ret < 0) {
 		*err = ret == -ENOMEM ? "out of memory" : "bad base64url in footer";
 		return ret;
@@ -305,7 +266,7 @@ int paseto_v4_verify(const uint8_t pk[PASETO_PK_BYTES],
 	ret = split_token(token, token_len, &p, err);
 	if (ret < 0)
 		return ret;
-	ret = b64_decode(p.body, p.body_len, &body, &body_len);
+	ret = b64url_decode(p.body, p.body_len, &body, &body_len);
 	if (ret < 0) {
 		*err = ret == -ENOMEM ? "out of memory" : "bad base64url in payload";
 		return ret;
@@ -345,119 +306,4 @@ fail:
 	free(body);
 	free(footer);
 	return ret;
-}
-
-/* ---- PASERK ---- */
-
-static char *prefixed_b64(const char *prefix, const uint8_t *bin, size_t len)
-{
-	size_t plen = strlen(prefix);
-	size_t blen = sodium_base64_ENCODED_LEN(len, B64);
-	char *s = malloc(plen + blen);
-
-	if (!s)
-		return NULL;
-	memcpy(s, prefix, plen);
-	sodium_bin2base64(s + plen, blen, bin, len, B64);
-	return s;
-}
-
-char *paserk_k4_secret_encode(const uint8_t sk[PASETO_SK_BYTES])
-{
-	return prefixed_b64(PASERK_SECRET, sk, PASETO_SK_BYTES);
-}
-
-char *paserk_k4_public_encode(const uint8_t pk[PASETO_PK_BYTES])
-{
-	return prefixed_b64(PASERK_PUBLIC, pk, PASETO_PK_BYTES);
-}
-
-char *paserk_k4_pid(const uint8_t pk[PASETO_PK_BYTES])
-{
-	uint8_t h[PASERK_PID_HASH_BYTES];
-	crypto_generichash_state st;
-	char *pub;
-
-	if (sodium_ready() < 0)
-		return NULL;
-	pub = paserk_k4_public_encode(pk);
-	if (!pub)
-		return NULL;
-	if (crypto_generichash_init(&st, NULL, 0, sizeof(h)) != 0 ||
-	    crypto_generichash_update(&st, (const uint8_t *)PASERK_PID, strlen(PASERK_PID)) != 0 ||
-	    crypto_generichash_update(&st, (const uint8_t *)pub, strlen(pub)) != 0 ||
-	    crypto_generichash_final(&st, h, sizeof(h)) != 0) {
-		free(pub);
-		return NULL;
-	}
-	free(pub);
-	return prefixed_b64(PASERK_PID, h, sizeof(h));
-}
-
-static bool is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Decode "<prefix><b64 of exactly want bytes>" with surrounding whitespace allowed. */
-static int paserk_decode(const char *s, const char *prefix, uint8_t *out, size_t want)
-{
-	size_t plen = strlen(prefix);
-	uint8_t *bin = NULL;
-	size_t n = 0;
-
-	if (!s)
-		return -EINVAL;
-	while (is_ws(*s))
-		s++;
-	size_t len = strlen(s);
-	while (len && is_ws(s[len - 1]))
-		len--;
-	if (len < plen || memcmp(s, prefix, plen) != 0)
-		return -EINVAL;
-	s += plen;
-	len -= plen;
-	if (memchr(s, '=', len))
-		return -EINVAL;
-	int ret = b64_decode(s, len, &bin, &n);
-	if (ret < 0)
-		return ret;
-	if (n != want) {
-		sodium_memzero(bin, n);
-		free(bin);
-		return -EINVAL;
-	}
-	memcpy(out, bin, want);
-	sodium_memzero(bin, n);
-	free(bin);
-	return 0;
-}
-
-int paserk_k4_secret_decode(const char *s, uint8_t sk[PASETO_SK_BYTES])
-{
-	uint8_t tmp[PASETO_SK_BYTES], pk[PASETO_PK_BYTES], sk2[PASETO_SK_BYTES];
-	int ret;
-
-	if (sodium_ready() < 0)
-		return -EIO;
-	ret = paserk_decode(s, PASERK_SECRET, tmp, sizeof(tmp));
-	if (ret < 0)
-		return ret;
-	/* A key file whose public half does not match its seed would sign with one key
-	 * while advertising another's id; refuse it rather than guess which half is meant. */
-	if (crypto_sign_seed_keypair(pk, sk2, tmp) != 0 ||
-	    sodium_memcmp(pk, tmp + 32, PASETO_PK_BYTES) != 0) {
-		ret = -EINVAL;
-	} else {
-		memcpy(sk, tmp, PASETO_SK_BYTES);
-		ret = 0;
-	}
-	sodium_memzero(tmp, sizeof(tmp));
-	sodium_memzero(sk2, sizeof(sk2));
-	return ret;
-}
-
-int paserk_k4_public_decode(const char *s, uint8_t pk[PASETO_PK_BYTES])
-{
-	return paserk_decode(s, PASERK_PUBLIC, pk, PASETO_PK_BYTES);
 }

@@ -1,13 +1,15 @@
-/* PASETO v4.public (Ed25519 over PAE) and PASERK k4 key serialisation, on libsodium.
- * Pure: no files, no logging. Errors are negative errno plus a static message. */
+/* PASETO v4.public (Ed25519 over PAE), on libsodium; its keys are PASERK k4 strings
+ * (base/paserk.h). Pure: no files, no logging. Errors are negative errno plus a static
+ * message. */
 #ifndef CALYX_PASETO_H
 #define CALYX_PASETO_H
 #include <stdint.h>
 #include <stddef.h>
+#include "base/paserk.h"
 
 #define PASETO_V4_PUBLIC_HEADER "v4.public."
-#define PASETO_PK_BYTES 32
-#define PASETO_SK_BYTES 64            /* libsodium layout: seed || public key */
+#define PASETO_PK_BYTES PASERK_PK_BYTES
+#define PASETO_SK_BYTES PASERK_SK_BYTES /* libsodium layout: seed || public key */
 #define PASETO_SIG_BYTES 64
 #define PASETO_MAX_TOKEN_BYTES (1u << 20) /* tokens above 1 MiB are refused unread */
 
@@ -41,15 +43,5 @@ int paseto_v4_verify(const uint8_t pk[PASETO_PK_BYTES],
 		     const char *token, size_t token_len,
 		     const uint8_t *i, size_t i_len,
 		     struct paseto_msg *msg, const char **err);
-
-/* PASERK k4.secret / k4.public / k4.pid. Encoders return malloc'd strings or NULL. */
-char *paserk_k4_secret_encode(const uint8_t sk[PASETO_SK_BYTES]);
-char *paserk_k4_public_encode(const uint8_t pk[PASETO_PK_BYTES]);
-/* pid of a public key: "k4.pid." + b64url(BLAKE2b-264("k4.pid." || k4.public string)). */
-char *paserk_k4_pid(const uint8_t pk[PASETO_PK_BYTES]);
-/* Decoders accept surrounding whitespace (a trailing newline in a key file).
- * Return 0 or -EINVAL. k4.secret is checked for a consistent public half. */
-int paserk_k4_secret_decode(const char *s, uint8_t sk[PASETO_SK_BYTES]);
-int paserk_k4_public_decode(const char *s, uint8_t pk[PASETO_PK_BYTES]);
 
 #endif
