@@ -4,7 +4,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int fileio_write_all(int fd, const void *buf, size_t len)
@@ -36,17 +40,52 @@ int fileio_write_small_at(int dirfd, const char *name, const char *s)
 	return n == (ssize_t)strlen(s) ? 0 : -EIO;
 }
 
+/* Up to cap - 1 bytes from fd to EOF, NUL-terminated. With more, one byte past them is
+ * tried and *more says whether the file holds any. The count, or -errno. */
+static ssize_t read_bounded(int fd, char *buf, size_t cap, bool *more)
+{
+	size_t n = 0;
+	while (n < cap - 1) {
+		ssize_t r = read(fd, buf + n, cap - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	if (more) {
+		*more = false;
+		if (n == cap - 1) {
+			char c;
+			ssize_t r;
+			do
+				r = read(fd, &c, 1);
+			while (r < 0 && errno == EINTR);
+			if (r < 0)
+				return -errno;
+			*more = r > 0;
+		}
+	}
+	return (ssize_t)n;
+}
+
+ssize_t fileio_read_all(int fd, char *buf, size_t cap)
+{
+	bool more;
+	ssize_t n = read_bounded(fd, buf, cap, &more);
+	return n >= 0 && more ? -EFBIG : n;
+}
+
 int fileio_read_small_at(int dirfd, const char *name, char *buf, size_t len)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ssize_t n = pread(fd, buf, len - 1, 0);
-	int e = errno;
+	ssize_t n = read_bounded(fd, buf, len, NULL);
 	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = '\0';
 	return (int)n;
 }
 
@@ -58,6 +97,46 @@ int fileio_read_line(const char *path, char *buf, size_t len)
 	while (n > 0 && isspace((unsigned char)buf[n - 1]))
 		buf[--n] = '\0';
 	return 0;
+}
+
+/* One directory of fileio_mkdir_p: made, or already there as a directory. */
+static int mkdir_one(const char *p, mode_t mode)
+{
+	if (mkdir(p, mode) == 0)
+		return 0;
+	int e = errno;
+	if (e != EEXIST)
+		return -e;
+	/* An existing non-directory (or dangling symlink) must not pass as the directory. */
+	struct stat st;
+	if (stat(p, &st) != 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+int fileio_mkdir_p(const char *dir, mode_t mode)
+{
+	char path[PATH_MAX];
+	if (!dir || !*dir)
+		return -EINVAL;
+	int n = snprintf(path, sizeof(path), "%s", dir);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	/* Strip trailing slashes so the final mkdir sees a real name. */
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		if (p[-1] == '/')
+			continue;  /* "a//b": the empty component was already made */
+		*p = '\0';
+		int rc = mkdir_one(path, mode);
+		*p = '/';
+		if (rc)
+			return rc;
+	}
+	return mkdir_one(path, mode);
 }
 
 DIR *fileio_fdopendir_dup(int dirfd)

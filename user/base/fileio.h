@@ -1,10 +1,11 @@
-/* Small file I/O helpers shared by the modules that touch files: whole writes and reads
- * of small kernel files (procfs, sysfs, securityfs, cgroupfs). Atomic file replacement
- * lives in artifacts.h. No logging; 0 or a count, else -errno. */
+/* Small file I/O helpers shared by the modules that touch files: whole writes, whole reads
+ * of small files, kernel files (procfs, sysfs, securityfs, cgroupfs), mkdir -p. Atomic
+ * file replacement lives in state/artifacts.h. No logging; 0 or a count, else -errno. */
 #ifndef CALYX_FILEIO_H
 #define CALYX_FILEIO_H
 #include <dirent.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Write all len bytes, retrying short writes and EINTR. 0 or -errno. */
 int fileio_write_all(int fd, const void *buf, size_t len);
@@ -13,14 +14,24 @@ int fileio_write_all(int fd, const void *buf, size_t len);
  * value whole or refuses it). 0, -EIO for a short write, or -errno. */
 int fileio_write_small_at(int dirfd, const char *name, const char *s);
 
-/* One read of at most len - 1 bytes from the start of name in dirfd (AT_FDCWD for a
- * path), NUL-terminated: a kernel file hands over its whole small content in one read.
- * The byte count, or -errno. len must be at least 1. */
+/* The whole content of a small file, from fd's offset to EOF, into buf, NUL-terminated:
+ * at most cap - 1 bytes (cap >= 1), read retrying short reads and EINTR. The byte count,
+ * -EFBIG when the file holds more than cap - 1 bytes, or -errno. The one reader of whole
+ * small files (key files, tokens, the matrix, ledger counts, run records). */
+ssize_t fileio_read_all(int fd, char *buf, size_t cap);
+
+/* The first len - 1 bytes (or fewer: all there is) of name in dirfd (AT_FDCWD for a path),
+ * NUL-terminated; a longer file is cut, which suits the kernel files (procfs, sysfs,
+ * cgroupfs) it is for. The byte count, or -errno. len must be at least 1. */
 int fileio_read_small_at(int dirfd, const char *name, char *buf, size_t len);
 
 /* fileio_read_small_at(AT_FDCWD, path) with the trailing whitespace (the newline of a
  * one-line kernel file) cut off. 0 or -errno. */
 int fileio_read_line(const char *path, char *buf, size_t len);
+
+/* mkdir -p: every missing directory of dir made with mode; each one that exists must be a
+ * directory (-ENOTDIR otherwise, also for a dangling symlink). 0 or -errno. */
+int fileio_mkdir_p(const char *dir, mode_t mode);
 
 /* A directory stream over a dup() of dirfd, so that closedir() leaves dirfd open for the
  * caller's *at() calls. NULL with errno set, and nothing left open. */

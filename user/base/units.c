@@ -14,8 +14,7 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Leading decimal digits of s into *v; returns the count, or -ERANGE on overflow. */
-static int parse_u64(const char *s, uint64_t *v)
+int units_scan_u64(const char *s, uint64_t *v)
 {
 	uint64_t acc = 0;
 	int n = 0;
@@ -29,6 +28,18 @@ static int parse_u64(const char *s, uint64_t *v)
 	}
 	*v = acc;
 	return n;
+}
+
+int units_parse_u64(const char *s, uint64_t *v)
+{
+	uint64_t x;
+	int n = s ? units_scan_u64(s, &x) : -EINVAL;
+	if (n < 0)
+		return n;
+	if (n == 0 || s[n] != '\0')
+		return -EINVAL;
+	*v = x;
+	return 0;
 }
 
 static int mul_checked(uint64_t a, uint64_t b, uint64_t *out)
@@ -57,7 +68,7 @@ int units_parse_duration_ms(const char *s, uint64_t *out_ms)
 
 	if (!s || !is_digit(s[0]))
 		return -EINVAL;
-	n = parse_u64(s, &v);
+	n = units_scan_u64(s, &v);
 	if (n < 0)
 		return n;
 	const char *suf = s + n;
@@ -81,7 +92,7 @@ int units_parse_size(const char *s, uint64_t *out_bytes)
 
 	if (!s || !is_digit(s[0]))
 		return -EINVAL;
-	n = parse_u64(s, &v);
+	n = units_scan_u64(s, &v);
 	if (n < 0)
 		return n;
 	const char *suf = s + n;

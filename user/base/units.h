@@ -1,9 +1,17 @@
-/* Pure parsers/formatters for durations, sizes and RFC 3339 times. No side effects. */
+/* Pure parsers/formatters for integers, durations, sizes and RFC 3339 times. No side
+ * effects. */
 #ifndef CALYX_UNITS_H
 #define CALYX_UNITS_H
 #include <stdint.h>
 #include <stddef.h>
 #include <time.h>
+
+/* The decimal digits at the start of s into *v (0 when there are none): the count of
+ * digits, or -ERANGE when they exceed UINT64_MAX. */
+int units_scan_u64(const char *s, uint64_t *v);
+/* A whole string of decimal digits (no sign, space or anything after): 0, -EINVAL or
+ * -ERANGE. The one unsigned integer parser of calyx. */
+int units_parse_u64(const char *s, uint64_t *v);
 
 /* "500ms", "90s", "5m", "2h", "1d"; a bare number is seconds. Result in milliseconds.
  * Returns 0, or -EINVAL (malformed, zero, negative) / -ERANGE (overflow). */

@@ -203,20 +203,6 @@ void cli_print_help(FILE *f, enum cli_cmd cmd)
 
 /* ---- parsing ---- */
 
-/* Strict unsigned decimal: no sign, no spaces, no trailing junk. */
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	if (!s || !isdigit((unsigned char)s[0]))
-		return false;
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool env_name_ok(const char *s)
 {
 	if (!s[0] || !(isupper((unsigned char)s[0]) || s[0] == '_'))
@@ -344,7 +330,7 @@ static int issue_opt(struct issue_opts *o, int id, const char *v, char *err, siz
 	}
 	case O_RUNS: {
 		uint64_t n;
-		if (!parse_u64(v, &n) || n < 1 || n > LEASE_MAX_RUNS)
+		if (units_parse_u64(v, &n) < 0 || n < 1 || n > LEASE_MAX_RUNS)
 			return errmsg(err, errlen, -EINVAL,
 				      "bad --runs '%s': must be an integer from 1 to %d", v,
 				      LEASE_MAX_RUNS);

@@ -13,31 +13,10 @@
 
 #include <sodium.h>
 
+#include "base/fileio.h"
 #include "state/artifacts.h"
 #include "base/exitcodes.h"
 #include "token/paseto.h"
-
-int mkdir_p(const char *dir, mode_t mode)
-{
-	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; ; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(buf, mode) < 0 && errno != EEXIST)
-				return -errno;
-			*p = c;
-			if (!c)
-				break;
-		}
-	}
-	struct stat st;
-	if (stat(buf, &st) < 0)
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
 
 int keygen_run(const struct keygen_opts *o)
 {
@@ -52,7 +31,7 @@ int keygen_run(const struct keygen_opts *o)
 		fprintf(stderr, "calyx: --out %s: path too long\n", o->out_dir);
 		return EXIT_USAGE;
 	}
-	int mr = mkdir_p(o->out_dir, 0700);
+	int mr = fileio_mkdir_p(o->out_dir, 0700);
 	if (mr < 0) {
 		fprintf(stderr, "calyx: cannot create directory %s: %s\n", o->out_dir, strerror(-mr));
 		return EXIT_IO;

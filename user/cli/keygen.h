@@ -9,9 +9,6 @@
 #define KEYGEN_SECRET_NAME "calyx.key"
 #define KEYGEN_PUBLIC_NAME "calyx.pub"
 
-/* mkdir -p with mode for the directories it creates. 0 or -errno. */
-int mkdir_p(const char *dir, mode_t mode);
-
 /* Runs the command; prints the key id on stdout, problems on stderr; returns an exit code. */
 int keygen_run(const struct keygen_opts *o);
 

@@ -31,10 +31,8 @@ int lease_cmd_now(int64_t *now, char *err, size_t errlen)
 		*now = (int64_t)time(NULL);
 		return 0;
 	}
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || *end || !isdigit((unsigned char)s[0]) || v <= 0) {
+	uint64_t v;
+	if (units_parse_u64(s, &v) < 0 || v == 0 || v > INT64_MAX) {
 		snprintf(err, errlen, "%s='%s' is not a positive integer (epoch seconds)", CALYX_TEST_NOW_ENV, s);
 		return -EINVAL;
 	}

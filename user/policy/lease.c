@@ -219,20 +219,11 @@ int limits_parse_assignments(const char *s, struct limits *l, char *err, size_t 
 				goto out;
 			}
 			break;
-		default: {
-			char *end = NULL;
-			if (val[0] < '0' || val[0] > '9') {
+		default:
+			if (units_parse_u64(val, &v) < 0) {
 				rc = errmsg(err, errlen, -EINVAL, "limit '%s': bad count '%s'", tok, val);
 				goto out;
 			}
-			errno = 0;
-			unsigned long long u = strtoull(val, &end, 10);
-			if (errno || *end) {
-				rc = errmsg(err, errlen, -EINVAL, "limit '%s': bad count '%s'", tok, val);
-				goto out;
-			}
-			v = u;
-		}
 		}
 		if (v == 0) {
 			rc = errmsg(err, errlen, -EINVAL, "limit '%s': must be greater than zero", tok);

@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "base/errmsg.h"
+#include "base/fileio.h"
 #include "policy/matrix.h"
 #include "policy/pathpat.h"
 #include "base/units.h"
@@ -464,15 +465,8 @@ static int want_uint(struct ctx *c, const struct yn *n, const char *path, uint64
 		return r;
 	show(v, sizeof v, n->s, n->len);
 	/* Plain decimal only: "010", "0x10", "1_000", "+1" and quoted numbers are refused. */
-	bool ok = n->plain && n->len > 0 && n->len <= 20 && !(n->len > 1 && n->s[0] == '0');
-	for (size_t i = 0; ok && i < n->len; i++) {
-		unsigned d = (unsigned char)n->s[i] - '0';
-		if (d > 9 || x > (UINT64_MAX - d) / 10)
-			ok = false;
-		else
-			x = x * 10 + d;
-	}
-	if (!ok)
+	if (!n->plain || strlen(n->s) != n->len || (n->len > 1 && n->s[0] == '0') ||
+	    units_parse_u64(n->s, &x) < 0)
 		return errf(c, n->line, n->col, path, "expected an integer, got '%s'", v);
 	if (x < min || x > max)
 		return errf(c, n->line, n->col, path, "%" PRIu64 " is out of range %" PRIu64 "..%" PRIu64,
@@ -996,7 +990,7 @@ int matrix_load_file(const char *path, struct matrix *m, char *err, size_t errle
 {
 	struct stat st;
 	char *buf = NULL;
-	size_t got = 0;
+	ssize_t n;
 	int fd, r, e;
 
 	memset(m, 0, sizeof *m);
@@ -1016,30 +1010,20 @@ int matrix_load_file(const char *path, struct matrix *m, char *err, size_t errle
 		return errmsg(err, errlen, -EINVAL, "%s: the matrix is larger than 1 MiB (%lld bytes)", path,
 			      (long long)st.st_size);
 	}
-	/* One byte of slack detects a file that grew past the limit after fstat. */
 	buf = malloc(MATRIX_MAX_BYTES + 1);
 	if (!buf) {
 		close(fd);
 		return errmsg(err, errlen, -ENOMEM, "%s: out of memory", path);
 	}
-	for (;;) {
-		ssize_t n = read(fd, buf + got, MATRIX_MAX_BYTES + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = errno;
-			free(buf);
-			close(fd);
-			return errmsg(err, errlen, -EIO, "%s: cannot read: %s", path, strerror(e));
-		}
-		if (n == 0 || got + (size_t)n > MATRIX_MAX_BYTES) {
-			got += (size_t)n;
-			break;
-		}
-		got += (size_t)n;
-	}
+	n = fileio_read_all(fd, buf, MATRIX_MAX_BYTES + 1);
 	close(fd);
-	r = matrix_load_buffer(path, buf, got, m, err, errlen);
+	if (n < 0) {
+		free(buf);
+		if (n == -EFBIG)   /* it grew past the limit after fstat */
+			return errmsg(err, errlen, -EINVAL, "%s: the matrix is larger than 1 MiB", path);
+		return errmsg(err, errlen, -EIO, "%s: cannot read: %s", path, strerror((int)-n));
+	}
+	r = matrix_load_buffer(path, buf, (size_t)n, m, err, errlen);
 	free(buf);
 	return r;
 }

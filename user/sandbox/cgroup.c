@@ -20,6 +20,7 @@
 #include "base/errmsg.h"
 #include "base/fileio.h"
 #include "base/mountinfo.h"
+#include "base/units.h"
 #include "enforce/loader.h"
 
 /* ---- small cgroupfs helpers ---- */
@@ -48,8 +49,8 @@ static int keyed_value(int dirfd, const char *file, const char *key, uint64_t *v
 	for (char *line = buf; line && *line; ) {
 		char *nl = strchr(line, '\n');
 		if (strncmp(line, key, kl) == 0 && line[kl] == ' ') {
-			*v = strtoull(line + kl + 1, NULL, 10);
-			return 0;
+			int d = units_scan_u64(line + kl + 1, v);
+			return d < 0 ? d : 0;
 		}
 		line = nl ? nl + 1 : NULL;
 	}
@@ -371,13 +372,13 @@ static void kill_listed(int dirfd, int depth)
 	int n = fileio_read_small_at(dirfd, "cgroup.procs", buf, sizeof(buf));
 	if (n > 0) {
 		for (char *p = buf; *p; ) {
-			char *end;
-			long pid = strtol(p, &end, 10);
-			if (end == p)
+			uint64_t pid;
+			int d = units_scan_u64(p, &pid);
+			if (d <= 0)
 				break;
-			if (pid > 0)
+			if (pid > 0 && pid <= INT32_MAX)
 				kill((pid_t)pid, SIGKILL);
-			p = end;
+			p += d;
 			while (*p == '\n')
 				p++;
 		}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "base/units.h"
 #include "policy/lease.h"
 #include "state/state.h"
 
@@ -55,32 +56,16 @@ static int read_count(int dfd, const char *jti, uint32_t *out)
 		return -errno;
 	}
 	char buf[32];
-	size_t len = 0;
-	for (;;) {
-		ssize_t r = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len == sizeof(buf) - 1)
-			return -EBADMSG;
-	}
-	buf[len] = '\0';
+	ssize_t got = fileio_read_all(fd, buf, sizeof(buf) - 1);
+	if (got == -EFBIG)
+		return -EBADMSG;
+	if (got < 0)
+		return (int)got;
+	size_t len = (size_t)got;
 	if (len > 0 && buf[len - 1] == '\n')
 		buf[--len] = '\0';
-	if (len == 0 || len > 10)
-		return -EBADMSG;
-	uint64_t v = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (buf[i] < '0' || buf[i] > '9')
-			return -EBADMSG;
-		v = v * 10 + (uint64_t)(buf[i] - '0');
-	}
-	if (v > UINT32_MAX)
+	uint64_t v;
+	if (len == 0 || len > 10 || units_parse_u64(buf, &v) < 0 || v > UINT32_MAX)
 		return -EBADMSG;
 	*out = (uint32_t)v;
 	return 0;

@@ -6,8 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/types.h>
+
+#include "base/fileio.h"
 
 const char *state_dir_resolve(const char *cli_value)
 {
@@ -21,20 +22,6 @@ const char *state_dir_resolve(const char *cli_value)
 	return CALYX_STATE_DEFAULT;
 }
 
-static int mkdir_one(const char *p)
-{
-	if (mkdir(p, 0750) == 0)
-		return 0;
-	int e = errno;
-	if (e != EEXIST)
-		return -e;
-	/* An existing non-directory (or dangling symlink) must not pass as the state dir. */
-	struct stat st;
-	if (stat(p, &st) != 0)
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
-
 int state_mkdirs(const char *dir, const char *sub)
 {
 	char path[PATH_MAX];
@@ -44,19 +31,5 @@ int state_mkdirs(const char *dir, const char *sub)
 			      : snprintf(path, sizeof(path), "%s", dir);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	/* Strip trailing slashes so the final mkdir sees a real name. */
-	while (n > 1 && path[n - 1] == '/')
-		path[--n] = '\0';
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		if (p[-1] == '/')
-			continue;  /* "a//b": the empty component was already made */
-		*p = '\0';
-		int rc = mkdir_one(path);
-		*p = '/';
-		if (rc)
-			return rc;
-	}
-	return mkdir_one(path);
+	return fileio_mkdir_p(path, 0750);
 }

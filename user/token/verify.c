@@ -19,6 +19,7 @@
 
 #include "base/errmsg.h"
 #include "base/exitcodes.h"
+#include "base/fileio.h"
 #include "token/paseto.h"
 #include "base/units.h"
 
@@ -241,27 +242,22 @@ int verify_read_token_file(const char *path, char **buf, size_t *len, char *err,
 		return errmsg(err, errlen, EXIT_LEASE_INVALID, "token is larger than 1 MiB");
 	}
 	size_t cap = PASETO_MAX_TOKEN_BYTES + 64u + 1;
-	char *b = malloc(cap + 1);
+	char *b = malloc(cap);
 	if (!b) {
 		close(fd);
 		return errmsg(err, errlen, EXIT_INTERNAL, "out of memory");
 	}
-	size_t n = 0;
-	while (n < cap) {
-		ssize_t r = read(fd, b + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			free(b);
-			close(fd);
-			return errmsg(err, errlen, EXIT_IO, "cannot read %s: %s", path, strerror(e));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
+	ssize_t got = fileio_read_all(fd, b, cap);
 	close(fd);
+	if (got == -EFBIG) {
+		free(b);
+		return errmsg(err, errlen, EXIT_LEASE_INVALID, "token is larger than 1 MiB");
+	}
+	if (got < 0) {
+		free(b);
+		return errmsg(err, errlen, EXIT_IO, "cannot read %s: %s", path, strerror((int)-got));
+	}
+	size_t n = (size_t)got;
 	while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r' || b[n - 1] == ' ' || b[n - 1] == '\t'))
 		n--;
 	b[n] = '\0';
@@ -321,28 +317,17 @@ static int read_small(const char *path, bool secret, char *buf, size_t cap, char
 			 path, (unsigned)(st.st_mode & 07777));
 		return -EPERM;
 	}
-	size_t n = 0;
-	for (;;) {
-		ssize_t r = read(fd, buf + n, cap - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			close(fd);
-			snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
-			return -e;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n >= cap - 1) {
-			close(fd);
-			snprintf(err, errlen, "%s is too large for a key file", path);
-			return -EINVAL;
-		}
-	}
+	/* At most cap - 2 bytes: a file that fills the buffer is no key file. */
+	ssize_t n = fileio_read_all(fd, buf, cap - 1);
 	close(fd);
-	buf[n] = '\0';
+	if (n == -EFBIG) {
+		snprintf(err, errlen, "%s is too large for a key file", path);
+		return -EINVAL;
+	}
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror((int)-n));
+		return (int)n;
+	}
 	return 0;
 }
 
