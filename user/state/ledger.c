@@ -16,17 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/cleanup.h"
 #include "base/fileio.h"
 #include "base/units.h"
 #include "policy/lease.h"
 #include "state/state.h"
-
-static void closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-#define _cleanup_close_ __attribute__((cleanup(closep)))
 
 static int open_ledger_dir(const char *state_dir, bool create)
 {
