@@ -43,6 +43,13 @@ void svf_format_ts(int64_t sec, long nsec, char out[32])
 	snprintf(out, 32, "%s.%03ldZ", base, (nsec / 1000000) % 1000);
 }
 
+void svf_format_now(char out[32])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	svf_format_ts(ts.tv_sec, ts.tv_nsec, out);
+}
+
 static void hash_hex(const char *buf, size_t len, char out[SVF_HASH_HEX + 1])
 {
 	unsigned char h[crypto_generichash_BYTES];

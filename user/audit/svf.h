@@ -66,5 +66,7 @@ int svf_find_run(const char *path, const char *lease, uint32_t run, struct svf_r
 
 /* RFC 3339 UTC with milliseconds ("2026-11-05T10:11:12.345Z") for a CLOCK_REALTIME time. */
 void svf_format_ts(int64_t sec, long nsec, char out[32]);
+/* The same for now. */
+void svf_format_now(char out[32]);
 
 #endif

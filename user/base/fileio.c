@@ -8,8 +8,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "base/clock.h"
 
 int fileio_write_all(int fd, const void *buf, size_t len)
 {
@@ -137,6 +140,20 @@ int fileio_mkdir_p(const char *dir, mode_t mode)
 			return rc;
 	}
 	return mkdir_one(path, mode);
+}
+
+int fileio_flock_timed(int fd, int timeout_ms)
+{
+	int64_t deadline = clock_mono_ms() + timeout_ms;
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (clock_mono_ms() >= deadline)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
 }
 
 DIR *fileio_fdopendir_dup(int dirfd)

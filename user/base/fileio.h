@@ -33,6 +33,10 @@ int fileio_read_line(const char *path, char *buf, size_t len);
  * directory (-ENOTDIR otherwise, also for a dangling symlink). 0 or -errno. */
 int fileio_mkdir_p(const char *dir, mode_t mode);
 
+/* flock(LOCK_EX) on fd, retrying LOCK_NB every 10 ms for up to timeout_ms: a lock holder
+ * that never lets go makes the caller fail instead of hanging. 0 or -errno (-ETIMEDOUT). */
+int fileio_flock_timed(int fd, int timeout_ms);
+
 /* A directory stream over a dup() of dirfd, so that closedir() leaves dirfd open for the
  * caller's *at() calls. NULL with errno set, and nothing left open. */
 DIR *fileio_fdopendir_dup(int dirfd);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include "policy/lease.h"
 #include "policy/backend.h"
+#include "run/run.h"
 
 enum cli_cmd {
 	CLI_NONE = 0,
@@ -68,17 +69,6 @@ struct show_opts {
 	const char *token_file;
 };
 
-struct run_cli_opts {
-	const char *lease_file;
-	const char *pub_file;
-	const char *matrix_file;
-	const char *state_dir;
-	enum enforce_backend enforce;
-	bool verbose;
-	char **argv;                  /* points into the argv given to cli_parse; NULL-terminated */
-	int argc;
-};
-
 struct doctor_opts {
 	bool json;
 	bool verbose;
@@ -91,7 +81,7 @@ struct cli {
 	struct issue_opts issue;
 	struct verify_opts verify;
 	struct show_opts show;
-	struct run_cli_opts run;
+	struct run_opts run;         /* run/run.h: given to runner_run as it is */
 	struct doctor_opts doctor;
 };
 

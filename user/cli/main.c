@@ -11,7 +11,7 @@
 #include "base/exitcodes.h"
 #include "cli/keygen.h"
 #include "cli/lease.h"
-#include "run/run.h"
+#include "cli/run.h"
 
 #ifndef CALYX_VERSION
 #define CALYX_VERSION "0.1.0"
@@ -38,19 +38,8 @@ static int dispatch(const struct cli *c)
 		return lease_verify_run(&c->verify);
 	case CLI_LEASE_SHOW:
 		return lease_show_run(&c->show);
-	case CLI_RUN: {
-		struct run_opts o = {
-			.lease_file = c->run.lease_file,
-			.pub_file = c->run.pub_file,
-			.matrix_file = c->run.matrix_file,
-			.state_dir = c->run.state_dir,
-			.enforce = c->run.enforce,
-			.argv = c->run.argv,
-			.argc = c->run.argc,
-			.verbose = c->run.verbose,
-		};
-		return runner_run(&o);
-	}
+	case CLI_RUN:
+		return run_cmd_run(&c->run);
 	case CLI_DOCTOR:
 		return doctor_run(c->doctor.verbose, c->doctor.json);
 	default:

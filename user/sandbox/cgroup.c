@@ -169,20 +169,6 @@ int cgroup_id_of(const char *path, uint64_t *id)
 	return 0;
 }
 
-int sandbox_flock_timed(int fd, int timeout_ms)
-{
-	int64_t deadline = clock_mono_ms() + timeout_ms;
-	for (;;) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return -errno;
-		if (clock_mono_ms() >= deadline)
-			return -ETIMEDOUT;
-		usleep(10000);
-	}
-}
-
 #define SHARED_LOCK_MS 30000   /* a sweep may wait up to 5 s per stale sandbox to empty */
 
 /* <mount>/calyx, made if needed (0711: only root may open it, hence lock it), opened and
@@ -205,7 +191,7 @@ static int shared_open_locked(const char *mount, bool create, char *err, size_t 
 		return rc;
 	/* Made 0755 by earlier versions: anyone could open it and hold its lock. */
 	(void)fchmod(fd, 0711);
-	rc = sandbox_flock_timed(fd, SHARED_LOCK_MS);
+	rc = fileio_flock_timed(fd, SHARED_LOCK_MS);
 	if (rc < 0) {
 		close(fd);
 		return errmsg(err, errlen, rc, "lock %s: %s", shared, rc == -ETIMEDOUT ? "held too long by another process" : strerror(-rc));

@@ -73,10 +73,6 @@ int sandbox_parent_remove(struct sandbox_parent *p, char *err, size_t errlen);
 int sandbox_sweep_stale(const char *mount, unsigned *removed, unsigned *unpinned, char *err,
 			size_t errlen);
 
-/* flock(LOCK_EX) on fd, retrying LOCK_NB every 10 ms for up to timeout_ms: a lock holder
- * that never lets go makes the caller fail instead of hanging. 0 or -errno (-ETIMEDOUT). */
-int sandbox_flock_timed(int fd, int timeout_ms);
-
 /* mkdir parent/name (must not exist), open it, read its id. */
 int sandbox_cgroup_create(const char *parent, const char *name, struct sandbox_cgroup *cg,
 			  char *err, size_t errlen);

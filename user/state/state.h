@@ -9,6 +9,7 @@
 #define STATE_SVF_DIR "logs/svf_audit"
 #define STATE_SVF_LOG "logs/svf_audit/svf.jsonl"
 #define STATE_LEDGER_DIR "ledger"
+#define STATE_RUNNERS_DIR "run"     /* STATE/run/<run name>.json: one record per runner at work */
 /* --state, else $CALYX_STATE, else the default. */
 const char *state_dir_resolve(const char *cli_value);
 /* mkdir -p of dir/sub with mode 0750. 0 or -errno. */
