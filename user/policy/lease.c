@@ -25,37 +25,6 @@
 #define LEASE_MAX_ENV_NAME 128
 #define PID_PREFIX "k4.pid."
 #define PID_B64_LEN 44 /* base64url of the 33-byte PASERK id, unpadded */
-/* Largest integer a JSON number (a double to most parsers) holds exactly. */
-#define LIMIT_JSON_MAX (UINT64_C(1) << 53)
-/* The kernel's PID_MAX_LIMIT: more tasks than this can never exist. */
-#define LIMIT_PIDS_MAX UINT64_C(4194304)
-
-static const char *const limit_names[LIMIT_COUNT] = { "cpu", "mem", "pids", "wall", "output" };
-static const char *const limit_claims[LIMIT_COUNT] = { "cpu_ms", "mem_bytes", "pids", "wall_ms",
-						       "output_bytes" };
-
-const char *limit_name(enum limit_kind k)
-{
-	return (unsigned)k < LIMIT_COUNT ? limit_names[k] : "?";
-}
-
-const char *limit_claim_name(enum limit_kind k)
-{
-	return (unsigned)k < LIMIT_COUNT ? limit_claims[k] : "?";
-}
-
-int limit_from_name(const char *name)
-{
-	for (int k = 0; name && k < LIMIT_COUNT; k++)
-		if (strcmp(name, limit_names[k]) == 0)
-			return k;
-	return -1;
-}
-
-static uint64_t limit_max(enum limit_kind k)
-{
-	return k == LIMIT_PIDS ? LIMIT_PIDS_MAX : LIMIT_JSON_MAX;
-}
 
 /* "claim 'NAME': problem" */
 __attribute__((format(printf, 4, 5)))
@@ -132,18 +101,6 @@ void lease_new_id(int64_t now, char out[LEASE_ID_MAX])
 
 /* ---- freeing ---- */
 
-void argv_list_free(struct argv_list *a)
-{
-	if (!a)
-		return;
-	if (a->argv)
-		for (size_t i = 0; i < a->argc; i++)
-			free(a->argv[i]);
-	free(a->argv);
-	a->argv = NULL;
-	a->argc = 0;
-}
-
 void lease_free(struct lease *l)
 {
 	if (!l)
@@ -160,86 +117,6 @@ void lease_free(struct lease *l)
 		free(l->env[i]);
 	free(l->env);
 	memset(l, 0, sizeof(*l));
-}
-
-/* ---- limits ---- */
-
-int limits_parse_assignments(const char *s, struct limits *l, char *err, size_t errlen)
-{
-	if (!s || !*s)
-		return errmsg(err, errlen, -EINVAL, "limits: empty (expected e.g. cpu=10s,mem=256M)");
-	char *copy = strdup(s);
-	if (!copy)
-		return errmsg(err, errlen, -EINVAL, "out of memory");
-	/* Work on a copy so a refused string leaves l untouched. */
-	struct limits tmp = *l;
-	int rc = 0;
-	char *save = NULL;
-	size_t n = strlen(copy);
-	if (copy[0] == ',' || copy[n - 1] == ',' || strstr(copy, ",,")) {
-		rc = errmsg(err, errlen, -EINVAL, "limits '%s': empty assignment", s);
-		goto out;
-	}
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '=');
-		if (!eq || eq == tok || !eq[1]) {
-			rc = errmsg(err, errlen, -EINVAL, "limit '%s': expected NAME=VALUE", tok);
-			goto out;
-		}
-		*eq = '\0';
-		const char *val = eq + 1;
-		int k = limit_from_name(tok);
-		if (k < 0) {
-			rc = errmsg(err, errlen, -EINVAL,
-				    "limit '%s': unknown (cpu, mem, pids, wall, output)", tok);
-			goto out;
-		}
-		if (tmp.set[k]) {
-			rc = errmsg(err, errlen, -EINVAL, "limit '%s': given more than once", tok);
-			goto out;
-		}
-		uint64_t v = 0;
-		int r;
-		switch (k) {
-		case LIMIT_CPU:
-		case LIMIT_WALL:
-			r = units_parse_duration_ms(val, &v);
-			if (r) {
-				rc = errmsg(err, errlen, -EINVAL,
-					    "limit '%s': bad duration '%s' (e.g. 500ms, 10s, 5m)", tok, val);
-				goto out;
-			}
-			break;
-		case LIMIT_MEM:
-		case LIMIT_OUTPUT:
-			r = units_parse_size(val, &v);
-			if (r) {
-				rc = errmsg(err, errlen, -EINVAL,
-					    "limit '%s': bad size '%s' (e.g. 4096, 16K, 256M, 1G)", tok, val);
-				goto out;
-			}
-			break;
-		default:
-			if (units_parse_u64(val, &v) < 0) {
-				rc = errmsg(err, errlen, -EINVAL, "limit '%s': bad count '%s'", tok, val);
-				goto out;
-			}
-		}
-		if (v == 0) {
-			rc = errmsg(err, errlen, -EINVAL, "limit '%s': must be greater than zero", tok);
-			goto out;
-		}
-		if (v > limit_max(k)) {
-			rc = errmsg(err, errlen, -EINVAL, "limit '%s': '%s' is too large", tok, val);
-			goto out;
-		}
-		tmp.set[k] = true;
-		tmp.v[k] = v;
-	}
-	*l = tmp;
-out:
-	free(copy);
-	return rc;
 }
 
 /* ---- JSON parsing ---- */
@@ -478,7 +355,7 @@ static int parse_limits(const cJSON *obj, struct lease *out, char *err, size_t e
 	cJSON_ArrayForEach(k, obj) {
 		int kind = -1;
 		for (int j = 0; j < LIMIT_COUNT; j++)
-			if (k->string && strcmp(k->string, limit_claims[j]) == 0)
+			if (k->string && strcmp(k->string, limit_claim_name((enum limit_kind)j)) == 0)
 				kind = j;
 		char kn[72];
 		sanitize(k->string, kn, sizeof(kn));
@@ -643,83 +520,6 @@ int lease_from_json(const char *json, size_t len, struct lease *out, char *err, 
 	return rc;
 }
 
-/* ---- serialisation ---- */
-
-static bool add_time(cJSON *o, const char *k, int64_t t)
-{
-	char buf[32];
-	units_format_rfc3339(t, buf, sizeof(buf));
-	return cJSON_AddStringToObject(o, k, buf) != NULL;
-}
-
-/* Raw integer text: cJSON would print big values through a double in %g form. */
-static bool add_uint(cJSON *o, const char *k, uint64_t v)
-{
-	char buf[32];
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	return cJSON_AddRawToObject(o, k, buf) != NULL;
-}
-
-char *lease_to_json(const struct lease *l)
-{
-	if (!l)
-		return NULL;
-	char *out = NULL;
-	cJSON *o = cJSON_CreateObject();
-	if (!o)
-		return NULL;
-	if (!cJSON_AddStringToObject(o, "jti", l->jti) ||
-	    !cJSON_AddStringToObject(o, "intent", l->intent ? l->intent : "") ||
-	    !add_time(o, "iat", l->iat) || !add_time(o, "nbf", l->nbf) || !add_time(o, "exp", l->exp) ||
-	    !cJSON_AddStringToObject(o, "iss", l->iss ? l->iss : ""))
-		goto done;
-	cJSON *cmds = cJSON_AddArrayToObject(o, "commands");
-	if (!cmds)
-		goto done;
-	for (size_t i = 0; i < l->n_commands; i++) {
-		cJSON *a = cJSON_CreateStringArray((const char *const *)l->commands[i].argv,
-						   (int)l->commands[i].argc);
-		if (!a || !cJSON_AddItemToArray(cmds, a)) {
-			cJSON_Delete(a);
-			goto done;
-		}
-	}
-	cJSON *paths = cJSON_AddArrayToObject(o, "paths");
-	if (!paths)
-		goto done;
-	for (size_t i = 0; i < l->n_paths; i++) {
-		cJSON *p = cJSON_CreateObject();
-		if (!p || !cJSON_AddItemToArray(paths, p)) {
-			cJSON_Delete(p);
-			goto done;
-		}
-		if (!cJSON_AddStringToObject(p, "pattern", l->paths[i].pattern) ||
-		    !cJSON_AddStringToObject(p, "access", l->paths[i].access == ACCESS_RW ? "rw" : "ro"))
-			goto done;
-	}
-	if (!cJSON_AddStringToObject(o, "network", "deny_all"))
-		goto done;
-	cJSON *lim = cJSON_AddObjectToObject(o, "limits");
-	if (!lim)
-		goto done;
-	for (int k = 0; k < LIMIT_COUNT; k++)
-		if (l->limits.set[k] && !add_uint(lim, limit_claims[k], l->limits.v[k]))
-			goto done;
-	if (!add_uint(o, "runs", l->runs))
-		goto done;
-	if (l->n_env) {
-		cJSON *e = cJSON_CreateStringArray((const char *const *)l->env, (int)l->n_env);
-		if (!e || !cJSON_AddItemToObject(o, "env", e)) {
-			cJSON_Delete(e);
-			goto done;
-		}
-	}
-	out = cJSON_PrintUnformatted(o);
-done:
-	cJSON_Delete(o);
-	return out;
-}
-
 /* ---- times ---- */
 
 static int64_t sat_add(int64_t a, int64_t b)
@@ -759,120 +559,6 @@ int lease_check_times(const struct lease *l, int64_t now, int64_t skew_s, char *
 
 /* ---- commands ---- */
 
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n';
-}
-
-int lease_split_command(const char *s, struct argv_list *out, char *err, size_t errlen)
-{
-	memset(out, 0, sizeof(*out));
-	if (!s)
-		return errmsg(err, errlen, -EINVAL, "command: empty");
-	size_t n = strlen(s);
-	char *word = malloc(n + 1);
-	char **argv = calloc(LEASE_MAX_ARGS + 1, sizeof(char *));
-	size_t argc = 0, wl = 0;
-	bool in_word = false;
-	int rc = 0;
-	if (!word || !argv) {
-		rc = errmsg(err, errlen, -EINVAL, "out of memory");
-		goto fail;
-	}
-	for (size_t i = 0; i <= n; i++) {
-		char c = s[i];
-		if (c == '\0' || is_space(c)) {
-			if (in_word) {
-				if (wl == 0) {
-					rc = errmsg(err, errlen, -EINVAL,
-						    "command: empty argument ('' or \"\") is not allowed");
-					goto fail;
-				}
-				if (wl > LEASE_MAX_ARG_BYTES) {
-					rc = errmsg(err, errlen, -EINVAL,
-						    "command: argument %zu longer than %d bytes", argc,
-						    LEASE_MAX_ARG_BYTES);
-					goto fail;
-				}
-				if (argc == LEASE_MAX_ARGS) {
-					rc = errmsg(err, errlen, -EINVAL,
-						    "command: more than %d arguments", LEASE_MAX_ARGS);
-					goto fail;
-				}
-				if (!(argv[argc] = strndup(word, wl))) {
-					rc = errmsg(err, errlen, -EINVAL, "out of memory");
-					goto fail;
-				}
-				argc++;
-				wl = 0;
-				in_word = false;
-			}
-			continue;
-		}
-		in_word = true;
-		if (c == '\'') {
-			const char *q = strchr(s + i + 1, '\'');
-			if (!q) {
-				rc = errmsg(err, errlen, -EINVAL, "command: unterminated single quote");
-				goto fail;
-			}
-			size_t ql = (size_t)(q - (s + i + 1));
-			memcpy(word + wl, s + i + 1, ql);
-			wl += ql;
-			i = (size_t)(q - s);
-		} else if (c == '"') {
-			for (i++;; i++) {
-				if (s[i] == '\0') {
-					rc = errmsg(err, errlen, -EINVAL,
-						    "command: unterminated double quote");
-					goto fail;
-				}
-				if (s[i] == '"')
-					break;
-				/* POSIX: inside "…" a backslash only escapes $ ` " \ and newline. */
-				if (s[i] == '\\' && s[i + 1] && strchr("$`\"\\\n", s[i + 1])) {
-					i++;
-					if (s[i] == '\n')
-						continue;
-				}
-				word[wl++] = s[i];
-			}
-		} else if (c == '\\') {
-			if (s[i + 1] == '\0') {
-				rc = errmsg(err, errlen, -EINVAL, "command: trailing backslash");
-				goto fail;
-			}
-			i++;
-			if (s[i] != '\n')
-				word[wl++] = s[i];
-		} else if (strchr("|&;<>()$`", c)) {
-			/* Nothing here is run by a shell; an operator that looks live would only
-			 * mislead whoever approves the lease. */
-			rc = errmsg(err, errlen, -EINVAL,
-				    "command: unquoted '%c': commands are not run by a shell; quote it to pass it literally",
-				    c);
-			goto fail;
-		} else {
-			word[wl++] = c;
-		}
-	}
-	if (argc == 0) {
-		rc = errmsg(err, errlen, -EINVAL, "command: empty");
-		goto fail;
-	}
-	free(word);
-	argv[argc] = NULL;
-	out->argv = argv;
-	out->argc = argc;
-	return 0;
-fail:
-	for (size_t i = 0; argv && i < argc; i++)
-		free(argv[i]);
-	free(argv);
-	free(word);
-	return rc;
-}
-
 int lease_match_command(const struct lease *l, char *const *argv, size_t argc)
 {
 	if (!l || !argv)
@@ -888,110 +574,4 @@ int lease_match_command(const struct lease *l, char *const *argv, size_t argc)
 			return (int)i;
 	}
 	return -1;
-}
-
-/* ---- description ---- */
-
-static void shell_quote(FILE *f, const char *s)
-{
-	bool plain = *s != '\0', ctrl = false;
-	for (const char *p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c < 0x20 || c == 0x7f)
-			ctrl = true;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      strchr("@%+=:,./_-", c)))
-			plain = false;
-	}
-	if (plain) {
-		fputs(s, f);
-	} else if (ctrl) {
-		/* $'…' so control bytes never reach the terminal raw. */
-		fputs("$'", f);
-		for (const char *p = s; *p; p++) {
-			unsigned char c = (unsigned char)*p;
-			if (c < 0x20 || c == 0x7f)
-				fprintf(f, "\\x%02x", c);
-			else if (c == '\\' || c == '\'')
-				fprintf(f, "\\%c", c);
-			else
-				fputc(c, f);
-		}
-		fputc('\'', f);
-	} else {
-		fputc('\'', f);
-		for (const char *p = s; *p; p++) {
-			if (*p == '\'')
-				fputs("'\\''", f);
-			else
-				fputc(*p, f);
-		}
-		fputc('\'', f);
-	}
-}
-
-char *lease_describe(const struct lease *l)
-{
-	if (!l)
-		return NULL;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
-	char t[32], d[32];
-	fprintf(f, "lease       %s\n", l->jti);
-	fprintf(f, "intent      %s\n", l->intent ? l->intent : "");
-	units_format_rfc3339(l->iat, t, sizeof(t));
-	fprintf(f, "issued      %s\n", t);
-	units_format_rfc3339(l->nbf, t, sizeof(t));
-	fprintf(f, "not before  %s\n", t);
-	units_format_rfc3339(l->exp, t, sizeof(t));
-	if (l->exp > l->iat) {
-		units_format_duration((uint64_t)(l->exp - l->iat) * 1000, d, sizeof(d));
-		fprintf(f, "expires     %s (ttl %s)\n", t, d);
-	} else {
-		fprintf(f, "expires     %s\n", t);
-	}
-	fprintf(f, "signer      %s\n", l->iss ? l->iss : "");
-	for (size_t i = 0; i < l->n_commands; i++) {
-		fputs(i == 0 ? "commands    " : "            ", f);
-		for (size_t j = 0; j < l->commands[i].argc; j++) {
-			if (j)
-				fputc(' ', f);
-			shell_quote(f, l->commands[i].argv[j]);
-		}
-		fputc('\n', f);
-	}
-	if (l->n_paths == 0)
-		fputs("paths       (none)\n", f);
-	for (size_t i = 0; i < l->n_paths; i++)
-		fprintf(f, "%s%s (%s)\n", i == 0 ? "paths       " : "            ", l->paths[i].pattern,
-			l->paths[i].access == ACCESS_RW ? "rw" : "ro");
-	fputs("network     deny_all\n", f);
-	fputs("limits      ", f);
-	bool any = false;
-	for (int k = 0; k < LIMIT_COUNT; k++) {
-		if (!l->limits.set[k])
-			continue;
-		if (k == LIMIT_CPU || k == LIMIT_WALL)
-			units_format_duration(l->limits.v[k], d, sizeof(d));
-		else if (k == LIMIT_MEM || k == LIMIT_OUTPUT)
-			units_format_size(l->limits.v[k], d, sizeof(d));
-		else
-			snprintf(d, sizeof(d), "%" PRIu64, l->limits.v[k]);
-		fprintf(f, "%s%s %s", any ? ", " : "", limit_names[k], d);
-		any = true;
-	}
-	fputs(any ? "\n" : "(matrix defaults)\n", f);
-	fprintf(f, "runs        %" PRIu32 "\n", l->runs);
-	fputs("env         ", f);
-	for (size_t i = 0; i < l->n_env; i++)
-		fprintf(f, "%s%s", i ? " " : "", l->env[i]);
-	fputs(l->n_env ? "\n" : "(none)\n", f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
 }

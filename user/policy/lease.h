@@ -11,45 +11,27 @@
  *   limits   {"cpu_ms":…, "mem_bytes":…, "pids":…, "wall_ms":…, "output_bytes":…} (each optional)
  *   runs     integer 1..LEASE_MAX_RUNS  (optional, default 1)
  *   env      (optional) ["NAME", …] extra environment variables passed through
- * Unknown claims are rejected. Pure module: no I/O. */
+ * Unknown claims are rejected. Pure module: no I/O. Serialisation and the text of `lease
+ * show` are lease_text.c; limits are limits.h, command lines argv.h. */
 #ifndef CALYX_LEASE_H
 #define CALYX_LEASE_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "policy/argv.h"
+#include "policy/limits.h"
 
 #define LEASE_MAX_COMMANDS 64
-#define LEASE_MAX_ARGS 256
-#define LEASE_MAX_ARG_BYTES 4096
 #define LEASE_MAX_PATHS 64
 #define LEASE_MAX_PATTERN_BYTES 251   /* PATHPAT_MAX: the kernel matcher's limit, minus the NUL */
 #define LEASE_MAX_RUNS 1000
 #define LEASE_MAX_ENV 32
 #define LEASE_ID_MAX 64
 
-enum limit_kind { LIMIT_CPU, LIMIT_MEM, LIMIT_PIDS, LIMIT_WALL, LIMIT_OUTPUT, LIMIT_COUNT };
-/* Value in base units: ms for cpu/wall, bytes for mem/output, a count for pids. */
-struct limits {
-	bool set[LIMIT_COUNT];
-	uint64_t v[LIMIT_COUNT];
-};
-/* "cpu", "mem", "pids", "wall", "output" (CLI and matrix names) */
-const char *limit_name(enum limit_kind k);
-/* "cpu_ms", "mem_bytes", … (lease JSON names) */
-const char *limit_claim_name(enum limit_kind k);
-int limit_from_name(const char *name);   /* enum or -1 */
-/* Parse "cpu=10s" or "cpu=10s,mem=256M" into l. Returns 0 or -EINVAL with *err naming it. */
-int limits_parse_assignments(const char *s, struct limits *l, char *err, size_t errlen);
-
 enum path_access { ACCESS_RO = 0, ACCESS_RW = 1 };
 struct lease_path {
 	char *pattern;           /* as written: absolute path or repo://NAME/… with optional final * or ** */
 	enum path_access access;
-};
-
-struct argv_list {
-	char **argv;             /* NULL-terminated */
-	size_t argc;
 };
 
 enum net_policy { NET_DENY_ALL = 0 };
@@ -75,7 +57,7 @@ void lease_free(struct lease *l);
 /* Parse and check a JSON payload. On error returns -EINVAL and writes a message naming
  * the claim into err (e.g. "claim 'commands[2]': must be a non-empty array of strings"). */
 int lease_from_json(const char *json, size_t len, struct lease *out, char *err, size_t errlen);
-/* Serialise to compact JSON (malloc'd). */
+/* Serialise to compact JSON (malloc'd). lease_text.c */
 char *lease_to_json(const struct lease *l);
 
 /* Time checks: exp > iat, nbf <= exp, iat not in the future beyond skew, now within
@@ -87,15 +69,10 @@ int lease_check_times(const struct lease *l, int64_t now, int64_t skew_s, char *
 void lease_new_id(int64_t now, char out[LEASE_ID_MAX]);
 bool lease_id_valid(const char *id);
 
-/* Split a shell-like command string ('python3 --version', quotes "…" and '…' and \ escapes,
- * no expansion) into an argv. Returns 0 or -EINVAL with message. */
-int lease_split_command(const char *s, struct argv_list *out, char *err, size_t errlen);
-void argv_list_free(struct argv_list *a);
-
 /* Index of the lease command equal to argv (exact, element by element), or -1. */
 int lease_match_command(const struct lease *l, char *const *argv, size_t argc);
 
-/* Human-readable multi-line rendering for `calyx lease show`. malloc'd. */
+/* Human-readable multi-line rendering for `calyx lease show`. malloc'd. lease_text.c */
 char *lease_describe(const struct lease *l);
 
 #endif
