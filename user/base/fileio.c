@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -154,6 +155,84 @@ int fileio_flock_timed(int fd, int timeout_ms)
 			return -ETIMEDOUT;
 		usleep(10000);
 	}
+}
+
+static void dir_of(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, len, ".");
+	else if (slash == path)
+		snprintf(dir, len, "/");
+	else
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool replace,
+		      char *err, size_t errlen)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	int rc;
+
+	if (!base[0]) {
+		snprintf(err, errlen, "%s: not a file name", path);
+		return -EINVAL;
+	}
+	dir_of(path, dir, sizeof(dir));
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, base) >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: name too long", path);
+		return -ENAMETOOLONG;
+	}
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot create a file in %s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	rc = fileio_write_all(fd, data, len);
+	if (rc == 0 && mode != 0600 && fchmod(fd, mode) < 0)
+		rc = -errno;
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(-rc));
+		unlink(tmp);
+		return rc;
+	}
+	if (replace) {
+		if (rename(tmp, path) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
+			unlink(tmp);
+			return rc;
+		}
+	} else {
+		/* link() never replaces: an existing file wins, atomically. */
+		if (link(tmp, path) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, rc == -EEXIST ? "%s already exists" : "cannot write %s: %s",
+				 path, strerror(-rc));
+			unlink(tmp);
+			return rc;
+		}
+		unlink(tmp);
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		/* Without this the rename may not survive a crash. */
+		if (fsync(dfd) < 0)
+			rc = -errno;
+		close(dfd);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot sync %s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	return 0;
 }
 
 DIR *fileio_fdopendir_dup(int dirfd)

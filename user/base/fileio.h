@@ -1,9 +1,10 @@
 /* Small file I/O helpers shared by the modules that touch files: whole writes, whole reads
- * of small files, kernel files (procfs, sysfs, securityfs, cgroupfs), mkdir -p. Atomic
- * file replacement lives in state/artifacts.h. No logging; 0 or a count, else -errno. */
+ * of small files, kernel files (procfs, sysfs, securityfs, cgroupfs), atomic replacement
+ * of a file, mkdir -p. No logging; 0 or a count, else -errno. */
 #ifndef CALYX_FILEIO_H
 #define CALYX_FILEIO_H
 #include <dirent.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -28,6 +29,13 @@ int fileio_read_small_at(int dirfd, const char *name, char *buf, size_t len);
 /* fileio_read_small_at(AT_FDCWD, path) with the trailing whitespace (the newline of a
  * one-line kernel file) cut off. 0 or -errno. */
 int fileio_read_line(const char *path, char *buf, size_t len);
+
+/* Write data to path atomically: a temp file in the same directory created O_EXCL with
+ * mode 0600 from the start (mkostemp), chmod to mode, fsync, then rename over path
+ * (replace) or link() to it (no replace: -EEXIST if path exists), fsync the directory.
+ * Returns 0 or -errno with a message. */
+int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool replace,
+			char *err, size_t errlen);
 
 /* mkdir -p: every missing directory of dir made with mode; each one that exists must be a
  * directory (-ENOTDIR otherwise, also for a dangling symlink). 0 or -errno. */

@@ -13,18 +13,18 @@
 
 #include <sodium.h>
 
+#include "base/cleanup.h"
+#include "base/errmsg.h"
 #include "base/fileio.h"
-#include "state/artifacts.h"
 #include "base/exitcodes.h"
-#include "token/paseto.h"
+#include "base/paserk.h"
+#include "token/keys.h"
 
 int keygen_run(const struct keygen_opts *o)
 {
 	char skp[PATH_MAX], pkp[PATH_MAX], err[PATH_MAX + 128];
-	uint8_t pk[PASETO_PK_BYTES], sk[PASETO_SK_BYTES];
-	char *sks = NULL, *pks = NULL, *pid = NULL, *skline = NULL;
+	uint8_t pk[PASERK_PK_BYTES], sk[PASERK_SK_BYTES];
 	struct stat st;
-	int rc = EXIT_INTERNAL;
 
 	if ((size_t)snprintf(skp, sizeof(skp), "%s/%s", o->out_dir, KEYGEN_SECRET_NAME) >= sizeof(skp) ||
 	    (size_t)snprintf(pkp, sizeof(pkp), "%s/%s", o->out_dir, KEYGEN_PUBLIC_NAME) >= sizeof(pkp)) {
@@ -49,43 +49,15 @@ int keygen_run(const struct keygen_opts *o)
 		fprintf(stderr, "calyx: key generation failed\n");
 		return EXIT_INTERNAL;
 	}
-	sks = paserk_k4_secret_encode(sk);
-	pks = paserk_k4_public_encode(pk);
-	pid = paserk_k4_pid(pk);
-	if (!sks || !pks || !pid || asprintf(&skline, "%s\n", sks) < 0) {
-		skline = NULL;
-		fprintf(stderr, "calyx: out of memory\n");
-		goto out;
-	}
-	int wr = atomic_write_file(skp, skline, strlen(skline), 0600, o->force, err, sizeof(err));
+	_cleanup_free_ char *pid = paserk_k4_pid(pk);
+	int wr = pid ? keyfile_write_pair(skp, pkp, sk, pk, o->force, err, sizeof(err))
+		     : errmsg(err, sizeof(err), -ENOMEM, "out of memory");
+	sodium_memzero(sk, sizeof(sk));
 	if (wr < 0) {
 		fprintf(stderr, "calyx: %s\n", err);
-		rc = wr == -EEXIST ? EXIT_KEY_EXISTS : EXIT_IO;
-		goto out;
-	}
-	char pkline[128];
-	snprintf(pkline, sizeof(pkline), "%s\n", pks);
-	wr = atomic_write_file(pkp, pkline, strlen(pkline), 0644, o->force, err, sizeof(err));
-	if (wr < 0) {
-		fprintf(stderr, "calyx: %s\n", err);
-		/* A secret key without its public half would block the next keygen for nothing. */
-		if (!o->force)
-			unlink(skp);
-		rc = wr == -EEXIST ? EXIT_KEY_EXISTS : EXIT_IO;
-		goto out;
+		return wr == -EEXIST ? EXIT_KEY_EXISTS : wr == -ENOMEM ? EXIT_INTERNAL : EXIT_IO;
 	}
 	fprintf(stderr, "calyx: wrote %s (secret, mode 0600) and %s\n", skp, pkp);
 	printf("%s\n", pid);
-	rc = EXIT_OK;
-out:
-	sodium_memzero(sk, sizeof(sk));
-	if (sks)
-		sodium_memzero(sks, strlen(sks));
-	if (skline)
-		sodium_memzero(skline, strlen(skline));
-	free(sks);
-	free(skline);
-	free(pks);
-	free(pid);
-	return rc;
+	return EXIT_OK;
 }

@@ -14,14 +14,14 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
-#include "state/artifacts.h"
+#include "base/fileio.h"
 #include "base/b64url.h"
 #include "base/exitcodes.h"
-#include "cli/keygen.h"
 #include "policy/lease.h"
 #include "policy/matrix.h"
 #include "token/paseto.h"
 #include "base/units.h"
+#include "token/keys.h"
 #include "token/verify.h"
 
 int lease_cmd_now(int64_t *now, char *err, size_t errlen)
@@ -148,7 +148,7 @@ int lease_issue_run(const struct issue_opts *o)
 			rc = EXIT_INTERNAL;
 			goto out;
 		}
-		if (atomic_write_file(o->out_file, out, strlen(out), 0644, true, err, sizeof(err)) < 0) {
+		if (fileio_write_atomic(o->out_file, out, strlen(out), 0644, true, err, sizeof(err)) < 0) {
 			fprintf(stderr, "calyx: %s\n", err);
 			rc = EXIT_IO;
 			goto out;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/cleanup.h"
 #include "base/errmsg.h"
 #include "base/fileio.h"
 #include "base/units.h"
@@ -440,43 +441,27 @@ int matrix_load_buffer(const char *name, const char *buf, size_t len, struct mat
 int matrix_load_file(const char *path, struct matrix *m, char *err, size_t errlen)
 {
 	struct stat st;
-	char *buf = NULL;
-	ssize_t n;
-	int fd, r, e;
 
 	memset(m, 0, sizeof *m);
 	/* O_NONBLOCK: a FIFO planted where the matrix should be must not hang us in open(). */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		e = errno;
-		return errmsg(err, errlen, -EIO, "%s: cannot open: %s", path, strerror(e));
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return errmsg(err, errlen, -EIO, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return errmsg(err, errlen, -EIO, "%s: not a regular file", path);
-	}
 	/* Refuse before reading: a huge file must not cost memory. */
-	if (st.st_size > (off_t)MATRIX_MAX_BYTES) {
-		close(fd);
+	if (st.st_size > (off_t)MATRIX_MAX_BYTES)
 		return errmsg(err, errlen, -EINVAL, "%s: the matrix is larger than 1 MiB (%lld bytes)", path,
 			      (long long)st.st_size);
-	}
-	buf = malloc(MATRIX_MAX_BYTES + 1);
-	if (!buf) {
-		close(fd);
+	_cleanup_free_ char *buf = malloc(MATRIX_MAX_BYTES + 1);
+	if (!buf)
 		return errmsg(err, errlen, -ENOMEM, "%s: out of memory", path);
-	}
-	n = fileio_read_all(fd, buf, MATRIX_MAX_BYTES + 1);
-	close(fd);
-	if (n < 0) {
-		free(buf);
-		if (n == -EFBIG)   /* it grew past the limit after fstat */
-			return errmsg(err, errlen, -EINVAL, "%s: the matrix is larger than 1 MiB", path);
+	ssize_t n = fileio_read_all(fd, buf, MATRIX_MAX_BYTES + 1);
+	if (n == -EFBIG)   /* it grew past the limit after fstat */
+		return errmsg(err, errlen, -EINVAL, "%s: the matrix is larger than 1 MiB", path);
+	if (n < 0)
 		return errmsg(err, errlen, -EIO, "%s: cannot read: %s", path, strerror((int)-n));
-	}
-	r = matrix_load_buffer(path, buf, (size_t)n, m, err, errlen);
-	free(buf);
-	return r;
+	return matrix_load_buffer(path, buf, (size_t)n, m, err, errlen);
 }
 
 int matrix_load_shipped(struct matrix *m, char *err, size_t errlen)

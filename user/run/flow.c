@@ -34,6 +34,7 @@
 #include "state/ledger.h"
 #include "state/runmeta.h"
 #include "state/state.h"
+#include "token/keys.h"
 #include "token/verify.h"
 
 int run_say(int code, const char *fmt, ...)

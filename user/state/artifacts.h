@@ -1,5 +1,5 @@
-/* Atomic file writes (by path for the commands, in a directory fd for run artifacts),
- * content hashes, capped logs and the run directory.
+/* Atomic file writes in a directory fd (run artifacts; by path: base/fileio.h), content
+ * hashes, capped logs and the run directory.
  * A run directory is built as a hidden temp dir next to its final place and renamed into
  * place once complete, and every file in it is written atomically (temp file, fsync,
  * rename), so a crash never leaves a half-written meta.json. No logging. */
@@ -16,13 +16,6 @@
  * the dir. The file appears complete or not at all. 0 or -errno. */
 int artifact_write_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
 			  char *err, size_t errlen);
-
-/* Write data to path atomically: a temp file in the same directory created O_EXCL with
- * mode 0600 from the start (mkostemp), chmod to mode, fsync, then rename over path
- * (replace) or link() to it (no replace: -EEXIST if path exists), fsync the directory.
- * Returns 0 or -errno with a message. */
-int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode, bool replace,
-		      char *err, size_t errlen);
 
 /* BLAKE2b-256 (libsodium crypto_generichash, no key) of a file's whole content, read from
  * offset 0 with pread (the fd offset is untouched). 0 or -errno. */

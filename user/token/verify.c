@@ -17,13 +17,13 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
+#include "base/cleanup.h"
 #include "base/errmsg.h"
 #include "base/exitcodes.h"
 #include "base/fileio.h"
 #include "token/paseto.h"
 #include "base/units.h"
 
-#define KEYFILE_MAX 4096
 #define PID_PREFIX "k4.pid."
 
 /* Copy at most max bytes of untrusted text into out, replacing anything unprintable,
@@ -223,53 +223,35 @@ int verify_read_token_file(const char *path, char **buf, size_t *len, char *err,
 {
 	*buf = NULL;
 	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return errmsg(err, errlen, EXIT_IO, "cannot open %s: %s", path, strerror(errno));
 	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		return errmsg(err, errlen, EXIT_IO, "cannot stat %s: %s", path, strerror(e));
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
+	if (fstat(fd, &st) < 0)
+		return errmsg(err, errlen, EXIT_IO, "cannot stat %s: %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode))
 		return errmsg(err, errlen, EXIT_IO, "%s is a directory", path);
-	}
 	/* Refuse oversized files unread; non-regular files (pipes) are capped while reading. */
-	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > PASETO_MAX_TOKEN_BYTES + 64u) {
-		close(fd);
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > PASETO_MAX_TOKEN_BYTES + 64u)
 		return errmsg(err, errlen, EXIT_LEASE_INVALID, "token is larger than 1 MiB");
-	}
 	size_t cap = PASETO_MAX_TOKEN_BYTES + 64u + 1;
-	char *b = malloc(cap);
-	if (!b) {
-		close(fd);
+	_cleanup_free_ char *b = malloc(cap);
+	if (!b)
 		return errmsg(err, errlen, EXIT_INTERNAL, "out of memory");
-	}
 	ssize_t got = fileio_read_all(fd, b, cap);
-	close(fd);
-	if (got == -EFBIG) {
-		free(b);
+	if (got == -EFBIG)
 		return errmsg(err, errlen, EXIT_LEASE_INVALID, "token is larger than 1 MiB");
-	}
-	if (got < 0) {
-		free(b);
+	if (got < 0)
 		return errmsg(err, errlen, EXIT_IO, "cannot read %s: %s", path, strerror((int)-got));
-	}
 	size_t n = (size_t)got;
 	while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r' || b[n - 1] == ' ' || b[n - 1] == '\t'))
 		n--;
 	b[n] = '\0';
-	if (n > PASETO_MAX_TOKEN_BYTES) {
-		free(b);
+	if (n > PASETO_MAX_TOKEN_BYTES)
 		return errmsg(err, errlen, EXIT_LEASE_INVALID, "token is larger than 1 MiB");
-	}
-	if (n == 0) {
-		free(b);
+	if (n == 0)
 		return errmsg(err, errlen, EXIT_LEASE_INVALID, "token file %s is empty", path);
-	}
-	*buf = b;
+	*buf = TAKE_PTR(b);
 	*len = n;
 	return EXIT_OK;
 }
@@ -285,86 +267,5 @@ int verify_lease_file(const char *path, const uint8_t *pk, const struct matrix *
 		return rc;
 	rc = verify_lease_token(tok, len, pk, m, now, skew_s, out, err, errlen);
 	free(tok);
-	return rc;
-}
-
-/* Key files are small text files holding one PASERK string. */
-static int read_small(const char *path, bool secret, char *buf, size_t cap, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		int e = errno;
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
-		return -e;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(e));
-		return -e;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		snprintf(err, errlen, "%s is not a regular file", path);
-		return -EINVAL;
-	}
-	/* Checked on the opened file (fstat), so a swap between check and read is moot. */
-	if (secret && (st.st_mode & 077)) {
-		close(fd);
-		snprintf(err, errlen,
-			 "secret key file %s is accessible by group or others (mode %04o); run chmod 600 on it",
-			 path, (unsigned)(st.st_mode & 07777));
-		return -EPERM;
-	}
-	/* At most cap - 2 bytes: a file that fills the buffer is no key file. */
-	ssize_t n = fileio_read_all(fd, buf, cap - 1);
-	close(fd);
-	if (n == -EFBIG) {
-		snprintf(err, errlen, "%s is too large for a key file", path);
-		return -EINVAL;
-	}
-	if (n < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror((int)-n));
-		return (int)n;
-	}
-	return 0;
-}
-
-int keyfile_read_secret(const char *path, uint8_t sk[64], char *err, size_t errlen)
-{
-	char buf[KEYFILE_MAX];
-	int rc = read_small(path, true, buf, sizeof(buf), err, errlen);
-	if (rc < 0) {
-		sodium_memzero(buf, sizeof(buf));
-		return rc;
-	}
-	rc = paserk_k4_secret_decode(buf, sk);
-	if (rc < 0) {
-		if (strstr(buf, "k4.public."))
-			snprintf(err, errlen, "%s holds a public key; a secret key (k4.secret) is needed", path);
-		else
-			snprintf(err, errlen, "%s is not a PASERK k4.secret key", path);
-		rc = -EINVAL;
-	}
-	sodium_memzero(buf, sizeof(buf));
-	return rc;
-}
-
-int keyfile_read_public(const char *path, uint8_t pk[32], char *err, size_t errlen)
-{
-	char buf[KEYFILE_MAX];
-	int rc = read_small(path, false, buf, sizeof(buf), err, errlen);
-	if (rc < 0)
-		return rc;
-	rc = paserk_k4_public_decode(buf, pk);
-	if (rc < 0) {
-		if (strstr(buf, "k4.secret."))
-			snprintf(err, errlen, "%s holds a secret key; give the public key (k4.public)", path);
-		else
-			snprintf(err, errlen, "%s is not a PASERK k4.public key", path);
-		rc = -EINVAL;
-	}
-	sodium_memzero(buf, sizeof(buf));
 	return rc;
 }

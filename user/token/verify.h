@@ -29,9 +29,4 @@ int verify_lease_file(const char *path, const uint8_t *pk, const struct matrix *
  * or EXIT_IO / EXIT_LEASE_INVALID (empty, larger than 1 MiB) with a message. */
 int verify_read_token_file(const char *path, char **buf, size_t *len, char *err, size_t errlen);
 
-/* Read a PASERK key file. Secret key files that are group- or world-readable are refused
- * (-EPERM). Returns 0, -EPERM, -EINVAL (not a k4 key), -errno (I/O). */
-int keyfile_read_secret(const char *path, uint8_t sk[64], char *err, size_t errlen);
-int keyfile_read_public(const char *path, uint8_t pk[32], char *err, size_t errlen);
-
 #endif
