@@ -67,6 +67,8 @@ static bool is_hex64(const char *s)
 	return true;
 }
 
+/* Long: each check relies on the ones before it (parse, key order, types, canonical bytes,
+ * hash); together, in order, they are the record format. */
 int svf_check_line(const char *line, size_t len, uint64_t *seq, char prev[SVF_HASH_HEX + 1],
 		   char hash[SVF_HASH_HEX + 1], char *err, size_t errlen)
 {

@@ -200,7 +200,9 @@ static bool is_help_arg(const char *a)
 	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
 
-/* argv[0] is the subcommand's last word; argc counts only the part before a run's "--". */
+/* argv[0] is the subcommand's last word; argc counts only the part before a run's "--".
+ * Long: the getopt_long tables are built from the spec here and used by the loop and the
+ * positional checks that follow. */
 static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **argv,
 		     char *err, size_t errlen)
 {

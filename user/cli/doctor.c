@@ -38,6 +38,7 @@ static void check_ringbuf(struct check *c)
 	snprintf(c->detail, sizeof(c->detail), "BPF_MAP_TYPE_RINGBUF maps can be created");
 }
 
+/* Long: one probe after another, then one report; a list, not logic. */
 int doctor_run(bool verbose, bool json)
 {
 	(void)verbose;

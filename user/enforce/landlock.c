@@ -412,6 +412,8 @@ static int add_spec(struct landlock_plan *p, const struct landlock_spec *s, char
 	return rc;
 }
 
+/* Long: builds one ruleset fd from the specs, and every failure goes through the one exit
+ * that closes it. */
 int landlock_prepare(const struct path_rule *paths, size_t n, const struct exec_rule *exec,
 		     size_t n_exec, enum net_policy net, struct landlock_plan **out,
 		     char *err, size_t errlen)

@@ -25,6 +25,8 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n';
 }
 
+/* Long: one pass of a shell-like tokenizer; the quoting rules share its cursor and word
+ * buffer. */
 int lease_split_command(const char *s, struct argv_list *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));

@@ -317,6 +317,8 @@ static int load_limits(struct yctx *c, const struct yn *n, struct matrix *m)
 	return 0;
 }
 
+/* The whole matrix. Long: the top-level keys in schema order (docs/matrix.md), a few lines
+ * each. */
 static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 {
 	static const char *const top[] = {

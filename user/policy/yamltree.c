@@ -158,7 +158,8 @@ static int refuse_props(struct yctx *c, const yaml_event_t *e, const char *path,
 }
 
 /* Build the node that starts with event e (owned by the caller) under parent (or into
- * *root). The node is linked in before it is filled, so on error the caller frees one tree. */
+ * *root). The node is linked in before it is filled, so on error the caller frees one tree.
+ * Long: scalars, sequences and mappings share the node bookkeeping and the limits. */
 static int build(struct yctx *c, const yaml_event_t *e, const char *path, int depth,
 		 struct yn *parent, struct yn **root)
 {

@@ -115,7 +115,9 @@ static __attribute__((noreturn)) void child_fail(int status_fd, int stage, int e
 	_exit(127);
 }
 
-/* Runs between clone/fork and exec: only async-signal-safe calls, no allocation. */
+/* Runs between clone/fork and exec: only async-signal-safe calls, no allocation. Long: one
+ * sequence whose order is the confinement (fds, session, caps, ids, no_new_privs,
+ * seccomp, Landlock, exec), best read top to bottom. */
 static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, struct child_fds f,
 						 pid_t parent)
 {
@@ -231,6 +233,8 @@ static void child_discard(struct sandbox_child *c, pid_t pid)
 	c->pid = -1;
 }
 
+/* Long: one sequence of fd handovers (pipes, clone3 or fork + move, the live check, the
+ * exec report) with one exit that closes whatever is left open. */
 int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *stage,
 		  int *child_errno, char *err, size_t errlen)
 {

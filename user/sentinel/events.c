@@ -215,6 +215,7 @@ static const char *family_name(uint32_t f)
 	}
 }
 
+/* Long: one case per record type (docs/run.md "events.jsonl"). */
 cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 {
 	cJSON *o = cJSON_CreateObject();

@@ -98,6 +98,8 @@ static int parse_footer(const char *footer, size_t len, char **kid_out, char *er
 	return EXIT_OK;
 }
 
+/* Long: the checks in the order that makes each one safe (size, header, footer, key,
+ * signature, claims, issuer, times, matrix); split up, that order would be hidden. */
 int verify_lease_token(const char *token, size_t len, const uint8_t *pk, const struct matrix *m,
 		       int64_t now, int64_t skew_s, struct lease *out, char *err, size_t errlen)
 {
