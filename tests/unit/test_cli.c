@@ -17,10 +17,10 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "cli/cli.h"
-#include "policy/lease.h"
 #include "base/exitcodes.h"
+#include "cli/cli.h"
 #include "cli/lease.h"
+#include "policy/lease.h"
 #include "token/paseto.h"
 
 #define MAXARGS 64

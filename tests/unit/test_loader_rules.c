@@ -13,8 +13,8 @@
 #include <sys/sysmacros.h>
 #include <cmocka.h>
 
-#include "enforce/rules.h"
 #include "enforce/loader_rules.h"
+#include "enforce/rules.h"
 
 static struct path_rule rule(const char *pattern, enum path_access a)
 {

@@ -11,10 +11,10 @@
 #include <string.h>
 
 #include "base/errmsg.h"
+#include "base/units.h"
 #include "policy/lease.h"
 #include "policy/matrix.h"
 #include "policy/pathpat.h"
-#include "base/units.h"
 
 struct cli_opt {
 	int id;

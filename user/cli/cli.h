@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "policy/lease.h"
 #include "policy/backend.h"
+#include "policy/lease.h"
 #include "run/run.h"
 
 enum cli_cmd {

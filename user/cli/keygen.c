@@ -15,8 +15,8 @@
 
 #include "base/cleanup.h"
 #include "base/errmsg.h"
-#include "base/fileio.h"
 #include "base/exitcodes.h"
+#include "base/fileio.h"
 #include "base/paserk.h"
 #include "token/keys.h"
 

@@ -14,14 +14,14 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
-#include "base/fileio.h"
 #include "base/b64url.h"
 #include "base/exitcodes.h"
+#include "base/fileio.h"
+#include "base/units.h"
 #include "policy/lease.h"
 #include "policy/matrix.h"
-#include "token/paseto.h"
-#include "base/units.h"
 #include "token/keys.h"
+#include "token/paseto.h"
 #include "token/verify.h"
 
 int lease_cmd_now(int64_t *now, char *err, size_t errlen)

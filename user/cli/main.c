@@ -6,9 +6,9 @@
 
 #include <sodium.h>
 
+#include "base/exitcodes.h"
 #include "cli/cli.h"
 #include "cli/doctor.h"
-#include "base/exitcodes.h"
 #include "cli/keygen.h"
 #include "cli/lease.h"
 #include "cli/run.h"

@@ -14,8 +14,8 @@
 #include <time.h>
 
 #include "base/errmsg.h"
-#include "policy/pathpat.h"
 #include "base/units.h"
+#include "policy/pathpat.h"
 
 /* A lease is a few KiB at most in practice; the cap bounds what an unauthenticated
  * payload can make us allocate before any claim is looked at. */

@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "base/paserk.h"
 #include "policy/backend.h"
 #include "policy/lease.h"
-#include "base/paserk.h"
 
 #define MATRIX_MAX_KEYS 32
 #define MATRIX_MAX_ROOTS 32

@@ -21,8 +21,8 @@
 #include "base/errmsg.h"
 #include "base/exitcodes.h"
 #include "base/fileio.h"
-#include "token/paseto.h"
 #include "base/units.h"
+#include "token/paseto.h"
 
 #define PID_PREFIX "k4.pid."
 
