@@ -9,7 +9,8 @@
  *
  * Appends happen under flock(LOCK_EX) on the log file; seq and prev continue from the
  * file's last line, whose own hash is checked first (a corrupt tail refuses appends:
- * the chain is never silently extended past damage). Library module: no logging. */
+ * the chain is never silently extended past damage). Library module: no logging. The
+ * records themselves are svf_record.c (pure), the log file svf.c. */
 #ifndef CALYX_SVF_H
 #define CALYX_SVF_H
 #include <stdbool.h>
@@ -36,6 +37,13 @@ int svf_close(struct svf_writer *w);
 /* Open + append + close. */
 int svf_append_one(const char *path, const char *type, const char *lease, const char *intent,
 		   const cJSON *data, char *err, size_t errlen);
+
+/* The line (with its '\n') of record seq: the canonical record (keys in the order above)
+ * with its hash member. *line malloc'd, *len its bytes, hash its hash. 0, -EINVAL (data
+ * not an object), -E2BIG (longer than SVF_MAX_LINE), -ENOMEM, with a message. Pure. */
+int svf_record_line(uint64_t seq, const char *ts, const char *type, const char *lease, const char *intent,
+		    const char *host, const cJSON *data, const char *prev, char **line, size_t *len,
+		    char hash[SVF_HASH_HEX + 1], char *err, size_t errlen);
 
 /* Check one line (without its '\n'): strict record schema, canonical form, own hash.
  * Fills seq, prev and hash (each 65 bytes, NUL-terminated). 0 or -EBADMSG with reason. */
