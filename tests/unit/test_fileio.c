@@ -14,22 +14,8 @@
 #include <cmocka.h>
 #include "base/fileio.h"
 
-static char dir[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/calyx-test-fileio.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#define TMPDIR_NAME "calyx-test-fileio"
+#include "tmpdir.h"
 
 /* A file of n bytes 'x', opened for reading. */
 static int file_of(size_t n)
