@@ -1,4 +1,4 @@
-/* The state directory layout (DESIGN.md "State directory"). */
+/* The state directory layout (docs/run.md: artifacts, SVF log, ledger, runner records). */
 #ifndef CALYX_STATE_H
 #define CALYX_STATE_H
 #define CALYX_STATE_DEFAULT "/var/lib/calyx"
