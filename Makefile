@@ -28,9 +28,9 @@ BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I vmlinux -I bpf
 
-USER_SRCS := $(wildcard user/*.c)
+# user/<folder>/<module>.c -> build/obj/<folder>/<module>.o (layout: README.md "Source tree").
+USER_SRCS := $(wildcard user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS)) $(BUILD)/obj/shipped_matrix.o
-LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -39,24 +39,29 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps test test-unit test-cli test-host test-vm demo fuzz clean
-all: deps $(BUILD)/calyx
+all: $(BUILD)/calyx
 
+# scripts/deps.sh installs the packages whose headers every compile needs. It runs once
+# per make invocation, and every compile waits for it (an order-only prerequisite: it
+# orders, it never makes a target out of date), so `make -j` cannot compile an object
+# before the headers are there.
 deps:
 	$(Q)scripts/deps.sh
 
 # Only the modules that include a generated skeleton wait for the BPF build.
-SKEL_USERS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(shell grep -l 'skel\.h' user/*.c 2>/dev/null))
+SKEL_USERS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(shell grep -l 'skel\.h' $(USER_SRCS) 2>/dev/null))
 $(SKEL_USERS): | $(BPF_SKELS)
 
-# A unit test or fuzz target names the modules it links in a line "links: mod1 mod2"
-# near its top, so one module's unfinished work never blocks another module's tests.
-links_of = $(shell sed -n 's/.*links:[[:space:]]*\([a-z0-9_ ]*\).*/\1/p' $(1) | head -n1)
+# A unit test or fuzz target names the modules it links in a line
+# "links: base/errmsg policy/pathpat" (folder/module under user/) near its top, so one
+# module's unfinished work never blocks another module's tests.
+links_of = $(shell sed -n 's/.*links:[[:space:]]*\([a-z0-9_/ ]*\).*/\1/p' $(1) | head -n1)
 
 $(BUILD)/calyx: $(USER_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/obj/%.o: user/%.c
+$(BUILD)/obj/%.o: user/%.c | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
@@ -66,11 +71,11 @@ $(BUILD)/shipped_matrix.c: policies/capability_matrix.yaml
 	@mkdir -p $(@D)
 	$(Q){ echo '/* generated from $< */'; echo 'const char calyx_shipped_matrix[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
-$(BUILD)/obj/shipped_matrix.o: $(BUILD)/shipped_matrix.c
+$(BUILD)/obj/shipped_matrix.o: $(BUILD)/shipped_matrix.c | deps
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | deps
 	@mkdir -p $(@D)
 	@echo "  BPF     $<"
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
@@ -81,10 +86,11 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 .SECONDEXPANSION:
-$(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$(call links_of,tests/unit/$$*.c)))
+# Only sources and objects reach the compiler: $^ also holds the headers its .d file names.
+$(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$(call links_of,tests/unit/$$*.c))) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lcmocka
 
 test: all test-unit test-cli test-host test-vm
 
@@ -110,11 +116,11 @@ demo: all
 # libFuzzer targets: clang with -fsanitize=fuzzer,address. FUZZ_RUNS per target.
 FUZZ_RUNS ?= 1000000
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -I user -I bpf -I $(BUILD)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $$(addprefix user/,$$(addsuffix .c,$$(call links_of,tests/fuzz/$$*.c)))
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(addprefix user/,$$(addsuffix .c,$$(call links_of,tests/fuzz/$$*.c))) | deps
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
-fuzz: deps $(FUZZ_BINS)
+fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do \
 	  n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	  echo "== $$n: $(FUZZ_RUNS) runs"; \

@@ -1,4 +1,4 @@
-/* links: matrix lease units pathpat paseto errmsg */
+/* links: policy/matrix policy/backend policy/lease base/units policy/pathpat base/paserk base/b64url base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/matrix_load policy/yamltree */
 /* libFuzzer target for the capability matrix reader: any byte string must either load
  * (and then be self-consistent) or fail with -EINVAL/-ENOMEM and a message, never crash,
  * hang or leak. Also exercises the lease check against whatever loaded. */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix.h"
+#include "policy/matrix.h"
 
 /* matrix.c refers to the compiled-in policy; the fuzzer does not link the generated file. */
 const char calyx_shipped_matrix[] = "";

@@ -1,4 +1,4 @@
-/* links: paseto */
+/* links: token/paseto base/paserk base/b64url */
 /* libFuzzer target for everything that parses untrusted token and key text: the footer
  * peek, full v4.public verification with a fixed key, and the PASERK decoders.
  * Besides memory errors it checks invariants a caller relies on. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "paseto.h"
+#include "token/paseto.h"
 
 /* The key pair of the PASETO v4 test vectors, so seeds built from them reach the
  * signature check and a valid seed exercises the success path. */

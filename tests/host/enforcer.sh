@@ -12,8 +12,8 @@ cd "$(dirname "$0")/../.."
 # needs, and a helper module split out of another one is found without a list to update.
 build() {
   local out=$1 objs tmp
-  objs=$(for c in user/*.c; do
-           [ "$c" = user/main.c ] || echo "build/obj/$(basename "$c" .c).o"
+  objs=$(for c in user/*/*.c; do
+           [ "$c" = user/cli/main.c ] || { c=${c#user/}; echo "build/obj/${c%.c}.o"; }
          done; echo build/obj/shipped_matrix.o)
   # shellcheck disable=SC2086 # one word per object
   make -s $objs

@@ -1,4 +1,4 @@
-/* Enforcer test: loads the BPF program set through user/loader.c, makes a sandbox cgroup
+/* Enforcer test: loads the BPF program set through user/enforce/loader.c, makes a sandbox cgroup
  * under a private parent, moves forked children into it and checks what the kernel
  * allows, then checks the ring buffer records. Needs root.
  *
@@ -36,7 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loader.h"
+#include "base/mountinfo.h"
+#include "enforce/loader.h"
+#include "sandbox/cgroup.h"
 
 static int failures;
 static bool quiet;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Host tier, real kernel: the landlock backend (docs/backends.md).
-#   Part A: user/landlock.c alone (tests/host/progs/ll_exec applies a calyx ruleset and
+#   Part A: user/enforce/landlock.c alone (tests/host/progs/ll_exec applies a calyx ruleset and
 #           execs a probe): what Landlock itself refuses on this kernel, and the gaps the
 #           BPF parts of the backend must close (shown as they really are).
 #   Part B: `calyx run --enforce landlock`: the whole backend, gaps closed, denials in the
@@ -31,7 +31,7 @@ expect() {
 
 # ---------------------------------------------------------------- build the probes
 mkdir -p "$B"
-make -s build/obj/landlock.o build/obj/pathpat.o build/obj/errmsg.o || exit 1
+make -s build/obj/enforce/landlock.o build/obj/policy/pathpat.o build/obj/base/errmsg.o || exit 1
 CF="-std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I tests/vm/progs -I user -I bpf"
 for p in try_open try_exec try_connect try_sendto memfd_exec hello listen_tcp; do
 	gcc $CF -o "$B/$p" "tests/vm/progs/$p.c" || exit 1
@@ -39,7 +39,7 @@ done
 for p in try_kill try_unix_abstract; do
 	gcc $CF -o "$B/$p" "tests/host/progs/$p.c" || exit 1
 done
-gcc $CF -o "$B/ll_exec" tests/host/progs/ll_exec.c build/obj/landlock.o build/obj/pathpat.o build/obj/errmsg.o -lelf || exit 1
+gcc $CF -o "$B/ll_exec" tests/host/progs/ll_exec.c build/obj/enforce/landlock.o build/obj/policy/pathpat.o build/obj/base/errmsg.o -lelf || exit 1
 
 ABI=$("$B/ll_exec" --abi)
 echo "== Landlock ABI: ${ABI:-unknown}"
@@ -61,7 +61,7 @@ echo kid-b >"$T/kids/sub/b"
 echo secret >"$T/secret.txt"
 
 # ---------------------------------------------------------------- part A
-echo "== part A: user/landlock.c alone on the real kernel"
+echo "== part A: user/enforce/landlock.c alone on the real kernel"
 EXECS=()
 for p in try_open try_exec try_connect try_sendto memfd_exec hello try_kill try_unix_abstract ll_exec; do
 	EXECS+=(--exec "$B/$p")

@@ -1,4 +1,4 @@
-/* links: artifacts errmsg fileio */
+/* links: state/artifacts base/errmsg base/fileio */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,24 +14,10 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "artifacts.h"
+#include "state/artifacts.h"
 
-static char dir[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_artifacts.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#define TMPDIR_NAME "test_artifacts"
+#include "tmpdir.h"
 
 static int count_entries(const char *path)
 {

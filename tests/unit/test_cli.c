@@ -1,8 +1,9 @@
-/* links: cli lease_cmd keygen verify lease units pathpat matrix shipped_matrix paseto artifacts errmsg fileio */
+/* links: cli/cli cli/options policy/backend cli/lease cli/keygen token/verify token/keys policy/lease base/units policy/pathpat policy/matrix shipped_matrix token/paseto base/paserk base/b64url base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/matrix_load policy/yamltree */
 /* Command-line parsing without side effects: every rejection names its problem, the
  * accepted forms fill the option structs, and what `lease issue` would sign parses with
  * the same strict claim parser `lease verify` uses. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,12 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
-#include "cli.h"
-#include "lease.h"
-#include "lease_cmd.h"
+#include "base/exitcodes.h"
+#include "cli/cli.h"
+#include "cli/lease.h"
+#include "policy/lease.h"
+#include "token/paseto.h"
 
 #define MAXARGS 64
 
@@ -501,6 +506,63 @@ static void test_now_hook(void **state)
 	unsetenv(CALYX_TEST_NOW_ENV);
 }
 
+/* lease_show_run on a token file holding tok; stdout (the claims) goes to /dev/null. */
+static int show_token(const char *tok)
+{
+	char path[] = "/tmp/calyx-test-show.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, tok, strlen(tok)), (ssize_t)strlen(tok));
+	close(fd);
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO), devnull = open("/dev/null", O_WRONLY);
+	assert_true(saved >= 0 && devnull >= 0);
+	dup2(devnull, STDOUT_FILENO);
+	close(devnull);
+	struct show_opts o = { .token_file = path };
+	int rc = lease_show_run(&o);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	unlink(path);
+	return rc;
+}
+
+/* `lease show` decodes with the one strict base64url decoder: libsodium 1.0.18 alone reads
+ * every byte 0x80-0xFF as '_' in URL-safe mode, so a token with such a byte in place of a
+ * '_' must be refused, not shown as the token it resembles. */
+static void test_show_strict_base64url(void **state)
+{
+	(void)state;
+	const char *kid = "k4.pid.S_XQmeEwHbbvRmiyfXfHYpLGjXGzjTRSDoT1YtTakWFE";
+	ACCEPT(ISSUE_BASE);
+	char *json = lease_cmd_claims_json(&g_cli.issue, "LEASE-20251129-040000-ab12", kid, 1764388800);
+	assert_non_null(json);
+	/* Claims, then a 64-byte "signature" of 0xFF bytes: base64url "____…" (not checked). */
+	size_t jl = strlen(json), bl = jl + 64;
+	unsigned char *body = malloc(bl);
+	assert_non_null(body);
+	memcpy(body, json, jl);
+	memset(body + jl, 0xff, 64);
+	size_t b64 = sodium_base64_ENCODED_LEN(bl, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char *tok = malloc(sizeof(PASETO_V4_PUBLIC_HEADER) + b64);
+	assert_non_null(tok);
+	strcpy(tok, PASETO_V4_PUBLIC_HEADER);
+	sodium_bin2base64(tok + strlen(tok), b64, body, bl, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	assert_int_equal(show_token(tok), EXIT_OK);
+
+	char *u = strrchr(tok, '_');
+	assert_non_null(u);
+	u[-1] = (char)0x80;   /* a '_' of the signature run, not the last character */
+	assert_int_equal(u[-2], '_');
+	assert_int_equal(show_token(tok), EXIT_LEASE_INVALID);
+	u[-1] = (char)0xff;
+	assert_int_equal(show_token(tok), EXIT_LEASE_INVALID);
+	free(tok);
+	free(body);
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -520,6 +582,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_help_text, teardown),
 		cmocka_unit_test_teardown(test_claims_roundtrip, teardown),
 		cmocka_unit_test_teardown(test_now_hook, teardown),
+		cmocka_unit_test_teardown(test_show_strict_base64url, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* links: landlock pathpat errmsg */
+/* links: enforce/landlock policy/pathpat base/errmsg */
 /* The pure part of the Landlock backend: access masks per ABI and the rule specs computed
  * from patterns. No kernel feature is needed (tests/host/landlock.sh covers the kernel). */
 #include <errno.h>
@@ -14,10 +14,10 @@
 #include <cmocka.h>
 #include <linux/landlock.h>
 
-#include "landlock.h"
+#include "enforce/landlock.h"
 
 /* Bit values straight from the kernel's UAPI (include/uapi/linux/landlock.h), written out
- * here so a typo in user/landlock.c cannot hide behind the same macro. */
+ * here so a typo in user/enforce/landlock.c cannot hide behind the same macro. */
 #define X (1ULL << 0)      /* EXECUTE */
 #define WF (1ULL << 1)     /* WRITE_FILE */
 #define RF (1ULL << 2)     /* READ_FILE */

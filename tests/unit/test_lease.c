@@ -1,4 +1,4 @@
-/* links: lease units pathpat errmsg */
+/* links: policy/lease base/units policy/pathpat base/errmsg policy/limits policy/argv policy/lease_text */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "lease.h"
+#include "policy/lease.h"
 
 #define ISS "k4.pid.AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g"
 /* 2025-10-27T02:18:16Z, the origin system's lease */

@@ -1,4 +1,4 @@
-/* links: ledger lease units pathpat state errmsg fileio */
+/* links: state/ledger policy/lease base/units policy/pathpat state/state base/errmsg base/fileio policy/limits policy/argv policy/lease_text */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "lease.h"
-#include "ledger.h"
-#include "state.h"
+#include "policy/lease.h"
+#include "state/ledger.h"
+#include "state/state.h"
 
 static char *rm_tree_cmd(const char *dir)
 {

@@ -1,4 +1,4 @@
-/* links: loader_rules pathpat errmsg */
+/* links: enforce/loader_rules policy/pathpat base/errmsg */
 /* The map encoding of path rules must answer exactly what pathpat_match says: for every
  * path, the best access of all rules admitting it. The matcher emulated here
  * (calyx_path_lookup) is the algorithm of path_access() in bpf/calyx.bpf.c. */
@@ -13,8 +13,8 @@
 #include <sys/sysmacros.h>
 #include <cmocka.h>
 
-#include "loader.h"
-#include "loader_rules.h"
+#include "enforce/loader_rules.h"
+#include "enforce/rules.h"
 
 static struct path_rule rule(const char *pattern, enum path_access a)
 {

@@ -1,4 +1,4 @@
-/* links: matrix lease units pathpat paseto shipped_matrix errmsg */
+/* links: policy/matrix policy/backend policy/lease base/units policy/pathpat base/paserk base/b64url shipped_matrix base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/matrix_load policy/yamltree */
 /* Capability matrix: the strict YAML schema (every error class names file:line:col and
  * the key path), the shipped policy, and the lease-fits-the-matrix check. */
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "matrix.h"
+#include "policy/matrix.h"
 
 /* PASERK k4.pid conformance vectors 2 and 3 (shared/conformance/paserk-k4-pid.json). */
 #define PK2_PUBLIC "k4.public.cHFyc3R1dnd4eXp7fH1-f4CBgoOEhYaHiImKi4yNjo8"
@@ -677,7 +677,7 @@ static void test_keys(void **state)
 {
 	(void)state;
 	struct matrix m;
-	uint8_t pk3[PASETO_PK_BYTES];
+	uint8_t pk3[PASERK_PK_BYTES];
 
 	load_valid(&m);
 	const struct matrix_key *k = matrix_find_key(&m, PK2_PID);
@@ -687,7 +687,7 @@ static void test_keys(void **state)
 	assert_null(matrix_find_key(&m, NULL));
 	assert_null(matrix_find_key(&m, "k4.pid."));
 
-	for (int i = 0; i < PASETO_PK_BYTES; i++)
+	for (int i = 0; i < PASERK_PK_BYTES; i++)
 		pk3[i] = (uint8_t)(0x70 + i);
 	pk3[31] = 0x90;
 	assert_int_equal(matrix_trust_key(&m, "cli", pk3), 0);
@@ -695,7 +695,7 @@ static void test_keys(void **state)
 	k = matrix_find_key(&m, PK3_PID);
 	assert_non_null(k);
 	assert_string_equal(k->name, "cli");
-	assert_memory_equal(k->pk, pk3, PASETO_PK_BYTES);
+	assert_memory_equal(k->pk, pk3, PASERK_PK_BYTES);
 	/* Trusting it again adds nothing. */
 	assert_int_equal(matrix_trust_key(&m, "again", pk3), 0);
 	assert_int_equal(m.n_keys, 2);

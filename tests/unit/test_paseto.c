@@ -1,4 +1,4 @@
-/* links: paseto */
+/* links: token/paseto base/paserk base/b64url */
 /* PASETO v4.public and PASERK k4: public conformance vectors (loaded at run time from
  * tests/vectors/ or $CALYX_VECTORS_DIR), PAE known answers, and tamper cases. */
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
-#include "paseto.h"
+#include "token/paseto.h"
 
 #define HDR_LEN (sizeof(PASETO_V4_PUBLIC_HEADER) - 1)
 

@@ -1,4 +1,4 @@
-/* links: pathpat errmsg */
+/* links: policy/pathpat base/errmsg */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "pathpat.h"
+#include "policy/pathpat.h"
 
 static const char *roots(const char *name, void *ctx)
 {

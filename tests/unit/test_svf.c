@@ -1,4 +1,4 @@
-/* links: svf errmsg fileio */
+/* links: audit/svf audit/svf_record base/errmsg base/fileio */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "svf.h"
+#include "audit/svf.h"
 
 struct fx {
 	char dir[64];

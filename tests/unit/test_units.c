@@ -1,4 +1,4 @@
-/* links: units */
+/* links: base/units */
 /* Durations, sizes and RFC 3339 times: accepted forms, rejected junk, round trips. */
 #include <errno.h>
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "units.h"
+#include "base/units.h"
 
 static void dur_ok(const char *s, uint64_t want)
 {
@@ -27,6 +27,29 @@ static void dur_bad(const char *s, int want)
 	int r = units_parse_duration_ms(s, &v);
 	if (r != want)
 		fail_msg("duration '%s': ret %d, want %d", s ? s : "(null)", r, want);
+}
+
+static void test_u64(void **state)
+{
+	(void)state;
+	uint64_t v = 7;
+	assert_int_equal(units_parse_u64("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(units_parse_u64("18446744073709551615", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(units_parse_u64("18446744073709551616", &v), -ERANGE);
+	assert_int_equal(units_parse_u64("", &v), -EINVAL);
+	assert_int_equal(units_parse_u64("+1", &v), -EINVAL);
+	assert_int_equal(units_parse_u64(" 1", &v), -EINVAL);
+	assert_int_equal(units_parse_u64("1 ", &v), -EINVAL);
+	assert_int_equal(units_parse_u64("-1", &v), -EINVAL);
+	assert_int_equal(units_parse_u64("0x10", &v), -EINVAL);
+	assert_int_equal(units_parse_u64(NULL, &v), -EINVAL);
+	assert_int_equal(units_scan_u64("123 rest", &v), 3);
+	assert_int_equal(v, 123);
+	assert_int_equal(units_scan_u64("x", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(units_scan_u64("99999999999999999999", &v), -ERANGE);
 }
 
 static void test_duration_parse(void **state)
@@ -243,6 +266,7 @@ static void test_rfc3339_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_duration_parse),
 		cmocka_unit_test(test_size_parse),
 		cmocka_unit_test(test_format_roundtrip),

@@ -1,5 +1,5 @@
 # tests/host/enforcer_smoke.c in bpf-lsm mode: every LSM hook through the loader API
-# (user/loader.c), without the runner: exec, open and path rules, sockets, AF_UNIX, bpf,
+# (user/enforce/loader.c), without the runner: exec, open and path rules, sockets, AF_UNIX, bpf,
 # perf, mount, signals, ptrace, executable mappings, descendant and orphan cgroups, the
 # ring buffer records and their loss count, and one enforcer serving several sandboxes at
 # once, each with its own rules. Built by scripts/vm-test.sh (tests/host/enforcer.sh

@@ -1,7 +1,7 @@
 /* links: landlock pathpat
  * ll_exec [--ro PAT]... [--rw PAT]... [--exec BIN]... -- CMD [ARG...]
  * ll_exec --abi        prints the kernel's Landlock ABI (or -errno)
- * Applies a calyx Landlock ruleset (user/landlock.c, network deny_all) to itself and execs
+ * Applies a calyx Landlock ruleset (user/enforce/landlock.c, network deny_all) to itself and execs
  * CMD: the module tested alone on the real kernel, without the runner or any BPF. CMD must
  * be one of the --exec binaries. Prints the plan on stderr; exits 125 if setup fails. */
 #include <errno.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "landlock.h"
-#include "pathpat.h"
+#include "enforce/landlock.h"
+#include "policy/pathpat.h"
 
 #define MAXR 64
 

@@ -1,0 +1,447 @@
+/* Command-line parsing. One table per subcommand drives both getopt_long and --help, so
+ * the two cannot drift apart. Parsing is pure (no files, no clock): main() executes. */
+#include "cli/cli.h"
+#include "cli/options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/errmsg.h"
+#include "base/units.h"
+#include "policy/lease.h"
+#include "policy/matrix.h"
+#include "policy/pathpat.h"
+
+struct cli_opt {
+	int id;
+	const char *name;       /* long name without "--" */
+	char short_name;        /* 0: none */
+	const char *metavar;    /* NULL: a flag without a value */
+	bool repeatable;
+	const char *help;
+};
+
+struct cli_spec {
+	enum cli_cmd cmd;
+	const char *name;
+	const char *synopsis;   /* printed after "calyx NAME " */
+	const char *summary;
+	const struct cli_opt *opts;
+	const char *epilog;     /* NULL or extra lines after the options */
+};
+
+static const struct cli_opt keygen_opts[] = {
+	{ O_OUT, "out", 0, "DIR", false,
+	  "write DIR/calyx.key (secret, 0600) and DIR/calyx.pub; DIR is created if missing (default: .)" },
+	{ O_FORCE, "force", 0, NULL, false, "replace existing key files" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
+static const struct cli_opt issue_opts[] = {
+	{ O_KEY, "key", 'k', "FILE", false, "secret key (PASERK k4.secret, mode 0600) [required]" },
+	{ O_INTENT, "intent", 'i', "ID", false, "approved intent, e.g. INT-TEST-SANDBOX [required]" },
+	{ O_TTL, "ttl", 't', "DUR", false, "lifetime in whole seconds: 90s, 5m, 2h [required]" },
+	{ O_CMD, "cmd", 'c', "'ARGV'", true,
+	  "an allowed command line, split like a shell without expansion [required, repeatable]" },
+	{ O_PATH, "path", 'p', "'PATTERN[:ro|:rw]'", true,
+	  "allowed path: /abs/path or repo://NAME/rel, optional final * or **; default ro [repeatable]" },
+	{ O_NET, "net", 0, "POLICY", false, "network policy; only deny_all (the default)" },
+	{ O_LIMIT, "limit", 'l', "NAME=VALUE[,…]", true,
+	  "cpu=10s, mem=256M, pids=64, wall=5m, output=16M [repeatable]" },
+	{ O_RUNS, "runs", 0, "N", false, "how many runs the lease allows (1..1000, default 1)" },
+	{ O_ENV, "env", 'e', "NAME", true, "environment variable passed through to the command [repeatable]" },
+	{ O_OUTPUT, "output", 'o', "FILE", false, "write the token to FILE (atomically, 0644) instead of stdout" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
+static const struct cli_opt verify_opts[] = {
+	{ O_PUB, "pub", 0, "FILE", false, "public key (PASERK k4.public) the lease must be signed with" },
+	{ O_MATRIX, "matrix", 'm', "FILE", false,
+	  "capability matrix: the signer must be trusted by it and the lease must fit it" },
+	{ O_SKEW, "skew", 0, "DUR", false,
+	  "clock-skew allowance (default: the matrix's clock_skew, else 30s; 0 for none)" },
+	{ O_JSON, "json", 0, NULL, false, "print the verified claims as JSON" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
+static const struct cli_opt show_opts[] = {
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
+static const struct cli_opt run_opts[] = {
+	{ O_LEASE, "lease", 'L', "FILE", false, "the lease token [required]" },
+	{ O_PUB, "pub", 0, "FILE", false, "trust this public key (with the shipped matrix unless --matrix)" },
+	{ O_MATRIX, "matrix", 'm', "FILE", false, "capability matrix to enforce" },
+	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx)" },
+	{ O_ENFORCE, "enforce", 0, "BACKEND", false, "auto, bpf-lsm or landlock (default auto)" },
+	{ O_VERBOSE, "verbose", 'v', NULL, false, "say what is happening, with libbpf debug output" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
+static const struct cli_opt doctor_opts[] = {
+	{ O_JSON, "json", 0, NULL, false, "print the report as JSON" },
+	{ O_VERBOSE, "verbose", 'v', NULL, false, "more detail" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
+static const struct cli_opt lease_group_opts[] = {
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
+static const struct cli_spec specs[] = {
+	{ CLI_KEYGEN, "keygen", "[--out DIR] [--force]",
+	  "Create an Ed25519 signing key pair and print its key id (PASERK k4.pid).", keygen_opts,
+	  "Refuses to overwrite existing keys (exit 73) unless --force." },
+	{ CLI_LEASE, "lease", "issue|verify|show …",
+	  "Issue, verify and inspect leases (PASETO v4.public tokens).", lease_group_opts,
+	  "subcommands:\n"
+	  "  issue    sign a new lease\n"
+	  "  verify   check a lease: signature, key, times, claims, matrix\n"
+	  "  show     print a lease's claims WITHOUT checking the signature\n"
+	  "Try 'calyx lease SUBCOMMAND --help'." },
+	{ CLI_LEASE_ISSUE, "lease issue",
+	  "--key FILE --intent ID --ttl DUR --cmd 'ARGV' [--cmd …] [--path 'PATTERN[:ro|:rw]' …]\n"
+	  "                   [--net deny_all] [--limit NAME=VALUE …] [--runs N] [--env NAME …] [-o FILE]",
+	  "Sign a lease (PASETO v4.public) and print it, or write it to FILE.", issue_opts,
+	  "The lease id is LEASE-YYYYMMDD-HHMMSS-xxxx (UTC); iat = nbf = now, exp = now + ttl." },
+	{ CLI_LEASE_VERIFY, "lease verify", "(--pub FILE | --matrix FILE) [--skew DUR] [--json] TOKEN_FILE",
+	  "Verify a lease. Exit 0 only for a valid lease.", verify_opts,
+	  "With both --pub and --matrix, the matrix is used with that key trusted as well.\n"
+	  "Exit 65: lease invalid (malformed, signature, key, times, claims);\n"
+	  "exit 66: signer not trusted by the matrix, or lease outside the matrix." },
+	{ CLI_LEASE_SHOW, "lease show", "TOKEN_FILE",
+	  "Print a lease's claims. UNVERIFIED: the signature is not checked.", show_opts, NULL },
+	{ CLI_RUN, "run",
+	  "--lease FILE (--pub FILE | --matrix FILE) [--state DIR] [--enforce auto|bpf-lsm|landlock] [-v]\n"
+	  "             -- CMD [ARG…]",
+	  "Run CMD in a sandbox enforcing the lease (CP20 sandbox runner).", run_opts,
+	  "CMD [ARG…] must equal one of the lease's commands. The exit code is the command's own,\n"
+	  "or a calyx code (see 'calyx --help')." },
+	{ CLI_DOCTOR, "doctor", "[--json] [-v]",
+	  "Report what this kernel supports (BPF LSM, Landlock, cgroup v2, BTF) and what calyx will use.",
+	  doctor_opts, NULL },
+};
+
+static const struct cli_spec *spec_of(enum cli_cmd cmd)
+{
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+		if (specs[i].cmd == cmd)
+			return &specs[i];
+	return NULL;
+}
+
+const char *cli_cmd_name(enum cli_cmd cmd)
+{
+	const struct cli_spec *s = spec_of(cmd);
+	return s ? s->name : "";
+}
+
+static void print_opt(FILE *f, const struct cli_opt *o)
+{
+	char left[96];
+	int n;
+	if (o->short_name)
+		n = snprintf(left, sizeof(left), "-%c, --%s", o->short_name, o->name);
+	else
+		n = snprintf(left, sizeof(left), "    --%s", o->name);
+	if (o->metavar && n > 0 && (size_t)n < sizeof(left))
+		snprintf(left + n, sizeof(left) - (size_t)n, " %s", o->metavar);
+	if (strlen(left) > 24)
+		fprintf(f, "  %s\n  %-24s  %s\n", left, "", o->help);
+	else
+		fprintf(f, "  %-24s  %s\n", left, o->help);
+}
+
+void cli_print_help(FILE *f, enum cli_cmd cmd)
+{
+	const struct cli_spec *s = spec_of(cmd);
+	if (!s) {
+		fprintf(f,
+			"usage: calyx COMMAND [OPTIONS]\n"
+			"\n"
+			"calyx runs commands under a signed, expiring lease (PASETO v4.public) that names\n"
+			"what may run and what it may touch, enforced in the kernel.\n"
+			"\n"
+			"commands:\n");
+		for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+			fprintf(f, "  %-14s %s\n", specs[i].name, specs[i].summary);
+		fprintf(f,
+			"\n"
+			"options:\n"
+			"  -h, --help     this help; 'calyx COMMAND --help' for a command's options\n"
+			"      --version  print the version\n"
+			"\n"
+			"exit codes:\n"
+			"   0  success          64  usage error          65  lease invalid\n"
+			"  66  lease outside the matrix / untrusted signer  67  lease already used\n"
+			"  68  command not allowed  69  enforcement unavailable  70  internal error\n"
+			"  73  key exists        74  I/O error            78  bad matrix or key file\n"
+			"  123 resource limit    124 wall-clock timeout   otherwise: the command's own code\n");
+		return;
+	}
+	fprintf(f, "usage: calyx %s %s\n\n%s\n", s->name, s->synopsis, s->summary);
+	fprintf(f, "\noptions:\n");
+	for (const struct cli_opt *o = s->opts; o->name; o++)
+		print_opt(f, o);
+	static const struct cli_opt help = { O_HELP, "help", 'h', NULL, false, "this help" };
+	print_opt(f, &help);
+	if (s->epilog)
+		fprintf(f, "\n%s\n", s->epilog);
+}
+
+/* ---- parsing ---- */
+
+static bool is_help_arg(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+/* argv[0] is the subcommand's last word; argc counts only the part before a run's "--".
+ * Long: the getopt_long tables are built from the spec here and used by the loop and the
+ * positional checks that follow. */
+static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **argv,
+		     char *err, size_t errlen)
+{
+	struct option lopts[O_MAX - O_HELP + 2];
+	char shorts[64] = ":";
+	size_t nl = 0, ns = 1;
+	int count[O_MAX] = { 0 };
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (is_help_arg(argv[i])) {
+			c->action = CLI_ACT_HELP;
+			return 0;
+		}
+	}
+
+	for (const struct cli_opt *o = s->opts; o->name; o++) {
+		int val = o->short_name ? o->short_name : o->id;
+		lopts[nl++] = (struct option){ o->name, o->metavar ? required_argument : no_argument, NULL, val };
+		if (o->short_name) {
+			shorts[ns++] = o->short_name;
+			if (o->metavar)
+				shorts[ns++] = ':';
+		}
+	}
+	lopts[nl] = (struct option){ NULL, 0, NULL, 0 };
+	shorts[ns] = '\0';
+
+	optind = 0;   /* GNU: full reinitialisation, so repeated parses (tests) start clean */
+	opterr = 0;
+	for (;;) {
+		int li = -1;
+		int ch = getopt_long(argc, argv, shorts, lopts, &li);
+		if (ch == -1)
+			break;
+		if (ch == '?') {
+			if (optopt && optopt < 256 && isprint(optopt))
+				return errmsg(err, errlen, -EINVAL, "unknown option '-%c'", optopt);
+			return errmsg(err, errlen, -EINVAL, "unknown option '%s'", argv[optind - 1]);
+		}
+		if (ch == ':') {
+			const struct cli_opt *o = NULL;
+			for (const struct cli_opt *p = s->opts; p->name; p++)
+				if ((p->short_name ? p->short_name : p->id) == optopt)
+					o = p;
+			if (o)
+				return errmsg(err, errlen, -EINVAL,
+					      "option '--%s' needs a value (%s)", o->name, o->metavar);
+			return errmsg(err, errlen, -EINVAL, "option '%s' needs a value", argv[optind - 1]);
+		}
+		const struct cli_opt *o = NULL;
+		for (const struct cli_opt *p = s->opts; p->name; p++)
+			if ((p->short_name ? p->short_name : p->id) == ch)
+				o = p;
+		if (!o)
+			return errmsg(err, errlen, -EINVAL, "internal: unexpected option");
+		if (count[o->id]++ && !o->repeatable)
+			return errmsg(err, errlen, -EINVAL, "option '--%s' given more than once", o->name);
+		int rc = cli_handle_opt(c, o->id, o->metavar ? optarg : NULL, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+
+	int npos = argc - optind;
+	char **pos = argv + optind;
+
+	switch (c->cmd) {
+	case CLI_KEYGEN:
+		if (npos > 0)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[0]);
+		if (!c->keygen.out_dir)
+			c->keygen.out_dir = ".";
+		return 0;
+	case CLI_LEASE_ISSUE: {
+		struct issue_opts *o = &c->issue;
+		if (npos > 0)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[0]);
+		if (!o->key_file)
+			return errmsg(err, errlen, -EINVAL, "missing required option --key FILE");
+		if (!o->intent)
+			return errmsg(err, errlen, -EINVAL, "missing required option --intent ID");
+		if (!count[O_TTL])
+			return errmsg(err, errlen, -EINVAL, "missing required option --ttl DUR");
+		if (o->n_cmds == 0)
+			return errmsg(err, errlen, -EINVAL, "missing required option --cmd 'ARGV'");
+		return 0;
+	}
+	case CLI_LEASE_VERIFY:
+		if (npos == 0)
+			return errmsg(err, errlen, -EINVAL, "missing TOKEN_FILE");
+		if (npos > 1)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[1]);
+		if (!c->verify.pub_file && !c->verify.matrix_file)
+			return errmsg(err, errlen, -EINVAL, "one of --pub FILE or --matrix FILE is required");
+		c->verify.token_file = pos[0];
+		return 0;
+	case CLI_LEASE_SHOW:
+		if (npos == 0)
+			return errmsg(err, errlen, -EINVAL, "missing TOKEN_FILE");
+		if (npos > 1)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[1]);
+		c->show.token_file = pos[0];
+		return 0;
+	case CLI_RUN:
+		if (npos > 0)
+			return errmsg(err, errlen, -EINVAL,
+				      "unexpected argument '%s': the command goes after '--'", pos[0]);
+		if (!c->run.lease_file)
+			return errmsg(err, errlen, -EINVAL, "missing required option --lease FILE");
+		if (!c->run.pub_file && !c->run.matrix_file)
+			return errmsg(err, errlen, -EINVAL, "one of --pub FILE or --matrix FILE is required");
+		return 0;
+	case CLI_DOCTOR:
+		if (npos > 0)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[0]);
+		return 0;
+	default:
+		return errmsg(err, errlen, -EINVAL, "internal: unknown command");
+	}
+}
+
+static void defaults(struct cli *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->issue.runs = 1;
+	c->issue.network = NET_DENY_ALL;
+	c->run.enforce = ENFORCE_AUTO;
+}
+
+/* Resolve "keygen", "lease issue", … at argv[i]; returns the number of words used. */
+static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err, size_t errlen)
+{
+	const char *a = argv[i];
+	if (strcmp(a, "keygen") == 0) { *cmd = CLI_KEYGEN; return 1; }
+	if (strcmp(a, "run") == 0) { *cmd = CLI_RUN; return 1; }
+	if (strcmp(a, "doctor") == 0) { *cmd = CLI_DOCTOR; return 1; }
+	if (strcmp(a, "lease") == 0) {
+		*cmd = CLI_LEASE;
+		if (i + 1 >= argc)
+			return errmsg(err, errlen, -EINVAL,
+				      "missing lease subcommand (issue, verify or show)");
+		const char *b = argv[i + 1];
+		if (strcmp(b, "issue") == 0) { *cmd = CLI_LEASE_ISSUE; return 2; }
+		if (strcmp(b, "verify") == 0) { *cmd = CLI_LEASE_VERIFY; return 2; }
+		if (strcmp(b, "show") == 0) { *cmd = CLI_LEASE_SHOW; return 2; }
+		if (is_help_arg(b))
+			return 1;
+		if (b[0] == '-')
+			return errmsg(err, errlen, -EINVAL,
+				      "unknown option '%s' (a lease subcommand comes first)", b);
+		return errmsg(err, errlen, -EINVAL,
+			      "unknown lease subcommand '%s' (issue, verify or show)", b);
+	}
+	return errmsg(err, errlen, -EINVAL, "unknown command '%s'", a);
+}
+
+int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
+{
+	defaults(out);
+	if (errlen)
+		err[0] = '\0';
+	if (argc < 2)
+		return errmsg(err, errlen, -EINVAL, "missing command");
+	const char *a = argv[1];
+	if (is_help_arg(a)) {
+		out->action = CLI_ACT_HELP;
+		return 0;
+	}
+	if (strcmp(a, "--version") == 0) {
+		if (argc > 2)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", argv[2]);
+		out->action = CLI_ACT_VERSION;
+		return 0;
+	}
+	if (strcmp(a, "help") == 0) {
+		out->action = CLI_ACT_HELP;
+		if (argc == 2)
+			return 0;
+		enum cli_cmd cmd = CLI_NONE;
+		int n = lookup_cmd(argc, argv, 2, &cmd, err, errlen);
+		if (n < 0) {
+			out->cmd = cmd;
+			return n;
+		}
+		out->cmd = cmd;
+		if (2 + n < argc)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", argv[2 + n]);
+		return 0;
+	}
+	if (a[0] == '-')
+		return errmsg(err, errlen, -EINVAL, "unknown option '%s' (the command comes first)", a);
+
+	int n = lookup_cmd(argc, argv, 1, &out->cmd, err, errlen);
+	if (n < 0)
+		return n;
+	if (out->cmd == CLI_LEASE) {
+		/* only "calyx lease --help" reaches here */
+		out->action = CLI_ACT_HELP;
+		return 0;
+	}
+	int sub_argc = argc - n;
+	char **sub_argv = argv + n;
+	if (out->cmd == CLI_RUN) {
+		/* Split at the first "--" before getopt sees anything: everything after it is the
+		 * sandboxed command verbatim, never options of calyx. */
+		int dd = -1;
+		for (int i = 1; i < sub_argc; i++)
+			if (strcmp(sub_argv[i], "--") == 0) {
+				dd = i;
+				break;
+			}
+		int rc = parse_sub(out, spec_of(CLI_RUN), dd < 0 ? sub_argc : dd, sub_argv, err, errlen);
+		if (rc < 0 || out->action == CLI_ACT_HELP)
+			return rc;
+		if (dd < 0)
+			return errmsg(err, errlen, -EINVAL,
+				      "missing command: give it after '--' (calyx run … -- CMD [ARG…])");
+		if (dd + 1 >= sub_argc)
+			return errmsg(err, errlen, -EINVAL, "missing command after '--'");
+		out->run.argv = sub_argv + dd + 1;
+		out->run.argc = sub_argc - dd - 1;
+		return 0;
+	}
+	return parse_sub(out, spec_of(out->cmd), sub_argc, sub_argv, err, errlen);
+}
+
+void cli_free(struct cli *c)
+{
+	struct issue_opts *o = &c->issue;
+	for (size_t i = 0; i < o->n_cmds; i++)
+		argv_list_free(&o->cmds[i]);
+	free(o->cmds);
+	for (size_t i = 0; i < o->n_paths; i++)
+		free(o->paths[i].pattern);
+	free(o->paths);
+	free(o->env);
+	o->cmds = NULL;
+	o->paths = NULL;
+	o->env = NULL;
+	o->n_cmds = o->n_paths = o->n_env = 0;
+}

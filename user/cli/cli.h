@@ -1,0 +1,100 @@
+/* Command-line parsing for the calyx binary. Pure: parsing never touches files, keys or
+ * the clock, so tests/unit/test_cli.c checks every rejection without side effects.
+ * One option table per subcommand produces both the getopt_long options and --help. */
+#ifndef CALYX_CLI_H
+#define CALYX_CLI_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "policy/backend.h"
+#include "policy/lease.h"
+#include "run/run.h"
+
+enum cli_cmd {
+	CLI_NONE = 0,
+	CLI_KEYGEN,
+	CLI_LEASE,          /* the "lease" group itself: only for --help */
+	CLI_LEASE_ISSUE,
+	CLI_LEASE_VERIFY,
+	CLI_LEASE_SHOW,
+	CLI_RUN,
+	CLI_DOCTOR,
+	CLI_CMD_COUNT,
+};
+
+/* What main() should do after a successful parse. */
+enum cli_action {
+	CLI_ACT_RUN = 0,    /* execute cli.cmd */
+	CLI_ACT_HELP,       /* print the help of cli.cmd (CLI_NONE: the top-level help) */
+	CLI_ACT_VERSION,
+};
+
+struct keygen_opts {
+	const char *out_dir;          /* default "." */
+	bool force;
+};
+
+struct issue_path {
+	char *pattern;                /* malloc'd, syntax-checked (pathpat_check) */
+	enum path_access access;
+};
+
+struct issue_opts {
+	const char *key_file;
+	const char *intent;
+	uint64_t ttl_s;               /* whole seconds, > 0 */
+	struct argv_list *cmds;       /* split with lease_split_command */
+	size_t n_cmds;
+	struct issue_path *paths;
+	size_t n_paths;
+	enum net_policy network;
+	struct limits limits;
+	uint32_t runs;                /* default 1 */
+	const char **env;             /* names, validated, no duplicates */
+	size_t n_env;
+	const char *out_file;         /* -o; NULL = stdout */
+};
+
+struct verify_opts {
+	const char *pub_file;
+	const char *matrix_file;
+	bool skew_set;
+	int64_t skew_s;
+	bool json;
+	const char *token_file;
+};
+
+struct show_opts {
+	const char *token_file;
+};
+
+struct doctor_opts {
+	bool json;
+	bool verbose;
+};
+
+struct cli {
+	enum cli_action action;
+	enum cli_cmd cmd;
+	struct keygen_opts keygen;
+	struct issue_opts issue;
+	struct verify_opts verify;
+	struct show_opts show;
+	struct run_opts run;         /* run/run.h: given to runner_run as it is */
+	struct doctor_opts doctor;
+};
+
+/* Parse argv (argv[0] is the program name). Returns 0 with *out filled, or -EINVAL with
+ * a one-line problem in err and out->cmd set to the subcommand that was being parsed (for
+ * the "try 'calyx CMD --help'" hint). argv may be permuted (getopt_long); the run
+ * command's argv points into it. Call cli_free even after a failure. */
+int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen);
+void cli_free(struct cli *c);
+
+/* "keygen", "lease issue", … ("" for CLI_NONE). */
+const char *cli_cmd_name(enum cli_cmd cmd);
+/* Help text of a subcommand (CLI_NONE: the top-level help), generated from the tables. */
+void cli_print_help(FILE *f, enum cli_cmd cmd);
+
+#endif

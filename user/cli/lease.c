@@ -1,0 +1,332 @@
+/* `calyx lease issue|verify|show`. Issue validates the claims it produced with the same
+ * parser verify uses, so it can never sign a lease that verify would reject. */
+#include "cli/lease.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <sodium.h>
+
+#include "base/b64url.h"
+#include "base/exitcodes.h"
+#include "base/fileio.h"
+#include "base/units.h"
+#include "policy/lease.h"
+#include "policy/matrix.h"
+#include "token/keys.h"
+#include "token/paseto.h"
+#include "token/verify.h"
+
+int lease_cmd_now(int64_t *now, char *err, size_t errlen)
+{
+	const char *s = getenv(CALYX_TEST_NOW_ENV);
+	if (!s || !s[0]) {
+		*now = (int64_t)time(NULL);
+		return 0;
+	}
+	uint64_t v;
+	if (units_parse_u64(s, &v) < 0 || v == 0 || v > INT64_MAX) {
+		snprintf(err, errlen, "%s='%s' is not a positive integer (epoch seconds)", CALYX_TEST_NOW_ENV, s);
+		return -EINVAL;
+	}
+	*now = (int64_t)v;
+	return 0;
+}
+
+/* Limits travel as JSON numbers; beyond 2^53 a double would silently round them. */
+#define JSON_MAX_EXACT ((uint64_t)1 << 53)
+
+char *lease_cmd_claims_json(const struct issue_opts *o, const char *jti, const char *kid, int64_t now)
+{
+	char iat[32], exp[32];
+	cJSON *j = cJSON_CreateObject();
+	if (!j)
+		return NULL;
+	units_format_rfc3339(now, iat, sizeof(iat));
+	units_format_rfc3339(now + (int64_t)o->ttl_s, exp, sizeof(exp));
+	cJSON_AddStringToObject(j, "jti", jti);
+	cJSON_AddStringToObject(j, "intent", o->intent);
+	cJSON_AddStringToObject(j, "iat", iat);
+	cJSON_AddStringToObject(j, "nbf", iat);
+	cJSON_AddStringToObject(j, "exp", exp);
+	cJSON_AddStringToObject(j, "iss", kid);
+	cJSON *cmds = cJSON_AddArrayToObject(j, "commands");
+	for (size_t i = 0; cmds && i < o->n_cmds; i++) {
+		cJSON *a = cJSON_CreateArray();
+		for (size_t k = 0; a && k < o->cmds[i].argc; k++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(o->cmds[i].argv[k]));
+		cJSON_AddItemToArray(cmds, a);
+	}
+	cJSON *paths = cJSON_AddArrayToObject(j, "paths");
+	for (size_t i = 0; paths && i < o->n_paths; i++) {
+		cJSON *p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "pattern", o->paths[i].pattern);
+		cJSON_AddStringToObject(p, "access", o->paths[i].access == ACCESS_RW ? "rw" : "ro");
+		cJSON_AddItemToArray(paths, p);
+	}
+	cJSON_AddStringToObject(j, "network", "deny_all");
+	cJSON *lim = cJSON_AddObjectToObject(j, "limits");
+	for (int k = 0; lim && k < LIMIT_COUNT; k++) {
+		if (!o->limits.set[k])
+			continue;
+		if (o->limits.v[k] > JSON_MAX_EXACT) {
+			cJSON_Delete(j);
+			return NULL;
+		}
+		cJSON_AddNumberToObject(lim, limit_claim_name(k), (double)o->limits.v[k]);
+	}
+	cJSON_AddNumberToObject(j, "runs", o->runs ? o->runs : 1);
+	if (o->n_env) {
+		cJSON *env = cJSON_AddArrayToObject(j, "env");
+		for (size_t i = 0; env && i < o->n_env; i++)
+			cJSON_AddItemToArray(env, cJSON_CreateString(o->env[i]));
+	}
+	char *s = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	return s;
+}
+
+int lease_issue_run(const struct issue_opts *o)
+{
+	uint8_t sk[PASETO_SK_BYTES];
+	char err[PATH_MAX + 256], jti[LEASE_ID_MAX], exp[32];
+	char *pid = NULL, *json = NULL, *token = NULL, *out = NULL;
+	char footer[160];
+	struct lease l;
+	bool have_lease = false;
+	int64_t now;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	if (lease_cmd_now(&now, err, sizeof(err)) < 0) {
+		fprintf(stderr, "calyx: %s\n", err);
+		return EXIT_USAGE;
+	}
+	int kr = keyfile_read_secret(o->key_file, sk, err, sizeof(err));
+	if (kr < 0) {
+		fprintf(stderr, "calyx: %s\n", err);
+		return (kr == -EPERM || kr == -EINVAL) ? EXIT_CONFIG : EXIT_IO;
+	}
+	/* libsodium's secret key is seed || public key: the id comes from the public half. */
+	pid = paserk_k4_pid(sk + 32);
+	lease_new_id(now, jti);
+	json = pid ? lease_cmd_claims_json(o, jti, pid, now) : NULL;
+	if (!json) {
+		fprintf(stderr, "calyx: cannot build the lease claims (a limit too large?)\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (lease_from_json(json, strlen(json), &l, err, sizeof(err)) < 0) {
+		fprintf(stderr, "calyx: the lease would be invalid: %s\n", err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	have_lease = true;
+	if (lease_check_times(&l, now, 0, err, sizeof(err)) < 0) {
+		fprintf(stderr, "calyx: the lease would be invalid: %s\n", err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	snprintf(footer, sizeof(footer), "{\"kid\":\"%s\"}", pid);
+	if (paseto_v4_sign(sk, (const uint8_t *)json, strlen(json), (const uint8_t *)footer,
+			   strlen(footer), NULL, 0, &token) < 0) {
+		fprintf(stderr, "calyx: signing failed\n");
+		rc = EXIT_INTERNAL;
+		goto out;
+	}
+	units_format_rfc3339(l.exp, exp, sizeof(exp));
+	if (o->out_file) {
+		if (asprintf(&out, "%s\n", token) < 0) {
+			out = NULL;
+			rc = EXIT_INTERNAL;
+			goto out;
+		}
+		if (fileio_write_atomic(o->out_file, out, strlen(out), 0644, true, err, sizeof(err)) < 0) {
+			fprintf(stderr, "calyx: %s\n", err);
+			rc = EXIT_IO;
+			goto out;
+		}
+		fprintf(stderr, "calyx: issued %s (intent %s, expires %s) to %s\n", jti, l.intent, exp,
+			o->out_file);
+	} else {
+		printf("%s\n", token);
+		fprintf(stderr, "calyx: issued %s (intent %s, expires %s)\n", jti, l.intent, exp);
+	}
+	rc = EXIT_OK;
+out:
+	sodium_memzero(sk, sizeof(sk));
+	if (have_lease)
+		lease_free(&l);
+	free(pid);
+	free(json);
+	free(token);
+	free(out);
+	return rc;
+}
+
+int lease_verify_run(const struct verify_opts *o)
+{
+	char err[PATH_MAX + 512];
+	uint8_t pk[PASETO_PK_BYTES];
+	struct matrix m;
+	bool have_matrix = false;
+	struct lease l;
+	int64_t now, skew;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (lease_cmd_now(&now, err, sizeof(err)) < 0) {
+		fprintf(stderr, "calyx: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (o->pub_file) {
+		int kr = keyfile_read_public(o->pub_file, pk, err, sizeof(err));
+		if (kr < 0) {
+			fprintf(stderr, "calyx: %s\n", err);
+			return kr == -EINVAL ? EXIT_CONFIG : EXIT_IO;
+		}
+	}
+	if (o->matrix_file) {
+		int mr = matrix_load_file(o->matrix_file, &m, err, sizeof(err));
+		if (mr < 0) {
+			fprintf(stderr, "calyx: %s\n", err);
+			matrix_free(&m);
+			return mr == -EINVAL ? EXIT_CONFIG : EXIT_IO;
+		}
+		have_matrix = true;
+		/* --pub with --matrix: the matrix, with that key trusted as well. */
+		if (o->pub_file) {
+			char *pid = paserk_k4_pid(pk);
+			bool known = pid && matrix_find_key(&m, pid);
+			free(pid);
+			if (!known && matrix_trust_key(&m, "--pub", pk) < 0) {
+				fprintf(stderr, "calyx: cannot add the --pub key to the matrix\n");
+				matrix_free(&m);
+				return EXIT_CONFIG;
+			}
+		}
+	}
+	skew = o->skew_set ? o->skew_s
+	     : have_matrix ? (int64_t)(m.clock_skew_ms / 1000)
+	     : VERIFY_DEFAULT_SKEW_S;
+
+	rc = verify_lease_file(o->token_file, have_matrix ? NULL : pk, have_matrix ? &m : NULL,
+			       now, skew, &l, err, sizeof(err));
+	if (rc != EXIT_OK) {
+		if (rc == EXIT_IO)
+			fprintf(stderr, "calyx: %s\n", err);
+		else
+			fprintf(stderr, "calyx: lease invalid: %s\n", err);
+		goto out;
+	}
+	if (o->json) {
+		char *j = lease_to_json(&l);
+		if (!j) {
+			fprintf(stderr, "calyx: out of memory\n");
+			rc = EXIT_INTERNAL;
+		} else {
+			printf("%s\n", j);
+			free(j);
+		}
+	} else {
+		char exp[32];
+		units_format_rfc3339(l.exp, exp, sizeof(exp));
+		printf("OK %s intent %s expires %s\n", l.jti, l.intent, exp);
+	}
+	lease_free(&l);
+out:
+	if (have_matrix)
+		matrix_free(&m);
+	return rc;
+}
+
+static void print_printable(FILE *f, const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		fputc(isprint(s[i]) || s[i] == '\n' ? s[i] : '?', f);
+	fputc('\n', f);
+}
+
+int lease_show_run(const struct show_opts *o)
+{
+	char err[PATH_MAX + 256];
+	char *tok = NULL;
+	size_t len = 0;
+	unsigned char *body = NULL, *foot = NULL;
+	size_t body_len = 0, foot_len = 0;
+	struct lease l;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	if (sodium_init() < 0)
+		return EXIT_INTERNAL;
+	rc = verify_read_token_file(o->token_file, &tok, &len, err, sizeof(err));
+	if (rc != EXIT_OK) {
+		fprintf(stderr, rc == EXIT_IO ? "calyx: %s\n" : "calyx: lease invalid: %s\n", err);
+		return rc;
+	}
+	const size_t hl = sizeof(PASETO_V4_PUBLIC_HEADER) - 1;
+	if (len < hl || memcmp(tok, PASETO_V4_PUBLIC_HEADER, hl) != 0) {
+		fprintf(stderr, "calyx: lease invalid: not a v4.public token\n");
+		rc = EXIT_LEASE_INVALID;
+		goto out;
+	}
+	const char *b = tok + hl;
+	const char *dot = strchr(b, '.');
+	size_t blen = dot ? (size_t)(dot - b) : strlen(b);
+	if (b64url_decode(b, blen, &body, &body_len) < 0 || body_len <= PASETO_SIG_BYTES) {
+		fprintf(stderr, "calyx: lease invalid: malformed token body (bad base64url or too short)\n");
+		rc = EXIT_LEASE_INVALID;
+		goto out;
+	}
+	if (dot && b64url_decode(dot + 1, strlen(dot + 1), &foot, &foot_len) < 0) {
+		fprintf(stderr, "calyx: lease invalid: malformed token footer (bad base64url)\n");
+		rc = EXIT_LEASE_INVALID;
+		goto out;
+	}
+	/* Drop the signature: it is not checked here, which the first line says. */
+	size_t plen = body_len - PASETO_SIG_BYTES;
+	body[plen] = '\0';
+
+	printf("UNVERIFIED (signature not checked; use 'calyx lease verify')\n");
+	if (foot) {
+		printf("footer: ");
+		print_printable(stdout, foot, foot_len);
+	}
+	if (lease_from_json((const char *)body, plen, &l, err, sizeof(err)) == 0) {
+		char *d = lease_describe(&l);
+		if (d) {
+			fputs(d, stdout);
+			if (d[0] && d[strlen(d) - 1] != '\n')
+				fputc('\n', stdout);
+		}
+		free(d);
+		lease_free(&l);
+		rc = EXIT_OK;
+		goto out;
+	}
+	fprintf(stderr, "calyx: warning: the claims are not a valid lease: %s\n", err);
+	cJSON *j = cJSON_ParseWithLength((const char *)body, plen);
+	char *pretty = j ? cJSON_Print(j) : NULL;
+	if (pretty) {
+		printf("raw claims:\n%s\n", pretty);
+	} else {
+		printf("raw payload (not JSON):\n");
+		print_printable(stdout, body, plen);
+	}
+	free(pretty);
+	cJSON_Delete(j);
+	rc = EXIT_LEASE_INVALID;
+out:
+	free(tok);
+	free(body);
+	free(foot);
+	return rc;
+}

@@ -1,0 +1,77 @@
+/* calyx: parse (cli.c), then hand the parsed options to the command that executes them. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "base/exitcodes.h"
+#include "cli/cli.h"
+#include "cli/doctor.h"
+#include "cli/keygen.h"
+#include "cli/lease.h"
+#include "cli/run.h"
+
+#ifndef CALYX_VERSION
+#define CALYX_VERSION "0.1.0"
+#endif
+
+static int dispatch(const struct cli *c)
+{
+	switch (c->action) {
+	case CLI_ACT_HELP:
+		cli_print_help(stdout, c->cmd);
+		return EXIT_OK;
+	case CLI_ACT_VERSION:
+		printf("calyx %s\n", CALYX_VERSION);
+		return EXIT_OK;
+	case CLI_ACT_RUN:
+		break;
+	}
+	switch (c->cmd) {
+	case CLI_KEYGEN:
+		return keygen_run(&c->keygen);
+	case CLI_LEASE_ISSUE:
+		return lease_issue_run(&c->issue);
+	case CLI_LEASE_VERIFY:
+		return lease_verify_run(&c->verify);
+	case CLI_LEASE_SHOW:
+		return lease_show_run(&c->show);
+	case CLI_RUN:
+		return run_cmd_run(&c->run);
+	case CLI_DOCTOR:
+		return doctor_run(c->doctor.verbose, c->doctor.json);
+	default:
+		fprintf(stderr, "calyx: internal error: no command\n");
+		return EXIT_INTERNAL;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	char err[1024];
+	int rc;
+
+	if (sodium_init() < 0) {
+		fprintf(stderr, "calyx: libsodium initialisation failed\n");
+		return EXIT_INTERNAL;
+	}
+	if (cli_parse(argc, argv, &c, err, sizeof(err)) < 0) {
+		const char *name = cli_cmd_name(c.cmd);
+		fprintf(stderr, "calyx: %s\ntry 'calyx %s%s--help'\n", err, name, name[0] ? " " : "");
+		cli_free(&c);
+		return EXIT_USAGE;
+	}
+	rc = dispatch(&c);
+	cli_free(&c);
+	/* A full disk or closed pipe on stdout must not look like success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "calyx: error writing output: %s\n", strerror(errno));
+		if (rc == EXIT_OK)
+			rc = EXIT_IO;
+	}
+	return rc;
+}

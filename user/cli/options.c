@@ -1,0 +1,249 @@
+/* The values of calyx's options, checked as they are parsed: what each option of each
+ * subcommand accepts (the tables of options are cli.c). Pure, like cli.c. */
+#include "cli/options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+#include "base/errmsg.h"
+#include "base/units.h"
+#include "policy/lease.h"
+#include "policy/pathpat.h"
+
+static bool env_name_ok(const char *s)
+{
+	if (!s[0] || !(isupper((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!(isupper((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_'))
+			return false;
+	return strlen(s) <= 128;
+}
+
+static int parse_seconds(const char *opt, const char *v, bool zero_ok, uint64_t *out_s,
+			 char *err, size_t errlen)
+{
+	uint64_t ms;
+	if (zero_ok && strcmp(v, "0") == 0) {
+		*out_s = 0;
+		return 0;
+	}
+	int rc = units_parse_duration_ms(v, &ms);
+	if (rc == -ERANGE)
+		return errmsg(err, errlen, -EINVAL, "bad --%s '%s': too large", opt, v);
+	if (rc < 0)
+		return errmsg(err, errlen, -EINVAL,
+			      "bad --%s '%s': expected a duration like 90s, 5m or 2h", opt, v);
+	if (ms % 1000)
+		return errmsg(err, errlen, -EINVAL,
+			      "bad --%s '%s': must be a whole number of seconds", opt, v);
+	/* Leases carry second-resolution times; anything beyond ~100 years is a typo. */
+	if (ms / 1000 > 100ull * 366 * 86400)
+		return errmsg(err, errlen, -EINVAL, "bad --%s '%s': too large", opt, v);
+	*out_s = ms / 1000;
+	return 0;
+}
+
+/* --cmd 'ARGV': one more allowed command. */
+static int add_cmd(struct issue_opts *o, const char *v, char *err, size_t errlen)
+{
+	char e[256] = "";
+	if (o->n_cmds >= LEASE_MAX_COMMANDS)
+		return errmsg(err, errlen, -EINVAL,
+			      "too many --cmd (at most %d)", LEASE_MAX_COMMANDS);
+	struct argv_list a = { 0 };
+	if (lease_split_command(v, &a, e, sizeof(e)) < 0) {
+		argv_list_free(&a);
+		return errmsg(err, errlen, -EINVAL, "bad --cmd '%s': %s", v, e);
+	}
+	if (a.argc == 0) {
+		argv_list_free(&a);
+		return errmsg(err, errlen, -EINVAL, "bad --cmd '%s': empty command", v);
+	}
+	struct argv_list *n = realloc(o->cmds, (o->n_cmds + 1) * sizeof(*n));
+	if (!n) {
+		argv_list_free(&a);
+		return errmsg(err, errlen, -EINVAL, "out of memory");
+	}
+	o->cmds = n;
+	o->cmds[o->n_cmds++] = a;
+	return 0;
+}
+
+/* --path 'PATTERN[:ro|:rw]': syntax-checked, not resolved (repo:// stays). */
+static int add_path(struct issue_opts *o, const char *v, char *err, size_t errlen)
+{
+	char e[256] = "";
+	if (o->n_paths >= LEASE_MAX_PATHS)
+		return errmsg(err, errlen, -EINVAL, "too many --path (at most %d)", LEASE_MAX_PATHS);
+	_cleanup_free_ char *pat = NULL;
+	int rw = 0;
+	if (pathpat_split_access(v, &pat, &rw, e, sizeof(e)) < 0 || pathpat_check(pat, e, sizeof(e)) < 0)
+		return errmsg(err, errlen, -EINVAL, "bad --path '%s': %s", v, e);
+	for (size_t i = 0; i < o->n_paths; i++)
+		if (strcmp(o->paths[i].pattern, pat) == 0)
+			return errmsg(err, errlen, -EINVAL, "--path '%s' given more than once", v);
+	struct issue_path *n = realloc(o->paths, (o->n_paths + 1) * sizeof(*n));
+	if (!n)
+		return errmsg(err, errlen, -EINVAL, "out of memory");
+	o->paths = n;
+	o->paths[o->n_paths].pattern = TAKE_PTR(pat);
+	o->paths[o->n_paths].access = rw ? ACCESS_RW : ACCESS_RO;
+	o->n_paths++;
+	return 0;
+}
+
+/* --limit NAME=VALUE[,…]: each limit at most once over all --limit options. */
+static int add_limits(struct issue_opts *o, const char *v, char *err, size_t errlen)
+{
+	char e[256] = "";
+	struct limits t;
+	memset(&t, 0, sizeof(t));
+	if (limits_parse_assignments(v, &t, e, sizeof(e)) < 0)
+		return errmsg(err, errlen, -EINVAL, "bad --limit '%s': %s", v, e);
+	for (int k = 0; k < LIMIT_COUNT; k++) {
+		if (!t.set[k])
+			continue;
+		if (o->limits.set[k])
+			return errmsg(err, errlen, -EINVAL,
+				      "limit '%s' given more than once", limit_name(k));
+		if (t.v[k] == 0)
+			return errmsg(err, errlen, -EINVAL,
+				      "bad --limit '%s': %s must be greater than 0", v,
+				      limit_name(k));
+		o->limits.set[k] = true;
+		o->limits.v[k] = t.v[k];
+	}
+	return 0;
+}
+
+/* --env NAME: a variable passed through to the command. */
+static int add_env(struct issue_opts *o, const char *v, char *err, size_t errlen)
+{
+	if (!env_name_ok(v))
+		return errmsg(err, errlen, -EINVAL,
+			      "bad --env '%s': not a variable name [A-Z_][A-Z0-9_]*", v);
+	for (size_t i = 0; i < o->n_env; i++)
+		if (strcmp(o->env[i], v) == 0)
+			return errmsg(err, errlen, -EINVAL, "--env '%s' given more than once", v);
+	if (o->n_env >= LEASE_MAX_ENV)
+		return errmsg(err, errlen, -EINVAL, "too many --env (at most %d)", LEASE_MAX_ENV);
+	const char **n = realloc(o->env, (o->n_env + 1) * sizeof(*n));
+	if (!n)
+		return errmsg(err, errlen, -EINVAL, "out of memory");
+	o->env = n;
+	o->env[o->n_env++] = v;
+	return 0;
+}
+
+static int issue_opt(struct issue_opts *o, int id, const char *v, char *err, size_t errlen)
+{
+	switch (id) {
+	case O_KEY:
+		o->key_file = v;
+		return 0;
+	case O_INTENT:
+		if (!v[0])
+			return errmsg(err, errlen, -EINVAL, "bad --intent: must not be empty");
+		o->intent = v;
+		return 0;
+	case O_TTL:
+		return parse_seconds("ttl", v, false, &o->ttl_s, err, errlen);
+	case O_CMD:
+		return add_cmd(o, v, err, errlen);
+	case O_PATH:
+		return add_path(o, v, err, errlen);
+	case O_NET:
+		if (strcmp(v, "deny_all") != 0)
+			return errmsg(err, errlen, -EINVAL,
+				      "bad --net '%s': only 'deny_all' is supported", v);
+		o->network = NET_DENY_ALL;
+		return 0;
+	case O_LIMIT:
+		return add_limits(o, v, err, errlen);
+	case O_RUNS: {
+		uint64_t n;
+		if (units_parse_u64(v, &n) < 0 || n < 1 || n > LEASE_MAX_RUNS)
+			return errmsg(err, errlen, -EINVAL,
+				      "bad --runs '%s': must be an integer from 1 to %d", v,
+				      LEASE_MAX_RUNS);
+		o->runs = (uint32_t)n;
+		return 0;
+	}
+	case O_ENV:
+		return add_env(o, v, err, errlen);
+	case O_OUTPUT:
+		if (!v[0])
+			return errmsg(err, errlen, -EINVAL, "bad --output: empty file name");
+		o->out_file = v;
+		return 0;
+	}
+	return errmsg(err, errlen, -EINVAL, "internal: unhandled option");
+}
+
+int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errlen)
+{
+	switch (c->cmd) {
+	case CLI_KEYGEN:
+		if (id == O_OUT) {
+			if (!v[0])
+				return errmsg(err, errlen, -EINVAL, "bad --out: empty directory name");
+			c->keygen.out_dir = v;
+		} else if (id == O_FORCE) {
+			c->keygen.force = true;
+		}
+		return 0;
+	case CLI_LEASE_ISSUE:
+		return issue_opt(&c->issue, id, v, err, errlen);
+	case CLI_LEASE_VERIFY:
+		if (id == O_PUB) {
+			c->verify.pub_file = v;
+		} else if (id == O_MATRIX) {
+			c->verify.matrix_file = v;
+		} else if (id == O_SKEW) {
+			uint64_t s;
+			int rc = parse_seconds("skew", v, true, &s, err, errlen);
+			if (rc < 0)
+				return rc;
+			if (s > 86400)
+				return errmsg(err, errlen, -EINVAL, "bad --skew '%s': at most 1 day", v);
+			c->verify.skew_s = (int64_t)s;
+			c->verify.skew_set = true;
+		} else if (id == O_JSON) {
+			c->verify.json = true;
+		}
+		return 0;
+	case CLI_RUN:
+		switch (id) {
+		case O_LEASE: c->run.lease_file = v; break;
+		case O_PUB: c->run.pub_file = v; break;
+		case O_MATRIX: c->run.matrix_file = v; break;
+		case O_STATE:
+			if (!v[0])
+				return errmsg(err, errlen, -EINVAL, "bad --state: empty directory name");
+			c->run.state_dir = v;
+			break;
+		case O_ENFORCE: {
+			int b = enforce_backend_from_name(v);
+			if (b < 0)
+				return errmsg(err, errlen, -EINVAL,
+					      "bad --enforce '%s': expected auto, bpf-lsm or landlock", v);
+			c->run.enforce = (enum enforce_backend)b;
+			break;
+		}
+		case O_VERBOSE: c->run.verbose = true; break;
+		}
+		return 0;
+	case CLI_DOCTOR:
+		if (id == O_JSON)
+			c->doctor.json = true;
+		else if (id == O_VERBOSE)
+			c->doctor.verbose = true;
+		return 0;
+	default:
+		return errmsg(err, errlen, -EINVAL, "internal: no options for this command");
+	}
+}

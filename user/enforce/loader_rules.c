@@ -1,0 +1,159 @@
+/* Map-entry encoding of path and exec rules (see loader_rules.h). Pure. */
+#include "enforce/loader_rules.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include "base/errmsg.h"
+#include "enforce/rules.h"
+
+/* A lease pattern the parser accepts must fit the in-kernel matcher exactly: no pattern is
+ * accepted at issue time and then refused at run time (or, worse, truncated). */
+_Static_assert(PATHPAT_MAX + 1 == CALYX_LPM_PATH_MAX, "pattern limit must equal the LPM path limit");
+_Static_assert(LEASE_MAX_PATTERN_BYTES == PATHPAT_MAX, "lease pattern limit must equal PATHPAT_MAX");
+
+uint64_t calyx_kernel_dev(dev_t dev)
+{
+	return ((uint64_t)major(dev) << 20) | (uint64_t)minor(dev);
+}
+
+uint8_t calyx_access_of(enum path_access a)
+{
+	return a == ACCESS_RW ? CALYX_ACC_RW : CALYX_ACC_RO;
+}
+
+static uint8_t max8(uint8_t a, uint8_t b)
+{
+	return a > b ? a : b;
+}
+
+/* Index of the entry with these key bytes, or -1. */
+static int find(const struct calyx_path_entry *out, int n, const char *path, uint32_t len)
+{
+	for (int i = 0; i < n; i++)
+		if (out[i].len == len && memcmp(out[i].path, path, len) == 0)
+			return i;
+	return -1;
+}
+
+static int add(struct calyx_path_entry *out, int *n, size_t cap, const char *path, uint32_t len,
+	       uint8_t kind, char *err, size_t errlen)
+{
+	int i = find(out, *n, path, len);
+	if (i >= 0) {
+		/* A dir key shared by CHILDREN and SUBTREE rules is a CHILDREN entry: its
+		 * fallback then carries the SUBTREE access. */
+		if (kind == CALYX_PATH_CHILDREN)
+			out[i].val.kind = CALYX_PATH_CHILDREN;
+		return 0;
+	}
+	if ((size_t)*n >= cap)
+		return errmsg(err, errlen, -E2BIG, "more than %zu path rule entries", cap);
+	struct calyx_path_entry *e = &out[(*n)++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->path, path, len);
+	e->len = len;
+	e->val.kind = kind;
+	return 0;
+}
+
+int calyx_path_entries(const struct path_rule *rules, size_t n, struct calyx_path_entry *out,
+		       size_t cap, char *err, size_t errlen)
+{
+	int cnt = 0, rc;
+	for (size_t i = 0; i < n; i++) {
+		const struct pathpat *p = &rules[i].pat;
+		size_t l = strnlen(p->path, sizeof(p->path));
+		if (l == 0 || p->path[0] != '/')
+			return errmsg(err, errlen, -EINVAL, "path rule %zu: not an absolute path", i);
+		if (l >= CALYX_LPM_PATH_MAX)
+			return errmsg(err, errlen, -ENAMETOOLONG,
+				      "path rule '%s': longer than the %d bytes the kernel matcher holds",
+				      p->path, CALYX_LPM_PATH_MAX - 1);
+		switch (p->kind) {
+		case PATHPAT_EXACT:
+			rc = add(out, &cnt, cap, p->path, (uint32_t)l + 1, CALYX_PATH_EXACT, err, errlen);
+			break;
+		case PATHPAT_CHILDREN:
+		case PATHPAT_SUBTREE:
+			if (p->path[l - 1] != '/')
+				return errmsg(err, errlen, -EINVAL, "path rule '%s': directory form must end in '/'",
+					      p->path);
+			rc = add(out, &cnt, cap, p->path, (uint32_t)l,
+				 p->kind == PATHPAT_CHILDREN ? CALYX_PATH_CHILDREN : CALYX_PATH_SUBTREE,
+				 err, errlen);
+			if (!rc && p->kind == PATHPAT_SUBTREE && l > 1) {
+				/* "/a/" admits "/a" itself: key "/a\0" */
+				char dir[CALYX_LPM_PATH_MAX];
+				memcpy(dir, p->path, l - 1);
+				dir[l - 1] = '\0';
+				rc = add(out, &cnt, cap, dir, (uint32_t)l, CALYX_PATH_EXACT, err, errlen);
+			}
+			break;
+		default:
+			return errmsg(err, errlen, -EINVAL, "path rule %zu: unknown kind", i);
+		}
+		if (rc)
+			return rc;
+	}
+
+	for (int i = 0; i < cnt; i++) {
+		struct calyx_path_entry *e = &out[i];
+		uint8_t match = CALYX_ACC_NONE, deeper = CALYX_ACC_NONE;
+		if (e->val.kind == CALYX_PATH_EXACT) {
+			for (size_t j = 0; j < n; j++)
+				if (pathpat_match(&rules[j].pat, e->path))
+					match = max8(match, calyx_access_of(rules[j].access));
+			deeper = match;
+			e->val.plen = (uint8_t)(e->len - 1);
+		} else {
+			uint8_t children = CALYX_ACC_NONE;
+			for (size_t j = 0; j < n; j++) {
+				const struct pathpat *p = &rules[j].pat;
+				uint8_t a = calyx_access_of(rules[j].access);
+				size_t pl = strlen(p->path);
+				if (p->kind == PATHPAT_SUBTREE && pl <= e->len &&
+				    memcmp(e->path, p->path, pl) == 0)
+					deeper = max8(deeper, a);
+				else if (p->kind == PATHPAT_CHILDREN && pl == e->len &&
+					 memcmp(e->path, p->path, pl) == 0)
+					children = max8(children, a);
+			}
+			match = e->val.kind == CALYX_PATH_CHILDREN ? max8(children, deeper) : deeper;
+			e->val.plen = (uint8_t)e->len;
+		}
+		e->val.match = match;
+		e->val.fallback = deeper;
+	}
+	return cnt;
+}
+
+void calyx_path_key_of(const struct calyx_path_entry *e, uint32_t sandbox, struct calyx_path_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = 32 + 8 * e->len;
+	k->sandbox_be[0] = (uint8_t)(sandbox >> 24);
+	k->sandbox_be[1] = (uint8_t)(sandbox >> 16);
+	k->sandbox_be[2] = (uint8_t)(sandbox >> 8);
+	k->sandbox_be[3] = (uint8_t)sandbox;
+	memcpy(k->path, e->path, e->len);
+}
+
+int calyx_path_lookup(const struct calyx_path_entry *e, size_t n, const char *path)
+{
+	size_t len = strlen(path) + 1;
+	if (len < 2 || len > CALYX_LPM_PATH_MAX || path[0] != '/')
+		return CALYX_ACC_NONE;
+	const struct calyx_path_entry *best = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (e[i].len <= len && memcmp(e[i].path, path, e[i].len) == 0 &&
+		    (!best || e[i].len > best->len))
+			best = &e[i];
+	if (!best)
+		return CALYX_ACC_NONE;
+	if (best->val.kind != CALYX_PATH_CHILDREN)
+		return best->val.match;
+	return strchr(path + best->val.plen, '/') ? best->val.fallback : best->val.match;
+}

@@ -1,0 +1,50 @@
+/* Pure part of the loader: how lease path rules and exec rules become BPF map entries.
+ * No side effects, no BPF: tests/unit/test_loader_rules.c links it directly.
+ *
+ * Path rules go into an LPM trie keyed by (sandbox id, path bytes). The trie returns only
+ * the longest matching key, so every entry carries precomputed answers (calyx.h):
+ *  - EXACT "/a/b": key "/a/b\0" (the NUL stops "/a/b" from prefixing "/a/b-evil" or
+ *    "/a/b/c"); match = the best access of every rule admitting "/a/b".
+ *  - CHILDREN/SUBTREE of "/a/": key "/a/" (one entry when both exist). kind CHILDREN if a
+ *    CHILDREN rule exists; match = access for a direct child, fallback = access for a
+ *    deeper path, both including every SUBTREE rule at or above "/a/".
+ *  - SUBTREE "/a/" also admits "/a" itself: an extra EXACT entry "/a\0".
+ * The answer for any path is therefore max(access of all rules that admit it), exactly
+ * pathpat_match's semantics (checked by the unit test against pathpat_match). */
+#ifndef CALYX_LOADER_RULES_H
+#define CALYX_LOADER_RULES_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "calyx.h"
+#include "enforce/rules.h"
+#include "policy/lease.h"
+#include "policy/pathpat.h"
+
+struct calyx_path_entry {
+	char path[CALYX_LPM_PATH_MAX]; /* key bytes; EXACT entries also hold their NUL */
+	uint32_t len;              /* key bytes used: strlen + 1 for EXACT, strlen for dirs */
+	struct calyx_path_val val;
+};
+
+/* Entries for one sandbox's rules (at most cap). Returns the count, or -E2BIG (more than
+ * cap entries) / -ENAMETOOLONG (a pattern the kernel matcher cannot hold: longer than
+ * CALYX_LPM_PATH_MAX - 1 bytes) / -EINVAL with a message. */
+int calyx_path_entries(const struct path_rule *rules, size_t n, struct calyx_path_entry *out,
+		       size_t cap, char *err, size_t errlen);
+
+/* The LPM key of an entry for sandbox id. */
+void calyx_path_key_of(const struct calyx_path_entry *e, uint32_t sandbox, struct calyx_path_key *k);
+
+/* What the BPF matcher answers for path (calyx_access): the longest entry whose key
+ * prefixes path+NUL, then its kind rule. Used by tests to hold the encoding to
+ * pathpat_match semantics, and mirrors path_access() in bpf/calyx.bpf.c. */
+int calyx_path_lookup(const struct calyx_path_entry *e, size_t n, const char *path);
+
+/* st_dev as user space sees it -> the kernel's internal s_dev (MAJOR << 20 | MINOR). */
+uint64_t calyx_kernel_dev(dev_t dev);
+
+/* calyx_access of a lease access. */
+uint8_t calyx_access_of(enum path_access a);
+
+#endif

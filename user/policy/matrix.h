@@ -1,0 +1,69 @@
+/* Capability matrix: host policy every lease must fit inside. Parsed strictly with
+ * libyaml from policies/capability_matrix.yaml (schema in docs/matrix.md). Errors name
+ * "file:line:column: key.path: problem". No logging; no side effects but reading the file. */
+#ifndef CALYX_MATRIX_H
+#define CALYX_MATRIX_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "base/paserk.h"
+#include "policy/backend.h"
+#include "policy/lease.h"
+
+#define MATRIX_MAX_KEYS 32
+#define MATRIX_MAX_ROOTS 32
+#define MATRIX_MAX_BASELINE 64
+#define MATRIX_MAX_BOUNDS 64
+
+struct matrix_key {
+	char *name;
+	uint8_t pk[PASERK_PK_BYTES];
+	char *pid;                 /* k4.pid of pk, computed at load */
+};
+struct matrix_root { char *name; char *dir; };
+struct matrix_bound { char *pattern; enum path_access access; };
+
+struct matrix {
+	char *source;              /* file name used in messages ("<shipped>" for the built-in one) */
+	bool exec_staging_with_lease;
+	uint64_t max_lease_ttl_ms;
+	uint32_t max_runs;
+	uint64_t clock_skew_ms;
+	struct matrix_key keys[MATRIX_MAX_KEYS];   size_t n_keys;
+	struct matrix_root roots[MATRIX_MAX_ROOTS]; size_t n_roots;
+	char *baseline[MATRIX_MAX_BASELINE];       size_t n_baseline;  /* read-only runtime baseline patterns */
+	struct matrix_bound bounds[MATRIX_MAX_BOUNDS]; size_t n_bounds; /* where lease paths may point */
+	struct limits default_limits;
+	struct limits max_limits;
+	uid_t run_as_uid;
+	gid_t run_as_gid;
+	enum net_policy network;
+	enum enforce_backend enforcement;          /* required backend; AUTO = any that works */
+};
+
+/* Load from a file / from a buffer. Returns 0, or -EINVAL (schema/syntax) / -EIO (read)
+ * with a message in err ("file:line:col: limits.max.mem: bad size '12Q'"). */
+int matrix_load_file(const char *path, struct matrix *m, char *err, size_t errlen);
+int matrix_load_buffer(const char *name, const char *buf, size_t len, struct matrix *m,
+		       char *err, size_t errlen);
+/* The matrix compiled into the binary (policies/capability_matrix.yaml at build time). */
+int matrix_load_shipped(struct matrix *m, char *err, size_t errlen);
+void matrix_free(struct matrix *m);
+
+/* Add a trusted key (used by `--pub FILE` with the shipped matrix). 0 or -ENOSPC/-ENOMEM. */
+int matrix_trust_key(struct matrix *m, const char *name, const uint8_t pk[PASERK_PK_BYTES]);
+/* Key whose pid equals kid, or NULL. */
+const struct matrix_key *matrix_find_key(const struct matrix *m, const char *kid);
+/* Root dir for repo://NAME, or NULL. Fits pathpat_root_fn (ctx = the matrix). */
+const char *matrix_root_lookup(const char *name, void *matrix);
+
+/* Does the (already signature- and time-checked) lease fit? Returns 0 or -EPERM with a
+ * message naming the claim and the bound ("claim 'limits.mem_bytes' = 1G exceeds the
+ * matrix maximum 512M"). */
+int matrix_check_lease(const struct matrix *m, const struct lease *l, char *err, size_t errlen);
+
+/* Lease limits with the matrix defaults filled in for what the lease leaves unset. */
+void matrix_effective_limits(const struct matrix *m, const struct lease *l, struct limits *out);
+
+#endif

@@ -1,0 +1,110 @@
+/* `calyx run` steps 6a and 8 (docs/run.md): the cgroup scope the BPF programs can rely
+ * on, the backend, the path rules and the enforcer loaded and pinned: everything that can
+ * fail for lack of kernel support, all before the ledger. */
+#include "run/runner.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/exitcodes.h"
+#include "enforce/landlock.h"
+#include "enforce/loader.h"
+#include "policy/pathpat.h"
+
+int run_pick_enforcement(struct runner *r)
+{
+	enum enforce_backend req = r->o->enforce, need = r->m.enforcement;
+	if (need != ENFORCE_AUTO && req != ENFORCE_AUTO && req != need)
+		return run_say(EXIT_ENFORCE_UNAVAILABLE,
+			       "enforcement unavailable: the capability matrix requires %s, --enforce %s refused",
+			       enforce_backend_name(need), enforce_backend_name(req));
+	if (need != ENFORCE_AUTO)
+		req = need;
+	char why[512] = "";
+	int rc = enforcer_pick_backend(req, &r->backend, why, sizeof(why));
+	if (rc < 0)
+		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s: %s; nothing was run",
+			       enforce_backend_name(req), why[0] ? why : strerror(-rc));
+	if (r->backend != ENFORCE_BPF_LSM && r->backend != ENFORCE_LANDLOCK)
+		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: no backend chosen (%s); nothing was run",
+			       why[0] ? why : "unknown");
+	snprintf(r->backend_why, sizeof(r->backend_why), "%s", why);
+	run_verbose(r, "backend %s: %s", enforce_backend_name(r->backend), why);
+	return 0;
+}
+
+int run_build_path_rules(struct runner *r)
+{
+	char err[512];
+	size_t n = r->l.n_paths + r->m.n_baseline;
+	r->paths = calloc(n ? n : 1, sizeof(*r->paths));
+	if (!r->paths)
+		return run_say(EXIT_INTERNAL, "out of memory");
+	for (size_t i = 0; i < r->l.n_paths; i++) {
+		struct path_rule *p = &r->paths[r->n_paths];
+		if (pathpat_parse(r->l.paths[i].pattern, matrix_root_lookup, &r->m, &p->pat, err, sizeof(err)) < 0)
+			return run_say(EXIT_LEASE_MATRIX, "lease outside the capability matrix: path '%s': %s",
+				       r->l.paths[i].pattern, err);
+		p->access = r->l.paths[i].access;
+		r->n_paths++;
+	}
+	for (size_t i = 0; i < r->m.n_baseline; i++) {
+		struct path_rule *p = &r->paths[r->n_paths];
+		if (pathpat_parse(r->m.baseline[i], matrix_root_lookup, &r->m, &p->pat, err, sizeof(err)) < 0)
+			return run_say(EXIT_CONFIG, "capability matrix: runtime_baseline '%s': %s", r->m.baseline[i], err);
+		p->access = ACCESS_RO;
+		r->n_paths++;
+	}
+	return 0;
+}
+
+/* Everything that can fail for lack of kernel support happens here, before the ledger. */
+int run_load_enforcer(struct runner *r)
+{
+	char err[1024];
+	int rc;
+	char pname[128];
+	snprintf(pname, sizeof(pname), "%s-%d", r->l.jti, (int)getpid());
+	rc = sandbox_parent_create(r->cg_mount, pname, &r->parent, err, sizeof(err));
+	if (rc < 0)
+		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: sandbox parent cgroup: %s", err);
+	if (r->backend == ENFORCE_LANDLOCK) {
+		rc = landlock_prepare(r->paths, r->n_paths, r->exec, r->n_exec, r->l.network, &r->ll,
+				      err, sizeof(err));
+		if (rc < 0)
+			return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: landlock: %s", err);
+		landlock_plan_describe(r->ll, r->ll_desc, sizeof(r->ll_desc));
+	}
+	struct enforcer_opts eo = {
+		.backend = r->backend,
+		.parent_cgid = r->parent.cgid,
+		.parent_level = r->parent.level,
+		.verbose = r->o->verbose,
+		/* A SIGKILLed runner's fds close before the death signal reaches the sandbox:
+		 * pinned, the links outlive us until the sandbox is gone. */
+		.pin_name = pname,
+	};
+	rc = enforcer_open(&r->enf, &eo, err, sizeof(err));
+	if (rc < 0) {
+		r->enf = NULL;
+		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s: %s; nothing was run",
+			       enforce_backend_name(r->backend), err);
+	}
+	return 0;
+}
+
+/* The enforcer's scope check uses an absolute cgroup level computed from the path below
+ * the v2 mount: refuse to run where that level cannot be right (cgroup namespace, mount
+ * not showing the hierarchy root) rather than confine nothing. Nothing is made yet. */
+int run_check_cgroup_scope(struct runner *r)
+{
+	char err[PATH_MAX + 256];
+	int rc = sandbox_cgroup2_root_mount(r->cg_mount, sizeof(r->cg_mount), err, sizeof(err));
+	if (rc < 0)
+		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s; nothing was run", err);
+	run_verbose(r, "cgroup v2 hierarchy root at %s (initial cgroup namespace)", r->cg_mount);
+	return 0;
+}

@@ -1,0 +1,538 @@
+/* `calyx run`, the CP20 sandbox runner: the flow, in order (docs/run.md):
+ *
+ *   verify lease + matrix → argv match → resolve binaries → state dir writable →
+ *   SVF lease_event.verified → enforcement backend picked and the enforcer loaded →
+ *   ledger consumed (only now: a host that cannot enforce never burns a lease) →
+ *   cgroup + maps → child started inside the cgroup → supervise (logs, limits, events) →
+ *   kill + clean up → artifacts → SVF exec_event.completed.
+ *
+ * Every exit after resources exist goes through runner_teardown(), so no cgroup or map
+ * entry is left behind on any path. The steps' details live in the other run/ modules
+ * (runner.h). */
+#include "run/runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "audit/svf.h"
+#include "base/cleanup.h"
+#include "base/clock.h"
+#include "base/exitcodes.h"
+#include "base/paserk.h"
+#include "enforce/landlock.h"
+#include "enforce/loader.h"
+#include "state/ledger.h"
+#include "state/runmeta.h"
+#include "state/state.h"
+#include "token/keys.h"
+#include "token/verify.h"
+
+int run_say(int code, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("calyx: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+void run_verbose(const struct runner *r, const char *fmt, ...)
+{
+	if (!r->o->verbose)
+		return;
+	va_list ap;
+	fputs("calyx: run: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void runner_teardown(struct runner *r)
+{
+	char err[512];
+	/* Kill and empty the cgroup before its map entries go and before its links are
+	 * unpinned: no task of the sandbox ever runs without its rules. */
+	bool empty = true;
+	if (r->cg.fd >= 0 || r->cg.created) {
+		if (sandbox_cgroup_destroy(&r->cg, err, sizeof(err)) < 0) {
+			run_say(0, "cleanup: %s", err);
+			empty = false;
+		}
+	}
+	if (r->enf && empty) {
+		if (r->sandbox_added) {
+			enforcer_remove_sandbox(r->enf, r->cg.cgid);
+			r->sandbox_added = false;
+		}
+		if (enforcer_unpin(r->enf, err, sizeof(err)) < 0)
+			run_say(0, "cleanup: %s", err);
+	} else if (r->enf) {
+		/* Tasks may be left: the links stay pinned until a later run's sweep has
+		 * emptied the cgroup. enforcer_close removes the sandbox's map entry, so the
+		 * programs deny those tasks everything (an orphan under our parent). */
+		run_say(0, "cleanup: the enforcer stays pinned in %s until a later calyx run sweeps the cgroup",
+		        enforcer_pin_dir(r->enf));
+	}
+	enforcer_close(r->enf);
+	r->enf = NULL;
+	if (sandbox_parent_remove(&r->parent, err, sizeof(err)) < 0)
+		run_say(0, "cleanup: %s", err);
+	landlock_plan_free(r->ll);
+	r->ll = NULL;
+	if (r->events) {
+		fclose(r->events);
+		r->events = NULL;
+	}
+	if (!r->started)
+		run_dir_discard(&r->rd);   /* nothing ran: no half-empty run directory */
+	run_dir_close(&r->rd);
+	if (r->sigfd >= 0) {
+		close(r->sigfd);
+		r->sigfd = -1;
+	}
+	if (r->mask_set) {
+		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
+		r->mask_set = false;
+	}
+	cJSON_Delete(r->svf_denials);
+	r->svf_denials = NULL;
+	free(r->paths);
+	r->paths = NULL;
+	if (r->have_l)
+		lease_free(&r->l);
+	r->have_l = false;
+	if (r->have_m)
+		matrix_free(&r->m);
+	r->have_m = false;
+	/* The record is kept (for the sweep) only when the run started and its completion
+	 * record could not be written: the next run's sweep will write it. */
+	recovery_record_release(&r->rec, r->started && !r->completed);
+}
+
+/* ---- step 1: lease and matrix ---- */
+
+static int load_and_verify(struct runner *r)
+{
+	const struct run_opts *o = r->o;
+	char err[PATH_MAX + 512];
+	uint8_t pk[PASERK_PK_BYTES];
+	int rc;
+
+	if (o->pub_file) {
+		rc = keyfile_read_public(o->pub_file, pk, err, sizeof(err));
+		if (rc < 0)
+			return run_say(rc == -EINVAL ? EXIT_CONFIG : EXIT_IO, "%s", err);
+	}
+	rc = o->matrix_file ? matrix_load_file(o->matrix_file, &r->m, err, sizeof(err))
+			    : matrix_load_shipped(&r->m, err, sizeof(err));
+	if (rc < 0) {
+		matrix_free(&r->m);
+		return run_say(rc == -EINVAL ? EXIT_CONFIG : EXIT_IO, "capability matrix: %s", err);
+	}
+	r->have_m = true;
+	if (o->pub_file) {
+		char *pid = paserk_k4_pid(pk);
+		bool known = pid && matrix_find_key(&r->m, pid);
+		free(pid);
+		if (!known && matrix_trust_key(&r->m, "--pub", pk) < 0)
+			return run_say(EXIT_CONFIG, "capability matrix: cannot add the --pub key");
+	}
+	/* The real clock, always: a test hook that moves time must never revive an expired
+	 * lease for a command that really runs. */
+	int64_t now = (int64_t)time(NULL);
+	int64_t skew = (int64_t)(r->m.clock_skew_ms / 1000);
+	/* --pub alone: that key must have signed (a wrong key is an invalid lease);
+	 * with --matrix the signer must be one the matrix (plus --pub) trusts. */
+	const uint8_t *want_pk = (o->pub_file && !o->matrix_file) ? pk : NULL;
+	rc = verify_lease_file(o->lease_file, want_pk, &r->m, now, skew, &r->l, err, sizeof(err));
+	switch (rc) {
+	case EXIT_OK:
+		r->have_l = true;
+		break;
+	case EXIT_LEASE_INVALID:
+		return run_say(rc, "lease invalid: %s", err);
+	case EXIT_LEASE_MATRIX:
+		return run_say(rc, "lease outside the capability matrix: %s", err);
+	case EXIT_IO:
+		return run_say(rc, "%s", err);
+	default:
+		return run_say(rc, "lease: %s", err);
+	}
+	if (!r->m.exec_staging_with_lease)
+		return run_say(EXIT_LEASE_MATRIX,
+			       "lease outside the capability matrix: capability exec_staging_with_lease is disabled in %s",
+			       r->m.source ? r->m.source : "the matrix");
+	return 0;
+}
+
+/* ---- state dir ---- */
+
+static int probe_writable(const char *dir)
+{
+	char p[PATH_MAX];
+	unsigned char rnd[8];
+	randombytes_buf(rnd, sizeof(rnd));
+	if (snprintf(p, sizeof(p), "%s/.calyx-probe-%02x%02x%02x%02x", dir, rnd[0], rnd[1], rnd[2], rnd[3])
+	    >= (int)sizeof(p))
+		return -ENAMETOOLONG;
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	unlink(p);
+	return 0;
+}
+
+static int check_state(struct runner *r)
+{
+	static const char *const subs[] = { STATE_RUNS_DIR, STATE_SVF_DIR, STATE_LEDGER_DIR };
+	char p[PATH_MAX];
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		int rc = state_mkdirs(r->state, subs[i]);
+		if (rc == 0) {
+			snprintf(p, sizeof(p), "%s/%s", r->state, subs[i]);
+			rc = probe_writable(p);
+		}
+		if (rc < 0)
+			return run_say(EXIT_IO, "state dir %s: %s is not writable: %s", r->state, subs[i], strerror(-rc));
+	}
+	snprintf(r->svf_path, sizeof(r->svf_path), "%s/%s", r->state, STATE_SVF_LOG);
+	snprintf(r->runs_dir, sizeof(r->runs_dir), "%s/%s", r->state, STATE_RUNS_DIR);
+	return 0;
+}
+
+static int audit(struct runner *r, const char *type, cJSON *data)
+{
+	char err[PATH_MAX + 256];
+	int rc = svf_append_one(r->svf_path, type, r->l.jti, r->l.intent, data, err, sizeof(err));
+	cJSON_Delete(data);
+	if (rc < 0)
+		return run_say(EXIT_IO, "audit log: %s", err);
+	return 0;
+}
+
+static void sweep_finished(void *ctx, const char *lease, double runner_pid)
+{
+	run_verbose(ctx, "sweep: finished the run of %s (runner pid %.0f)", lease, runner_pid);
+}
+
+static void sweep_failed(void *ctx, const char *record, const char *why)
+{
+	(void)ctx;
+	run_say(0, "sweep: %s: %s", record, why);
+}
+
+/* What killed runners left: their cgroups (host-wide) and, in this state dir, their
+ * unfinished runs. Best effort: a failure is reported and retried by the next run. */
+static void sweep(struct runner *r)
+{
+	char err[PATH_MAX + 512];
+	unsigned n = 0, np = 0;
+	int rc = sandbox_sweep_stale(r->cg_mount, &n, &np, err, sizeof(err));
+	if (rc < 0)
+		run_say(0, "sweep: stale cgroups: %s", err);
+	if (n || np)
+		run_verbose(r, "sweep: removed %u stale runner cgroup%s, unpinned %u dead enforcer%s", n,
+			    n == 1 ? "" : "s", np, np == 1 ? "" : "s");
+	struct recovery_report rep = { .finished = sweep_finished, .failed = sweep_failed, .ctx = r };
+	rc = recovery_sweep(r->state, &rep);
+	if (rc < 0)
+		run_say(0, "sweep: %s/%s: %s", r->state, STATE_RUNNERS_DIR, strerror(-rc));
+}
+
+/* An interrupt that came in while we were verifying and loading: stop before the lease is
+ * burned. 0 or 128 + the signal. */
+static int interrupted_before_start(struct runner *r)
+{
+	struct pollfd ip = { .fd = r->sigfd, .events = POLLIN };
+	if (poll(&ip, 1, 0) <= 0)
+		return 0;
+	struct signalfd_siginfo si;
+	int sig = read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si) ? (int)si.ssi_signo : SIGINT;
+	return run_say(128 + sig, "run: interrupted by %s before the start; the lease was not used",
+		       strsignal(sig));
+}
+
+/* The lease is burned only now: verified, command allowed, state writable and enforcement
+ * loaded (steps 9-10). 0 or an exit code. */
+static int consume_lease(struct runner *r)
+{
+	int rc = ledger_consume(r->state, r->l.jti, r->l.runs, &r->run_no);
+	if (rc == -EALREADY)
+		return run_say(EXIT_LEASE_REPLAYED, "lease replayed: %s has already been used (%u run%s allowed)",
+			       r->l.jti, r->l.runs, r->l.runs == 1 ? "" : "s");
+	if (rc < 0)
+		return run_say(EXIT_IO, "ledger in %s: %s", r->state, strerror(-rc));
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "run", r->run_no);
+	cJSON_AddNumberToObject(d, "runs_allowed", r->l.runs);
+	return audit(r, "lease_event.consumed", d);
+}
+
+/* The runner record, the run directory, the sandbox cgroup with its limits and the
+ * enforcer's rules for it (step 10). 0 or an exit code. */
+static int prepare_sandbox(struct runner *r)
+{
+	char err[PATH_MAX + 512];
+	if (r->l.runs > 1)
+		snprintf(r->run_name, sizeof(r->run_name), "%s-r%u", r->l.jti, r->run_no);
+	else
+		snprintf(r->run_name, sizeof(r->run_name), "%s", r->l.jti);
+	char cgname[32];
+	snprintf(cgname, sizeof(cgname), "r%u", r->run_no);
+	char tmp_name[sizeof(r->rd.tmp_name)];
+	snprintf(tmp_name, sizeof(tmp_name), ".%s.tmp-%d", r->run_name, (int)getpid());
+	char cg[PATH_MAX + 40];
+	snprintf(cg, sizeof(cg), "%s/%s", r->parent.path, cgname);
+	struct run_record rec = {
+		.lease = r->l.jti,
+		.intent = r->l.intent,
+		.run = r->run_no,
+		.runs_allowed = r->l.runs,
+		.run_dir = r->run_name,
+		.run_dir_tmp = tmp_name,
+		.argv = r->o->argv,
+		.argc = (size_t)r->o->argc,
+		.binary = r->binary,
+		.backend = enforce_backend_name(r->backend),
+		.cgroup = cg,
+	};
+	/* Before anything a dead runner would leave behind exists. */
+	if (recovery_record_write(r->state, &rec, &r->rec, err, sizeof(err)) < 0)
+		return run_say(EXIT_IO, "%s", err);
+	if (run_dir_create(r->runs_dir, r->run_name, &r->rd, err, sizeof(err)) < 0)
+		return run_say(EXIT_IO, "run directory: %s", err);
+	if (strcmp(r->rd.tmp_name, tmp_name) != 0)
+		return run_say(EXIT_INTERNAL, "run directory: temp name %s, recorded %s", r->rd.tmp_name, tmp_name);
+	if (sandbox_cgroup_create(r->parent.path, cgname, &r->cg, err, sizeof(err)) < 0)
+		return run_say(EXIT_INTERNAL, "sandbox cgroup: %s", err);
+	if (sandbox_cgroup_limits(&r->cg, &r->eff, &r->cgl, err, sizeof(err)) < 0)
+		return run_say(EXIT_INTERNAL, "sandbox limits: %s", err);
+	struct sandbox_rules sr = {
+		.cgid = r->cg.cgid,
+		.cgroup_fd = r->cg.fd,
+		.exec = r->exec, .n_exec = r->n_exec,
+		.paths = r->paths, .n_paths = r->n_paths,
+		.network = r->l.network,
+	};
+	if (enforcer_add_sandbox(r->enf, &sr, err, sizeof(err)) < 0)
+		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: filling the rules: %s", err);
+	r->sandbox_added = true;
+	return 0;
+}
+
+static int open_log(struct runner *r, const char *name)
+{
+	return openat(r->rd.fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+}
+
+/* Start the child inside the cgroup (unless a signal came first) and supervise it until it
+ * is reaped (step 11). oc says how it went. 0, or an exit code when supervision failed. */
+static int start_and_supervise(struct runner *r, struct outcome *oc, char **env)
+{
+	char err[PATH_MAX + 512];
+	struct sandbox_confine conf = { .landlock = r->ll };
+	uid_t uid = r->m.run_as_uid;
+	gid_t gid = r->m.run_as_gid;
+	struct sandbox_spawn sp = {
+		.path = r->binary,
+		.argv = r->o->argv,
+		.envp = env,
+		.cgroup_fd = r->cg.fd,
+		.drop_privs = !(getuid() == uid && geteuid() == uid && getgid() == gid && getegid() == gid),
+		.uid = uid,
+		.gid = gid,
+		.confine = &conf,
+		.new_pidns = true,
+		.live_check = run_live_check,
+		.live_ctx = r,
+		.live_timeout_ms = LIVE_CHECK_MS,
+	};
+	struct sandbox_child c;
+	int stage = 0, cerr = 0, rc;
+	/* A signal that arrived while we were setting up: don't start anything. */
+	struct pollfd sp_poll = { .fd = r->sigfd, .events = POLLIN };
+	if (poll(&sp_poll, 1, 0) > 0) {
+		struct signalfd_siginfo si;
+		if (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			oc->interrupted_by = (int)si.ssi_signo;
+		oc->status = ST_FAILED;
+		return 0;
+	}
+	rc = sandbox_spawn(&sp, &c, &stage, &cerr, err, sizeof(err));
+	if (rc < 0) {
+		/* Recorded like any other run (artifacts, completion record): exec_event.started
+		 * is already in the audit log. */
+		oc->status = ST_FAILED;
+		oc->spawn_stage = stage ? stage : SB_STAGE_SETUP;
+		oc->spawn_errno = stage ? cerr : -rc;
+		run_say(0, "run: starting %s: %s", r->binary, err);
+		return 0;
+	}
+	r->child_pid = c.pid;
+	r->pidns = c.pidns;
+	run_verbose(r, "started %s as pid %d in %s%s", r->binary, (int)c.pid, r->cg.path,
+		    c.clone3 ? " (clone3)" : " (fork + cgroup.procs)");
+	rc = run_supervise(r, &c, oc);
+	close(c.pidfd);
+	if (rc)
+		return rc;
+	if (oc->status == ST_OK && !(oc->exited && oc->exit_code == 0))
+		oc->status = ST_FAILED;
+	if (oc->interrupted_by && oc->status == ST_OK)
+		oc->status = ST_FAILED;
+	return 0;
+}
+
+static void env_freep(char ***env)
+{
+	run_env_free(*env);
+}
+
+/* Steps 9-13 once the enforcer is loaded: the ledger, the sandbox, the child, the
+ * artifacts. Every fd and buffer of its own is released by its cleanup attribute; the
+ * runner's resources by runner_teardown. The exit code of the run. */
+static int run_sandbox(struct runner *r)
+{
+	int rc;
+	if ((rc = interrupted_before_start(r)) || (rc = consume_lease(r)) || (rc = prepare_sandbox(r)))
+		return rc;
+
+	struct outcome oc;
+	memset(&oc, 0, sizeof(oc));
+	oc.exit_code = -1;
+	_cleanup_close_ int out_fd = open_log(r, "stdout.log");
+	_cleanup_close_ int err_fd = open_log(r, "stderr.log");
+	int evfd = open_log(r, "events.jsonl");
+	r->events = evfd >= 0 ? fdopen(evfd, "w") : NULL;
+	if (out_fd < 0 || err_fd < 0 || !r->events) {
+		int e = errno;
+		if (!r->events && evfd >= 0)
+			close(evfd);
+		return run_say(EXIT_IO, "run directory: %s", strerror(e));
+	}
+	oc.out.fd = out_fd;
+	oc.err.fd = err_fd;
+	oc.out.cap = oc.err.cap = r->eff.set[LIMIT_OUTPUT] ? r->eff.v[LIMIT_OUTPUT] : UINT64_MAX;
+
+	__attribute__((cleanup(env_freep))) char **env = run_env_build(&r->l);
+	if (!env)
+		return run_say(EXIT_INTERNAL, "out of memory");
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddItemToObject(d, "argv", runmeta_argv(r->o->argv, (size_t)r->o->argc));
+	cJSON_AddStringToObject(d, "binary", r->binary);
+	cJSON_AddStringToObject(d, "backend", enforce_backend_name(r->backend));
+	cJSON_AddStringToObject(d, "backend_reason", r->backend_why);
+	cJSON_AddStringToObject(d, "cgroup", r->cg.path);
+	cJSON_AddNumberToObject(d, "run", r->run_no);
+	if ((rc = audit(r, "exec_event.started", d)))
+		return rc;
+	r->started = true;
+
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	int64_t mono = clock_mono_ns();
+	r->mono_to_real_ns = ((int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec) - mono;
+	oc.start_mono = mono;
+	svf_format_now(oc.start);
+	if ((rc = start_and_supervise(r, &oc, env)))
+		return rc;
+	oc.end_mono = clock_mono_ns();
+	svf_format_now(oc.end);
+
+	/* Empty the cgroup, then the last records. */
+	sandbox_cgroup_kill(&r->cg);
+	if (sandbox_cgroup_wait_empty(&r->cg, KILL_WAIT_MS) < 0)
+		run_say(0, "run: sandbox cgroup %s did not empty after kill", r->cg.path);
+	run_consume(r);
+	uint64_t ooms, pmax;
+	sandbox_cgroup_violations(&r->cg, &ooms, &pmax);
+	if (ooms && oc.status != ST_TIMEOUT && !oc.interrupted_by) {
+		oc.status = ST_LIMIT;
+		oc.violation = "mem_bytes";
+	}
+	int exit_rc = run_exit_code(&oc);
+	if ((rc = run_finish(r, &oc, exit_rc, enforcer_dropped(r->enf))))
+		return rc;
+	if (oc.status == ST_TIMEOUT)
+		run_say(0, "run: %s: killed at the wall-clock limit (%" PRIu64 " ms)", r->l.jti, r->eff.v[LIMIT_WALL]);
+	else if (oc.status == ST_LIMIT)
+		run_say(0, "run: %s: killed for exceeding %s", r->l.jti, oc.violation);
+	run_verbose(r, "artifacts in %s/%s", r->runs_dir, r->run_name);
+	return exit_rc;
+}
+
+int runner_run(const struct run_opts *o)
+{
+	struct runner r;
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.cg.fd = -1;
+	r.rd.fd = r.rd.parent_fd = -1;
+	r.sigfd = -1;
+	r.rec.fd = -1;
+	int rc;
+
+	if (sodium_init() < 0)
+		return run_say(EXIT_INTERNAL, "libsodium initialisation failed");
+	r.state = state_dir_resolve(o->state_dir);
+
+	/* Signals are taken through a signalfd from here on so that every exit path,
+	 * including an interrupt, runs the teardown. */
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, &mask, &r.oldmask) == 0)
+		r.mask_set = true;
+	r.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r.sigfd < 0) {
+		rc = run_say(EXIT_INTERNAL, "signalfd: %s", strerror(errno));
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((rc = load_and_verify(&r)))
+		goto out;
+	if ((rc = run_match_and_resolve(&r)))
+		goto out;
+	if ((rc = check_state(&r)))
+		goto out;
+	if ((rc = run_check_cgroup_scope(&r)))
+		goto out;
+	sweep(&r);
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "iss", r.l.iss);
+	cJSON_AddNumberToObject(d, "exp", (double)r.l.exp);
+	cJSON_AddStringToObject(d, "matrix", r.m.source ? r.m.source : "");
+	cJSON_AddNumberToObject(d, "command", r.cmd_index);
+	if ((rc = audit(&r, "lease_event.verified", d)))
+		goto out;
+	matrix_effective_limits(&r.m, &r.l, &r.eff);
+	if ((rc = run_pick_enforcement(&r)))
+		goto out;
+	if ((rc = run_build_path_rules(&r)))
+		goto out;
+	if ((rc = run_load_enforcer(&r)))
+		goto out;
+	r.svf_denials = cJSON_CreateArray();
+	rc = run_sandbox(&r);
+out:
+	runner_teardown(&r);
+	return rc;
+}

@@ -1,0 +1,284 @@
+/* `calyx run` after the command (docs/run.md step 12): calyx's exit code, meta.json and
+ * the other artifacts, and the run's records in the audit log. */
+#include "run/runner.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "audit/completion.h"
+#include "audit/svf.h"
+#include "base/cleanup.h"
+#include "base/errmsg.h"
+#include "base/exitcodes.h"
+#include "enforce/landlock.h"
+#include "state/runmeta.h"
+
+static const char *const status_names[] = { "ok", "failed", "timeout", "limit" };
+
+static cJSON *limits_json(const struct limits *l)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (int k = 0; k < LIMIT_COUNT; k++) {
+		if (l->set[k])
+			cJSON_AddNumberToObject(o, limit_claim_name((enum limit_kind)k), (double)l->v[k]);
+		else
+			cJSON_AddNullToObject(o, limit_claim_name((enum limit_kind)k));
+	}
+	return o;
+}
+
+static cJSON *enforced_json(const struct runner *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	const struct limits *l = &r->eff;
+	char buf[200];
+	cJSON_AddStringToObject(o, "wall_ms", l->set[LIMIT_WALL] ? "runner timerfd, then cgroup.kill" : "no limit set");
+	if (!l->set[LIMIT_CPU])
+		snprintf(buf, sizeof(buf), "no limit set");
+	else if (r->cgl.cpu_stat)
+		snprintf(buf, sizeof(buf), "runner polls cgroup cpu.stat usage_usec every %d ms, then cgroup.kill", TICK_MS);
+	else
+		snprintf(buf, sizeof(buf), "not enforced: cpu.stat not readable in the sandbox cgroup");
+	cJSON_AddStringToObject(o, "cpu_ms", buf);
+	cJSON_AddStringToObject(o, "mem_bytes", r->cgl.mem_how);
+	cJSON_AddStringToObject(o, "pids", r->cgl.pids_how);
+	cJSON_AddStringToObject(o, "output_bytes", l->set[LIMIT_OUTPUT]
+				? "runner caps stdout.log and stderr.log each, then cgroup.kill" : "no limit set");
+	return o;
+}
+
+static cJSON *resources_json(const struct runner *r, const struct outcome *oc)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (r->have_main_exit) {
+		const struct calyx_event *e = &r->main_exit;
+		cJSON_AddStringToObject(o, "source", "bpf sched_process_exit record of the main process");
+		cJSON_AddNumberToObject(o, "cpu_ms", (double)(e->cpu_ns / 1000000));
+		cJSON_AddNumberToObject(o, "maxrss_kb", (double)e->maxrss_kb);
+		cJSON_AddNumberToObject(o, "min_flt", (double)e->min_flt);
+		cJSON_AddNumberToObject(o, "maj_flt", (double)e->maj_flt);
+		cJSON_AddNumberToObject(o, "nvcsw", (double)e->nvcsw);
+		cJSON_AddNumberToObject(o, "nivcsw", (double)e->nivcsw);
+		cJSON_AddNumberToObject(o, "read_bytes", (double)e->read_bytes);
+		cJSON_AddNumberToObject(o, "write_bytes", (double)e->write_bytes);
+	} else if (oc->have_ru) {
+		const struct rusage *u = &oc->ru;
+		cJSON_AddStringToObject(o, "source", "wait4 rusage of the main process (no exit record)");
+		cJSON_AddNumberToObject(o, "cpu_ms",
+			(double)((u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1000 +
+				 (u->ru_utime.tv_usec + u->ru_stime.tv_usec) / 1000));
+		cJSON_AddNumberToObject(o, "maxrss_kb", (double)u->ru_maxrss);
+		cJSON_AddNumberToObject(o, "min_flt", (double)u->ru_minflt);
+		cJSON_AddNumberToObject(o, "maj_flt", (double)u->ru_majflt);
+		cJSON_AddNumberToObject(o, "nvcsw", (double)u->ru_nvcsw);
+		cJSON_AddNumberToObject(o, "nivcsw", (double)u->ru_nivcsw);
+		cJSON_AddNumberToObject(o, "read_bytes", (double)u->ru_inblock * 512);
+		cJSON_AddNumberToObject(o, "write_bytes", (double)u->ru_oublock * 512);
+	} else {
+		cJSON_AddStringToObject(o, "source", "none (the command never ran)");
+	}
+	uint64_t usec;
+	if (r->cg.fd >= 0 && sandbox_cgroup_cpu_usec((struct sandbox_cgroup *)&r->cg, &usec) == 0)
+		cJSON_AddNumberToObject(o, "cgroup_cpu_ms", (double)(usec / 1000));
+	return o;
+}
+
+static cJSON *denials_json(const struct event_counts *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (int k = 0; k < DENY_CLASS_COUNT; k++)
+		cJSON_AddNumberToObject(o, deny_class_name((enum deny_class)k), (double)c->denials[k]);
+	return o;
+}
+
+int run_exit_code(const struct outcome *oc)
+{
+	if (oc->interrupted_by)
+		return 128 + oc->interrupted_by;
+	if (oc->status == ST_TIMEOUT)
+		return EXIT_TIMEOUT;
+	if (oc->status == ST_LIMIT)
+		return EXIT_LIMIT;
+	if (oc->spawn_stage == SB_STAGE_EXEC)
+		return oc->spawn_errno == ENOENT ? 127 : 126;
+	if (oc->spawn_stage == SB_STAGE_CONFINE || oc->spawn_stage == SB_STAGE_LIVE)
+		return EXIT_ENFORCE_UNAVAILABLE;
+	if (oc->spawn_stage)
+		return EXIT_INTERNAL;
+	if (oc->exited)
+		return oc->exit_code;
+	if (oc->signal)
+		return 128 + oc->signal;
+	return EXIT_INTERNAL;
+}
+
+/* The "enforcement" object: which backend, why, and what it was given. */
+static cJSON *enforcement_json(const struct runner *r)
+{
+	cJSON *enf = cJSON_CreateObject();
+	struct utsname u;
+	uname(&u);
+	cJSON_AddStringToObject(enf, "backend", enforce_backend_name(r->backend));
+	cJSON_AddStringToObject(enf, "requested", enforce_backend_name(r->o->enforce));
+	cJSON_AddStringToObject(enf, "matrix_requires", enforce_backend_name(r->m.enforcement));
+	cJSON_AddStringToObject(enf, "reason", r->backend_why);
+	cJSON_AddStringToObject(enf, "kernel", u.release);   /* kernel release (uname -r) */
+	if (r->ll)
+		cJSON_AddStringToObject(enf, "landlock", r->ll_desc);
+	cJSON_AddStringToObject(enf, "cgroup", r->cg.path);
+	cJSON_AddNumberToObject(enf, "cgroup_id", (double)r->cg.cgid);
+	cJSON_AddNumberToObject(enf, "exec_rules", (double)r->n_exec);
+	cJSON_AddNumberToObject(enf, "path_rules", (double)r->n_paths);
+	cJSON_AddStringToObject(enf, "network", "deny_all");
+	cJSON_AddBoolToObject(enf, "pid_namespace", r->pidns);
+	return enf;
+}
+
+/* meta.json of this run as it ended (docs/run.md "Artifacts"). NULL when out of memory. */
+static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc, uint64_t dropped)
+{
+	struct runmeta_head h = {
+		.lease = r->l.jti,
+		.intent = r->l.intent,
+		.run = r->run_no,
+		.runs_allowed = r->l.runs,
+		.argv = runmeta_argv(r->o->argv, (size_t)r->o->argc),
+		.binary = r->binary,
+		.start = oc->start,
+		.end = oc->end,
+		.duration_ms = (oc->end_mono - oc->start_mono) / 1000000,
+		.exited = oc->exited,
+		.exit_code = oc->exit_code,
+		.signal = oc->signal,
+		.have_calyx_exit = true,
+		.calyx_exit_code = exit_rc,
+		.status = status_names[oc->status],
+		.violation = oc->violation,
+	};
+	cJSON *m = runmeta_head(&h);
+	if (!m)
+		return NULL;
+	if (oc->interrupted_by)
+		cJSON_AddStringToObject(m, "interrupted_by", sigabbrev_np(oc->interrupted_by));
+	if (oc->spawn_stage) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s: %s", sandbox_stage_name(oc->spawn_stage), strerror(oc->spawn_errno));
+		cJSON_AddStringToObject(m, "start_error", why);
+	}
+	cJSON_AddItemToObject(m, "enforcement", enforcement_json(r));
+	cJSON *ra = cJSON_AddObjectToObject(m, "run_as");
+	cJSON_AddNumberToObject(ra, "uid", r->m.run_as_uid);
+	cJSON_AddNumberToObject(ra, "gid", r->m.run_as_gid);
+
+	cJSON *lim = cJSON_AddObjectToObject(m, "limits");
+	cJSON_AddItemToObject(lim, "effective", limits_json(&r->eff));
+	cJSON_AddItemToObject(lim, "enforced", enforced_json(r));
+	uint64_t ooms, pmax;
+	sandbox_cgroup_violations(&r->cg, &ooms, &pmax);
+	cJSON_AddNumberToObject(lim, "oom_kills", (double)ooms);
+	cJSON_AddNumberToObject(lim, "pids_max_hits", (double)pmax);
+
+	cJSON_AddItemToObject(m, "denials", denials_json(&r->counts));
+	cJSON_AddNumberToObject(m, "events", (double)r->counts.records);
+	cJSON_AddNumberToObject(m, "dropped_events", (double)dropped);
+	if (r->consume_err) {
+		char err[256];
+		snprintf(err, sizeof(err), "ring buffer: %s", strerror(-r->consume_err));
+		cJSON_AddStringToObject(m, "events_error", err);
+	}
+	cJSON_AddItemToObject(m, "resources", resources_json(r, oc));
+
+	cJSON *art = runmeta_artifacts(r->rd.fd);
+	const struct capped_log *logs[] = { &oc->out, &oc->err };
+	static const char *const log_names[] = { "stdout.log", "stderr.log" };
+	for (size_t i = 0; i < 2; i++) {
+		cJSON *f = cJSON_GetObjectItemCaseSensitive(art, log_names[i]);
+		if (!f)
+			continue;
+		cJSON_AddNumberToObject(f, "bytes_produced", (double)logs[i]->seen);
+		cJSON_AddBoolToObject(f, "truncated", logs[i]->truncated);
+	}
+	cJSON_AddItemToObject(m, "artifacts", art);
+	return m;
+}
+
+/* events.jsonl, the logs and exit_code.txt on disk, before meta.json hashes them. */
+static int finish_files(struct runner *r, const struct outcome *oc, int exit_rc)
+{
+	char err[PATH_MAX + 256], buf[32];
+	if (r->events) {
+		bool bad = fflush(r->events) != 0 || ferror(r->events) || fsync(fileno(r->events)) < 0;
+		fclose(r->events);
+		r->events = NULL;
+		if (bad)
+			return run_say(EXIT_IO, "events.jsonl: %s", strerror(errno));
+	}
+	if ((oc->out.fd >= 0 && fsync(oc->out.fd) < 0) || (oc->err.fd >= 0 && fsync(oc->err.fd) < 0))
+		return run_say(EXIT_IO, "output logs: fsync: %s", strerror(errno));
+	snprintf(buf, sizeof(buf), "%d\n", exit_rc);
+	if (artifact_write_atomic(r->rd.fd, "exit_code.txt", buf, strlen(buf), 0640, err, sizeof(err)) < 0)
+		return run_say(EXIT_IO, "artifacts: %s", err);
+	return 0;
+}
+
+/* Write the queued denials and the completion record in one locked session. */
+static int audit_completion(struct runner *r, const cJSON *meta, const char *meta_hash)
+{
+	char err[PATH_MAX + 256];
+	struct svf_writer *w;
+	int rc = svf_open(r->svf_path, &w, err, sizeof(err));
+	if (rc < 0)
+		return run_say(EXIT_IO, "audit log: %s", err);
+	const cJSON *q;
+	cJSON_ArrayForEach(q, r->svf_denials) {
+		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "type"));
+		rc = svf_append(w, type, r->l.jti, r->l.intent, cJSON_GetObjectItemCaseSensitive(q, "data"),
+				err, sizeof(err));
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0) {
+		struct svf_completion c = {
+			.run = r->run_no,
+			.meta = meta,
+			.denials_not_logged = (int64_t)r->svf_denials_omitted,
+			.run_dir = r->run_name,
+			.meta_hash = meta_hash,
+		};
+		_cleanup_cjson_ cJSON *d = svf_completion_data(&c);
+		rc = d ? svf_append(w, "exec_event.completed", r->l.jti, r->l.intent, d, err, sizeof(err))
+		       : errmsg(err, sizeof(err), -ENOMEM, "out of memory");
+	}
+	/* The append is one write(): once it returned, the record is in the file. */
+	if (rc == 0)
+		r->completed = true;
+	int rc2 = svf_close(w);
+	if (rc < 0)
+		return run_say(EXIT_IO, "audit log: %s", err);
+	if (rc2 < 0)
+		return run_say(EXIT_IO, "audit log: %s: %s", r->svf_path, strerror(-rc2));
+	return 0;
+}
+
+int run_finish(struct runner *r, struct outcome *oc, int exit_rc, uint64_t dropped)
+{
+	char err[PATH_MAX + 256], meta_hash[ARTIFACT_HASH_HEX + 1] = "";
+	int rc = finish_files(r, oc, exit_rc);
+	/* Built even when the files failed: the completion record says what meta.json would. */
+	_cleanup_cjson_ cJSON *meta = meta_json(r, oc, exit_rc, dropped);
+	if (!rc) {
+		int w = runmeta_write(r->rd.fd, meta, meta_hash, err, sizeof(err));
+		if (w == -ENOMEM)
+			rc = run_say(EXIT_INTERNAL, "%s", err);
+		else if (w < 0)
+			rc = run_say(EXIT_IO, "artifacts: %s", err);
+		else if (run_dir_commit(&r->rd, err, sizeof(err)) < 0)
+			rc = run_say(EXIT_IO, "artifacts: %s", err);
+	}
+	int arc = audit_completion(r, meta, rc ? NULL : meta_hash);
+	return rc ? rc : arc;
+}

@@ -1,0 +1,157 @@
+/* Inside `calyx run` (run/): the state of one run, shared by the modules of the flow.
+ *   flow.c         the steps in order, teardown (docs/run.md "The flow, in order")
+ *   binaries.c     argv match, binary resolution and the lease-binary safety rules
+ *   enforcement.c  cgroup scope, backend, path rules, the enforcer loaded
+ *   env.c          the child's environment
+ *   supervise.c    ring-buffer records, the poll loop: output, wall clock, CPU, signals
+ *   outcome.c      exit code, meta.json, artifacts and the completion record
+ * Not for use outside run/: the CLI calls runner_run (run.h). */
+#ifndef CALYX_RUNNER_H
+#define CALYX_RUNNER_H
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <cjson/cJSON.h>
+
+#include "calyx.h"
+#include "enforce/rules.h"
+#include "policy/lease.h"
+#include "policy/matrix.h"
+#include "run/run.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/spawn.h"
+#include "sentinel/events.h"
+#include "state/artifacts.h"
+#include "state/recovery.h"
+
+#define TICK_MS 50                   /* enforcer_consume + cpu.stat polling period */
+#define KILL_WAIT_MS 5000            /* how long a killed cgroup may take to empty */
+#define DRAIN_AFTER_EMPTY_MS 2000    /* pipe drain bound once the cgroup is empty */
+#define SVF_MAX_DENIAL_RECORDS 64    /* per run and class; the rest is counted */
+#define MAX_EXEC_RULES LEASE_MAX_COMMANDS
+#define LIVE_CHECK_MS 3000           /* how long the enforcer may take to report the child's fork */
+
+struct enforcer;
+struct landlock_plan;
+
+struct runner {
+	const struct run_opts *o;
+	const char *state;
+	char svf_path[PATH_MAX];
+	char runs_dir[PATH_MAX];
+
+	struct matrix m;
+	bool have_m;
+	struct lease l;
+	bool have_l;
+	int cmd_index;
+	char binary[PATH_MAX];               /* resolved file of the command run */
+
+	struct exec_rule exec[MAX_EXEC_RULES];
+	size_t n_exec;
+	struct path_rule *paths;
+	size_t n_paths;
+	struct limits eff;
+
+	enum enforce_backend backend;
+	char backend_why[512];
+	char cg_mount[PATH_MAX];
+	struct sandbox_parent parent;
+	struct enforcer *enf;
+	struct landlock_plan *ll;
+	char ll_desc[256];
+
+	uint32_t run_no;
+	char run_name[128];
+	struct sandbox_cgroup cg;
+	bool sandbox_added;
+	struct sandbox_cg_limits cgl;
+	struct run_dir rd;
+	FILE *events;
+	int sigfd;
+	sigset_t oldmask;
+	bool mask_set;
+
+	/* collected during the run */
+	int64_t mono_to_real_ns;
+	struct event_counts counts;
+	pid_t child_pid;
+	bool pidns;
+	bool started;                        /* exec_event.started logged: artifacts are owed */
+	struct calyx_event main_exit;
+	bool have_main_exit;
+	cJSON *svf_denials;                  /* array of {type, data} queued for the audit log */
+	uint64_t svf_denials_omitted;
+	uint64_t per_class_logged[DENY_CLASS_COUNT];
+	int consume_err;
+	bool live_seen;                      /* the enforcer reported a fork in our sandbox */
+	bool completed;                      /* exec_event.completed is in the audit log */
+
+	/* STATE/run/<run name>.json, locked for as long as we live: what a later sweep needs
+	 * to finish this run should we die without finishing it (state/recovery.h). */
+	struct run_record_lock rec;
+};
+
+enum run_status { ST_OK = 0, ST_FAILED, ST_TIMEOUT, ST_LIMIT };
+
+/* How the run went: filled by the start and the supervision, read by outcome.c. */
+struct outcome {
+	enum run_status status;
+	const char *violation;       /* limit name that was exceeded, or NULL */
+	int interrupted_by;          /* signal that stopped the runner */
+	bool exited;
+	int exit_code;               /* -1 unless exited normally */
+	int signal;                  /* 0 unless killed */
+	struct rusage ru;
+	bool have_ru;
+	int spawn_stage, spawn_errno;
+	int64_t start_mono, end_mono;
+	char start[32], end[32];
+	struct capped_log out, err;
+	bool cpu_polled;
+};
+
+/* flow.c: "calyx: <what>" on stderr, returning code (one statement at a failure). */
+int run_say(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* flow.c: "calyx: run: <what>" on stderr with -v. */
+void run_verbose(const struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* binaries.c: argv must be one of the lease's commands; the exec rules from argv[0] of
+ * every lease command; each a file only root can change; a #! script's interpreter one
+ * of them. 0 or an exit code (68), said. */
+int run_match_and_resolve(struct runner *r);
+
+/* enforcement.c, in this order (each 0 or an exit code, said): calyx must see the cgroup
+ * hierarchy from its root (69); the backend --enforce and the matrix agree on and this
+ * kernel supports (69); the lease paths and the runtime baseline resolved (66, 78); the
+ * runner's parent cgroup, the Landlock ruleset and the enforcer loaded and pinned (69). */
+int run_check_cgroup_scope(struct runner *r);
+int run_pick_enforcement(struct runner *r);
+int run_build_path_rules(struct runner *r);
+int run_load_enforcer(struct runner *r);
+
+/* env.c: PATH, HOME, LANG, TZ, then the lease's env names that are set in our
+ * environment. NULL-terminated, malloc'd (run_env_free); NULL when out of memory. */
+char **run_env_build(const struct lease *l);
+void run_env_free(char **env);
+
+/* supervise.c: drain the ring buffer into counts, events.jsonl and the queued denials. */
+void run_consume(struct runner *r);
+/* supervise.c: sandbox_spawn's live check (ctx: the runner). */
+int run_live_check(void *ctx);
+/* supervise.c: poll the child's output, exit, the timers and signals until it is reaped and
+ * its output drained. 0, or an exit code (said) with the sandbox killed. */
+int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc);
+
+/* outcome.c: calyx's exit code for how the run went. */
+int run_exit_code(const struct outcome *oc);
+/* outcome.c: exit_code.txt, meta.json and the run directory in place, then the queued
+ * denials and exec_event.completed in the audit log (also when the artifacts failed).
+ * 0 or an exit code, said. */
+int run_finish(struct runner *r, struct outcome *oc, int exit_rc, uint64_t dropped);
+
+#endif

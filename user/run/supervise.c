@@ -1,0 +1,252 @@
+/* `calyx run` while the command runs (docs/run.md steps 11-12): the ring-buffer records
+ * of this sandbox, and the poll loop over the child's output, its exit, the tick and
+ * wall-clock timers and the runner's signals. */
+#include "run/runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/clock.h"
+#include "base/exitcodes.h"
+#include "enforce/loader.h"
+
+static void on_event(const struct calyx_event *ev, void *ctx)
+{
+	struct runner *r = ctx;
+	if (ev->sandbox_cgid != r->cg.cgid)
+		return;   /* another sandbox served by the same programs */
+	if (ev->type == CALYX_EV_FORK)
+		r->live_seen = true;
+	event_count(&r->counts, ev);
+	if (ev->type == CALYX_EV_EXIT && (pid_t)ev->tgid == r->child_pid) {
+		r->main_exit = *ev;
+		r->have_main_exit = true;
+	}
+	cJSON *j = event_to_json(ev, r->mono_to_real_ns);
+	if (j) {
+		char *s = cJSON_PrintUnformatted(j);
+		if (s && r->events) {
+			fputs(s, r->events);
+			fputc('\n', r->events);
+		}
+		free(s);
+	}
+	const char *svf_type = event_svf_type(ev);
+	int dc = event_deny_class(ev);
+	if (svf_type && j && dc >= 0) {
+		if (r->per_class_logged[dc] < SVF_MAX_DENIAL_RECORDS) {
+			r->per_class_logged[dc]++;
+			cJSON *q = cJSON_CreateObject();
+			cJSON_AddStringToObject(q, "type", svf_type);
+			cJSON_AddItemToObject(q, "data", j);
+			cJSON_AddItemToArray(r->svf_denials, q);
+			j = NULL;
+		} else {
+			r->svf_denials_omitted++;
+		}
+	}
+	cJSON_Delete(j);
+}
+
+void run_consume(struct runner *r)
+{
+	if (!r->enf)
+		return;
+	int rc = enforcer_consume(r->enf, on_event, r);
+	if (rc < 0 && !r->consume_err)
+		r->consume_err = rc;
+	/* Out of stdio's buffer every tick: a runner killed mid-run leaves the records up
+	 * to its last tick in events.jsonl for the sweep's abandoned run. */
+	if (rc > 0 && r->events)
+		fflush(r->events);
+}
+
+/* Polled by sandbox_spawn while the child waits before exec. */
+int run_live_check(void *ctx)
+{
+	struct runner *r = ctx;
+	run_consume(r);
+	if (r->live_seen)
+		return 1;
+	return r->consume_err < 0 ? r->consume_err : 0;
+}
+
+static void set_violation(struct runner *r, struct outcome *oc, enum run_status st, const char *what)
+{
+	if (oc->status == ST_TIMEOUT || oc->status == ST_LIMIT || oc->interrupted_by)
+		return;   /* the first reason to stop is the one recorded */
+	oc->status = st;
+	oc->violation = what;
+	sandbox_cgroup_kill(&r->cg);
+	run_verbose(r, "%s: killing the sandbox", what);
+}
+
+static int arm_timer(int fd, uint64_t first_ms, uint64_t period_ms)
+{
+	struct itimerspec its = {
+		.it_value = { (time_t)(first_ms / 1000), (long)(first_ms % 1000) * 1000000 },
+		.it_interval = { (time_t)(period_ms / 1000), (long)(period_ms % 1000) * 1000000 },
+	};
+	return timerfd_settime(fd, 0, &its, NULL);
+}
+
+/* Echo to our own stdout/stderr, best effort: never block the supervision loop on a
+ * slow or stalled reader (the wall clock must still fire). The log is authoritative. */
+static void forward(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
+			return;
+		size_t chunk = n < PIPE_BUF ? n : PIPE_BUF;
+		ssize_t w = write(fd, buf, chunk);
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+static void drain_fd(int *fd, struct capped_log *cl, int echo_fd, struct runner *r, struct outcome *oc)
+{
+	char buf[65536];
+	ssize_t n = read(*fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	uint64_t before = cl->written;
+	int rc = capped_log_write(cl, buf, (size_t)n);
+	if (rc < 0)
+		run_say(0, "writing output log: %s", strerror(-rc));
+	forward(echo_fd, buf, (size_t)(cl->written - before));
+	if (cl->truncated)
+		set_violation(r, oc, ST_LIMIT, "output_bytes");
+}
+
+/* A signal to the runner (SIGINT, SIGTERM, SIGHUP, SIGQUIT): the sandbox goes, the first
+ * signal is the one recorded. */
+static void on_signal(struct runner *r, struct outcome *oc)
+{
+	struct signalfd_siginfo si;
+	if (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !oc->interrupted_by) {
+		run_say(0, "run: received %s, killing the sandbox", strsignal((int)si.ssi_signo));
+		oc->interrupted_by = (int)si.ssi_signo;
+		sandbox_cgroup_kill(&r->cg);
+	}
+}
+
+/* The child's pidfd is readable: reap it. true once it is. */
+static bool on_child_exit(struct runner *r, const struct sandbox_child *c, struct outcome *oc)
+{
+	int status;
+	if (wait4(c->pid, &status, WNOHANG, &oc->ru) != c->pid)
+		return false;
+	oc->have_ru = true;
+	if (WIFEXITED(status)) {
+		oc->exited = true;
+		oc->exit_code = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		oc->signal = WTERMSIG(status);
+	}
+	/* The command is done: whatever it left running (daemonized grandchildren) goes
+	 * with it. */
+	sandbox_cgroup_kill(&r->cg);
+	return true;
+}
+
+/* Every TICK_MS: the ring buffer, the CPU limit, and once the child is reaped the drain
+ * bound. false when the loop must end. */
+static bool on_tick(struct runner *r, struct outcome *oc, int tick, bool reaped, int64_t *empty_since)
+{
+	uint64_t x;
+	if (read(tick, &x, sizeof(x)) < 0 && errno != EAGAIN)
+		return false;
+	/* The BPF side submits without wake-ups: poll the ring buffer here. */
+	run_consume(r);
+	uint64_t usec;
+	if (r->eff.set[LIMIT_CPU] && sandbox_cgroup_cpu_usec(&r->cg, &usec) == 0) {
+		oc->cpu_polled = true;
+		if (usec / 1000 > r->eff.v[LIMIT_CPU])
+			set_violation(r, oc, ST_LIMIT, "cpu_ms");
+	}
+	if (!reaped)
+		return true;
+	/* Bound the drain: once the cgroup is empty nobody can hold the pipes, but never hang
+	 * on a kernel that disagrees. */
+	int pop = sandbox_cgroup_populated(&r->cg);
+	if (pop == 0 && *empty_since < 0)
+		*empty_since = clock_mono_ns();
+	if (pop != 0)
+		sandbox_cgroup_kill(&r->cg);
+	return !(*empty_since >= 0 && clock_mono_ns() - *empty_since > (int64_t)DRAIN_AFTER_EMPTY_MS * 1000000);
+}
+
+int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc)
+{
+	/* The pipes are ours from here on: closed on every way out. */
+	_cleanup_close_ int outfd = TAKE_FD(c->out_fd), errfd = TAKE_FD(c->err_fd);
+	_cleanup_close_ int tick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	_cleanup_close_ int wall = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (tick < 0 || wall < 0 || arm_timer(tick, TICK_MS, TICK_MS) < 0) {
+		int e = errno;
+		sandbox_cgroup_kill(&r->cg);
+		return run_say(EXIT_INTERNAL, "timerfd: %s", strerror(e));
+	}
+	/* Unarmed, the command would run past its wall-clock limit: stop it instead. */
+	if (r->eff.set[LIMIT_WALL] && r->eff.v[LIMIT_WALL] > 0 && arm_timer(wall, r->eff.v[LIMIT_WALL], 0) < 0) {
+		int e = errno;
+		sandbox_cgroup_kill(&r->cg);
+		return run_say(EXIT_INTERNAL, "timerfd (wall_ms): %s", strerror(e));
+	}
+	fcntl(outfd, F_SETFL, O_NONBLOCK);
+	fcntl(errfd, F_SETFL, O_NONBLOCK);
+	bool reaped = false;
+	int64_t empty_since = -1;
+
+	while (!reaped || outfd >= 0 || errfd >= 0) {
+		struct pollfd p[6] = {
+			{ .fd = outfd, .events = POLLIN },
+			{ .fd = errfd, .events = POLLIN },
+			{ .fd = reaped ? -1 : c->pidfd, .events = POLLIN },
+			{ .fd = tick, .events = POLLIN },
+			{ .fd = wall, .events = POLLIN },
+			{ .fd = r->sigfd, .events = POLLIN },
+		};
+		int n = poll(p, 6, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			sandbox_cgroup_kill(&r->cg);
+			break;
+		}
+		if (p[0].revents)
+			drain_fd(&outfd, &oc->out, STDOUT_FILENO, r, oc);
+		if (p[1].revents)
+			drain_fd(&errfd, &oc->err, STDERR_FILENO, r, oc);
+		if (p[5].revents & POLLIN)
+			on_signal(r, oc);
+		if (p[4].revents & POLLIN) {
+			uint64_t x;
+			if (read(wall, &x, sizeof(x)) > 0)
+				set_violation(r, oc, ST_TIMEOUT, "wall_ms");
+		}
+		if ((p[2].revents & POLLIN) && on_child_exit(r, c, oc))
+			reaped = true;
+		if ((p[3].revents & POLLIN) && !on_tick(r, oc, tick, reaped, &empty_since))
+			break;
+	}
+	return 0;
+}

@@ -1,0 +1,407 @@
+/* The child process of a sandbox: started inside its cgroup, stripped of privileges and
+ * confined, then exec'd (see spawn.h). */
+#include "sandbox/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/errmsg.h"
+#include "base/fileio.h"
+#include "enforce/landlock.h"
+#include "enforce/seccomp.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+
+/* ---- child ---- */
+
+const char *sandbox_stage_name(int stage)
+{
+	switch (stage) {
+	case SB_STAGE_SETUP: return "setting up the child";
+	case SB_STAGE_CREDS: return "dropping privileges";
+	case SB_STAGE_NNP: return "setting no_new_privs";
+	case SB_STAGE_CONFINE: return "applying the confinement";
+	case SB_STAGE_EXEC: return "exec";
+	case SB_STAGE_SYNC: return "waiting to be moved into the cgroup";
+	case SB_STAGE_LIVE: return "verifying that the enforcer sees the sandbox";
+	default: return "starting";
+	}
+}
+
+int sandbox_child_confine(const struct sandbox_confine *c)
+{
+	if (!c || !c->landlock)
+		return 0;   /* bpf-lsm: the programs attached to the cgroup already confine us */
+	return landlock_apply(c->landlock);
+}
+
+struct child_fds {
+	int devnull, out, err, status, sync, go;
+	/* The runner's ends of those pipes, closed first thing in the child: while the child
+	 * holds the status pipe's read end the pipe never reports the runner gone (POLLERR),
+	 * and while it holds the go pipe's write end a runner that died never gives it EOF. */
+	int parent_ends[5];
+};
+
+/* What a command running as uid 0 keeps: file ownership and permission overrides,
+ * signals, changing its own ids, low ports (Docker's default set, less what the enforcer
+ * cannot mediate or what reaches the host: NET_RAW, MKNOD, SYS_CHROOT, SETPCAP, SETFCAP,
+ * AUDIT_WRITE). Everything else (SYS_MODULE: init_module() from memory, SYS_ADMIN,
+ * SYS_BOOT, SYS_TIME, SYS_RAWIO, BPF, NET_ADMIN, DAC_READ_SEARCH: open_by_handle_at, ...)
+ * is beyond what any LSM hook here decides, so it is dropped from the bounding set: no
+ * exec, not even uid 0's, gets it back. */
+#define CAP_KEEP ((1ULL << CAP_CHOWN) | (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FOWNER) | \
+		  (1ULL << CAP_FSETID) | (1ULL << CAP_KILL) | (1ULL << CAP_SETGID) | \
+		  (1ULL << CAP_SETUID) | (1ULL << CAP_NET_BIND_SERVICE))
+
+/* Before the uid change (PR_CAPBSET_DROP needs CAP_SETPCAP). Async-signal-safe. */
+static int caps_drop_bounding(void)
+{
+	for (int c = 0; c < 64; c++) {
+		if (CAP_KEEP & (1ULL << c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break;   /* past the kernel's last capability */
+			return -errno;
+		}
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return -errno;
+	return 0;
+}
+
+/* After the uid change: the sets themselves (the uid change already emptied them unless
+ * the command runs as uid 0), inheritable emptied. */
+static int caps_limit(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+		uint32_t keep = (uint32_t)(CAP_KEEP >> (32 * i));
+		d[i].effective &= keep;
+		d[i].permitted &= keep;
+		d[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	return 0;
+}
+
+static __attribute__((noreturn)) void child_fail(int status_fd, int stage, int e)
+{
+	int msg[2] = { stage, e };
+	ssize_t n = write(status_fd, msg, sizeof(msg));
+	(void)n;
+	_exit(127);
+}
+
+/* Runs between clone/fork and exec: only async-signal-safe calls, no allocation. Long: one
+ * sequence whose order is the confinement (fds, session, caps, ids, no_new_privs,
+ * seccomp, Landlock, exec), best read top to bottom. */
+static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, struct child_fds f,
+						 pid_t parent)
+{
+	for (size_t i = 0; i < sizeof(f.parent_ends) / sizeof(f.parent_ends[0]); i++)
+		if (f.parent_ends[i] >= 0)
+			close(f.parent_ends[i]);
+	if (f.sync >= 0) {
+		char go = 0;
+		ssize_t n;
+		do
+			n = read(f.sync, &go, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1 || go != 'g')
+			_exit(127);   /* the parent could not move us into the cgroup */
+	}
+	if (f.go >= 0) {
+		if (f.sync >= 0) {
+			/* Moved after a plain fork, which the enforcer saw outside the cgroup:
+			 * fork once from inside so that it reports a fork of this sandbox. Raw
+			 * clone: no glibc fork machinery in a child of a raw clone3/fork. */
+			pid_t g = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, NULL, NULL, 0UL);
+			if (g < 0)
+				child_fail(f.status, SB_STAGE_LIVE, errno);
+			if (g == 0)
+				_exit(0);
+			while (waitpid(g, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+		/* No instruction of the command before the runner has seen the enforcer
+		 * attribute this cgroup to the sandbox. */
+		char go = 0;
+		ssize_t n;
+		do
+			n = read(f.go, &go, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1 || go != 'g')
+			_exit(127);
+	}
+	/* Move the fds we keep above 2 first, so dup2 onto 0-2 cannot clobber one. */
+	int dn = fcntl(f.devnull, F_DUPFD_CLOEXEC, 10);
+	int o = fcntl(f.out, F_DUPFD_CLOEXEC, 10);
+	int e = fcntl(f.err, F_DUPFD_CLOEXEC, 10);
+	int st = fcntl(f.status, F_DUPFD_CLOEXEC, 10);
+	if (dn < 0 || o < 0 || e < 0 || st < 0)
+		child_fail(f.status, SB_STAGE_SETUP, errno);
+	if (dup2(dn, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup3(st, 3, O_CLOEXEC) < 0)
+		child_fail(st, SB_STAGE_SETUP, errno);
+	st = 3;
+	if (setsid() < 0)
+		child_fail(st, SB_STAGE_SETUP, errno);
+
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);   /* fails harmlessly for SIGKILL/SIGSTOP/RT */
+
+	int r = caps_drop_bounding();
+	if (r < 0)
+		child_fail(st, SB_STAGE_CREDS, -r);
+	/* uid 0 kept as is still sheds the runner's supplementary groups. */
+	if ((s->drop_privs || s->uid == 0) && setgroups(0, NULL) < 0)
+		child_fail(st, SB_STAGE_CREDS, errno);
+	if (s->drop_privs) {
+		if (setresgid(s->gid, s->gid, s->gid) < 0 || setresuid(s->uid, s->uid, s->uid) < 0)
+			child_fail(st, SB_STAGE_CREDS, errno);
+	}
+	if ((r = caps_limit()) < 0)
+		child_fail(st, SB_STAGE_CREDS, -r);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(st, SB_STAGE_NNP, errno);
+	if ((r = seccomp_deny_clone3()) < 0)
+		child_fail(st, SB_STAGE_CONFINE, -r);
+	/* After the credential change, which clears the parent-death signal. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail(st, SB_STAGE_SETUP, errno);
+	/* The runner may have died before the death signal was armed. getppid() cannot
+	 * tell inside a new PID namespace (it reads 0), but the status pipe can: the
+	 * runner holds its only read end, so POLLERR means it is gone. */
+	(void)parent;
+	struct pollfd alive = { .fd = st, .events = POLLOUT };
+	if (poll(&alive, 1, 0) < 0 || (alive.revents & POLLERR))
+		_exit(127);
+	int rc = sandbox_child_confine(s->confine);
+	if (rc < 0)
+		child_fail(st, SB_STAGE_CONFINE, -rc);
+	/* Nothing of the runner's (enforcer, state dir, audit log) reaches the command.
+	 * Only now: the confinement may have needed an fd of its own (Landlock ruleset). */
+	if (close_range(4, ~0U, 0) < 0)
+		child_fail(st, SB_STAGE_SETUP, errno);
+	execve(s->path, s->argv, s->envp);
+	child_fail(st, SB_STAGE_EXEC, errno);
+}
+
+static void close_pair(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0) {
+			close(p[i]);
+			p[i] = -1;
+		}
+}
+
+/* A started child that is not let go after all: kill and reap it, and forget it. */
+static void child_discard(struct sandbox_child *c, pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	c->pidfd = -1;
+	c->pid = -1;
+}
+
+/* Long: one sequence of fd handovers (pipes, clone3 or fork + move, the live check, the
+ * exec report) with one exit that closes whatever is left open. */
+int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *stage,
+		  int *child_errno, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->pid = -1;
+	c->pidfd = c->out_fd = c->err_fd = -1;
+	*stage = SB_STAGE_NONE;
+	*child_errno = 0;
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, stp[2] = { -1, -1 }, syncp[2] = { -1, -1 };
+	int gop[2] = { -1, -1 };
+	bool released = false;   /* live check passed: the child may exec */
+	int pidfd_errno = 0;     /* why pidfd_open failed on the fork path, kept past later calls */
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int rc = 0;
+	if (devnull < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+	    pipe2(stp, O_CLOEXEC) < 0 || (s->live_check && pipe2(gop, O_CLOEXEC) < 0)) {
+		rc = errmsg(err, errlen, -errno, "pipes: %s", strerror(errno));
+		goto out;
+	}
+	pid_t parent = getpid();
+	int pidfd = -1;
+	struct clone_args ca = {
+		.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | (s->new_pidns ? CLONE_NEWPID : 0),
+		.pidfd = (uint64_t)(uintptr_t)&pidfd,
+		.exit_signal = SIGCHLD,
+		.cgroup = (uint64_t)s->cgroup_fd,
+	};
+	struct child_fds f = { devnull, outp[1], errp[1], stp[1], -1, gop[0],
+			       { outp[0], errp[0], stp[0], gop[1], -1 } };
+	/* clone3 puts the child into the cgroup atomically: it never runs a single
+	 * instruction outside the sandbox (THREATS: a fork racing the start). */
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid == 0)
+		child_main(s, f, parent);
+	if (pid > 0) {
+		c->clone3 = true;
+		c->pidns = s->new_pidns;
+		c->pidfd = pidfd;
+	} else {
+		if (errno != ENOSYS && errno != EINVAL && errno != E2BIG && errno != EOPNOTSUPP) {
+			rc = errmsg(err, errlen, -errno, "clone3: %s", strerror(errno));
+			goto out;
+		}
+		/* Older kernel: fork, and the child waits until it has been moved. */
+		if (pipe2(syncp, O_CLOEXEC) < 0) {
+			rc = errmsg(err, errlen, -errno, "pipe: %s", strerror(errno));
+			goto out;
+		}
+		f.sync = syncp[0];
+		f.parent_ends[4] = syncp[1];
+		pid = fork();
+		if (pid < 0) {
+			rc = errmsg(err, errlen, -errno, "fork: %s", strerror(errno));
+			goto out;
+		}
+		if (pid == 0)
+			child_main(s, f, parent);
+		close(syncp[0]);
+		syncp[0] = -1;
+		c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		pidfd_errno = c->pidfd < 0 ? errno : 0;
+		char buf[32];
+		snprintf(buf, sizeof(buf), "%d", (int)pid);
+		int r = fileio_write_small_at(s->cgroup_fd, "cgroup.procs", buf);
+		if (r < 0) {
+			child_discard(c, pid);
+			rc = errmsg(err, errlen, r, "moving the child into the cgroup: %s", strerror(-r));
+			goto out;
+		}
+		if (write(syncp[1], "g", 1) != 1) {
+			int e = errno;
+			child_discard(c, pid);
+			rc = errmsg(err, errlen, -EIO, "releasing the child: %s", strerror(e));
+			goto out;
+		}
+	}
+	c->pid = pid;
+	close(stp[1]);
+	stp[1] = -1;
+	close(outp[1]);
+	outp[1] = -1;
+	close(errp[1]);
+	errp[1] = -1;
+
+	if (s->live_check) {
+		close(gop[0]);
+		gop[0] = -1;
+		int64_t deadline = clock_mono_ms() + s->live_timeout_ms;
+		int seen = 0;
+		for (;;) {
+			seen = s->live_check(s->live_ctx);
+			if (seen != 0)
+				break;
+			/* The child failed before it got here: its report is on the status pipe. */
+			struct pollfd sp = { .fd = stp[0], .events = POLLIN };
+			if (poll(&sp, 1, 2) > 0)
+				break;
+			if (clock_mono_ms() >= deadline) {
+				seen = -ETIMEDOUT;
+				break;
+			}
+		}
+		if (seen < 0) {
+			child_discard(c, pid);
+			*stage = SB_STAGE_LIVE;
+			*child_errno = -seen;
+			rc = errmsg(err, errlen, seen, "%s: %s", sandbox_stage_name(SB_STAGE_LIVE),
+				    seen == -ETIMEDOUT ? "the enforcer reported no fork of the sandbox's cgroup in time"
+						     : strerror(-seen));
+			goto out;
+		}
+		if (seen > 0 && write(gop[1], "g", 1) != 1) {
+			int e = errno;
+			child_discard(c, pid);
+			rc = errmsg(err, errlen, -EIO, "releasing the child: %s", strerror(e));
+			goto out;
+		}
+		released = seen > 0;
+		/* Not released: the child failed or died first; the status read says how. */
+		close(gop[1]);
+		gop[1] = -1;
+	}
+
+	/* EOF without a message means execve succeeded (the pipe was CLOEXEC). */
+	int msg[2];
+	ssize_t n;
+	do
+		n = read(stp[0], msg, sizeof(msg));
+	while (n < 0 && errno == EINTR);
+	if (n == 0 && s->live_check && !released) {
+		/* EOF without a message, but it was never let go: it died before exec. */
+		msg[0] = SB_STAGE_LIVE;
+		msg[1] = ECHILD;
+		n = sizeof(msg);
+	}
+	if (n == (ssize_t)sizeof(msg) || n != 0) {
+		*stage = n == (ssize_t)sizeof(msg) ? msg[0] : SB_STAGE_SETUP;
+		*child_errno = n == (ssize_t)sizeof(msg) ? msg[1] : EIO;
+		if (*stage == SB_STAGE_NONE)
+			*stage = SB_STAGE_SETUP;
+		waitpid(pid, NULL, 0);
+		if (c->pidfd >= 0)
+			close(c->pidfd);
+		c->pidfd = -1;
+		c->pid = -1;
+		rc = errmsg(err, errlen, -(*child_errno ? *child_errno : EIO), "%s: %s",
+			    sandbox_stage_name(*stage), strerror(*child_errno ? *child_errno : EIO));
+		goto out;
+	}
+	if (c->pidfd < 0) {
+		/* A waitable fd is how the runner's poll loop sees the exit; without it the
+		 * runner cannot supervise the child. */
+		child_discard(c, pid);
+		rc = errmsg(err, errlen, -ENOSYS, "pidfd_open: %s", strerror(pidfd_errno));
+		goto out;
+	}
+	c->out_fd = outp[0];
+	c->err_fd = errp[0];
+	outp[0] = errp[0] = -1;
+out:
+	close_pair(outp);
+	close_pair(errp);
+	close_pair(stp);
+	close_pair(syncp);
+	close_pair(gop);
+	if (devnull >= 0)
+		close(devnull);
+	return rc;
+}
+

@@ -1,0 +1,71 @@
+/* The child process of a sandbox: started directly inside the sandbox cgroup, with fds
+ * 0-2 only, a new session (and PID namespace), the bounding set cut down, the credentials
+ * of the matrix's run_as, no_new_privs, the seccomp filter and the backend's confinement,
+ * then exec'd. OS-touching module used by the runner. No logging: -errno plus a message. */
+#ifndef CALYX_SANDBOX_SPAWN_H
+#define CALYX_SANDBOX_SPAWN_H
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct landlock_plan;
+
+/* Fixed PATH of the sandbox: used to resolve lease commands and passed to the child. */
+#define SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin"
+
+/* What the child applies to itself after dropping privileges, before exec. */
+struct sandbox_confine {
+	const struct landlock_plan *landlock;   /* landlock backend: the prepared ruleset */
+};
+/* The confinement hook (runs in the child; async-signal-safe). 0 or -errno. */
+int sandbox_child_confine(const struct sandbox_confine *c);
+
+struct sandbox_spawn {
+	const char *path;            /* resolved file to execve (no PATH search) */
+	char *const *argv;
+	char *const *envp;
+	int cgroup_fd;               /* the sandbox cgroup */
+	bool drop_privs;             /* setgroups/setgid/setuid to uid/gid */
+	uid_t uid;
+	gid_t gid;
+	const struct sandbox_confine *confine;
+	/* clone3 only: the child is init of a new PID namespace, so when it dies (also by
+	 * PR_SET_PDEATHSIG when the runner is SIGKILLed) the kernel kills every process
+	 * of the sandbox: nothing survives its runner. */
+	bool new_pidns;
+	/* Confinement liveness check, optional. The child waits after entering the cgroup
+	 * (after a probe fork inside it on the fork + cgroup.procs path; with clone3 its own
+	 * creation is the fork) and execs only once live_check has returned 1: the runner
+	 * has seen the enforcer report a fork in this sandbox's cgroup with this sandbox's
+	 * id, so the scope check the programs make really matches this cgroup. live_check
+	 * is polled every 2 ms: 1 seen, 0 not yet, -errno error. Not seen within
+	 * live_timeout_ms: the child is killed, stage SB_STAGE_LIVE. */
+	int (*live_check)(void *ctx);
+	void *live_ctx;
+	int live_timeout_ms;
+};
+
+struct sandbox_child {
+	pid_t pid;
+	int pidfd;                   /* -1 when none */
+	int out_fd;                  /* read ends of the child's stdout / stderr pipes */
+	int err_fd;
+	bool clone3;                 /* started with clone3(CLONE_INTO_CGROUP), else fork + move */
+	bool pidns;                  /* it is init of its own PID namespace */
+};
+
+/* Which step of the child failed (reported through the CLOEXEC status pipe). */
+enum sandbox_stage {
+	SB_STAGE_NONE = 0, SB_STAGE_SETUP, SB_STAGE_CREDS, SB_STAGE_NNP, SB_STAGE_CONFINE,
+	SB_STAGE_EXEC, SB_STAGE_SYNC, SB_STAGE_LIVE,
+};
+const char *sandbox_stage_name(int stage);
+
+/* Start the child inside the cgroup (clone3 CLONE_INTO_CGROUP, else fork + cgroup.procs
+ * while the child waits), wait until it has exec'd or failed. Returns 0 with *c filled
+ * (the child is running the command), or -errno; when the child started but failed
+ * before or at exec, *stage and *child_errno say where. On failure no child exists
+ * (it has been reaped). */
+int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *stage,
+		  int *child_errno, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,299 @@
+/* Ring-buffer record mapping (events.jsonl, SVF types, denial counts). */
+#include "sentinel/events.h"
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+const char *event_type_name(uint32_t type)
+{
+	switch (type) {
+	case CALYX_EV_DENY: return "deny";
+	case CALYX_EV_EXEC: return "exec";
+	case CALYX_EV_EXIT: return "exit";
+	case CALYX_EV_FORK: return "fork";
+	case CALYX_EV_KILL: return "kill";
+	default: return "unknown";
+	}
+}
+
+const char *event_hook_name(uint32_t hook)
+{
+	switch (hook) {
+	case CALYX_HOOK_NONE: return "none";
+	case CALYX_HOOK_EXEC: return "bprm_check_security";
+	case CALYX_HOOK_FILE_OPEN: return "file_open";
+	case CALYX_HOOK_SOCKET_CREATE: return "socket_create";
+	case CALYX_HOOK_SOCKET_CONNECT: return "socket_connect";
+	case CALYX_HOOK_SOCKET_SENDMSG: return "socket_sendmsg";
+	case CALYX_HOOK_BPF: return "bpf";
+	case CALYX_HOOK_EXEC_IMAGE: return "exec_image";
+	case CALYX_HOOK_SYSCALL_EXIT: return "syscall_exit";
+	case CALYX_HOOK_MOUNT: return "mount";
+	case CALYX_HOOK_USERNS: return "userns_create";
+	case CALYX_HOOK_SIGNAL: return "task_kill";
+	case CALYX_HOOK_PTRACE: return "ptrace_access_check";
+	case CALYX_HOOK_PATH_MUTATE: return "path_mutate";
+	case CALYX_HOOK_MMAP_EXEC: return "mmap_exec";
+	case CALYX_HOOK_PERF: return "perf_event_open";
+	default: return "unknown";
+	}
+}
+
+const char *deny_class_name(enum deny_class c)
+{
+	static const char *const n[DENY_CLASS_COUNT] = { "exec", "file", "net", "other" };
+	return (unsigned)c < DENY_CLASS_COUNT ? n[c] : "other";
+}
+
+/* Landlock denials are only seen as EACCES/EPERM at syscall exit: classify by syscall. */
+static enum deny_class syscall_class(uint32_t nr)
+{
+	switch (nr) {
+	case SYS_execve: case SYS_execveat:
+		return DENY_EXEC;
+	case SYS_open: case SYS_openat: case SYS_openat2: case SYS_creat: case SYS_truncate:
+	case SYS_ftruncate:
+	case SYS_mkdir: case SYS_mkdirat: case SYS_unlink: case SYS_unlinkat: case SYS_rename:
+	case SYS_renameat: case SYS_renameat2: case SYS_link: case SYS_linkat: case SYS_symlink:
+	case SYS_symlinkat: case SYS_mknod: case SYS_mknodat: case SYS_rmdir:
+		return DENY_FILE;
+	case SYS_socket: case SYS_connect: case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg:
+	case SYS_bind:
+		return DENY_NET;
+	default:
+		return DENY_OTHER;
+	}
+}
+
+int event_deny_class(const struct calyx_event *ev)
+{
+	if (ev->type == CALYX_EV_KILL)
+		return DENY_EXEC;
+	if (ev->type != CALYX_EV_DENY)
+		return -1;
+	switch (ev->hook) {
+	case CALYX_HOOK_EXEC:
+	case CALYX_HOOK_EXEC_IMAGE:
+	case CALYX_HOOK_MMAP_EXEC:
+		return DENY_EXEC;
+	case CALYX_HOOK_FILE_OPEN:
+	case CALYX_HOOK_PATH_MUTATE:
+		return DENY_FILE;
+	case CALYX_HOOK_SOCKET_CREATE:
+	case CALYX_HOOK_SOCKET_CONNECT:
+	case CALYX_HOOK_SOCKET_SENDMSG:
+		return DENY_NET;
+	case CALYX_HOOK_SYSCALL_EXIT:
+		return syscall_class(ev->family);
+	default:
+		return DENY_OTHER;
+	}
+}
+
+const char *event_svf_type(const struct calyx_event *ev)
+{
+	switch (event_deny_class(ev)) {
+	case DENY_EXEC: return "exec_event.denied";
+	case DENY_FILE: return "file_event.denied";
+	case DENY_NET: return "net_event.denied";
+	default: return NULL;
+	}
+}
+
+void event_count(struct event_counts *c, const struct calyx_event *ev)
+{
+	c->records++;
+	switch (ev->type) {
+	case CALYX_EV_EXEC: c->execs++; break;
+	case CALYX_EV_FORK: c->forks++; break;
+	case CALYX_EV_EXIT: c->exits++; break;
+	default: break;
+	}
+	int dc = event_deny_class(ev);
+	if (dc >= 0)
+		c->denials[dc]++;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
+	else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
+	else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
+	else return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+char *json_safe_strn(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *out = malloc(len * 4 + 1);
+	if (!out)
+		return NULL;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		size_t k = utf8_seq(u + i, len - i);
+		if (k == 0) {
+			o += (size_t)sprintf(out + o, "\\x%02x", u[i]);
+			i++;
+			continue;
+		}
+		memcpy(out + o, u + i, k);
+		o += k;
+		i += k;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static void add_safe(cJSON *o, const char *key, const char *s, size_t n)
+{
+	char *v = json_safe_strn(s, n);
+	cJSON_AddStringToObject(o, key, v ? v : "");
+	free(v);
+}
+
+static const char *mutate_op_name(uint32_t op)
+{
+	static const char *const n[] = {
+		[CALYX_MUT_UNLINK] = "unlink",     [CALYX_MUT_RMDIR] = "rmdir",
+		[CALYX_MUT_MKDIR] = "mkdir",       [CALYX_MUT_MKNOD] = "mknod",
+		[CALYX_MUT_MKNOD_DEV] = "mknod_device", [CALYX_MUT_SYMLINK] = "symlink",
+		[CALYX_MUT_LINK] = "link",         [CALYX_MUT_LINK_SRC] = "link_source",
+		[CALYX_MUT_RENAME] = "rename",     [CALYX_MUT_RENAME_DST] = "rename_target",
+		[CALYX_MUT_TRUNCATE] = "truncate", [CALYX_MUT_CHMOD] = "chmod",
+		[CALYX_MUT_CHOWN] = "chown",       [CALYX_MUT_SETXATTR] = "setxattr",
+		[CALYX_MUT_REMOVEXATTR] = "removexattr", [CALYX_MUT_SETFLAGS] = "setflags",
+	};
+	return op < sizeof(n) / sizeof(n[0]) && n[op] ? n[op] : "unknown";
+}
+
+static void add_addr(cJSON *o, const struct calyx_event *ev)
+{
+	char buf[INET6_ADDRSTRLEN] = "";
+	if (ev->family == AF_INET)
+		inet_ntop(AF_INET, ev->addr, buf, sizeof(buf));
+	else if (ev->family == AF_INET6)
+		inet_ntop(AF_INET6, ev->addr, buf, sizeof(buf));
+	else
+		return;
+	cJSON_AddStringToObject(o, "addr", buf);
+	cJSON_AddNumberToObject(o, "port", ev->port);
+}
+
+static const char *family_name(uint32_t f)
+{
+	switch (f) {
+	case AF_UNIX: return "unix";
+	case AF_INET: return "inet";
+	case AF_INET6: return "inet6";
+	case AF_NETLINK: return "netlink";
+	case AF_PACKET: return "packet";
+	default: return NULL;
+	}
+}
+
+/* Long: one case per record type (docs/run.md "events.jsonl"). */
+cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	/* Wall time as RFC 3339 with microseconds: a JSON number (a double) cannot hold
+	 * epoch nanoseconds exactly. */
+	int64_t real = (int64_t)ev->ts_ns + mono_to_real_ns;
+	char ts[40], base[24];
+	struct tm tm;
+	time_t sec = (time_t)(real / 1000000000);
+	if (real < 0 || !gmtime_r(&sec, &tm))
+		memset(&tm, 0, sizeof(tm));
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts, sizeof(ts), "%s.%06ldZ", base, (long)((real % 1000000000) / 1000));
+	cJSON_AddStringToObject(o, "type", event_type_name(ev->type));
+	cJSON_AddStringToObject(o, "ts", ts);
+	cJSON_AddNumberToObject(o, "pid", ev->tgid);
+	cJSON_AddNumberToObject(o, "tid", ev->pid);
+	cJSON_AddNumberToObject(o, "ppid", ev->ppid);
+	add_safe(o, "comm", ev->comm, sizeof(ev->comm));
+	cJSON_AddNumberToObject(o, "cgroup_id", (double)ev->cgroup_id);
+
+	switch (ev->type) {
+	case CALYX_EV_EXEC:
+		add_safe(o, "path", ev->path, sizeof(ev->path));
+		break;
+	case CALYX_EV_FORK:
+		break;
+	case CALYX_EV_EXIT: {
+		/* err holds the wait status of the thread group's exit */
+		int st = ev->err;
+		if ((st & 0x7f) == 0)
+			cJSON_AddNumberToObject(o, "exit_code", (st >> 8) & 0xff);
+		else
+			cJSON_AddNumberToObject(o, "signal", st & 0x7f);
+		cJSON_AddNumberToObject(o, "cpu_ms", (double)(ev->cpu_ns / 1000000));
+		cJSON_AddNumberToObject(o, "maxrss_kb", (double)ev->maxrss_kb);
+		cJSON_AddNumberToObject(o, "min_flt", (double)ev->min_flt);
+		cJSON_AddNumberToObject(o, "maj_flt", (double)ev->maj_flt);
+		cJSON_AddNumberToObject(o, "nvcsw", (double)ev->nvcsw);
+		cJSON_AddNumberToObject(o, "nivcsw", (double)ev->nivcsw);
+		cJSON_AddNumberToObject(o, "read_bytes", (double)ev->read_bytes);
+		cJSON_AddNumberToObject(o, "write_bytes", (double)ev->write_bytes);
+		break;
+	}
+	case CALYX_EV_DENY:
+	case CALYX_EV_KILL: {
+		cJSON_AddStringToObject(o, "hook", event_hook_name(ev->hook));
+		int dc = event_deny_class(ev);
+		cJSON_AddStringToObject(o, "class", deny_class_name(dc < 0 ? DENY_OTHER : (enum deny_class)dc));
+		cJSON_AddNumberToObject(o, "errno", ev->err);
+		if (ev->hook == CALYX_HOOK_SYSCALL_EXIT) {
+			cJSON_AddNumberToObject(o, "syscall", ev->family);
+		} else if (ev->hook == CALYX_HOOK_SIGNAL) {
+			cJSON_AddNumberToObject(o, "signal", ev->family);
+		} else if (ev->hook >= CALYX_HOOK_SOCKET_CREATE && ev->hook <= CALYX_HOOK_SOCKET_SENDMSG) {
+			const char *fn = family_name(ev->family);
+			if (fn)
+				cJSON_AddStringToObject(o, "family", fn);
+			else
+				cJSON_AddNumberToObject(o, "family", ev->family);
+			cJSON_AddNumberToObject(o, "sock_flags", ev->flags);
+			add_addr(o, ev);
+		} else if (ev->hook == CALYX_HOOK_FILE_OPEN) {
+			cJSON_AddStringToObject(o, "access", (ev->flags & 2) ? "write" : "read");
+		} else if (ev->hook == CALYX_HOOK_PATH_MUTATE) {
+			cJSON_AddStringToObject(o, "op", mutate_op_name(ev->flags));
+		} else if (ev->hook == CALYX_HOOK_MMAP_EXEC) {
+			cJSON_AddStringToObject(o, "op", ev->flags == 2 ? "mprotect" : "mmap");
+		}
+		if (ev->path[0])
+			add_safe(o, "path", ev->path, sizeof(ev->path));
+		break;
+	}
+	default:
+		cJSON_AddNumberToObject(o, "raw_type", ev->type);
+		break;
+	}
+	return o;
+}

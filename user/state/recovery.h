@@ -1,0 +1,55 @@
+/* Recovery of dead runs (docs/run.md "A killed runner and the sweep"). A runner writes a
+ * record of its run, STATE/run/<run name>.json, once the lease is consumed and before its
+ * run directory exists, and holds it locked (flock LOCK_EX) for as long as it lives; the
+ * kernel drops the lock when it dies, however it dies. A later run's sweep finishes every
+ * run whose record is unlocked, from the record and the SVF log: the run directory is
+ * completed (meta.json with status "abandoned") or discarded (nothing ran), and the
+ * exec_event.completed the runner owed is appended. No logging. */
+#ifndef CALYX_RECOVERY_H
+#define CALYX_RECOVERY_H
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What the sweep needs to finish a run should its runner die. */
+struct run_record {
+	const char *lease, *intent;
+	uint32_t run, runs_allowed;
+	const char *run_dir;          /* final name under outgoing/staging_runs */
+	const char *run_dir_tmp;      /* the hidden temp name it is built under */
+	char *const *argv;
+	size_t argc;
+	const char *binary, *backend;
+	const char *cgroup;           /* the sandbox cgroup's path */
+};
+
+/* A live runner's record: path, and the fd holding its lock (-1: none). */
+struct run_record_lock {
+	char path[PATH_MAX + 256];
+	int fd;
+};
+
+/* Write STATE/run/<rec->run_dir>.json (start: now), locked before it gets its name (the
+ * lock follows the inode through the rename) and named under flock on STATE/run, so a
+ * sweep never sees it unlocked while the runner lives. 0 with *out, or -errno with a
+ * message. */
+int recovery_record_write(const char *state, const struct run_record *rec,
+			  struct run_record_lock *out, char *err, size_t errlen);
+/* Drop the record's lock; the file is removed unless keep (the run started and its
+ * completion record could not be written: the next sweep writes it). Idempotent. */
+void recovery_record_release(struct run_record_lock *rl, bool keep);
+
+/* What the sweep says as it goes (either may be NULL). */
+struct recovery_report {
+	void (*finished)(void *ctx, const char *lease, double runner_pid);  /* a run finished */
+	void (*failed)(void *ctx, const char *record, const char *why);    /* kept for the next sweep */
+	void *ctx;
+};
+/* Finish the run of every unlocked record in STATE/run (a stale .json.tmp of a runner
+ * killed while writing it is removed), under flock on STATE/run. Best effort: a record
+ * that cannot be finished is reported and kept. 0, or -errno when STATE/run cannot be
+ * made, opened or locked. */
+int recovery_sweep(const char *state, const struct recovery_report *rep);
+
+#endif
