@@ -73,12 +73,21 @@ enforcer_stop() {
 	$CALYX enforcer stop --force > "$LOGS/enforcer-stop.log" 2>&1 ||
 		note "calyx enforcer stop --force: $(tr '\n' ' ' < "$LOGS/enforcer-stop.log")"
 }
+# A finished run's programs can take a moment to be freed (6.12 frees its tp_btf programs
+# asynchronously, a few guest-ms after calyx exits): wait up to 5 guest-s before calling
+# anything a leftover (and clearing it).
 no_calyx_left() {
 	enforcer_stop
-	if ! no_sandbox_left; then
-		note "before a 'no calyx' step: $WHY (cleared)"
-		kill_leftovers
-	fi
+	local i=0
+	while ! no_sandbox_left; do
+		i=$((i + 1))
+		if [ $i -ge 50 ]; then
+			note "${1:-before a 'no calyx' step}: $WHY (cleared)"
+			kill_leftovers
+			break
+		fi
+		sleep 0.1
+	done
 }
 
 N=0
@@ -103,6 +112,8 @@ no_calyx_left
 "$TRUE"   # once untimed: the first exec of a file pays for mapping it in
 $BENCH time --repeat "$BENCH_BARE" --out "$LOGS/bare.time" -- "$TRUE"
 sed 's/^T /T bare /' "$LOGS/bare.time"
+[ "$BENCH_WARM_BPF" = "$BENCH_WARM" ] ||
+	note "bpf-lsm: $BENCH_WARM_BPF warm runs instead of $BENCH_WARM (BENCH_WARM_BPF: each costs seconds of guest time)"
 for backend in bpf-lsm landlock; do
 	warm=$BENCH_WARM
 	[ "$backend" = bpf-lsm ] && warm=$BENCH_WARM_BPF
@@ -146,7 +157,7 @@ bg_sleep() {
 bg_stop() {
 	kill -TERM "$BG" 2> /dev/null
 	wait "$BG" 2> /dev/null
-	no_sandbox_left || { note "after the background $1 run: $WHY"; kill_leftovers; }
+	no_calyx_left "after the background $1 run"
 }
 # inside COLUMN BACKEND: the microbench as the sandboxed command.
 inside() {

@@ -36,6 +36,7 @@ fj_cmd="firejail --noprofile --net=none /bin/true"
 {
   echo "I host_kernel $(uname -r)"
   echo "I host_cpus $(nproc)"
+  echo "I host_load_before $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "I hyperfine $(hyperfine --version 2>&1 | head -n 1)"
   echo "I bwrap $(bwrap --version 2>&1 | head -n 1)"
   echo "I firejail $(firejail --version 2>&1 | head -n 1)"
@@ -85,4 +86,5 @@ rss() {
 rss bare /bin/true
 rss bwrap $bwrap_cmd
 rss calyx $crun
+echo "I host_load_after $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/host.txt"
 exit 0

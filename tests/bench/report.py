@@ -98,7 +98,8 @@ def main():
     missing = []
 
     p("calyx benchmark (make bench)   %s" % meta.get("date", ""))
-    p("  measured: commit %s, %s" % (meta.get("commit", "?"), info.get("calyx", "calyx ?")))
+    p("  measured: calyx code of commit %s (HEAD %s; the guest's calyx --version: %s)"
+      % (meta.get("code", "?"), meta.get("head", "?"), info.get("calyx", "?")))
     if a.vm:
         p("  VM: kernel %s, QEMU TCG -smp %s -icount shift=0,sleep=off (guest time counts "
           "instructions), one boot for every VM row; LSMs %s; Landlock ABI %s"
@@ -109,22 +110,25 @@ def main():
         p("  host: kernel %s, %s CPUs, calyx on the landlock backend (no BPF LSM here); %s, %s, %s"
           % (info.get("host_kernel", "?"), info.get("host_cpus", "?"), info.get("hyperfine", "?"),
              info.get("bwrap", "?"), info.get("firejail", "?")))
+        p("  host: load average before/after the host rows: %s / %s"
+          % (info.get("host_load_before", "?"), info.get("host_load_after", "?")))
 
     # --- 1. calyx run of the static true --------------------------------------------
     if a.vm:
         p("")
         p("1. VM: calyx run of a static true, whole process (fork to wait), guest-ms")
-        p("   %-32s %10s %12s %5s %9s %10s %10s" % ("", "first", "warm median", "N", "spread",
-                                                  "warm/bare", "first/bare"))
+        p("   %-32s %10s %12s %4s %20s %10s %10s" % ("", "first", "warm median", "N", "warm min..max",
+                                                   "warm/bare", "first/bare"))
         bare = [t for t, _ in times.get("bare", [])]
         if not bare:
             missing.append("VM bare fork+exec+wait of the static true")
             bare_med = None
         else:
             bare_med = statistics.median(bare)
-            p("   %-32s %10s %12s %5d %9s %10s %10s" % (
+            p("   %-32s %10s %12s %4d %20s %10s %10s" % (
                 "bare (fork+exec+wait)", "-", fms(bare_med), len(bare),
-                "%.1f%%" % ((max(bare) - min(bare)) / bare_med * 100), "1", "-"))
+                "%s..%s" % (fms(min(bare)), fms(max(bare))), "1", "-"))
+        runs_ms = []
         for be in ("bpf-lsm", "landlock"):
             first = [t for t, _ in times.get(be + ".first", [])]
             warm = [t for t, _ in times.get(be + ".warm", [])]
@@ -132,15 +136,18 @@ def main():
                 missing.append("VM calyx run --enforce %s first/warm" % be)
                 continue
             wm = statistics.median(warm)
-            spread = "%.1f%%" % ((max(warm) - min(warm)) / wm * 100)
-            p("   %-32s %10s %12s %5d %9s %10s %10s" % (
+            spread = "%s..%s" % (fms(min(warm)), fms(max(warm)))
+            runs_ms.append("%s: first %s, warm %s" % (be, fms(first[0]), " ".join(fms(t) for t in warm)))
+            p("   %-32s %10s %12s %4d %20s %10s %10s" % (
                 "calyx run --enforce " + be, fms(first[0]), fms(wm), len(warm), spread,
                 "x%.0f" % (wm / bare_med) if bare_med else "?",
                 "x%.0f" % (first[0] / bare_med) if bare_med else "?"))
             targets.append(("warm calyx run of /bin/true, %s <= 20 guest-ms" % be,
                             "%s ms" % fms(wm), wm <= 20e6))
-        p("   first: no resident program set up before it; warm: the runs after it. spread: "
-          "(max-min)/median of the warm runs.")
+        p("   first: no resident program set up before it; warm: the runs after it (median, "
+          "and the range); bare: median of N.")
+        for r in runs_ms:
+            p("   each run, guest-ms, %s" % r)
 
     # --- 2. per-operation cost --------------------------------------------------------
     if a.vm:

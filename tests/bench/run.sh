@@ -74,10 +74,12 @@ build_static tests/bench/calyx_bench.c "$out/bin/calyx_bench"
 build_static tests/bench/true.c "$out/bin/true"
 cp tests/bench/matrix.yaml "$out/bin/matrix.yaml"
 
-commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo '?')
-git diff --quiet HEAD -- user bpf policies 2>/dev/null || commit="$commit (+ uncommitted changes in user/ bpf/ policies/)"
-subject=$(git log -1 --format=%s 2>/dev/null | cut -c1-70)
-report_args=(--meta "commit=$commit \"$subject\"" --meta "date=$(date -u +%Y-%m-%dT%H:%MZ)")
+# What is measured: calyx's code (user/, bpf/, policies/, vmlinux/) as of its last commit
+# there, plus any uncommitted change to it; HEAD may be a later bench-only commit.
+code=$(git log -1 --format='%h "%s"' -- user bpf policies vmlinux 2>/dev/null | cut -c1-90 || echo '?')
+git diff --quiet HEAD -- user bpf policies vmlinux 2>/dev/null || code="$code + uncommitted changes to user/ bpf/ policies/"
+head=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+report_args=(--meta "code=$code" --meta "head=$head" --meta "date=$(date -u +%Y-%m-%dT%H:%MZ)")
 
 # 2. Host rows.
 if [ $do_host = 1 ]; then
