@@ -76,7 +76,10 @@ cp tests/bench/matrix.yaml "$out/bin/matrix.yaml"
 
 # What is measured: calyx's code (user/, bpf/, policies/, vmlinux/) as of its last commit
 # there, plus any uncommitted change to it; HEAD may be a later bench-only commit.
-code=$(git log -1 --format='%h "%s"' -- user bpf policies vmlinux 2>/dev/null | cut -c1-90 || echo '?')
+code=$(git log -1 --format=%h -- user bpf policies vmlinux 2>/dev/null || echo '?')
+subject=$(git log -1 --format=%s -- user bpf policies vmlinux 2>/dev/null || true)
+[ ${#subject} -le 60 ] || subject="${subject:0:57}..."
+code="$code \"$subject\""
 git diff --quiet HEAD -- user bpf policies vmlinux 2>/dev/null || code="$code + uncommitted changes to user/ bpf/ policies/"
 head=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
 report_args=(--meta "code=$code" --meta "head=$head" --meta "date=$(date -u +%Y-%m-%dT%H:%MZ)")
