@@ -98,8 +98,9 @@ def main():
     missing = []
 
     p("calyx benchmark (make bench)   %s" % meta.get("date", ""))
-    p("  measured: calyx code of commit %s (HEAD %s; the guest's calyx --version: %s)"
-      % (meta.get("code", "?"), meta.get("head", "?"), info.get("calyx", "?")))
+    p("  measured: calyx code of commit %s (HEAD %s%s)"
+      % (meta.get("code", "?"), meta.get("head", "?"),
+         "; the guest's calyx --version: " + info["calyx"] if "calyx" in info else ""))
     if a.vm:
         p("  VM: kernel %s, QEMU TCG -smp %s -icount shift=0,sleep=off (guest time counts "
           "instructions), one boot for every VM row; LSMs %s; Landlock ABI %s"
