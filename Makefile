@@ -38,7 +38,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-host test-vm demo fuzz clean
+.PHONY: all deps test test-unit test-cli test-host test-vm demo fuzz bench clean
 all: $(BUILD)/calyx
 
 # scripts/deps.sh installs the packages whose headers every compile needs. It runs once
@@ -112,6 +112,11 @@ test-vm: $(BUILD)/calyx
 
 demo: all
 	$(Q)scripts/demo.sh $(BUILD)/calyx
+
+# The benchmark (tests/bench/README.md): one table of VM (QEMU TCG -icount, guest-ns) and
+# host (hyperfine) figures; outputs under $(BUILD)/bench. BENCH_ARGS e.g. '--kernel 6.12'.
+bench: all
+	$(Q)tests/bench/run.sh $(BENCH_ARGS) $(BUILD)/calyx
 
 # libFuzzer targets: clang with -fsanitize=fuzzer,address. FUZZ_RUNS per target.
 FUZZ_RUNS ?= 1000000

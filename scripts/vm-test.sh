@@ -15,6 +15,9 @@
 #                       path; repeatable; same as VM_EXTRA='FILE …'
 #   --timeout SECS      host-side limit for the whole boot (default 480; VM_TIMEOUT)
 #   --test-timeout S    per-test limit inside the guest (default 120; VM_TEST_TIMEOUT)
+#   --smp N             guest CPUs (default 2; VM_SMP)
+#   --icount OPTS       QEMU -icount OPTS, e.g. 'shift=0,sleep=off': guest time counts
+#                       instructions (the benchmark, tests/bench; VM_ICOUNT; default none)
 # The guest mounts proc, sysfs, devtmpfs, /tmp, securityfs, bpffs, cgroup2 at
 # /sys/fs/cgroup, tracefs; /tests/vm/lib.sh has the helpers (crun, jget, ...).
 #
@@ -27,6 +30,7 @@ die() { echo "vm-test: $*" >&2; exit 1; }
 
 kseries=${VM_KERNEL:-6.1} tests=${VM_TESTS:-} shell_cmd=${VM_SHELL_CMD:-} timeout_s=${VM_TIMEOUT:-480}
 test_timeout=${VM_TEST_TIMEOUT:-120}
+smp=${VM_SMP:-2} icount=${VM_ICOUNT:-}
 read -r -a extra <<< "${VM_EXTRA:-}"
 calyx=
 while [ $# -gt 0 ]; do
@@ -40,6 +44,8 @@ while [ $# -gt 0 ]; do
     --add) extra+=("$2"); shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --test-timeout) test_timeout=$2; shift 2 ;;
+    --smp) smp=$2; shift 2 ;;
+    --icount) icount=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -e/{/^set -e/d;p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) [ -z "$calyx" ] || die "one CALYX_BIN only"; calyx=$1; shift ;;
@@ -49,6 +55,9 @@ done
 [ -x "$calyx" ] || die "$calyx is not an executable"
 case $timeout_s in ''|*[!0-9]*) die "--timeout wants whole seconds" ;; esac
 case $test_timeout in ''|*[!0-9]*) die "--test-timeout wants whole seconds" ;; esac
+case $smp in ''|*[!0-9]*|0) die "--smp wants a CPU count" ;; esac
+qemu_icount=()
+[ -z "$icount" ] || qemu_icount=(-icount "$icount")
 
 cd "$(dirname "$0")/.."
 vm=${VM_DIR:-build/vm}
@@ -118,7 +127,7 @@ rm -f "$results" "$console"
 start=$(date +%s)
 set +e
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-  -accel tcg -cpu max -m 1G -smp 2 -nodefaults -display none -no-reboot \
+  -accel tcg -cpu max -m 1G -smp "$smp" "${qemu_icount[@]}" -nodefaults -display none -no-reboot \
   -kernel "$kernel" -initrd "$run/initramfs.cpio" \
   -append 'console=ttyS0 panic=-1 oops=panic loglevel=4 lsm=lockdown,capability,landlock,yama,bpf' \
   -serial "file:$console" \
