@@ -16,6 +16,8 @@ enum calyx_exit {
 	EXIT_INTERNAL = 70,           /* bug or unexpected kernel/library failure */
 	EXIT_KEY_EXISTS = 73,         /* keygen refused to overwrite */
 	EXIT_IO = 74,                 /* file could not be read or written */
+	EXIT_ENFORCER_BUSY = 75,      /* the resident program set serves live sandboxes: `enforcer stop`
+				       * refused, or a set of another build cannot be replaced yet */
 	EXIT_CONFIG = 78,             /* capability matrix malformed */
 	EXIT_LIMIT = 123,             /* sandboxed command killed for a resource limit */
 	EXIT_TIMEOUT = 124,           /* sandboxed command killed at the wall-clock limit */

@@ -143,11 +143,11 @@ int fileio_mkdir_p(const char *dir, mode_t mode)
 	return mkdir_one(path, mode);
 }
 
-int fileio_flock_timed(int fd, int timeout_ms)
+int fileio_flock_timed(int fd, int op, int timeout_ms)
 {
 	int64_t deadline = clock_mono_ms() + timeout_ms;
 	for (;;) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		if (flock(fd, op | LOCK_NB) == 0)
 			return 0;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return -errno;

@@ -41,9 +41,9 @@ int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t m
  * directory (-ENOTDIR otherwise, also for a dangling symlink). 0 or -errno. */
 int fileio_mkdir_p(const char *dir, mode_t mode);
 
-/* flock(LOCK_EX) on fd, retrying LOCK_NB every 10 ms for up to timeout_ms: a lock holder
+/* flock(op: LOCK_EX or LOCK_SH) on fd, retrying LOCK_NB every 10 ms for up to timeout_ms: a lock holder
  * that never lets go makes the caller fail instead of hanging. 0 or -errno (-ETIMEDOUT). */
-int fileio_flock_timed(int fd, int timeout_ms);
+int fileio_flock_timed(int fd, int op, int timeout_ms);
 
 /* A directory stream over a dup() of dirfd, so that closedir() leaves dirfd open for the
  * caller's *at() calls. NULL with errno set, and nothing left open. */

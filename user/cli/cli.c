@@ -88,6 +88,24 @@ static const struct cli_opt doctor_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
+static const struct cli_opt enforcer_start_opts[] = {
+	{ O_ENFORCE, "enforce", 0, "BACKEND", false, "auto, bpf-lsm or landlock (default auto: what `calyx run` would use)" },
+	{ O_VERBOSE, "verbose", 'v', NULL, false, "libbpf debug output (verifier logs)" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
+static const struct cli_opt enforcer_status_opts[] = {
+	{ O_ENFORCE, "enforce", 0, "BACKEND", false, "only this backend's set (default: both)" },
+	{ O_JSON, "json", 0, NULL, false, "print the status as JSON" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
+static const struct cli_opt enforcer_stop_opts[] = {
+	{ O_ENFORCE, "enforce", 0, "BACKEND", false, "only this backend's set (default: every set that is up)" },
+	{ O_FORCE, "force", 0, NULL, false, "kill the live sandboxes first (their runs end as killed)" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
 static const struct cli_opt lease_group_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
@@ -124,6 +142,23 @@ static const struct cli_spec specs[] = {
 	{ CLI_DOCTOR, "doctor", "[--json] [-v]",
 	  "Report what this kernel supports (BPF LSM, Landlock, cgroup v2, BTF) and what calyx will use.",
 	  doctor_opts, NULL },
+	{ CLI_ENFORCER, "enforcer", "start|status|stop …",
+	  "Manage the resident program set (loaded once per host and backend, shared by every run).",
+	  lease_group_opts,
+	  "subcommands:\n"
+	  "  start    load, attach and pin the set (the first `calyx run` does it too)\n"
+	  "  status   what is up: version, backend, live sandboxes, lost records\n"
+	  "  stop     detach and unpin it; refused while sandboxes are live unless --force\n"
+	  "Try 'calyx enforcer SUBCOMMAND --help'." },
+	{ CLI_ENFORCER_START, "enforcer start", "[--enforce auto|bpf-lsm|landlock] [-v]",
+	  "Bring the resident program set up (a set of another build is replaced when idle).",
+	  enforcer_start_opts, "Exit 69: the backend does not load here; 75: another build's set serves live sandboxes." },
+	{ CLI_ENFORCER_STATUS, "enforcer status", "[--enforce bpf-lsm|landlock] [--json]",
+	  "Show the resident program sets. Loads nothing.", enforcer_status_opts,
+	  "Exit 0 when a set this calyx can use is up, 69 otherwise." },
+	{ CLI_ENFORCER_STOP, "enforcer stop", "[--enforce bpf-lsm|landlock] [--force]",
+	  "Stop the resident program sets: every program detached, every pin and cgroup removed.",
+	  enforcer_stop_opts, "Exit 75: refused, sandboxes are live (they are named); --force kills them first." },
 };
 
 static const struct cli_spec *spec_of(enum cli_cmd cmd)
@@ -179,7 +214,8 @@ void cli_print_help(FILE *f, enum cli_cmd cmd)
 			"   0  success          64  usage error          65  lease invalid\n"
 			"  66  lease outside the matrix / untrusted signer  67  lease already used\n"
 			"  68  command not allowed  69  enforcement unavailable  70  internal error\n"
-			"  73  key exists        74  I/O error            78  bad matrix or key file\n"
+			"  73  key exists        74  I/O error            75  enforcer busy (live sandboxes)\n"
+			"  78  bad matrix or key file\n"
 			"  123 resource limit    124 wall-clock timeout   otherwise: the command's own code\n");
 		return;
 	}
@@ -317,6 +353,9 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 			return errmsg(err, errlen, -EINVAL, "one of --pub FILE or --matrix FILE is required");
 		return 0;
 	case CLI_DOCTOR:
+	case CLI_ENFORCER_START:
+	case CLI_ENFORCER_STATUS:
+	case CLI_ENFORCER_STOP:
 		if (npos > 0)
 			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[0]);
 		return 0;
@@ -340,6 +379,21 @@ static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err
 	if (strcmp(a, "keygen") == 0) { *cmd = CLI_KEYGEN; return 1; }
 	if (strcmp(a, "run") == 0) { *cmd = CLI_RUN; return 1; }
 	if (strcmp(a, "doctor") == 0) { *cmd = CLI_DOCTOR; return 1; }
+	if (strcmp(a, "enforcer") == 0) {
+		*cmd = CLI_ENFORCER;
+		if (i + 1 >= argc)
+			return errmsg(err, errlen, -EINVAL, "missing enforcer subcommand (start, status or stop)");
+		const char *b = argv[i + 1];
+		if (strcmp(b, "start") == 0) { *cmd = CLI_ENFORCER_START; return 2; }
+		if (strcmp(b, "status") == 0) { *cmd = CLI_ENFORCER_STATUS; return 2; }
+		if (strcmp(b, "stop") == 0) { *cmd = CLI_ENFORCER_STOP; return 2; }
+		if (is_help_arg(b))
+			return 1;
+		if (b[0] == '-')
+			return errmsg(err, errlen, -EINVAL,
+				      "unknown option '%s' (an enforcer subcommand comes first)", b);
+		return errmsg(err, errlen, -EINVAL, "unknown enforcer subcommand '%s' (start, status or stop)", b);
+	}
 	if (strcmp(a, "lease") == 0) {
 		*cmd = CLI_LEASE;
 		if (i + 1 >= argc)
@@ -399,8 +453,8 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 	int n = lookup_cmd(argc, argv, 1, &out->cmd, err, errlen);
 	if (n < 0)
 		return n;
-	if (out->cmd == CLI_LEASE) {
-		/* only "calyx lease --help" reaches here */
+	if (out->cmd == CLI_LEASE || out->cmd == CLI_ENFORCER) {
+		/* only "calyx lease --help" / "calyx enforcer --help" reach here */
 		out->action = CLI_ACT_HELP;
 		return 0;
 	}

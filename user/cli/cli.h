@@ -20,6 +20,10 @@ enum cli_cmd {
 	CLI_LEASE_SHOW,
 	CLI_RUN,
 	CLI_DOCTOR,
+	CLI_ENFORCER,       /* the "enforcer" group itself: only for --help */
+	CLI_ENFORCER_START,
+	CLI_ENFORCER_STATUS,
+	CLI_ENFORCER_STOP,
 	CLI_CMD_COUNT,
 };
 
@@ -74,6 +78,13 @@ struct doctor_opts {
 	bool verbose;
 };
 
+struct enforcer_opts {
+	enum enforce_backend backend; /* --enforce: start: AUTO picks; status/stop: AUTO = every backend */
+	bool force;                   /* stop: kill live sandboxes first */
+	bool json;                    /* status */
+	bool verbose;                 /* start: libbpf's messages */
+};
+
 struct cli {
 	enum cli_action action;
 	enum cli_cmd cmd;
@@ -83,6 +94,7 @@ struct cli {
 	struct show_opts show;
 	struct run_opts run;         /* run/run.h: given to runner_run as it is */
 	struct doctor_opts doctor;
+	struct enforcer_opts enforcer;
 };
 
 /* Parse argv (argv[0] is the program name). Returns 0 with *out filled, or -EINVAL with

@@ -1,5 +1,7 @@
-/* `calyx doctor`: reports what this kernel supports, each answer from a real probe
- * (load/attach/syscall), and which backend `--enforce auto` would use. */
+/* `calyx doctor`: reports the resident program sets, what this kernel supports, each
+ * answer from a real probe (load/attach/syscall) unless a resident set is up (then the set
+ * is the answer, and no program of the doctor's own is loaded), and which backend
+ * `--enforce auto` would use. */
 #include "cli/doctor.h"
 
 #include <bpf/bpf.h>
@@ -16,7 +18,9 @@
 #include "base/fileio.h"
 #include "base/mountinfo.h"
 #include "enforce/landlock.h"
-#include "enforce/loader.h"
+#include "cli/enforcer.h"
+#include "enforce/probe.h"
+#include "enforce/resident.h"
 
 struct check {
 	const char *key;    /* JSON key */
@@ -38,6 +42,36 @@ static void check_ringbuf(struct check *c)
 	snprintf(c->detail, sizeof(c->detail), "BPF_MAP_TYPE_RINGBUF maps can be created");
 }
 
+/* What `--enforce auto` would use, from the resident sets when one is up, else from the
+ * probes' answers. */
+static const char *will_use(const struct resident_status *lsm, const struct resident_status *ll, bool probed,
+			    bool bpf_lsm_ok, bool landlock_ok, char *why, size_t len)
+{
+	char verdict[400];
+	if (lsm->ours) {
+		snprintf(why, len, "the resident bpf-lsm set is up");
+		return "bpf-lsm";
+	}
+	if (ll->ours && resident_lsm_verdict(verdict, sizeof(verdict))) {
+		snprintf(why, len, "the resident landlock set is up; bpf-lsm did not load on this boot: %s", verdict);
+		return "landlock";
+	}
+	if (!probed) {
+		snprintf(why, len, "the first run tries bpf-lsm (only the landlock set is up)");
+		return "bpf-lsm, else landlock";
+	}
+	if (bpf_lsm_ok) {
+		snprintf(why, len, "BPF LSM works (the first run loads the resident set)");
+		return "bpf-lsm";
+	}
+	if (landlock_ok) {
+		snprintf(why, len, "BPF LSM unavailable; Landlock, tp_btf and cgroup sock programs work");
+		return "landlock";
+	}
+	snprintf(why, len, "neither BPF LSM nor Landlock with tp_btf and cgroup sock programs works");
+	return "nothing";
+}
+
 /* Long: one probe after another, then one report; a list, not logic. */
 int doctor_run(bool verbose, bool json)
 {
@@ -54,6 +88,13 @@ int doctor_run(bool verbose, bool json)
 		[K_TPBTF] = { "tp_btf", "tp_btf programs", false, "" },
 		[K_CGSOCK] = { "cgroup_sock", "cgroup sock programs", false, "" },
 	};
+	static struct resident_status sets[2];
+	const enum enforce_backend set_b[2] = { ENFORCE_BPF_LSM, ENFORCE_LANDLOCK };
+	char set_err[2][512] = { "", "" };
+	for (int i = 0; i < 2; i++)
+		if (resident_status(set_b[i], &sets[i], set_err[i], sizeof(set_err[i])) < 0)
+			memset(&sets[i], 0, sizeof(sets[i]));
+	bool any_set = sets[0].ours || sets[1].ours;
 
 	struct utsname u;
 	if (uname(&u) == 0) {
@@ -77,7 +118,19 @@ int doctor_run(bool verbose, bool json)
 		snprintf(c[K_LSM].detail, sizeof(c[K_LSM].detail),
 			 "cannot read /sys/kernel/security/lsm: %s", strerror(-rc));
 
-	c[K_BPFLSM].ok = enforcer_probe_bpf_lsm(c[K_BPFLSM].detail, sizeof(c[K_BPFLSM].detail)) == 0;
+	/* With a resident set up, the set is the proof, and no program of ours is loaded. */
+	char verdict[400];
+	if (sets[0].ours) {
+		c[K_BPFLSM].ok = true;
+		snprintf(c[K_BPFLSM].detail, sizeof(c[K_BPFLSM].detail), "works: the resident bpf-lsm set is up");
+	} else if (resident_lsm_verdict(verdict, sizeof(verdict))) {
+		snprintf(c[K_BPFLSM].detail, sizeof(c[K_BPFLSM].detail), "did not load on this boot: %s", verdict);
+	} else if (any_set) {
+		snprintf(c[K_BPFLSM].detail, sizeof(c[K_BPFLSM].detail),
+			 "not probed (a resident set is up; `calyx enforcer start --enforce bpf-lsm` tries it)");
+	} else {
+		c[K_BPFLSM].ok = enforcer_probe_bpf_lsm(c[K_BPFLSM].detail, sizeof(c[K_BPFLSM].detail)) == 0;
+	}
 
 	char mnt[200];
 	rc = cgroup2_mount_point(mnt, sizeof(mnt));
@@ -103,13 +156,21 @@ int doctor_run(bool verbose, bool json)
 			 abi == -ENOSYS     ? "not built into this kernel" : strerror(-abi));
 
 	check_ringbuf(&c[K_RINGBUF]);
-	c[K_TPBTF].ok = enforcer_probe_tp_btf(c[K_TPBTF].detail, sizeof(c[K_TPBTF].detail)) == 0;
-	c[K_CGSOCK].ok = enforcer_probe_cgroup_sock(c[K_CGSOCK].detail, sizeof(c[K_CGSOCK].detail)) == 0;
+	if (any_set) {
+		c[K_TPBTF].ok = true;
+		snprintf(c[K_TPBTF].detail, sizeof(c[K_TPBTF].detail), "work: a resident set's monitors are attached");
+		c[K_CGSOCK].ok = sets[1].ours;
+		snprintf(c[K_CGSOCK].detail, sizeof(c[K_CGSOCK].detail), "%s",
+			 sets[1].ours ? "work: the resident landlock set's are attached" : "not probed (a resident set is up)");
+	} else {
+		c[K_TPBTF].ok = enforcer_probe_tp_btf(c[K_TPBTF].detail, sizeof(c[K_TPBTF].detail)) == 0;
+		c[K_CGSOCK].ok = enforcer_probe_cgroup_sock(c[K_CGSOCK].detail, sizeof(c[K_CGSOCK].detail)) == 0;
+	}
 
-	enum enforce_backend chosen = ENFORCE_AUTO;
 	char why[600];
-	rc = enforcer_pick_backend(ENFORCE_AUTO, &chosen, why, sizeof(why));
-	const char *use = rc == 0 ? enforce_backend_name(chosen) : "nothing";
+	const char *use = will_use(&sets[0], &sets[1], !any_set, c[K_BPFLSM].ok,
+				   c[K_LANDLOCK].ok && c[K_TPBTF].ok && c[K_CGSOCK].ok, why, sizeof(why));
+	bool usable = strcmp(use, "nothing") != 0;
 
 	if (json) {
 		cJSON *root = cJSON_CreateObject();
@@ -120,6 +181,9 @@ int doctor_run(bool verbose, bool json)
 		}
 		if (abi >= 1)
 			cJSON_AddNumberToObject(cJSON_GetObjectItem(root, "landlock"), "abi", abi);
+		cJSON *rs = cJSON_AddArrayToObject(root, "resident");
+		for (int i = 0; i < 2; i++)
+			cJSON_AddItemToArray(rs, enforcer_status_json(set_b[i], &sets[i]));
 		cJSON *w = cJSON_AddObjectToObject(root, "will_use");
 		cJSON_AddStringToObject(w, "backend", use);
 		cJSON_AddStringToObject(w, "why", why);
@@ -129,10 +193,17 @@ int doctor_run(bool verbose, bool json)
 		cJSON_free(s);
 		cJSON_Delete(root);
 	} else {
+		printf("resident program sets:\n");
+		for (int i = 0; i < 2; i++) {
+			if (set_err[i][0])
+				printf("  %s: %s\n", enforce_backend_name(set_b[i]), set_err[i]);
+			else
+				enforcer_status_print(stdout, set_b[i], &sets[i], "  ");
+		}
 		for (int i = 0; i < K_N; i++)
 			printf("%-22s %-4s %s\n", c[i].label, c[i].ok ? "ok" : "no", c[i].detail);
 		printf("calyx will use: %s (%s)\n", use, why);
 	}
 	fflush(stdout);
-	return rc == 0 ? EXIT_OK : EXIT_ENFORCE_UNAVAILABLE;
+	return usable ? EXIT_OK : EXIT_ENFORCE_UNAVAILABLE;
 }

@@ -9,6 +9,7 @@
 #include "base/exitcodes.h"
 #include "cli/cli.h"
 #include "cli/doctor.h"
+#include "cli/enforcer.h"
 #include "cli/keygen.h"
 #include "cli/lease.h"
 #include "cli/run.h"
@@ -42,6 +43,12 @@ static int dispatch(const struct cli *c)
 		return run_cmd_run(&c->run);
 	case CLI_DOCTOR:
 		return doctor_run(c->doctor.verbose, c->doctor.json);
+	case CLI_ENFORCER_START:
+		return enforcer_start_run(&c->enforcer);
+	case CLI_ENFORCER_STATUS:
+		return enforcer_status_run(&c->enforcer);
+	case CLI_ENFORCER_STOP:
+		return enforcer_stop_run(&c->enforcer);
 	default:
 		fprintf(stderr, "calyx: internal error: no command\n");
 		return EXIT_INTERNAL;

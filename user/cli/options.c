@@ -243,6 +243,23 @@ int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errle
 		else if (id == O_VERBOSE)
 			c->doctor.verbose = true;
 		return 0;
+	case CLI_ENFORCER_START:
+	case CLI_ENFORCER_STATUS:
+	case CLI_ENFORCER_STOP:
+		if (id == O_ENFORCE) {
+			int b = enforce_backend_from_name(v);
+			if (b < 0 || (b == ENFORCE_AUTO && c->cmd != CLI_ENFORCER_START))
+				return errmsg(err, errlen, -EINVAL, "bad --enforce '%s': expected %s", v,
+					      c->cmd == CLI_ENFORCER_START ? "auto, bpf-lsm or landlock" : "bpf-lsm or landlock");
+			c->enforcer.backend = (enum enforce_backend)b;
+		} else if (id == O_FORCE) {
+			c->enforcer.force = true;
+		} else if (id == O_JSON) {
+			c->enforcer.json = true;
+		} else if (id == O_VERBOSE) {
+			c->enforcer.verbose = true;
+		}
+		return 0;
 	default:
 		return errmsg(err, errlen, -EINVAL, "internal: no options for this command");
 	}

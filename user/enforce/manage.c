@@ -6,6 +6,8 @@
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/cleanup.h"
 #include "base/errmsg.h"
-#include "sandbox/cgroup.h"
+#include "base/fileio.h"
+#include "base/cgroupfs.h"
 
 /* Fill st from an attached (or partly attached) r. */
 static void status_fill(struct resident *r, struct resident_status *st)
@@ -53,7 +57,7 @@ int resident_status(enum enforce_backend b, struct resident_status *st, char *er
 	for (int i = 0; i < RM_COUNT; i++)
 		r.map_fd[i] = -1;
 	r.ncpus = libbpf_num_possible_cpus();
-	int rc = resident_paths(b, r.dir, sizeof(r.dir), r.cg_root, sizeof(r.cg_root), err, errlen);
+	int rc = resident_paths(&r, err, errlen);
 	if (rc < 0)
 		return rc;
 	struct stat sb;
@@ -65,7 +69,7 @@ int resident_status(enum enforce_backend b, struct resident_status *st, char *er
 		/* Another ABI's set: its maps have other shapes and are not read. Its live
 		 * sandboxes are those whose runner still holds its directory's lock. */
 		st->complete = true;
-		int n = cgroup_count_locked_children(r.cg_root);
+		int n = cgroupfs_count_locked(r.cg_root);
 		st->live = n > 0 ? (unsigned)n : 0;
 	} else if (rc < 0 && rc != -ENOENT) {
 		resident_detach_pins(&r);
@@ -85,7 +89,7 @@ static void kill_live(const struct resident *r, const struct resident_status *st
 			continue;
 		char path[PATH_MAX + 200];
 		snprintf(path, sizeof(path), "%s/%s", r->cg_root, st->slots[i].owner.cgroup);
-		cgroup_kill_path(path);
+		cgroupfs_kill_path(path);
 	}
 }
 
@@ -126,7 +130,7 @@ static int drain_slots(struct resident *r, int wait_ms, char *err, size_t errlen
 			} else if (waited >= wait_ms) {
 				/* Its runner did not finish in time: a cgroup that still holds
 				 * tasks keeps the set up (closed); an empty one is freed here. */
-				if (cgroup_populated_path(path) != 0)
+				if (cgroupfs_populated_path(path) != 0)
 					rc = errmsg(err, errlen, -EBUSY, "sandbox %s still holds tasks after being killed",
 						    si->owner.cgroup);
 				else
@@ -142,6 +146,34 @@ static int drain_slots(struct resident *r, int wait_ms, char *err, size_t errlen
 	return rc;
 }
 
+/* The set's root cgroup, once the runners' directories are gone: a live runner removes
+ * its own after its sandbox ended; a dead one's is swept here (killed, emptied, removed).
+ * 0 or -errno. */
+static int remove_root_cgroup(struct resident *r, int wait_ms, char *msg, size_t msglen)
+{
+	for (int waited = 0;; waited += 50) {
+		_cleanup_close_ int fd = open(r->cg_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : errmsg(msg, msglen, -errno, "%s: %s", r->cg_root, strerror(errno));
+		unsigned removed;
+		/* The lock runners take to make their directories in it. */
+		int rc = fileio_flock_timed(fd, LOCK_EX, 30000);
+		if (rc == 0)
+			rc = cgroupfs_sweep_unlocked(fd, r->cg_root, NULL, &removed, msg, msglen);
+		if (rc < 0)
+			return rc;
+		int live = cgroupfs_count_locked(r->cg_root);
+		if (live == 0)
+			break;
+		if (waited >= wait_ms)
+			return errmsg(msg, msglen, -EBUSY, "%s: %d runner%s did not finish", r->cg_root, live,
+				      live == 1 ? "" : "s");
+		usleep(50000);
+	}
+	int rc = cgroupfs_rmdir(r->cg_root);
+	return rc < 0 ? errmsg(msg, msglen, rc, "rmdir %s: %s", r->cg_root, strerror(-rc)) : 0;
+}
+
 /* With the lock exclusive and st filled: end what runs in the set (force) and free its
  * slots. 0 or -errno. */
 static int end_sandboxes(struct resident *r, const struct resident_status *st, int wait_ms, char *msg, size_t msglen)
@@ -155,10 +187,10 @@ static int end_sandboxes(struct resident *r, const struct resident_status *st, i
 	 * root cgroup is killed, and must be gone before its programs are. */
 	if (!st->live)
 		return 0;
-	for (int waited = 0; cgroup_populated_path(r->cg_root) > 0; waited += 50) {
+	for (int waited = 0; cgroupfs_populated_path(r->cg_root) > 0; waited += 50) {
 		if (waited >= wait_ms)
 			return errmsg(msg, msglen, -EBUSY, "%s still holds tasks after being killed", r->cg_root);
-		cgroup_kill_path(r->cg_root);
+		cgroupfs_kill_path(r->cg_root);
 		usleep(50000);
 	}
 	return 0;
@@ -166,17 +198,9 @@ static int end_sandboxes(struct resident *r, const struct resident_status *st, i
 
 int resident_stop(enum enforce_backend b, bool force, int wait_ms, char *msg, size_t msglen)
 {
-	struct resident *r = calloc(1, sizeof(*r));
+	struct resident *r = resident_new(b, msg, msglen);
 	struct resident_status *st = calloc(1, sizeof(*st));
-	int rc = r && st ? 0 : errmsg(msg, msglen, -ENOMEM, "out of memory");
-	if (rc == 0) {
-		r->backend = b;
-		r->lock_fd = -1;
-		for (int i = 0; i < RM_COUNT; i++)
-			r->map_fd[i] = -1;
-		r->ncpus = libbpf_num_possible_cpus();
-		rc = resident_paths(b, r->dir, sizeof(r->dir), r->cg_root, sizeof(r->cg_root), msg, msglen);
-	}
+	int rc = r && st ? 0 : -ENOMEM;
 	if (rc == 0)
 		rc = resident_lock(r, true, msg, msglen);
 	if (rc == 0)
@@ -198,11 +222,39 @@ int resident_stop(enum enforce_backend b, bool force, int wait_ms, char *msg, si
 	/* The runners' directories go with their runners; wait for them, then the root
 	 * cgroup itself. */
 	if (rc >= 0)
-		rc = cgroup_remove_tree_wait(r->cg_root, wait_ms, msg, msglen);
+		rc = remove_root_cgroup(r, wait_ms, msg, msglen);
 	if (rc == 0)
 		errmsg(msg, msglen, 0, "stopped the resident %s set%s", enforce_backend_name(b),
 		       st->live ? " (its live sandboxes were killed first)" : "");
 	free(st);
 	resident_close(r);
+	return rc;
+}
+
+int resident_sweep_legacy_pins(const char *legacy_dir, unsigned *unpinned, char *err, size_t errlen)
+{
+	*unpinned = 0;
+	DIR *d = opendir(RESIDENT_PIN_ROOT);
+	if (!d)
+		return errno == ENOENT ? 0 : errmsg(err, errlen, -errno, "%s: %s", RESIDENT_PIN_ROOT, strerror(errno));
+	int rc = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char cg[PATH_MAX], pins[PATH_MAX];
+		if (e->d_type != DT_DIR || e->d_name[0] == '.' ||
+		    enforce_backend_from_name(e->d_name) > 0)   /* a resident set */
+			continue;
+		snprintf(cg, sizeof(cg), "%s/%s", legacy_dir, e->d_name);
+		/* Its runner made that cgroup first and removed it last. */
+		if (access(cg, F_OK) == 0 || errno != ENOENT)
+			continue;
+		snprintf(pins, sizeof(pins), "%s/%s", RESIDENT_PIN_ROOT, e->d_name);
+		int r = resident_unpin_dir(pins, err, errlen);
+		if (r < 0 && !rc)
+			rc = r;
+		else if (r > 0)
+			(*unpinned)++;
+	}
+	closedir(d);
 	return rc;
 }

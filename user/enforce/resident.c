@@ -19,7 +19,7 @@
 #include "base/fileio.h"
 #include "calyx.skel.h"
 #include "enforce/landlock.h"
-#include "sandbox/cgroup.h"
+#include "base/cgroupfs.h"
 
 const char *const resident_map_names[RM_COUNT] = {
 	[RM_SANDBOXES] = "sandboxes", [RM_EXEC_RULES] = "exec_rules", [RM_PATH_RULES] = "path_rules",
@@ -27,21 +27,18 @@ const char *const resident_map_names[RM_COUNT] = {
 	[RM_SLOTS] = "slots",         [RM_STAMP] = "stamp",
 };
 
-int resident_paths(enum enforce_backend b, char *dir, size_t dirlen, char *cg_root, size_t cglen,
-		   char *err, size_t errlen)
+int resident_paths(struct resident *r, char *err, size_t errlen)
 {
-	if (b != ENFORCE_BPF_LSM && b != ENFORCE_LANDLOCK)
+	if (r->backend != ENFORCE_BPF_LSM && r->backend != ENFORCE_LANDLOCK)
 		return errmsg(err, errlen, -EINVAL, "enforcer: backend must be bpf-lsm or landlock");
-	if (dir)
-		snprintf(dir, dirlen, "%s/%s", RESIDENT_PIN_ROOT, enforce_backend_name(b));
-	if (!cg_root)
-		return 0;
-	char mnt[PATH_MAX];
-	int rc = cgroup2_root_mount(mnt, sizeof(mnt), err, errlen);
+	const char *name = enforce_backend_name(r->backend);
+	snprintf(r->dir, sizeof(r->dir), "%s/%s", RESIDENT_PIN_ROOT, name);
+	int rc = cgroup2_root_mount(r->cg_mount, sizeof(r->cg_mount), err, errlen);
 	if (rc < 0)
 		return rc;
-	if (snprintf(cg_root, cglen, "%s/%s/%s", mnt, RESIDENT_CGROUP_DIR, enforce_backend_name(b)) >= (int)cglen)
-		return errmsg(err, errlen, -ENAMETOOLONG, "%s: cgroup path too long", mnt);
+	if (snprintf(r->cg_root, sizeof(r->cg_root), "%s/%s/%s", r->cg_mount, RESIDENT_CGROUP_DIR, name) >=
+	    (int)sizeof(r->cg_root))
+		return errmsg(err, errlen, -ENAMETOOLONG, "%s: cgroup path too long", r->cg_mount);
 	return 0;
 }
 
@@ -83,7 +80,7 @@ int resident_lock(struct resident *r, bool exclusive, char *err, size_t errlen)
 		if (r->lock_fd < 0)
 			return errmsg(err, errlen, -errno, "%s: %s", RESIDENT_LOCK, strerror(errno));
 	}
-	int rc = flock_timed(r->lock_fd, exclusive ? LOCK_EX : LOCK_SH, RESIDENT_LOCK_MS);
+	int rc = fileio_flock_timed(r->lock_fd, exclusive ? LOCK_EX : LOCK_SH, RESIDENT_LOCK_MS);
 	if (rc < 0)
 		return errmsg(err, errlen, rc, "%s: %s", RESIDENT_LOCK,
 			      rc == -ETIMEDOUT ? "held too long by another calyx (bringing a set up or stopping one?)"
@@ -163,7 +160,7 @@ void resident_detach_pins(struct resident *r)
 
 /* ------------------------------------------------------------------ open */
 
-static struct resident *resident_new(enum enforce_backend b, char *err, size_t errlen)
+struct resident *resident_new(enum enforce_backend b, char *err, size_t errlen)
 {
 	struct resident *r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -175,8 +172,7 @@ static struct resident *resident_new(enum enforce_backend b, char *err, size_t e
 	for (int i = 0; i < RM_COUNT; i++)
 		r->map_fd[i] = -1;
 	r->ncpus = libbpf_num_possible_cpus();
-	int rc = r->ncpus > 0 ? resident_paths(b, r->dir, sizeof(r->dir), r->cg_root, sizeof(r->cg_root), err, errlen)
-			      : errmsg(err, errlen, -EIO, "cannot count possible CPUs");
+	int rc = r->ncpus > 0 ? resident_paths(r, err, errlen) : errmsg(err, errlen, -EIO, "cannot count possible CPUs");
 	if (rc < 0) {
 		free(r);
 		return NULL;
@@ -285,7 +281,7 @@ const char *resident_cgroup_root(const struct resident *r) { return r->cg_root; 
 
 /* This boot's record that bpf-lsm does not load here (so that `auto` does not pay a failed
  * load per run). /run is per boot; the boot id guards a /run that is not. */
-static bool lsm_verdict_read(char *why, size_t len)
+bool resident_lsm_verdict(char *why, size_t len)
 {
 	char buf[512], boot[64];
 	if (fileio_read_small_at(AT_FDCWD, RESIDENT_LSM_VERDICT, buf, sizeof(buf)) <= 0 ||
@@ -321,7 +317,7 @@ int resident_pick(enum enforce_backend requested, unsigned flags, struct residen
 	if (requested == ENFORCE_BPF_LSM || requested == ENFORCE_AUTO) {
 		/* auto: a bpf-lsm set that is up always wins; one that failed to load on this
 		 * boot is not tried again. An explicit request always tries. */
-		bool known_bad = requested == ENFORCE_AUTO && lsm_verdict_read(lsm_why, sizeof(lsm_why));
+		bool known_bad = requested == ENFORCE_AUTO && resident_lsm_verdict(lsm_why, sizeof(lsm_why));
 		if (!known_bad) {
 			rc = resident_open(ENFORCE_BPF_LSM, flags, out, lsm_why, sizeof(lsm_why));
 			if (rc == 0)

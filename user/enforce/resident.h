@@ -55,6 +55,9 @@ void resident_close(struct resident *r);   /* NULL-safe; never detaches anything
 int resident_pick(enum enforce_backend requested, unsigned flags, struct resident **out,
 		  char *why, size_t whylen);
 
+/* This boot's record that the bpf-lsm set does not load here, with the reason. */
+bool resident_lsm_verdict(char *why, size_t len);
+
 enum enforce_backend resident_backend(const struct resident *r);
 const struct calyx_stamp *resident_stamp(const struct resident *r);
 bool resident_loaded_now(const struct resident *r);   /* this process brought the set up */
@@ -121,6 +124,11 @@ struct resident_status {
 /* What is pinned for backend b; never loads anything. 0 (st->up false when nothing is
  * pinned) or -errno. */
 int resident_status(enum enforce_backend b, struct resident_status *st, char *err, size_t errlen);
+
+/* Old layout (a program set per run, pinned in RESIDENT_PIN_ROOT/<runner>): unpin every
+ * such directory whose runner cgroup (<legacy_dir>/<name>) is gone (its runner is dead and
+ * its sandbox swept). *unpinned counts them. 0 or -errno. */
+int resident_sweep_legacy_pins(const char *legacy_dir, unsigned *unpinned, char *err, size_t errlen);
 
 /* Stop the set of backend b: refuse (-EBUSY, the live sandboxes named in msg) while any
  * sandbox is live, unless force, which kills them first and waits up to wait_ms for their

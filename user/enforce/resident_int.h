@@ -21,12 +21,14 @@ struct resident {
 	bool loaded_now;
 	int ncpus;
 	char dir[PATH_MAX];            /* RESIDENT_PIN_ROOT/<backend> */
+	char cg_mount[PATH_MAX];       /* the v2 mount showing the hierarchy root */
 	char cg_root[PATH_MAX];        /* <v2 mount>/calyx/<backend> */
 };
 
-/* RESIDENT_PIN_ROOT/<backend> and <v2 mount>/calyx/<backend>. 0 or -errno (message). */
-int resident_paths(enum enforce_backend b, char *dir, size_t dirlen, char *cg_root, size_t cglen,
-		   char *err, size_t errlen);
+/* r->dir, r->cg_mount and r->cg_root for r->backend. 0 or -errno (message). */
+int resident_paths(struct resident *r, char *err, size_t errlen);
+/* A handle for backend b with nothing open (resident_close frees it). NULL with err. */
+struct resident *resident_new(enum enforce_backend b, char *err, size_t errlen);
 
 /* The BLAKE2b-256 of the BPF object this binary embeds (computed once). */
 const uint8_t *resident_object_hash(void);

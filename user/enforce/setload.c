@@ -24,7 +24,7 @@
 #include "base/errmsg.h"
 #include "base/fileio.h"
 #include "calyx.skel.h"
-#include "sandbox/cgroup.h"
+#include "base/cgroupfs.h"
 
 /* ------------------------------------------------------------------ libbpf output */
 
@@ -324,12 +324,19 @@ int resident_load(struct resident *r, bool verbose, char *err, size_t errlen)
 	};
 	memcpy(st.object, resident_object_hash(), sizeof(st.object));
 	snprintf(st.version, sizeof(st.version), "%s", CALYX_VERSION);
-	int level = 0;
+	/* The root cgroup: <mount>/calyx/<backend>, two levels below the hierarchy root
+	 * (the mount shows the root: resident_paths checked), so at level 2. */
 	_cleanup_close_ int root_fd = -1;
-	int rc = cgroup_set_root(r->cg_root, &root_fd, &st.root_cgid, &level, err, errlen);
+	char rel[64];
+	snprintf(rel, sizeof(rel), "%s/%s", RESIDENT_CGROUP_DIR, enforce_backend_name(r->backend));
+	int rc = cgroupfs_mkdir_delegated(r->cg_mount, rel, &root_fd, err, errlen);
+	uint64_t root_cgid = 0;
+	if (rc == 0 && (rc = cgroup_id_of(r->cg_root, &root_cgid)) < 0)
+		errmsg(err, errlen, rc, "cgroup id of %s: %s", r->cg_root, strerror(-rc));
 	if (rc < 0)
 		return rc;
-	st.root_level = (uint32_t)level;
+	st.root_cgid = root_cgid;
+	st.root_level = 2;
 	struct calyx_bpf *s = calyx_bpf__open();
 	if (!s)
 		return errmsg(err, errlen, -errno, "opening the BPF object failed: %s", strerror(errno));

@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 #include "base/errmsg.h"
-#include "enforce/rules.h"
+#include "enforce/rule_maps.h"
 #include "policy/lease.h"
 #include "policy/matrix.h"
-#include "sandbox/cgroup.h"
+#include "base/cgroupfs.h"
 
 /* What the per-sandbox maxima in calyx.h are derived from. */
 _Static_assert(LEASE_MAX_COMMANDS <= CALYX_SB_MAX_EXEC, "every lease command can have an exec rule");

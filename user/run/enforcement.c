@@ -1,6 +1,7 @@
 /* `calyx run` steps 6a and 8 (docs/run.md): the cgroup scope the BPF programs can rely
- * on, the backend, the path rules and the enforcer loaded and pinned: everything that can
- * fail for lack of kernel support, all before the ledger. */
+ * on, the backend and its resident program set (brought up if this is the host's first
+ * run), the path rules, the runner's directory in the set's root cgroup: everything that
+ * can fail for lack of kernel support, all before the ledger. */
 #include "run/runner.h"
 
 #include <errno.h>
@@ -11,7 +12,8 @@
 
 #include "base/exitcodes.h"
 #include "enforce/landlock.h"
-#include "enforce/loader.h"
+#include "base/cgroupfs.h"
+#include "enforce/resident.h"
 #include "policy/pathpat.h"
 
 int run_pick_enforcement(struct runner *r)
@@ -23,14 +25,15 @@ int run_pick_enforcement(struct runner *r)
 			       enforce_backend_name(need), enforce_backend_name(req));
 	if (need != ENFORCE_AUTO)
 		req = need;
-	char why[512] = "";
-	int rc = enforcer_pick_backend(req, &r->backend, why, sizeof(why));
+	char why[1024] = "";
+	unsigned flags = RESIDENT_BRING_UP | (r->o->verbose ? RESIDENT_VERBOSE : 0);
+	int rc = resident_pick(req, flags, &r->set, why, sizeof(why));
+	if (rc == -EBUSY)
+		return run_say(EXIT_ENFORCER_BUSY, "enforcement unavailable: %s; nothing was run", why);
 	if (rc < 0)
 		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s: %s; nothing was run",
 			       enforce_backend_name(req), why[0] ? why : strerror(-rc));
-	if (r->backend != ENFORCE_BPF_LSM && r->backend != ENFORCE_LANDLOCK)
-		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: no backend chosen (%s); nothing was run",
-			       why[0] ? why : "unknown");
+	r->backend = resident_backend(r->set);
 	snprintf(r->backend_why, sizeof(r->backend_why), "%s", why);
 	run_verbose(r, "backend %s: %s", enforce_backend_name(r->backend), why);
 	return 0;
@@ -61,37 +64,22 @@ int run_build_path_rules(struct runner *r)
 	return 0;
 }
 
-/* Everything that can fail for lack of kernel support happens here, before the ledger. */
+/* The runner's directory in the set's root cgroup and, for landlock, the ruleset. The set
+ * itself is up (run_pick_enforcement). */
 int run_load_enforcer(struct runner *r)
 {
 	char err[1024];
 	int rc;
-	char pname[128];
-	snprintf(pname, sizeof(pname), "%s-%d", r->l.jti, (int)getpid());
-	rc = sandbox_parent_create(r->cg_mount, pname, &r->parent, err, sizeof(err));
+	snprintf(r->parent_name, sizeof(r->parent_name), "%s-%d", r->l.jti, (int)getpid());
+	rc = sandbox_parent_create(resident_cgroup_root(r->set), r->parent_name, &r->parent, err, sizeof(err));
 	if (rc < 0)
-		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: sandbox parent cgroup: %s", err);
+		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: the runner's cgroup: %s", err);
 	if (r->backend == ENFORCE_LANDLOCK) {
 		rc = landlock_prepare(r->paths, r->n_paths, r->exec, r->n_exec, r->l.network, &r->ll,
 				      err, sizeof(err));
 		if (rc < 0)
 			return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: landlock: %s", err);
 		landlock_plan_describe(r->ll, r->ll_desc, sizeof(r->ll_desc));
-	}
-	struct enforcer_opts eo = {
-		.backend = r->backend,
-		.parent_cgid = r->parent.cgid,
-		.parent_level = r->parent.level,
-		.verbose = r->o->verbose,
-		/* A SIGKILLed runner's fds close before the death signal reaches the sandbox:
-		 * pinned, the links outlive us until the sandbox is gone. */
-		.pin_name = pname,
-	};
-	rc = enforcer_open(&r->enf, &eo, err, sizeof(err));
-	if (rc < 0) {
-		r->enf = NULL;
-		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s: %s; nothing was run",
-			       enforce_backend_name(r->backend), err);
 	}
 	return 0;
 }
@@ -102,7 +90,7 @@ int run_load_enforcer(struct runner *r)
 int run_check_cgroup_scope(struct runner *r)
 {
 	char err[PATH_MAX + 256];
-	int rc = sandbox_cgroup2_root_mount(r->cg_mount, sizeof(r->cg_mount), err, sizeof(err));
+	int rc = cgroup2_root_mount(r->cg_mount, sizeof(r->cg_mount), err, sizeof(err));
 	if (rc < 0)
 		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s; nothing was run", err);
 	run_verbose(r, "cgroup v2 hierarchy root at %s (initial cgroup namespace)", r->cg_mount);

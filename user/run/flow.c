@@ -30,7 +30,7 @@
 #include "base/exitcodes.h"
 #include "base/paserk.h"
 #include "enforce/landlock.h"
-#include "enforce/loader.h"
+#include "enforce/resident.h"
 #include "state/ledger.h"
 #include "state/runmeta.h"
 #include "state/state.h"
@@ -63,8 +63,8 @@ void run_verbose(const struct runner *r, const char *fmt, ...)
 static void runner_teardown(struct runner *r)
 {
 	char err[512];
-	/* Kill and empty the cgroup before its map entries go and before its links are
-	 * unpinned: no task of the sandbox ever runs without its rules. */
+	/* Kill and empty the cgroup before its entries leave the resident set: no task of the
+	 * sandbox ever runs without its rules. */
 	bool empty = true;
 	if (r->cg.fd >= 0 || r->cg.created) {
 		if (sandbox_cgroup_destroy(&r->cg, err, sizeof(err)) < 0) {
@@ -72,22 +72,16 @@ static void runner_teardown(struct runner *r)
 			empty = false;
 		}
 	}
-	if (r->enf && empty) {
-		if (r->sandbox_added) {
-			enforcer_remove_sandbox(r->enf, r->cg.cgid);
-			r->sandbox_added = false;
-		}
-		if (enforcer_unpin(r->enf, err, sizeof(err)) < 0)
-			run_say(0, "cleanup: %s", err);
-	} else if (r->enf) {
-		/* Tasks may be left: the links stay pinned until a later run's sweep has
-		 * emptied the cgroup. enforcer_close removes the sandbox's map entry, so the
-		 * programs deny those tasks everything (an orphan under our parent). */
-		run_say(0, "cleanup: the enforcer stays pinned in %s until a later calyx run sweeps the cgroup",
-		        enforcer_pin_dir(r->enf));
+	if (r->sb && empty) {
+		resident_remove_sandbox(r->set, r->sb);
+	} else if (r->sb) {
+		/* Tasks may be left: the sandbox stays registered (confined by its rules) until
+		 * a later run's sweep has emptied its cgroup and reclaims its slot. */
+		run_say(0, "cleanup: sandbox %s stays confined until a later calyx run sweeps it", r->cg.path);
 	}
-	enforcer_close(r->enf);
-	r->enf = NULL;
+	r->sb = NULL;
+	resident_close(r->set);   /* the set itself stays up */
+	r->set = NULL;
 	if (sandbox_parent_remove(&r->parent, err, sizeof(err)) < 0)
 		run_say(0, "cleanup: %s", err);
 	landlock_plan_free(r->ll);
@@ -235,22 +229,37 @@ static void sweep_failed(void *ctx, const char *record, const char *why)
 	run_say(0, "sweep: %s: %s", record, why);
 }
 
-/* What killed runners left: their cgroups (host-wide) and, in this state dir, their
- * unfinished runs. Best effort: a failure is reported and retried by the next run. */
-static void sweep(struct runner *r)
+/* What killed runners left in this state dir: their unfinished runs. Best effort: a
+ * failure is reported and retried by the next run. */
+static void sweep_state(struct runner *r)
 {
-	char err[PATH_MAX + 512];
-	unsigned n = 0, np = 0;
-	int rc = sandbox_sweep_stale(r->cg_mount, &n, &np, err, sizeof(err));
-	if (rc < 0)
-		run_say(0, "sweep: stale cgroups: %s", err);
-	if (n || np)
-		run_verbose(r, "sweep: removed %u stale runner cgroup%s, unpinned %u dead enforcer%s", n,
-			    n == 1 ? "" : "s", np, np == 1 ? "" : "s");
 	struct recovery_report rep = { .finished = sweep_finished, .failed = sweep_failed, .ctx = r };
-	rc = recovery_sweep(r->state, &rep);
+	int rc = recovery_sweep(r->state, &rep);
 	if (rc < 0)
 		run_say(0, "sweep: %s/%s: %s", r->state, STATE_RUNNERS_DIR, strerror(-rc));
+}
+
+/* What killed runners left host-wide: their cgroup directories in the set's root (killed,
+ * emptied, removed), then their slots in the set; and what runners of the old layout (a
+ * program set per run) left. Best effort, like sweep_state. */
+static void sweep_enforcer(struct runner *r)
+{
+	char err[PATH_MAX + 512], legacy[PATH_MAX + 16];
+	unsigned n = 0, nl = 0, np = 0, ns = 0;
+	if (sandbox_sweep_stale(resident_cgroup_root(r->set), NULL, &n, err, sizeof(err)) < 0)
+		run_say(0, "sweep: stale cgroups: %s", err);
+	static const char *const sets[] = { "bpf-lsm", "landlock", NULL };
+	snprintf(legacy, sizeof(legacy), "%s/%s", r->cg_mount, RESIDENT_CGROUP_DIR);
+	if (sandbox_sweep_stale(legacy, sets, &nl, err, sizeof(err)) < 0)
+		run_say(0, "sweep: stale cgroups: %s", err);
+	if (resident_sweep_legacy_pins(legacy, &np, err, sizeof(err)) < 0)
+		run_say(0, "sweep: old BPF pins: %s", err);
+	if (resident_reclaim(r->set, &ns, err, sizeof(err)) < 0)
+		run_say(0, "sweep: resident set: %s", err);
+	if (n || nl || np || ns)
+		run_verbose(r, "sweep: removed %u stale runner cgroup%s, freed %u slot%s of dead runners, "
+			    "%u old-layout runner%s and %u old pin director%s", n, n == 1 ? "" : "s", ns,
+			    ns == 1 ? "" : "s", nl, nl == 1 ? "" : "s", np, np == 1 ? "y" : "ies");
 }
 
 /* An interrupt that came in while we were verifying and loading: stop before the lease is
@@ -321,16 +330,21 @@ static int prepare_sandbox(struct runner *r)
 		return run_say(EXIT_INTERNAL, "sandbox cgroup: %s", err);
 	if (sandbox_cgroup_limits(&r->cg, &r->eff, &r->cgl, err, sizeof(err)) < 0)
 		return run_say(EXIT_INTERNAL, "sandbox limits: %s", err);
+	char rel[sizeof(r->parent_name) + 40];
+	snprintf(rel, sizeof(rel), "%s/%s", r->parent_name, cgname);
 	struct sandbox_rules sr = {
 		.cgid = r->cg.cgid,
-		.cgroup_fd = r->cg.fd,
+		.cgroup = rel,
 		.exec = r->exec, .n_exec = r->n_exec,
 		.paths = r->paths, .n_paths = r->n_paths,
 		.network = r->l.network,
 	};
-	if (enforcer_add_sandbox(r->enf, &sr, err, sizeof(err)) < 0)
+	if (resident_add_sandbox(r->set, &sr, &r->sb, err, sizeof(err)) < 0)
 		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: filling the rules: %s", err);
-	r->sandbox_added = true;
+	/* Registered: from here on the set cannot be stopped or replaced without seeing us. */
+	resident_unlock(r->set);
+	run_verbose(r, "sandbox %s in slot %u of the resident %s set", r->cg.path,
+		    resident_sandbox_slot(r->sb), enforce_backend_name(r->backend));
 	return 0;
 }
 
@@ -465,7 +479,10 @@ static int run_sandbox(struct runner *r)
 		oc.violation = "mem_bytes";
 	}
 	int exit_rc = run_exit_code(&oc);
-	if ((rc = run_finish(r, &oc, exit_rc, enforcer_dropped(r->enf))))
+	struct calyx_stats st = { 0 };
+	if (resident_sandbox_stats(r->set, r->sb, &st) < 0)
+		run_say(0, "run: the sandbox's counters could not be read");
+	if ((rc = run_finish(r, &oc, exit_rc, &st)))
 		return rc;
 	if (oc.status == ST_TIMEOUT)
 		run_say(0, "run: %s: killed at the wall-clock limit (%" PRIu64 " ms)", r->l.jti, r->eff.v[LIMIT_WALL]);
@@ -515,7 +532,7 @@ int runner_run(const struct run_opts *o)
 		goto out;
 	if ((rc = run_check_cgroup_scope(&r)))
 		goto out;
-	sweep(&r);
+	sweep_state(&r);
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "iss", r.l.iss);
 	cJSON_AddNumberToObject(d, "exp", (double)r.l.exp);
@@ -526,6 +543,7 @@ int runner_run(const struct run_opts *o)
 	matrix_effective_limits(&r.m, &r.l, &r.eff);
 	if ((rc = run_pick_enforcement(&r)))
 		goto out;
+	sweep_enforcer(&r);
 	if ((rc = run_build_path_rules(&r)))
 		goto out;
 	if ((rc = run_load_enforcer(&r)))

@@ -15,6 +15,7 @@
 #include "base/errmsg.h"
 #include "base/exitcodes.h"
 #include "enforce/landlock.h"
+#include "enforce/resident.h"
 #include "state/runmeta.h"
 
 static const char *const status_names[] = { "ok", "failed", "timeout", "limit" };
@@ -87,11 +88,18 @@ static cJSON *resources_json(const struct runner *r, const struct outcome *oc)
 	return o;
 }
 
-static cJSON *denials_json(const struct event_counts *c)
+/* Denials by class, from the records. On the landlock backend Landlock's own refusals of
+ * files are enforced but never seen by calyx (docs/backends.md): that class is null, not
+ * a count that would read as "none". */
+static cJSON *denials_json(const struct runner *r)
 {
 	cJSON *o = cJSON_CreateObject();
-	for (int k = 0; k < DENY_CLASS_COUNT; k++)
-		cJSON_AddNumberToObject(o, deny_class_name((enum deny_class)k), (double)c->denials[k]);
+	for (int k = 0; k < DENY_CLASS_COUNT; k++) {
+		if (k == DENY_FILE && r->backend == ENFORCE_LANDLOCK)
+			cJSON_AddNullToObject(o, deny_class_name((enum deny_class)k));
+		else
+			cJSON_AddNumberToObject(o, deny_class_name((enum deny_class)k), (double)r->counts.denials[k]);
+	}
 	return o;
 }
 
@@ -138,8 +146,29 @@ static cJSON *enforcement_json(const struct runner *r)
 	return enf;
 }
 
+/* The "resident" object: the program set that served the run and what the kernel side
+ * counted for this sandbox (exact, also when records were lost). */
+static cJSON *resident_json(const struct runner *r, const struct calyx_stats *st)
+{
+	cJSON *o = cJSON_CreateObject();
+	const struct calyx_stamp *sp = r->set ? resident_stamp(r->set) : NULL;
+	char at[32] = "";
+	if (sp)
+		svf_format_ts((int64_t)sp->loaded_at, 0, at);
+	cJSON_AddBoolToObject(o, "loaded_by_this_run", r->set && resident_loaded_now(r->set));
+	cJSON_AddStringToObject(o, "loaded_at", at);
+	cJSON_AddStringToObject(o, "loaded_by", sp ? sp->version : "");
+	cJSON_AddNumberToObject(o, "slot", r->sb ? resident_sandbox_slot(r->sb) : 0);
+	if (r->backend == ENFORCE_BPF_LSM) {
+		cJSON_AddBoolToObject(o, "verdict_cache", sp && (sp->flags & CALYX_STAMP_VCACHE));
+		cJSON_AddNumberToObject(o, "verdict_cache_misses", (double)st->v[CALYX_STAT_VCACHE_MISS]);
+	}
+	cJSON_AddNumberToObject(o, "denied", (double)st->v[CALYX_STAT_DENIED]);
+	return o;
+}
+
 /* meta.json of this run as it ended (docs/run.md "Artifacts"). NULL when out of memory. */
-static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc, uint64_t dropped)
+static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc, const struct calyx_stats *st)
 {
 	struct runmeta_head h = {
 		.lease = r->l.jti,
@@ -169,7 +198,9 @@ static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc,
 		snprintf(why, sizeof(why), "%s: %s", sandbox_stage_name(oc->spawn_stage), strerror(oc->spawn_errno));
 		cJSON_AddStringToObject(m, "start_error", why);
 	}
-	cJSON_AddItemToObject(m, "enforcement", enforcement_json(r));
+	cJSON *enf = enforcement_json(r);
+	cJSON_AddItemToObject(enf, "resident", resident_json(r, st));
+	cJSON_AddItemToObject(m, "enforcement", enf);
 	cJSON *ra = cJSON_AddObjectToObject(m, "run_as");
 	cJSON_AddNumberToObject(ra, "uid", r->m.run_as_uid);
 	cJSON_AddNumberToObject(ra, "gid", r->m.run_as_gid);
@@ -182,9 +213,9 @@ static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc,
 	cJSON_AddNumberToObject(lim, "oom_kills", (double)ooms);
 	cJSON_AddNumberToObject(lim, "pids_max_hits", (double)pmax);
 
-	cJSON_AddItemToObject(m, "denials", denials_json(&r->counts));
+	cJSON_AddItemToObject(m, "denials", denials_json(r));
 	cJSON_AddNumberToObject(m, "events", (double)r->counts.records);
-	cJSON_AddNumberToObject(m, "dropped_events", (double)dropped);
+	cJSON_AddNumberToObject(m, "dropped_events", (double)st->v[CALYX_STAT_RB_DROPPED]);
 	if (r->consume_err) {
 		char err[256];
 		snprintf(err, sizeof(err), "ring buffer: %s", strerror(-r->consume_err));
@@ -264,12 +295,12 @@ static int audit_completion(struct runner *r, const cJSON *meta, const char *met
 	return 0;
 }
 
-int run_finish(struct runner *r, struct outcome *oc, int exit_rc, uint64_t dropped)
+int run_finish(struct runner *r, struct outcome *oc, int exit_rc, const struct calyx_stats *st)
 {
 	char err[PATH_MAX + 256], meta_hash[ARTIFACT_HASH_HEX + 1] = "";
 	int rc = finish_files(r, oc, exit_rc);
 	/* Built even when the files failed: the completion record says what meta.json would. */
-	_cleanup_cjson_ cJSON *meta = meta_json(r, oc, exit_rc, dropped);
+	_cleanup_cjson_ cJSON *meta = meta_json(r, oc, exit_rc, st);
 	if (!rc) {
 		int w = runmeta_write(r->rd.fd, meta, meta_hash, err, sizeof(err));
 		if (w == -ENOMEM)

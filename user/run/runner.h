@@ -28,15 +28,16 @@
 #include "state/artifacts.h"
 #include "state/recovery.h"
 
-#define TICK_MS 50                   /* enforcer_consume + cpu.stat polling period */
+#define TICK_MS 50                   /* resident_consume + cpu.stat polling period */
 #define KILL_WAIT_MS 5000            /* how long a killed cgroup may take to empty */
 #define DRAIN_AFTER_EMPTY_MS 2000    /* pipe drain bound once the cgroup is empty */
 #define SVF_MAX_DENIAL_RECORDS 64    /* per run and class; the rest is counted */
 #define MAX_EXEC_RULES LEASE_MAX_COMMANDS
 #define LIVE_CHECK_MS 3000           /* how long the enforcer may take to report the child's fork */
 
-struct enforcer;
 struct landlock_plan;
+struct resident;
+struct resident_sandbox;
 
 struct runner {
 	const struct run_opts *o;
@@ -60,15 +61,16 @@ struct runner {
 	enum enforce_backend backend;
 	char backend_why[512];
 	char cg_mount[PATH_MAX];
+	char parent_name[128];               /* the runner's directory in the set's root cgroup */
 	struct sandbox_parent parent;
-	struct enforcer *enf;
+	struct resident *set;                /* the resident program set serving this run */
+	struct resident_sandbox *sb;         /* this run's sandbox in it */
 	struct landlock_plan *ll;
 	char ll_desc[256];
 
 	uint32_t run_no;
 	char run_name[128];
 	struct sandbox_cgroup cg;
-	bool sandbox_added;
 	struct sandbox_cg_limits cgl;
 	struct run_dir rd;
 	FILE *events;
@@ -127,8 +129,9 @@ int run_match_and_resolve(struct runner *r);
 
 /* enforcement.c, in this order (each 0 or an exit code, said): calyx must see the cgroup
  * hierarchy from its root (69); the backend --enforce and the matrix agree on and this
- * kernel supports (69); the lease paths and the runtime baseline resolved (66, 78); the
- * runner's parent cgroup, the Landlock ruleset and the enforcer loaded and pinned (69). */
+ * kernel supports, its resident set open (brought up when it is not; 69, 75 when another
+ * build's set serves live sandboxes); the lease paths and the runtime baseline resolved
+ * (66, 78); the runner's cgroup directory and the Landlock ruleset (69). */
 int run_check_cgroup_scope(struct runner *r);
 int run_pick_enforcement(struct runner *r);
 int run_build_path_rules(struct runner *r);
@@ -150,8 +153,8 @@ int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc)
 /* outcome.c: calyx's exit code for how the run went. */
 int run_exit_code(const struct outcome *oc);
 /* outcome.c: exit_code.txt, meta.json and the run directory in place, then the queued
- * denials and exec_event.completed in the audit log (also when the artifacts failed).
- * 0 or an exit code, said. */
-int run_finish(struct runner *r, struct outcome *oc, int exit_rc, uint64_t dropped);
+ * denials and exec_event.completed in the audit log (also when the artifacts failed). st:
+ * the sandbox's kernel-side counters. 0 or an exit code, said. */
+int run_finish(struct runner *r, struct outcome *oc, int exit_rc, const struct calyx_stats *st);
 
 #endif

@@ -17,13 +17,13 @@
 #include "base/cleanup.h"
 #include "base/clock.h"
 #include "base/exitcodes.h"
-#include "enforce/loader.h"
+#include "enforce/resident.h"
 
 static void on_event(const struct calyx_event *ev, void *ctx)
 {
 	struct runner *r = ctx;
 	if (ev->sandbox_cgid != r->cg.cgid)
-		return;   /* another sandbox served by the same programs */
+		return;   /* cannot happen (the ring buffer is this sandbox's own); never trusted */
 	if (ev->type == CALYX_EV_FORK)
 		r->live_seen = true;
 	event_count(&r->counts, ev);
@@ -59,9 +59,9 @@ static void on_event(const struct calyx_event *ev, void *ctx)
 
 void run_consume(struct runner *r)
 {
-	if (!r->enf)
+	if (!r->sb)
 		return;
-	int rc = enforcer_consume(r->enf, on_event, r);
+	int rc = resident_consume(r->sb, on_event, r);
 	if (rc < 0 && !r->consume_err)
 		r->consume_err = rc;
 	/* Out of stdio's buffer every tick: a runner killed mid-run leaves the records up

@@ -11,8 +11,6 @@
 #include <sys/types.h>
 #include "policy/lease.h"
 
-#define SANDBOX_PARENT_NAME "calyx"
-
 struct sandbox_cgroup {
 	char path[PATH_MAX];
 	int fd;                 /* O_DIRECTORY of the cgroup, -1 when none */
@@ -20,33 +18,15 @@ struct sandbox_cgroup {
 	bool created;           /* we made the directory and must remove it */
 };
 
-/* The BPF scope check compares a task's ancestor at an *absolute* level of the v2
- * hierarchy with the runner's parent cgroup; calyx computes that level from the path
- * below the v2 mount. That is the absolute level only when calyx sees the hierarchy from
- * the initial cgroup namespace and the mount shows the hierarchy's root. Otherwise the
- * level is wrong and nothing would be confined (fail open), so calyx refuses to run. */
-#define PROC_CGROUP_INIT_INO 0xEFFFFFFBU   /* include/linux/proc_ns.h */
-/* Check both (/proc/self/ns/cgroup is the initial namespace; a cgroup2 mount in
- * /proc/self/mountinfo has root "/") and return that mount point. 0, -ENOTSUP with the
- * reason (namespace or mount root), -ENOENT (no v2 mount), or -errno. */
-int sandbox_cgroup2_root_mount(char *mount, size_t len, char *err, size_t errlen);
-
-/* A cgroup's v2 id (name_to_handle_at, else its directory's inode). 0 or -errno. */
-int cgroup_id_of(const char *path, uint64_t *id);
-
-/* The runner's own parent cgroup: <mount>/calyx/<name>, made fresh for this runner (the
- * shared <mount>/calyx is made or reused, mode 0711). Each `calyx run` loads its own
- * enforcer, whose programs deny everything in cgroups under their parent that are not
- * their sandboxes: a parent per runner keeps concurrent runs out of each other's way. The
- * memory and pids controllers are enabled down to it where the v2 hierarchy has them.
- * level is its depth below the mount root (2); the mount must show the hierarchy root
- * (sandbox_cgroup2_root_mount).
+/* The runner's own directory in the resident set's root cgroup: <set root>/<name>, made
+ * fresh for this runner; its sandbox goes below it. Where the v2 hierarchy has them, the
+ * memory and pids controllers are enabled down to it.
  *
- * Liveness: the runner holds flock(LOCK_EX) on its parent directory for its whole life
+ * Liveness: the runner holds flock(LOCK_EX) on its directory for its whole life
  * (lock_fd). The kernel drops the lock when the runner dies, however it dies, so an
- * unlocked parent belongs to a dead runner; no pid (reusable) is trusted. The parent is
- * made and locked while holding flock on <mount>/calyx, which sandbox_sweep_stale holds
- * too, so a sweep never sees a parent between its mkdir and its lock. */
+ * unlocked directory belongs to a dead runner; no pid (reusable) is trusted. It is made
+ * and locked while holding flock on the set root, which sandbox_sweep_stale holds too, so
+ * a sweep never sees a runner's directory between its mkdir and its lock. */
 struct sandbox_parent {
 	char path[PATH_MAX];
 	uint64_t cgid;
@@ -55,22 +35,18 @@ struct sandbox_parent {
 	int lock_fd;            /* the locked directory; valid while has_lock */
 	bool has_lock;
 };
-int sandbox_parent_create(const char *mount, const char *name, struct sandbox_parent *p,
+int sandbox_parent_create(const char *set_root, const char *name, struct sandbox_parent *p,
 			  char *err, size_t errlen);
 /* rmdir the runner's parent (after its sandbox is gone), then drop its lock. Idempotent.
  * 0 or -errno. */
 int sandbox_parent_remove(struct sandbox_parent *p, char *err, size_t errlen);
 
-/* Remove what killed runners left under <mount>/calyx: every runner parent whose lock is
- * free (its runner is gone): cgroup.kill of its subtree, wait until empty, rmdir the tree,
- * and only then unpin its BPF links (ENFORCER_PIN_ROOT/<parent name>): until its cgroup
- * is empty, the dead runner's programs keep confining what is left in it. Then every pin
- * directory whose runner parent cgroup no longer exists is unpinned too (a runner makes
- * its parent before its pins and removes its pins before its parent, so such a directory
- * has no live owner). Runs under flock on <mount>/calyx. *removed counts the parents
- * removed, *unpinned the pin directories removed. 0, or the first -errno (err names what
- * could not be removed; the rest is still swept). */
-int sandbox_sweep_stale(const char *mount, unsigned *removed, unsigned *unpinned, char *err,
+/* Remove what killed runners left in dir (a set root, or the old layout's <mount>/calyx):
+ * every runner directory whose lock is free: cgroup.kill of its subtree, wait until
+ * empty, rmdir the tree. Children named in skip are left alone. Runs under flock on dir.
+ * *removed counts the directories removed. 0, or the first -errno (err names what could
+ * not be removed; the rest is still swept). */
+int sandbox_sweep_stale(const char *dir, const char *const *skip, unsigned *removed, char *err,
 			size_t errlen);
 
 /* mkdir parent/name (must not exist), open it, read its id. */

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <time.h>
 
 const char *event_type_name(uint32_t type)
@@ -33,7 +32,6 @@ const char *event_hook_name(uint32_t hook)
 	case CALYX_HOOK_SOCKET_SENDMSG: return "socket_sendmsg";
 	case CALYX_HOOK_BPF: return "bpf";
 	case CALYX_HOOK_EXEC_IMAGE: return "exec_image";
-	case CALYX_HOOK_SYSCALL_EXIT: return "syscall_exit";
 	case CALYX_HOOK_MOUNT: return "mount";
 	case CALYX_HOOK_USERNS: return "userns_create";
 	case CALYX_HOOK_SIGNAL: return "task_kill";
@@ -49,26 +47,6 @@ const char *deny_class_name(enum deny_class c)
 {
 	static const char *const n[DENY_CLASS_COUNT] = { "exec", "file", "net", "other" };
 	return (unsigned)c < DENY_CLASS_COUNT ? n[c] : "other";
-}
-
-/* Landlock denials are only seen as EACCES/EPERM at syscall exit: classify by syscall. */
-static enum deny_class syscall_class(uint32_t nr)
-{
-	switch (nr) {
-	case SYS_execve: case SYS_execveat:
-		return DENY_EXEC;
-	case SYS_open: case SYS_openat: case SYS_openat2: case SYS_creat: case SYS_truncate:
-	case SYS_ftruncate:
-	case SYS_mkdir: case SYS_mkdirat: case SYS_unlink: case SYS_unlinkat: case SYS_rename:
-	case SYS_renameat: case SYS_renameat2: case SYS_link: case SYS_linkat: case SYS_symlink:
-	case SYS_symlinkat: case SYS_mknod: case SYS_mknodat: case SYS_rmdir:
-		return DENY_FILE;
-	case SYS_socket: case SYS_connect: case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg:
-	case SYS_bind:
-		return DENY_NET;
-	default:
-		return DENY_OTHER;
-	}
 }
 
 int event_deny_class(const struct calyx_event *ev)
@@ -89,8 +67,6 @@ int event_deny_class(const struct calyx_event *ev)
 	case CALYX_HOOK_SOCKET_CONNECT:
 	case CALYX_HOOK_SOCKET_SENDMSG:
 		return DENY_NET;
-	case CALYX_HOOK_SYSCALL_EXIT:
-		return syscall_class(ev->family);
 	default:
 		return DENY_OTHER;
 	}
@@ -268,9 +244,7 @@ cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 		int dc = event_deny_class(ev);
 		cJSON_AddStringToObject(o, "class", deny_class_name(dc < 0 ? DENY_OTHER : (enum deny_class)dc));
 		cJSON_AddNumberToObject(o, "errno", ev->err);
-		if (ev->hook == CALYX_HOOK_SYSCALL_EXIT) {
-			cJSON_AddNumberToObject(o, "syscall", ev->family);
-		} else if (ev->hook == CALYX_HOOK_SIGNAL) {
+		if (ev->hook == CALYX_HOOK_SIGNAL) {
 			cJSON_AddNumberToObject(o, "signal", ev->family);
 		} else if (ev->hook >= CALYX_HOOK_SOCKET_CREATE && ev->hook <= CALYX_HOOK_SOCKET_SENDMSG) {
 			const char *fn = family_name(ev->family);

@@ -33,7 +33,7 @@ static int runners_dir_lock(const char *state, char *dir, size_t dirlen)
 	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
-	rc = fileio_flock_timed(fd, RUNNERS_LOCK_MS);
+	rc = fileio_flock_timed(fd, LOCK_EX, RUNNERS_LOCK_MS);
 	if (rc < 0)
 		return rc;
 	return TAKE_FD(fd);

@@ -1,7 +1,7 @@
-/* links: enforce/loader_rules policy/pathpat base/errmsg */
+/* links: enforce/rule_maps policy/pathpat base/errmsg */
 /* The map encoding of path rules must answer exactly what pathpat_match says: for every
  * path, the best access of all rules admitting it. The matcher emulated here
- * (calyx_path_lookup) is the algorithm of path_access() in bpf/calyx.bpf.c. */
+ * (calyx_path_lookup) is the algorithm of path_access() in bpf/path.bpf.h. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <sys/sysmacros.h>
 #include <cmocka.h>
 
-#include "enforce/loader_rules.h"
+#include "enforce/rule_maps.h"
 #include "enforce/rules.h"
 
 static struct path_rule rule(const char *pattern, enum path_access a)

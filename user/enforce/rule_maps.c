@@ -1,5 +1,5 @@
-/* Map-entry encoding of path and exec rules (see loader_rules.h). Pure. */
-#include "enforce/loader_rules.h"
+/* Map-entry encoding of path and exec rules (see rule_maps.h). Pure. */
+#include "enforce/rule_maps.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -139,6 +139,22 @@ void calyx_path_key_of(const struct calyx_path_entry *e, uint32_t sandbox, struc
 	k->sandbox_be[2] = (uint8_t)(sandbox >> 8);
 	k->sandbox_be[3] = (uint8_t)sandbox;
 	memcpy(k->path, e->path, e->len);
+}
+
+int calyx_exec_entry(dev_t dev, ino_t ino, const char *path, uint32_t slot, struct calyx_exec_key *k,
+		     struct calyx_exec_val *v, char *err, size_t errlen)
+{
+	size_t pl = strnlen(path, CALYX_PATH_MAX);
+	if (pl == 0 || pl >= CALYX_LPM_PATH_MAX || path[0] != '/')
+		return errmsg(err, errlen, -ENAMETOOLONG, "exec rule %.64s: not an absolute path of 1..%d bytes",
+			      path, CALYX_LPM_PATH_MAX - 1);
+	memset(k, 0, sizeof(*k));
+	memset(v, 0, sizeof(*v));
+	k->sandbox = slot;
+	k->dev = calyx_kernel_dev(dev);
+	k->ino = (uint64_t)ino;
+	memcpy(v->path, path, pl);
+	return 0;
 }
 
 int calyx_path_lookup(const struct calyx_path_entry *e, size_t n, const char *path)

@@ -1,5 +1,5 @@
-/* Pure part of the loader: how lease path rules and exec rules become BPF map entries.
- * No side effects, no BPF: tests/unit/test_loader_rules.c links it directly.
+/* How a sandbox's exec rules and path rules become entries of the resident set's maps.
+ * Pure: no side effects, no BPF; tests/unit/test_rule_maps.c links it directly.
  *
  * Path rules go into an LPM trie keyed by (sandbox id, path bytes). The trie returns only
  * the longest matching key, so every entry carries precomputed answers (calyx.h):
@@ -11,8 +11,8 @@
  *  - SUBTREE "/a/" also admits "/a" itself: an extra EXACT entry "/a\0".
  * The answer for any path is therefore max(access of all rules that admit it), exactly
  * pathpat_match's semantics (checked by the unit test against pathpat_match). */
-#ifndef CALYX_LOADER_RULES_H
-#define CALYX_LOADER_RULES_H
+#ifndef CALYX_ENFORCE_RULE_MAPS_H
+#define CALYX_ENFORCE_RULE_MAPS_H
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -33,12 +33,18 @@ struct calyx_path_entry {
 int calyx_path_entries(const struct path_rule *rules, size_t n, struct calyx_path_entry *out,
 		       size_t cap, char *err, size_t errlen);
 
-/* The LPM key of an entry for sandbox id. */
-void calyx_path_key_of(const struct calyx_path_entry *e, uint32_t sandbox, struct calyx_path_key *k);
+/* The LPM key of an entry for the sandbox's slot. */
+void calyx_path_key_of(const struct calyx_path_entry *e, uint32_t slot, struct calyx_path_key *k);
+
+/* The exec_rules entry of one lease binary for the sandbox's slot. 0, or -ENAMETOOLONG
+ * (not an absolute path of 1..CALYX_LPM_PATH_MAX - 1 bytes: the exec hook resolves paths
+ * into a buffer of that size) with a message. */
+int calyx_exec_entry(dev_t dev, ino_t ino, const char *path, uint32_t slot, struct calyx_exec_key *k,
+		     struct calyx_exec_val *v, char *err, size_t errlen);
 
 /* What the BPF matcher answers for path (calyx_access): the longest entry whose key
  * prefixes path+NUL, then its kind rule. Used by tests to hold the encoding to
- * pathpat_match semantics, and mirrors path_access() in bpf/calyx.bpf.c. */
+ * pathpat_match semantics, and mirrors path_access() in bpf/path.bpf.h. */
 int calyx_path_lookup(const struct calyx_path_entry *e, size_t n, const char *path);
 
 /* st_dev as user space sees it -> the kernel's internal s_dev (MAJOR << 20 | MINOR). */

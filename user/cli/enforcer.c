@@ -1,0 +1,178 @@
+/* `calyx enforcer start|status|stop` (cli/enforcer.h). */
+#include "cli/enforcer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/svf.h"
+#include "base/exitcodes.h"
+#include "enforce/resident.h"
+
+static const enum enforce_backend all_backends[] = { ENFORCE_BPF_LSM, ENFORCE_LANDLOCK };
+
+int enforcer_start_run(const struct enforcer_opts *o)
+{
+	struct resident *r = NULL;
+	char why[1024] = "";
+	unsigned flags = RESIDENT_BRING_UP | (o->verbose ? RESIDENT_VERBOSE : 0);
+	int rc = resident_pick(o->backend, flags, &r, why, sizeof(why));
+	if (rc < 0) {
+		fprintf(stderr, "calyx: enforcer start: %s\n", why);
+		return rc == -EBUSY ? EXIT_ENFORCER_BUSY : EXIT_ENFORCE_UNAVAILABLE;
+	}
+	const struct calyx_stamp *st = resident_stamp(r);
+	printf("%s set %s: %s%s%s\n", enforce_backend_name(resident_backend(r)),
+	       resident_loaded_now(r) ? "loaded" : "already up", why, st->note[0] ? "; " : "", st->note);
+	resident_close(r);
+	return EXIT_OK;
+}
+
+static void stats_line(FILE *f, const struct calyx_stats *s)
+{
+	fprintf(f, "denied %llu, records lost %llu", (unsigned long long)s->v[CALYX_STAT_DENIED],
+		(unsigned long long)s->v[CALYX_STAT_RB_DROPPED]);
+}
+
+void enforcer_status_print(FILE *f, enum enforce_backend b, const struct resident_status *st, const char *indent)
+{
+	const char *name = enforce_backend_name(b);
+	if (!st->up) {
+		fprintf(f, "%s%s: not up\n", indent, name);
+		return;
+	}
+	if (!st->complete) {
+		fprintf(f, "%s%s: incomplete (a load that did not finish; the next start or run replaces it)\n", indent, name);
+		return;
+	}
+	char at[32] = "";
+	svf_format_ts((int64_t)st->stamp.loaded_at, 0, at);
+	fprintf(f, "%s%s: up, loaded %s by calyx %.*s (pid %u)%s, %u programs attached\n", indent, name, at,
+		(int)sizeof(st->stamp.version), st->stamp.version, st->stamp.loader_pid,
+		st->ours ? "" : " - ANOTHER BUILD: this calyx replaces it once it is idle", st->links);
+	if (st->stamp.note[0])
+		fprintf(f, "%s  left out on this kernel: %.*s\n", indent, (int)sizeof(st->stamp.note), st->stamp.note);
+	fprintf(f, "%s  sandboxes: %u live, %u slot%s held\n", indent, st->live, st->n_slots, st->n_slots == 1 ? "" : "s");
+	for (unsigned i = 0; i < st->n_slots; i++) {
+		const struct resident_slot_info *si = &st->slots[i];
+		fprintf(f, "%s    slot %u: %.*s (runner pid %u)%s: ", indent, si->slot, (int)sizeof(si->owner.cgroup),
+			si->owner.cgroup, si->owner.runner_pid, si->live ? "" : " [its cgroup is gone: reclaimed by the next run]");
+		stats_line(f, &si->stats);
+		fputc('\n', f);
+	}
+	fprintf(f, "%s  outside every live sandbox (orphaned cgroups): ", indent);
+	stats_line(f, &st->orphans);
+	fputc('\n', f);
+}
+
+static cJSON *stats_json(const struct calyx_stats *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "denied", (double)s->v[CALYX_STAT_DENIED]);
+	cJSON_AddNumberToObject(o, "records_lost", (double)s->v[CALYX_STAT_RB_DROPPED]);
+	cJSON_AddNumberToObject(o, "verdict_cache_misses", (double)s->v[CALYX_STAT_VCACHE_MISS]);
+	return o;
+}
+
+cJSON *enforcer_status_json(enum enforce_backend b, const struct resident_status *st)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "backend", enforce_backend_name(b));
+	cJSON_AddBoolToObject(o, "up", st->up);
+	if (!st->up)
+		return o;
+	cJSON_AddBoolToObject(o, "complete", st->complete);
+	cJSON_AddBoolToObject(o, "usable_by_this_calyx", st->ours);
+	if (!st->complete)
+		return o;
+	char at[32] = "", ver[sizeof(st->stamp.version) + 1], note[sizeof(st->stamp.note) + 1];
+	svf_format_ts((int64_t)st->stamp.loaded_at, 0, at);
+	snprintf(ver, sizeof(ver), "%.*s", (int)sizeof(st->stamp.version), st->stamp.version);
+	snprintf(note, sizeof(note), "%.*s", (int)sizeof(st->stamp.note), st->stamp.note);
+	cJSON_AddStringToObject(o, "loaded_at", at);
+	cJSON_AddStringToObject(o, "loaded_by", ver);
+	cJSON_AddNumberToObject(o, "loader_pid", st->stamp.loader_pid);
+	cJSON_AddNumberToObject(o, "abi", st->stamp.abi);
+	cJSON_AddNumberToObject(o, "programs", st->links);
+	cJSON_AddBoolToObject(o, "verdict_cache", st->stamp.flags & CALYX_STAMP_VCACHE);
+	cJSON_AddStringToObject(o, "left_out", note);
+	cJSON_AddNumberToObject(o, "live_sandboxes", st->live);
+	cJSON *arr = cJSON_AddArrayToObject(o, "slots");
+	for (unsigned i = 0; i < st->n_slots; i++) {
+		const struct resident_slot_info *si = &st->slots[i];
+		char cg[sizeof(si->owner.cgroup) + 1];
+		snprintf(cg, sizeof(cg), "%.*s", (int)sizeof(si->owner.cgroup), si->owner.cgroup);
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "slot", si->slot);
+		cJSON_AddStringToObject(e, "cgroup", cg);
+		cJSON_AddNumberToObject(e, "cgroup_id", (double)si->owner.cgid);
+		cJSON_AddNumberToObject(e, "runner_pid", si->owner.runner_pid);
+		cJSON_AddBoolToObject(e, "live", si->live);
+		cJSON_AddItemToObject(e, "counters", stats_json(&si->stats));
+		cJSON_AddItemToArray(arr, e);
+	}
+	cJSON_AddItemToObject(o, "orphans", stats_json(&st->orphans));
+	return o;
+}
+
+int enforcer_status_run(const struct enforcer_opts *o)
+{
+	struct resident_status *st = calloc(1, sizeof(*st));
+	if (!st)
+		return EXIT_INTERNAL;
+	cJSON *arr = o->json ? cJSON_CreateArray() : NULL;
+	bool usable = false;
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < sizeof(all_backends) / sizeof(all_backends[0]); i++) {
+		enum enforce_backend b = all_backends[i];
+		if (o->backend != ENFORCE_AUTO && o->backend != b)
+			continue;
+		char err[512];
+		if (resident_status(b, st, err, sizeof(err)) < 0) {
+			fprintf(stderr, "calyx: enforcer status: %s\n", err);
+			rc = EXIT_IO;
+			continue;
+		}
+		usable |= st->ours;
+		if (arr)
+			cJSON_AddItemToArray(arr, enforcer_status_json(b, st));
+		else
+			enforcer_status_print(stdout, b, st, "");
+	}
+	if (arr) {
+		char *s = cJSON_Print(arr);
+		if (s)
+			puts(s);
+		free(s);
+		cJSON_Delete(arr);
+	}
+	free(st);
+	return rc != EXIT_OK ? rc : usable ? EXIT_OK : EXIT_ENFORCE_UNAVAILABLE;
+}
+
+#define STOP_WAIT_MS 10000   /* killed sandboxes' runners finish in well under a second */
+
+int enforcer_stop_run(const struct enforcer_opts *o)
+{
+	int rc = EXIT_OK;
+	bool any = false;
+	for (size_t i = 0; i < sizeof(all_backends) / sizeof(all_backends[0]); i++) {
+		enum enforce_backend b = all_backends[i];
+		if (o->backend != ENFORCE_AUTO && o->backend != b)
+			continue;
+		char msg[2048];
+		int r = resident_stop(b, o->force, STOP_WAIT_MS, msg, sizeof(msg));
+		if (r == -ENOENT)
+			continue;
+		any = true;
+		if (r < 0) {
+			fprintf(stderr, "calyx: enforcer stop: %s\n", msg);
+			rc = r == -EBUSY ? EXIT_ENFORCER_BUSY : EXIT_INTERNAL;
+		} else {
+			printf("%s\n", msg);
+		}
+	}
+	if (!any && rc == EXIT_OK)
+		printf("no resident set is up\n");
+	return rc;
+}
