@@ -222,24 +222,26 @@ lrun allowed --path "$W/ro/**" -- "$W/bin/try_open" "$W/ro/data.txt" r
 is   "B: allowed command runs (exit 0, reads its :ro path)" test "$RC" = 0 -a "$OUT" = "ok read: ro-data"
 is   "B: stdout.log and exit_code.txt are right" bash -c '[ "$(cat "$1/stdout.log")" = "ok read: ro-data" ] && [ "$(cat "$1/exit_code.txt")" = 0 ]' _ "$D"
 meta "B: meta.json: backend landlock, reason, ruleset, no denial" \
-	'm["enforcement"]["backend"] == "landlock" and m["enforcement"]["reason"] and "Landlock ABI" in m["enforcement"]["landlock"] and m["status"] == "ok" and sum(m["denials"].values()) == 0'
+	'm["enforcement"]["backend"] == "landlock" and m["enforcement"]["reason"] and "Landlock ABI" in m["enforcement"]["landlock"] and m["status"] == "ok" and sum(v or 0 for v in m["denials"].values()) == 0 and m["enforcement"]["resident"]["denied"] == 0'
 svf  "B: SVF exec_event.started names the backend" exec_event.started '"backend": "landlock"'
 svf  "B: ... and the reason it was chosen" exec_event.started '"backend_reason": "'
 
+# Landlock's own refusals (exec and opens by path) are enforced but not observed on this
+# backend (docs/backends.md): the errno is the proof; meta.json says "not observed" (file:
+# null), and nothing is claimed in the audit log.
 lrun exec -- "$W/bin/try_exec" /usr/bin/true
 is   "B: exec outside the lease denied (EACCES)" grep -q '^errno=EACCES (execv)' <<<"$OUT"
-meta "B: ... counted in meta.json denials.exec" 'm["denials"]["exec"] >= 1 and m["status"] == "failed"'
-svf  "B: ... SVF exec_event.denied for /usr/bin/true" exec_event.denied /usr/bin/true
+meta "B: ... status failed; Landlock's refusal of the exec is not counted as a kill" 'm["denials"]["exec"] == 0 and m["status"] == "failed"'
+if svf_quiet exec_event.denied /usr/bin/true; then bad "B: ... an exec_event.denied is claimed"; else ok "B: ... and no exec_event.denied is claimed"; fi
 
 lrun read -- "$W/bin/try_open" /etc/hostname r
 is   "B: read outside the paths denied (EACCES)" grep -q '^errno=EACCES (open r)' <<<"$OUT"
-meta "B: ... counted in meta.json denials.file" 'm["denials"]["file"] >= 1'
-svf  "B: ... SVF file_event.denied for /etc/hostname" file_event.denied /etc/hostname
+meta "B: ... meta.json denials.file is null (not observed on landlock)" 'm["denials"]["file"] is None'
+if svf_quiet file_event.denied /etc/hostname; then bad "B: ... a file_event.denied is claimed"; else ok "B: ... and no file_event.denied is claimed"; fi
 
 lrun rowrite --path "$W/ro/**" -- "$W/bin/try_open" "$W/ro/data.txt" w
 is   "B: write to a :ro path denied (EACCES)" grep -q '^errno=EACCES (open w)' <<<"$OUT"
 is   "B: ... the file is unchanged" test "$(cat "$W/ro/data.txt")" = ro-data
-svf  "B: ... SVF file_event.denied" file_event.denied "$W/ro/data.txt"
 
 lrun rw --path "$W/rw/**:rw" -- "$W/bin/try_open" "$W/rw/out.txt" w sandbox-wrote
 is   "B: :rw path writable" test "$RC" = 0 -a "$(cat "$W/rw/out.txt" 2>/dev/null)" = sandbox-wrote
@@ -256,7 +258,7 @@ for c in "try_connect tcp4 127.0.0.1" "try_connect tcp6 ::1" "try_connect tcp6 :
 	set -- $c
 	lrun "net-$1-$2" -- "$W/bin/$1" "$2" "$3" "$PORT"
 	is   "B: $1 $2 $3 denied (EPERM)" grep -Eq '^errno=EPERM' <<<"$OUT"
-	meta "B: ... counted in denials.net" 'm["denials"]["net"] >= 1'
+	meta "B: ... counted in denials.net and by the kernel side" 'm["denials"]["net"] >= 1 and m["enforcement"]["resident"]["denied"] >= 1'
 	svf  "B: ... SVF net_event.denied" net_event.denied
 done
 is "B: the outside listeners got no connection from the sandboxes" bash -c '! grep -q "^got" "$1" "$2"' _ "$W/l4.out" "$W/l6.out"
@@ -312,8 +314,7 @@ for x in a b; do
 	is "B: concurrent sandbox $x cannot write $y's dir" bash -c '[ ! -e "$1" ] && grep -q "^errno=EACCES" "$2"' _ "$W/$y/theirs" "$W/conc-$x.tok.out"
 	LID=$(grep -o 'LEASE-[0-9]*-[0-9]*-[0-9a-f]*' <<<"$("$CALYX" lease show "$W/conc-$x.tok" 2>/dev/null)" | head -n1)
 	D=$ST/outgoing/staging_runs/$LID
-	meta "B: ... sandbox $x's meta counts its denial" 'm["denials"]["file"] >= 1'
-	svf  "B: ... sandbox $x's SVF denial names $y's dir" file_event.denied "$W/$y/theirs"
+	meta "B: ... sandbox $x ran in its own slot of the resident set" 'm["enforcement"]["resident"]["slot"] >= 1 and m["enforcement"]["resident"]["loaded_by_this_run"] is False'
 	if svf_quiet file_event.denied "$W/$x/theirs"; then bad "B: ... sandbox $x's log holds $y's denial"; else ok "B: ... and not $y's denial"; fi
 done
 
