@@ -9,7 +9,7 @@ PUB=$KEYS/calyx.pub
 MATRIX=/tests/vm/matrix.yaml
 WORK=/tmp/calyx-test           # every test's scratch dir; the matrix's lease_paths bound
 CG=/sys/fs/cgroup
-PINS=/sys/fs/bpf/calyx         # calyx run pins its links in PINS/<runner cgroup name>
+PINS=/sys/fs/bpf/calyx         # the resident program sets: PINS/<backend>/{link_*,map_*,stamp}
 VM_RESULTS=${VM_RESULTS:-/tmp/vm-results.txt}
 VM_RESULTS_TTY=${VM_RESULTS_TTY:-/dev/null}
 TNAME=${TNAME:-test}
@@ -132,23 +132,38 @@ run_event() {
 }
 
 # --- leftovers ---------------------------------------------------------------------------
-# Sandbox cgroups still present under the cgroup2 mount's calyx/ dir.
+# Runner directories still present in a resident set's root cgroup (calyx/<backend>/), or
+# directly under calyx/ (the old layout).
 sandbox_cgroups() {
 	[ -d "$CG/calyx" ] || return 0
-	find "$CG/calyx" -mindepth 1 -maxdepth 1 -type d
+	find "$CG/calyx" -mindepth 1 -maxdepth 2 -type d ! -path "$CG/calyx/bpf-lsm" ! -path "$CG/calyx/landlock"
+}
+# Slots held in the resident sets (a live sandbox, or a dead runner's not yet swept).
+held_slots() {
+	local m
+	for m in "$PINS"/*/map_slots; do
+		[ -e "$m" ] || continue
+		bpftool map dump pinned "$m" 2>/dev/null | grep -c '^key'
+	done | awk '{ n += $1 } END { print n + 0 }'
+}
+# Programs the resident sets keep attached: one pinned link each.
+set_programs() {
+	ls "$PINS"/*/ 2>/dev/null | grep -c '^link_'
 }
 no_sandbox_left() {
 	local left
 	left=$(sandbox_cgroups | tr '\n' ' ')
 	[ -z "$left" ] || { WHY="sandbox cgroups left behind: $left"; return 1; }
-	# A runner pins its links until its sandbox is gone; a SIGKILLed one's stay until the
-	# next run's sweep (or kill_leftovers).
-	left=$(ls "$PINS" 2>/dev/null | tr '\n' ' ')
-	[ -z "$left" ] || { WHY="BPF links still pinned in $PINS: $left"; return 1; }
-	# No calyx process around means none of its BPF programs or maps may stay loaded.
-	local progs
+	left=$(held_slots)
+	[ "$left" -eq 0 ] || { WHY="$left slots still held in the resident sets"; return 1; }
+	# Old-layout pin directories (a program set per run) must not appear at all.
+	left=$(ls "$PINS" 2>/dev/null | grep -vx -e bpf-lsm -e landlock | tr '\n' ' ')
+	[ -z "$left" ] || { WHY="pin directories other than the resident sets in $PINS: $left"; return 1; }
+	# No calyx process around means no BPF program may be loaded but the resident sets'.
+	local progs sets
 	progs=$(bpftool prog show 2>/dev/null | grep -c '^[0-9]*:')
-	[ "$progs" -eq 0 ] || { WHY="$progs BPF programs still loaded: $(bpftool prog show | grep '^[0-9]*:' | head -n 3 | tr '\n' ' ')"; return 1; }
+	sets=$(set_programs)
+	[ "$progs" -eq "$sets" ] || { WHY="$progs BPF programs loaded, the resident sets hold $sets: $(bpftool prog show | grep '^[0-9]*:' | head -n 3 | tr '\n' ' ')"; return 1; }
 	return 0
 }
 # Live (non-zombie) processes whose command line contains MARKER.
@@ -163,23 +178,25 @@ procs_with() {
 	done
 }
 # Between tests: kill every sandbox still alive and every calyx process, remove the
-# sandbox cgroups, then what a SIGKILLed runner left pinned, like a run's sweep does: a
-# runner's pins go only once its cgroup tree is gone (until then they confine what is in it).
+# sandbox cgroups, then let each resident set that is up free the slots of the dead
+# runners (`calyx enforcer start` on an up set sweeps, like a run does; it loads nothing).
 kill_leftovers() {
-	local k p d i=0
+	local k p d b i=0
 	for k in $(find "$CG/calyx" -name cgroup.kill 2>/dev/null); do echo 1 > "$k" 2>/dev/null; done
 	for p in $(procs_with /usr/bin/calyx) $(procs_with calyx-bg-marker); do
 		kill -9 "$p" 2>/dev/null
 	done
 	while [ $i -lt 30 ]; do
 		sleep 0.1
-		for d in $(find "$CG/calyx" -mindepth 1 -depth -type d 2>/dev/null); do rmdir "$d" 2>/dev/null; done
+		for d in $(sandbox_cgroups | sort -r); do
+			for k in $(find "$d" -mindepth 1 -depth -type d); do rmdir "$k" 2>/dev/null; done
+			rmdir "$d" 2>/dev/null
+		done
 		[ -z "$(sandbox_cgroups)" ] && break
 		i=$((i + 1))
 	done
-	for d in "$PINS"/*; do
-		[ -e "$d" ] || continue
-		[ -e "$CG/calyx/${d##*/}" ] || rm -rf "$d"
+	for b in bpf-lsm landlock; do
+		[ -e "$PINS/$b/stamp" ] && $CALYX enforcer start --enforce "$b" >/dev/null 2>&1
 	done
 	return 0
 }

@@ -2,11 +2,14 @@
 #include "cli/enforcer.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit/svf.h"
+#include "base/cgroupfs.h"
 #include "base/exitcodes.h"
+#include "sandbox/sweep.h"
 #include "enforce/resident.h"
 
 static const enum enforce_backend all_backends[] = { ENFORCE_BPF_LSM, ENFORCE_LANDLOCK };
@@ -24,6 +27,14 @@ int enforcer_start_run(const struct enforcer_opts *o)
 	const struct calyx_stamp *st = resident_stamp(r);
 	printf("%s set %s: %s%s%s\n", enforce_backend_name(resident_backend(r)),
 	       resident_loaded_now(r) ? "loaded" : "already up", why, st->note[0] ? "; " : "", st->note);
+	/* On a set that is up: tidy what dead runners left, as a run's sweep would. */
+	char mnt[PATH_MAX], err[PATH_MAX + 512];
+	struct sweep_counts c = { 0 };
+	if (cgroup2_root_mount(mnt, sizeof(mnt), err, sizeof(err)) < 0 || sandbox_sweep(r, mnt, &c, err, sizeof(err)) < 0)
+		fprintf(stderr, "calyx: enforcer start: sweep: %s\n", err);
+	if (c.runner_dirs || c.slots)
+		printf("swept %u dead runner director%s, freed %u slot%s\n", c.runner_dirs,
+		       c.runner_dirs == 1 ? "y" : "ies", c.slots, c.slots == 1 ? "" : "s");
 	resident_close(r);
 	return EXIT_OK;
 }

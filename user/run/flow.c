@@ -31,6 +31,7 @@
 #include "base/paserk.h"
 #include "enforce/landlock.h"
 #include "enforce/resident.h"
+#include "sandbox/sweep.h"
 #include "state/ledger.h"
 #include "state/runmeta.h"
 #include "state/state.h"
@@ -239,27 +240,18 @@ static void sweep_state(struct runner *r)
 		run_say(0, "sweep: %s/%s: %s", r->state, STATE_RUNNERS_DIR, strerror(-rc));
 }
 
-/* What killed runners left host-wide: their cgroup directories in the set's root (killed,
- * emptied, removed), then their slots in the set; and what runners of the old layout (a
- * program set per run) left. Best effort, like sweep_state. */
+/* What killed runners left host-wide (sandbox/sweep.h). Best effort, like sweep_state. */
 static void sweep_enforcer(struct runner *r)
 {
-	char err[PATH_MAX + 512], legacy[PATH_MAX + 16];
-	unsigned n = 0, nl = 0, np = 0, ns = 0;
-	if (sandbox_sweep_stale(resident_cgroup_root(r->set), NULL, &n, err, sizeof(err)) < 0)
-		run_say(0, "sweep: stale cgroups: %s", err);
-	static const char *const sets[] = { "bpf-lsm", "landlock", NULL };
-	snprintf(legacy, sizeof(legacy), "%s/%s", r->cg_mount, RESIDENT_CGROUP_DIR);
-	if (sandbox_sweep_stale(legacy, sets, &nl, err, sizeof(err)) < 0)
-		run_say(0, "sweep: stale cgroups: %s", err);
-	if (resident_sweep_legacy_pins(legacy, &np, err, sizeof(err)) < 0)
-		run_say(0, "sweep: old BPF pins: %s", err);
-	if (resident_reclaim(r->set, &ns, err, sizeof(err)) < 0)
-		run_say(0, "sweep: resident set: %s", err);
-	if (n || nl || np || ns)
+	char err[PATH_MAX + 512];
+	struct sweep_counts c;
+	if (sandbox_sweep(r->set, r->cg_mount, &c, err, sizeof(err)) < 0)
+		run_say(0, "sweep: %s", err);
+	if (c.runner_dirs || c.slots || c.old_dirs || c.old_pins)
 		run_verbose(r, "sweep: removed %u stale runner cgroup%s, freed %u slot%s of dead runners, "
-			    "%u old-layout runner%s and %u old pin director%s", n, n == 1 ? "" : "s", ns,
-			    ns == 1 ? "" : "s", nl, nl == 1 ? "" : "s", np, np == 1 ? "y" : "ies");
+			    "%u old-layout runner%s and %u old pin director%s", c.runner_dirs,
+			    c.runner_dirs == 1 ? "" : "s", c.slots, c.slots == 1 ? "" : "s", c.old_dirs,
+			    c.old_dirs == 1 ? "" : "s", c.old_pins, c.old_pins == 1 ? "y" : "ies");
 }
 
 /* An interrupt that came in while we were verifying and loading: stop before the lease is
