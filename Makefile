@@ -51,7 +51,7 @@ deps:
 	$(Q)scripts/deps.sh
 
 # Only the modules that include a generated skeleton wait for the BPF build.
-SKEL_USERS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(shell grep -l 'skel\.h' $(USER_SRCS) 2>/dev/null))
+SKEL_USERS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(shell grep -lE 'skel\.h|objhash\.h' $(USER_SRCS) 2>/dev/null))
 $(SKEL_USERS): | $(BPF_SKELS)
 
 # A unit test or fuzz target names the modules it links in a line
@@ -83,9 +83,14 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | deps
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
 
+# The skeleton and, beside it, the object's BLAKE2b-256: the stamp a resident set carries
+# (user/enforce/resident.c compares it with every run, without reading the object).
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	@echo "  SKEL    $@"
-	$(Q)$(BPFTOOL) gen skeleton $< > $@
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp
+	$(Q){ echo '/* generated: BLAKE2b-256 of $(notdir $<), the object $(notdir $@) embeds */'; \
+	  b2sum -l 256 $< | cut -c1-64 | sed -e 's/../0x&, /g' -e 's/^/#define CALYX_OBJECT_HASH_$(shell echo $* | tr a-z A-Z) { /' -e 's/, $$/ }/'; } > $(BUILD)/$*.objhash.h
+	$(Q)mv $@.tmp $@
 
 .SECONDEXPANSION:
 # Only sources and objects reach the compiler: $^ also holds the headers its .d file names.

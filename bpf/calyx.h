@@ -31,9 +31,12 @@
 #define CALYX_MAX_EXEC_RULES (CALYX_MAX_SANDBOXES * CALYX_SB_MAX_EXEC)
 #define CALYX_MAX_PATH_RULES (CALYX_MAX_SANDBOXES * CALYX_SB_MAX_PATH_ENTRIES)
 /* Each sandbox has its own ring buffer (an inner map of the slot-indexed array of maps),
- * so one sandbox's flood never costs another its records. 4 MiB hold ~9,900 records: at
- * the runner's 50 ms drain that is ~198k records/s before drops (counted per slot). */
-#define CALYX_RINGBUF_BYTES (1u << 22)
+ * so one sandbox's flood never costs another its records. 1 MiB hold ~2,500 records; the
+ * runner drains every 50 ms and as soon as a record finds the buffer past the wake-up
+ * fill (records are submitted without wake-ups below it). Each live run maps its buffer
+ * (counted in its RSS): 1 MiB keeps a run's footprint small. Drops are counted per slot. */
+#define CALYX_RINGBUF_BYTES (1u << 20)
+#define CALYX_RINGBUF_WAKE_FILL (CALYX_RINGBUF_BYTES / 4)
 /* Verdict cache (bpf-lsm file_open): LRU, shared by all sandboxes. 16k entries of 48
  * bytes; a miss only costs the full path decision. */
 #define CALYX_VCACHE_ENTRIES 16384

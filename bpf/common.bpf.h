@@ -175,6 +175,11 @@ static __always_inline struct calyx_event *ev_new(const struct scope *sc, __u32 
 		return NULL;
 	}
 	__builtin_memset(ev, 0, sizeof(*ev));
+	/* Past the wake-up fill the consumer is woken (ev_submit) instead of waiting for its
+	 * next tick: a flood fills the buffer faster than one tick drains. pad1 carries the
+	 * choice to ev_submit and is zeroed there. */
+	if (bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > CALYX_RINGBUF_WAKE_FILL)
+		ev->pad1 = 1;
 	__u64 pt = bpf_get_current_pid_tgid();
 	ev->type = type;
 	ev->hook = hook;
@@ -197,7 +202,9 @@ static __always_inline void ev_task(struct calyx_event *ev)
 static __always_inline void ev_submit(struct calyx_event *ev)
 {
 	/* The consumer polls; a wake-up per record doubles the cost of a denied op. */
-	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+	__u64 flags = ev->pad1 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	ev->pad1 = 0;
+	bpf_ringbuf_submit(ev, flags);
 }
 
 /* ------------------------------------------------------------------ the verdict */

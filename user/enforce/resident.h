@@ -89,6 +89,10 @@ uint32_t resident_sandbox_slot(const struct resident_sandbox *s);
 typedef void (*resident_event_fn)(const struct calyx_event *ev, void *ctx);
 int resident_consume(struct resident_sandbox *s, resident_event_fn fn, void *ctx);
 
+/* An fd that polls readable when the BPF side wakes the consumer (the ring buffer is past
+ * its wake-up fill): add it to the run's poll set and consume then too. */
+int resident_sandbox_poll_fd(const struct resident_sandbox *s);
+
 /* The sandbox's counters (summed over CPUs). 0 or -errno. */
 int resident_sandbox_stats(const struct resident *r, const struct resident_sandbox *s, struct calyx_stats *out);
 

@@ -41,6 +41,7 @@ struct resident_sandbox {
 };
 
 uint32_t resident_sandbox_slot(const struct resident_sandbox *s) { return s->slot; }
+int resident_sandbox_poll_fd(const struct resident_sandbox *s) { return s && s->rb ? ring_buffer__epoll_fd(s->rb) : -1; }
 
 /* ------------------------------------------------------------------ counters */
 

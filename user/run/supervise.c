@@ -217,15 +217,17 @@ int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc)
 	int64_t empty_since = -1;
 
 	while (!reaped || outfd >= 0 || errfd >= 0) {
-		struct pollfd p[6] = {
+		struct pollfd p[7] = {
 			{ .fd = outfd, .events = POLLIN },
 			{ .fd = errfd, .events = POLLIN },
 			{ .fd = reaped ? -1 : c->pidfd, .events = POLLIN },
 			{ .fd = tick, .events = POLLIN },
 			{ .fd = wall, .events = POLLIN },
 			{ .fd = r->sigfd, .events = POLLIN },
+			/* the BPF side wakes us when the ring buffer fills up between ticks */
+			{ .fd = resident_sandbox_poll_fd(r->sb), .events = POLLIN },
 		};
-		int n = poll(p, 6, -1);
+		int n = poll(p, 7, -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -245,6 +247,8 @@ int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc)
 		}
 		if ((p[2].revents & POLLIN) && on_child_exit(r, c, oc))
 			reaped = true;
+		if (p[6].revents & POLLIN)
+			run_consume(r);
 		if ((p[3].revents & POLLIN) && !on_tick(r, oc, tick, reaped, &empty_since))
 			break;
 	}
