@@ -128,13 +128,14 @@ static int drain_slots(struct resident *r, int wait_ms, char *err, size_t errlen
 			if (!si->live) {
 				resident_slot_clear(r, si->slot, &si->owner);
 			} else if (waited >= wait_ms) {
-				/* Its runner did not finish in time: a cgroup that still holds
-				 * tasks keeps the set up (closed); an empty one is freed here. */
-				if (cgroupfs_populated_path(path) != 0)
+				/* Its runner did not finish in time: the slot goes first, so that a
+				 * task its runner still starts is an orphan (denied everything, and
+				 * never reported live to its runner), then a cgroup that still holds
+				 * tasks keeps the set up (closed). */
+				resident_slot_clear(r, si->slot, &si->owner);
+				if (cgroupfs_populated_path(path) > 0)
 					rc = errmsg(err, errlen, -EBUSY, "sandbox %s still holds tasks after being killed",
 						    si->owner.cgroup);
-				else
-					resident_slot_clear(r, si->slot, &si->owner);
 			}
 		}
 		if (st->live == 0 || waited >= wait_ms)

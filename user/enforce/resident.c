@@ -75,10 +75,13 @@ int resident_lock(struct resident *r, bool exclusive, char *err, size_t errlen)
 			return errmsg(err, errlen, -errno, "%s: %s", RESIDENT_LOCK, strerror(errno));
 	}
 	int rc = fileio_flock_timed(r->lock_fd, exclusive ? LOCK_EX : LOCK_SH, RESIDENT_LOCK_MS);
-	if (rc < 0)
+	if (rc < 0) {
+		r->lock_held = false;   /* a change of mode that failed released the old lock */
 		return errmsg(err, errlen, rc, "%s: %s", RESIDENT_LOCK,
 			      rc == -ETIMEDOUT ? "held too long by another calyx (bringing a set up or stopping one?)"
 					       : strerror(-rc));
+	}
+	r->lock_held = true;
 	r->lock_ex = exclusive;
 	return 0;
 }
@@ -89,6 +92,7 @@ void resident_lock_drop(struct resident *r)
 		close(r->lock_fd);   /* drops the lock */
 		r->lock_fd = -1;
 	}
+	r->lock_held = false;
 }
 
 /* ------------------------------------------------------------------ the pins */
@@ -140,6 +144,24 @@ int resident_attach_pins(struct resident *r, char *err, size_t errlen)
 			return rc == -ENOENT ? errmsg(err, errlen, -EPROTO, "%s is missing from a stamped set", path) : rc;
 	}
 	return 0;
+}
+
+static uint32_t map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	return fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.id : 0;
+}
+
+bool resident_still_pinned(const struct resident *r)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/stamp", r->dir);
+	int fd = bpf_obj_get(path);
+	bool same = fd >= 0 && map_id(fd) != 0 && map_id(fd) == map_id(r->map_fd[RM_STAMP]);
+	if (fd >= 0)
+		close(fd);
+	return same;
 }
 
 void resident_detach_pins(struct resident *r)
@@ -222,11 +244,13 @@ int resident_open(enum enforce_backend b, unsigned flags, struct resident **out,
 		if (rc == 0 && resident_stamp_ours(&r->stamp, b, NULL, 0)) {
 			if (exclusive)   /* back to shared: others may register meanwhile */
 				rc = resident_lock(r, false, err, errlen);
-			if (rc == 0) {
+			if (rc == 0 && resident_still_pinned(r)) {
 				*out = r;
 				return 0;
 			}
-			break;
+			if (rc < 0)
+				break;
+			/* stopped or replaced while the lock changed mode: look again */
 		}
 		resident_detach_pins(r);
 		if (rc < 0 && rc != -ENOENT && rc != -EPROTO)
@@ -255,6 +279,16 @@ void resident_unlock(struct resident *r)
 {
 	if (r)
 		resident_lock_drop(r);
+}
+
+int resident_recheck(const struct resident *r, char *err, size_t errlen)
+{
+	if (!r->lock_held)
+		return errmsg(err, errlen, -ENOLCK, "the enforcer lock was lost while it changed mode");
+	if (!resident_still_pinned(r))
+		return errmsg(err, errlen, -ESTALE, "the resident %s set was stopped or replaced meanwhile",
+			      enforce_backend_name(r->backend));
+	return 0;
 }
 
 void resident_close(struct resident *r)

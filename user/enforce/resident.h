@@ -47,6 +47,10 @@ enum resident_flags {
  * or attach on this kernel; -errno otherwise. */
 int resident_open(enum enforce_backend b, unsigned flags, struct resident **out, char *err, size_t errlen);
 void resident_unlock(struct resident *r);
+/* Still safe to register in r: the lock is held and the set is the one opened (calls that
+ * change the lock's mode, like resident_reclaim, cannot do so atomically). 0, -ENOLCK,
+ * -ESTALE (message in err). */
+int resident_recheck(const struct resident *r, char *err, size_t errlen);
 void resident_close(struct resident *r);   /* NULL-safe; never detaches anything */
 
 /* Which backend serves `requested` (AUTO: bpf-lsm when its set is up or loads, else

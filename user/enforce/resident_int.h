@@ -14,7 +14,8 @@ extern const char *const resident_map_names[RM_COUNT];
 
 struct resident {
 	enum enforce_backend backend;
-	int lock_fd;                   /* RESIDENT_LOCK, -1 when not held */
+	int lock_fd;                   /* RESIDENT_LOCK, -1 when not open */
+	bool lock_held;                /* a failed change of mode leaves none (flock) */
 	bool lock_ex;
 	int map_fd[RM_COUNT];
 	struct calyx_stamp stamp;
@@ -39,6 +40,10 @@ bool resident_stamp_ours(const struct calyx_stamp *st, enum enforce_backend b, c
  * mode is not atomic (flock): callers re-check what they saw. 0 or -errno. */
 int resident_lock(struct resident *r, bool exclusive, char *err, size_t errlen);
 void resident_lock_drop(struct resident *r);
+
+/* Is the stamp pinned in r->dir still the one r opened? (A lock mode change is not
+ * atomic: a stop or replacement may have come in between.) */
+bool resident_still_pinned(const struct resident *r);
 
 /* Open the pinned maps and read the stamp of r->dir. 0, -ENOENT (no set, or no stamp:
  * incomplete), -errno. */

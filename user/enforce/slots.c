@@ -351,6 +351,10 @@ int resident_reclaim(struct resident *r, unsigned *reclaimed, char *err, size_t 
 		if (rc == 0 && !was_ex)
 			rc = resident_lock(r, false, err, errlen);
 	}
+	/* The lock may have changed mode twice (not atomically): a stop or a replacement may
+	 * have come in between; a run must not register into a set that is going away. */
+	if (rc == 0)
+		rc = resident_recheck(r, err, errlen);
 	free(owners);
 	return rc;
 }

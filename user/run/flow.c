@@ -240,18 +240,23 @@ static void sweep_state(struct runner *r)
 		run_say(0, "sweep: %s/%s: %s", r->state, STATE_RUNNERS_DIR, strerror(-rc));
 }
 
-/* What killed runners left host-wide (sandbox/sweep.h). Best effort, like sweep_state. */
-static void sweep_enforcer(struct runner *r)
+/* What killed runners left host-wide (sandbox/sweep.h). Best effort, like sweep_state,
+ * but the set must still be the one opened, under the lock (the sweep changes the lock's
+ * mode to free slots): else 69 before anything is consumed. */
+static int sweep_enforcer(struct runner *r)
 {
 	char err[PATH_MAX + 512];
 	struct sweep_counts c;
 	if (sandbox_sweep(r->set, r->cg_mount, &c, err, sizeof(err)) < 0)
 		run_say(0, "sweep: %s", err);
+	if (resident_recheck(r->set, err, sizeof(err)) < 0)
+		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s; nothing was run (retry)", err);
 	if (c.runner_dirs || c.slots || c.old_dirs || c.old_pins)
 		run_verbose(r, "sweep: removed %u stale runner cgroup%s, freed %u slot%s of dead runners, "
 			    "%u old-layout runner%s and %u old pin director%s", c.runner_dirs,
 			    c.runner_dirs == 1 ? "" : "s", c.slots, c.slots == 1 ? "" : "s", c.old_dirs,
 			    c.old_dirs == 1 ? "" : "s", c.old_pins, c.old_pins == 1 ? "y" : "ies");
+	return 0;
 }
 
 /* An interrupt that came in while we were verifying and loading: stop before the lease is
@@ -535,7 +540,8 @@ int runner_run(const struct run_opts *o)
 	matrix_effective_limits(&r.m, &r.l, &r.eff);
 	if ((rc = run_pick_enforcement(&r)))
 		goto out;
-	sweep_enforcer(&r);
+	if ((rc = sweep_enforcer(&r)))
+		goto out;
 	if ((rc = run_build_path_rules(&r)))
 		goto out;
 	if ((rc = run_load_enforcer(&r)))
