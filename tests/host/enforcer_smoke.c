@@ -1492,8 +1492,8 @@ int main(int argc, char **argv)
 	for (const char *q = root + strlen(mnt); *q; q++)
 		level += *q == '/';
 	uint64_t root_id = 0;
-	check(resident_backend(r) == backend && cgroup_id_of(root, &root_id) == 0 && root_id == stamp.root_cgid &&
-	      stamp.root_level == level,
+	int idrc = cgroup_id_of(root, &root_id);
+	check(resident_backend(r) == backend && idrc == 0 && root_id == stamp.root_cgid && stamp.root_level == level,
 	      "the set's stamp names its root cgroup %s (id %llu, level %u; stamp: id %llu, level %u)", root,
 	      (unsigned long long)root_id, level, (unsigned long long)stamp.root_cgid, stamp.root_level);
 	printf("# resident %s set: loaded by calyx %.*s (pid %u)%s%.*s\n", argv[1], (int)sizeof(stamp.version),
@@ -1577,8 +1577,9 @@ int main(int argc, char **argv)
 			int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 			int tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 			char c = 0;
-			check(udp >= 0 && tcp >= 0, "sockets made in the sandbox cgroup while its entry lacks the deny-all flag (%s)",
-			      strerror(errno));
+			int se = udp < 0 || tcp < 0 ? errno : 0;
+			check(se == 0, "sockets made in the sandbox cgroup while its entry lacks the deny-all flag (%s)",
+			      strerror(se));
 			if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
 				_exit(99);
 			inet_checks(udp, tcp, n.port, "in-sandbox");
