@@ -93,6 +93,7 @@ for srcf in tests/vm/progs/*.c tests/host/progs/udp_loop.c tests/host/progs/try_
     case $name in
       jget) libs=(-lcjson -lm) ;;
       lsm_probe) libs=(-lbpf) ;;
+      bpf_objects) libs=(-I bpf -lbpf) ;;   # calyx.h: the stamp's layout
     esac
     gcc "${cflags[@]}" -o "$bin.$$" "$srcf" "${libs[@]}" || die "building $srcf failed"
     mv "$bin.$$" "$bin"
