@@ -77,7 +77,7 @@ trap cleanup EXIT
 
 # 1. The test programs: tests/vm/progs, and the host tier's udp_loop (t_killrunner) and
 #    try_cgroup_escape (t_root), each rebuilt when its source or a header next to it
-#    changed; enforcer_smoke (the loader API's own test, t_enforcer_smoke) against calyx's
+#    changed; enforcer_smoke (the resident enforcer API's own test, t_enforcer_smoke) against calyx's
 #    library objects, every time.
 cflags=(-O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE)
 for srcf in tests/vm/progs/*.c tests/host/progs/udp_loop.c tests/host/progs/try_cgroup_escape.c; do
@@ -93,7 +93,7 @@ for srcf in tests/vm/progs/*.c tests/host/progs/udp_loop.c tests/host/progs/try_
     case $name in
       jget) libs=(-lcjson -lm) ;;
       lsm_probe) libs=(-lbpf) ;;
-      bpf_objects) libs=(-I bpf -lbpf) ;;
+      bpf_objects) libs=(-I bpf -lbpf) ;;   # calyx.h: the stamp's layout
     esac
     gcc "${cflags[@]}" -o "$bin.$$" "$srcf" "${libs[@]}" || die "building $srcf failed"
     mv "$bin.$$" "$bin"

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Builds tests/host/enforcer_smoke against the calyx library objects and runs it.
-#   tests/host/enforcer.sh [CALYX_BIN]       host: the landlock-backend program set
-#                                            (tests/host/run.sh passes CALYX_BIN; unused)
+#   tests/host/enforcer.sh [CALYX_BIN]       host: the resident landlock set (brought up if
+#                                            it is not; left up, without any slot or cgroup
+#                                            of the test). tests/host/run.sh passes
+#                                            CALYX_BIN: it shows the set afterwards
 #   tests/host/enforcer.sh --vm [CALYX_BIN]  the bpf-lsm set: the VM tier's t_enforcer_smoke
 #                                            alone (make test-vm runs it with every other test)
 #   tests/host/enforcer.sh --build [OUT]     only build OUT (default build/tests/enforcer_smoke)
+# The resident sets, their root cgroups and bpffs are host-wide: run the host tier under
+# the tier lock when others may run it too (flock /tmp/calyx-tier.lock ...).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -36,5 +40,11 @@ case ${1:-} in
   --vm) exec scripts/vm-test.sh --tests t_enforcer_smoke "${2:-build/calyx}" ;;
   *)
     build build/tests/enforcer_smoke
-    exec build/tests/enforcer_smoke landlock ;;
+    rc=0
+    build/tests/enforcer_smoke landlock || rc=$?
+    if [ -n "${1:-}" ] && [ -x "$1" ]; then
+      echo "# after the test:"
+      "$1" enforcer status --enforce landlock | sed 's/^/#   /' || true
+    fi
+    exit "$rc" ;;
 esac

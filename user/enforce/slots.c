@@ -28,6 +28,7 @@ _Static_assert(2 * (LEASE_MAX_PATHS + MATRIX_MAX_BASELINE) <= CALYX_SB_MAX_PATH_
 
 struct resident_sandbox {
 	uint64_t cgid;
+	bool entry_added;              /* the sandbox entry (sandboxes[cgid]) is ours to delete */
 	uint32_t slot;
 	struct calyx_slot owner;
 	int rb_fd;
@@ -207,6 +208,8 @@ int resident_add_sandbox(struct resident *r, const struct sandbox_rules *rules,
 	if (rc == 0 && bpf_map_update_elem(r->map_fd[RM_SANDBOXES], &s->cgid, &sbv, BPF_NOEXIST) < 0)
 		rc = errmsg(err, errlen, -errno, "adding the sandbox failed: %s%s", strerror(errno),
 			    errno == EEXIST ? " (its cgroup is already a sandbox)" : "");
+	else if (rc == 0)
+		s->entry_added = true;
 	if (rc < 0) {
 		resident_remove_sandbox(r, s);   /* no task has entered the cgroup yet */
 		return rc;
@@ -238,7 +241,10 @@ void resident_remove_sandbox(struct resident *r, struct resident_sandbox *s)
 	/* The sandbox entry goes first: from then on its tasks (there should be none) are
 	 * denied everything while the rest goes. */
 	if (s->slot) {
-		bpf_map_delete_elem(r->map_fd[RM_SANDBOXES], &s->cgid);
+		/* Only an entry this registration added: a refused one (EEXIST) must not take
+		 * away the live sandbox that holds the cgroup. */
+		if (s->entry_added)
+			bpf_map_delete_elem(r->map_fd[RM_SANDBOXES], &s->cgid);
 		for (size_t i = 0; i < s->n_exec; i++)
 			bpf_map_delete_elem(r->map_fd[RM_EXEC_RULES], &s->exec_keys[i]);
 		for (size_t i = 0; i < s->n_path; i++)
