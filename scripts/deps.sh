@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Install every Debian package calyx needs to build, test and demo.
+# Install every Debian package calyx needs to build, test and demo, and the ones named as
+# arguments.
 # Idempotent and quick when everything is present: dpkg is asked first, apt only when
 # something is missing. Run as root (CI and the dev machines are root).
 set -euo pipefail
 
+# Extra packages named on the command line are installed the same way (make bench: its
+# peers and timers, tests/bench/run.sh).
 PKGS=(
+  "$@"
   make gcc pkg-config
   clang-19 llvm-19 libclang-rt-19-dev libfuzzer-19-dev
   libbpf-dev bpftool libelf-dev zlib1g-dev

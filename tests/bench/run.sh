@@ -61,7 +61,8 @@ locked() {
 }
 
 # 1. Packages (hyperfine, bubblewrap, firejail, GNU time) and the static programs.
-[ $do_host = 0 ] || tests/bench/deps.sh || die "installing the benchmark's packages failed"
+# hyperfine (timing), bubblewrap and firejail (the peers), time (GNU time -v: peak RSS)
+[ $do_host = 0 ] || scripts/deps.sh hyperfine bubblewrap firejail time || die "installing the benchmark's packages failed"
 build_static() {
   local src=$1 bin=$2
   if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then

@@ -399,11 +399,16 @@ int cgroupfs_sweep_unlocked(int dirfd, const char *dir, const char *const *skip,
 	return rc;
 }
 
-int cgroupfs_count_locked(const char *dir)
+int cgroupfs_count_locked(const char *dir, bool lock_dir)
 {
 	DIR *d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
+	int rc = lock_dir ? fileio_flock_timed(dirfd(d), LOCK_EX, 30000) : 0;
+	if (rc < 0) {
+		closedir(d);
+		return rc;
+	}
 	int n = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {

@@ -64,7 +64,10 @@ int cgroupfs_populated_path(const char *path);
  * -errno (err names it; the rest is still swept). */
 int cgroupfs_sweep_unlocked(int dirfd, const char *dir, const char *const *skip, unsigned *removed,
 			    char *err, size_t errlen);
-/* How many child directories of dir are locked by a live owner; -errno. */
-int cgroupfs_count_locked(const char *dir);
+/* How many child directories of dir are locked by a live owner; -errno. Each is tried
+ * with flock(LOCK_NB), so the caller must hold the lock that makers of children take
+ * (dir's own, see sandbox_parent_create) or a maker could fail its own lock meanwhile:
+ * lock_dir makes this function take it (for callers that do not hold it). */
+int cgroupfs_count_locked(const char *dir, bool lock_dir);
 
 #endif

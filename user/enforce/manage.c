@@ -69,7 +69,7 @@ int resident_status(enum enforce_backend b, struct resident_status *st, char *er
 		/* Another ABI's set: its maps have other shapes and are not read. Its live
 		 * sandboxes are those whose runner still holds its directory's lock. */
 		st->complete = true;
-		int n = cgroupfs_count_locked(r.cg_root);
+		int n = cgroupfs_count_locked(r.cg_root, true);
 		st->live = n > 0 ? (unsigned)n : 0;
 	} else if (rc < 0 && rc != -ENOENT) {
 		resident_detach_pins(&r);
@@ -163,7 +163,7 @@ static int remove_root_cgroup(struct resident *r, int wait_ms, char *msg, size_t
 			rc = cgroupfs_sweep_unlocked(fd, r->cg_root, NULL, &removed, msg, msglen);
 		if (rc < 0)
 			return rc;
-		int live = cgroupfs_count_locked(r->cg_root);
+		int live = cgroupfs_count_locked(r->cg_root, false);   /* we hold its lock */
 		if (live == 0)
 			break;
 		if (waited >= wait_ms)

@@ -273,6 +273,10 @@ static int load_pin(struct resident *r, struct calyx_bpf *s, int root_fd, struct
 		return rc;
 	s->rodata->root_cgid = st->root_cgid;
 	s->rodata->root_level = st->root_level;
+	/* Only bpf-lsm's file_open uses the verdict cache: the landlock set keeps a stub
+	 * (an LRU map preallocates all its entries). */
+	if (r->backend != ENFORCE_BPF_LSM && (rc = bpf_map__set_max_entries(s->maps.vcache, 1)))
+		return errmsg(err, errlen, rc, "sizing the verdict cache failed: %s", strerror(-rc));
 	if (r->backend == ENFORCE_BPF_LSM) {
 		uint64_t rs, ms;
 		seq_addresses(&rs, &ms);
