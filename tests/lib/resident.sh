@@ -206,6 +206,22 @@ rs_nothing_left() {
 }
 rs_runner_dirs() { find "$RS_ROOTCG" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l | tr -d ' '; }
 
+# rs_end: stop the set (a test that leaves none behind), and wait until the kernel has
+# released its programs and links (deferred: on 6.12 after the stop returns)
+rs_end() {
+	local before progs want
+	rs_status
+	progs=$(rs_st programs)
+	before=$(rs_count)
+	rs_stop_force
+	check "[$RS_BACKEND] the set is stopped at the end (no pins, no root cgroup)" rs_nothing_left
+	case $progs in
+	''|*[!0-9]*) check "[$RS_BACKEND] the set was up before the stop (status: $progs programs)" false; return 0 ;;
+	esac
+	want="progs $(( $(rs_progs "$before") - progs )) links $(( $(rs_links "$before") - progs ))"
+	check "[$RS_BACKEND] ... and its $progs programs and links are released ($before -> $want)" rs_count_is "$want"
+}
+
 # ================================================================== a. first run, later runs
 rs_case_first_load() {
 	local W=$RS_WORK/first c0 c1 c2 c3 id1 id2 id3 at1 progs

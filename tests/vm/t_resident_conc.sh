@@ -5,5 +5,4 @@
 resident_setup bpf-lsm
 rs_case_two
 rs_case_ten
-rs_stop_force
-check "[bpf-lsm] the set is stopped at the end" rs_nothing_left
+rs_end

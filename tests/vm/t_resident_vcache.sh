@@ -115,5 +115,4 @@ diag "deleted under a subtree rule: cached '$(echo "$cached" | tail -n 1)', unca
 check "deleted (subtree rule): cached and uncached end the same" \
 	rs_eq "$(echo "$cached" | tail -n 1 | sed 's/ok read: .*/ok read/')" "$(echo "$DEL_OUT" | tail -n 1 | sed 's/ok read: .*/ok read/')"
 
-rs_stop_force
-check "the set is stopped at the end" rs_nothing_left
+rs_end
