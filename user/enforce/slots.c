@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -144,10 +145,23 @@ static int add_path_rules(struct resident *r, struct resident_sandbox *s, const 
 	return rc;
 }
 
+/* A ring buffer map through the bpf(2) syscall itself: libbpf's bpf_map_create() first
+ * loads feature-probe programs of its own (memcg accounting, object names) in every
+ * process, and a run must load no program at all. (Map fds are always close-on-exec.) */
+static int ringbuf_create(void)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_RINGBUF;
+	a.max_entries = CALYX_RINGBUF_BYTES;
+	memcpy(a.map_name, "calyx_rb", sizeof("calyx_rb"));
+	return (int)syscall(SYS_bpf, BPF_MAP_CREATE, &a, sizeof(a));
+}
+
 /* The sandbox's own ring buffer, in its slot of the array of maps. */
 static int add_ring_buffer(struct resident *r, struct resident_sandbox *s, char *err, size_t errlen)
 {
-	s->rb_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "calyx_rb", 0, 0, CALYX_RINGBUF_BYTES, NULL);
+	s->rb_fd = ringbuf_create();
 	if (s->rb_fd < 0)
 		return errmsg(err, errlen, -errno, "creating the sandbox's ring buffer failed: %s", strerror(errno));
 	if (bpf_map_update_elem(r->map_fd[RM_SLOT_RB], &s->slot, &s->rb_fd, BPF_ANY) < 0)
