@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +277,23 @@ bool resident_slot_cgroup_live(const struct resident *r, const struct calyx_slot
 	/* An id that cannot be read is a cgroup that may still hold tasks: live (closed). */
 	int rc = cgroup_id_of(path, &id);
 	return rc == -ENOENT ? false : rc < 0 || id == owner->cgid;
+}
+
+/* A SIGKILLed runner's sandbox, once the kernel has killed its tasks, is an empty cgroup
+ * that only the next run's sweep removes: nothing runs there and nobody will free the slot
+ * but that sweep, so it must not count as live (it would refuse `enforcer stop` and the
+ * replacement of the set by another build for a sandbox that is gone). A runner that lives
+ * may hold an empty sandbox (before the command starts, while removing it): live. Any
+ * doubt (unreadable cgroup.events, a pid that exists again) is live. */
+bool resident_slot_live(const struct resident *r, const struct calyx_slot *owner)
+{
+	if (!resident_slot_cgroup_live(r, owner))
+		return false;
+	char path[PATH_MAX + sizeof(owner->cgroup)];
+	snprintf(path, sizeof(path), "%s/%.*s", r->cg_root, (int)sizeof(owner->cgroup), owner->cgroup);
+	if (cgroupfs_populated_path(path) != 0)
+		return true;
+	return kill((pid_t)owner->runner_pid, 0) == 0 || errno != ESRCH;
 }
 
 /* Delete every key of map fd for which belongs(key, slot). Keys are collected first: a
