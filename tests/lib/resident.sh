@@ -38,6 +38,13 @@ rs_ne() { [ "$1" != "$2" ] && return 0; WHY="got '$1', want anything else"; retu
 rs_ge() { [ "$1" -ge "$2" ] 2>/dev/null && return 0; WHY="got '$1', want >= $2"; return 1; }
 rs_le() { [ "$1" -le "$2" ] 2>/dev/null && return 0; WHY="got '$1', want <= $2"; return 1; }
 rs_gt() { [ "$1" -gt "$2" ] 2>/dev/null && return 0; WHY="got '$1', want > $2"; return 1; }
+rs_one_of() {
+	local v=$1 w
+	shift
+	for w in "$@"; do [ "$v" = "$w" ] && return 0; done
+	WHY="got '$v', want one of: $*"
+	return 1
+}
 rs_absent() { [ -e "$1" ] || return 0; WHY="$1 exists: $(ls -A "$1" 2>/dev/null | head -n 5 | tr '\n' ' ')"; return 1; }
 rs_contains() { case $1 in *"$2"*) return 0 ;; esac; WHY="'$2' not in '$(echo "$1" | head -c 400)'"; return 1; }
 rs_lacks() { case $1 in *"$2"*) WHY="'$2' found in '$(echo "$1" | head -c 400)'"; return 1 ;; esac; return 0; }
@@ -514,7 +521,9 @@ rs_case_killrunner() {
 	rs_status
 	n=$(rs_slot_of "$rp" live)
 	check "[$RS_BACKEND] kill: status shows the dead runner's slot as not live (or already freed): '$n'" \
-		rs_ne "$n" true
+		rs_one_of "$n" false none
+	check "[$RS_BACKEND] kill: ... and counts no live sandbox (what stop and a replacement go by)" \
+		rs_eq "$(rs_st live_sandboxes)" 0
 	rs_issue "$W/n.l" --cmd "$RS_BIN/res_probe net-deny 1" --net deny_all || return 0
 	rs_run "$W/n" "$W/n.l" "$RS_BIN/res_probe" net-deny 1
 	check "[$RS_BACKEND] kill: the next run works" rs_eq "$RS_RC $(rs_stdout "$RS_RUNDIR")" "0 denied=1 other=0"
