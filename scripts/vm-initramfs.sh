@@ -118,6 +118,8 @@ done
 cp "$src"/tests/vm/*.sh "$root/tests/vm/" 2>/dev/null || true
 cp "$src"/tests/vm/*.yaml "$root/tests/vm/" 2>/dev/null || true
 cp "$src"/tests/escape/*.sh "$root/tests/escape/" 2>/dev/null || true
+mkdir -p "$root/tests/lib"
+cp "$src"/tests/lib/*.sh "$root/tests/lib/" 2>/dev/null || true
 [ -f "$root/tests/vm/init.sh" ] || die "tests/vm/init.sh missing"
 mv "$root/tests/vm/init.sh" "$root/init"
 chmod 0755 "$root/init" "$root"/tests/vm/*.sh

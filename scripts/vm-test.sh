@@ -85,7 +85,7 @@ for srcf in tests/vm/progs/*.c tests/host/progs/udp_loop.c tests/host/progs/try_
   name=$(basename "$srcf" .c)
   bin="$vm/bin/$name"
   stale=0
-  for dep in "$srcf" "$(dirname "$srcf")"/*.h; do
+  for dep in "$srcf" "$(dirname "$srcf")"/*.h bpf/calyx.h; do
     [ -e "$dep" ] && [ "$dep" -nt "$bin" ] && stale=1
   done
   if [ ! -x "$bin" ] || [ $stale = 1 ]; then

@@ -309,3 +309,23 @@ wait_file() {
 	done
 	return 0
 }
+
+# --- the resident-set cases (tests/lib/resident.sh, shared with the host tier) ----------
+# resident_setup BACKEND: this guest's settings for the shared cases, then load them. The
+# landlock backend runs under a copy of the matrix that does not demand bpf-lsm.
+resident_setup() {
+	RS_BACKEND=$1
+	RS_KEY=$KEY
+	RS_CG2=$CG
+	RS_BIN=/usr/local/bin
+	RS_UID=0
+	RS_WORK=$WORK/resident-$1
+	if [ "$1" = landlock ]; then
+		sed -e 's/^enforcement: .*/enforcement: auto/' "$MATRIX" > "$WORK/resident-matrix.yaml"
+		RS_RUN_ARGS="--matrix $WORK/resident-matrix.yaml --pub $PUB --enforce landlock"
+	else
+		RS_RUN_ARGS="--matrix $MATRIX --pub $PUB"
+	fi
+	. /tests/lib/resident.sh
+	rs_init
+}

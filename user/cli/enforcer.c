@@ -67,7 +67,7 @@ void enforcer_status_print(FILE *f, enum enforce_backend b, const struct residen
 	for (unsigned i = 0; i < st->n_slots; i++) {
 		const struct resident_slot_info *si = &st->slots[i];
 		fprintf(f, "%s    slot %u: %.*s (runner pid %u)%s: ", indent, si->slot, (int)sizeof(si->owner.cgroup),
-			si->owner.cgroup, si->owner.runner_pid, si->live ? "" : " [its cgroup is gone: reclaimed by the next run]");
+			si->owner.cgroup, si->owner.runner_pid, si->live ? "" : " [not live: its runner is gone; the next run frees it]");
 		stats_line(f, &si->stats);
 		fputc('\n', f);
 	}

@@ -42,7 +42,7 @@ static void status_fill(struct resident *r, struct resident_status *st)
 		if (bpf_map_lookup_elem(r->map_fd[RM_SLOTS], &slot, &si->owner) < 0)
 			continue;
 		si->slot = slot;
-		si->live = resident_slot_cgroup_live(r, &si->owner);
+		si->live = resident_slot_live(r, &si->owner);
 		if (r->map_fd[RM_STATS] >= 0)
 			resident_slot_stats(r, slot, &si->stats);
 		st->live += si->live;

@@ -115,7 +115,8 @@ int resident_reclaim(struct resident *r, unsigned *reclaimed, char *err, size_t 
 struct resident_slot_info {
 	uint32_t slot;
 	struct calyx_slot owner;
-	bool live;                     /* its cgroup still exists */
+	bool live;                     /* its cgroup exists and holds tasks or its runner
+					* lives (a killed runner's emptied one: not live) */
 	struct calyx_stats stats;
 };
 struct resident_status {

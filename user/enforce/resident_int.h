@@ -63,6 +63,9 @@ int resident_unpin_dir(const char *dir, char *err, size_t errlen);
 int resident_slot_stats(const struct resident *r, uint32_t slot, struct calyx_stats *out);
 /* Does the slot's sandbox cgroup still exist (the directory recorded for it, with its id)? */
 bool resident_slot_cgroup_live(const struct resident *r, const struct calyx_slot *owner);
+/* Does the slot serve a live sandbox: its cgroup exists and holds tasks, or its runner
+ * still lives? (What status, stop and replacement count; a reclaim needs the cgroup gone.) */
+bool resident_slot_live(const struct resident *r, const struct calyx_slot *owner);
 /* Remove every entry the slot holds (sandbox entry, rules, ring buffer, counters, the slot
  * itself last). Idempotent. */
 void resident_slot_clear(struct resident *r, uint32_t slot, const struct calyx_slot *owner);

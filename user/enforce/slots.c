@@ -7,11 +7,13 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -146,10 +148,23 @@ static int add_path_rules(struct resident *r, struct resident_sandbox *s, const 
 	return rc;
 }
 
+/* A ring buffer map through the bpf(2) syscall itself: libbpf's bpf_map_create() first
+ * loads feature-probe programs of its own (memcg accounting, object names) in every
+ * process, and a run must load no program at all. (Map fds are always close-on-exec.) */
+static int ringbuf_create(void)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_RINGBUF;
+	a.max_entries = CALYX_RINGBUF_BYTES;
+	memcpy(a.map_name, "calyx_rb", sizeof("calyx_rb"));
+	return (int)syscall(SYS_bpf, BPF_MAP_CREATE, &a, sizeof(a));
+}
+
 /* The sandbox's own ring buffer, in its slot of the array of maps. */
 static int add_ring_buffer(struct resident *r, struct resident_sandbox *s, char *err, size_t errlen)
 {
-	s->rb_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "calyx_rb", 0, 0, CALYX_RINGBUF_BYTES, NULL);
+	s->rb_fd = ringbuf_create();
 	if (s->rb_fd < 0)
 		return errmsg(err, errlen, -errno, "creating the sandbox's ring buffer failed: %s", strerror(errno));
 	if (bpf_map_update_elem(r->map_fd[RM_SLOT_RB], &s->slot, &s->rb_fd, BPF_ANY) < 0)
@@ -269,6 +284,23 @@ bool resident_slot_cgroup_live(const struct resident *r, const struct calyx_slot
 	/* An id that cannot be read is a cgroup that may still hold tasks: live (closed). */
 	int rc = cgroup_id_of(path, &id);
 	return rc == -ENOENT ? false : rc < 0 || id == owner->cgid;
+}
+
+/* A SIGKILLed runner's sandbox, once the kernel has killed its tasks, is an empty cgroup
+ * that only the next run's sweep removes: nothing runs there and nobody will free the slot
+ * but that sweep, so it must not count as live (it would refuse `enforcer stop` and the
+ * replacement of the set by another build for a sandbox that is gone). A runner that lives
+ * may hold an empty sandbox (before the command starts, while removing it): live. Any
+ * doubt (unreadable cgroup.events, a pid that exists again) is live. */
+bool resident_slot_live(const struct resident *r, const struct calyx_slot *owner)
+{
+	if (!resident_slot_cgroup_live(r, owner))
+		return false;
+	char path[PATH_MAX + sizeof(owner->cgroup)];
+	snprintf(path, sizeof(path), "%s/%.*s", r->cg_root, (int)sizeof(owner->cgroup), owner->cgroup);
+	if (cgroupfs_populated_path(path) != 0)
+		return true;
+	return kill((pid_t)owner->runner_pid, 0) == 0 || errno != ESRCH;
 }
 
 /* Delete every key of map fd for which belongs(key, slot). Keys are collected first: a
