@@ -159,10 +159,16 @@ no_sandbox_left() {
 	# Old-layout pin directories (a program set per run) must not appear at all.
 	left=$(ls "$PINS" 2>/dev/null | grep -vx -e bpf-lsm -e landlock | tr '\n' ' ')
 	[ -z "$left" ] || { WHY="pin directories other than the resident sets in $PINS: $left"; return 1; }
-	# No calyx process around means no BPF program may be loaded but the resident sets'.
-	local progs sets
-	progs=$(bpftool prog show 2>/dev/null | grep -c '^[0-9]*:')
-	sets=$(set_programs)
+	# No calyx process around means no BPF program may be loaded but the resident sets'
+	# (a stopped set's programs are released asynchronously: wait up to 5 s for that).
+	local progs sets i=0
+	while :; do
+		progs=$(bpftool prog show 2>/dev/null | grep -c '^[0-9]*:')
+		sets=$(set_programs)
+		[ "$progs" -eq "$sets" ] || [ $i -ge 50 ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
 	[ "$progs" -eq "$sets" ] || { WHY="$progs BPF programs loaded, the resident sets hold $sets: $(bpftool prog show | grep '^[0-9]*:' | head -n 3 | tr '\n' ' ')"; return 1; }
 	return 0
 }

@@ -348,6 +348,7 @@ int resident_load(struct resident *r, bool verbose, char *err, size_t errlen)
 	calyx_bpf__destroy(s);
 	if (rc) {
 		resident_unpin_dir(r->dir, NULL, 0);   /* nothing half-loaded stays attached */
+		(void)rmdir(r->cg_root);   /* made for nothing (EBUSY: dead runners' left, swept later) */
 		return rc;
 	}
 	return resident_attach_pins(r, err, errlen);
