@@ -66,8 +66,8 @@ bool resident_slot_cgroup_live(const struct resident *r, const struct calyx_slot
 /* Does the slot serve a live sandbox: its cgroup exists and holds tasks, or its runner
  * still lives? (What status, stop and replacement count; a reclaim needs the cgroup gone.) */
 bool resident_slot_live(const struct resident *r, const struct calyx_slot *owner);
-/* Remove every entry the slot holds (sandbox entry, rules, ring buffer, counters, the slot
- * itself last). Idempotent. */
+/* Remove every entry the slot holds (sandbox entry, rules, the slot itself last; its ring
+ * buffer stays for the slot's next run, see slots.c). Idempotent. */
 void resident_slot_clear(struct resident *r, uint32_t slot, const struct calyx_slot *owner);
 
 #endif

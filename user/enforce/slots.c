@@ -161,9 +161,23 @@ static int ringbuf_create(void)
 	return (int)syscall(SYS_bpf, BPF_MAP_CREATE, &a, sizeof(a));
 }
 
-/* The sandbox's own ring buffer, in its slot of the array of maps. */
+/* The sandbox's own ring buffer, in its slot of the array of maps. A slot keeps its ring
+ * buffer from one run to the next: every update or delete of an array of maps waits for
+ * an RCU grace period in the kernel (so that no program still uses the old inner map),
+ * ~13 ms each, which would be most of a warm run. So the first run in a slot makes and
+ * installs one, the later ones open it by id; what a previous run left unread is
+ * discarded before the sandbox entry exists (nothing can be written to it meanwhile: a
+ * slot's buffer is written only for a registered sandbox of that slot). Memory: one
+ * buffer per slot ever used since the set was loaded (slots are taken lowest first). */
 static int add_ring_buffer(struct resident *r, struct resident_sandbox *s, char *err, size_t errlen)
 {
+	uint32_t id = 0;
+	if (bpf_map_lookup_elem(r->map_fd[RM_SLOT_RB], &s->slot, &id) == 0 && id) {
+		s->rb_fd = bpf_map_get_fd_by_id(id);
+		if (s->rb_fd < 0)
+			return errmsg(err, errlen, -errno, "opening the slot's ring buffer failed: %s", strerror(errno));
+		return 0;
+	}
 	s->rb_fd = ringbuf_create();
 	if (s->rb_fd < 0)
 		return errmsg(err, errlen, -errno, "creating the sandbox's ring buffer failed: %s", strerror(errno));
@@ -214,6 +228,8 @@ int resident_add_sandbox(struct resident *r, const struct sandbox_rules *rules,
 		rc = add_path_rules(r, s, rules, err, errlen);
 	if (rc == 0 && !(s->rb = ring_buffer__new(s->rb_fd, on_record, s, NULL)))
 		rc = errmsg(err, errlen, -errno, "creating the ring buffer consumer failed: %s", strerror(errno));
+	if (rc == 0 && ring_buffer__consume(s->rb) < 0)   /* s->fn unset: an earlier run's leftovers go */
+		rc = errmsg(err, errlen, -EIO, "draining the slot's ring buffer failed");
 	/* Last: until this entry exists the cgroup counts as an orphan (everything denied). */
 	struct calyx_sandbox sbv = {
 		.slot = s->slot,
@@ -264,7 +280,6 @@ void resident_remove_sandbox(struct resident *r, struct resident_sandbox *s)
 			bpf_map_delete_elem(r->map_fd[RM_EXEC_RULES], &s->exec_keys[i]);
 		for (size_t i = 0; i < s->n_path; i++)
 			bpf_map_delete_elem(r->map_fd[RM_PATH_RULES], &s->path_keys[i]);
-		bpf_map_delete_elem(r->map_fd[RM_SLOT_RB], &s->slot);
 		bpf_map_delete_elem(r->map_fd[RM_SLOTS], &s->slot);   /* free for the next run */
 	}
 	ring_buffer__free(s->rb);
@@ -350,7 +365,6 @@ void resident_slot_clear(struct resident *r, uint32_t slot, const struct calyx_s
 	bpf_map_delete_elem(r->map_fd[RM_SANDBOXES], &owner->cgid);
 	delete_keys_of(r->map_fd[RM_EXEC_RULES], sizeof(struct calyx_exec_key), slot, exec_key_of_slot);
 	delete_keys_of(r->map_fd[RM_PATH_RULES], sizeof(struct calyx_path_key), slot, path_key_of_slot);
-	bpf_map_delete_elem(r->map_fd[RM_SLOT_RB], &slot);
 	bpf_map_delete_elem(r->map_fd[RM_SLOTS], &slot);
 }
 
