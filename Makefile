@@ -18,7 +18,7 @@ VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
 PKGS      := libsodium yaml-0.1 libcjson libbpf
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
-             -DCALYX_VERSION='"$(VERSION)"' -I user -I bpf -I $(BUILD)
+             -I user -I bpf -I $(BUILD)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 
@@ -32,7 +32,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I vmlinux -I
 
 # user/<folder>/<module>.c -> build/obj/<folder>/<module>.o (layout: README.md "Source tree").
 USER_SRCS := $(wildcard user/*/*.c)
-USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS)) $(BUILD)/obj/shipped_matrix.o
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS)) $(BUILD)/obj/shipped_matrix.o \
+             $(BUILD)/obj/version.o
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -67,6 +68,18 @@ $(BUILD)/obj/%.o: user/%.c | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+# The version (git describe) in one generated unit, rewritten only when it changes: the
+# binary and the stamps of the resident sets it loads always say the same version.
+$(BUILD)/version.c: FORCE
+	@mkdir -p $(@D)
+	$(Q)printf '/* generated */\nconst char calyx_version[] = "%s";\n' '$(VERSION)' > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/obj/version.o: $(BUILD)/version.c | deps
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+.PHONY: FORCE
+FORCE:
 
 # The shipped capability matrix is compiled in: `calyx run --pub KEY` uses it with KEY trusted.
 $(BUILD)/shipped_matrix.c: policies/capability_matrix.yaml

@@ -260,26 +260,31 @@ static __always_inline bool seq_read(__u64 addr, __u32 *seq)
 	return !(*seq & 1); /* odd: a rename or mount change is in progress */
 }
 
-/* Fill p for file in the sandbox; p->usable says whether the cache may be used at all. */
+/* Fill p for file in the sandbox; p->usable says whether the cache may be used at all.
+ * The hit path is the one every repeated open takes: the inode's fields are read with
+ * plain loads of the BTF-typed pointers (the verifier makes them fault-safe), no helper
+ * call but the two sequence counts. */
 static __always_inline void vc_prepare(struct vc_probe *p, const struct scope *sc, struct file *file)
 {
 	struct inode *ino = file->f_inode;
-	__u32 nlink = BPF_CORE_READ(ino, __i_nlink);
-	__u16 mode = BPF_CORE_READ(ino, i_mode);
 	p->usable = false;
 	if (!sc->sb || !ino)
 		return;
-	if (!((mode & S_IFMT) == S_IFDIR ? nlink > 0 : nlink == 1))
+	__u32 nlink = ino->__i_nlink;
+	if (!((ino->i_mode & S_IFMT) == S_IFDIR ? nlink > 0 : nlink == 1))
 		return;
-	p->now.gen = BPF_CORE_READ(ino, i_generation);
 	if (!seq_read(rename_seq_addr, &p->now.rename_seq) || !seq_read(mount_seq_addr, &p->now.mount_seq))
 		return;
+	struct super_block *sb = ino->i_sb;
+	if (!sb)
+		return;
+	p->now.gen = ino->i_generation;
 	p->key.slot = sc->slot;
 	p->key.epoch = sc->sb->epoch;
-	p->key.dev = BPF_CORE_READ(ino, i_sb, s_dev);
-	p->key.ino = BPF_CORE_READ(ino, i_ino);
+	p->key.dev = sb->s_dev;
+	p->key.ino = ino->i_ino;
 	p->now.inode = (__u64)ino;
-	p->now.mnt = (__u64)BPF_CORE_READ(file, f_path.mnt);
+	p->now.mnt = (__u64)file->f_path.mnt;
 	p->usable = true;
 }
 

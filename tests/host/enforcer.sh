@@ -18,7 +18,7 @@ build() {
   local out=$1 objs tmp
   objs=$(for c in user/*/*.c; do
            [ "$c" = user/cli/main.c ] || { c=${c#user/}; echo "build/obj/${c%.c}.o"; }
-         done; echo build/obj/shipped_matrix.o)
+         done; echo build/obj/shipped_matrix.o build/obj/version.o)
   # shellcheck disable=SC2086 # one word per object
   make -s $objs
   mkdir -p "$(dirname "$out")"

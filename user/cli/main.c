@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "base/exitcodes.h"
+#include "base/version.h"
 #include "cli/cli.h"
 #include "cli/doctor.h"
 #include "cli/enforcer.h"
@@ -14,9 +15,6 @@
 #include "cli/lease.h"
 #include "cli/run.h"
 
-#ifndef CALYX_VERSION
-#define CALYX_VERSION "0.1.0"
-#endif
 
 static int dispatch(const struct cli *c)
 {
@@ -25,7 +23,7 @@ static int dispatch(const struct cli *c)
 		cli_print_help(stdout, c->cmd);
 		return EXIT_OK;
 	case CLI_ACT_VERSION:
-		printf("calyx %s\n", CALYX_VERSION);
+		printf("calyx %s\n", calyx_version);
 		return EXIT_OK;
 	case CLI_ACT_RUN:
 		break;

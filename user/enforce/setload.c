@@ -23,6 +23,7 @@
 #include "base/cleanup.h"
 #include "base/errmsg.h"
 #include "base/fileio.h"
+#include "base/version.h"
 #include "calyx.skel.h"
 #include "base/cgroupfs.h"
 
@@ -327,7 +328,7 @@ int resident_load(struct resident *r, bool verbose, char *err, size_t errlen)
 		.loader_pid = (uint32_t)getpid(),
 	};
 	memcpy(st.object, resident_object_hash(), sizeof(st.object));
-	snprintf(st.version, sizeof(st.version), "%s", CALYX_VERSION);
+	snprintf(st.version, sizeof(st.version), "%s", calyx_version);
 	/* The root cgroup: <mount>/calyx/<backend>, two levels below the hierarchy root
 	 * (the mount shows the root: resident_paths checked), so at level 2. */
 	_cleanup_close_ int root_fd = -1;
