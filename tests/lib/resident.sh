@@ -280,6 +280,13 @@ rs_case_first_load() {
 	check "[$RS_BACKEND] third run: exit 0, loaded nothing, count and program ids unchanged" \
 		rs_eq "$RS_RC $(rs_meta "$RS_RUNDIR" enforcement.resident.loaded_by_this_run) $c3 $id3" \
 		"0 false $c1 $((id2 + 1))"
+	# With a set up, `calyx doctor` reports it and loads no program of its own (the set is
+	# the proof that its backend works).
+	doc=$("$CALYX" doctor 2>&1)
+	id4=$(rs_nextid)
+	check "[$RS_BACKEND] doctor reports the resident set" rs_contains "$doc" "$RS_BACKEND: up, loaded"
+	check "[$RS_BACKEND] ... and loaded no program for it (next program id $id3 -> $id4)" \
+		rs_eq "$id4" "$((id3 + 1))"
 	RS_BASE_COUNT=$c0
 }
 

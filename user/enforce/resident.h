@@ -59,6 +59,10 @@ void resident_close(struct resident *r);   /* NULL-safe; never detaches anything
 int resident_pick(enum enforce_backend requested, unsigned flags, struct resident **out,
 		  char *why, size_t whylen);
 
+/* A ring buffer map of a sandbox's size, made with the bpf(2) syscall itself (libbpf's
+ * bpf_map_create() first loads feature-probe programs of its own). fd or -1 with errno. */
+int resident_ringbuf_create(void);
+
 /* This boot's record that the bpf-lsm set does not load here, with the reason. */
 bool resident_lsm_verdict(char *why, size_t len);
 

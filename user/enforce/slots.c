@@ -151,7 +151,7 @@ static int add_path_rules(struct resident *r, struct resident_sandbox *s, const 
 /* A ring buffer map through the bpf(2) syscall itself: libbpf's bpf_map_create() first
  * loads feature-probe programs of its own (memcg accounting, object names) in every
  * process, and a run must load no program at all. (Map fds are always close-on-exec.) */
-static int ringbuf_create(void)
+int resident_ringbuf_create(void)
 {
 	union bpf_attr a;
 	memset(&a, 0, sizeof(a));
@@ -178,7 +178,7 @@ static int add_ring_buffer(struct resident *r, struct resident_sandbox *s, char 
 			return errmsg(err, errlen, -errno, "opening the slot's ring buffer failed: %s", strerror(errno));
 		return 0;
 	}
-	s->rb_fd = ringbuf_create();
+	s->rb_fd = resident_ringbuf_create();
 	if (s->rb_fd < 0)
 		return errmsg(err, errlen, -errno, "creating the sandbox's ring buffer failed: %s", strerror(errno));
 	if (bpf_map_update_elem(r->map_fd[RM_SLOT_RB], &s->slot, &s->rb_fd, BPF_ANY) < 0)
