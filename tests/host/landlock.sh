@@ -321,7 +321,7 @@ done
 # Wall clock: the whole tree is killed.
 lrun wall --limit wall=1s --cmd "sleep 1" -- sh -c 'sleep 41 & sleep 42'
 is   "B: wall-clock timeout: exit 124" test "$RC" = 124
-is   "B: ... no process of the tree survives" bash -c '! pgrep -f "sleep 4[12]" >/dev/null'
+is   "B: ... no process of the tree survives" bash -c 'p=$(pgrep -af "^sleep 4[12]$"); [ -z "$p" ] || { echo "# survived: $p"; exit 1; }'
 meta "B: ... meta.json status timeout" 'm["status"] == "timeout"'
 
 is "B: SVF log is still a valid hash chain" python3 - "$SVF" <<'EOF'

@@ -45,7 +45,7 @@ static void check_ringbuf(struct check *c)
 /* What `--enforce auto` would use, from the resident sets when one is up, else from the
  * probes' answers. */
 static const char *will_use(const struct resident_status *lsm, const struct resident_status *ll, bool probed,
-			    bool bpf_lsm_ok, bool landlock_ok, char *why, size_t len)
+			    const struct check *bpf_lsm, bool landlock_ok, char *why, size_t len)
 {
 	char verdict[400];
 	if (lsm->ours) {
@@ -53,22 +53,23 @@ static const char *will_use(const struct resident_status *lsm, const struct resi
 		return "bpf-lsm";
 	}
 	if (ll->ours && resident_lsm_verdict(verdict, sizeof(verdict))) {
-		snprintf(why, len, "the resident landlock set is up; bpf-lsm did not load on this boot: %s", verdict);
+		snprintf(why, len, "the resident landlock set is up; bpf-lsm unavailable on this boot: %s", verdict);
 		return "landlock";
 	}
 	if (!probed) {
 		snprintf(why, len, "the first run tries bpf-lsm (only the landlock set is up)");
 		return "bpf-lsm, else landlock";
 	}
-	if (bpf_lsm_ok) {
+	if (bpf_lsm->ok) {
 		snprintf(why, len, "BPF LSM works (the first run loads the resident set)");
 		return "bpf-lsm";
 	}
 	if (landlock_ok) {
-		snprintf(why, len, "BPF LSM unavailable; Landlock, tp_btf and cgroup sock programs work");
+		snprintf(why, len, "Landlock, tp_btf and cgroup sock programs work; bpf-lsm unavailable: %s", bpf_lsm->detail);
 		return "landlock";
 	}
-	snprintf(why, len, "neither BPF LSM nor Landlock with tp_btf and cgroup sock programs works");
+	snprintf(why, len, "neither BPF LSM nor Landlock with tp_btf and cgroup sock programs works; bpf-lsm: %s",
+		 bpf_lsm->detail);
 	return "nothing";
 }
 
@@ -168,7 +169,7 @@ int doctor_run(bool verbose, bool json)
 	}
 
 	char why[600];
-	const char *use = will_use(&sets[0], &sets[1], !any_set, c[K_BPFLSM].ok,
+	const char *use = will_use(&sets[0], &sets[1], !any_set, &c[K_BPFLSM],
 				   c[K_LANDLOCK].ok && c[K_TPBTF].ok && c[K_CGSOCK].ok, why, sizeof(why));
 	bool usable = strcmp(use, "nothing") != 0;
 
