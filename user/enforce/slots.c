@@ -372,10 +372,17 @@ void resident_slot_clear(struct resident *r, uint32_t slot, const struct calyx_s
 static unsigned dead_slots(struct resident *r, uint32_t dead[CALYX_MAX_SANDBOXES],
 			   struct calyx_slot owners[CALYX_MAX_SANDBOXES])
 {
+	/* Only the claimed slots (a hash: walked by key), not all CALYX_MAX_SANDBOXES: every
+	 * run does this, and each look-up is a syscall. */
 	unsigned n = 0;
-	for (uint32_t slot = 1; slot <= CALYX_MAX_SANDBOXES; slot++) {
+	uint32_t key, *prev = NULL;
+	/* A key deleted meanwhile restarts the walk (hash maps): bounded, duplicates harmless */
+	for (int steps = 0; n < CALYX_MAX_SANDBOXES && steps < 2 * CALYX_MAX_SANDBOXES &&
+			    bpf_map_get_next_key(r->map_fd[RM_SLOTS], prev, &key) == 0; steps++) {
+		uint32_t slot = key;
+		prev = &key;
 		if (bpf_map_lookup_elem(r->map_fd[RM_SLOTS], &slot, &owners[n]) < 0)
-			continue;
+			continue;   /* freed meanwhile */
 		if (!resident_slot_cgroup_live(r, &owners[n]))
 			dead[n++] = slot;
 	}
