@@ -64,7 +64,7 @@ $CALYX keygen --out "$KEYS" > "$LOGS/keygen.log" 2>&1 || { err "calyx keygen: $(
 issue_lease() {
 	local out=$1
 	shift
-	$CALYX lease issue --key "$KEY" --intent INT-BENCH --ttl 2h -o "$out" "$@" \
+	$CALYX lease issue --key "$KEY" --aud "$(uname -n)" --intent INT-BENCH --ttl 2h -o "$out" "$@" \
 		> "$out.log" 2>&1 || { err "lease issue $*: $(tr '\n' ' ' < "$out.log")"; return 1; }
 }
 # No resident program set (and nothing else of calyx's) loaded: the "no calyx" state.

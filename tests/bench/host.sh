@@ -28,7 +28,7 @@ trap 'rm -rf "$w"' EXIT
 # The shipped matrix (calyx run --pub alone) allows at most 10 runs per lease: every timed
 # run gets a fresh single-run lease, issued by hyperfine's --prepare (not timed).
 lease=$w/lease.tok
-issue="$calyx lease issue --key $w/keys/calyx.key --intent INT-BENCH --ttl 10m --cmd /bin/true -o $lease"
+issue="$calyx lease issue --key $w/keys/calyx.key --aud $(uname -n) --intent INT-BENCH --ttl 10m --cmd /bin/true -o $lease"
 crun="$calyx run --lease $lease --pub $w/keys/calyx.pub --state $w/state --enforce landlock -- /bin/true"
 bwrap_cmd="bwrap --ro-bind / / --unshare-net --dev /dev --proc /proc /bin/true"
 fj_cmd="firejail --noprofile --net=none /bin/true"

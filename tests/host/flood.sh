@@ -23,7 +23,7 @@ gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$T/deny_flood" tests/
 "$CALYX" keygen --out "$T/k" >/dev/null 2>&1 || bad "keygen"
 
 N=200000
-"$CALYX" lease issue --key "$T/k/calyx.key" --intent INT-TEST-FLOOD --ttl 5m \
+"$CALYX" lease issue --key "$T/k/calyx.key" --aud "$(uname -n)" --intent INT-TEST-FLOOD --ttl 5m \
   --cmd "$T/deny_flood socket $N" -o "$T/flood.tok" 2>/dev/null || bad "issue flood lease"
 rc=0
 "$CALYX" run --lease "$T/flood.tok" --pub "$T/k/calyx.pub" --state "$T/state" \

@@ -170,7 +170,7 @@ lrun() {
 	RC=999 OUT="" ERR="" LID="" D=""
 	local cmd="" a
 	for a in "$@"; do cmd+="${cmd:+ }'$a'"; done   # lease command syntax: '…' quoting
-	if ! "$CALYX" lease issue -k "$KEY" -i INT-TEST-LANDLOCK --ttl 5m --cmd "$cmd" "${extra[@]}" \
+	if ! "$CALYX" lease issue -k "$KEY" --aud "$(uname -n)" -i INT-TEST-LANDLOCK --ttl 5m --cmd "$cmd" "${extra[@]}" \
 		-o "$W/$name.tok" >/dev/null 2>"$W/$name.issue"; then
 		bad "B: $name: lease issue failed: $(cat "$W/$name.issue")"
 		return 1
@@ -281,7 +281,7 @@ is   "B: control: exec of the lease's own binary runs" bash -c '[ "$1" = 0 ] && 
 
 # Processes outside the sandbox are unaffected while a sandbox runs.
 lrun_bg() { "$CALYX" run --lease "$1" --pub "$PUB" --state "$ST" --enforce landlock -- "${@:2}" >"$1.out" 2>"$1.err"; echo $? >"$1.rc"; }
-"$CALYX" lease issue -k "$KEY" -i INT-TEST-LANDLOCK --ttl 5m --cmd "sleep 2" -o "$W/sleep.tok" >/dev/null 2>&1
+"$CALYX" lease issue -k "$KEY" --aud "$(uname -n)" -i INT-TEST-LANDLOCK --ttl 5m --cmd "sleep 2" -o "$W/sleep.tok" >/dev/null 2>&1
 lrun_bg "$W/sleep.tok" sleep 2 & BG=$!
 sleep 0.7
 expect "B: outside, during a run: read /etc/hostname" '^ok read'            "$B/try_open" /etc/hostname r
@@ -300,7 +300,7 @@ meta "B: ... the sandbox run is ok and counted none of it" 'm["status"] == "ok" 
 # Two concurrent sandboxes: each writes its own :rw dir and is denied the other's.
 for x in a b; do
 	y=$([ $x = a ] && echo b || echo a)
-	"$CALYX" lease issue -k "$KEY" -i INT-TEST-LANDLOCK --ttl 5m --path "$W/$x/**:rw" \
+	"$CALYX" lease issue -k "$KEY" --aud "$(uname -n)" -i INT-TEST-LANDLOCK --ttl 5m --path "$W/$x/**:rw" \
 		--cmd "sh -c 'sleep 1; $W/bin/try_open $W/$x/mine w $x; $W/bin/try_open $W/$y/theirs w $x'" \
 		--cmd "$W/bin/try_open" --cmd "sleep 1" -o "$W/conc-$x.tok" >/dev/null 2>&1 || bad "B: issue conc-$x"
 done

@@ -55,7 +55,7 @@ KEY=$T/k/calyx.key
 ST=$T/state
 
 # issue FILE ARGS...: a lease signed by $KEY (extra args go to `lease issue`)
-issue() { local out=$1; shift; "$CALYX" lease issue -k "$KEY" -i INT-TEST-HOST --ttl 5m "$@" -o "$out" 2>"$T/issue.err" \
+issue() { local out=$1; shift; "$CALYX" lease issue -k "$KEY" --aud "$(uname -n)" -i INT-TEST-HOST --ttl 5m "$@" -o "$out" 2>"$T/issue.err" \
   || { echo "# lease issue failed: $(cat "$T/issue.err")"; return 1; }; }
 # run LEASE ARGS... -- CMD: sets RC, OUT (stdout), ERR (stderr)
 run() { local lease=$1; shift; "$CALYX" run --lease "$lease" "$@" >"$T/out" 2>"$T/err"; RC=$?; OUT=$(cat "$T/out"); ERR=$(cat "$T/err"); }
@@ -197,12 +197,12 @@ check "#! script whose interpreter is not a lease command: 68" expect_rc 68
 check "... naming the interpreter" err_has "/usr/bin/dash\|/bin/sh\|/usr/bin/sh"
 
 now=$(date +%s)
-CALYX_TEST_NOW=$((now - 3600)) "$CALYX" lease issue -k "$KEY" -i INT-TEST-HOST --ttl 1m --cmd "echo hello" -o "$T/expired.tok" 2>/dev/null
+CALYX_TEST_NOW=$((now - 3600)) "$CALYX" lease issue -k "$KEY" --aud "$(uname -n)" -i INT-TEST-HOST --ttl 1m --cmd "echo hello" -o "$T/expired.tok" 2>/dev/null
 run "$T/expired.tok" --pub "$PUB" --state "$ST" -- echo hello
 check "expired lease: 65" expect_rc 65
 check "... saying expired" err_has "expired"
 
-"$CALYX" lease issue -k "$T/other/calyx.key" -i INT-TEST-HOST --ttl 5m --cmd "echo hello" -o "$T/other.tok" 2>/dev/null
+"$CALYX" lease issue -k "$T/other/calyx.key" --aud "$(uname -n)" -i INT-TEST-HOST --ttl 5m --cmd "echo hello" -o "$T/other.tok" 2>/dev/null
 run "$T/other.tok" --matrix policies/capability_matrix.yaml --state "$ST" -- echo hello
 check "signer not trusted by --matrix: 66" expect_rc 66
 run "$T/other.tok" --pub "$PUB" --state "$ST" -- echo hello

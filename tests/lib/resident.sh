@@ -71,7 +71,7 @@ rs_dir() {
 rs_issue() {
 	local out=$1
 	shift
-	"$CALYX" lease issue --key "$RS_KEY" --intent INT-TEST-RESIDENT --ttl 10m -o "$out" "$@" \
+	"$CALYX" lease issue --key "$RS_KEY" --aud "$(uname -n)" --intent INT-TEST-RESIDENT --ttl 10m -o "$out" "$@" \
 		> "$out.issue.log" 2>&1 && return 0
 	check "lease issue $*" false
 	diag "lease issue: $(cat "$out.issue.log")"

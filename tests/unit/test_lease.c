@@ -120,7 +120,7 @@ static void test_missing_and_unknown(void **s)
 		expect_bad(req[i], NULL, needle);
 	}
 	expect_bad("foo", "1", "claim 'foo': unknown claim");
-	expect_bad("aud", "\"x\"", "claim 'aud'");
+	expect_bad("sub", "\"x\"", "claim 'sub': unknown claim");
 	/* Optional claims really are optional. */
 	struct lease l;
 	expect_ok("runs", NULL, &l);
@@ -385,6 +385,61 @@ static void test_bad_env(void **s)
 	lease_free(&l);
 }
 
+static void test_helpers_aud_cwd(void **s)
+{
+	(void)s;
+	struct lease l;
+	/* helpers: absolute paths or bare names, distinct, bounded */
+	expect_ok("helpers", "[\"/usr/bin/cat\",\"grep\"]", &l);
+	assert_int_equal(l.n_helpers, 2);
+	assert_string_equal(l.helpers[0], "/usr/bin/cat");
+	assert_string_equal(l.helpers[1], "grep");
+	assert_null(l.aud);
+	assert_null(l.cwd);
+	lease_free(&l);
+	expect_bad("helpers", "\"cat\"", "claim 'helpers': must be an array");
+	expect_bad("helpers", "[\"cat\",\"./x\"]", "claim 'helpers[1]': './x' must be an absolute path or a bare program name");
+	expect_bad("helpers", "[\"/usr/bin/../sbin/x\"]", "claim 'helpers[0]'");
+	expect_bad("helpers", "[\"cat\",\"cat\"]", "claim 'helpers[1]': 'cat' listed twice");
+	expect_bad("helpers", "[\"\"]", "claim 'helpers[0]': must be a non-empty string");
+	char big[64 * 8] = "[", *p = big + 1;
+	for (int i = 0; i <= LEASE_MAX_HELPERS; i++)
+		p += sprintf(p, "%s\"h%d\"", i ? "," : "", i);
+	strcpy(p, "]");
+	expect_bad("helpers", big, "claim 'helpers': more than 32 entries");
+
+	/* aud: one host or group name */
+	expect_ok("aud", "\"build-01.example\"", &l);
+	assert_string_equal(l.aud, "build-01.example");
+	lease_free(&l);
+	expect_bad("aud", "[\"a\"]", "claim 'aud': must be a non-empty string");
+	expect_bad("aud", "\"a b\"", "claim 'aud': 'a b' must be a host or group name");
+	expect_bad("aud", "\"-x\"", "claim 'aud'");
+
+	/* cwd: a directory within one of the lease's paths (BASE: repo://calyx/tools/ *) */
+	expect_ok("cwd", "\"repo://calyx/tools\"", &l);
+	assert_string_equal(l.cwd, "repo://calyx/tools");
+	lease_free(&l);
+	expect_ok("cwd", "\"repo://calyx/tools/sub\"", &l);
+	lease_free(&l);
+	expect_bad("cwd", "\"repo://calyx/tools/sub/deeper\"", "claim 'cwd': 'repo://calyx/tools/sub/deeper' is not within any of the lease's paths");
+	expect_bad("cwd", "\"/etc\"", "is not within any of the lease's paths");
+	expect_bad("cwd", "\"repo://calyx/tools/*\"", "must be a directory, not a pattern");
+	expect_bad("cwd", "\"relative\"", "claim 'cwd'");
+	expect_bad("cwd", "\"repo://calyx/tools/../x\"", "claim 'cwd'");
+	char *j = with_claim("paths", "[{\"pattern\":\"/srv/w/**\",\"access\":\"rw\"},{\"pattern\":\"/opt/f\",\"access\":\"ro\"}]");
+	char err[512] = "";
+	assert_int_equal(parse(j, &l, err, sizeof(err)), 0);
+	assert_true(lease_cwd_covered(&l, "/srv/w"));
+	assert_true(lease_cwd_covered(&l, "/srv/w/a/b/c"));
+	assert_true(lease_cwd_covered(&l, "/opt/f"));
+	assert_false(lease_cwd_covered(&l, "/srv/wx"));
+	assert_false(lease_cwd_covered(&l, "/opt/f/g"));
+	assert_false(lease_cwd_covered(&l, "/srv"));
+	lease_free(&l);
+	free(j);
+}
+
 static void test_round_trip(void **s)
 {
 	(void)s;
@@ -394,7 +449,8 @@ static void test_round_trip(void **s)
 		"\"iss\":\"" ISS "\",\"commands\":[[\"python3\",\"--version\"],[\"sh\",\"-c\",\"echo 'hi' \\\"there\\\"\\n\"]],"
 		"\"paths\":[{\"pattern\":\"repo://calyx/tools/*\",\"access\":\"ro\"},{\"pattern\":\"/srv/out/**\",\"access\":\"rw\"}],"
 		"\"network\":\"deny_all\",\"limits\":{\"cpu_ms\":10000,\"mem_bytes\":268435456,\"pids\":64,"
-		"\"wall_ms\":300000,\"output_bytes\":9007199254740992},\"runs\":3,\"env\":[\"CI\",\"FOO_BAR\"]}";
+		"\"wall_ms\":300000,\"output_bytes\":9007199254740992},\"runs\":3,\"env\":[\"CI\",\"FOO_BAR\"],"
+		"\"helpers\":[\"/usr/bin/cat\",\"grep\"],\"aud\":\"build-01\",\"cwd\":\"/srv/out/sub\"}";
 	struct lease a, b;
 	char err[512] = "";
 	assert_int_equal(parse(full, &a, err, sizeof(err)), 0);
@@ -410,6 +466,9 @@ static void test_round_trip(void **s)
 	assert_int_equal(b.paths[1].access, ACCESS_RW);
 	assert_int_equal(b.limits.v[LIMIT_OUTPUT], UINT64_C(9007199254740992));
 	assert_string_equal(b.commands[1].argv[2], "echo 'hi' \"there\"\n");
+	assert_string_equal(b.helpers[1], "grep");
+	assert_string_equal(b.aud, "build-01");
+	assert_string_equal(b.cwd, "/srv/out/sub");
 	free(j1);
 	free(j2);
 	lease_free(&a);
@@ -665,6 +724,7 @@ int main(void)
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_bad_numbers),
 		cmocka_unit_test(test_bad_env),
+		cmocka_unit_test(test_helpers_aud_cwd),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_round_trip_times_offset),
 		cmocka_unit_test(test_check_times),

@@ -64,7 +64,7 @@ ge() { [ "$1" -ge "$2" ] 2>/dev/null && return 0; WHY="got '$1', want >= $2"; re
 issue() {
 	local out=$1
 	shift
-	if ! $CALYX lease issue --key "$KEY" --intent "${INTENT:-INT-TEST-SANDBOX}" \
+	if ! $CALYX lease issue --key "$KEY" --aud "$(uname -n)" --intent "${INTENT:-INT-TEST-SANDBOX}" \
 		--ttl "${TTL:-5m}" -o "$out" "$@" > "$out.issue.log" 2>&1; then
 		fail "lease issue $*: $(tr '\n' ' ' < "$out.issue.log")"
 		return 1

@@ -54,6 +54,10 @@ static const struct cli_opt issue_opts[] = {
 	  "cpu=10s, mem=256M, pids=64, wall=5m, output=16M [repeatable]" },
 	{ O_RUNS, "runs", 0, "N", false, "how many runs the lease allows (1..1000, default 1)" },
 	{ O_ENV, "env", 'e', "NAME", true, "environment variable passed through to the command [repeatable]" },
+	{ O_HELPER, "helper", 0, "PROGRAM", true,
+	  "a program the command tree may exec with any arguments: /abs/path or a name in PATH [repeatable]" },
+	{ O_AUD, "aud", 0, "NAME", false, "the host (or host group) the lease is for; the matrix says which a host answers to" },
+	{ O_CWD, "cwd", 0, "DIR", false, "the command's working directory: a directory within one of the --path patterns" },
 	{ O_OUTPUT, "output", 'o', "FILE", false, "write the token to FILE (atomically, 0644) instead of stdout" },
 	{ 0, NULL, 0, NULL, false, NULL },
 };
@@ -123,7 +127,8 @@ static const struct cli_spec specs[] = {
 	  "Try 'calyx lease SUBCOMMAND --help'." },
 	{ CLI_LEASE_ISSUE, "lease issue",
 	  "--key FILE --intent ID --ttl DUR --cmd 'ARGV' [--cmd …] [--path 'PATTERN[:ro|:rw]' …]\n"
-	  "                   [--net deny_all] [--limit NAME=VALUE …] [--runs N] [--env NAME …] [-o FILE]",
+	  "                   [--net deny_all] [--limit NAME=VALUE …] [--runs N] [--env NAME …]\n"
+	  "                   [--helper PROGRAM …] [--aud NAME] [--cwd DIR] [-o FILE]",
 	  "Sign a lease (PASETO v4.public) and print it, or write it to FILE.", issue_opts,
 	  "The lease id is LEASE-YYYYMMDD-HHMMSS-xxxx (UTC); iat = nbf = now, exp = now + ttl." },
 	{ CLI_LEASE_VERIFY, "lease verify", "(--pub FILE | --matrix FILE) [--skew DUR] [--json] TOKEN_FILE",
@@ -494,8 +499,10 @@ void cli_free(struct cli *c)
 		free(o->paths[i].pattern);
 	free(o->paths);
 	free(o->env);
+	free(o->helpers);
 	o->cmds = NULL;
 	o->paths = NULL;
 	o->env = NULL;
-	o->n_cmds = o->n_paths = o->n_env = 0;
+	o->helpers = NULL;
+	o->n_cmds = o->n_paths = o->n_env = o->n_helpers = 0;
 }

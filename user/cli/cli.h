@@ -57,6 +57,10 @@ struct issue_opts {
 	uint32_t runs;                /* default 1 */
 	const char **env;             /* names, validated, no duplicates */
 	size_t n_env;
+	const char **helpers;         /* --helper: programs runnable with any argv */
+	size_t n_helpers;
+	const char *aud;              /* --aud: the host or host group the lease is for */
+	const char *cwd;              /* --cwd: the command's working directory */
 	const char *out_file;         /* -o; NULL = stdout */
 };
 

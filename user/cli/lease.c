@@ -88,6 +88,15 @@ char *lease_cmd_claims_json(const struct issue_opts *o, const char *jti, const c
 		for (size_t i = 0; env && i < o->n_env; i++)
 			cJSON_AddItemToArray(env, cJSON_CreateString(o->env[i]));
 	}
+	if (o->n_helpers) {
+		cJSON *h = cJSON_AddArrayToObject(j, "helpers");
+		for (size_t i = 0; h && i < o->n_helpers; i++)
+			cJSON_AddItemToArray(h, cJSON_CreateString(o->helpers[i]));
+	}
+	if (o->aud)
+		cJSON_AddStringToObject(j, "aud", o->aud);
+	if (o->cwd)
+		cJSON_AddStringToObject(j, "cwd", o->cwd);
 	char *s = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
 	return s;

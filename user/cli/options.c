@@ -139,6 +139,24 @@ static int add_env(struct issue_opts *o, const char *v, char *err, size_t errlen
 	return 0;
 }
 
+/* --helper PROGRAM: checked again, with the same rule, when the lease is parsed back. */
+static int add_helper(struct issue_opts *o, const char *v, char *err, size_t errlen)
+{
+	if (!v[0])
+		return errmsg(err, errlen, -EINVAL, "bad --helper: empty program name");
+	for (size_t i = 0; i < o->n_helpers; i++)
+		if (strcmp(o->helpers[i], v) == 0)
+			return errmsg(err, errlen, -EINVAL, "--helper '%s' given more than once", v);
+	if (o->n_helpers >= LEASE_MAX_HELPERS)
+		return errmsg(err, errlen, -EINVAL, "too many --helper (at most %d)", LEASE_MAX_HELPERS);
+	const char **n = realloc(o->helpers, (o->n_helpers + 1) * sizeof(*n));
+	if (!n)
+		return errmsg(err, errlen, -EINVAL, "out of memory");
+	o->helpers = n;
+	o->helpers[o->n_helpers++] = v;
+	return 0;
+}
+
 static int issue_opt(struct issue_opts *o, int id, const char *v, char *err, size_t errlen)
 {
 	switch (id) {
@@ -175,6 +193,18 @@ static int issue_opt(struct issue_opts *o, int id, const char *v, char *err, siz
 	}
 	case O_ENV:
 		return add_env(o, v, err, errlen);
+	case O_HELPER:
+		return add_helper(o, v, err, errlen);
+	case O_AUD:
+		if (!v[0])
+			return errmsg(err, errlen, -EINVAL, "bad --aud: empty name");
+		o->aud = v;
+		return 0;
+	case O_CWD:
+		if (!v[0])
+			return errmsg(err, errlen, -EINVAL, "bad --cwd: empty directory name");
+		o->cwd = v;
+		return 0;
 	case O_OUTPUT:
 		if (!v[0])
 			return errmsg(err, errlen, -EINVAL, "bad --output: empty file name");

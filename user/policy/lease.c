@@ -3,6 +3,7 @@
 #include "policy/lease.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -116,6 +117,11 @@ void lease_free(struct lease *l)
 	for (size_t i = 0; l->env && i < l->n_env; i++)
 		free(l->env[i]);
 	free(l->env);
+	for (size_t i = 0; l->helpers && i < l->n_helpers; i++)
+		free(l->helpers[i]);
+	free(l->helpers);
+	free(l->aud);
+	free(l->cwd);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -123,12 +129,14 @@ void lease_free(struct lease *l)
 
 enum claim_id {
 	C_JTI, C_INTENT, C_IAT, C_NBF, C_EXP, C_ISS, C_COMMANDS, C_PATHS, C_NETWORK, C_LIMITS,
-	C_RUNS, C_ENV, C_COUNT
+	C_RUNS, C_ENV, C_HELPERS, C_AUD, C_CWD, C_COUNT
 };
 static const char *const claim_names[C_COUNT] = { "jti", "intent", "iat", "nbf", "exp", "iss",
-						  "commands", "paths", "network", "limits", "runs", "env" };
+						  "commands", "paths", "network", "limits", "runs", "env",
+						  "helpers", "aud", "cwd" };
 static const bool claim_required[C_COUNT] = { true, true, true, true, true, true,
-					      true, true, true, true, false, false };
+					      true, true, true, true, false, false,
+					      false, false, false };
 
 /* cJSON turns "\u0000" into a string that silently ends there, so the signed bytes would
  * say one thing and the parsed claim another. Refuse the escape outright. */
@@ -375,40 +383,119 @@ static int parse_limits(const cJSON *obj, struct lease *out, char *err, size_t e
 	return 0;
 }
 
-static int parse_env(const cJSON *arr, struct lease *out, char *err, size_t errlen)
+/* A string checked by a list claim's own rule: NULL if fine, else what is wrong. */
+typedef const char *(*item_check_fn)(const char *s);
+
+static const char *env_item_problem(const char *s)
+{
+	if (!env_name_valid(s))
+		return "is not a variable name [A-Z_][A-Z0-9_]*";
+	if (env_name_reserved(s))
+		return "is set by the runner and cannot be passed through";
+	return NULL;
+}
+
+/* A helper is named like a command's argv[0]: an absolute path, or a bare program name
+ * looked up in the runner's PATH at run time. Nothing else (no "./x", no "a/b"). */
+static const char *helper_item_problem(const char *s)
+{
+	if (s[0] == '/')
+		return strstr(s, "/../") || strstr(s, "/./") || strstr(s, "//") ? "must be a normal absolute path (no '.', '..' or '//')" : NULL;
+	if (strchr(s, '/'))
+		return "must be an absolute path or a bare program name";
+	return NULL;
+}
+
+/* A JSON array of distinct non-empty strings, each at most maxlen bytes and passing
+ * check; stored as malloc'd copies in *items / *n_items. */
+static int parse_string_list(const cJSON *arr, const char *claim, size_t max_items,
+			     size_t maxlen, item_check_fn check, char ***items, size_t *n_items,
+			     char *err, size_t errlen)
 {
 	if (!cJSON_IsArray(arr))
-		return cfail(err, errlen, "env", "must be an array of variable names");
+		return cfail(err, errlen, claim, "must be an array of strings");
 	int n = cJSON_GetArraySize(arr);
-	if (n > LEASE_MAX_ENV)
-		return cfail(err, errlen, "env", "more than %d names", LEASE_MAX_ENV);
+	if ((size_t)n > max_items)
+		return cfail(err, errlen, claim, "more than %zu entries", max_items);
 	if (n == 0)
 		return 0;
-	out->env = calloc((size_t)n, sizeof(char *));
-	if (!out->env)
+	*items = calloc((size_t)n, sizeof(char *));
+	if (!*items)
 		return errmsg(err, errlen, -EINVAL, "out of memory");
-	char name[32];
+	char name[48];
 	size_t i = 0;
 	const cJSON *e;
 	cJSON_ArrayForEach(e, arr) {
-		const char *s;
-		snprintf(name, sizeof(name), "env[%zu]", i);
-		int rc = get_str(e, name, LEASE_MAX_ENV_NAME, &s, err, errlen);
+		const char *s, *why;
+		snprintf(name, sizeof(name), "%s[%zu]", claim, i);
+		int rc = get_str(e, name, maxlen, &s, err, errlen);
 		if (rc)
 			return rc;
-		if (!env_name_valid(s))
-			return cfail(err, errlen, name, "'%s' is not a variable name [A-Z_][A-Z0-9_]*", s);
-		if (env_name_reserved(s))
-			return cfail(err, errlen, name, "'%s' is set by the runner and cannot be passed through", s);
+		if ((why = check(s)))
+			return cfail(err, errlen, name, "'%s' %s", s, why);
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(out->env[j], s) == 0)
+			if (strcmp((*items)[j], s) == 0)
 				return cfail(err, errlen, name, "'%s' listed twice", s);
-		out->env[i] = strdup(s);
-		if (!out->env[i])
+		(*items)[i] = strdup(s);
+		if (!(*items)[i])
 			return errmsg(err, errlen, -EINVAL, "out of memory");
-		out->n_env = ++i;
+		*n_items = ++i;
 	}
 	return 0;
+}
+
+/* Host names and host group names: DNS-like labels, so a matrix can compare them exactly. */
+static bool aud_valid(const char *s)
+{
+	if (!isalnum((unsigned char)s[0]))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_')
+			return false;
+	return true;
+}
+
+static int parse_cwd(const cJSON *it, struct lease *out, char *err, size_t errlen)
+{
+	const char *s;
+	char perr[192];
+	int rc = get_str(it, "cwd", LEASE_MAX_PATTERN_BYTES, &s, err, errlen);
+	if (rc)
+		return rc;
+	if (strchr(s, '*'))
+		return cfail(err, errlen, "cwd", "'%s' must be a directory, not a pattern", s);
+	if (pathpat_check(s, perr, sizeof(perr)) != 0)
+		return cfail(err, errlen, "cwd", "%s", perr);
+	if (!(out->cwd = strdup(s)))
+		return errmsg(err, errlen, -EINVAL, "out of memory");
+	if (!lease_cwd_covered(out, s))
+		return cfail(err, errlen, "cwd", "'%s' is not within any of the lease's paths", s);
+	return 0;
+}
+
+bool lease_cwd_covered(const struct lease *l, const char *cwd)
+{
+	size_t cl = strlen(cwd);
+	while (cl > 1 && cwd[cl - 1] == '/')
+		cl--;
+	for (size_t i = 0; i < l->n_paths; i++) {
+		const char *p = l->paths[i].pattern;
+		size_t pl = strlen(p);
+		bool subtree = pl >= 3 && strcmp(p + pl - 3, "/**") == 0;
+		bool children = !subtree && pl >= 2 && strcmp(p + pl - 2, "/*") == 0;
+		size_t dl = subtree ? pl - 3 : children ? pl - 2 : pl;
+		if (dl == 0)
+			dl = 1; /* the pattern "/" + "**": the root itself */
+		bool same = cl == dl && strncmp(cwd, p, dl) == 0;
+		bool below = cl > dl && strncmp(cwd, p, dl) == 0 && (cwd[dl] == '/' || dl == 1);
+		if (same)
+			return true;
+		if (subtree && below)
+			return true;
+		if (children && below && !memchr(cwd + dl + 1, '/', cl - dl - 1))
+			return true;
+	}
+	return false;
 }
 
 static int parse_claims(const cJSON *root, struct lease *out, char *err, size_t errlen)
@@ -485,7 +572,22 @@ static int parse_claims(const cJSON *root, struct lease *out, char *err, size_t 
 			return rc;
 		out->runs = (uint32_t)v;
 	}
-	if (c[C_ENV] && (rc = parse_env(c[C_ENV], out, err, errlen)))
+	if (c[C_ENV] && (rc = parse_string_list(c[C_ENV], "env", LEASE_MAX_ENV, LEASE_MAX_ENV_NAME,
+						env_item_problem, &out->env, &out->n_env, err, errlen)))
+		return rc;
+	if (c[C_HELPERS] &&
+	    (rc = parse_string_list(c[C_HELPERS], "helpers", LEASE_MAX_HELPERS, LEASE_MAX_ARG_BYTES,
+				    helper_item_problem, &out->helpers, &out->n_helpers, err, errlen)))
+		return rc;
+	if (c[C_AUD]) {
+		if ((rc = get_str(c[C_AUD], "aud", LEASE_MAX_AUD, &s, err, errlen)))
+			return rc;
+		if (!aud_valid(s))
+			return cfail(err, errlen, "aud", "'%s' must be a host or group name [A-Za-z0-9._-]", s);
+		if (!(out->aud = strdup(s)))
+			return errmsg(err, errlen, -EINVAL, "out of memory");
+	}
+	if (c[C_CWD] && (rc = parse_cwd(c[C_CWD], out, err, errlen)))
 		return rc;
 	return 0;
 }

@@ -11,6 +11,12 @@
  *   limits   {"cpu_ms":…, "mem_bytes":…, "pids":…, "wall_ms":…, "output_bytes":…} (each optional)
  *   runs     integer 1..LEASE_MAX_RUNS  (optional, default 1)
  *   env      (optional) ["NAME", …] extra environment variables passed through
+ *   helpers  (optional) ["/usr/bin/cat", "grep", …] binaries the command tree may exec with
+ *            any arguments (resolved like a command's argv[0]); 0..LEASE_MAX_HELPERS
+ *   aud      (optional) "NAME": the host or host group the lease is for (PASETO's
+ *            registered claim); the matrix says which audiences a host answers to
+ *   cwd      (optional) "/abs/dir" or "repo://NAME/dir": the command's working directory;
+ *            must lie within one of the lease's paths
  * Unknown claims are rejected. Pure module: no I/O. Serialisation and the text of `lease
  * show` are lease_text.c; limits are limits.h, command lines argv.h. */
 #ifndef CALYX_LEASE_H
@@ -27,6 +33,8 @@
 #define LEASE_MAX_RUNS 1000
 #define LEASE_MAX_ENV 32
 #define LEASE_ID_MAX 64
+#define LEASE_MAX_HELPERS 32
+#define LEASE_MAX_AUD 253     /* a DNS name's length */
 
 enum path_access { ACCESS_RO = 0, ACCESS_RW = 1 };
 struct lease_path {
@@ -50,6 +58,10 @@ struct lease {
 	uint32_t runs;
 	char **env;              /* extra env names to pass through; n_env entries */
 	size_t n_env;
+	char **helpers;          /* binaries exec'able with any argv; n_helpers entries */
+	size_t n_helpers;
+	char *aud;               /* NULL: no audience named */
+	char *cwd;               /* NULL: the runner's default working directory */
 };
 
 void lease_free(struct lease *l);
@@ -68,6 +80,10 @@ int lease_check_times(const struct lease *l, int64_t now, int64_t skew_s, char *
 /* New lease id "LEASE-YYYYMMDD-HHMMSS-xxxx" for time now (UTC), random 4 hex chars. */
 void lease_new_id(int64_t now, char out[LEASE_ID_MAX]);
 bool lease_id_valid(const char *id);
+
+/* Is the working directory cwd within one of the lease's path patterns (textually, before
+ * repo:// names are resolved: the pattern's directory itself, or what it admits)? */
+bool lease_cwd_covered(const struct lease *l, const char *cwd);
 
 /* Index of the lease command equal to argv (exact, element by element), or -1. */
 int lease_match_command(const struct lease *l, char *const *argv, size_t argc);

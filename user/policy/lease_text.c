@@ -81,6 +81,17 @@ char *lease_to_json(const struct lease *l)
 			goto done;
 		}
 	}
+	if (l->n_helpers) {
+		cJSON *h = cJSON_CreateStringArray((const char *const *)l->helpers, (int)l->n_helpers);
+		if (!h || !cJSON_AddItemToObject(o, "helpers", h)) {
+			cJSON_Delete(h);
+			goto done;
+		}
+	}
+	if (l->aud && !cJSON_AddStringToObject(o, "aud", l->aud))
+		goto done;
+	if (l->cwd && !cJSON_AddStringToObject(o, "cwd", l->cwd))
+		goto done;
 	out = cJSON_PrintUnformatted(o);
 done:
 	cJSON_Delete(o);
@@ -181,6 +192,21 @@ char *lease_describe(const struct lease *l)
 	for (size_t i = 0; i < l->n_env; i++)
 		fprintf(f, "%s%s", i ? " " : "", l->env[i]);
 	fputs(l->n_env ? "\n" : "(none)\n", f);
+	fputs("helpers     ", f);
+	for (size_t i = 0; i < l->n_helpers; i++) {
+		if (i)
+			fputc(' ', f);
+		shell_quote(f, l->helpers[i]);
+	}
+	fputs(l->n_helpers ? "\n" : "(none)\n", f);
+	fputs("aud         ", f);
+	fputs(l->aud ? l->aud : "(none)", f);
+	fputs("\ncwd         ", f);
+	if (l->cwd)
+		shell_quote(f, l->cwd);
+	else
+		fputs("(default)", f);
+	fputc('\n', f);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

@@ -166,6 +166,46 @@ static void argv_render(char *const *argv, size_t argc, char *buf, size_t len)
 		strcpy(buf + len - 4, "...");
 }
 
+/* One exec rule for the program a0 names (a lease command's argv[0] or a helper). The
+ * command being run (is_main) must exist: it becomes r->binary. 0 or the run's exit code. */
+static int add_exec_rule(struct runner *r, const char *a0, bool is_main)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	int rc = resolve_program(a0, real, &st);
+	if (is_main) {
+		if (rc < 0)
+			return run_say(EXIT_CMD_NOT_ALLOWED, "command not allowed: binary not found: %s (%s; PATH=%s)",
+				       a0, strerror(-rc), SANDBOX_PATH);
+		snprintf(r->binary, sizeof(r->binary), "%s", real);
+	}
+	if (rc < 0) {
+		run_verbose(r, "lease program %s: not found, no exec rule", a0);
+		return 0;
+	}
+	if (strlen(real) >= CALYX_PATH_MAX)
+		return run_say(EXIT_CMD_NOT_ALLOWED,
+			       "command not allowed: %s resolves to a path longer than the enforcer's %d bytes",
+			       a0, CALYX_PATH_MAX - 1);
+	char why[PATH_MAX + 128];
+	int u = binary_unsafe(r, real, &st, why, sizeof(why));
+	if (u < 0)
+		return run_say(EXIT_CMD_NOT_ALLOWED, "command not allowed: lease binary %s: checking its directories: %s",
+			       real, strerror(-u));
+	if (u > 0)
+		return run_say(EXIT_CMD_NOT_ALLOWED,
+			       "command not allowed: lease binary %s could be changed by someone other than root: %s",
+			       real, why);
+	if (exec_rule_has(r, st.st_dev, st.st_ino) || r->n_exec >= MAX_EXEC_RULES)
+		return 0;
+	struct exec_rule *e = &r->exec[r->n_exec++];
+	e->dev = st.st_dev;
+	e->ino = st.st_ino;
+	snprintf(e->path, sizeof(e->path), "%s", real);
+	run_verbose(r, "exec rule %s (dev %#jx ino %ju)", real, (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+	return 0;
+}
+
 int run_match_and_resolve(struct runner *r)
 {
 	const struct run_opts *o = r->o;
@@ -176,42 +216,17 @@ int run_match_and_resolve(struct runner *r)
 		return run_say(EXIT_CMD_NOT_ALLOWED, "command not allowed: '%s' is not one of the lease's commands",
 			       shown);
 	}
-	/* Exec rules: argv[0] of every lease command (interpreters named in the lease). */
+	/* Exec rules: argv[0] of every lease command (interpreters named in the lease), and
+	 * every helper. */
 	for (size_t i = 0; i < r->l.n_commands; i++) {
-		const char *a0 = r->l.commands[i].argv[0];
-		char real[PATH_MAX];
-		struct stat st;
-		int rc = resolve_program(a0, real, &st);
-		if ((int)i == r->cmd_index) {
-			if (rc < 0)
-				return run_say(EXIT_CMD_NOT_ALLOWED, "command not allowed: binary not found: %s (%s; PATH=%s)",
-					       a0, strerror(-rc), SANDBOX_PATH);
-			snprintf(r->binary, sizeof(r->binary), "%s", real);
-		}
-		if (rc < 0) {
-			run_verbose(r, "lease command %s: not found, no exec rule", a0);
-			continue;
-		}
-		if (strlen(real) >= CALYX_PATH_MAX)
-			return run_say(EXIT_CMD_NOT_ALLOWED,
-				       "command not allowed: %s resolves to a path longer than the enforcer's %d bytes",
-				       a0, CALYX_PATH_MAX - 1);
-		char why[PATH_MAX + 128];
-		int u = binary_unsafe(r, real, &st, why, sizeof(why));
-		if (u < 0)
-			return run_say(EXIT_CMD_NOT_ALLOWED, "command not allowed: lease binary %s: checking its directories: %s",
-				       real, strerror(-u));
-		if (u > 0)
-			return run_say(EXIT_CMD_NOT_ALLOWED,
-				       "command not allowed: lease binary %s could be changed by someone other than root: %s",
-				       real, why);
-		if (exec_rule_has(r, st.st_dev, st.st_ino) || r->n_exec >= MAX_EXEC_RULES)
-			continue;
-		struct exec_rule *e = &r->exec[r->n_exec++];
-		e->dev = st.st_dev;
-		e->ino = st.st_ino;
-		snprintf(e->path, sizeof(e->path), "%s", real);
-		run_verbose(r, "exec rule %s (dev %#jx ino %ju)", real, (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+		int rc = add_exec_rule(r, r->l.commands[i].argv[0], (int)i == r->cmd_index);
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; i < r->l.n_helpers; i++) {
+		int rc = add_exec_rule(r, r->l.helpers[i], false);
+		if (rc)
+			return rc;
 	}
 	return check_script_interpreter(r);
 }
