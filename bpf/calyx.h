@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define CALYX_ABI_VERSION 2
+#define CALYX_ABI_VERSION 3
 
 #define CALYX_PATH_MAX 256        /* path buffers (events, exec rules); the kernel matcher holds
                                    * CALYX_LPM_PATH_MAX - 1 bytes: longer paths are denied */
@@ -21,14 +21,19 @@
  * A resident set serves up to CALYX_MAX_SANDBOXES concurrent sandboxes. Each sandbox owns
  * one slot, 1..CALYX_MAX_SANDBOXES; slot 0 collects what belongs to no live sandbox
  * (orphaned cgroups). Per sandbox at most CALYX_SB_MAX_EXEC binaries (the lease's
- * commands: user space asserts LEASE_MAX_COMMANDS fits) and CALYX_SB_MAX_PATH_ENTRIES LPM
+ * commands, its helpers and the interpreters of its #! script commands: user space
+ * asserts they fit), CALYX_SB_MAX_ARGV argv rules (each lease command gives one, a #!
+ * script command up to three: one per path the script may be exec'd by, see
+ * user/run/binaries.c) and CALYX_SB_MAX_PATH_ENTRIES LPM
  * entries (each lease or baseline pattern makes at most two: user space asserts
  * 2 * (LEASE_MAX_PATHS + MATRIX_MAX_BASELINE) fits). The shared maps hold the sum. */
 #define CALYX_MAX_SANDBOXES 255
 #define CALYX_SLOTS (CALYX_MAX_SANDBOXES + 1)
-#define CALYX_SB_MAX_EXEC 64
+#define CALYX_SB_MAX_EXEC 192
+#define CALYX_SB_MAX_ARGV 192
 #define CALYX_SB_MAX_PATH_ENTRIES 256
 #define CALYX_MAX_EXEC_RULES (CALYX_MAX_SANDBOXES * CALYX_SB_MAX_EXEC)
+#define CALYX_MAX_ARGV_RULES (CALYX_MAX_SANDBOXES * CALYX_SB_MAX_ARGV)
 #define CALYX_MAX_PATH_RULES (CALYX_MAX_SANDBOXES * CALYX_SB_MAX_PATH_ENTRIES)
 /* Each sandbox has its own ring buffer (an inner map of the slot-indexed array of maps),
  * so one sandbox's flood never costs another its records. 1 MiB hold ~2,500 records; the
@@ -71,8 +76,45 @@ _Static_assert(sizeof(struct calyx_exec_key) == 24, "calyx_exec_key layout");
  * file must equal this too. NUL-terminated. */
 struct calyx_exec_val {
 	char path[CALYX_PATH_MAX];
+	__u32 flags;       /* CALYX_EXEC_* */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct calyx_exec_val) == CALYX_PATH_MAX, "calyx_exec_val layout");
+_Static_assert(sizeof(struct calyx_exec_val) == CALYX_PATH_MAX + 8, "calyx_exec_val layout");
+/* A helper (the lease's `helpers` claim): the command tree may run it with any argv.
+ * Without the flag a binary runs only with one of its argv rules' argvs. */
+#define CALYX_EXEC_ANY_ARGV (1u << 0)
+
+/* ---- argv binding (sched_process_exec, both backends) ----
+ * Every image a sandbox task starts runs only with an argv that one of the sandbox's argv
+ * rules names for that file (the image actually run: for a #! script, its interpreter),
+ * or is a CALYX_EXEC_ANY_ARGV binary. The argv is the new image's own
+ * mm->arg_start..arg_end: each argument with its NUL, argv[0] included. At most
+ * CALYX_ARGV_MAX bytes are compared; a longer argv matches no rule. The key holds a hash
+ * of the bytes so that one look-up finds the only candidate; the bytes are then compared
+ * in full (a collision is a mismatch, never a grant).
+ *
+ * The hash (user space: calyx_argv_hash in user/enforce/rule_maps.c; BPF: exec_image in
+ * bpf/landlock.bpf.c; both must agree): the argv zero-padded to a multiple of
+ * CALYX_ARGV_CHUNK bytes, read as little-endian __u64 words w; h = len ^ CALYX_ARGV_SEED,
+ * then for each word h = (h ^ w) * CALYX_ARGV_PRIME (mod 2^64). */
+#define CALYX_ARGV_MAX 16384
+#define CALYX_ARGV_CHUNK 64
+#define CALYX_ARGV_SEED 0xcbf29ce484222325ull
+#define CALYX_ARGV_PRIME 0x100000001b3ull
+_Static_assert(CALYX_ARGV_MAX % CALYX_ARGV_CHUNK == 0 && CALYX_ARGV_MAX / CALYX_ARGV_CHUNK == 256,
+	       "the BPF loop masks the chunk index with 255");
+struct calyx_argv_key {
+	__u32 sandbox;     /* slot */
+	__u32 len;         /* argv bytes, 1..CALYX_ARGV_MAX */
+	__u64 dev;         /* the image's file (kernel dev_t encoding) */
+	__u64 ino;
+	__u64 hash;
+};
+_Static_assert(sizeof(struct calyx_argv_key) == 32, "calyx_argv_key layout");
+struct calyx_argv_val {
+	char argv[CALYX_ARGV_MAX];   /* key.len bytes, zero after them */
+};
+_Static_assert(sizeof(struct calyx_argv_val) == CALYX_ARGV_MAX, "calyx_argv_val layout");
 
 /* LPM key: prefixlen counts bits of (sandbox, path bytes). Path rules are keyed per sandbox
  * by putting the slot (big-endian) in front of the path. EXACT rules include the
@@ -129,7 +171,8 @@ enum calyx_event_type {
 	CALYX_EV_EXEC = 2,   /* sched_process_exec */
 	CALYX_EV_EXIT = 3,   /* sched_process_exit (thread-group leader's last thread) */
 	CALYX_EV_FORK = 4,   /* sched_process_fork */
-	CALYX_EV_KILL = 5,   /* landlock backend: exec of a non-lease image killed with SIGKILL */
+	CALYX_EV_KILL = 5,   /* sched_process_exec: an image or argv the lease does not allow,
+			      * killed with SIGKILL (a struct calyx_kill_event) */
 };
 enum calyx_hook {
 	CALYX_HOOK_NONE = 0,
@@ -139,7 +182,8 @@ enum calyx_hook {
 	CALYX_HOOK_SOCKET_CONNECT = 4,
 	CALYX_HOOK_SOCKET_SENDMSG = 5,
 	CALYX_HOOK_BPF = 6,
-	CALYX_HOOK_EXEC_IMAGE = 7,    /* sched_process_exec kill (landlock backend) */
+	CALYX_HOOK_EXEC_IMAGE = 7,    /* sched_process_exec kill: the image is no lease binary
+				       * (landlock backend; bpf-lsm refuses it earlier) */
 	/* 8 was a system-wide syscall-exit observer (retired: it cost every task of the host) */
 	CALYX_HOOK_MOUNT = 9,         /* sb_mount / move_mount / sb_pivotroot / path_chroot:
 				       * would change what bpf_d_path reports, so denied */
@@ -153,6 +197,8 @@ enum calyx_hook {
 				       * neither readable under a rule nor a lease binary;
 				       * flags = 1 mmap, 2 mprotect */
 	CALYX_HOOK_PERF = 15,         /* perf_event_open (family = the event type) */
+	CALYX_HOOK_EXEC_ARGV = 16,    /* sched_process_exec kill: a lease binary with an argv
+				       * none of its argv rules names (both backends) */
 };
 
 /* CALYX_HOOK_PATH_MUTATE: which operation was refused (event flags). */
@@ -202,6 +248,23 @@ struct calyx_event {
 };
 _Static_assert(sizeof(struct calyx_event) == 416, "calyx_event layout");
 
+/* A CALYX_EV_KILL record: the common part, then the argv the image was started with (its
+ * first CALYX_ARGV_SHOWN bytes). ev.err: SIGKILL when the kill was sent, else the
+ * (negative) error of bpf_send_signal: the task was NOT killed, and the runner kills the
+ * whole sandbox. ev.path: the name given to exec. */
+#define CALYX_ARGV_SHOWN 4096
+#define CALYX_KILL_ARGV_TRUNCATED (1u << 0)   /* the argv is longer than what is shown */
+#define CALYX_KILL_ARGV_UNREAD (1u << 1)      /* the argv could not be read (none shown) */
+struct calyx_kill_event {
+	struct calyx_event ev;
+	__u32 argv_len;    /* bytes of the whole argv (arg_end - arg_start) */
+	__u32 shown;       /* bytes of it in argv[] */
+	__u32 argv_flags;  /* CALYX_KILL_ARGV_* */
+	__u32 pad;
+	char argv[CALYX_ARGV_SHOWN];
+};
+_Static_assert(sizeof(struct calyx_kill_event) == 416 + 16 + CALYX_ARGV_SHOWN, "calyx_kill_event layout");
+
 /* Per-slot counters (a per-CPU array indexed by slot; user space sums the CPUs). A slot's
  * counters are zeroed when a run claims it. */
 enum calyx_stat {
@@ -209,7 +272,9 @@ enum calyx_stat {
 	CALYX_STAT_DENIED = 1,      /* operations refused (recorded or not) */
 	CALYX_STAT_VCACHE_MISS = 2, /* file_open decided by path resolution + rules (hits are
 				     * not counted: the hit path is the one kept short) */
-	CALYX_STAT_MAX = 3,
+	CALYX_STAT_KILL_FAILED = 3, /* sched_process_exec kills bpf_send_signal could not send:
+				     * the runner kills the whole sandbox and fails the run */
+	CALYX_STAT_MAX = 4,
 };
 struct calyx_stats {
 	__u64 v[CALYX_STAT_MAX];

@@ -68,6 +68,23 @@ struct {
 	__type(value, struct calyx_exec_val);
 } exec_rules SEC(".maps");
 
+/* (slot, argv length, image file, argv hash) -> the argv bytes; see calyx.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CALYX_MAX_ARGV_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory only for the rules of live sandboxes */
+	__type(key, struct calyx_argv_key);
+	__type(value, struct calyx_argv_val);
+} argv_rules SEC(".maps");
+
+/* Per-CPU copy of the argv being decided (sched_process_exec). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct calyx_argv_val);
+} argv_scratch SEC(".maps");
+
 /* (slot, path prefix) -> access; see calyx.h for the encoding. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -163,13 +180,15 @@ static __always_inline __u64 task_sandbox_cgid(struct task_struct *t)
 
 /* ------------------------------------------------------------------ records */
 
-/* Reserve and pre-fill a record in the sandbox's own ring buffer; NULL when it is full or
- * there is none (orphans, a slot whose run is gone): counted in the slot's drops. */
-static __always_inline struct calyx_event *ev_new(const struct scope *sc, __u32 type, __u32 hook)
+/* Reserve size bytes (a record that starts with a struct calyx_event) in the sandbox's
+ * own ring buffer and pre-fill the struct calyx_event; NULL when it is full or there is
+ * none (orphans, a slot whose run is gone): counted in the slot's drops. Bytes past the
+ * struct calyx_event are the caller's to fill. */
+static __always_inline void *ev_reserve(const struct scope *sc, __u32 type, __u32 hook, __u64 size)
 {
 	__u32 slot = sc->slot;
 	void *rb = bpf_map_lookup_elem(&slot_rb, &slot);
-	struct calyx_event *ev = rb ? bpf_ringbuf_reserve(rb, sizeof(*ev), 0) : NULL;
+	struct calyx_event *ev = rb ? bpf_ringbuf_reserve(rb, size, 0) : NULL;
 	if (!ev) {
 		stat_inc(slot, CALYX_STAT_RB_DROPPED);
 		return NULL;
@@ -189,6 +208,11 @@ static __always_inline struct calyx_event *ev_new(const struct scope *sc, __u32 
 	ev->pid = (__u32)pt;
 	ev->tgid = pt >> 32;
 	return ev;
+}
+
+static __always_inline struct calyx_event *ev_new(const struct scope *sc, __u32 type, __u32 hook)
+{
+	return ev_reserve(sc, type, hook, sizeof(struct calyx_event));
 }
 
 /* Fields only tracing/LSM programs can fill (cgroup sock programs lack these helpers). */

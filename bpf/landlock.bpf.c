@@ -1,35 +1,10 @@
 /* landlock backend: what Landlock itself cannot do. Landlock does not stop fileless exec
- * (memfd, deleted files) and knows no "only these binaries", so every exec image of a
- * sandbox must be a lease binary or it is killed before it runs; and Landlock on older
- * ABIs has no network rights, so cgroup sock programs (attached once, to the set's root
- * cgroup: they run for sandbox tasks only) decide the network. Landlock's own refusals
+ * (memfd, deleted files) and knows no "only these binaries": the exec-image check of
+ * argv.bpf.c (both backends) kills those. Landlock on older ABIs has no network rights,
+ * so cgroup sock programs (attached once, to the set's root cgroup: they run for sandbox
+ * tasks only) decide the network. Landlock's own refusals
  * (files, exec by path) are not observed: no hook short of a system-wide syscall
  * tracepoint sees them on a kernel without BPF LSM. Part of the calyx.bpf.c unit. */
-
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(calyx_exec_image, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
-{
-	SCOPE_ENTER(sc);
-	struct file *f = BPF_CORE_READ(bprm, file);
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	__u32 nlink = BPF_CORE_READ(ino, __i_nlink);
-	if (sc.sb && nlink > 0 && is_lease_binary(&sc, ino))
-		return 0;
-	/* closed: unknown image, fileless image, or an orphan */
-	long rc = bpf_send_signal(SIGKILL);
-	stat_inc(sc.slot, CALYX_STAT_DENIED);
-	struct calyx_event *ev = ev_new(&sc, CALYX_EV_KILL, CALYX_HOOK_EXEC_IMAGE);
-	if (!ev)
-		return 0; /* counted; the kill stands */
-	ev_task(ev);
-	/* SIGKILL, or the helper's error: the record says the kill did not happen (the run
-	 * sees it as a command that kept running, and its record is the evidence) */
-	ev->err = rc ? (int)rc : SIGKILL;
-	ev->flags = nlink;
-	bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), BPF_CORE_READ(bprm, filename));
-	ev_submit(ev);
-	return 0;
-}
 
 /* cgroup sock programs: 1 allows, 0 denies (EPERM to the caller). */
 static __always_inline int cg_decide(__u32 hook, __u32 family, struct bpf_sock_addr *sa)

@@ -1001,6 +1001,7 @@ static void stat_rule(struct exec_rule *x, const char *path)
 	x->dev = st.st_dev;
 	x->ino = st.st_ino;
 	snprintf(x->path, sizeof(x->path), "%s", path);
+	x->any_argv = true;   /* these checks are about images and files; argv: tests/escape/e_argv.sh */
 }
 
 static void add_rule(struct path_rule *r, size_t *n, const char *pat, enum path_access a)

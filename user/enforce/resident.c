@@ -22,6 +22,7 @@
 
 const char *const resident_map_names[RM_COUNT] = {
 	[RM_SANDBOXES] = "sandboxes", [RM_EXEC_RULES] = "exec_rules", [RM_PATH_RULES] = "path_rules",
+	[RM_ARGV_RULES] = "argv_rules",
 	[RM_SLOT_RB] = "slot_rb",     [RM_STATS] = "stats",           [RM_VCACHE] = "vcache",
 	[RM_SLOTS] = "slots",         [RM_STAMP] = "stamp",
 };
@@ -102,6 +103,7 @@ void resident_lock_drop(struct resident *r)
 static const struct { uint32_t key, value; } map_shape[RM_COUNT] = {
 	[RM_SANDBOXES] = { sizeof(uint64_t), sizeof(struct calyx_sandbox) },
 	[RM_EXEC_RULES] = { sizeof(struct calyx_exec_key), sizeof(struct calyx_exec_val) },
+	[RM_ARGV_RULES] = { sizeof(struct calyx_argv_key), sizeof(struct calyx_argv_val) },
 	[RM_PATH_RULES] = { sizeof(struct calyx_path_key), sizeof(struct calyx_path_val) },
 	[RM_SLOT_RB] = { sizeof(uint32_t), sizeof(uint32_t) },
 	[RM_STATS] = { sizeof(uint32_t), sizeof(struct calyx_stats) },

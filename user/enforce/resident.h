@@ -78,6 +78,7 @@ struct sandbox_rules {
 					* directory in resident_cgroup_root(), no task in it yet */
 	const char *cgroup;            /* its path below resident_cgroup_root() */
 	const struct exec_rule *exec; size_t n_exec;
+	const struct argv_rule *argv; size_t n_argv;  /* the argvs exec rules may run with */
 	const struct path_rule *paths; size_t n_paths;  /* lease paths + baseline (ro) */
 	enum net_policy network;
 };

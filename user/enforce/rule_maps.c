@@ -141,8 +141,8 @@ void calyx_path_key_of(const struct calyx_path_entry *e, uint32_t sandbox, struc
 	memcpy(k->path, e->path, e->len);
 }
 
-int calyx_exec_entry(dev_t dev, ino_t ino, const char *path, uint32_t slot, struct calyx_exec_key *k,
-		     struct calyx_exec_val *v, char *err, size_t errlen)
+int calyx_exec_entry(dev_t dev, ino_t ino, const char *path, uint32_t flags, uint32_t slot,
+		     struct calyx_exec_key *k, struct calyx_exec_val *v, char *err, size_t errlen)
 {
 	size_t pl = strnlen(path, CALYX_PATH_MAX);
 	if (pl == 0 || pl >= CALYX_LPM_PATH_MAX || path[0] != '/')
@@ -154,6 +154,37 @@ int calyx_exec_entry(dev_t dev, ino_t ino, const char *path, uint32_t slot, stru
 	k->dev = calyx_kernel_dev(dev);
 	k->ino = (uint64_t)ino;
 	memcpy(v->path, path, pl);
+	v->flags = flags;
+	return 0;
+}
+
+uint64_t calyx_argv_hash(const char *bytes, uint32_t len)
+{
+	uint64_t h = (uint64_t)len ^ CALYX_ARGV_SEED;
+	uint32_t padded = (len + CALYX_ARGV_CHUNK - 1) / CALYX_ARGV_CHUNK * CALYX_ARGV_CHUNK;
+	for (uint32_t off = 0; off < padded; off += 8) {
+		uint64_t w = 0;
+		for (uint32_t i = 0; i < 8 && off + i < len; i++)   /* little-endian, zero-padded */
+			w |= (uint64_t)(uint8_t)bytes[off + i] << (8 * i);
+		h = (h ^ w) * CALYX_ARGV_PRIME;
+	}
+	return h;
+}
+
+int calyx_argv_entry(const struct argv_rule *a, uint32_t slot, struct calyx_argv_key *k,
+		     struct calyx_argv_val *v, char *err, size_t errlen)
+{
+	if (a->len == 0 || a->len > CALYX_ARGV_MAX)
+		return errmsg(err, errlen, -E2BIG, "argv rule of %u bytes: the kernel compares 1..%d",
+			      (unsigned)a->len, CALYX_ARGV_MAX);
+	memset(k, 0, sizeof(*k));
+	memset(v, 0, sizeof(*v));
+	k->sandbox = slot;
+	k->len = a->len;
+	k->dev = calyx_kernel_dev(a->dev);
+	k->ino = (uint64_t)a->ino;
+	k->hash = calyx_argv_hash(a->bytes, a->len);
+	memcpy(v->argv, a->bytes, a->len);
 	return 0;
 }
 

@@ -36,11 +36,20 @@ int calyx_path_entries(const struct path_rule *rules, size_t n, struct calyx_pat
 /* The LPM key of an entry for the sandbox's slot. */
 void calyx_path_key_of(const struct calyx_path_entry *e, uint32_t slot, struct calyx_path_key *k);
 
-/* The exec_rules entry of one lease binary for the sandbox's slot. 0, or -ENAMETOOLONG
- * (not an absolute path of 1..CALYX_LPM_PATH_MAX - 1 bytes: the exec hook resolves paths
- * into a buffer of that size) with a message. */
-int calyx_exec_entry(dev_t dev, ino_t ino, const char *path, uint32_t slot, struct calyx_exec_key *k,
-		     struct calyx_exec_val *v, char *err, size_t errlen);
+/* The exec_rules entry of one lease binary for the sandbox's slot (flags: CALYX_EXEC_*).
+ * 0, or -ENAMETOOLONG (not an absolute path of 1..CALYX_LPM_PATH_MAX - 1 bytes: the exec
+ * hook resolves paths into a buffer of that size) with a message. */
+int calyx_exec_entry(dev_t dev, ino_t ino, const char *path, uint32_t flags, uint32_t slot,
+		     struct calyx_exec_key *k, struct calyx_exec_val *v, char *err, size_t errlen);
+
+/* The hash of an argv of len bytes (calyx.h "argv binding"; bpf/argv.bpf.c computes the
+ * same in the kernel). */
+uint64_t calyx_argv_hash(const char *bytes, uint32_t len);
+
+/* The argv_rules entry of one argv rule for the sandbox's slot. 0, or -E2BIG (empty or
+ * longer than CALYX_ARGV_MAX) with a message. */
+int calyx_argv_entry(const struct argv_rule *a, uint32_t slot, struct calyx_argv_key *k,
+		     struct calyx_argv_val *v, char *err, size_t errlen);
 
 /* What the BPF matcher answers for path (calyx_access): the longest entry whose key
  * prefixes path+NUL, then its kind rule. Used by tests to hold the encoding to

@@ -42,14 +42,14 @@ static int print_fn(enum libbpf_print_level level, const char *fmt, va_list args
 /* ------------------------------------------------------------------ which programs */
 
 /* A program's set follows from its section: lsm/ programs are the bpf-lsm backend's,
- * cgroup/ programs and the exec-image check the landlock backend's, the tp_btf monitors
- * both's. */
+ * cgroup/ programs the landlock backend's, the tp_btf programs (the exec image and argv
+ * check, the monitors) both's. */
 static bool prog_in_set(const struct bpf_program *p, enum enforce_backend b)
 {
 	const char *sec = bpf_program__section_name(p);
 	if (strncmp(sec, "lsm/", 4) == 0)
 		return b == ENFORCE_BPF_LSM;
-	if (strncmp(sec, "cgroup/", 7) == 0 || strcmp(bpf_program__name(p), "calyx_exec_image") == 0)
+	if (strncmp(sec, "cgroup/", 7) == 0)
 		return b == ENFORCE_LANDLOCK;
 	return true;
 }
@@ -218,6 +218,7 @@ static struct bpf_map *skel_map(struct calyx_bpf *s, enum resident_map m)
 	switch (m) {
 	case RM_SANDBOXES: return s->maps.sandboxes;
 	case RM_EXEC_RULES: return s->maps.exec_rules;
+	case RM_ARGV_RULES: return s->maps.argv_rules;
 	case RM_PATH_RULES: return s->maps.path_rules;
 	case RM_SLOT_RB: return s->maps.slot_rb;
 	case RM_STATS: return s->maps.stats;

@@ -39,6 +39,8 @@ struct resident_sandbox {
 	void *fn_ctx;
 	struct calyx_exec_key exec_keys[CALYX_SB_MAX_EXEC];
 	size_t n_exec;
+	struct calyx_argv_key argv_keys[CALYX_SB_MAX_ARGV];
+	size_t n_argv;
 	struct calyx_path_key *path_keys;
 	size_t n_path;
 };
@@ -103,13 +105,16 @@ static int add_exec_rules(struct resident *r, struct resident_sandbox *s, const 
 		const struct exec_rule *x = &rules->exec[i];
 		struct calyx_exec_key k;
 		struct calyx_exec_val v;
-		int rc = calyx_exec_entry(x->dev, x->ino, x->path, s->slot, &k, &v, err, errlen);
+		int rc = calyx_exec_entry(x->dev, x->ino, x->path, x->any_argv ? CALYX_EXEC_ANY_ARGV : 0,
+					  s->slot, &k, &v, err, errlen);
 		if (rc < 0)
 			return rc;
 		struct calyx_exec_val old;
 		if (bpf_map_lookup_elem(r->map_fd[RM_EXEC_RULES], &k, &old) == 0) {
-			if (strcmp(old.path, v.path) == 0)
+			if (strcmp(old.path, v.path) == 0 && old.flags == v.flags)
 				continue; /* the same binary named by two commands */
+			if (strcmp(old.path, v.path) == 0)
+				return errmsg(err, errlen, -EINVAL, "exec rule %s given twice, as a helper and not", x->path);
 			/* One inode, two names (hard links): the kernel side holds one path per
 			 * file, and silently denying one of them would be a puzzle at run time. */
 			return errmsg(err, errlen, -EINVAL, "lease binaries %s and %s are the same file (hard links)",
@@ -120,6 +125,40 @@ static int add_exec_rules(struct resident *r, struct resident_sandbox *s, const 
 		s->exec_keys[s->n_exec++] = k;
 	}
 	return 0;
+}
+
+/* Both backends bind argv in BPF (sched_process_exec). */
+static int add_argv_rules(struct resident *r, struct resident_sandbox *s, const struct sandbox_rules *rules,
+			  char *err, size_t errlen)
+{
+	if (rules->n_argv > CALYX_SB_MAX_ARGV)
+		return errmsg(err, errlen, -E2BIG, "%zu argv rules, at most %d", rules->n_argv, CALYX_SB_MAX_ARGV);
+	struct calyx_argv_val *v = malloc(sizeof(*v));
+	if (!v)
+		return errmsg(err, errlen, -ENOMEM, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < rules->n_argv && rc == 0; i++) {
+		struct calyx_argv_key k;
+		if ((rc = calyx_argv_entry(&rules->argv[i], s->slot, &k, v, err, errlen)) < 0)
+			break;
+		if (bpf_map_update_elem(r->map_fd[RM_ARGV_RULES], &k, v, BPF_NOEXIST) == 0)
+			s->argv_keys[s->n_argv++] = k;
+		else if (errno != EEXIST)   /* EEXIST: the same argv twice (or a hash twin: see below) */
+			rc = errmsg(err, errlen, -errno, "adding an argv rule failed: %s", strerror(errno));
+		else {
+			/* Two different argvs with one key: the kernel holds one per key, so the
+			 * other could never run. Refused rather than found out at run time. */
+			struct calyx_argv_val *old = malloc(sizeof(*old));
+			if (!old)
+				rc = errmsg(err, errlen, -ENOMEM, "out of memory");
+			else if (bpf_map_lookup_elem(r->map_fd[RM_ARGV_RULES], &k, old) < 0 ||
+				 memcmp(old->argv, v->argv, sizeof(v->argv)) != 0)
+				rc = errmsg(err, errlen, -EEXIST, "two argv rules share a hash; one could never run");
+			free(old);
+		}
+	}
+	free(v);
+	return rc;
 }
 
 /* Only the bpf-lsm backend decides paths in BPF (Landlock does it for the other). */
@@ -189,8 +228,12 @@ static int add_ring_buffer(struct resident *r, struct resident_sandbox *s, char 
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct resident_sandbox *s = ctx;
-	if (size >= sizeof(struct calyx_event) && s->fn)
-		s->fn(data, s->fn_ctx);
+	const struct calyx_event *ev = data;
+	/* A kill record carries its argv after the common part (struct calyx_kill_event):
+	 * consumers may read that far. */
+	if (size >= sizeof(struct calyx_event) && s->fn &&
+	    (ev->type != CALYX_EV_KILL || size >= sizeof(struct calyx_kill_event)))
+		s->fn(ev, s->fn_ctx);
 	return 0;
 }
 
@@ -224,6 +267,8 @@ int resident_add_sandbox(struct resident *r, const struct sandbox_rules *rules,
 		rc = add_ring_buffer(r, s, err, errlen);
 	if (rc == 0)
 		rc = add_exec_rules(r, s, rules, err, errlen);
+	if (rc == 0)
+		rc = add_argv_rules(r, s, rules, err, errlen);
 	if (rc == 0)
 		rc = add_path_rules(r, s, rules, err, errlen);
 	if (rc == 0 && !(s->rb = ring_buffer__new(s->rb_fd, on_record, s, NULL)))
@@ -278,6 +323,8 @@ void resident_remove_sandbox(struct resident *r, struct resident_sandbox *s)
 			bpf_map_delete_elem(r->map_fd[RM_SANDBOXES], &s->cgid);
 		for (size_t i = 0; i < s->n_exec; i++)
 			bpf_map_delete_elem(r->map_fd[RM_EXEC_RULES], &s->exec_keys[i]);
+		for (size_t i = 0; i < s->n_argv; i++)
+			bpf_map_delete_elem(r->map_fd[RM_ARGV_RULES], &s->argv_keys[i]);
 		for (size_t i = 0; i < s->n_path; i++)
 			bpf_map_delete_elem(r->map_fd[RM_PATH_RULES], &s->path_keys[i]);
 		bpf_map_delete_elem(r->map_fd[RM_SLOTS], &s->slot);   /* free for the next run */
@@ -353,6 +400,11 @@ static bool exec_key_of_slot(const void *k, uint32_t slot)
 	return ((const struct calyx_exec_key *)k)->sandbox == slot;
 }
 
+static bool argv_key_of_slot(const void *k, uint32_t slot)
+{
+	return ((const struct calyx_argv_key *)k)->sandbox == slot;
+}
+
 static bool path_key_of_slot(const void *k, uint32_t slot)
 {
 	const struct calyx_path_key *p = k;
@@ -364,6 +416,7 @@ void resident_slot_clear(struct resident *r, uint32_t slot, const struct calyx_s
 {
 	bpf_map_delete_elem(r->map_fd[RM_SANDBOXES], &owner->cgid);
 	delete_keys_of(r->map_fd[RM_EXEC_RULES], sizeof(struct calyx_exec_key), slot, exec_key_of_slot);
+	delete_keys_of(r->map_fd[RM_ARGV_RULES], sizeof(struct calyx_argv_key), slot, argv_key_of_slot);
 	delete_keys_of(r->map_fd[RM_PATH_RULES], sizeof(struct calyx_path_key), slot, path_key_of_slot);
 	bpf_map_delete_elem(r->map_fd[RM_SLOTS], &slot);
 }

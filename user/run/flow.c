@@ -106,6 +106,8 @@ static void runner_teardown(struct runner *r)
 	r->svf_denials = NULL;
 	free(r->paths);
 	r->paths = NULL;
+	free(r->argv);
+	r->argv = NULL;
 	if (r->have_l)
 		lease_free(&r->l);
 	r->have_l = false;
@@ -333,6 +335,7 @@ static int prepare_sandbox(struct runner *r)
 		.cgid = r->cg.cgid,
 		.cgroup = rel,
 		.exec = r->exec, .n_exec = r->n_exec,
+		.argv = r->argv, .n_argv = r->n_argv,
 		.paths = r->paths, .n_paths = r->n_paths,
 		.network = r->l.network,
 	};

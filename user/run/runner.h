@@ -32,7 +32,7 @@
 #define KILL_WAIT_MS 5000            /* how long a killed cgroup may take to empty */
 #define DRAIN_AFTER_EMPTY_MS 2000    /* pipe drain bound once the cgroup is empty */
 #define SVF_MAX_DENIAL_RECORDS 64    /* per run and class; the rest is counted */
-#define MAX_EXEC_RULES LEASE_MAX_COMMANDS
+#define MAX_EXEC_RULES CALYX_SB_MAX_EXEC      /* commands, helpers, script interpreters */
 #define LIVE_CHECK_MS 3000           /* how long the enforcer may take to report the child's fork */
 
 struct landlock_plan;
@@ -54,6 +54,8 @@ struct runner {
 
 	struct exec_rule exec[MAX_EXEC_RULES];
 	size_t n_exec;
+	struct argv_rule *argv;              /* the argvs the exec rules may run with (malloc'd) */
+	size_t n_argv;
 	struct path_rule *paths;
 	size_t n_paths;
 	struct limits eff;
@@ -123,8 +125,10 @@ int run_say(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 void run_verbose(const struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* binaries.c: argv must be one of the lease's commands; the exec rules from argv[0] of
- * every lease command; each a file only root can change; a #! script's interpreter one
- * of them. 0 or an exit code (68), said. */
+ * every lease command, the interpreters of #! script commands and the helpers, each a
+ * file only root can change; the argv rules: each command's exact argv on the image the
+ * kernel runs for it (for a script: the argv the kernel builds for its interpreter). 0 or
+ * an exit code (68), said. */
 int run_match_and_resolve(struct runner *r);
 
 /* enforcement.c, in this order (each 0 or an exit code, said): calyx must see the cgroup
