@@ -1,7 +1,9 @@
 /* `calyx run` steps 4 and 5 (docs/run.md): the command must be one of the lease's, and
- * argv[0] of every lease command is resolved through the sandbox PATH to the file that
- * will run: those files are the exec rules, and each must be one only root can change
- * ("Lease binaries only root can change"). */
+ * argv[0] of every lease command and every helper is resolved through the sandbox PATH to
+ * the file that will run: those files (and the interpreters of #! script commands) are
+ * the exec rules, and each must be one only root can change ("Lease binaries only root
+ * can change"). Each lease command's exact argv is bound to the image the kernel runs for
+ * it (docs/lease-format.md "Argv binding"); helpers run with any argv. */
 #include "run/runner.h"
 
 #include <errno.h>
@@ -15,39 +17,43 @@
 
 #include "base/cleanup.h"
 #include "base/exitcodes.h"
+#include "base/shebang.h"
 #include "policy/pathpat.h"
 
-/* Resolve argv0 like execvp would in the sandbox: a name with '/' as is, else the first
- * executable regular file along SANDBOX_PATH. Then canonicalise. 0 or -errno. */
-static int resolve_program(const char *argv0, char out[PATH_MAX], struct stat *st)
+int run_resolve_program(const char *argv0, char found[PATH_MAX], char out[PATH_MAX], struct stat *st)
 {
-	char cand[PATH_MAX];
 	if (strchr(argv0, '/')) {
-		if (!realpath(argv0, out))
-			return -errno;
+		if (snprintf(found, PATH_MAX, "%s", argv0) >= PATH_MAX)
+			return -ENAMETOOLONG;
 	} else {
 		const char *p = SANDBOX_PATH;
-		bool found = false;
-		while (*p && !found) {
+		bool ok = false;
+		while (*p && !ok) {
 			const char *colon = strchr(p, ':');
 			size_t dl = colon ? (size_t)(colon - p) : strlen(p);
-			if (dl && snprintf(cand, sizeof(cand), "%.*s/%s", (int)dl, p, argv0) < (int)sizeof(cand)) {
+			if (dl && snprintf(found, PATH_MAX, "%.*s/%s", (int)dl, p, argv0) < PATH_MAX) {
 				struct stat cs;
-				if (stat(cand, &cs) == 0 && S_ISREG(cs.st_mode) && (cs.st_mode & 0111))
-					found = true;
+				if (stat(found, &cs) == 0 && S_ISREG(cs.st_mode) && (cs.st_mode & 0111))
+					ok = true;
 			}
 			p += dl + (colon ? 1 : 0);
 		}
-		if (!found)
+		if (!ok)
 			return -ENOENT;
-		if (!realpath(cand, out))
-			return -errno;
 	}
+	if (!realpath(found, out))
+		return -errno;
 	if (stat(out, st) < 0)
 		return -errno;
 	if (!S_ISREG(st->st_mode) || !(st->st_mode & 0111))
 		return -EACCES;
 	return 0;
+}
+
+static int resolve_program(const char *argv0, char out[PATH_MAX], struct stat *st)
+{
+	char found[PATH_MAX];
+	return run_resolve_program(argv0, found, out, st);
 }
 
 /* A lease binary is allowed by dev+ino+path, and an in-place edit keeps all three: so only
@@ -116,40 +122,12 @@ static int binary_unsafe(const struct runner *r, const char *real, const struct 
 	return 0;
 }
 
-static bool exec_rule_has(const struct runner *r, dev_t dev, ino_t ino)
+static struct exec_rule *exec_rule_find(struct runner *r, dev_t dev, ino_t ino)
 {
 	for (size_t i = 0; i < r->n_exec; i++)
 		if (r->exec[i].dev == dev && r->exec[i].ino == ino)
-			return true;
-	return false;
-}
-
-/* A #! script runs its interpreter: that file must be a lease binary too. */
-static int check_script_interpreter(struct runner *r)
-{
-	_cleanup_close_ int fd = open(r->binary, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;   /* unreadable for us: the kernel decides at exec */
-	char buf[256];
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);   /* the #! line only */
-	if (n < 2 || buf[0] != '#' || buf[1] != '!')
-		return 0;
-	buf[n] = '\0';
-	char *s = buf + 2;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t len = strcspn(s, " \t\n");
-	s[len] = '\0';
-	char real[PATH_MAX];
-	struct stat st;
-	if (!*s || !realpath(s, real) || stat(real, &st) < 0)
-		return run_say(EXIT_CMD_NOT_ALLOWED, "command not allowed: interpreter %s of script %s not found",
-			       *s ? s : "(none)", r->binary);
-	if (!exec_rule_has(r, st.st_dev, st.st_ino))
-		return run_say(EXIT_CMD_NOT_ALLOWED,
-			       "command not allowed: %s is a script for %s, which is not one of the lease's commands",
-			       r->binary, real);
-	return 0;
+			return &r->exec[i];
+	return NULL;
 }
 
 static void argv_render(char *const *argv, size_t argc, char *buf, size_t len)
@@ -166,29 +144,16 @@ static void argv_render(char *const *argv, size_t argc, char *buf, size_t len)
 		strcpy(buf + len - 4, "...");
 }
 
-/* One exec rule for the program a0 names (a lease command's argv[0] or a helper). The
- * command being run (is_main) must exist: it becomes r->binary. 0 or the run's exit code. */
-static int add_exec_rule(struct runner *r, const char *a0, bool is_main)
+/* The file real (resolved from what, for messages) may become an exec rule: a path the
+ * enforcer holds, a file only root can change. 0 or the run's exit code, said. */
+static int check_lease_binary(struct runner *r, const char *what, const char *real, const struct stat *st)
 {
-	char real[PATH_MAX];
-	struct stat st;
-	int rc = resolve_program(a0, real, &st);
-	if (is_main) {
-		if (rc < 0)
-			return run_say(EXIT_CMD_NOT_ALLOWED, "command not allowed: binary not found: %s (%s; PATH=%s)",
-				       a0, strerror(-rc), SANDBOX_PATH);
-		snprintf(r->binary, sizeof(r->binary), "%s", real);
-	}
-	if (rc < 0) {
-		run_verbose(r, "lease program %s: not found, no exec rule", a0);
-		return 0;
-	}
 	if (strlen(real) >= CALYX_PATH_MAX)
 		return run_say(EXIT_CMD_NOT_ALLOWED,
 			       "command not allowed: %s resolves to a path longer than the enforcer's %d bytes",
-			       a0, CALYX_PATH_MAX - 1);
+			       what, CALYX_PATH_MAX - 1);
 	char why[PATH_MAX + 128];
-	int u = binary_unsafe(r, real, &st, why, sizeof(why));
+	int u = binary_unsafe(r, real, st, why, sizeof(why));
 	if (u < 0)
 		return run_say(EXIT_CMD_NOT_ALLOWED, "command not allowed: lease binary %s: checking its directories: %s",
 			       real, strerror(-u));
@@ -196,14 +161,173 @@ static int add_exec_rule(struct runner *r, const char *a0, bool is_main)
 		return run_say(EXIT_CMD_NOT_ALLOWED,
 			       "command not allowed: lease binary %s could be changed by someone other than root: %s",
 			       real, why);
-	if (exec_rule_has(r, st.st_dev, st.st_ino) || r->n_exec >= MAX_EXEC_RULES)
-		return 0;
-	struct exec_rule *e = &r->exec[r->n_exec++];
-	e->dev = st.st_dev;
-	e->ino = st.st_ino;
-	snprintf(e->path, sizeof(e->path), "%s", real);
-	run_verbose(r, "exec rule %s (dev %#jx ino %ju)", real, (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
 	return 0;
+}
+
+/* The exec rule of a checked file; a helper's makes it runnable with any argv. 0 or the
+ * run's exit code. */
+static int exec_rule_put(struct runner *r, const char *real, const struct stat *st, bool any_argv)
+{
+	struct exec_rule *e = exec_rule_find(r, st->st_dev, st->st_ino);
+	if (!e) {
+		if (r->n_exec >= MAX_EXEC_RULES)
+			return run_say(EXIT_CMD_NOT_ALLOWED, "command not allowed: more than %d lease binaries",
+				       MAX_EXEC_RULES);
+		e = &r->exec[r->n_exec++];
+		memset(e, 0, sizeof(*e));
+		e->dev = st->st_dev;
+		e->ino = st->st_ino;
+		snprintf(e->path, sizeof(e->path), "%s", real);
+	}
+	e->any_argv = e->any_argv || any_argv;
+	run_verbose(r, "exec rule %s (dev %#jx ino %ju)%s", real, (uintmax_t)st->st_dev, (uintmax_t)st->st_ino,
+		    any_argv ? ", any argv (helper)" : "");
+	return 0;
+}
+
+/* An argv rule for the image img: the strings head[] then tail[], each with its NUL.
+ * Identical rules are kept once. 0 or the run's exit code (the argv is longer than the
+ * kernel compares; cmd names the command). */
+static int argv_rule_put(struct runner *r, const struct stat *img, const char *const *head, size_t nhead,
+			 char *const *tail, size_t ntail, const char *cmd)
+{
+	struct argv_rule *a = calloc(1, sizeof(*a));
+	if (!a)
+		return run_say(EXIT_INTERNAL, "out of memory");
+	size_t len = 0;
+	bool fits = true;
+	for (size_t i = 0; i < nhead + ntail && fits; i++) {
+		const char *s = i < nhead ? head[i] : tail[i - nhead];
+		size_t l = strlen(s) + 1;
+		if (len + l > CALYX_ARGV_MAX)
+			fits = false;
+		else
+			memcpy(a->bytes + len, s, l);
+		len += l;
+	}
+	if (!fits) {
+		free(a);
+		return run_say(EXIT_CMD_NOT_ALLOWED,
+			       "command not allowed: lease command '%s': its argv is longer than the %d bytes the enforcer compares",
+			       cmd, CALYX_ARGV_MAX);
+	}
+	a->dev = img->st_dev;
+	a->ino = img->st_ino;
+	a->len = (uint32_t)len;
+	for (size_t i = 0; i < r->n_argv; i++)
+		if (r->argv[i].dev == a->dev && r->argv[i].ino == a->ino && r->argv[i].len == a->len &&
+		    memcmp(r->argv[i].bytes, a->bytes, len) == 0) {
+			free(a);
+			return 0;
+		}
+	if (r->n_argv >= CALYX_SB_MAX_ARGV) {
+		free(a);
+		return run_say(EXIT_CMD_NOT_ALLOWED, "command not allowed: more than %d argv rules", CALYX_SB_MAX_ARGV);
+	}
+	struct argv_rule *grown = realloc(r->argv, (r->n_argv + 1) * sizeof(*r->argv));
+	if (!grown) {
+		free(a);
+		return run_say(EXIT_INTERNAL, "out of memory");
+	}
+	r->argv = grown;
+	r->argv[r->n_argv++] = *a;
+	free(a);
+	return 0;
+}
+
+/* A #! script command: the kernel runs its interpreter with the argv
+ *     interpreter [optional-arg] <the path given to execve> argv[1..]
+ * so that is what is bound, on the interpreter's file, once for each path the script can
+ * be exec'd by: its canonical path (what the runner execs), argv[0] as the lease writes
+ * it when that is a path, and its PATH resolution when argv[0] is a bare name. The
+ * interpreter becomes an exec rule (with no argv of its own). Refused (68, naming the
+ * command) when the interpreter cannot be bound: a #! line the kernel refuses, a relative
+ * interpreter (the kernel resolves it from the caller's working directory), one that is
+ * not found, is itself a script, or is not a file only root can change. */
+static int bind_script(struct runner *r, const struct argv_list *c, const struct shebang *sb,
+		       const char *found, const char *real, const char *cmd)
+{
+	if (sb->interp[0] != '/')
+		return run_say(EXIT_CMD_NOT_ALLOWED,
+			       "command not allowed: lease command '%s': script %s names the relative interpreter '%s', which cannot be bound",
+			       cmd, real, sb->interp);
+	char ireal[PATH_MAX];
+	struct stat ist;
+	if (!realpath(sb->interp, ireal) || stat(ireal, &ist) < 0 || !S_ISREG(ist.st_mode) || !(ist.st_mode & 0111))
+		return run_say(EXIT_CMD_NOT_ALLOWED,
+			       "command not allowed: lease command '%s': interpreter %s of script %s is not an executable file",
+			       cmd, sb->interp, real);
+	struct shebang nested;
+	int rc = shebang_read(ireal, &nested);
+	if (rc != 0)
+		return run_say(EXIT_CMD_NOT_ALLOWED,
+			       "command not allowed: lease command '%s': interpreter %s of script %s %s",
+			       cmd, ireal, real, rc > 0 ? "is itself a script (not bound)" : "cannot be read");
+	if ((rc = check_lease_binary(r, sb->interp, ireal, &ist)) || (rc = exec_rule_put(r, ireal, &ist, false)))
+		return rc;
+	const char *paths[3] = { real, NULL, NULL };
+	size_t np = 1;
+	if (strcmp(found, real) != 0)
+		paths[np++] = found;   /* argv[0] as written (a path) or its PATH resolution */
+	for (size_t i = 0; i < np; i++) {
+		const char *head[3];
+		size_t nh = 0;
+		head[nh++] = sb->interp;
+		if (sb->has_arg)
+			head[nh++] = sb->arg;
+		head[nh++] = paths[i];
+		if ((rc = argv_rule_put(r, &ist, head, nh, c->argv + 1, c->argc - 1, cmd)))
+			return rc;
+	}
+	return 0;
+}
+
+/* Lease command c: its binary an exec rule, its argv bound (docs/lease-format.md "Argv
+ * binding"). The command being run (is_main) must exist: it becomes r->binary. A command
+ * whose binary is not found here binds nothing (nothing could exec it). 0 or the run's
+ * exit code. */
+static int bind_command(struct runner *r, const struct argv_list *c, bool is_main)
+{
+	const char *a0 = c->argv[0];
+	char found[PATH_MAX], real[PATH_MAX], cmd[512];
+	struct stat st;
+	argv_render(c->argv, c->argc, cmd, sizeof(cmd));
+	int rc = run_resolve_program(a0, found, real, &st);
+	if (is_main) {
+		if (rc < 0)
+			return run_say(EXIT_CMD_NOT_ALLOWED, "command not allowed: binary not found: %s (%s; PATH=%s)",
+				       a0, strerror(-rc), SANDBOX_PATH);
+		snprintf(r->binary, sizeof(r->binary), "%s", real);
+	}
+	if (rc < 0) {
+		run_verbose(r, "lease command %s: not found, no exec rule", a0);
+		return 0;
+	}
+	if ((rc = check_lease_binary(r, a0, real, &st)) || (rc = exec_rule_put(r, real, &st, false)))
+		return rc;
+	struct shebang sb;
+	int s = shebang_read(real, &sb);
+	if (s < 0)
+		return run_say(EXIT_CMD_NOT_ALLOWED, "command not allowed: lease command '%s': %s %s", cmd, real,
+			       s == -ENOEXEC ? "has a #! line the kernel refuses" : "cannot be read to bind its argv");
+	if (s > 0)
+		return bind_script(r, c, &sb, found, real, cmd);
+	return argv_rule_put(r, &st, NULL, 0, c->argv, c->argc, cmd);
+}
+
+/* A helper: an exec rule that runs with any argv. A helper not found binds nothing. */
+static int bind_helper(struct runner *r, const char *name)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	int rc = resolve_program(name, real, &st);
+	if (rc < 0) {
+		run_verbose(r, "lease helper %s: not found, no exec rule", name);
+		return 0;
+	}
+	if ((rc = check_lease_binary(r, name, real, &st)))
+		return rc;
+	return exec_rule_put(r, real, &st, true);
 }
 
 int run_match_and_resolve(struct runner *r)
@@ -216,17 +340,15 @@ int run_match_and_resolve(struct runner *r)
 		return run_say(EXIT_CMD_NOT_ALLOWED, "command not allowed: '%s' is not one of the lease's commands",
 			       shown);
 	}
-	/* Exec rules: argv[0] of every lease command (interpreters named in the lease), and
-	 * every helper. */
 	for (size_t i = 0; i < r->l.n_commands; i++) {
-		int rc = add_exec_rule(r, r->l.commands[i].argv[0], (int)i == r->cmd_index);
+		int rc = bind_command(r, &r->l.commands[i], (int)i == r->cmd_index);
 		if (rc)
 			return rc;
 	}
 	for (size_t i = 0; i < r->l.n_helpers; i++) {
-		int rc = add_exec_rule(r, r->l.helpers[i], false);
+		int rc = bind_helper(r, r->l.helpers[i]);
 		if (rc)
 			return rc;
 	}
-	return check_script_interpreter(r);
+	return 0;
 }

@@ -478,16 +478,20 @@ static int run_sandbox(struct runner *r)
 		oc.status = ST_LIMIT;
 		oc.violation = "mem_bytes";
 	}
-	int exit_rc = run_exit_code(&oc);
 	struct calyx_stats st = { 0 };
 	if (resident_sandbox_stats(r->set, r->sb, &st) < 0)
 		run_say(0, "run: the sandbox's counters could not be read");
+	run_note_kill_failures(r, &oc, st.v[CALYX_STAT_KILL_FAILED]);
+	int exit_rc = run_exit_code(&oc);
 	if ((rc = run_finish(r, &oc, exit_rc, &st)))
 		return rc;
 	if (oc.status == ST_TIMEOUT)
 		run_say(0, "run: %s: killed at the wall-clock limit (%" PRIu64 " ms)", r->l.jti, r->eff.v[LIMIT_WALL]);
 	else if (oc.status == ST_LIMIT)
 		run_say(0, "run: %s: killed for exceeding %s", r->l.jti, oc.violation);
+	else if (oc.kill_failed)
+		run_say(0, "run: %s: a denied exec could not be killed; the whole sandbox was killed and the run failed",
+			r->l.jti);
 	run_verbose(r, "artifacts in %s/%s", r->runs_dir, r->run_name);
 	return exit_rc;
 }

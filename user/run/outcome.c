@@ -105,6 +105,8 @@ static cJSON *denials_json(const struct runner *r)
 
 int run_exit_code(const struct outcome *oc)
 {
+	if (oc->kill_failed)   /* first: the sandbox held a process the enforcer meant to kill */
+		return EXIT_ENFORCE_UNAVAILABLE;
 	if (oc->interrupted_by)
 		return 128 + oc->interrupted_by;
 	if (oc->status == ST_TIMEOUT)

@@ -92,6 +92,8 @@ struct runner {
 	uint64_t svf_denials_omitted;
 	uint64_t per_class_logged[DENY_CLASS_COUNT];
 	int consume_err;
+	bool kill_failed;                    /* a denied exec's SIGKILL was not sent (its record
+					      * or the slot's counter says so) */
 	bool live_seen;                      /* the enforcer reported a fork in our sandbox */
 	bool completed;                      /* exec_event.completed is in the audit log */
 
@@ -117,6 +119,7 @@ struct outcome {
 	char start[32], end[32];
 	struct capped_log out, err;
 	bool cpu_polled;
+	bool kill_failed;            /* the enforcer could not kill a denied exec: failed closed */
 };
 
 /* flow.c: "calyx: <what>" on stderr, returning code (one statement at a failure). */
@@ -150,6 +153,9 @@ void run_env_free(char **env);
 void run_consume(struct runner *r);
 /* supervise.c: sandbox_spawn's live check (ctx: the runner). */
 int run_live_check(void *ctx);
+/* supervise.c: a denied exec whose kill was not sent (a record saying so, or failed > 0:
+ * the slot's counter) kills the whole sandbox and fails the run (exit 69). */
+void run_note_kill_failures(struct runner *r, struct outcome *oc, uint64_t failed);
 /* supervise.c: poll the child's output, exit, the timers and signals until it is reaped and
  * its output drained. 0, or an exit code (said) with the sandbox killed. */
 int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc);

@@ -26,6 +26,13 @@ static void on_event(const struct calyx_event *ev, void *ctx)
 		return;   /* cannot happen (the ring buffer is this sandbox's own); never trusted */
 	if (ev->type == CALYX_EV_FORK)
 		r->live_seen = true;
+	if (ev->type == CALYX_EV_KILL && ev->err != SIGKILL && !r->kill_failed) {
+		/* The image the enforcer refused is running: nothing of the sandbox may. */
+		r->kill_failed = true;
+		sandbox_cgroup_kill(&r->cg);
+		run_say(0, "run: the enforcer could not kill a denied exec (pid %u, error %d): killing the sandbox",
+			(unsigned)ev->tgid, ev->err);
+	}
 	event_count(&r->counts, ev);
 	if (ev->type == CALYX_EV_EXIT && (pid_t)ev->tgid == r->child_pid) {
 		r->main_exit = *ev;
@@ -78,6 +85,19 @@ int run_live_check(void *ctx)
 	if (r->live_seen)
 		return 1;
 	return r->consume_err < 0 ? r->consume_err : 0;
+}
+
+void run_note_kill_failures(struct runner *r, struct outcome *oc, uint64_t failed)
+{
+	if (failed && !r->kill_failed) {   /* its record was lost; the counter is not */
+		r->kill_failed = true;
+		sandbox_cgroup_kill(&r->cg);
+		run_say(0, "run: the enforcer could not kill %ju denied exec(s): killing the sandbox", (uintmax_t)failed);
+	}
+	if (r->kill_failed) {
+		oc->kill_failed = true;
+		oc->status = ST_FAILED;
+	}
 }
 
 static void set_violation(struct runner *r, struct outcome *oc, enum run_status st, const char *what)
@@ -176,6 +196,15 @@ static bool on_tick(struct runner *r, struct outcome *oc, int tick, bool reaped,
 		return false;
 	/* The BPF side submits without wake-ups: poll the ring buffer here. */
 	run_consume(r);
+	struct calyx_stats st;
+	if (r->sb && resident_sandbox_stats(r->set, r->sb, &st) == 0)
+		run_note_kill_failures(r, oc, st.v[CALYX_STAT_KILL_FAILED]);
+	else if (r->sb && !r->kill_failed) {   /* a failed kill could go unseen: closed */
+		r->kill_failed = true;
+		sandbox_cgroup_kill(&r->cg);
+		run_say(0, "run: the enforcer's counters could not be read: killing the sandbox");
+		run_note_kill_failures(r, oc, 0);
+	}
 	uint64_t usec;
 	if (r->eff.set[LIMIT_CPU] && sandbox_cgroup_cpu_usec(&r->cg, &usec) == 0) {
 		oc->cpu_polled = true;

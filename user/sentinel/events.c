@@ -39,6 +39,7 @@ const char *event_hook_name(uint32_t hook)
 	case CALYX_HOOK_PATH_MUTATE: return "path_mutate";
 	case CALYX_HOOK_MMAP_EXEC: return "mmap_exec";
 	case CALYX_HOOK_PERF: return "perf_event_open";
+	case CALYX_HOOK_EXEC_ARGV: return "exec_argv";
 	default: return "unknown";
 	}
 }
@@ -58,6 +59,7 @@ int event_deny_class(const struct calyx_event *ev)
 	switch (ev->hook) {
 	case CALYX_HOOK_EXEC:
 	case CALYX_HOOK_EXEC_IMAGE:
+	case CALYX_HOOK_EXEC_ARGV:
 	case CALYX_HOOK_MMAP_EXEC:
 		return DENY_EXEC;
 	case CALYX_HOOK_FILE_OPEN:
@@ -191,6 +193,32 @@ static const char *family_name(uint32_t f)
 	}
 }
 
+/* A kill record's argv: "argv" (the strings shown, the last one cut when the record is
+ * truncated), "argv_bytes" (the whole argv's size), "argv_truncated", and whether the
+ * kill was sent ("killed"; when not, "kill_error": the errno bpf_send_signal returned). */
+static void add_kill(cJSON *o, const struct calyx_kill_event *k)
+{
+	bool killed = k->ev.err == 9; /* SIGKILL */
+	cJSON_AddBoolToObject(o, "killed", killed);
+	if (!killed)
+		cJSON_AddNumberToObject(o, "kill_error", -k->ev.err);
+	cJSON_AddNumberToObject(o, "argv_bytes", k->argv_len);
+	cJSON_AddBoolToObject(o, "argv_truncated", (k->argv_flags & CALYX_KILL_ARGV_TRUNCATED) != 0);
+	if (k->argv_flags & CALYX_KILL_ARGV_UNREAD) {
+		cJSON_AddBoolToObject(o, "argv_unread", true);
+		return;
+	}
+	cJSON *a = cJSON_AddArrayToObject(o, "argv");
+	size_t shown = k->shown < sizeof(k->argv) ? k->shown : sizeof(k->argv);
+	for (size_t off = 0; a && off < shown;) {
+		size_t l = strnlen(k->argv + off, shown - off);
+		char *v = json_safe_strn(k->argv + off, l);
+		cJSON_AddItemToArray(a, cJSON_CreateString(v ? v : ""));
+		free(v);
+		off += l + 1;
+	}
+}
+
 /* Long: one case per record type (docs/run.md "events.jsonl"). */
 cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 {
@@ -263,6 +291,8 @@ cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 		}
 		if (ev->path[0])
 			add_safe(o, "path", ev->path, sizeof(ev->path));
+		if (ev->type == CALYX_EV_KILL)   /* whole: the consumer checked (slots.c) */
+			add_kill(o, (const struct calyx_kill_event *)ev);
 		break;
 	}
 	default:
