@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -17,9 +18,11 @@
 #include "base/b64url.h"
 #include "base/exitcodes.h"
 #include "base/fileio.h"
+#include "base/shebang.h"
 #include "base/units.h"
 #include "policy/lease.h"
 #include "policy/matrix.h"
+#include "sandbox/resolve.h"
 #include "token/keys.h"
 #include "token/paseto.h"
 #include "token/verify.h"
@@ -102,6 +105,46 @@ char *lease_cmd_claims_json(const struct issue_opts *o, const char *jti, const c
 	return s;
 }
 
+/* The file a lease program name resolves to here (the issuer's host is usually the one
+ * that runs it). false when it does not resolve. */
+static bool program_file(const char *name, struct stat *st)
+{
+	char found[PATH_MAX], real[PATH_MAX];
+	return sandbox_resolve_program(name, found, real, st) == 0;
+}
+
+/* A #! script command binds its interpreter's argv by itself (docs/lease-format.md "Argv
+ * binding"). Naming that interpreter as a helper, or as a command with no arguments,
+ * gives the sandbox much more: python3 as a helper runs `python3 -c CODE`, a bare
+ * `python3` runs whatever program it reads on stdin. Said, not refused: the command tree
+ * may need it for itself. */
+static void warn_script_interpreters(const struct lease *l)
+{
+	for (size_t i = 0; i < l->n_commands; i++) {
+		char found[PATH_MAX], real[PATH_MAX], ireal[PATH_MAX];
+		struct stat st, ist, other;
+		struct shebang sb;
+		if (sandbox_resolve_program(l->commands[i].argv[0], found, real, &st) < 0 ||
+		    shebang_read(real, &sb) != 1 || !realpath(sb.interp, ireal) || stat(ireal, &ist) < 0)
+			continue;
+		for (size_t h = 0; h < l->n_helpers; h++)
+			if (program_file(l->helpers[h], &other) && other.st_dev == ist.st_dev && other.st_ino == ist.st_ino)
+				fprintf(stderr,
+					"calyx: warning: helper %s is the interpreter of script command %s: it lets the sandbox run %s "
+					"with any arguments (e.g. %s -c CODE), which the script does not need (its own argv is bound "
+					"to %s); keep it only if the command tree runs %s itself\n",
+					l->helpers[h], l->commands[i].argv[0], sb.interp, sb.interp, sb.interp, sb.interp);
+		for (size_t c = 0; c < l->n_commands; c++)
+			if (l->commands[c].argc == 1 && c != i && program_file(l->commands[c].argv[0], &other) &&
+			    other.st_dev == ist.st_dev && other.st_ino == ist.st_ino)
+				fprintf(stderr,
+					"calyx: warning: command '%s' is the interpreter of script command %s: it lets the sandbox run "
+					"%s reading a program from its input, which the script does not need (its own argv is bound "
+					"to %s); keep it only if the command tree runs it itself\n",
+					l->commands[c].argv[0], l->commands[i].argv[0], sb.interp, sb.interp);
+	}
+}
+
 int lease_issue_run(const struct issue_opts *o)
 {
 	uint8_t sk[PASETO_SK_BYTES];
@@ -143,6 +186,7 @@ int lease_issue_run(const struct issue_opts *o)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	warn_script_interpreters(&l);
 	snprintf(footer, sizeof(footer), "{\"kid\":\"%s\"}", pid);
 	if (paseto_v4_sign(sk, (const uint8_t *)json, strlen(json), (const uint8_t *)footer,
 			   strlen(footer), NULL, 0, &token) < 0) {

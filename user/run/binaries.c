@@ -19,41 +19,12 @@
 #include "base/exitcodes.h"
 #include "base/shebang.h"
 #include "policy/pathpat.h"
-
-int run_resolve_program(const char *argv0, char found[PATH_MAX], char out[PATH_MAX], struct stat *st)
-{
-	if (strchr(argv0, '/')) {
-		if (snprintf(found, PATH_MAX, "%s", argv0) >= PATH_MAX)
-			return -ENAMETOOLONG;
-	} else {
-		const char *p = SANDBOX_PATH;
-		bool ok = false;
-		while (*p && !ok) {
-			const char *colon = strchr(p, ':');
-			size_t dl = colon ? (size_t)(colon - p) : strlen(p);
-			if (dl && snprintf(found, PATH_MAX, "%.*s/%s", (int)dl, p, argv0) < PATH_MAX) {
-				struct stat cs;
-				if (stat(found, &cs) == 0 && S_ISREG(cs.st_mode) && (cs.st_mode & 0111))
-					ok = true;
-			}
-			p += dl + (colon ? 1 : 0);
-		}
-		if (!ok)
-			return -ENOENT;
-	}
-	if (!realpath(found, out))
-		return -errno;
-	if (stat(out, st) < 0)
-		return -errno;
-	if (!S_ISREG(st->st_mode) || !(st->st_mode & 0111))
-		return -EACCES;
-	return 0;
-}
+#include "sandbox/resolve.h"
 
 static int resolve_program(const char *argv0, char out[PATH_MAX], struct stat *st)
 {
 	char found[PATH_MAX];
-	return run_resolve_program(argv0, found, out, st);
+	return sandbox_resolve_program(argv0, found, out, st);
 }
 
 /* A lease binary is allowed by dev+ino+path, and an in-place edit keeps all three: so only
@@ -292,7 +263,7 @@ static int bind_command(struct runner *r, const struct argv_list *c, bool is_mai
 	char found[PATH_MAX], real[PATH_MAX], cmd[512];
 	struct stat st;
 	argv_render(c->argv, c->argc, cmd, sizeof(cmd));
-	int rc = run_resolve_program(a0, found, real, &st);
+	int rc = sandbox_resolve_program(a0, found, real, &st);
 	if (is_main) {
 		if (rc < 0)
 			return run_say(EXIT_CMD_NOT_ALLOWED, "command not allowed: binary not found: %s (%s; PATH=%s)",

@@ -2,7 +2,6 @@
  * collect → artifacts → cleanup). Called by the CLI with parsed options. */
 #ifndef CALYX_RUN_H
 #define CALYX_RUN_H
-#include <limits.h>
 #include <stdbool.h>
 #include "policy/backend.h"
 
@@ -22,12 +21,5 @@ struct run_opts {
 /* Runs the whole flow for a command line that has been checked (cli/run.c: a lease file
  * and a command are given); returns the process exit code (exitcodes.h, or the child's). */
 int runner_run(const struct run_opts *o);
-
-/* Resolve argv0 like execvp would in the sandbox: a name with '/' as is, else the first
- * executable regular file along SANDBOX_PATH (found: that path, before canonicalising),
- * then canonicalise (out) and stat the result, which must be an executable regular file.
- * 0 or -errno. */
-struct stat;
-int run_resolve_program(const char *argv0, char found[PATH_MAX], char out[PATH_MAX], struct stat *st);
 
 #endif
