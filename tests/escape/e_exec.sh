@@ -25,8 +25,8 @@ t comm /usr/local/bin/set_name_exec python3 /usr/bin/git-evil
 t comm-git /usr/local/bin/set_name_exec git /usr/local/bin/hello
 EOF2
 S=$WORK/x.state
-issue "$WORK/x.lease" --cmd "/bin/sh $WORK/sb/exec.sh" --cmd 'python3 --version' \
-	--cmd /usr/bin/git --cmd /usr/local/bin/try_exec --cmd /usr/local/bin/set_name_exec \
+issue "$WORK/x.lease" --cmd "/bin/sh $WORK/sb/exec.sh" --helper /bin/sh --helper python3 \
+	--helper /usr/bin/git --helper /usr/local/bin/try_exec --helper /usr/local/bin/set_name_exec \
 	--path "$WORK/sb/**:ro" --path "$B/**:ro" || exit 0
 crun "$S" "$WORK/x.lease" /bin/sh "$WORK/sb/exec.sh"
 check "calyx run exits 0" run_ok

@@ -26,8 +26,8 @@ t unlink-allowed \$F unlink $A/own
 EOF2
 echo own > "$A/own"
 S=$WORK/fs.state
-issue "$WORK/fs.lease" --cmd "/bin/sh $WORK/sb/fs.sh" --cmd /usr/local/bin/try_fsop \
-	--cmd /usr/local/bin/try_open --path "$WORK/sb/**:ro" --path "$A/**:rw" || exit 0
+issue "$WORK/fs.lease" --cmd "/bin/sh $WORK/sb/fs.sh" --helper /bin/sh --helper /usr/local/bin/try_fsop \
+	--helper /usr/local/bin/try_open --path "$WORK/sb/**:ro" --path "$A/**:rw" || exit 0
 crun "$S" "$WORK/fs.lease" /bin/sh "$WORK/sb/fs.sh"
 check "calyx run exits 0" run_ok
 check "unlink outside the lease refused" is_denied unlink

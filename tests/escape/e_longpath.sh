@@ -29,7 +29,7 @@ t exact-read \$P open $exact r
 t sibling-read \$P open $sib r
 EOF2
 S=$WORK/l.state
-issue "$WORK/l.lease" --cmd "/bin/sh $WORK/sb/long.sh" --cmd /usr/local/bin/long_path \
+issue "$WORK/l.lease" --cmd "/bin/sh $WORK/sb/long.sh" --helper /bin/sh --helper /usr/local/bin/long_path \
 	--path "$WORK/sb/**:ro" --path "$L/**:rw" --path "$exact:ro" || exit 0
 crun "$S" "$WORK/l.lease" /bin/sh "$WORK/sb/long.sh"
 check "calyx run exits 0" run_ok

@@ -10,8 +10,8 @@ t procfd $M procfd /usr/local/bin/hello python3
 t deleted $M deleted /usr/local/bin/hello
 EOF2
 S=$WORK/m.state
-issue "$WORK/m.lease" --cmd "/bin/sh $WORK/sb/memfd.sh" --cmd 'python3 --version' \
-	--cmd /usr/local/bin/memfd_exec --path "$WORK/sb/**:ro" --path "$WORK/**:rw" || exit 0
+issue "$WORK/m.lease" --cmd "/bin/sh $WORK/sb/memfd.sh" --helper /bin/sh --cmd 'python3 --version' \
+	--helper /usr/local/bin/memfd_exec --path "$WORK/sb/**:ro" --path "$WORK/**:rw" || exit 0
 crun "$S" "$WORK/m.lease" /bin/sh "$WORK/sb/memfd.sh"
 check "calyx run exits 0" run_ok
 check "memfd named python3 + execveat(AT_EMPTY_PATH): refused" not_ran memfd

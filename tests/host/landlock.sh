@@ -302,7 +302,7 @@ for x in a b; do
 	y=$([ $x = a ] && echo b || echo a)
 	"$CALYX" lease issue -k "$KEY" --aud "$(uname -n)" -i INT-TEST-LANDLOCK --ttl 5m --path "$W/$x/**:rw" \
 		--cmd "sh -c 'sleep 1; $W/bin/try_open $W/$x/mine w $x; $W/bin/try_open $W/$y/theirs w $x'" \
-		--cmd "$W/bin/try_open" --cmd "sleep 1" -o "$W/conc-$x.tok" >/dev/null 2>&1 || bad "B: issue conc-$x"
+		--helper "$W/bin/try_open" --helper sleep -o "$W/conc-$x.tok" >/dev/null 2>&1 || bad "B: issue conc-$x"
 done
 lrun_bg "$W/conc-a.tok" sh -c "sleep 1; $W/bin/try_open $W/a/mine w a; $W/bin/try_open $W/b/theirs w a" & PA=$!
 lrun_bg "$W/conc-b.tok" sh -c "sleep 1; $W/bin/try_open $W/b/mine w b; $W/bin/try_open $W/a/theirs w b" & PB=$!
@@ -319,7 +319,7 @@ for x in a b; do
 done
 
 # Wall clock: the whole tree is killed.
-lrun wall --limit wall=1s --cmd "sleep 1" -- sh -c 'sleep 41 & sleep 42'
+lrun wall --limit wall=1s --helper sleep -- sh -c 'sleep 41 & sleep 42'
 is   "B: wall-clock timeout: exit 124" test "$RC" = 124
 is   "B: ... no process of the tree survives" bash -c 'p=$(pgrep -af "^sleep 4[12]$"); [ -z "$p" ] || { echo "# survived: $p"; exit 1; }'
 meta "B: ... meta.json status timeout" 'm["status"] == "timeout"'

@@ -345,7 +345,7 @@ EOF
 	printf '%s\n' "$RS_BIN/res_probe net-deny 50" "$RS_BIN/res_probe touch $W/b/done" \
 		"$RS_BIN/res_probe wait $W/b/end 120" >> "$W/b.sh"
 	for x in a b; do
-		rs_issue "$W/$x.l" --cmd "/bin/sh $W/$x.sh" --cmd "$RS_BIN/try_open" --cmd "$RS_BIN/res_probe" \
+		rs_issue "$W/$x.l" --cmd "/bin/sh $W/$x.sh" --helper "$RS_BIN/try_open" --helper "$RS_BIN/res_probe" \
 			--path "$W/$x/**:rw" --path "$W/$x.sh:ro" --net deny_all --limit wall=5m || return 0
 	done
 	ida=$(rs_lease_id "$W/a.l") idb=$(rs_lease_id "$W/b.l")
@@ -493,7 +493,7 @@ rs_case_killrunner() {
 	mkdir -p "$W"
 	rs_dir "$W/rw"
 	# res_probe is a lease binary too: the process moved into the dead sandbox runs it.
-	rs_issue "$W/k.l" --cmd "$RS_BIN/daemonize_and_sleep 60 $M" --cmd "$RS_BIN/res_probe" --net deny_all || return 0
+	rs_issue "$W/k.l" --cmd "$RS_BIN/daemonize_and_sleep 60 $M" --helper "$RS_BIN/res_probe" --net deny_all || return 0
 	id=$(rs_lease_id "$W/k.l")
 	rs_bg "$W/k" "$W/k.l" "$RS_BIN/daemonize_and_sleep" 60 "$M"
 	rp=$RS_BG

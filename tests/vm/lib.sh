@@ -219,11 +219,15 @@ sb_script() {
 	{ echo "$SB_PRELUDE"; cat; } > "$1"
 }
 # script_run NAME SCRIPT [lease issue args...]: a lease for `/bin/sh SCRIPT` (plus the
-# given args), run in a fresh state dir $WORK/NAME.state.
+# given args), run in a fresh state dir $WORK/NAME.state. /bin/sh is also a helper: the
+# prelude runs busybox applets (sed, tail), which are /bin/sh's file with other argvs.
+# Every other program such a script runs with arguments must be a --helper (or a --cmd
+# with exactly that argv): the enforcer kills any other exec (docs/lease-format.md "Argv
+# binding").
 script_run() {
 	local name=$1 script=$2
 	shift 2
-	issue "$WORK/$name.lease" --cmd "/bin/sh $script" "$@" || { RC=-1; RUN=/nonexistent; return 1; }
+	issue "$WORK/$name.lease" --cmd "/bin/sh $script" --helper /bin/sh "$@" || { RC=-1; RUN=/nonexistent; return 1; }
 	crun "$WORK/$name.state" "$WORK/$name.lease" /bin/sh "$script"
 }
 # line NAME: that check's line from the last run's stdout.log (without the "NAME: ").

@@ -19,8 +19,8 @@ t perf /usr/local/bin/try_misc perf
 t inherited-fd /usr/local/bin/try_misc readfd 7
 EOF2
 S=$WORK/e.state
-issue "$WORK/e.lease" --cmd "/bin/sh $WORK/sb/enf.sh" --cmd /usr/local/bin/try_bpf \
-	--cmd /usr/local/bin/mkcgroup_and_move --cmd /usr/local/bin/try_misc --path "$WORK/sb/**:ro" || exit 0
+issue "$WORK/e.lease" --cmd "/bin/sh $WORK/sb/enf.sh" --helper /bin/sh --helper /usr/local/bin/try_bpf \
+	--helper /usr/local/bin/mkcgroup_and_move --helper /usr/local/bin/try_misc --path "$WORK/sb/**:ro" || exit 0
 # fd 7 is open on the secret in calyx's environment: the sandbox must not inherit it.
 exec 7< /tmp/calyx-secret
 crun "$S" "$WORK/e.lease" /bin/sh "$WORK/sb/enf.sh"
@@ -54,8 +54,8 @@ t moved-open /usr/local/bin/try_open /tmp/calyx-secret r
 t moved-exec /usr/local/bin/try_exec /usr/bin/git-evil
 t moved-own /usr/local/bin/try_open $WORK/mv/run.sh r
 EOF2
-issue "$WORK/mv.lease" --cmd "/bin/sh $WORK/mv/run.sh" --cmd /usr/local/bin/try_open \
-	--cmd /usr/local/bin/try_exec --path "$WORK/mv/**:rw" --limit wall=40s || exit 0
+issue "$WORK/mv.lease" --cmd "/bin/sh $WORK/mv/run.sh" --helper /bin/sh --helper /usr/local/bin/try_open \
+	--helper /usr/local/bin/try_exec --path "$WORK/mv/**:rw" --limit wall=40s || exit 0
 bg_run mv "$WORK/mv.lease" /bin/sh "$WORK/mv/run.sh"
 check "the sandbox started" wait_file "$WORK/mv/ready" 300
 sbcg=$(sandbox_cgroups | head -n 1)

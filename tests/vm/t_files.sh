@@ -22,7 +22,7 @@ t create-rw /usr/local/bin/try_open $WORK/rw/created w created-content
 t reread-rw /usr/local/bin/try_open $WORK/rw/file r
 EOF2
 S=$WORK/f.state
-issue "$WORK/f.lease" --cmd "/bin/sh $WORK/sb/files.sh" --cmd /usr/local/bin/try_open \
+issue "$WORK/f.lease" --cmd "/bin/sh $WORK/sb/files.sh" --helper /bin/sh --helper /usr/local/bin/try_open \
 	--path "$WORK/sb/**:ro" --path "$WORK/ro/**:ro" --path "$WORK/rw/**:rw" || exit 0
 crun "$S" "$WORK/f.lease" /bin/sh "$WORK/sb/files.sh"
 check "calyx run exits 0" run_ok

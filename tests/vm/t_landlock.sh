@@ -60,8 +60,8 @@ t sendto4 /usr/local/bin/try_sendto udp4 127.0.0.1 7202
 t tcp4 /usr/local/bin/try_connect tcp4 127.0.0.1 7201
 EOF2
 S=$WORK/f.state
-script_run f "$WORK/sb/ll.sh" --net deny_all --cmd /usr/local/bin/try_open \
-	--cmd /usr/local/bin/try_sendto --cmd /usr/local/bin/try_connect \
+script_run f "$WORK/sb/ll.sh" --net deny_all --helper /usr/local/bin/try_open \
+	--helper /usr/local/bin/try_sendto --helper /usr/local/bin/try_connect \
 	--path "$WORK/sb/**:ro" --path "$WORK/ro/**:ro" --path "$WORK/rw/**:rw" || exit 0
 check "files/net: calyx run exits 0" run_ok
 check "files/net: backend landlock" eq "$(meta enforcement.backend)" landlock

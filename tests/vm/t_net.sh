@@ -29,8 +29,8 @@ t unix-host /usr/local/bin/try_misc unix /tmp/calyx-test/host.sock
 t unix-abstract /usr/local/bin/try_misc unix @calyx-test-abstract
 EOF2
 S=$WORK/n.state
-issue "$WORK/n.lease" --net deny_all --cmd "/bin/sh $WORK/sb/net.sh" \
-	--cmd /usr/local/bin/try_connect --cmd /usr/local/bin/try_sendto --cmd /usr/local/bin/try_misc \
+issue "$WORK/n.lease" --net deny_all --cmd "/bin/sh $WORK/sb/net.sh" --helper /bin/sh \
+	--helper /usr/local/bin/try_connect --helper /usr/local/bin/try_sendto --helper /usr/local/bin/try_misc \
 	--path "$WORK/sb/**:ro" || exit 0
 crun "$S" "$WORK/n.lease" /bin/sh "$WORK/sb/net.sh"
 check "calyx run exits 0" run_ok

@@ -12,7 +12,7 @@ t esc-parent /usr/local/bin/try_cgroup_escape $CG/calyx
 t fork /bin/sh -c 'echo forked-child'
 EOF2
 S=$WORK/r.state
-issue "$WORK/r.lease" --cmd "/bin/sh $WORK/sb/r.sh" --cmd /usr/local/bin/try_cgroup_escape \
+issue "$WORK/r.lease" --cmd "/bin/sh $WORK/sb/r.sh" --helper /bin/sh --helper /usr/local/bin/try_cgroup_escape \
 	--path "$WORK/sb/**:ro" || exit 0
 crun "$S" "$WORK/r.lease" /bin/sh "$WORK/sb/r.sh"
 check "calyx run exits 0" run_ok

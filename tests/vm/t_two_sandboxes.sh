@@ -15,10 +15,10 @@ t other-read-b /usr/local/bin/try_open $WORK/b/data r
 t exec-git /usr/local/bin/try_exec /usr/bin/git
 EOF2
 done
-issue "$WORK/a.lease" --cmd "/bin/sh $WORK/a/run.sh" --cmd /usr/local/bin/try_open \
-	--cmd /usr/local/bin/try_exec --cmd /usr/bin/git --path "$WORK/a/**:rw" --limit wall=40s || exit 0
-issue "$WORK/b.lease" --cmd "/bin/sh $WORK/b/run.sh" --cmd /usr/local/bin/try_open \
-	--cmd /usr/local/bin/try_exec --path "$WORK/b/**:rw" --limit wall=40s || exit 0
+issue "$WORK/a.lease" --cmd "/bin/sh $WORK/a/run.sh" --helper /bin/sh --helper /usr/local/bin/try_open \
+	--helper /usr/local/bin/try_exec --helper /usr/bin/git --path "$WORK/a/**:rw" --limit wall=40s || exit 0
+issue "$WORK/b.lease" --cmd "/bin/sh $WORK/b/run.sh" --helper /bin/sh --helper /usr/local/bin/try_open \
+	--helper /usr/local/bin/try_exec --path "$WORK/b/**:rw" --limit wall=40s || exit 0
 bg_run a "$WORK/a.lease" /bin/sh "$WORK/a/run.sh"
 pa=$BG_PID
 bg_run b "$WORK/b.lease" /bin/sh "$WORK/b/run.sh"

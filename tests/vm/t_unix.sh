@@ -45,8 +45,8 @@ t d-inside /usr/local/bin/unix_dgram send $WORK/rw/in.dgram
 t d-conn-inside /usr/local/bin/unix_dgram connect $WORK/rw/in.dgram
 EOF2
 S=$WORK/u.state
-issue "$WORK/u.lease" --cmd "/bin/sh $WORK/sb/u.sh" --cmd /usr/local/bin/try_misc \
-	--cmd /usr/local/bin/unix_dgram --path "$WORK/sb/**:ro" --path "$WORK/rw/**:rw" || exit 0
+issue "$WORK/u.lease" --cmd "/bin/sh $WORK/sb/u.sh" --helper /bin/sh --helper /usr/local/bin/try_misc \
+	--helper /usr/local/bin/unix_dgram --path "$WORK/sb/**:ro" --path "$WORK/rw/**:rw" || exit 0
 crun "$S" "$WORK/u.lease" /bin/sh "$WORK/sb/u.sh"
 check "calyx run exits 0" run_ok
 check "stream connect through rw/../ to a host socket refused" is_denied dotdot

@@ -131,16 +131,16 @@ static void warn_script_interpreters(const struct lease *l)
 			if (program_file(l->helpers[h], &other) && other.st_dev == ist.st_dev && other.st_ino == ist.st_ino)
 				fprintf(stderr,
 					"calyx: warning: helper %s is the interpreter of script command %s: it lets the sandbox run %s "
-					"with any arguments (e.g. %s -c CODE), which the script does not need (its own argv is bound "
-					"to %s); keep it only if the command tree runs %s itself\n",
-					l->helpers[h], l->commands[i].argv[0], sb.interp, sb.interp, sb.interp, sb.interp);
+					"with any arguments (e.g. %s -c CODE), which the script does not need: calyx binds the argv "
+					"the kernel gives %s for the script; keep it only if the command tree runs it itself\n",
+					l->helpers[h], l->commands[i].argv[0], sb.interp, sb.interp, sb.interp);
 		for (size_t c = 0; c < l->n_commands; c++)
 			if (l->commands[c].argc == 1 && c != i && program_file(l->commands[c].argv[0], &other) &&
 			    other.st_dev == ist.st_dev && other.st_ino == ist.st_ino)
 				fprintf(stderr,
 					"calyx: warning: command '%s' is the interpreter of script command %s: it lets the sandbox run "
-					"%s reading a program from its input, which the script does not need (its own argv is bound "
-					"to %s); keep it only if the command tree runs it itself\n",
+					"%s reading a program from its input, which the script does not need: calyx binds the argv "
+					"the kernel gives %s for the script; keep it only if the command tree runs it itself\n",
 					l->commands[c].argv[0], l->commands[i].argv[0], sb.interp, sb.interp);
 	}
 }
