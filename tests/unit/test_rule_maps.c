@@ -230,6 +230,91 @@ static void test_kernel_dev(void **state)
 	assert_int_equal(calyx_kernel_dev(makedev(259, 70000)), (259ull << 20) | 70000ull);
 }
 
+/* The argv hash as calyx.h specifies it, written out independently: words of the argv
+ * zero-padded to 64 bytes, little-endian, FNV-style mixing. */
+static uint64_t reference_hash(const char *b, uint32_t len)
+{
+	uint8_t pad[CALYX_ARGV_MAX] = { 0 };
+	memcpy(pad, b, len);
+	uint32_t words = (len + 63) / 64 * 8;
+	uint64_t h = (uint64_t)len ^ 0xcbf29ce484222325ull;
+	for (uint32_t i = 0; i < words; i++) {
+		uint64_t w;
+		memcpy(&w, pad + 8 * i, 8);   /* x86-64: little-endian */
+		h = (h ^ w) * 0x100000001b3ull;
+	}
+	return h;
+}
+
+static void test_argv_hash(void **state)
+{
+	(void)state;
+	static const char a[] = "python3\0--version";   /* 18 bytes with the final NUL */
+	assert_true(calyx_argv_hash(a, sizeof(a)) == reference_hash(a, sizeof(a)));
+	/* The arguments' boundaries are part of the bytes: "sh -c" "x" differs from "sh" "-c" "x". */
+	static const char b1[] = "sh -c\0x", b2[] = "sh\0-c\0x";
+	assert_true(calyx_argv_hash(b1, sizeof(b1)) != calyx_argv_hash(b2, sizeof(b2)));
+	/* The length is in the hash: a trailing zero byte is not padding. */
+	assert_true(calyx_argv_hash(a, sizeof(a)) != calyx_argv_hash(a, sizeof(a) - 1));
+	/* Across chunk boundaries and past 4 KiB. */
+	char *big = malloc(CALYX_ARGV_MAX);
+	assert_non_null(big);
+	for (uint32_t i = 0; i < CALYX_ARGV_MAX; i++)
+		big[i] = (char)(i * 7 + 1);
+	for (uint32_t len = 1; len <= CALYX_ARGV_MAX; len += 509)
+		assert_true(calyx_argv_hash(big, len) == reference_hash(big, len));
+	assert_true(calyx_argv_hash(big, CALYX_ARGV_MAX) == reference_hash(big, CALYX_ARGV_MAX));
+	uint64_t h = calyx_argv_hash(big, 5000);
+	big[4999] ^= 1;
+	assert_true(calyx_argv_hash(big, 5000) != h);
+	free(big);
+}
+
+static void test_argv_entry(void **state)
+{
+	(void)state;
+	struct argv_rule *a = calloc(1, sizeof(*a));
+	struct calyx_argv_val *v = malloc(sizeof(*v));
+	assert_non_null(a);
+	assert_non_null(v);
+	memset(v, 0xff, sizeof(*v));
+	memcpy(a->bytes, "git\0status", 11);
+	a->len = 11;
+	a->dev = makedev(8, 1);
+	a->ino = 42;
+	struct calyx_argv_key k;
+	char err[256];
+	assert_int_equal(calyx_argv_entry(a, 7, &k, v, err, sizeof(err)), 0);
+	assert_int_equal(k.sandbox, 7);
+	assert_int_equal(k.len, 11);
+	assert_true(k.dev == ((8u << 20) | 1u));
+	assert_true(k.ino == 42);
+	assert_true(k.hash == reference_hash("git\0status", 11));
+	assert_memory_equal(v->argv, "git\0status", 11);
+	for (size_t i = 11; i < sizeof(v->argv); i++)   /* the kernel compares masked words; zero anyway */
+		assert_int_equal(v->argv[i], 0);
+	a->len = 0;
+	assert_int_equal(calyx_argv_entry(a, 7, &k, v, err, sizeof(err)), -E2BIG);
+	a->len = CALYX_ARGV_MAX + 1;
+	assert_int_equal(calyx_argv_entry(a, 7, &k, v, err, sizeof(err)), -E2BIG);
+	free(a);
+	free(v);
+}
+
+static void test_exec_entry_flags(void **state)
+{
+	(void)state;
+	struct calyx_exec_key k;
+	struct calyx_exec_val v;
+	char err[256];
+	assert_int_equal(calyx_exec_entry(makedev(8, 1), 5, "/usr/bin/grep", CALYX_EXEC_ANY_ARGV, 3, &k, &v, err,
+					  sizeof(err)), 0);
+	assert_int_equal(v.flags, CALYX_EXEC_ANY_ARGV);
+	assert_string_equal(v.path, "/usr/bin/grep");
+	assert_int_equal(calyx_exec_entry(makedev(8, 1), 5, "/usr/bin/git", 0, 3, &k, &v, err, sizeof(err)), 0);
+	assert_int_equal(v.flags, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +327,9 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_key_encoding),
 		cmocka_unit_test(test_kernel_dev),
+		cmocka_unit_test(test_argv_hash),
+		cmocka_unit_test(test_argv_entry),
+		cmocka_unit_test(test_exec_entry_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
