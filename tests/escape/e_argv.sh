@@ -50,17 +50,8 @@ t helper-b /usr/local/bin/hello -c anything
 t helper-none /usr/local/bin/hello
 EOF2
 
-# killed NAME: the check's process died of SIGKILL (rc 137), and nothing of a payload shows.
-killed() {
-	local l
-	l=$(line "$1")
-	case $l in
-	*42001*|*HELLO-RAN*) WHY="the payload ran: '$l'"; return 1 ;;
-	"rc=137 "*) return 0 ;;
-	esac
-	WHY="want rc=137 (SIGKILL), got '${l:-<no line $1 in stdout.log>}'"
-	return 1
-}
+# killed NAME (tests/lib/argv.sh): SIGKILL, and no payload ran.
+. /tests/lib/argv.sh
 # refused_for NAME: bpf-lsm refuses the image itself at exec (EACCES); landlock's
 # exec-image check kills it.
 refused_for() {

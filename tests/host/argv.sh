@@ -90,16 +90,7 @@ line() { grep "^$1: " <<<"$OUT" | head -n1 | cut -d' ' -f2-; }
 # check NAME PREDICATE ARGS...: WHY says what went wrong.
 check() { local n=$1; shift; WHY=""; if "$@"; then ok "$n"; else bad "$n: $WHY"; fi; }
 runs() { case $(line "$1") in "rc=0 "*"$2"*) return 0 ;; esac; WHY="want rc=0 and '$2', got '$(line "$1")'"; return 1; }
-killed() {
-	local l
-	l=$(line "$1")
-	case $l in
-	*42001*|*PAYLOAD-RAN*|*HELLO-RAN*|*TOOL-RAN*) WHY="the payload ran: '$l'"; return 1 ;;
-	"rc=137 "*) return 0 ;;
-	esac
-	WHY="want rc=137 (SIGKILL), got '${l:-<no line $1>}'"
-	return 1
-}
+. tests/lib/argv.sh
 # denied_has STRING: this lease's exec_event.denied records include one holding STRING.
 denied_has() {
 	grep -F "\"lease\":\"$LID\"" "$SVF" 2>/dev/null | grep -F '"type":"exec_event.denied"' | grep -qF -- "$1" && return 0

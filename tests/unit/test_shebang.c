@@ -1,4 +1,4 @@
-/* links: base/shebang */
+/* links: base/shebang base/fileio */
 /* #! lines parsed the way fs/binfmt_script.c does: the argv calyx binds for a script
  * command is only right if the interpreter and its optional argument are what the kernel
  * will take from the same bytes. */

@@ -4,9 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "base/cleanup.h"
+#include "base/fileio.h"
 
 static bool spacetab(char c)
 {
@@ -71,20 +70,7 @@ int shebang_parse(const char *data, size_t n, struct shebang *out)
 
 int shebang_read(const char *path, struct shebang *out)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	char buf[SHEBANG_BUF];
-	size_t got = 0;
-	while (got < sizeof(buf)) {
-		ssize_t k = read(fd, buf + got, sizeof(buf) - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			break;
-		got += (size_t)k;
-	}
-	return shebang_parse(buf, got, out);
+	char buf[SHEBANG_BUF + 1];   /* + the NUL fileio adds */
+	int n = fileio_read_small_at(AT_FDCWD, path, buf, sizeof(buf));
+	return n < 0 ? n : shebang_parse(buf, (size_t)n, out);
 }
