@@ -483,7 +483,10 @@ PORT=$(cat "$T/udp.port" 2>/dev/null)
 for _ in $(seq 20); do [ "$(cat "$T/udp.count" 2>/dev/null)" = 1 ] && break; sleep 0.1; done
 check "udp_loop outside any sandbox sends a datagram to the listener on port $PORT" \
   bash -c '[ "$(cat "$1")" = 1 ]' _ "$T/udp.count"
-issue "$T/udp.tok" --cmd "$T/udp_loop send $U/log $PORT" --path "$U/**:rw" || bad "issue udp lease"
+# The second command is the argv the process moved into the dead sandbox runs (below): argv
+# is bound there too.
+issue "$T/udp.tok" --cmd "$T/udp_loop send $U/log $PORT" --cmd "$T/udp_loop send $U/moved.log $PORT once" \
+  --path "$U/**:rw" || bad "issue udp lease"
 uid=$(lease_id "$T/udp.tok")
 "$CALYX" run --lease "$T/udp.tok" --pub "$PUB" --state "$ST" -- "$T/udp_loop" send "$U/log" "$PORT" >/dev/null 2>"$T/udp.err" &
 rp=$!
@@ -516,7 +519,7 @@ check "... the listener received nothing from the sandbox (only the probe's data
   bash -c '[ "$(cat "$1")" = 1 ]' _ "$T/udp.count"
 # The dead sandbox's cgroup is still there, and so are its rules: a process put into it now
 # (root, no Landlock domain: only the pinned cgroup programs and the map entries can stop
-# it) runs the lease binary (its exec image is allowed) and is refused the socket.
+# it) runs a lease command (its exec image and argv are allowed) and is refused the socket.
 moved=$(sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" send "$3" "$4" once' _ "$SBCG" "$T/udp_loop" "$U/moved.log" "$PORT" 2>&1)
 check "... a process moved into the dead runner's sandbox cgroup is still refused ($moved)" \
   test "$moved" = "socket:EPERM"

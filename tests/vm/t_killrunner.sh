@@ -22,7 +22,10 @@ PORT=$(cat "$WORK/port")
 $U send "$WORK/outside.log" "$PORT" once > /dev/null
 sleep 0.3
 check "outside any sandbox the probe reaches the listener (port $PORT)" eq "$(cat "$WORK/count")" 1
-issue "$WORK/u.lease" --cmd "$U send $WORK/udp/log $PORT" --path "$WORK/udp/**:rw" || exit 0
+# The second command is the argv the process moved into the dead sandbox runs (below): argv
+# is bound there too.
+issue "$WORK/u.lease" --cmd "$U send $WORK/udp/log $PORT" --cmd "$U send $WORK/udp/moved.log $PORT once" \
+	--path "$WORK/udp/**:rw" || exit 0
 id=$(lease_id "$WORK/u.lease")
 $CALYX run --lease "$WORK/u.lease" --matrix "$MATRIX" --pub "$PUB" --state "$WORK/st" -- \
 	$U send "$WORK/udp/log" "$PORT" > "$WORK/r.out" 2> "$WORK/r.err" &
