@@ -24,7 +24,10 @@
 #include "base/cgroupfs.h"
 
 /* What the per-sandbox maxima in calyx.h are derived from. */
-_Static_assert(LEASE_MAX_COMMANDS <= CALYX_SB_MAX_EXEC, "every lease command can have an exec rule");
+_Static_assert(2 * LEASE_MAX_COMMANDS + LEASE_MAX_HELPERS <= CALYX_SB_MAX_EXEC,
+	       "every lease command, its script's interpreter and every helper can have an exec rule");
+_Static_assert(3 * LEASE_MAX_COMMANDS <= CALYX_SB_MAX_ARGV,
+	       "every lease command can have its argv rules (a script command up to three)");
 _Static_assert(2 * (LEASE_MAX_PATHS + MATRIX_MAX_BASELINE) <= CALYX_SB_MAX_PATH_ENTRIES,
 	       "every lease and baseline pattern fits its sandbox's share of the path rules");
 

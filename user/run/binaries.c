@@ -286,7 +286,9 @@ static int bind_command(struct runner *r, const struct argv_list *c, bool is_mai
 	return argv_rule_put(r, &st, NULL, 0, c->argv, c->argc, cmd);
 }
 
-/* A helper: an exec rule that runs with any argv. A helper not found binds nothing. */
+/* A helper: an exec rule that runs with any argv. A helper not found binds nothing. A #!
+ * script cannot be one: the image the kernel runs is its interpreter, which would have to
+ * run with any argv (any program). */
 static int bind_helper(struct runner *r, const char *name)
 {
 	char real[PATH_MAX];
@@ -298,6 +300,12 @@ static int bind_helper(struct runner *r, const char *name)
 	}
 	if ((rc = check_lease_binary(r, name, real, &st)))
 		return rc;
+	struct shebang sb;
+	int s = shebang_read(real, &sb);
+	if (s != 0)
+		return run_say(EXIT_CMD_NOT_ALLOWED,
+			       "command not allowed: lease helper %s: %s is %s; a helper runs with any argv, so it must be a binary (make the script a command)",
+			       name, real, s > 0 ? "a #! script" : "unreadable or has a #! line the kernel refuses");
 	return exec_rule_put(r, real, &st, true);
 }
 
