@@ -82,6 +82,7 @@ static cJSON *stats_json(const struct calyx_stats *s)
 	cJSON_AddNumberToObject(o, "denied", (double)s->v[CALYX_STAT_DENIED]);
 	cJSON_AddNumberToObject(o, "records_lost", (double)s->v[CALYX_STAT_RB_DROPPED]);
 	cJSON_AddNumberToObject(o, "verdict_cache_misses", (double)s->v[CALYX_STAT_VCACHE_MISS]);
+	cJSON_AddNumberToObject(o, "kills_not_sent", (double)s->v[CALYX_STAT_KILL_FAILED]);
 	return o;
 }
 

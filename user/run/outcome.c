@@ -142,6 +142,7 @@ static cJSON *enforcement_json(const struct runner *r)
 	cJSON_AddStringToObject(enf, "cgroup", r->cg.path);
 	cJSON_AddNumberToObject(enf, "cgroup_id", (double)r->cg.cgid);
 	cJSON_AddNumberToObject(enf, "exec_rules", (double)r->n_exec);
+	cJSON_AddNumberToObject(enf, "argv_rules", (double)r->n_argv);
 	cJSON_AddNumberToObject(enf, "path_rules", (double)r->n_paths);
 	cJSON_AddStringToObject(enf, "network", "deny_all");
 	cJSON_AddBoolToObject(enf, "pid_namespace", r->pidns);
@@ -166,6 +167,7 @@ static cJSON *resident_json(const struct runner *r, const struct calyx_stats *st
 		cJSON_AddNumberToObject(o, "verdict_cache_misses", (double)st->v[CALYX_STAT_VCACHE_MISS]);
 	}
 	cJSON_AddNumberToObject(o, "denied", (double)st->v[CALYX_STAT_DENIED]);
+	cJSON_AddNumberToObject(o, "kills_not_sent", (double)st->v[CALYX_STAT_KILL_FAILED]);
 	return o;
 }
 
