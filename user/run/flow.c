@@ -479,9 +479,10 @@ static int run_sandbox(struct runner *r)
 		oc.violation = "mem_bytes";
 	}
 	struct calyx_stats st = { 0 };
-	if (resident_sandbox_stats(r->set, r->sb, &st) < 0)
+	bool have_st = resident_sandbox_stats(r->set, r->sb, &st) == 0;
+	if (!have_st)
 		run_say(0, "run: the sandbox's counters could not be read");
-	run_note_kill_failures(r, &oc, st.v[CALYX_STAT_KILL_FAILED]);
+	run_note_kill_failures(r, &oc, have_st ? &st : NULL);
 	int exit_rc = run_exit_code(&oc);
 	if ((rc = run_finish(r, &oc, exit_rc, &st)))
 		return rc;

@@ -153,9 +153,10 @@ void run_env_free(char **env);
 void run_consume(struct runner *r);
 /* supervise.c: sandbox_spawn's live check (ctx: the runner). */
 int run_live_check(void *ctx);
-/* supervise.c: a denied exec whose kill was not sent (a record saying so, or failed > 0:
- * the slot's counter) kills the whole sandbox and fails the run (exit 69). */
-void run_note_kill_failures(struct runner *r, struct outcome *oc, uint64_t failed);
+/* supervise.c: a denied exec whose kill was not sent (a record saying so, or the slot's
+ * CALYX_STAT_KILL_FAILED counter in st; st NULL: the counters could not be read, which
+ * counts as one) kills the whole sandbox and fails the run (exit 69). */
+void run_note_kill_failures(struct runner *r, struct outcome *oc, const struct calyx_stats *st);
 /* supervise.c: poll the child's output, exit, the timers and signals until it is reaped and
  * its output drained. 0, or an exit code (said) with the sandbox killed. */
 int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc);

@@ -87,12 +87,16 @@ int run_live_check(void *ctx)
 	return r->consume_err < 0 ? r->consume_err : 0;
 }
 
-void run_note_kill_failures(struct runner *r, struct outcome *oc, uint64_t failed)
+void run_note_kill_failures(struct runner *r, struct outcome *oc, const struct calyx_stats *st)
 {
-	if (failed && !r->kill_failed) {   /* its record was lost; the counter is not */
+	if (!r->kill_failed && (!st || st->v[CALYX_STAT_KILL_FAILED])) {
 		r->kill_failed = true;
 		sandbox_cgroup_kill(&r->cg);
-		run_say(0, "run: the enforcer could not kill %ju denied exec(s): killing the sandbox", (uintmax_t)failed);
+		if (st)   /* its record may be lost; the counter is not */
+			run_say(0, "run: the enforcer could not kill %ju denied exec(s): killing the sandbox",
+				(uintmax_t)st->v[CALYX_STAT_KILL_FAILED]);
+		else      /* a failed kill could go unseen: closed */
+			run_say(0, "run: the enforcer's counters could not be read: killing the sandbox");
 	}
 	if (r->kill_failed) {
 		oc->kill_failed = true;
@@ -197,14 +201,8 @@ static bool on_tick(struct runner *r, struct outcome *oc, int tick, bool reaped,
 	/* The BPF side submits without wake-ups: poll the ring buffer here. */
 	run_consume(r);
 	struct calyx_stats st;
-	if (r->sb && resident_sandbox_stats(r->set, r->sb, &st) == 0)
-		run_note_kill_failures(r, oc, st.v[CALYX_STAT_KILL_FAILED]);
-	else if (r->sb && !r->kill_failed) {   /* a failed kill could go unseen: closed */
-		r->kill_failed = true;
-		sandbox_cgroup_kill(&r->cg);
-		run_say(0, "run: the enforcer's counters could not be read: killing the sandbox");
-		run_note_kill_failures(r, oc, 0);
-	}
+	if (r->sb)
+		run_note_kill_failures(r, oc, resident_sandbox_stats(r->set, r->sb, &st) == 0 ? &st : NULL);
 	uint64_t usec;
 	if (r->eff.set[LIMIT_CPU] && sandbox_cgroup_cpu_usec(&r->cg, &usec) == 0) {
 		oc->cpu_polled = true;
