@@ -163,7 +163,7 @@ bg_stop() {
 inside() {
 	local col=$1 backend=$2
 	local argv="$BENCH ops --label $col $OPS_ARGS"
-	issue_lease "$LOGS/in-$col.lease" --cmd "$argv" --cmd "$TRUE" --path "$D/**:ro" \
+	issue_lease "$LOGS/in-$col.lease" --cmd "$argv" --helper "$TRUE" --path "$D/**:ro" \
 		--limit wall=1h,cpu=1h || return 1
 	$CALYX run --lease "$LOGS/in-$col.lease" --matrix "$MATRIX" --pub "$PUB" --state "$STATE/in-$col" \
 		--enforce "$backend" -- $argv > "$LOGS/in-$col.out" 2> "$LOGS/in-$col.err"
