@@ -40,6 +40,8 @@ struct matrix {
 	gid_t run_as_gid;
 	enum net_policy network;
 	enum enforce_backend enforcement;          /* required backend; AUTO = any that works */
+	unsigned seccomp_allow;                    /* SECCOMP_GROUP_BIT()s the matrix relaxes; 0 when
+	                                            * the optional `seccomp` key is absent */
 };
 
 /* Load from a file / from a buffer. Returns 0, or -EINVAL (schema/syntax) / -EIO (read)

@@ -17,6 +17,7 @@
 #include "base/fileio.h"
 #include "base/units.h"
 #include "policy/pathpat.h"
+#include "policy/seccomp_groups.h"
 #include "policy/yamltree.h"
 
 /* A matrix is a page of policy; anything bigger is an attack on the parser. */
@@ -317,6 +318,41 @@ static int load_limits(struct yctx *c, const struct yn *n, struct matrix *m)
 	return 0;
 }
 
+/* seccomp: {allow: [GROUP, ...]}: the baseline groups this host lets every sandbox use
+ * (policy/seccomp_groups.h). An unknown or repeated name is an error naming it. */
+static int load_seccomp(struct yctx *c, const struct yn *n, struct matrix *m)
+{
+	static const char *const keys[] = { "allow" };
+	char cp[KEYPATH_MAX];
+	int r;
+
+	if ((r = yt_want(c, n, "seccomp", YN_MAP)) || (r = yt_check_keys(c, n, "seccomp", keys, 1)))
+		return r;
+	n = yt_get(n, "allow");
+	if ((r = yt_want(c, n, "seccomp.allow", YN_SEQ)))
+		return r;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct yn *e = n->kid[i];
+		const char *s;
+
+		yt_pidx(cp, "seccomp.allow", i);
+		if ((r = yt_str(c, e, cp, &s)))
+			return r;
+		int g = seccomp_group_from_name(s);
+		if (g < 0) {
+			char sh[ERRMSG_QUOTE_MAX + 8];
+			errmsg_quote(sh, sizeof sh, e->s, e->len);
+			return yt_errf(c, e->line, e->col, cp,
+				    "unknown seccomp group '%s' (io_uring, keyring, fanotify, userfaultfd, "
+				    "personality or inet_sockets)", sh);
+		}
+		if (m->seccomp_allow & SECCOMP_GROUP_BIT(g))
+			return yt_errf(c, e->line, e->col, cp, "seccomp group '%s' listed twice", s);
+		m->seccomp_allow |= SECCOMP_GROUP_BIT(g);
+	}
+	return 0;
+}
+
 /* The whole matrix. Long: the top-level keys in schema order (docs/matrix.md), a few lines
  * each. */
 static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
@@ -325,6 +361,7 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 		"version", "capabilities", "max_lease_ttl", "max_runs", "clock_skew",
 		"trusted_keys", "roots", "runtime_baseline", "lease_paths", "limits",
 		"run_as", "network", "enforcement",
+		"seccomp",   /* optional, last: absent relaxes nothing */
 	};
 	static const char *const caps[] = { "exec_staging_with_lease" };
 	static const char *const ids[] = { "uid", "gid" };
@@ -344,7 +381,10 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 	if (v != 1)
 		return yt_errf(c, n->line, n->col, "version",
 			    "unsupported version %" PRIu64 " (this calyx reads version 1)", v);
-	if ((r = yt_check_keys(c, root, "", top, sizeof top / sizeof top[0])))
+	/* Every key is required but `seccomp`: leaving it out can only mean the strictest
+	 * filter, never a wider one. */
+	size_t ntop = sizeof top / sizeof top[0] - (yt_get(root, "seccomp") ? 0 : 1);
+	if ((r = yt_check_keys(c, root, "", top, ntop)))
 		return r;
 
 	n = yt_get(root, "capabilities");
@@ -405,7 +445,8 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 			    "unknown backend '%s' (auto, bpf-lsm or landlock)", sh);
 	}
 	m->enforcement = (enum enforce_backend)r;
-	return 0;
+	n = yt_get(root, "seccomp");
+	return n ? load_seccomp(c, n, m) : 0;
 }
 
 int matrix_load_buffer(const char *name, const char *buf, size_t len, struct matrix *m,

@@ -87,6 +87,7 @@ static void runner_teardown(struct runner *r)
 		run_say(0, "cleanup: %s", err);
 	landlock_plan_free(r->ll);
 	r->ll = NULL;
+	run_seccomp_free(r);
 	if (r->events) {
 		fclose(r->events);
 		r->events = NULL;
@@ -370,6 +371,7 @@ static int start_and_supervise(struct runner *r, struct outcome *oc, char **env)
 		.uid = uid,
 		.gid = gid,
 		.confine = &conf,
+		.seccomp = &r->sc,
 		.new_pidns = true,
 		.live_check = run_live_check,
 		.live_ctx = r,
@@ -398,6 +400,7 @@ static int start_and_supervise(struct runner *r, struct outcome *oc, char **env)
 	}
 	r->child_pid = c.pid;
 	r->pidns = c.pidns;
+	r->notify_fd = c.notify_fd;
 	run_verbose(r, "started %s as pid %d in %s%s", r->binary, (int)c.pid, r->cg.path,
 		    c.clone3 ? " (clone3)" : " (fork + cgroup.procs)");
 	rc = run_supervise(r, &c, oc);
@@ -506,6 +509,7 @@ int runner_run(const struct run_opts *o)
 	r.rd.fd = r.rd.parent_fd = -1;
 	r.sigfd = -1;
 	r.rec.fd = -1;
+	r.notify_fd = -1;
 	int rc;
 
 	if (sodium_init() < 0)
@@ -553,6 +557,8 @@ int runner_run(const struct run_opts *o)
 	if ((rc = run_build_path_rules(&r)))
 		goto out;
 	if ((rc = run_load_enforcer(&r)))
+		goto out;
+	if ((rc = run_build_seccomp(&r)))
 		goto out;
 	r.svf_denials = cJSON_CreateArray();
 	rc = run_sandbox(&r);

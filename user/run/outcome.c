@@ -218,6 +218,7 @@ static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc,
 	cJSON_AddNumberToObject(lim, "pids_max_hits", (double)pmax);
 
 	cJSON_AddItemToObject(m, "denials", denials_json(r));
+	cJSON_AddItemToObject(m, "seccomp", run_seccomp_json(r));
 	cJSON_AddNumberToObject(m, "events", (double)r->counts.records);
 	cJSON_AddNumberToObject(m, "dropped_events", (double)st->v[CALYX_STAT_RB_DROPPED]);
 	if (r->consume_err) {

@@ -3,6 +3,7 @@
  *   binaries.c     argv match, binary resolution and the lease-binary safety rules
  *   enforcement.c  cgroup scope, backend, path rules, the enforcer loaded
  *   env.c          the child's environment
+ *   seccomp.c      the seccomp baseline: built, its listener answered, summarised
  *   supervise.c    ring-buffer records, the poll loop: output, wall clock, CPU, signals
  *   outcome.c      exit code, meta.json, artifacts and the completion record
  * Not for use outside run/: the CLI calls runner_run (run.h). */
@@ -19,6 +20,7 @@
 
 #include "calyx.h"
 #include "enforce/rules.h"
+#include "enforce/seccomp.h"
 #include "policy/lease.h"
 #include "policy/matrix.h"
 #include "run/run.h"
@@ -37,6 +39,8 @@
 
 struct landlock_plan;
 struct resident;
+struct seccomp_notif;
+struct seccomp_notif_resp;
 struct resident_sandbox;
 
 struct runner {
@@ -69,6 +73,10 @@ struct runner {
 	struct resident_sandbox *sb;         /* this run's sandbox in it */
 	struct landlock_plan *ll;
 	char ll_desc[256];
+	struct seccomp_baseline sc;          /* built before the ledger */
+	bool have_sc;
+	struct seccomp_notif *sc_req;        /* libseccomp's buffers for the listener */
+	struct seccomp_notif_resp *sc_resp;
 
 	uint32_t run_no;
 	char run_name[128];
@@ -96,6 +104,11 @@ struct runner {
 					      * or the slot's counter says so) */
 	bool live_seen;                      /* the enforcer reported a fork in our sandbox */
 	bool completed;                      /* exec_event.completed is in the audit log */
+	int notify_fd;                       /* the child's seccomp listener, -1 when none */
+	uint64_t sc_refused;                 /* notified calls answered EPERM */
+	uint64_t sc_recorded;                /* of those, queued as SVF records */
+	uint64_t sc_not_recorded;            /* of those, over the per-class SVF cap */
+	int sc_err;                          /* first listener failure, -errno */
 
 	/* STATE/run/<run name>.json, locked for as long as we live: what a later sweep needs
 	 * to finish this run should we die without finishing it (state/recovery.h). */
@@ -148,6 +161,14 @@ int run_load_enforcer(struct runner *r);
  * environment. NULL-terminated, malloc'd (run_env_free); NULL when out of memory. */
 char **run_env_build(const struct lease *l);
 void run_env_free(char **env);
+
+/* seccomp.c: the baseline for the lease's network policy and the matrix's relaxations
+ * (0, or 69 said); the teardown's release; one notification answered EPERM and recorded
+ * (events.jsonl, the queued SVF denials, the counts); meta.json's "seccomp" object. */
+int run_build_seccomp(struct runner *r);
+void run_seccomp_free(struct runner *r);
+void run_seccomp_answer(struct runner *r);
+cJSON *run_seccomp_json(const struct runner *r);
 
 /* supervise.c: drain the ring buffer into counts, events.jsonl and the queued denials. */
 void run_consume(struct runner *r);

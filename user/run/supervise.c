@@ -244,7 +244,7 @@ int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc)
 	int64_t empty_since = -1;
 
 	while (!reaped || outfd >= 0 || errfd >= 0) {
-		struct pollfd p[7] = {
+		struct pollfd p[8] = {
 			{ .fd = outfd, .events = POLLIN },
 			{ .fd = errfd, .events = POLLIN },
 			{ .fd = reaped ? -1 : c->pidfd, .events = POLLIN },
@@ -253,8 +253,10 @@ int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc)
 			{ .fd = r->sigfd, .events = POLLIN },
 			/* the BPF side wakes us when the ring buffer fills up between ticks */
 			{ .fd = resident_sandbox_poll_fd(r->sb), .events = POLLIN },
+			/* the seccomp listener: a sandboxed call waits for its EPERM */
+			{ .fd = r->notify_fd, .events = POLLIN },
 		};
-		int n = poll(p, 7, -1);
+		int n = poll(p, 8, -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -276,6 +278,13 @@ int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc)
 			reaped = true;
 		if (p[6].revents & POLLIN)
 			run_consume(r);
+		if (p[7].revents & POLLIN) {
+			run_seccomp_answer(r);
+		} else if (p[7].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			/* No task uses the filter any more: nothing will come. */
+			close(r->notify_fd);
+			r->notify_fd = -1;
+		}
 		if ((p[3].revents & POLLIN) && !on_tick(r, oc, tick, reaped, &empty_since))
 			break;
 	}

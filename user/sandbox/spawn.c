@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -54,11 +55,60 @@ int sandbox_child_confine(const struct sandbox_confine *c)
 
 struct child_fds {
 	int devnull, out, err, status, sync, go;
+	int notify;   /* the child's end of the socketpair the seccomp listener goes through */
 	/* The runner's ends of those pipes, closed first thing in the child: while the child
 	 * holds the status pipe's read end the pipe never reports the runner gone (POLLERR),
 	 * and while it holds the go pipe's write end a runner that died never gives it EOF. */
-	int parent_ends[5];
+	int parent_ends[6];
 };
+
+/* One fd over a unix socket (SCM_RIGHTS). Async-signal-safe. 0 or -errno. */
+static int send_fd(int sock, int fd)
+{
+	char byte = 'L';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	ssize_t n;
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -(n < 0 ? errno : EIO);
+}
+
+/* The one fd the child sent before exec (already queued: exec came after). -errno when
+ * there is none or the message is not exactly one fd. */
+static int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -errno;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	if (n != 1 || (mh.msg_flags & MSG_CTRUNC) || !cm || cm->cmsg_level != SOL_SOCKET ||
+	    cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EPROTO;
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
 
 /* What a command running as uid 0 keeps: file ownership and permission overrides,
  * signals, changing its own ids, low ports (Docker's default set, less what the enforcer
@@ -161,7 +211,8 @@ static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, 
 	int o = fcntl(f.out, F_DUPFD_CLOEXEC, 10);
 	int e = fcntl(f.err, F_DUPFD_CLOEXEC, 10);
 	int st = fcntl(f.status, F_DUPFD_CLOEXEC, 10);
-	if (dn < 0 || o < 0 || e < 0 || st < 0)
+	int nt = fcntl(f.notify, F_DUPFD_CLOEXEC, 10);
+	if (dn < 0 || o < 0 || e < 0 || st < 0 || nt < 0)
 		child_fail(f.status, SB_STAGE_SETUP, errno);
 	if (dup2(dn, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup3(st, 3, O_CLOEXEC) < 0)
 		child_fail(st, SB_STAGE_SETUP, errno);
@@ -190,7 +241,15 @@ static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, 
 		child_fail(st, SB_STAGE_CREDS, -r);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(st, SB_STAGE_NNP, errno);
-	if ((r = seccomp_deny_clone3()) < 0)
+	/* The seccomp baseline; its listener goes to the runner, and no copy stays here: a
+	 * command holding it could answer its own refused calls. */
+	int listener = seccomp_baseline_install(s->seccomp);
+	if (listener < 0)
+		child_fail(st, SB_STAGE_CONFINE, -listener);
+	r = send_fd(nt, listener);
+	close(listener);
+	close(nt);
+	if (r < 0)
 		child_fail(st, SB_STAGE_CONFINE, -r);
 	/* After the credential change, which clears the parent-death signal. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -240,17 +299,22 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 {
 	memset(c, 0, sizeof(*c));
 	c->pid = -1;
-	c->pidfd = c->out_fd = c->err_fd = -1;
+	c->pidfd = c->out_fd = c->err_fd = c->notify_fd = -1;
 	*stage = SB_STAGE_NONE;
 	*child_errno = 0;
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, stp[2] = { -1, -1 }, syncp[2] = { -1, -1 };
-	int gop[2] = { -1, -1 };
+	int gop[2] = { -1, -1 }, ntp[2] = { -1, -1 };
 	bool released = false;   /* live check passed: the child may exec */
 	int pidfd_errno = 0;     /* why pidfd_open failed on the fork path, kept past later calls */
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	int rc = 0;
+	if (!s->seccomp) {
+		rc = errmsg(err, errlen, -EINVAL, "no seccomp filter given");
+		goto out;
+	}
 	if (devnull < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-	    pipe2(stp, O_CLOEXEC) < 0 || (s->live_check && pipe2(gop, O_CLOEXEC) < 0)) {
+	    pipe2(stp, O_CLOEXEC) < 0 || (s->live_check && pipe2(gop, O_CLOEXEC) < 0) ||
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ntp) < 0) {
 		rc = errmsg(err, errlen, -errno, "pipes: %s", strerror(errno));
 		goto out;
 	}
@@ -262,8 +326,8 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 		.exit_signal = SIGCHLD,
 		.cgroup = (uint64_t)s->cgroup_fd,
 	};
-	struct child_fds f = { devnull, outp[1], errp[1], stp[1], -1, gop[0],
-			       { outp[0], errp[0], stp[0], gop[1], -1 } };
+	struct child_fds f = { devnull, outp[1], errp[1], stp[1], -1, gop[0], ntp[1],
+			       { outp[0], errp[0], stp[0], gop[1], -1, ntp[0] } };
 	/* clone3 puts the child into the cgroup atomically: it never runs a single
 	 * instruction outside the sandbox (THREATS: a fork racing the start). */
 	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
@@ -391,6 +455,19 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 		rc = errmsg(err, errlen, -ENOSYS, "pidfd_open: %s", strerror(pidfd_errno));
 		goto out;
 	}
+	close(ntp[1]);
+	ntp[1] = -1;
+	int lfd = recv_fd(ntp[0]);
+	if (lfd < 0) {
+		/* Its refused calls would still fail (the kernel answers ENOSYS without a
+		 * listener), but unrecorded: not a run calyx vouches for. */
+		child_discard(c, pid);
+		*stage = SB_STAGE_CONFINE;
+		*child_errno = -lfd;
+		rc = errmsg(err, errlen, lfd, "the seccomp listener did not reach the runner: %s", strerror(-lfd));
+		goto out;
+	}
+	c->notify_fd = lfd;
 	c->out_fd = outp[0];
 	c->err_fd = errp[0];
 	outp[0] = errp[0] = -1;
@@ -400,6 +477,7 @@ out:
 	close_pair(stp);
 	close_pair(syncp);
 	close_pair(gop);
+	close_pair(ntp);
 	if (devnull >= 0)
 		close(devnull);
 	return rc;

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 struct landlock_plan;
+struct seccomp_baseline;
 
 /* Fixed PATH of the sandbox: used to resolve lease commands and passed to the child. */
 #define SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -28,6 +29,9 @@ struct sandbox_spawn {
 	uid_t uid;
 	gid_t gid;
 	const struct sandbox_confine *confine;
+	/* The seccomp baseline (enforce/seccomp.h), required: the child installs it after
+	 * no_new_privs and hands its listener to the runner (sandbox_child.notify_fd). */
+	const struct seccomp_baseline *seccomp;
 	/* clone3 only: the child is init of a new PID namespace, so when it dies (also by
 	 * PR_SET_PDEATHSIG when the runner is SIGKILLed) the kernel kills every process
 	 * of the sandbox: nothing survives its runner. */
@@ -51,6 +55,7 @@ struct sandbox_child {
 	int err_fd;
 	bool clone3;                 /* started with clone3(CLONE_INTO_CGROUP), else fork + move */
 	bool pidns;                  /* it is init of its own PID namespace */
+	int notify_fd;               /* the seccomp filter's user-notification listener */
 };
 
 /* Which step of the child failed (reported through the CLOEXEC status pipe). */
@@ -64,7 +69,8 @@ const char *sandbox_stage_name(int stage);
  * while the child waits), wait until it has exec'd or failed. Returns 0 with *c filled
  * (the child is running the command), or -errno; when the child started but failed
  * before or at exec, *stage and *child_errno say where. On failure no child exists
- * (it has been reaped). */
+ * (it has been reaped). A child whose seccomp listener did not arrive is killed:
+ * stage SB_STAGE_CONFINE. */
 int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *stage,
 		  int *child_errno, char *err, size_t errlen);
 

@@ -46,7 +46,7 @@ const char *event_hook_name(uint32_t hook)
 
 const char *deny_class_name(enum deny_class c)
 {
-	static const char *const n[DENY_CLASS_COUNT] = { "exec", "file", "net", "other" };
+	static const char *const n[DENY_CLASS_COUNT] = { "exec", "file", "net", "other", "syscall" };
 	return (unsigned)c < DENY_CLASS_COUNT ? n[c] : "other";
 }
 
@@ -181,7 +181,7 @@ static void add_addr(cJSON *o, const struct calyx_event *ev)
 	cJSON_AddNumberToObject(o, "port", ev->port);
 }
 
-static const char *family_name(uint32_t f)
+const char *event_family_name(uint32_t f)
 {
 	switch (f) {
 	case AF_UNIX: return "unix";
@@ -189,6 +189,7 @@ static const char *family_name(uint32_t f)
 	case AF_INET6: return "inet6";
 	case AF_NETLINK: return "netlink";
 	case AF_PACKET: return "packet";
+	case AF_VSOCK: return "vsock";
 	default: return NULL;
 	}
 }
@@ -275,7 +276,7 @@ cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 		if (ev->hook == CALYX_HOOK_SIGNAL) {
 			cJSON_AddNumberToObject(o, "signal", ev->family);
 		} else if (ev->hook >= CALYX_HOOK_SOCKET_CREATE && ev->hook <= CALYX_HOOK_SOCKET_SENDMSG) {
-			const char *fn = family_name(ev->family);
+			const char *fn = event_family_name(ev->family);
 			if (fn)
 				cJSON_AddStringToObject(o, "family", fn);
 			else

@@ -7,7 +7,9 @@
 #include <cjson/cJSON.h>
 #include "calyx.h"
 
-enum deny_class { DENY_EXEC = 0, DENY_FILE, DENY_NET, DENY_OTHER, DENY_CLASS_COUNT };
+/* DENY_SYSCALL: refused by the seccomp baseline (sentinel/syscall_events.h), never a
+ * ring-buffer record. */
+enum deny_class { DENY_EXEC = 0, DENY_FILE, DENY_NET, DENY_OTHER, DENY_SYSCALL, DENY_CLASS_COUNT };
 
 struct event_counts {
 	uint64_t records;               /* records of this sandbox seen */
@@ -17,7 +19,8 @@ struct event_counts {
 
 const char *event_type_name(uint32_t type);    /* "exec", "fork", "exit", "deny", "kill", "unknown" */
 const char *event_hook_name(uint32_t hook);    /* "bprm_check_security", "file_open", … */
-const char *deny_class_name(enum deny_class c);/* "exec", "file", "net", "other" */
+const char *deny_class_name(enum deny_class c);/* "exec", "file", "net", "other", "syscall" */
+const char *event_family_name(uint32_t f);     /* "unix", "inet", "vsock", …, or NULL */
 
 /* Denial class of a DENY/KILL record, or -1 for records that are not denials. */
 int event_deny_class(const struct calyx_event *ev);
