@@ -104,11 +104,23 @@ static void record(struct runner *r, const struct syscall_denial *d)
 
 void run_seccomp_answer(struct runner *r)
 {
+	/* The kernel wants a zeroed buffer (room for later fields) on every receive. */
+	memset(r->sc_req, 0, sizeof(*r->sc_req));
+	errno = 0;
 	int rc = seccomp_notify_receive(r->notify_fd, r->sc_req);
 	if (rc < 0) {
-		/* ENOENT: the caller was killed after poll saw its call; nothing to answer. */
-		if (rc != -ENOENT && rc != -EINTR && rc != -ECANCELED && !r->sc_err)
-			r->sc_err = rc;
+		/* libseccomp says ECANCELED for every failure; the ioctl's errno tells. ENOENT:
+		 * the caller was killed after poll saw its call, nothing to answer. */
+		int e = errno ? errno : -rc;
+		if (e == ENOENT || e == EINTR)
+			return;
+		/* Anything else would repeat at every poll: close the listener instead. The
+		 * kernel then fails the refused calls with ENOSYS: still refused, unrecorded,
+		 * and meta.json says why. */
+		if (!r->sc_err)
+			r->sc_err = -e;
+		close(r->notify_fd);
+		r->notify_fd = -1;
 		return;
 	}
 	const struct seccomp_notif *q = r->sc_req;
@@ -131,9 +143,10 @@ void run_seccomp_answer(struct runner *r)
 	r->sc_resp->val = 0;
 	r->sc_resp->error = -EPERM;
 	r->sc_resp->flags = 0;
+	errno = 0;
 	rc = seccomp_notify_respond(r->notify_fd, r->sc_resp);
-	if (rc < 0 && rc != -ENOENT && rc != -ECANCELED && !r->sc_err)
-		r->sc_err = rc;
+	if (rc < 0 && errno != ENOENT && !r->sc_err)   /* ENOENT: the caller died meanwhile */
+		r->sc_err = -(errno ? errno : -rc);
 	/* Recorded even when the caller died meanwhile: it made the call. */
 	record(r, &d);
 }
