@@ -1,4 +1,4 @@
-/* links: policy/matrix policy/backend policy/lease base/units policy/pathpat base/paserk base/b64url shipped_matrix base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/matrix_load policy/yamltree */
+/* links: policy/matrix policy/seccomp_groups policy/backend policy/lease base/units policy/pathpat base/paserk base/b64url shipped_matrix base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/matrix_load policy/yamltree */
 /* Capability matrix: the strict YAML schema (every error class names file:line:col and
  * the key path), the shipped policy, and the lease-fits-the-matrix check. */
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "policy/matrix.h"
+#include "policy/seccomp_groups.h"
 
 /* PASERK k4.pid conformance vectors 2 and 3 (shared/conformance/paserk-k4-pid.json). */
 #define PK2_PUBLIC "k4.public.cHFyc3R1dnd4eXp7fH1-f4CBgoOEhYaHiImKi4yNjo8"
@@ -730,6 +731,53 @@ static void test_backend_names(void **state)
 	assert_int_equal(enforce_backend_from_name(NULL), -1);
 }
 
+/* seccomp.allow: optional (absent relaxes nothing), names checked, each once. */
+static void test_seccomp_allow(void **state)
+{
+	(void)state;
+	struct matrix m;
+	char err[512] = "";
+	load_valid(&m);
+	assert_int_equal(m.seccomp_allow, 0);
+	matrix_free(&m);
+
+	char *y = subst("enforcement: bpf-lsm\n",
+			"enforcement: bpf-lsm\nseccomp: {allow: [io_uring, inet_sockets, personality]}\n");
+	int r = matrix_load_buffer("t.yaml", y, strlen(y), &m, err, sizeof err);
+	if (r)
+		print_error("%s\n", err);
+	assert_int_equal(r, 0);
+	assert_int_equal(m.seccomp_allow, SECCOMP_GROUP_BIT(SECCOMP_GROUP_IO_URING) |
+			 SECCOMP_GROUP_BIT(SECCOMP_GROUP_INET_SOCKETS) |
+			 SECCOMP_GROUP_BIT(SECCOMP_GROUP_PERSONALITY));
+	matrix_free(&m);
+	free(y);
+
+	y = subst("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nseccomp: {allow: []}\n");
+	assert_int_equal(matrix_load_buffer("t.yaml", y, strlen(y), &m, err, sizeof err), 0);
+	assert_int_equal(m.seccomp_allow, 0);
+	matrix_free(&m);
+	free(y);
+
+	expect_subst_error("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nseccomp: {allow: [io_uring, ptrace]}\n",
+			   "t.yaml:26:29: seccomp.allow[1]: unknown seccomp group 'ptrace' (io_uring, keyring, "
+			   "fanotify, userfaultfd, personality or inet_sockets)");
+	expect_subst_error("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nseccomp: {allow: [keyring, keyring]}\n",
+			   "t.yaml:26:28: seccomp.allow[1]: seccomp group 'keyring' listed twice");
+	expect_subst_error("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nseccomp: {allow: [io_uring], deny: [x]}\n",
+			   "t.yaml:26:30: seccomp.deny: unknown key");
+	expect_subst_error("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nseccomp: {}\n",
+			   "t.yaml:26:10: seccomp.allow: missing required key");
+	expect_subst_error("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nseccomp: {allow: io_uring}\n",
+			   "t.yaml:26:18: seccomp.allow: expected a sequence, got a scalar");
+	expect_subst_error("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nseccomp: {allow: [IO_URING]}\n",
+			   "t.yaml:26:19: seccomp.allow[0]: unknown seccomp group 'IO_URING' (io_uring, keyring, "
+			   "fanotify, userfaultfd, personality or inet_sockets)");
+	for (int g = 0; g < SECCOMP_GROUP_COUNT; g++)
+		assert_int_equal(seccomp_group_from_name(seccomp_group_name((enum seccomp_group)g)), g);
+	assert_int_equal(seccomp_group_from_name("clone3"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -752,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_effective_limits),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_backend_names),
+		cmocka_unit_test(test_seccomp_allow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
