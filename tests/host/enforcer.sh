@@ -29,7 +29,7 @@ build() {
   # shellcheck disable=SC2046 # pkg-config prints several flags
   gcc -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I user -I bpf -I build \
     -o "$tmp/enforcer_smoke" tests/host/enforcer_smoke.c "$tmp/libcalyx.a" \
-    $(pkg-config --libs libsodium yaml-0.1 libcjson libbpf) -lelf -lz ||
+    $(pkg-config --libs libsodium yaml-0.1 libcjson libbpf libseccomp) -lelf -lz ||
     { rm -rf "$tmp"; exit 1; }
   mv "$tmp/enforcer_smoke" "$out"
   rm -rf "$tmp"

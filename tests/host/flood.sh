@@ -26,7 +26,11 @@ N=200000
 "$CALYX" lease issue --key "$T/k/calyx.key" --aud "$(uname -n)" --intent INT-TEST-FLOOD --ttl 5m \
   --cmd "$T/deny_flood socket $N" -o "$T/flood.tok" 2>/dev/null || bad "issue flood lease"
 rc=0
-"$CALYX" run --lease "$T/flood.tok" --pub "$T/k/calyx.pub" --state "$T/state" \
+# The flood is of cgroup-program denials: the seccomp baseline's inet_sockets group is
+# relaxed so that socket(AF_INET) reaches them.
+. tests/lib/seccomp.sh
+inet_matrix "$T/inet-matrix.yaml" || bad "inet_sockets matrix"
+"$CALYX" run --lease "$T/flood.tok" --matrix "$T/inet-matrix.yaml" --pub "$T/k/calyx.pub" --state "$T/state" \
   -- "$T/deny_flood" socket "$N" >"$T/out" 2>"$T/err" || rc=$?
 check "the flooding command ran to its end (exit $rc)" test "$rc" -eq 0
 check "every one of $N sockets was refused ($(cat "$T/out"))" grep -qx "denied=$N allowed=0 other=0" "$T/out"

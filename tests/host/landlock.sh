@@ -149,6 +149,11 @@ echo "== part B: calyx run --enforce landlock (Landlock + cgroup BPF + exec-imag
 # runs as nobody: a world-readable work dir, one world-writable :rw dir.
 mkdir -p /tmp/calyx && chmod 755 /tmp/calyx
 W=$(mktemp -d /tmp/calyx/ll.XXXXXX)
+# Part B tests what the cgroup programs and Landlock refuse behind socket(AF_INET*): the
+# seccomp baseline's inet_sockets group is relaxed (tests/host/seccomp.sh tests the baseline).
+. tests/lib/seccomp.sh
+LMATRIX=$W/inet-matrix.yaml
+inet_matrix "$LMATRIX" || bad "B: the inet_sockets matrix could not be written"
 chmod 755 "$W"
 mkdir -p "$W/bin" "$W/ro" "$W/rw" "$W/a" "$W/b"
 chmod 777 "$W/rw" "$W/a" "$W/b"
@@ -176,7 +181,7 @@ lrun() {
 		return 1
 	fi
 	LID=$(grep -o 'LEASE-[0-9]*-[0-9]*-[0-9a-f]*' "$W/$name.issue" | head -n1)
-	"$CALYX" run --lease "$W/$name.tok" --pub "$PUB" --state "$ST" --enforce landlock -- "$@" \
+	"$CALYX" run --lease "$W/$name.tok" --matrix "$LMATRIX" --pub "$PUB" --state "$ST" --enforce landlock -- "$@" \
 		>"$W/$name.out" 2>"$W/$name.err"
 	RC=$?
 	OUT=$(cat "$W/$name.out") ERR=$(cat "$W/$name.err")
@@ -280,7 +285,7 @@ lrun hello --cmd "$W/bin/hello" -- "$W/bin/try_exec" "$W/bin/hello"
 is   "B: control: exec of the lease's own binary runs" bash -c '[ "$1" = 0 ] && grep -q "^HELLO-RAN" <<<"$2"' _ "$RC" "$OUT"
 
 # Processes outside the sandbox are unaffected while a sandbox runs.
-lrun_bg() { "$CALYX" run --lease "$1" --pub "$PUB" --state "$ST" --enforce landlock -- "${@:2}" >"$1.out" 2>"$1.err"; echo $? >"$1.rc"; }
+lrun_bg() { "$CALYX" run --lease "$1" --matrix "$LMATRIX" --pub "$PUB" --state "$ST" --enforce landlock -- "${@:2}" >"$1.out" 2>"$1.err"; echo $? >"$1.rc"; }
 "$CALYX" lease issue -k "$KEY" --aud "$(uname -n)" -i INT-TEST-LANDLOCK --ttl 5m --cmd "sleep 2" -o "$W/sleep.tok" >/dev/null 2>&1
 lrun_bg "$W/sleep.tok" sleep 2 & BG=$!
 sleep 0.7

@@ -48,7 +48,11 @@ gcc "${CF[@]}" -I bpf -o "$RS_BIN/bpf_objects" tests/vm/progs/bpf_objects.c -lbp
 "$CALYX" keygen --out "$T/k" >/dev/null 2>&1 || { bad "keygen"; finish; }
 RS_KEY=$T/k/calyx.key
 RS_BACKEND=landlock
-RS_RUN_ARGS="--pub $T/k/calyx.pub --enforce landlock"
+# The flood cases are of cgroup-program denials of AF_INET sockets: the seccomp baseline's
+# inet_sockets group is relaxed.
+. tests/lib/seccomp.sh
+inet_matrix "$T/inet-matrix.yaml" || { bad "inet_sockets matrix"; finish; }
+RS_RUN_ARGS="--matrix $T/inet-matrix.yaml --pub $T/k/calyx.pub --enforce landlock"
 RS_UID=65534
 RS_CG2=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i+1) == "cgroup2") print $5; break } }' /proc/self/mountinfo | head -n1)
 [ -n "$RS_CG2" ] || { bad "no cgroup v2 mount in /proc/self/mountinfo"; finish; }

@@ -264,7 +264,7 @@ assert m["enforcement"]["backend"] in ("landlock", "bpf-lsm"), m["enforcement"]
 assert m["enforcement"]["kernel"] == os.uname().release
 for k in ("cpu_ms", "mem_bytes", "pids", "wall_ms", "output_bytes"):
     assert k in m["limits"]["effective"] and k in m["limits"]["enforced"], k
-assert set(m["denials"]) == {"exec", "file", "net", "other"}
+assert set(m["denials"]) == {"exec", "file", "net", "other", "syscall"}
 assert isinstance(m["dropped_events"], int)
 assert m["start"].endswith("Z") and m["duration_ms"] >= 0
 for name, a in m["artifacts"].items():
@@ -488,7 +488,11 @@ check "udp_loop outside any sandbox sends a datagram to the listener on port $PO
 issue "$T/udp.tok" --cmd "$T/udp_loop send $U/log $PORT" --cmd "$T/udp_loop send $U/moved.log $PORT once" \
   --path "$U/**:rw" || bad "issue udp lease"
 uid=$(lease_id "$T/udp.tok")
-"$CALYX" run --lease "$T/udp.tok" --pub "$PUB" --state "$ST" -- "$T/udp_loop" send "$U/log" "$PORT" >/dev/null 2>"$T/udp.err" &
+# The cgroup programs must refuse the socket (also after the runner is gone, when seccomp's
+# listener is too): the seccomp baseline's inet_sockets group is relaxed.
+. tests/lib/seccomp.sh
+inet_matrix "$T/inet-matrix.yaml" || bad "inet_sockets matrix"
+"$CALYX" run --lease "$T/udp.tok" --matrix "$T/inet-matrix.yaml" --pub "$PUB" --state "$ST" -- "$T/udp_loop" send "$U/log" "$PORT" >/dev/null 2>"$T/udp.err" &
 rp=$!
 for _ in $(seq 50); do [ -s "$U/log" ] && [ "$(wc -l < "$U/log")" -ge 200 ] && break; sleep 0.1; done
 check "the sandboxed udp_loop is running and refused (last attempt: $(tail -n1 "$U/log" 2>/dev/null))" \
