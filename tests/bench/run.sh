@@ -65,13 +65,16 @@ locked() {
 [ $do_host = 0 ] || scripts/deps.sh hyperfine bubblewrap firejail time || die "installing the benchmark's packages failed"
 build_static() {
   local src=$1 bin=$2
+  shift 2
   if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
-    gcc -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o "$bin.$$" "$src" ||
+    gcc -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o "$bin.$$" "$src" "$@" ||
       die "building $src failed"
     mv "$bin.$$" "$bin"
   fi
 }
-build_static tests/bench/calyx_bench.c "$out/bin/calyx_bench"
+# calyx_bench loads calyx's own seccomp baseline (user/enforce/seccomp.c).
+build_static tests/bench/calyx_bench.c "$out/bin/calyx_bench" -I user user/enforce/seccomp.c \
+  user/policy/seccomp_groups.c user/base/errmsg.c -lseccomp
 build_static tests/bench/true.c "$out/bin/true"
 cp tests/bench/matrix.yaml "$out/bin/matrix.yaml"
 
