@@ -221,21 +221,24 @@ static void add_kill(cJSON *o, const struct calyx_kill_event *k)
 }
 
 /* Long: one case per record type (docs/run.md "events.jsonl"). */
+void event_format_ts(int64_t real_ns, char out[EVENT_TS_LEN])
+{
+	char base[24];
+	struct tm tm;
+	time_t sec = (time_t)(real_ns / 1000000000);
+	if (real_ns < 0 || !gmtime_r(&sec, &tm))
+		memset(&tm, 0, sizeof(tm));
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, EVENT_TS_LEN, "%s.%06ldZ", base, (long)((real_ns % 1000000000) / 1000));
+}
+
 cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 {
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
-	/* Wall time as RFC 3339 with microseconds: a JSON number (a double) cannot hold
-	 * epoch nanoseconds exactly. */
-	int64_t real = (int64_t)ev->ts_ns + mono_to_real_ns;
-	char ts[40], base[24];
-	struct tm tm;
-	time_t sec = (time_t)(real / 1000000000);
-	if (real < 0 || !gmtime_r(&sec, &tm))
-		memset(&tm, 0, sizeof(tm));
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts, sizeof(ts), "%s.%06ldZ", base, (long)((real % 1000000000) / 1000));
+	char ts[EVENT_TS_LEN];
+	event_format_ts((int64_t)ev->ts_ns + mono_to_real_ns, ts);
 	cJSON_AddStringToObject(o, "type", event_type_name(ev->type));
 	cJSON_AddStringToObject(o, "ts", ts);
 	cJSON_AddNumberToObject(o, "pid", ev->tgid);

@@ -34,6 +34,11 @@ void event_count(struct event_counts *c, const struct calyx_event *ev);
  * bpf_ktime_get_ns (CLOCK_MONOTONIC) to wall time. NULL on allocation failure. */
 cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns);
 
+/* Wall time (CLOCK_REALTIME ns) as RFC 3339 UTC with microseconds, the records' "ts": a
+ * JSON number (a double) cannot hold epoch nanoseconds exactly. */
+#define EVENT_TS_LEN 40
+void event_format_ts(int64_t real_ns, char out[EVENT_TS_LEN]);
+
 /* Copy of n bytes of s that is valid UTF-8 for JSON: invalid bytes become "\xNN" text.
  * Stops at the first NUL. malloc'd (NULL on allocation failure). */
 char *json_safe_strn(const char *s, size_t n);

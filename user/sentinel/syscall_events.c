@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define X32_SYSCALL_BIT 0x40000000U
 /* i386 socketcall(2) sub-calls (<linux/net.h>) */
@@ -91,14 +90,8 @@ cJSON *syscall_denial_to_json(const struct syscall_denial *d)
 		free(name);
 		return NULL;
 	}
-	int64_t real = d->ts_real_ns;
-	char ts[40], base[24];
-	struct tm tm;
-	time_t sec = (time_t)(real / 1000000000);
-	if (real < 0 || !gmtime_r(&sec, &tm))
-		memset(&tm, 0, sizeof(tm));
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts, sizeof(ts), "%s.%06ldZ", base, (long)((real % 1000000000) / 1000));
+	char ts[EVENT_TS_LEN];
+	event_format_ts(d->ts_real_ns, ts);
 	cJSON_AddStringToObject(o, "type", "deny");
 	cJSON_AddStringToObject(o, "ts", ts);
 	cJSON_AddNumberToObject(o, "pid", d->tgid ? d->tgid : d->tid);
