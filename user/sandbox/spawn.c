@@ -314,7 +314,9 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 	}
 	if (devnull < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
 	    pipe2(stp, O_CLOEXEC) < 0 || (s->live_check && pipe2(gop, O_CLOEXEC) < 0) ||
-	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ntp) < 0) {
+	    /* stream, not datagram: bpf-lsm's unix_may_send refuses every datagram to an
+	     * unbound peer, and the child is in its sandbox cgroup when it sends */
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ntp) < 0) {
 		rc = errmsg(err, errlen, -errno, "pipes: %s", strerror(errno));
 		goto out;
 	}
