@@ -257,10 +257,15 @@ int seccomp_baseline_build(enum net_policy net, unsigned relax, struct seccomp_b
 			      seccomp_api_get());
 	/* The socket families the network policy needs: deny_all is local only. AF_VSOCK
 	 * never: no cgroup or LSM network rule sees it. */
-	(void)net;
 	uint64_t fam[3];
 	size_t nf = 0;
-	fam[nf++] = AF_UNIX;
+	switch (net) {
+	case NET_DENY_ALL:
+		fam[nf++] = AF_UNIX;
+		break;
+	default:
+		return errmsg(err, errlen, -EINVAL, "seccomp: unknown network policy %d", (int)net);
+	}
 	if (relax & SECCOMP_GROUP_BIT(SECCOMP_GROUP_INET_SOCKETS)) {
 		fam[nf++] = AF_INET;
 		fam[nf++] = AF_INET6;
