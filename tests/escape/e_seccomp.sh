@@ -55,7 +55,9 @@ for half in bpf-lsm landlock; do
 		MATRIX=$WORK/sc-ll-matrix.yaml CALYX_RUN_ARGS="--enforce landlock" uid=65534
 	fi
 	S=$WORK/sc-$half.state
-	issue "$WORK/sc-$half.lease" --cmd "/bin/sh $WORK/sb/sc.sh" --helper "$P" --path "$WORK/sb/**:ro" || exit 0
+	# /bin/sh is a helper too: the prelude runs busybox applets (tests/vm/lib.sh script_run)
+	issue "$WORK/sc-$half.lease" --cmd "/bin/sh $WORK/sb/sc.sh" --helper /bin/sh --helper "$P" \
+		--path "$WORK/sb/**:ro" || exit 0
 	crun "$S" "$WORK/sc-$half.lease" /bin/sh "$WORK/sb/sc.sh"
 	check "[$half] calyx run exits 0" run_ok
 	check "[$half] backend $half, uid $uid" eq "$(meta enforcement.backend)/$(meta run_as.uid)" "$half/$uid"
