@@ -335,6 +335,10 @@ int resident_load(struct resident *r, bool verbose, char *err, size_t errlen)
 	_cleanup_close_ int root_fd = -1;
 	char rel[64];
 	snprintf(rel, sizeof(rel), "%s/%s", RESIDENT_CGROUP_DIR, enforce_backend_name(r->backend));
+	/* A root cgroup that was already there may hold a live set's sandboxes (a loader in
+	 * another mount namespace sees no pins but the same cgroups): never remove it below. */
+	struct stat pre;
+	bool root_existed = stat(r->cg_root, &pre) == 0;
 	int rc = cgroupfs_mkdir_delegated(r->cg_mount, rel, &root_fd, err, errlen);
 	uint64_t root_cgid = 0;
 	if (rc == 0 && (rc = cgroup_id_of(r->cg_root, &root_cgid)) < 0)
@@ -350,7 +354,8 @@ int resident_load(struct resident *r, bool verbose, char *err, size_t errlen)
 	calyx_bpf__destroy(s);
 	if (rc) {
 		resident_unpin_dir(r->dir, NULL, 0);   /* nothing half-loaded stays attached */
-		(void)rmdir(r->cg_root);   /* made for nothing (EBUSY: dead runners' left, swept later) */
+		if (!root_existed)
+			(void)rmdir(r->cg_root);   /* made for nothing (EBUSY: dead runners' left, swept later) */
 		return rc;
 	}
 	return resident_attach_pins(r, err, errlen);
