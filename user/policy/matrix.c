@@ -50,6 +50,8 @@ void matrix_free(struct matrix *m)
 		free(m->baseline[i]);
 	for (size_t i = 0; i < m->n_bounds && i < MATRIX_MAX_BOUNDS; i++)
 		free(m->bounds[i].pattern);
+	free(m->ledger);
+	matrix_audience_free(&m->audience);
 	memset(m, 0, sizeof *m);
 }
 
