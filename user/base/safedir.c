@@ -76,7 +76,7 @@ static int walk_open(int dirfd, const char *rel, int flags, mode_t mode)
 					return -ELOOP;
 				}
 			}
-			return fd < 0 ? -errno : fd;
+			return fd < 0 ? link_or_errno(cur, p, errno) : fd;
 		}
 		*slash = '\0';
 		int next = openat(cur, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -97,7 +97,8 @@ int safedir_openat(int dirfd, const char *rel, int flags, mode_t mode)
 	if (!force_walk && have_openat2 != 0) {
 		struct open_how how = {
 			.flags = (unsigned)(flags | O_CLOEXEC),
-			.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+			/* O_TMPFILE holds O_DIRECTORY: test it whole, or a directory open gets a mode (EINVAL). */
+			.mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0,
 			.resolve = SAFEDIR_RESOLVE,
 		};
 		/* openat2 alone does not refuse a symlink as the last component: O_NOFOLLOW
@@ -115,9 +116,11 @@ int safedir_openat(int dirfd, const char *rel, int flags, mode_t mode)
 			}
 			return (int)fd;
 		}
-		if (errno != ENOSYS)
+		/* ENOTDIR may be a symlink where a directory was wanted: the walk says which. */
+		if (errno != ENOSYS && errno != ENOTDIR)
 			return -errno;
-		have_openat2 = 0;
+		if (errno == ENOSYS)
+			have_openat2 = 0;
 	}
 	return walk_open(dirfd, rel, flags, mode);
 }

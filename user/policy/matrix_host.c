@@ -13,7 +13,9 @@
 bool audience_name_ok(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > AUDIENCE_NAME_MAX || s[0] == '.' || s[0] == '-')
+	/* The grammar of the lease's `aud` claim (policy/lease.c): it must be able to match. */
+	if (n == 0 || n > AUDIENCE_NAME_MAX || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+						(s[0] >= '0' && s[0] <= '9')))
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char ch = s[i];

@@ -25,7 +25,8 @@ struct yn;
 int matrix_audience_load(struct yctx *c, const struct yn *n, struct matrix_audience *a);
 void matrix_audience_free(struct matrix_audience *a);
 
-/* A host or group name: 1..253 bytes of a-z A-Z 0-9 . _ -, not starting with '.' or '-'. */
+/* A host or group name: 1..253 bytes of a-z A-Z 0-9 . _ -, starting with a letter or digit
+ * (the `aud` claim's grammar). */
 bool audience_name_ok(const char *s);
 
 /* Does this host answer to aud (NULL: the lease has none)? 0, or -EPERM with a message
