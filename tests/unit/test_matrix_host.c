@@ -96,7 +96,7 @@ static void test_load_errors(void **state)
 	expect_load_error("audience: {accept_without_aud: yes}\n",
 			  "t.yaml:16:32: audience.accept_without_aud: expected true or false, got 'yes'");
 	expect_load_error("audience: {hostnme: x}\n", "t.yaml:16:12: audience.hostnme: unknown key");
-	expect_load_error("audience: x\n", "t.yaml:16:11: audience: expected a mapping (write {} for none), got a scalar");
+	expect_load_error("audience: x\n", "t.yaml:16:11: audience: expected a mapping, got a scalar");
 }
 
 static void test_check(void **state)
