@@ -33,6 +33,7 @@
 #include "enforce/landlock.h"
 #include "enforce/resident.h"
 #include "sandbox/sweep.h"
+#include "state/guard.h"
 #include "state/ledger.h"
 #include "state/runmeta.h"
 #include "state/state.h"
@@ -227,6 +228,35 @@ static int check_state(struct runner *r)
 		return run_say(EXIT_IO, "ledger %s is not writable: %s", r->ledger.path, strerror(-rc));
 	snprintf(r->svf_path, sizeof(r->svf_path), "%s/%s", r->sp.path, STATE_SVF_LOG);
 	snprintf(r->runs_dir, sizeof(r->runs_dir), "%s/%s", r->sp.path, STATE_RUNS_DIR);
+	return 0;
+}
+
+/* The overlap guard (state/guard.h): no lease path at, in or above the state dir or the
+ * ledger, before anything runs or is consumed. 0, 66, or 74. */
+static int guard_state(struct runner *r)
+{
+	char err[2 * PATH_MAX + 512];
+	size_t n = r->l.n_paths;
+	_cleanup_free_ struct pathpat *pats = calloc(n ? n : 1, sizeof(*pats));
+	_cleanup_free_ struct guard_path *gps = calloc(n ? n : 1, sizeof(*gps));
+	if (!pats || !gps)
+		return run_say(EXIT_INTERNAL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (pathpat_parse(r->l.paths[i].pattern, matrix_root_lookup, &r->m, &pats[i], err, sizeof(err)) < 0)
+			return run_say(EXIT_LEASE_MATRIX, "lease outside the capability matrix: path '%s': %s",
+				       r->l.paths[i].pattern, err);
+		gps[i] = (struct guard_path){ .pattern = r->l.paths[i].pattern, .pat = &pats[i],
+					      .access = r->l.paths[i].access == ACCESS_RW ? "rw" : "ro" };
+	}
+	const struct guard_place places[] = {
+		{ .what = "state dir", .path = r->sp.path, .fd = r->sp.fd },
+		{ .what = "ledger", .path = r->ledger.path, .fd = r->ledger.fd },
+	};
+	int rc = state_guard_check(gps, n, places, 2, err, sizeof(err));
+	if (rc == -EPERM)
+		return run_say(EXIT_LEASE_MATRIX, "lease refused: %s; nothing was run, the lease was not used", err);
+	if (rc < 0)
+		return run_say(EXIT_IO, "%s", err);
 	return 0;
 }
 
@@ -557,6 +587,8 @@ int runner_run(const struct run_opts *o)
 	if ((rc = run_match_and_resolve(&r)))
 		goto out;
 	if ((rc = check_state(&r)))
+		goto out;
+	if ((rc = guard_state(&r)))
 		goto out;
 	if ((rc = run_check_cgroup_scope(&r)))
 		goto out;
