@@ -209,13 +209,17 @@ static int open_place(const char *path, const char *what, struct state_place *p)
 	return 0;
 }
 
+static int open_places(struct runner *r)
+{
+	int rc = open_place(r->state, "state dir", &r->sp);
+	return rc ? rc : open_place(r->m.ledger, "ledger", &r->ledger);
+}
+
+/* The state dir's own directories, made and really written to. */
 static int check_state(struct runner *r)
 {
 	static const char *const subs[] = { STATE_RUNS_DIR, STATE_SVF_DIR };
 	int rc;
-	if ((rc = open_place(r->state, "state dir", &r->sp)) ||
-	    (rc = open_place(r->m.ledger, "ledger", &r->ledger)))
-		return rc;
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		int fd = safedir_mkdirs(r->sp.fd, subs[i], STATE_DIR_MODE);
 		int e = fd < 0 ? fd : probe_writable(fd);
@@ -586,9 +590,8 @@ int runner_run(const struct run_opts *o)
 		goto out;
 	if ((rc = run_match_and_resolve(&r)))
 		goto out;
-	if ((rc = check_state(&r)))
-		goto out;
-	if ((rc = guard_state(&r)))
+	/* The guard before anything is made in the state dir: a refused run leaves nothing. */
+	if ((rc = open_places(&r)) || (rc = guard_state(&r)) || (rc = check_state(&r)))
 		goto out;
 	if ((rc = run_check_cgroup_scope(&r)))
 		goto out;
