@@ -54,9 +54,24 @@ static int link_or_errno(int dirfd, const char *name, int e)
 	return -e;
 }
 
-/* One component at a time, each directory opened O_NOFOLLOW | O_DIRECTORY, the last with
- * O_NOFOLLOW: the same outcome as openat2 with SAFEDIR_RESOLVE for plain components. */
-static int walk_open(int dirfd, const char *rel, int flags, mode_t mode)
+/* O_NOFOLLOW on a symlink gives ELOOP, or with O_PATH an fd of the link itself: refuse it. */
+static int open_last(int dirfd, const char *name, int flags, mode_t mode)
+{
+	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return link_or_errno(dirfd, name, errno);
+	struct stat st;
+	if ((flags & O_PATH) && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+		close(fd);
+		return -ELOOP;
+	}
+	return fd;
+}
+
+/* One component at a time, each directory opened O_NOFOLLOW | O_DIRECTORY (made first with
+ * dir_mode when make_dirs, the last component too), else the last opened with flags: the
+ * same outcome as openat2 with SAFEDIR_RESOLVE for plain components. */
+static int walk(int dirfd, const char *rel, bool make_dirs, mode_t dir_mode, int flags, mode_t mode)
 {
 	char buf[PATH_MAX];
 	if (snprintf(buf, sizeof(buf), "%s", rel) >= (int)sizeof(buf))
@@ -66,25 +81,20 @@ static int walk_open(int dirfd, const char *rel, int flags, mode_t mode)
 	char *p = buf;
 	for (;;) {
 		char *slash = strchr(p, '/');
-		if (!slash) {
-			int fd = openat(cur, p, flags | O_NOFOLLOW | O_CLOEXEC, mode);
-			/* O_NOFOLLOW on a symlink: ELOOP, or (O_PATH) an fd of the link itself. */
-			if (fd >= 0 && (flags & O_PATH)) {
-				struct stat st;
-				if (fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
-					close(fd);
-					return -ELOOP;
-				}
-			}
-			return fd < 0 ? link_or_errno(cur, p, errno) : fd;
-		}
-		*slash = '\0';
+		if (slash)
+			*slash = '\0';
+		else if (!make_dirs)
+			return open_last(cur, p, flags, mode);
+		if (make_dirs && mkdirat(cur, p, dir_mode) < 0 && errno != EEXIST)
+			return -errno;
 		int next = openat(cur, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0)
 			return link_or_errno(cur, p, errno);
 		if (owned >= 0)
 			close(owned);
 		owned = cur = next;
+		if (!slash)
+			return TAKE_FD(owned);
 		p = slash + 1;
 	}
 }
@@ -105,16 +115,13 @@ int safedir_openat(int dirfd, const char *rel, int flags, mode_t mode)
 		 * does (ELOOP), and keeps the same outcome as the walk. */
 		how.flags |= O_NOFOLLOW;
 		long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+		struct stat st;
 		if (fd >= 0) {
 			have_openat2 = 1;
-			if (flags & O_PATH) {
-				struct stat st;
-				if (fstat((int)fd, &st) == 0 && S_ISLNK(st.st_mode)) {
-					close((int)fd);
-					return -ELOOP;
-				}
-			}
-			return (int)fd;
+			if (!(flags & O_PATH) || fstat((int)fd, &st) < 0 || !S_ISLNK(st.st_mode))
+				return (int)fd;
+			close((int)fd);
+			return -ELOOP;
 		}
 		/* ENOTDIR may be a symlink where a directory was wanted: the walk says which. */
 		if (errno != ENOSYS && errno != ENOTDIR)
@@ -122,36 +129,13 @@ int safedir_openat(int dirfd, const char *rel, int flags, mode_t mode)
 		if (errno == ENOSYS)
 			have_openat2 = 0;
 	}
-	return walk_open(dirfd, rel, flags, mode);
+	return walk(dirfd, rel, false, 0, flags, mode);
 }
 
 int safedir_mkdirs(int dirfd, const char *rel, mode_t mode)
 {
 	int rc = rel_check(rel);
-	if (rc < 0)
-		return rc;
-	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", rel) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	int cur = dirfd;
-	_cleanup_close_ int owned = -1;
-	char *p = buf;
-	for (;;) {
-		char *slash = strchr(p, '/');
-		if (slash)
-			*slash = '\0';
-		if (mkdirat(cur, p, mode) < 0 && errno != EEXIST)
-			return -errno;
-		int next = openat(cur, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0)
-			return link_or_errno(cur, p, errno);
-		if (owned >= 0)
-			close(owned);
-		owned = cur = next;
-		if (!slash)
-			return TAKE_FD(owned);
-		p = slash + 1;
-	}
+	return rc < 0 ? rc : walk(dirfd, rel, true, mode, 0, 0);
 }
 
 static int check_one(const struct stat *st, const char *path, bool self, char *why, size_t whylen)

@@ -1,6 +1,7 @@
 /* The matrix's `audience` and the lease `aud` check: see matrix_host.h. */
 #include "policy/matrix_host.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,22 +9,13 @@
 #include <sys/utsname.h>
 
 #include "base/errmsg.h"
+#include "base/fileio.h"
 #include "policy/yamltree.h"
 
 bool audience_name_ok(const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
 	/* The grammar of the lease's `aud` claim (policy/lease.c): it must be able to match. */
-	if (n == 0 || n > AUDIENCE_NAME_MAX || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
-						(s[0] >= '0' && s[0] <= '9')))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '-' || ch == '_' || ch == '.'))
-			return false;
-	}
-	return true;
+	return fileio_plain_name(s) && strlen(s) <= AUDIENCE_NAME_MAX && isalnum((unsigned char)s[0]);
 }
 
 static int name_value(struct yctx *c, const struct yn *n, const char *path, char **out)

@@ -32,15 +32,7 @@ static bool name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > NAME_MAX_LEN || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '-' || ch == '_' || ch == '.'))
-			return false;
-	}
-	return true;
+	return n <= NAME_MAX_LEN && strcmp(s, ".") && strcmp(s, "..") && fileio_plain_name(s);
 }
 
 /* The repo://NAME grammar of pathpat.h. */

@@ -82,16 +82,7 @@ static int write_count(int dfd, const char *jti, uint32_t v)
 
 bool ledger_issuer_valid(const char *iss)
 {
-	size_t n = iss ? strlen(iss) : 0;
-	if (n == 0 || n > LEDGER_ISS_MAX || iss[0] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = iss[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '-' || ch == '_' || ch == '.'))
-			return false;
-	}
-	return true;
+	return fileio_plain_name(iss) && strlen(iss) <= LEDGER_ISS_MAX && iss[0] != '.';
 }
 
 /* The count, also from where a ledger of before the per-issuer layout kept it
