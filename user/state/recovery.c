@@ -79,10 +79,13 @@ int recovery_record_write(const struct state_place *state, const struct run_reco
 		unlinkat(dfd, tmp, 0);
 		return errmsg(err, errlen, rc, "runner record %s: %s", out->path, strerror(-rc));
 	}
-	/* Closing dfd drops the directory lock; the record stays locked by out->fd. */
-	out->dirfd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	/* Closing dfd drops the directory lock; the record stays locked by out->fd. The
+	 * directory is opened anew for the record's removal: a dup of dfd would share its
+	 * open file and so hold the directory lock for the whole run. */
+	out->dirfd = safedir_openat(state->fd, STATE_RUNNERS_DIR, O_RDONLY | O_DIRECTORY, 0);
 	if (out->dirfd < 0) {
-		rc = -errno;
+		rc = out->dirfd;
+		out->dirfd = -1;
 		unlinkat(dfd, out->name, 0);
 		return errmsg(err, errlen, rc, "runner record %s: %s", out->path, strerror(-rc));
 	}
