@@ -70,6 +70,8 @@ echo '{"seq":1}' > "$A/forged"
 issue "$WORK/attack.lease" --cmd "/bin/sh $WORK/sb/attack.sh" --helper "$F" --helper "$O" \
 	--path "$WORK/sb/**:ro" --path "$A/**:rw" || exit 0
 crun "$S" "$WORK/attack.lease" /bin/sh "$WORK/sb/attack.sh"
+# Two runs in this state dir: its run directory by its lease id, not the newest name.
+RUN=$S/outgoing/staging_runs/$(lease_id "$WORK/attack.lease")
 check "the attacking run itself runs (exit 0)" run_ok
 check "its own :rw path works (the attempts below are not refused for want of rights at all)" is_ok own
 check "swap the state dir (rename it away): refused" refused_or_hidden swap
