@@ -67,7 +67,7 @@ t log-replace $F rename $A/forged $LOG
 t own $O $A/own w sandbox-wrote
 EOF2
 echo '{"seq":1}' > "$A/forged"
-issue "$WORK/attack.lease" --cmd "/bin/sh $WORK/sb/attack.sh" --helper "$F" --helper "$O" \
+issue "$WORK/attack.lease" --cmd "/bin/sh $WORK/sb/attack.sh" --helper /bin/sh --helper "$F" --helper "$O" \
 	--path "$WORK/sb/**:ro" --path "$A/**:rw" || exit 0
 crun "$S" "$WORK/attack.lease" /bin/sh "$WORK/sb/attack.sh"
 # Two runs in this state dir: its run directory by its lease id, not the newest name.
