@@ -26,12 +26,13 @@ KID=$("$CALYX" keygen --out "$STATE/keys" --force)
 say "key id (k4.pid): $KID"
 ls -l "$STATE/keys" | sed 's/^/   /'
 
-step "2. lease issue: intent INT-TEST-SANDBOX, 5 minutes, command 'python3 --version', paths repo://calyx/tools/*"
+HOST=$(uname -n)
+step "2. lease issue: intent INT-TEST-SANDBOX, 5 minutes, command 'python3 --version', paths repo://calyx/tools/*, for this host ($HOST)"
 say "(the origin ran 'python --version'; Debian ships python3)"
 show_cmd calyx lease issue --key keys/calyx.key --intent INT-TEST-SANDBOX --ttl 5m \
-	--cmd "'python3 --version'" --path "'repo://calyx/tools/*'" --net deny_all -o lease.token
+	--cmd "'python3 --version'" --path "'repo://calyx/tools/*'" --net deny_all --aud "$HOST" -o lease.token
 "$CALYX" lease issue --key "$STATE/keys/calyx.key" --intent INT-TEST-SANDBOX --ttl 5m \
-	--cmd 'python3 --version' --path 'repo://calyx/tools/*' --net deny_all -o "$STATE/lease.token"
+	--cmd 'python3 --version' --path 'repo://calyx/tools/*' --net deny_all --aud "$HOST" -o "$STATE/lease.token"
 JTI=$("$CALYX" lease verify --pub "$STATE/keys/calyx.pub" --json "$STATE/lease.token" |
 	python3 -c 'import json, sys; print(json.load(sys.stdin)["jti"])')
 cp "$STATE/lease.token" "$STATE/outgoing/leases/$JTI.token"
@@ -59,6 +60,16 @@ if res=$("$CALYX" lease verify --pub "$STATE/keys/calyx.pub" "$STATE/tampered.to
 	exit 1
 fi
 printf '%s\n' "$res" | sed 's/^/   /'
+
+step "5b. a lease for another host is refused here (its aud names the host it was issued for)"
+"$CALYX" lease issue --key "$STATE/keys/calyx.key" --intent INT-TEST-SANDBOX --ttl 5m \
+	--cmd 'python3 --version' --net deny_all --aud build-other-host -o "$STATE/other-host.token"
+show_cmd calyx lease verify --matrix policies/capability_matrix.yaml --pub keys/calyx.pub other-host.token
+rc=0
+res=$("$CALYX" lease verify --matrix "$MATRIX" --pub "$STATE/keys/calyx.pub" "$STATE/other-host.token" 2>&1) || rc=$?
+printf '%s\n' "$res" | sed 's/^/   /'
+say "exit code: $rc (66 = outside this host's matrix)"
+[ "$rc" -eq 66 ] || { echo "demo: a lease for another host was not refused" >&2; exit 1; }
 
 step "6. lease show: the claims, human-readable (signature NOT checked)"
 show_cmd calyx lease show "outgoing/leases/$JTI.token"
@@ -108,5 +119,16 @@ rc=0
 sed 's/^/   /' "$STATE/replay.out"
 say "exit code: $rc (67 = lease already consumed)"
 [ "$rc" -eq 67 ] || { echo "demo: a replayed lease was not refused" >&2; exit 1; }
+
+step "12. ... with another state dir too: the single-use ledger is host-wide (the matrix's ledger: /var/lib/calyx/ledger)"
+OTHER=$(mktemp -d "${TMPDIR:-/tmp}/calyx-demo-other.XXXXXX")
+show_cmd calyx run --lease "outgoing/leases/$JTI.token" --pub keys/calyx.pub --state "$OTHER" -- python3 --version
+rc=0
+"$CALYX" run --lease "$STATE/outgoing/leases/$JTI.token" --pub "$STATE/keys/calyx.pub" \
+	--state "$OTHER" -- python3 --version >"$STATE/replay2.out" 2>&1 || rc=$?
+sed 's/^/   /' "$STATE/replay2.out"
+rm -rf "$OTHER"
+say "exit code: $rc (67 = lease already consumed)"
+[ "$rc" -eq 67 ] || { echo "demo: a lease replayed with another state dir was not refused" >&2; exit 1; }
 
 printf '\ndemo: dry run complete; state kept in %s\n' "$STATE"

@@ -130,8 +130,9 @@ PUB=keys/a/calyx.pub
 issue() { CALYX_TEST_NOW=${ISSUE_NOW:-$NOW} "$CALYX" lease issue "$@"; }
 verify() { CALYX_TEST_NOW=${VERIFY_NOW:-$NOW} "$CALYX" lease verify "$@"; }
 
+HOST=$(uname -n)   # the matrix accepts leases for this host only (audience)
 run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd 'python3 --version' \
-	--path 'repo://calyx/tools/*' --limit cpu=10s,mem=256M --limit pids=64
+	--path 'repo://calyx/tools/*' --limit cpu=10s,mem=256M --limit pids=64 --aud "$HOST"
 echo "$out" >good.tok
 check "issue prints a v4.public token" $([ $rc -eq 0 ] && [[ "$out" == v4.public.* ]]; echo $?)
 check "issue reports the lease id" $(grep -qE 'issued LEASE-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}' "$T/.err"; echo $?) "$err"
@@ -294,16 +295,23 @@ expect_fail "issue refuses claims verify would reject" 64 "would be invalid" \
 run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 2h --cmd true
 echo "$out" >longttl.tok
 expect_fail "matrix: ttl longer than max_lease_ttl" 66 "lease outside the matrix" verify --matrix trust.yaml longttl.tok
-run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --limit mem=4G
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --limit mem=4G --aud "$HOST"
 echo "$out" >bigmem.tok
 expect_fail "matrix: mem limit above the maximum" 66 "mem" verify --matrix trust.yaml bigmem.tok
-run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path /etc/shadow
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path /etc/shadow --aud "$HOST"
 echo "$out" >badpath.tok
 expect_fail "matrix: path outside the lease_paths bounds" 66 "/etc/shadow" verify --matrix trust.yaml badpath.tok
-run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path 'repo://calyx/tools/*:rw'
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path 'repo://calyx/tools/*:rw' --aud "$HOST"
 echo "$out" >rwpath.tok
 run verify --matrix trust.yaml rwpath.tok
 check "matrix: rw inside a rw bound accepted" $([ $rc -eq 0 ] && [[ "$out" == "OK LEASE-"* ]]; echo $?)
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true
+echo "$out" >noaud.tok
+expect_fail "matrix: a lease without aud refused" 66 "names no audience" verify --matrix trust.yaml noaud.tok
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --aud other-host.example
+echo "$out" >otheraud.tok
+expect_fail "matrix: a lease for another host refused, naming both" 66 \
+	"the lease is for 'other-host.example' (claim 'aud'), this host is '$HOST'" verify --matrix trust.yaml otheraud.tok
 run issue --key keys/b/calyx.key --intent INT-TEST-SANDBOX --ttl 5m --cmd true
 echo "$out" >signed-b.tok
 expect_fail "matrix: untrusted signer" 66 "signer $PID_B is not trusted by the matrix" \
@@ -333,15 +341,15 @@ if [ -n "$interop_ready" ]; then
 	run node "$HERE/interop.mjs" verify "$NM" keys/b/calyx.pub good.tok "$NOW"
 	check "interop: panva/paseto rejects calyx's token under another key" $([ $rc -ne 0 ] && [ -s good.tok ] && grep -q '^v4\.public\.' good.tok; echo $?)
 	# claims written here, not by calyx: an independent issuer
-	python3 - "$NOW" "$PID_A" >ext-claims.json <<'EOF'
+	python3 - "$NOW" "$PID_A" "$HOST" >ext-claims.json <<'EOF'
 import json, sys, time
-now, kid = int(sys.argv[1]), sys.argv[2]
+now, kid, host = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 f = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 print(json.dumps({"jti": time.strftime("LEASE-%Y%m%d-%H%M%S-", time.gmtime(now)) + "beef",
                   "intent": "INT-TEST-SANDBOX", "iat": f(now), "nbf": f(now), "exp": f(now + 300),
                   "iss": kid, "commands": [["python3", "--version"]],
                   "paths": [{"pattern": "repo://calyx/tools/*", "access": "ro"}],
-                  "network": "deny_all", "limits": {"mem_bytes": 268435456}, "runs": 1}))
+                  "network": "deny_all", "limits": {"mem_bytes": 268435456}, "runs": 1, "aud": host}))
 EOF
 	run node "$HERE/interop.mjs" sign "$NM" $KEY ext-claims.json "{\"kid\":\"$PID_A\"}"
 	echo "$out" >ext.tok

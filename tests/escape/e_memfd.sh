@@ -9,7 +9,7 @@ t memfd-own $M memfd /usr/local/bin/memfd_exec memfd_exec
 t procfd $M procfd /usr/local/bin/hello python3
 t deleted $M deleted /usr/local/bin/hello
 EOF2
-S=$WORK/m.state
+S=/tmp/calyx-states/m   # outside $WORK/**, which the lease grants (the overlap guard)
 issue "$WORK/m.lease" --cmd "/bin/sh $WORK/sb/memfd.sh" --helper /bin/sh --cmd 'python3 --version' \
 	--helper /usr/local/bin/memfd_exec --path "$WORK/sb/**:ro" --path "$WORK/**:rw" || exit 0
 crun "$S" "$WORK/m.lease" /bin/sh "$WORK/sb/memfd.sh"

@@ -1,4 +1,4 @@
-/* links: policy/matrix policy/backend policy/lease base/units policy/pathpat base/paserk base/b64url base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/matrix_load policy/seccomp_groups policy/yamltree */
+/* links: policy/matrix policy/matrix_host policy/backend policy/lease base/units policy/pathpat base/paserk base/b64url base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/matrix_load policy/seccomp_groups policy/yamltree */
 /* libFuzzer target for the capability matrix reader: any byte string must either load
  * (and then be self-consistent) or fail with -EINVAL/-ENOMEM and a message, never crash,
  * hang or leak. Also exercises the lease check against whatever loaded. */
@@ -32,11 +32,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (m.max_runs < 1 || m.max_lease_ttl_ms == 0)
 		abort();
 
-	/* A lease made of the matrix's own bounds must fit it (within its ttl and runs). */
+	/* A lease made of the matrix's own bounds, for this host, must fit it (within its ttl
+	 * and runs). */
 	struct lease_path paths[MATRIX_MAX_BOUNDS];
 	struct lease l = { .iat = 0, .nbf = 0, .exp = (int64_t)(m.max_lease_ttl_ms / 1000),
 			   .runs = 1, .network = NET_DENY_ALL, .paths = paths,
-			   .n_paths = m.n_bounds };
+			   .n_paths = m.n_bounds, .aud = m.audience.hostname };
+	if (!m.ledger || !m.audience.hostname)
+		abort();
 	for (size_t i = 0; i < m.n_bounds; i++) {
 		paths[i].pattern = m.bounds[i].pattern;
 		paths[i].access = m.bounds[i].access;

@@ -20,7 +20,7 @@ mkdir -p /tmp/calyx
 chmod 755 /tmp/calyx
 W=$(mktemp -d /tmp/calyx/argv.XXXXXX)
 chmod 755 "$W"
-trap 'rm -rf "$W"' EXIT
+trap 'rm -rf "$W" "$W.state"' EXIT
 mkdir -p "$W/bin" "$W/alt" "$W/s" "$W/k"
 CF="-std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I tests/vm/progs"
 for p in hello exec_as; do
@@ -29,7 +29,8 @@ done
 ln "$W/bin/hello" "$W/alt/hello-hard"        # the lease binary's file under another name
 ln -s "$W/bin/hello" "$W/alt/hello-sym"
 "$CALYX" keygen --out "$W/k" >/dev/null 2>&1 || { bad "keygen"; exit 1; }
-KEY=$W/k/calyx.key PUB=$W/k/calyx.pub ST=$W/state
+# The state dir beside $W, not below the leases' $W/** (the overlap guard refuses that).
+KEY=$W/k/calyx.key PUB=$W/k/calyx.pub ST=$W.state
 SVF=$ST/logs/svf_audit/svf.jsonl
 
 CODE='print(6*7*1000+1)'                       # the payload's mark: 42001

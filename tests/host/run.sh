@@ -232,9 +232,9 @@ touch "$T/plainfile"
 run "$T/echo.tok" --pub "$PUB" --state "$T/plainfile/state" -- echo hello
 check "state dir under a regular file: 74" expect_rc 74
 mkdir -p "$T/ro"
-if mount -t tmpfs -o size=1m tmpfs "$T/ro"; then
+if mount -t tmpfs -o size=1m,mode=0755 tmpfs "$T/ro"; then
   RO_MNT=$T/ro
-  mkdir -p "$T/ro/outgoing/staging_runs" "$T/ro/logs/svf_audit" "$T/ro/ledger"
+  mkdir -p "$T/ro/outgoing/staging_runs" "$T/ro/logs/svf_audit"
   mount -o remount,ro "$T/ro"
   run "$T/echo.tok" --pub "$PUB" --state "$T/ro" -- echo hello
   check "read-only state dir (as root): 74" expect_rc 74

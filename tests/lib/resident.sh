@@ -13,6 +13,8 @@
 #                        serves a sandbox
 #   rs_case_stop         enforcer stop: refused (75) while a sandbox lives, --force kills it,
 #                        then nothing of the set is left
+# State dirs lie beside a case's work directory ($W.st), never below a lease path (the
+# overlap guard refuses that, docs/run.md).
 # Each case starts from a state it sets up itself (stopping the set when it needs none).
 #
 # The caller defines:
@@ -78,6 +80,13 @@ rs_issue() {
 	return 1
 }
 rs_lease_id() { "$CALYX" lease show "$1" 2>/dev/null | grep -o 'LEASE-[0-9]*-[0-9]*-[0-9a-f]*' | head -n 1; }
+# rs_runs_used LEASE: the runs the host-wide ledger counts for it (the matrices here name
+# no `ledger:`, so the default one; 0 when it has no entry).
+rs_runs_used() {
+	local iss
+	iss=$("$CALYX" lease show "$1" 2>/dev/null | sed -n 's/^signer *//p')
+	cat "/var/lib/calyx/ledger/$iss/$(rs_lease_id "$1")" 2>/dev/null || echo 0
+}
 
 # rs_run STATE LEASE CMD...: `calyx run` in the foreground. RS_RC, RS_ERR (calyx's stderr
 # file), RS_RUNDIR (the newest run directory of that state dir).
@@ -240,7 +249,7 @@ rs_case_first_load() {
 	echo first-data > "$W/data"
 	rs_issue "$W/l" --runs 3 --cmd "$RS_BIN/try_open $W/data r" --path "$W/**:ro" || return 0
 
-	rs_run "$W/st" "$W/l" "$RS_BIN/try_open" "$W/data" r
+	rs_run "$W.st" "$W/l" "$RS_BIN/try_open" "$W/data" r
 	check "[$RS_BACKEND] first run: exit 0" rs_ran_ok
 	check "[$RS_BACKEND] first run: the command read its lease file" rs_eq "$(rs_stdout "$RS_RUNDIR")" "ok read: first-data"
 	check "[$RS_BACKEND] first run: backend $RS_BACKEND" rs_eq "$(rs_meta "$RS_RUNDIR" enforcement.backend)" "$RS_BACKEND"
@@ -262,7 +271,7 @@ rs_case_first_load() {
 		rs_eq "$(( $(rs_progs "$c1") - $(rs_progs "$c0") )) $(( $(rs_links "$c1") - $(rs_links "$c0") ))" "$progs $progs"
 	id1=$(rs_nextid)
 
-	rs_run "$W/st" "$W/l" "$RS_BIN/try_open" "$W/data" r
+	rs_run "$W.st" "$W/l" "$RS_BIN/try_open" "$W/data" r
 	c2=$(rs_count)
 	id2=$(rs_nextid)
 	check "[$RS_BACKEND] second run: exit 0, same output" rs_eq "$RS_RC $(rs_stdout "$RS_RUNDIR")" "0 ok read: first-data"
@@ -274,7 +283,7 @@ rs_case_first_load() {
 	check "[$RS_BACKEND] ... no program was loaded during it, not even briefly (next program id $id1 -> $id2)" \
 		rs_eq "$id2" "$((id1 + 1))"
 
-	rs_run "$W/st" "$W/l" "$RS_BIN/try_open" "$W/data" r
+	rs_run "$W.st" "$W/l" "$RS_BIN/try_open" "$W/data" r
 	c3=$(rs_count)
 	id3=$(rs_nextid)
 	check "[$RS_BACKEND] third run: exit 0, loaded nothing, count and program ids unchanged" \
@@ -298,15 +307,15 @@ rs_case_race() {
 	c0=$(rs_settled)
 	mkdir -p "$W"
 	echo race-data > "$W/data"
-	rs_issue "$W/l" --cmd "$RS_BIN/try_open $W/data r" --path "$W/**:ro" || return 0
-	# Two state dirs: each run is the lease's first there.
-	rs_bg "$W/s1" "$W/l" "$RS_BIN/try_open" "$W/data" r
+	rs_issue "$W/l" --runs 2 --cmd "$RS_BIN/try_open $W/data r" --path "$W/**:ro" || return 0
+	# Two state dirs, one lease of two runs (the single-use ledger is host-wide).
+	rs_bg "$W.s1" "$W/l" "$RS_BIN/try_open" "$W/data" r
 	p1=$RS_BG
-	rs_bg "$W/s2" "$W/l" "$RS_BIN/try_open" "$W/data" r
+	rs_bg "$W.s2" "$W/l" "$RS_BIN/try_open" "$W/data" r
 	p2=$RS_BG
-	rs_reap "$p1" "$W/s1"
+	rs_reap "$p1" "$W.s1"
 	r1=$RS_RC l1=$(rs_meta "$RS_RUNDIR" enforcement.resident.loaded_by_this_run)
-	rs_reap "$p2" "$W/s2"
+	rs_reap "$p2" "$W.s2"
 	r2=$RS_RC l2=$(rs_meta "$RS_RUNDIR" enforcement.resident.loaded_by_this_run)
 	check "[$RS_BACKEND] race: both runs exit 0 ($r1, $r2)" rs_eq "$r1 $r2" "0 0"
 	check "[$RS_BACKEND] race: exactly one of them loaded the set (loaded_by_this_run: $l1, $l2)" \
@@ -349,7 +358,7 @@ EOF
 			--path "$W/$x/**:rw" --path "$W/$x.sh:ro" --net deny_all --limit wall=5m || return 0
 	done
 	ida=$(rs_lease_id "$W/a.l") idb=$(rs_lease_id "$W/b.l")
-	S=$W/st   # one state dir: one SVF log for both
+	S=$W.st   # one state dir: one SVF log for both
 	rs_bg "$S" "$W/a.l" /bin/sh "$W/a.sh"
 	pa=$RS_BG
 	rs_bg "$S" "$W/b.l" /bin/sh "$W/b.sh"
@@ -559,7 +568,7 @@ rs_case_upgrade() {
 	rs_dir "$W/bg"
 	echo up-data > "$W/data"
 	rs_issue "$W/l" --runs 4 --cmd "$RS_BIN/try_open $W/data r" --path "$W/**:ro" || return 0
-	rs_run "$W/s0" "$W/l" "$RS_BIN/try_open" "$W/data" r
+	rs_run "$W.s0" "$W/l" "$RS_BIN/try_open" "$W/data" r
 	check "[$RS_BACKEND] upgrade: a run brings the set up" rs_usable
 	# Idle: a set stamped by another build is replaced by the next run.
 	"$RS_BIN/bpf_objects" age-stamp "$RS_PINS/stamp" > "$W/age.out" 2>&1
@@ -568,7 +577,7 @@ rs_case_upgrade() {
 	rs_status
 	check "[$RS_BACKEND] upgrade: status: up, loaded by 'older-build', not usable by this calyx, exit 69" \
 		rs_eq "$(rs_st up) $(rs_st loaded_by) $(rs_st usable_by_this_calyx) $RS_STATUS_RC" "true older-build false 69"
-	rs_run "$W/s1" "$W/l" "$RS_BIN/try_open" "$W/data" r
+	rs_run "$W.s1" "$W/l" "$RS_BIN/try_open" "$W/data" r
 	check "[$RS_BACKEND] upgrade: the next run (idle set) exits 0 and read its file" \
 		rs_eq "$RS_RC $(rs_stdout "$RS_RUNDIR")" "0 ok read: up-data"
 	check "[$RS_BACKEND] upgrade: ... it replaced the set (resident.loaded_by_this_run true, loaded_by $RS_VERSION)" \
@@ -579,26 +588,26 @@ rs_case_upgrade() {
 		rs_eq "$(ls "$RS_PINS" | grep -c '^link_')" "$(rs_st programs)"
 	# Live: a sandbox of the old set keeps it; a new run is refused with 75 and told why.
 	rs_issue "$W/bg.l" --cmd "$RS_BIN/res_probe reopen $W/bg $W/data" --path "$W/**:ro" --path "$W/bg/**:rw" || return 0
-	rs_bg "$W/sbg" "$W/bg.l" "$RS_BIN/res_probe" reopen "$W/bg" "$W/data"
+	rs_bg "$W.sbg" "$W/bg.l" "$RS_BIN/res_probe" reopen "$W/bg" "$W/data"
 	rp=$RS_BG
 	check "[$RS_BACKEND] upgrade: a long-running sandbox started" rs_wait_file "$W/bg/ready" 600
 	"$RS_BIN/bpf_objects" age-stamp "$RS_PINS/stamp" > "$W/age.out" 2>&1
 	rc=$?
 	check "[$RS_BACKEND] upgrade: the stamp aged again while the sandbox lives $(cat "$W/age.out")" rs_eq "$rc" 0
-	rs_run "$W/s2" "$W/l" "$RS_BIN/try_open" "$W/data" r
+	rs_run "$W.s2" "$W/l" "$RS_BIN/try_open" "$W/data" r
 	out=$(cat "$RS_ERR")
 	check "[$RS_BACKEND] upgrade: a run meanwhile exits 75 (the old set serves a live sandbox)" rs_eq "$RS_RC" 75
 	check "[$RS_BACKEND] upgrade: ... its message names \`calyx enforcer stop --force\`" rs_contains "$out" "calyx enforcer stop --force"
-	check "[$RS_BACKEND] upgrade: ... nothing ran, the lease was not used (no run directory, no ledger entry)" \
-		rs_eq "$RS_RUNDIR $(ls -A "$W/s2/ledger" 2>/dev/null | grep -c .)" "$W/s2/no-run-dir 0"
+	check "[$RS_BACKEND] upgrade: ... nothing ran, the lease was not used (no run directory, still 2 runs used)" \
+		rs_eq "$RS_RUNDIR $(rs_runs_used "$W/l")" "$W.s2/no-run-dir 2"
 	rs_status
 	check "[$RS_BACKEND] upgrade: status: usable_by_this_calyx false, 1 live sandbox, exit 69" \
 		rs_eq "$(rs_st usable_by_this_calyx) $(rs_st live_sandboxes) $RS_STATUS_RC" "false 1 69"
 	: > "$W/bg/go"
-	rs_reap "$rp" "$W/sbg"
+	rs_reap "$rp" "$W.sbg"
 	check "[$RS_BACKEND] upgrade: the old set's sandbox ran to its end undisturbed (exit 0, read its file)" \
 		rs_eq "$RS_RC $(rs_stdout "$RS_RUNDIR")" "0 $W/data: ok read: up-data"
-	rs_run "$W/s3" "$W/l" "$RS_BIN/try_open" "$W/data" r
+	rs_run "$W.s3" "$W/l" "$RS_BIN/try_open" "$W/data" r
 	check "[$RS_BACKEND] upgrade: once it is idle the next run replaces the set (exit 0, loaded_by_this_run true)" \
 		rs_eq "$RS_RC $(rs_meta "$RS_RUNDIR" enforcement.resident.loaded_by_this_run)" "0 true"
 	check "[$RS_BACKEND] upgrade: status usable" rs_usable
@@ -612,7 +621,7 @@ rs_case_stop() {
 	echo stop-data > "$W/data"
 	rs_issue "$W/bg.l" --cmd "$RS_BIN/res_probe reopen $W/bg $W/data" --path "$W/**:ro" --path "$W/bg/**:rw" || return 0
 	id=$(rs_lease_id "$W/bg.l")
-	rs_bg "$W/sbg" "$W/bg.l" "$RS_BIN/res_probe" reopen "$W/bg" "$W/data"
+	rs_bg "$W.sbg" "$W/bg.l" "$RS_BIN/res_probe" reopen "$W/bg" "$W/data"
 	rp=$RS_BG
 	check "[$RS_BACKEND] stop: a long-running sandbox started" rs_wait_file "$W/bg/ready" 600
 	"$CALYX" enforcer stop --enforce "$RS_BACKEND" > "$W/stop1.out" 2> "$W/stop1.err"
@@ -625,7 +634,7 @@ rs_case_stop() {
 	"$CALYX" enforcer stop --enforce "$RS_BACKEND" --force > "$W/stop2.out" 2> "$W/stop2.err"
 	rc=$?
 	check "[$RS_BACKEND] stop: enforcer stop --force exits 0 ($(cat "$W/stop2.out" "$W/stop2.err" | tr '\n' ' '))" rs_eq "$rc" 0
-	rs_reap "$rp" "$W/sbg"
+	rs_reap "$rp" "$W.sbg"
 	check "[$RS_BACKEND] stop: ... the sandbox was killed (calyx run exit 137, meta signal 9)" \
 		rs_eq "$RS_RC $(rs_meta "$RS_RUNDIR" signal)" "137 9"
 	check "[$RS_BACKEND] stop: ... it never got past its wait" rs_lacks "$(rs_stdout "$RS_RUNDIR")" "ok read"

@@ -1,4 +1,4 @@
-/* links: state/artifacts base/errmsg base/fileio */
+/* links: state/artifacts base/safedir base/errmsg base/fileio */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -136,7 +136,11 @@ static void test_run_dir(void **state)
 	(void)state;
 	char err[256], path[160];
 	struct run_dir rd;
-	assert_int_equal(run_dir_create(dir, "LEASE-20261105-101112-abcd", &rd, err, sizeof(err)), 0);
+	/* The runs directory is named beneath a directory fd: dir is /tmp/NAME. */
+	int tmp = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(tmp >= 0);
+	const char *rel = dir + strlen("/tmp/");
+	assert_int_equal(run_dir_create(tmp, rel, "LEASE-20261105-101112-abcd", &rd, err, sizeof(err)), 0);
 	/* While running, only the hidden temp dir exists. */
 	snprintf(path, sizeof(path), "%s/LEASE-20261105-101112-abcd", dir);
 	assert_int_equal(access(path, F_OK), -1);
@@ -148,19 +152,28 @@ static void test_run_dir(void **state)
 	assert_int_equal(count_entries(dir), 1);
 
 	/* A second run with the same name never replaces the first. */
-	assert_int_equal(run_dir_create(dir, "LEASE-20261105-101112-abcd", &rd, err, sizeof(err)), -EEXIST);
+	assert_int_equal(run_dir_create(tmp, rel, "LEASE-20261105-101112-abcd", &rd, err, sizeof(err)), -EEXIST);
 	run_dir_close(&rd);
-	assert_int_equal(run_dir_create(dir, "../escape", &rd, err, sizeof(err)), -EINVAL);
+	assert_int_equal(run_dir_create(tmp, rel, "../escape", &rd, err, sizeof(err)), -EINVAL);
 	run_dir_close(&rd);
-	assert_int_equal(run_dir_create(dir, ".hidden", &rd, err, sizeof(err)), -EINVAL);
+	assert_int_equal(run_dir_create(tmp, rel, ".hidden", &rd, err, sizeof(err)), -EINVAL);
 	run_dir_close(&rd);
 
 	/* Commit refuses to replace a directory that appeared meanwhile. */
-	assert_int_equal(run_dir_create(dir, "LEASE-X-r2", &rd, err, sizeof(err)), 0);
+	assert_int_equal(run_dir_create(tmp, rel, "LEASE-X-r2", &rd, err, sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/LEASE-X-r2", dir);
 	assert_int_equal(mkdir(path, 0750), 0);
 	assert_int_equal(run_dir_commit(&rd, err, sizeof(err)), -EEXIST);
 	run_dir_close(&rd);
+
+	/* A symlink in place of the runs directory is not followed. */
+	char link[200];
+	snprintf(link, sizeof(link), "%s-link", dir);
+	assert_int_equal(symlink(dir, link), 0);
+	assert_int_equal(run_dir_create(tmp, link + strlen("/tmp/"), "LEASE-X-r3", &rd, err, sizeof(err)), -ELOOP);
+	run_dir_close(&rd);
+	unlink(link);
+	close(tmp);
 }
 
 int main(void)

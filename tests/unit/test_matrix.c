@@ -1,4 +1,4 @@
-/* links: policy/matrix policy/seccomp_groups policy/backend policy/lease base/units policy/pathpat base/paserk base/b64url shipped_matrix base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/matrix_load policy/yamltree */
+/* links: policy/matrix policy/matrix_host policy/seccomp_groups policy/backend policy/lease base/units policy/pathpat base/paserk base/b64url shipped_matrix base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/matrix_load policy/yamltree */
 /* Capability matrix: the strict YAML schema (every error class names file:line:col and
  * the key path), the shipped policy, and the lease-fits-the-matrix check. */
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
@@ -222,8 +223,24 @@ static void test_shipped(void **state)
 
 	/* The origin's lease (5 min, the calyx repo's tools directory) fits it. */
 	struct lease_path p = { (char *)"repo://calyx/tools/*", ACCESS_RO };
-	struct lease l = { .iat = 1000, .nbf = 1000, .exp = 1300, .runs = 1, .paths = &p, .n_paths = 1 };
+	struct lease l = { .iat = 1000, .nbf = 1000, .exp = 1300, .runs = 1, .paths = &p, .n_paths = 1,
+			   .aud = m.audience.hostname };
 	assert_int_equal(matrix_check_lease(&m, &l, err, sizeof err), 0);
+	/* The host-wide ledger, and leases only for this host: none without aud. */
+	assert_string_equal(m.ledger, "/var/lib/calyx/ledger");
+	assert_false(m.audience.accept_without_aud);
+	assert_int_equal(m.audience.n_groups, 0);
+	struct utsname u;
+	assert_int_equal(uname(&u), 0);
+	assert_string_equal(m.audience.hostname, u.nodename);
+	l.aud = NULL;
+	assert_int_equal(matrix_check_lease(&m, &l, err, sizeof err), -EPERM);
+	assert_non_null(strstr(err, "names no audience"));
+	l.aud = (char *)"some-other-host";
+	assert_int_equal(matrix_check_lease(&m, &l, err, sizeof err), -EPERM);
+	assert_non_null(strstr(err, "'some-other-host'"));
+	assert_non_null(strstr(err, u.nodename));
+	l.aud = m.audience.hostname;
 	p.pattern = (char *)"/etc/shadow";
 	assert_int_equal(matrix_check_lease(&m, &l, err, sizeof err), -EPERM);
 	matrix_free(&m);
@@ -505,9 +522,12 @@ static struct lease_path fit_paths[] = {
 	{ (char *)"/tmp/calyx/scratch", ACCESS_RW },
 };
 
+static struct utsname this_host;
+
 static struct lease fitting(void)
 {
-	struct lease l = { .iat = 1700000000, .nbf = 1700000000, .exp = 1700000000 + 300,
+	uname(&this_host);
+	struct lease l = { .aud = this_host.nodename, .iat = 1700000000, .nbf = 1700000000, .exp = 1700000000 + 300,
 			   .runs = 1, .network = NET_DENY_ALL, .paths = fit_paths,
 			   .n_paths = sizeof fit_paths / sizeof fit_paths[0] };
 	l.limits.set[LIMIT_MEM] = true;

@@ -1,4 +1,4 @@
-/* links: audit/svf audit/svf_record base/errmsg base/fileio */
+/* links: base/safedir audit/svf audit/svf_record base/errmsg base/fileio */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>

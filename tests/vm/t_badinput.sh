@@ -49,11 +49,15 @@ crun "$WORK/ro-state/s" "$WORK/ro.lease" $M
 refused 74 "an unwritable state dir"
 umount "$WORK/ro-state"
 
-# Replay: one run allowed; the second with the same state (ledger) is refused.
+# Replay: one run allowed; the second is refused, with the same state dir and with another
+# (the ledger is host-wide). The state dirs lie outside the lease's $WORK/** (the overlap
+# guard would refuse them there).
 issue "$WORK/rep.lease" --cmd "$M" --path "$WORK/**:rw" || exit 0
-crun "$WORK/rep.state" "$WORK/rep.lease" $M
+crun /tmp/calyx-states/rep "$WORK/rep.lease" $M
 check "a single-use lease: first run exits 0" run_ok
 check "a single-use lease: first run wrote the marker" exists "$marker"
 rm -f "$marker"
-crun "$WORK/rep.state" "$WORK/rep.lease" $M
+crun /tmp/calyx-states/rep "$WORK/rep.lease" $M
 refused 67 "a replayed lease"
+crun /tmp/calyx-states/rep-other "$WORK/rep.lease" $M
+refused 67 "a replayed lease with another state dir"

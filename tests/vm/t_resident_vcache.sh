@@ -14,7 +14,7 @@ mkdir -p "$W"
 # --- the cache serves: 1000 opens of one allowed file
 mkdir -p "$W/rep"
 echo rep-data > "$W/rep/data"
-rs_issue "$W/rep.l" --cmd "$P open-n $W/rep/data 1" --cmd "$P open-n $W/rep/data 1000" --path "$W/rep/**:ro" || exit 0
+rs_issue "$W/rep.l" --runs 2 --cmd "$P open-n $W/rep/data 1" --cmd "$P open-n $W/rep/data 1000" --path "$W/rep/**:ro" || exit 0
 rs_run "$W/rep1" "$W/rep.l" "$P" open-n "$W/rep/data" 1
 m1=$(rs_meta "$RS_RUNDIR" enforcement.resident.verdict_cache_misses)
 check "one open: exit 0, opened" rs_eq "$RS_RC $(rs_stdout "$RS_RUNDIR")" "0 ok opened 1"

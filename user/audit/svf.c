@@ -17,6 +17,7 @@
 #include "base/cleanup.h"
 #include "base/errmsg.h"
 #include "base/fileio.h"
+#include "base/safedir.h"
 
 struct svf_writer {
 	int fd;
@@ -77,14 +78,16 @@ static int read_last_line(int fd, char **line, size_t *len, char *err, size_t er
 	}
 }
 
-int svf_open(const char *path, struct svf_writer **out, char *err, size_t errlen)
+/* The log open in fd (taken over), named path in messages. */
+static int svf_open_fd(int fd, const char *path, struct svf_writer **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	if (sodium_init() < 0)
-		return errmsg(err, errlen, -EIO, "libsodium init failed");
-	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
-		return errmsg(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return errmsg(err, errlen, fd, "%s: %s", path, strerror(-fd));
+	if (sodium_init() < 0) {
+		close(fd);
+		return errmsg(err, errlen, -EIO, "libsodium init failed");
+	}
 	if (flock(fd, LOCK_EX) < 0) {
 		int e = errno;
 		close(fd);
@@ -116,6 +119,19 @@ int svf_open(const char *path, struct svf_writer **out, char *err, size_t errlen
 	}
 	*out = w;
 	return 0;
+}
+
+#define SVF_OPEN_FLAGS (O_RDWR | O_APPEND | O_CREAT)
+
+int svf_open(const char *path, struct svf_writer **out, char *err, size_t errlen)
+{
+	int fd = open(path, SVF_OPEN_FLAGS | O_CLOEXEC | O_NOFOLLOW, 0640);
+	return svf_open_fd(fd < 0 ? -errno : fd, path, out, err, errlen);
+}
+
+int svf_open_at(int dirfd, const char *rel, struct svf_writer **out, char *err, size_t errlen)
+{
+	return svf_open_fd(safedir_openat(dirfd, rel, SVF_OPEN_FLAGS, 0640), rel, out, err, errlen);
 }
 
 int svf_append(struct svf_writer *w, const char *type, const char *lease, const char *intent,
@@ -159,18 +175,30 @@ int svf_close(struct svf_writer *w)
 	return rc;
 }
 
+static int append_one(struct svf_writer *w, const char *path, const char *type, const char *lease,
+		      const char *intent, const cJSON *data, char *err, size_t errlen)
+{
+	int rc = svf_append(w, type, lease, intent, data, err, errlen);
+	int rc2 = svf_close(w);
+	if (!rc && rc2)
+		rc = errmsg(err, errlen, rc2, "%s: fsync: %s", path, strerror(-rc2));
+	return rc;
+}
+
 int svf_append_one(const char *path, const char *type, const char *lease, const char *intent,
 		   const cJSON *data, char *err, size_t errlen)
 {
 	struct svf_writer *w;
 	int rc = svf_open(path, &w, err, errlen);
-	if (rc < 0)
-		return rc;
-	rc = svf_append(w, type, lease, intent, data, err, errlen);
-	int rc2 = svf_close(w);
-	if (!rc && rc2)
-		rc = errmsg(err, errlen, rc2, "%s: fsync: %s", path, strerror(-rc2));
-	return rc;
+	return rc < 0 ? rc : append_one(w, path, type, lease, intent, data, err, errlen);
+}
+
+int svf_append_one_at(int dirfd, const char *rel, const char *type, const char *lease,
+		      const char *intent, const cJSON *data, char *err, size_t errlen)
+{
+	struct svf_writer *w;
+	int rc = svf_open_at(dirfd, rel, &w, err, errlen);
+	return rc < 0 ? rc : append_one(w, rel, type, lease, intent, data, err, errlen);
 }
 
 int svf_verify_file_ex(const char *path, uint64_t *n_records, char head[SVF_HASH_HEX + 1],
@@ -235,15 +263,22 @@ int svf_verify_file(const char *path, char *err, size_t errlen)
 	return svf_verify_file_ex(path, NULL, NULL, err, errlen);
 }
 
-int svf_find_run(const char *path, const char *lease, uint32_t run, struct svf_run_state *st,
-		 char *err, size_t errlen)
+int svf_find_run_at(int dirfd, const char *path, const char *lease, uint32_t run,
+		    struct svf_run_state *st, char *err, size_t errlen)
 {
 	memset(st, 0, sizeof(*st));
-	FILE *f = fopen(path, "re");
+	int fd = dirfd == AT_FDCWD ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+				   : safedir_openat(dirfd, path, O_RDONLY, 0);
+	if (dirfd == AT_FDCWD && fd < 0)
+		fd = -errno;
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return errmsg(err, errlen, fd, "%s: %s", path, strerror(-fd));
+	FILE *f = fdopen(fd, "re");
 	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		return errmsg(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		close(fd);
+		return errmsg(err, errlen, -ENOMEM, "%s: %s", path, strerror(ENOMEM));
 	}
 	flock(fileno(f), LOCK_SH);
 	char *line = NULL;
@@ -274,4 +309,10 @@ int svf_find_run(const char *path, const char *lease, uint32_t run, struct svf_r
 	free(line);
 	fclose(f);
 	return rc;
+}
+
+int svf_find_run(const char *path, const char *lease, uint32_t run, struct svf_run_state *st,
+		 char *err, size_t errlen)
+{
+	return svf_find_run_at(AT_FDCWD, path, lease, run, st, err, errlen);
 }

@@ -27,6 +27,8 @@ struct svf_writer;
 /* Open (creating, mode 0640) and lock the log, read its tail. 0 or -errno
  * (-EBADMSG: the last record is damaged; err says how). */
 int svf_open(const char *path, struct svf_writer **out, char *err, size_t errlen);
+/* The same for rel beneath dirfd, no symlink followed (base/safedir.h): the state dir's log. */
+int svf_open_at(int dirfd, const char *rel, struct svf_writer **out, char *err, size_t errlen);
 /* Append one record; data may be NULL (written as {}), it is not consumed. lease and
  * intent may be NULL (written as ""). 0 or -errno. */
 int svf_append(struct svf_writer *w, const char *type, const char *lease, const char *intent,
@@ -37,6 +39,8 @@ int svf_close(struct svf_writer *w);
 /* Open + append + close. */
 int svf_append_one(const char *path, const char *type, const char *lease, const char *intent,
 		   const cJSON *data, char *err, size_t errlen);
+int svf_append_one_at(int dirfd, const char *rel, const char *type, const char *lease,
+		      const char *intent, const cJSON *data, char *err, size_t errlen);
 
 /* The line (with its '\n') of record seq: the canonical record (keys in the order above)
  * with its hash member. *line malloc'd, *len its bytes, hash its hash. 0, -EINVAL (data
@@ -71,6 +75,9 @@ struct svf_run_state {
 };
 int svf_find_run(const char *path, const char *lease, uint32_t run, struct svf_run_state *st,
 		 char *err, size_t errlen);
+/* The same for path beneath dirfd, no symlink followed (AT_FDCWD: path as svf_find_run). */
+int svf_find_run_at(int dirfd, const char *path, const char *lease, uint32_t run,
+		    struct svf_run_state *st, char *err, size_t errlen);
 
 /* RFC 3339 UTC with milliseconds ("2026-11-05T10:11:12.345Z") for a CLOCK_REALTIME time. */
 void svf_format_ts(int64_t sec, long nsec, char out[32]);

@@ -248,3 +248,14 @@ DIR *fileio_fdopendir_dup(int dirfd)
 	}
 	return d;
 }
+
+bool fileio_plain_name(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}

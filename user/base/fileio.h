@@ -40,6 +40,9 @@ int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t m
 /* mkdir -p: every missing directory of dir made with mode; each one that exists must be a
  * directory (-ENOTDIR otherwise, also for a dangling symlink). 0 or -errno. */
 int fileio_mkdir_p(const char *dir, mode_t mode);
+/* s is a non-empty run of A-Z a-z 0-9 . _ - only: a name that is one path component and
+ * needs no quoting (key names, host names, issuers as directory names). */
+bool fileio_plain_name(const char *s);
 
 /* flock(op: LOCK_EX or LOCK_SH) on fd, retrying LOCK_NB every 10 ms for up to timeout_ms: a lock holder
  * that never lets go makes the caller fail instead of hanging. 0 or -errno (-ETIMEDOUT). */

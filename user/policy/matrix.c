@@ -50,6 +50,8 @@ void matrix_free(struct matrix *m)
 		free(m->baseline[i]);
 	for (size_t i = 0; i < m->n_bounds && i < MATRIX_MAX_BOUNDS; i++)
 		free(m->bounds[i].pattern);
+	free(m->ledger);
+	matrix_audience_free(&m->audience);
 	memset(m, 0, sizeof *m);
 }
 
@@ -144,6 +146,9 @@ int matrix_check_lease(const struct matrix *m, const struct lease *l, char *err,
 		return errmsg(err, errlen, -EPERM,
 			      "capability 'exec_staging_with_lease' is disabled in the matrix: "
 			      "every lease is refused");
+	/* A lease for another host is refused here, so `lease verify --matrix` says so too. */
+	if (matrix_audience_check(&m->audience, l->aud, err, errlen) < 0)
+		return -EPERM;
 	if (l->exp <= l->iat)
 		return errmsg(err, errlen, -EPERM, "lease ttl is not positive (exp is not after iat)");
 	/* exp > iat, so the unsigned difference is exact even where the signed one would

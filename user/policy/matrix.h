@@ -10,11 +10,13 @@
 #include "base/paserk.h"
 #include "policy/backend.h"
 #include "policy/lease.h"
+#include "policy/matrix_host.h"
 
 #define MATRIX_MAX_KEYS 32
 #define MATRIX_MAX_ROOTS 32
 #define MATRIX_MAX_BASELINE 64
 #define MATRIX_MAX_BOUNDS 64
+#define MATRIX_LEDGER_DEFAULT "/var/lib/calyx/ledger"   /* `ledger` when the matrix has none */
 
 struct matrix_key {
 	char *name;
@@ -42,6 +44,9 @@ struct matrix {
 	enum enforce_backend enforcement;          /* required backend; AUTO = any that works */
 	unsigned seccomp_allow;                    /* SECCOMP_GROUP_BIT()s the matrix relaxes; 0 when
 	                                            * the optional `seccomp` key is absent */
+	char *ledger;                              /* the host-wide single-use ledger directory
+						    * (optional key; default MATRIX_LEDGER_DEFAULT) */
+	struct matrix_audience audience;           /* which lease `aud` this host answers to */
 };
 
 /* Load from a file / from a buffer. Returns 0, or -EINVAL (schema/syntax) / -EIO (read)

@@ -32,15 +32,7 @@ static bool name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > NAME_MAX_LEN || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '-' || ch == '_' || ch == '.'))
-			return false;
-	}
-	return true;
+	return n <= NAME_MAX_LEN && strcmp(s, ".") && strcmp(s, "..") && fileio_plain_name(s);
 }
 
 /* The repo://NAME grammar of pathpat.h. */
@@ -353,6 +345,30 @@ static int load_seccomp(struct yctx *c, const struct yn *n, struct matrix *m)
 	return 0;
 }
 
+/* The single-use ledger's directory: a plain canonical absolute path like a root. */
+static int load_ledger(struct yctx *c, const struct yn *n, struct matrix *m)
+{
+	const char *s;
+	int r;
+	if (!n) {
+		m->ledger = strdup(MATRIX_LEDGER_DEFAULT);
+		return m->ledger ? 0 : yt_oom(c);
+	}
+	if ((r = yt_str(c, n, "ledger", &s)))
+		return r;
+	_cleanup_free_ char *d = strdup(s);
+	if (!d)
+		return yt_oom(c);
+	const char *why = root_dir_problem(d);
+	if (why) {
+		char q[ERRMSG_QUOTE_MAX + 8];
+		errmsg_quote(q, sizeof q, n->s, n->len);
+		return yt_errf(c, n->line, n->col, "ledger", "'%s' %s", q, why);
+	}
+	m->ledger = TAKE_PTR(d);
+	return 0;
+}
+
 /* The whole matrix. Long: the top-level keys in schema order (docs/matrix.md), a few lines
  * each. */
 static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
@@ -361,8 +377,10 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 		"version", "capabilities", "max_lease_ttl", "max_runs", "clock_skew",
 		"trusted_keys", "roots", "runtime_baseline", "lease_paths", "limits",
 		"run_as", "network", "enforcement",
-		"seccomp",   /* optional, last: absent relaxes nothing */
 	};
+	/* Optional: absent, each means the safe choice (docs/matrix.md): seccomp relaxes
+	 * nothing, the default ledger, leases for this host only. */
+	static const char *const top_opt[] = { "seccomp", "ledger", "audience" };
 	static const char *const caps[] = { "exec_staging_with_lease" };
 	static const char *const ids[] = { "uid", "gid" };
 	const struct yn *n;
@@ -381,10 +399,8 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 	if (v != 1)
 		return yt_errf(c, n->line, n->col, "version",
 			    "unsupported version %" PRIu64 " (this calyx reads version 1)", v);
-	/* Every key is required but `seccomp`: leaving it out can only mean the strictest
-	 * filter, never a wider one. */
-	size_t ntop = sizeof top / sizeof top[0] - (yt_get(root, "seccomp") ? 0 : 1);
-	if ((r = yt_check_keys(c, root, "", top, ntop)))
+	if ((r = yt_check_keys_opt(c, root, "", top, sizeof top / sizeof top[0], top_opt,
+				   sizeof top_opt / sizeof top_opt[0])))
 		return r;
 
 	n = yt_get(root, "capabilities");
@@ -445,6 +461,9 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 			    "unknown backend '%s' (auto, bpf-lsm or landlock)", sh);
 	}
 	m->enforcement = (enum enforce_backend)r;
+	if ((r = load_ledger(c, yt_get(root, "ledger"), m)) ||
+	    (r = matrix_audience_load(c, yt_get(root, "audience"), &m->audience)))
+		return r;
 	n = yt_get(root, "seccomp");
 	return n ? load_seccomp(c, n, m) : 0;
 }

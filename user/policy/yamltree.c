@@ -352,19 +352,31 @@ const struct yn *yt_get(const struct yn *m, const char *key)
 	return NULL;
 }
 
+static bool key_in(const struct yn *k, const char *const *keys, size_t nkeys)
+{
+	for (size_t j = 0; j < nkeys; j++)
+		if (k->len == strlen(keys[j]) && !memcmp(k->s, keys[j], k->len))
+			return true;
+	return false;
+}
+
 /* Every key of every matrix mapping is required: a policy that silently falls back to a
  * default is a policy nobody wrote. */
 int yt_check_keys(struct yctx *c, const struct yn *m, const char *path,
 		      const char *const *keys, size_t nkeys)
 {
+	return yt_check_keys_opt(c, m, path, keys, nkeys, NULL, 0);
+}
+
+/* The few optional keys are those whose absence means the safe choice (docs/matrix.md). */
+int yt_check_keys_opt(struct yctx *c, const struct yn *m, const char *path, const char *const *keys,
+		      size_t nkeys, const char *const *opt, size_t nopt)
+{
 	char cp[KEYPATH_MAX];
 
 	for (size_t i = 0; i + 1 < m->n; i += 2) {
 		const struct yn *k = m->kid[i];
-		bool known = false;
-		for (size_t j = 0; j < nkeys && !known; j++)
-			known = k->len == strlen(keys[j]) && !memcmp(k->s, keys[j], k->len);
-		if (!known) {
+		if (!key_in(k, keys, nkeys) && !key_in(k, opt, nopt)) {
 			yt_pjoin(cp, path, k->s, k->len);
 			return yt_errf(c, k->line, k->col, cp, "unknown key");
 		}

@@ -58,6 +58,9 @@ const struct yn *yt_get(const struct yn *m, const char *key);   /* value of key,
 /* Every key of m is one of keys, and all of keys are there. */
 int yt_check_keys(struct yctx *c, const struct yn *m, const char *path, const char *const *keys,
 		  size_t nkeys);
+/* The same with optional keys too: each of keys is there, every key of m is in keys or opt. */
+int yt_check_keys_opt(struct yctx *c, const struct yn *m, const char *path, const char *const *keys,
+		      size_t nkeys, const char *const *opt, size_t nopt);
 int yt_str(struct yctx *c, const struct yn *n, const char *path, const char **out);  /* no NUL inside */
 int yt_bool(struct yctx *c, const struct yn *n, const char *path, bool *out);        /* true/false only */
 /* A plain decimal integer in min..max. */

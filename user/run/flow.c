@@ -29,9 +29,11 @@
 #include "base/clock.h"
 #include "base/exitcodes.h"
 #include "base/paserk.h"
+#include "base/safedir.h"
 #include "enforce/landlock.h"
 #include "enforce/resident.h"
 #include "sandbox/sweep.h"
+#include "state/guard.h"
 #include "state/ledger.h"
 #include "state/runmeta.h"
 #include "state/state.h"
@@ -118,6 +120,8 @@ static void runner_teardown(struct runner *r)
 	/* The record is kept (for the sweep) only when the run started and its completion
 	 * record could not be written: the next run's sweep will write it. */
 	recovery_record_release(&r->rec, r->started && !r->completed);
+	state_place_close(&r->sp);
+	state_place_close(&r->ledger);
 }
 
 /* ---- step 1: lease and matrix ---- */
@@ -178,44 +182,92 @@ static int load_and_verify(struct runner *r)
 
 /* ---- state dir ---- */
 
-static int probe_writable(const char *dir)
+static int probe_writable(int dirfd)
 {
-	char p[PATH_MAX];
+	char name[64];
 	unsigned char rnd[8];
 	randombytes_buf(rnd, sizeof(rnd));
-	if (snprintf(p, sizeof(p), "%s/.calyx-probe-%02x%02x%02x%02x", dir, rnd[0], rnd[1], rnd[2], rnd[3])
-	    >= (int)sizeof(p))
-		return -ENAMETOOLONG;
-	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	snprintf(name, sizeof(name), ".calyx-probe-%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+	int fd = safedir_openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	close(fd);
-	unlink(p);
+	unlinkat(dirfd, name, 0);
 	return 0;
 }
 
+/* A state place (the state dir, the ledger): made if missing, only root's, writable
+ * (step 6). 0 or the exit code: 78 when it is not only root's, 74 otherwise. */
+static int open_place(const char *path, const char *what, struct state_place *p)
+{
+	char err[2 * PATH_MAX + 512];
+	int rc = state_place_open(path, what, p, err, sizeof(err));
+	if (rc == -EPERM)
+		return run_say(EXIT_CONFIG, "%s", err);
+	if (rc < 0)
+		return run_say(EXIT_IO, "%s", err);
+	return 0;
+}
+
+static int open_places(struct runner *r)
+{
+	int rc = open_place(r->state, "state dir", &r->sp);
+	return rc ? rc : open_place(r->m.ledger, "ledger", &r->ledger);
+}
+
+/* The state dir's own directories, made and really written to. */
 static int check_state(struct runner *r)
 {
-	static const char *const subs[] = { STATE_RUNS_DIR, STATE_SVF_DIR, STATE_LEDGER_DIR };
-	char p[PATH_MAX];
+	static const char *const subs[] = { STATE_RUNS_DIR, STATE_SVF_DIR };
+	int rc;
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		int rc = state_mkdirs(r->state, subs[i]);
-		if (rc == 0) {
-			snprintf(p, sizeof(p), "%s/%s", r->state, subs[i]);
-			rc = probe_writable(p);
-		}
-		if (rc < 0)
-			return run_say(EXIT_IO, "state dir %s: %s is not writable: %s", r->state, subs[i], strerror(-rc));
+		int fd = safedir_mkdirs(r->sp.fd, subs[i], STATE_DIR_MODE);
+		int e = fd < 0 ? fd : probe_writable(fd);
+		if (fd >= 0)
+			close(fd);
+		if (e < 0)
+			return run_say(EXIT_IO, "state dir %s: %s is not writable: %s", r->state, subs[i], strerror(-e));
 	}
-	snprintf(r->svf_path, sizeof(r->svf_path), "%s/%s", r->state, STATE_SVF_LOG);
-	snprintf(r->runs_dir, sizeof(r->runs_dir), "%s/%s", r->state, STATE_RUNS_DIR);
+	if ((rc = probe_writable(r->ledger.fd)) < 0)
+		return run_say(EXIT_IO, "ledger %s is not writable: %s", r->ledger.path, strerror(-rc));
+	snprintf(r->svf_path, sizeof(r->svf_path), "%s/%s", r->sp.path, STATE_SVF_LOG);
+	snprintf(r->runs_dir, sizeof(r->runs_dir), "%s/%s", r->sp.path, STATE_RUNS_DIR);
+	return 0;
+}
+
+/* The overlap guard (state/guard.h): no lease path at, in or above the state dir or the
+ * ledger, before anything runs or is consumed. 0, 66, or 74. */
+static int guard_state(struct runner *r)
+{
+	char err[2 * PATH_MAX + 512];
+	size_t n = r->l.n_paths;
+	_cleanup_free_ struct pathpat *pats = calloc(n ? n : 1, sizeof(*pats));
+	_cleanup_free_ struct guard_path *gps = calloc(n ? n : 1, sizeof(*gps));
+	if (!pats || !gps)
+		return run_say(EXIT_INTERNAL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (pathpat_parse(r->l.paths[i].pattern, matrix_root_lookup, &r->m, &pats[i], err, sizeof(err)) < 0)
+			return run_say(EXIT_LEASE_MATRIX, "lease outside the capability matrix: path '%s': %s",
+				       r->l.paths[i].pattern, err);
+		gps[i] = (struct guard_path){ .pattern = r->l.paths[i].pattern, .pat = &pats[i],
+					      .access = r->l.paths[i].access == ACCESS_RW ? "rw" : "ro" };
+	}
+	const struct guard_place places[] = {
+		{ .what = "state dir", .path = r->sp.path, .fd = r->sp.fd },
+		{ .what = "ledger", .path = r->ledger.path, .fd = r->ledger.fd },
+	};
+	int rc = state_guard_check(gps, n, places, 2, err, sizeof(err));
+	if (rc == -EPERM)
+		return run_say(EXIT_LEASE_MATRIX, "lease refused: %s; nothing was run, the lease was not used", err);
+	if (rc < 0)
+		return run_say(EXIT_IO, "%s", err);
 	return 0;
 }
 
 static int audit(struct runner *r, const char *type, cJSON *data)
 {
 	char err[PATH_MAX + 256];
-	int rc = svf_append_one(r->svf_path, type, r->l.jti, r->l.intent, data, err, sizeof(err));
+	int rc = svf_append_one_at(r->sp.fd, STATE_SVF_LOG, type, r->l.jti, r->l.intent, data, err, sizeof(err));
 	cJSON_Delete(data);
 	if (rc < 0)
 		return run_say(EXIT_IO, "audit log: %s", err);
@@ -238,7 +290,7 @@ static void sweep_failed(void *ctx, const char *record, const char *why)
 static void sweep_state(struct runner *r)
 {
 	struct recovery_report rep = { .finished = sweep_finished, .failed = sweep_failed, .ctx = r };
-	int rc = recovery_sweep(r->state, &rep);
+	int rc = recovery_sweep(&r->sp, &rep);
 	if (rc < 0)
 		run_say(0, "sweep: %s/%s: %s", r->state, STATE_RUNNERS_DIR, strerror(-rc));
 }
@@ -279,12 +331,12 @@ static int interrupted_before_start(struct runner *r)
  * loaded (steps 9-10). 0 or an exit code. */
 static int consume_lease(struct runner *r)
 {
-	int rc = ledger_consume(r->state, r->l.jti, r->l.runs, &r->run_no);
+	int rc = ledger_consume(r->ledger.fd, r->l.iss, r->l.jti, r->l.runs, &r->run_no);
 	if (rc == -EALREADY)
 		return run_say(EXIT_LEASE_REPLAYED, "lease replayed: %s has already been used (%u run%s allowed)",
 			       r->l.jti, r->l.runs, r->l.runs == 1 ? "" : "s");
 	if (rc < 0)
-		return run_say(EXIT_IO, "ledger in %s: %s", r->state, strerror(-rc));
+		return run_say(EXIT_IO, "ledger %s: %s", r->ledger.path, strerror(-rc));
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "run", r->run_no);
 	cJSON_AddNumberToObject(d, "runs_allowed", r->l.runs);
@@ -320,9 +372,9 @@ static int prepare_sandbox(struct runner *r)
 		.cgroup = cg,
 	};
 	/* Before anything a dead runner would leave behind exists. */
-	if (recovery_record_write(r->state, &rec, &r->rec, err, sizeof(err)) < 0)
+	if (recovery_record_write(&r->sp, &rec, &r->rec, err, sizeof(err)) < 0)
 		return run_say(EXIT_IO, "%s", err);
-	if (run_dir_create(r->runs_dir, r->run_name, &r->rd, err, sizeof(err)) < 0)
+	if (run_dir_create(r->sp.fd, STATE_RUNS_DIR, r->run_name, &r->rd, err, sizeof(err)) < 0)
 		return run_say(EXIT_IO, "run directory: %s", err);
 	if (strcmp(r->rd.tmp_name, tmp_name) != 0)
 		return run_say(EXIT_INTERNAL, "run directory: temp name %s, recorded %s", r->rd.tmp_name, tmp_name);
@@ -508,8 +560,9 @@ int runner_run(const struct run_opts *o)
 	r.cg.fd = -1;
 	r.rd.fd = r.rd.parent_fd = -1;
 	r.sigfd = -1;
-	r.rec.fd = -1;
+	r.rec.fd = r.rec.dirfd = -1;
 	r.notify_fd = -1;
+	r.sp.fd = r.ledger.fd = -1;
 	int rc;
 
 	if (sodium_init() < 0)
@@ -537,7 +590,8 @@ int runner_run(const struct run_opts *o)
 		goto out;
 	if ((rc = run_match_and_resolve(&r)))
 		goto out;
-	if ((rc = check_state(&r)))
+	/* The guard before anything is made in the state dir: a refused run leaves nothing. */
+	if ((rc = open_places(&r)) || (rc = guard_state(&r)) || (rc = check_state(&r)))
 		goto out;
 	if ((rc = run_check_cgroup_scope(&r)))
 		goto out;

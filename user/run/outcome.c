@@ -266,7 +266,7 @@ static int audit_completion(struct runner *r, const cJSON *meta, const char *met
 {
 	char err[PATH_MAX + 256];
 	struct svf_writer *w;
-	int rc = svf_open(r->svf_path, &w, err, sizeof(err));
+	int rc = svf_open_at(r->sp.fd, STATE_SVF_LOG, &w, err, sizeof(err));
 	if (rc < 0)
 		return run_say(EXIT_IO, "audit log: %s", err);
 	const cJSON *q;

@@ -45,9 +45,11 @@ struct resident_sandbox;
 
 struct runner {
 	const struct run_opts *o;
-	const char *state;
-	char svf_path[PATH_MAX];
-	char runs_dir[PATH_MAX];
+	const char *state;                   /* as given: --state, CALYX_STATE or the default */
+	struct state_place sp;               /* the state dir, open and checked (state/state.h) */
+	struct state_place ledger;           /* the host-wide ledger the matrix names */
+	char svf_path[PATH_MAX + 64];        /* for messages: the log is opened beneath sp.fd */
+	char runs_dir[PATH_MAX + 64];
 
 	struct matrix m;
 	bool have_m;

@@ -14,6 +14,7 @@
 
 #include "base/errmsg.h"
 #include "base/fileio.h"
+#include "base/safedir.h"
 
 int artifact_write_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
 			  char *err, size_t errlen)
@@ -101,7 +102,7 @@ int capped_log_write(struct capped_log *c, const void *buf, size_t n)
 	return 0;
 }
 
-int run_dir_create(const char *runs_dir, const char *final_name, struct run_dir *rd,
+int run_dir_create(int base_fd, const char *runs_dir, const char *final_name, struct run_dir *rd,
 		   char *err, size_t errlen)
 {
 	memset(rd, 0, sizeof(*rd));
@@ -110,9 +111,9 @@ int run_dir_create(const char *runs_dir, const char *final_name, struct run_dir 
 	    snprintf(rd->final_name, sizeof(rd->final_name), "%s", final_name) >= (int)sizeof(rd->final_name))
 		return errmsg(err, errlen, -EINVAL, "%s: bad run directory name", final_name);
 	snprintf(rd->tmp_name, sizeof(rd->tmp_name), ".%s.tmp-%d", final_name, (int)getpid());
-	rd->parent_fd = open(runs_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rd->parent_fd = safedir_openat(base_fd, runs_dir, O_RDONLY | O_DIRECTORY, 0);
 	if (rd->parent_fd < 0)
-		return errmsg(err, errlen, -errno, "%s: %s", runs_dir, strerror(errno));
+		return errmsg(err, errlen, rd->parent_fd, "%s: %s", runs_dir, strerror(-rd->parent_fd));
 	struct stat st;
 	if (fstatat(rd->parent_fd, final_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return errmsg(err, errlen, -EEXIST, "%s/%s: already exists", runs_dir, final_name);

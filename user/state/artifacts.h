@@ -41,8 +41,10 @@ struct run_dir {
 	char tmp_name[160];
 	bool committed;
 };
-/* Create the temp dir (mode 0750). Fails with -EEXIST when final_name already exists. */
-int run_dir_create(const char *runs_dir, const char *final_name, struct run_dir *rd,
+/* Create the temp dir (mode 0750) in runs_dir, a relative path opened beneath base_fd
+ * without following symlinks (base/safedir.h). Fails with -EEXIST when final_name already
+ * exists. */
+int run_dir_create(int base_fd, const char *runs_dir, const char *final_name, struct run_dir *rd,
 		   char *err, size_t errlen);
 /* fsync the dir, rename it into place (never replacing), fsync the parent. 0 or -errno. */
 int run_dir_commit(struct run_dir *rd, char *err, size_t errlen);

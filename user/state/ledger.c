@@ -1,8 +1,11 @@
-/* Single-use ledger: STATE/ledger/<jti> holds the number of runs consumed so far.
- * Read-modify-write happens under an exclusive flock on STATE/ledger/<jti>.lock, and the
- * new count is written to a temp file, fsync'd, renamed over and the directory fsync'd,
- * so a crash leaves either the old or the new count, never a torn one. A run is counted
- * before it starts: a crash afterwards loses the run rather than granting an extra one. */
+/* Single-use ledger, host-wide: LEDGER/<iss>/<jti> holds the number of runs consumed so
+ * far, LEDGER being the matrix's `ledger` directory (never the state dir: a consumed lease
+ * must stay consumed whatever --state says). Read-modify-write happens under an exclusive
+ * flock on LEDGER/<iss>/<jti>.lock, and the new count is written to a temp file, fsync'd,
+ * renamed over and the directory fsync'd, so a crash leaves either the old or the new
+ * count, never a torn one. A run is counted before it starts: a crash afterwards loses the
+ * run rather than granting an extra one. Every name is opened beneath the ledger's fd
+ * without following symlinks. */
 #include "state/ledger.h"
 
 #include <errno.h>
@@ -20,34 +23,20 @@
 #include "base/fileio.h"
 #include "base/units.h"
 #include "policy/lease.h"
+#include "base/safedir.h"
 #include "state/state.h"
-
-static int open_ledger_dir(const char *state_dir, bool create)
-{
-	char path[PATH_MAX];
-	int n = snprintf(path, sizeof(path), "%s/%s", state_dir, STATE_LEDGER_DIR);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	if (create) {
-		int rc = state_mkdirs(state_dir, STATE_LEDGER_DIR);
-		if (rc)
-			return rc;
-	}
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
 
 /* Reads the count; 0 when the file does not exist. Anything but digits and an optional
  * newline is corruption: refuse (fail closed) rather than guess a number. */
 static int read_count(int dfd, const char *jti, uint32_t *out)
 {
-	_cleanup_close_ int fd = openat(dfd, jti, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int fd = safedir_openat(dfd, jti, O_RDONLY, 0);
 	if (fd < 0) {
-		if (errno == ENOENT) {
+		if (fd == -ENOENT) {
 			*out = 0;
 			return 0;
 		}
-		return -errno;
+		return fd;
 	}
 	char buf[32];
 	ssize_t got = fileio_read_all(fd, buf, sizeof(buf) - 1);
@@ -71,9 +60,9 @@ static int write_count(int dfd, const char *jti, uint32_t v)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", jti);
 	int n = snprintf(buf, sizeof(buf), "%" PRIu32 "\n", v);
 	/* The lock makes this name private to us; O_TRUNC discards a crash leftover. */
-	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+	int fd = safedir_openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0640);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	int rc = fileio_write_all(fd, buf, (size_t)n);
 	if (!rc && fsync(fd) != 0)
 		rc = -errno;
@@ -91,25 +80,41 @@ static int write_count(int dfd, const char *jti, uint32_t v)
 	return 0;
 }
 
-int ledger_consume(const char *state_dir, const char *jti, uint32_t runs_allowed, uint32_t *run_no)
+bool ledger_issuer_valid(const char *iss)
 {
-	if (!state_dir || !*state_dir || !lease_id_valid(jti) || runs_allowed == 0 ||
+	return fileio_plain_name(iss) && strlen(iss) <= LEDGER_ISS_MAX && iss[0] != '.';
+}
+
+/* The count, also from where a ledger of before the per-issuer layout kept it
+ * (LEDGER/<jti>): a lease consumed before an upgrade stays consumed. */
+static int read_count_any(int ledger_fd, int dfd, const char *jti, uint32_t *used)
+{
+	int rc = read_count(dfd, jti, used);
+	if (rc < 0 || *used)
+		return rc;
+	return read_count(ledger_fd, jti, used);
+}
+
+int ledger_consume(int ledger_fd, const char *iss, const char *jti, uint32_t runs_allowed,
+		   uint32_t *run_no)
+{
+	if (ledger_fd < 0 || !ledger_issuer_valid(iss) || !lease_id_valid(jti) || runs_allowed == 0 ||
 	    runs_allowed > LEASE_MAX_RUNS || !run_no)
 		return -EINVAL;
-	_cleanup_close_ int dfd = open_ledger_dir(state_dir, true);
+	_cleanup_close_ int dfd = safedir_mkdirs(ledger_fd, iss, STATE_DIR_MODE);
 	if (dfd < 0)
 		return dfd;
 	char lockname[LEASE_ID_MAX + 8];
 	snprintf(lockname, sizeof(lockname), "%s.lock", jti);
-	_cleanup_close_ int lfd = openat(dfd, lockname, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	_cleanup_close_ int lfd = safedir_openat(dfd, lockname, O_RDWR | O_CREAT, 0640);
 	if (lfd < 0)
-		return -errno;
+		return lfd;
 	while (flock(lfd, LOCK_EX) != 0) {
 		if (errno != EINTR)
 			return -errno;
 	}
 	uint32_t used;
-	int rc = read_count(dfd, jti, &used);
+	int rc = read_count_any(ledger_fd, dfd, jti, &used);
 	if (rc)
 		return rc;
 	if (used >= runs_allowed)
@@ -121,17 +126,15 @@ int ledger_consume(const char *state_dir, const char *jti, uint32_t runs_allowed
 	return 0; /* closing lfd releases the lock */
 }
 
-int ledger_runs_used(const char *state_dir, const char *jti, uint32_t *used)
+int ledger_runs_used(int ledger_fd, const char *iss, const char *jti, uint32_t *used)
 {
-	if (!state_dir || !*state_dir || !lease_id_valid(jti) || !used)
+	if (ledger_fd < 0 || !ledger_issuer_valid(iss) || !lease_id_valid(jti) || !used)
 		return -EINVAL;
-	_cleanup_close_ int dfd = open_ledger_dir(state_dir, false);
-	if (dfd == -ENOENT) {
-		*used = 0;
-		return 0;
-	}
+	_cleanup_close_ int dfd = safedir_openat(ledger_fd, iss, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd == -ENOENT)
+		return read_count(ledger_fd, jti, used);
 	if (dfd < 0)
 		return dfd;
 	/* Writers replace the file by rename, so an unlocked read sees a whole count. */
-	return read_count(dfd, jti, used);
+	return read_count_any(ledger_fd, dfd, jti, used);
 }

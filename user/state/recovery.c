@@ -16,6 +16,7 @@
 #include "base/cleanup.h"
 #include "base/errmsg.h"
 #include "base/fileio.h"
+#include "base/safedir.h"
 #include "state/artifacts.h"
 #include "state/runmeta.h"
 #include "state/state.h"
@@ -24,30 +25,27 @@
 #define RECORD_MAX 65536   /* a record (or a meta.json read back) is far smaller */
 
 /* STATE/run, made if needed, opened and locked (every writer and sweeper of records). */
-static int runners_dir_lock(const char *state, char *dir, size_t dirlen)
+static int runners_dir_lock(const struct state_place *state, char *dir, size_t dirlen)
 {
-	int rc = state_mkdirs(state, STATE_RUNNERS_DIR);
-	if (rc < 0)
-		return rc;
-	snprintf(dir, dirlen, "%s/%s", state, STATE_RUNNERS_DIR);
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	snprintf(dir, dirlen, "%s/%s", state->path, STATE_RUNNERS_DIR);
+	_cleanup_close_ int fd = safedir_mkdirs(state->fd, STATE_RUNNERS_DIR, STATE_DIR_MODE);
 	if (fd < 0)
-		return -errno;
-	rc = fileio_flock_timed(fd, LOCK_EX, RUNNERS_LOCK_MS);
+		return fd;
+	int rc = fileio_flock_timed(fd, LOCK_EX, RUNNERS_LOCK_MS);
 	if (rc < 0)
 		return rc;
 	return TAKE_FD(fd);
 }
 
-int recovery_record_write(const char *state, const struct run_record *rec,
+int recovery_record_write(const struct state_place *state, const struct run_record *rec,
 			  struct run_record_lock *out, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], start[32], tmp[160 + 16];
-	out->fd = -1;
-	out->path[0] = '\0';
+	char dir[PATH_MAX + 64], start[32], tmp[160 + 16];
+	out->fd = out->dirfd = -1;
+	out->path[0] = out->name[0] = '\0';
 	_cleanup_close_ int dfd = runners_dir_lock(state, dir, sizeof(dir));
 	if (dfd < 0)
-		return errmsg(err, errlen, dfd, "state dir %s: %s: %s", state, STATE_RUNNERS_DIR,
+		return errmsg(err, errlen, dfd, "state dir %s: %s: %s", state->path, STATE_RUNNERS_DIR,
 			      strerror(-dfd));
 	svf_format_now(start);
 	_cleanup_cjson_ cJSON *j = cJSON_CreateObject();
@@ -67,32 +65,44 @@ int recovery_record_write(const char *state, const struct run_record *rec,
 	_cleanup_free_ char *txt = cJSON_PrintUnformatted(j);
 	snprintf(tmp, sizeof(tmp), ".%s.json.tmp", rec->run_dir);
 	snprintf(out->path, sizeof(out->path), "%s/%s.json", dir, rec->run_dir);
+	snprintf(out->name, sizeof(out->name), "%s.json", rec->run_dir);
 	if (!txt)
 		return errmsg(err, errlen, -ENOMEM, "runner record %s: %s", out->path, strerror(ENOMEM));
 	unlinkat(dfd, tmp, 0);
-	_cleanup_close_ int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-	int rc = 0;
+	_cleanup_close_ int fd = safedir_openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	int rc = fd < 0 ? fd : 0;
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || (rc = fileio_write_all(fd, txt, strlen(txt))) < 0 ||
 	    fileio_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0 ||
-	    renameat2(dfd, tmp, dfd, strrchr(out->path, '/') + 1, RENAME_NOREPLACE) < 0 || fsync(dfd) < 0) {
+	    renameat2(dfd, tmp, dfd, out->name, RENAME_NOREPLACE) < 0 || fsync(dfd) < 0) {
 		if (!rc)
 			rc = -errno;
 		unlinkat(dfd, tmp, 0);
 		return errmsg(err, errlen, rc, "runner record %s: %s", out->path, strerror(-rc));
 	}
-	/* Closing dfd drops the directory lock; the record stays locked by out->fd. */
+	/* Closing dfd drops the directory lock; the record stays locked by out->fd. The
+	 * directory is opened anew for the record's removal: a dup of dfd would share its
+	 * open file and so hold the directory lock for the whole run. */
+	out->dirfd = safedir_openat(state->fd, STATE_RUNNERS_DIR, O_RDONLY | O_DIRECTORY, 0);
+	if (out->dirfd < 0) {
+		rc = out->dirfd;
+		out->dirfd = -1;
+		unlinkat(dfd, out->name, 0);
+		return errmsg(err, errlen, rc, "runner record %s: %s", out->path, strerror(-rc));
+	}
 	out->fd = TAKE_FD(fd);
 	return 0;
 }
 
 void recovery_record_release(struct run_record_lock *rl, bool keep)
 {
-	if (rl->fd < 0)
-		return;
-	if (!keep)
-		unlink(rl->path);
-	close(rl->fd);   /* drops the lock */
-	rl->fd = -1;
+	if (rl->fd >= 0) {
+		if (!keep && rl->dirfd >= 0)
+			unlinkat(rl->dirfd, rl->name, 0);
+		close(rl->fd);   /* drops the lock */
+	}
+	if (rl->dirfd >= 0)
+		close(rl->dirfd);
+	rl->fd = rl->dirfd = -1;
 }
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -147,13 +157,13 @@ static cJSON *abandoned_meta(const cJSON *rec, const struct svf_run_state *st, i
 static cJSON *meta_read(int dirfd)
 {
 	char buf[RECORD_MAX];
-	_cleanup_close_ int fd = dirfd >= 0 ? openat(dirfd, "meta.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+	_cleanup_close_ int fd = dirfd >= 0 ? safedir_openat(dirfd, "meta.json", O_RDONLY, 0) : -1;
 	ssize_t n = fd >= 0 ? fileio_read_all(fd, buf, sizeof(buf)) : -1;
 	return n > 0 ? cJSON_ParseWithLength(buf, (size_t)n) : NULL;
 }
 
 /* Finish one dead runner's run from its record. 0 when the record can go. */
-static int finish_abandoned(const char *state, const cJSON *rec, char *err, size_t errlen)
+static int finish_abandoned(const struct state_place *state, const cJSON *rec, char *err, size_t errlen)
 {
 	const char *lease = jstr(rec, "lease"), *intent = jstr(rec, "intent");
 	const char *final = jstr(rec, "run_dir"), *tmp = jstr(rec, "run_dir_tmp");
@@ -162,11 +172,10 @@ static int finish_abandoned(const char *state, const cJSON *rec, char *err, size
 	    !cJSON_IsNumber(rn) || rn->valuedouble < 1 || rn->valuedouble > UINT32_MAX)
 		return errmsg(err, errlen, -EBADMSG, "malformed record");
 	uint32_t run = (uint32_t)rn->valuedouble;
-	char svf_path[PATH_MAX], runs_dir[PATH_MAX];
-	snprintf(svf_path, sizeof(svf_path), "%s/%s", state, STATE_SVF_LOG);
-	snprintf(runs_dir, sizeof(runs_dir), "%s/%s", state, STATE_RUNS_DIR);
+	char runs_dir[PATH_MAX + 64];
+	snprintf(runs_dir, sizeof(runs_dir), "%s/%s", state->path, STATE_RUNS_DIR);
 	struct svf_run_state st;
-	int rc = svf_find_run(svf_path, lease, run, &st, err, errlen);
+	int rc = svf_find_run_at(state->fd, STATE_SVF_LOG, lease, run, &st, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (st.completed)
@@ -175,12 +184,12 @@ static int finish_abandoned(const char *state, const cJSON *rec, char *err, size
 	struct run_dir rd;
 	memset(&rd, 0, sizeof(rd));
 	rd.fd = -1;
-	rd.parent_fd = open(runs_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rd.parent_fd = safedir_openat(state->fd, STATE_RUNS_DIR, O_RDONLY | O_DIRECTORY, 0);
 	if (rd.parent_fd < 0)
-		return errmsg(err, errlen, -errno, "%s: %s", runs_dir, strerror(errno));
+		return errmsg(err, errlen, rd.parent_fd, "%s: %s", runs_dir, strerror(-rd.parent_fd));
 	snprintf(rd.final_name, sizeof(rd.final_name), "%s", final);
 	snprintf(rd.tmp_name, sizeof(rd.tmp_name), "%s", tmp);
-	rd.fd = openat(rd.parent_fd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	rd.fd = safedir_openat(rd.parent_fd, tmp, O_RDONLY | O_DIRECTORY, 0);
 	if (!st.started) {
 		/* Died before exec_event.started: nothing ran. Like its own teardown would. */
 		run_dir_discard(&rd);
@@ -208,7 +217,7 @@ static int finish_abandoned(const char *state, const cJSON *rec, char *err, size
 	} else if (fstatat(rd.parent_fd, final, &fst, AT_SYMLINK_NOFOLLOW) == 0) {
 		/* Died between renaming its run directory into place and its completion
 		 * record: the run finished and its meta.json says how. */
-		_cleanup_close_ int dfd = openat(rd.parent_fd, final, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		_cleanup_close_ int dfd = safedir_openat(rd.parent_fd, final, O_RDONLY | O_DIRECTORY, 0);
 		meta = meta_read(dfd);
 		uint64_t bytes;
 		hashed = dfd >= 0 && artifact_hash_file(dfd, "meta.json", meta_hash, &bytes) == 0;
@@ -228,12 +237,13 @@ static int finish_abandoned(const char *state, const cJSON *rec, char *err, size
 	_cleanup_cjson_ cJSON *d = svf_completion_data(&c);
 	if (!d)
 		return errmsg(err, errlen, -ENOMEM, "out of memory");
-	return svf_append_one(svf_path, "exec_event.completed", lease, intent, d, err, errlen);
+	return svf_append_one_at(state->fd, STATE_SVF_LOG, "exec_event.completed", lease, intent, d, err,
+				 errlen);
 }
 
-int recovery_sweep(const char *state, const struct recovery_report *rep)
+int recovery_sweep(const struct state_place *state, const struct recovery_report *rep)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX + 64];
 	_cleanup_close_ int dfd = runners_dir_lock(state, dir, sizeof(dir));
 	if (dfd < 0)
 		return dfd;
@@ -247,7 +257,7 @@ int recovery_sweep(const char *state, const struct recovery_report *rep)
 		bool is_rec = e->d_name[0] != '.' && len > 5 && !strcmp(e->d_name + len - 5, ".json");
 		if (!is_tmp && !is_rec)
 			continue;
-		_cleanup_close_ int fd = openat(dfd, e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		_cleanup_close_ int fd = safedir_openat(dfd, e->d_name, O_RDONLY, 0);
 		/* A live runner holds this lock until it has finished its run. */
 		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
 			continue;

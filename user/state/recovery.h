@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "state/state.h"
 
 /* What the sweep needs to finish a run should its runner die. */
 struct run_record {
@@ -24,20 +25,24 @@ struct run_record {
 	const char *cgroup;           /* the sandbox cgroup's path */
 };
 
-/* A live runner's record: path, and the fd holding its lock (-1: none). */
+/* A live runner's record: path (for messages), the fd holding its lock (-1: none), and
+ * the runner records' directory with the record's name in it (removed through dirfd). */
 struct run_record_lock {
-	char path[PATH_MAX + 256];
+	char path[PATH_MAX + 320];
 	int fd;
+	int dirfd;
+	char name[192];
 };
 
 /* Write STATE/run/<rec->run_dir>.json (start: now), locked before it gets its name (the
  * lock follows the inode through the rename) and named under flock on STATE/run, so a
  * sweep never sees it unlocked while the runner lives. 0 with *out, or -errno with a
  * message. */
-int recovery_record_write(const char *state, const struct run_record *rec,
+int recovery_record_write(const struct state_place *state, const struct run_record *rec,
 			  struct run_record_lock *out, char *err, size_t errlen);
 /* Drop the record's lock; the file is removed unless keep (the run started and its
- * completion record could not be written: the next sweep writes it). Idempotent. */
+ * completion record could not be written: the next sweep writes it). Idempotent; the
+ * struct must start with fd and dirfd -1. */
 void recovery_record_release(struct run_record_lock *rl, bool keep);
 
 /* What the sweep says as it goes (either may be NULL). */
@@ -50,6 +55,6 @@ struct recovery_report {
  * killed while writing it is removed), under flock on STATE/run. Best effort: a record
  * that cannot be finished is reported and kept. 0, or -errno when STATE/run cannot be
  * made, opened or locked. */
-int recovery_sweep(const char *state, const struct recovery_report *rep);
+int recovery_sweep(const struct state_place *state, const struct recovery_report *rep);
 
 #endif
