@@ -1,4 +1,4 @@
-/* links: cli/cli cli/options policy/backend cli/lease sandbox/resolve base/shebang cli/keygen token/verify token/keys policy/lease base/units policy/pathpat policy/matrix shipped_matrix token/paseto base/paserk base/b64url base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/matrix_load policy/yamltree */
+/* links: cli/cli cli/options policy/backend cli/lease sandbox/resolve base/shebang cli/keygen token/verify token/keys policy/lease policy/envnames base/units policy/pathpat policy/matrix shipped_matrix token/paseto base/paserk base/b64url base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/matrix_load policy/yamltree */
 /* Command-line parsing without side effects: every rejection names its problem, the
  * accepted forms fill the option structs, and what `lease issue` would sign parses with
  * the same strict claim parser `lease verify` uses. */
