@@ -84,6 +84,13 @@ const char *event_svf_type(const struct calyx_event *ev)
 	}
 }
 
+const char *event_path_source(const struct calyx_event *ev)
+{
+	if (ev->type == CALYX_EV_EXEC || ev->hook == CALYX_HOOK_EXEC_IMAGE)
+		return "caller";
+	return "kernel";
+}
+
 void event_count(struct event_counts *c, const struct calyx_event *ev)
 {
 	c->records++;
@@ -246,6 +253,7 @@ cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 	switch (ev->type) {
 	case CALYX_EV_EXEC:
 		add_safe(o, "path", ev->path, sizeof(ev->path));
+		cJSON_AddStringToObject(o, "path_source", event_path_source(ev));
 		break;
 	case CALYX_EV_FORK:
 		break;
@@ -289,8 +297,10 @@ cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 		} else if (ev->hook == CALYX_HOOK_MMAP_EXEC) {
 			cJSON_AddStringToObject(o, "op", ev->flags == 2 ? "mprotect" : "mmap");
 		}
-		if (ev->path[0])
+		if (ev->path[0]) {
 			add_safe(o, "path", ev->path, sizeof(ev->path));
+			cJSON_AddStringToObject(o, "path_source", event_path_source(ev));
+		}
 		if (ev->type == CALYX_EV_KILL)   /* whole: the consumer checked (slots.c) */
 			add_kill(o, (const struct calyx_kill_event *)ev);
 		break;
