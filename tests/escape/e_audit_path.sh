@@ -7,24 +7,26 @@
 # landlock backend Landlock's refusals are enforced but not observed (no record at all,
 # meta.json denials.file null), so nothing can claim a swapped name; the only records
 # there with a path are exec records (the name given to execve), marked "caller".
+# The refused file lies in $V/sub: visible in the mount view (the `$V/*:ro` grant binds
+# $V) but granted by no rule (`*` admits direct children only).
 V=$WORK/v
 P=/usr/local/bin/race_open
-mkdir -p "$V"
+mkdir -p "$V/sub"
 echo allowed-data > "$V/allow.txt"
-echo secret-data > "$V/secret.bin"
-chmod 755 "$V" && chmod 644 "$V/allow.txt" "$V/secret.bin"
+echo secret-data > "$V/sub/secret.bin"
+chmod 755 "$V" "$V/sub" && chmod 644 "$V/allow.txt" "$V/sub/secret.bin"
 N=3000
 
 # deny_lines: the last run's file_open denials from events.jsonl, one per line.
 deny_lines() { grep '"type":"deny"' "$RUN/events.jsonl" 2>/dev/null | grep '"hook":"file_open"'; }
-# every_denial_names_secret: at least one, each naming $V/secret.bin from the kernel.
+# every_denial_names_secret: at least one, each naming $V/sub/secret.bin from the kernel.
 every_denial_names_secret() {
 	local n bad
 	n=$(deny_lines | wc -l)
 	[ "$n" -ge 1 ] || { WHY="no file_open denial in $RUN/events.jsonl"; return 1; }
-	bad=$(deny_lines | grep -vF "\"path\":\"$V/secret.bin\",\"path_source\":\"kernel\"" | head -n 2)
+	bad=$(deny_lines | grep -vF "\"path\":\"$V/sub/secret.bin\",\"path_source\":\"kernel\"" | head -n 2)
 	[ -z "$bad" ] && return 0
-	WHY="$n denials, some not naming $V/secret.bin from the kernel: $bad"
+	WHY="$n denials, some not naming $V/sub/secret.bin from the kernel: $bad"
 	return 1
 }
 # race_counts_ok: the race really happened (refused opens, granted opens) and the secret's
@@ -44,15 +46,15 @@ race_counts_ok() {
 
 # bpf-lsm (the tier's matrix): the hook's own path.
 S=$WORK/ap.state
-issue "$WORK/ap.lease" --cmd "$P $V/allow.txt $V/secret.bin $N" --path "$V/*.txt:ro" || exit 0
-crun "$S" "$WORK/ap.lease" "$P" "$V/allow.txt" "$V/secret.bin" "$N"
+issue "$WORK/ap.lease" --cmd "$P $V/allow.txt $V/sub/secret.bin $N" --path "$V/*:ro" || exit 0
+crun "$S" "$WORK/ap.lease" "$P" "$V/allow.txt" "$V/sub/secret.bin" "$N"
 check "bpf-lsm: calyx run exits 0" run_ok
 check "bpf-lsm: the opens raced (granted and refused), the secret was never read" race_counts_ok
 check "bpf-lsm: every file_open denial names the refused file, path_source kernel" every_denial_names_secret
 check "bpf-lsm: no record names the granted file as refused" \
 	sh -c "! grep '\"type\":\"deny\"' '$RUN/events.jsonl' | grep -qF '$V/allow.txt'"
 check "bpf-lsm: SVF file_event.denied names the refused file, from the kernel" \
-	has_event "$S" file_event.denied "\"path\":\"$V/secret.bin\",\"path_source\":\"kernel\""
+	has_event "$S" file_event.denied "\"path\":\"$V/sub/secret.bin\",\"path_source\":\"kernel\""
 check "bpf-lsm: no SVF denial names the granted file" \
 	sh -c "! grep '_event.denied' '$(svf_log "$S")' | grep -qF '$V/allow.txt'"
 check "bpf-lsm: the exec record's path is the caller's (the name given to execve)" \
@@ -66,8 +68,8 @@ MATRIX_SAVED=$MATRIX
 MATRIX=$WORK/ap-ll-matrix.yaml
 CALYX_RUN_ARGS="--enforce landlock"
 S=$WORK/apl.state
-issue "$WORK/apl.lease" --cmd "$P $V/allow.txt $V/secret.bin $N" --path "$V/*.txt:ro" || exit 0
-crun "$S" "$WORK/apl.lease" "$P" "$V/allow.txt" "$V/secret.bin" "$N"
+issue "$WORK/apl.lease" --cmd "$P $V/allow.txt $V/sub/secret.bin $N" --path "$V/*:ro" || exit 0
+crun "$S" "$WORK/apl.lease" "$P" "$V/allow.txt" "$V/sub/secret.bin" "$N"
 MATRIX=$MATRIX_SAVED
 CALYX_RUN_ARGS=
 check "landlock: calyx run exits 0" run_ok
