@@ -88,6 +88,10 @@ const char *event_path_source(const struct calyx_event *ev)
 {
 	if (ev->type == CALYX_EV_EXEC || ev->hook == CALYX_HOOK_EXEC_IMAGE)
 		return "caller";
+	/* connect/sendmsg of AF_UNIX: the sun_path string given (socket_connect,
+	 * socket_sendmsg), unless the record is of the peer the kernel resolved. */
+	if (ev->hook >= CALYX_HOOK_SOCKET_CREATE && ev->hook <= CALYX_HOOK_SOCKET_SENDMSG)
+		return (ev->flags & CALYX_SOCK_PEER_RESOLVED) ? "kernel" : "caller";
 	return "kernel";
 }
 
@@ -288,7 +292,7 @@ cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 				cJSON_AddStringToObject(o, "family", fn);
 			else
 				cJSON_AddNumberToObject(o, "family", ev->family);
-			cJSON_AddNumberToObject(o, "sock_flags", ev->flags);
+			cJSON_AddNumberToObject(o, "sock_flags", ev->flags & ~CALYX_SOCK_PEER_RESOLVED);
 			add_addr(o, ev);
 		} else if (ev->hook == CALYX_HOOK_FILE_OPEN) {
 			cJSON_AddStringToObject(o, "access", (ev->flags & 2) ? "write" : "read");
