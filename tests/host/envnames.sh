@@ -9,17 +9,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 CALYX=$(realpath "${1:-build/calyx}")
-PASS=0 FAIL=0
-ok()  { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; exit; }
-
-# Under the shipped matrix's lease_paths bound (/tmp/calyx/**).
-mkdir -p /tmp/calyx && chmod 755 /tmp/calyx
-T=$(mktemp -d /tmp/calyx/envnames.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-chmod 755 "$T"
+. tests/lib/suite.sh
+suite_scratch envnames
 gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I user -o "$T/sign_claims" tests/host/progs/sign_claims.c \
   build/obj/token/paseto.o build/obj/token/keys.o build/obj/base/paserk.o build/obj/base/b64url.o \
   build/obj/base/errmsg.o build/obj/base/fileio.o -lsodium || { bad "build sign_claims"; finish; }

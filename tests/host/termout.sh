@@ -9,16 +9,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 CALYX=$(realpath "${1:-build/calyx}")
-PASS=0 FAIL=0
-ok()  { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; exit; }
-
-mkdir -p /tmp/calyx && chmod 755 /tmp/calyx
-T=$(mktemp -d /tmp/calyx/termout.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-chmod 755 "$T"
+. tests/lib/suite.sh
+suite_scratch termout
 "$CALYX" keygen --out "$T/k" >/dev/null 2>&1 || { bad "keygen"; finish; }
 
 # What the command writes: on stdout an OSC 52 clipboard write, a colour, a CR that would
