@@ -86,8 +86,8 @@ const char *event_svf_type(const struct calyx_event *ev)
 
 const char *event_path_source(const struct calyx_event *ev)
 {
-	if (ev->type == CALYX_EV_EXEC || ev->hook == CALYX_HOOK_EXEC_IMAGE)
-		return "caller";
+	if (ev->type == CALYX_EV_EXEC || ev->type == CALYX_EV_KILL)
+		return "caller";   /* bprm->filename (exec-image and argv kills alike) */
 	/* connect/sendmsg of AF_UNIX: the sun_path string given (socket_connect,
 	 * socket_sendmsg), unless the record is of the peer the kernel resolved. */
 	if (ev->hook >= CALYX_HOOK_SOCKET_CREATE && ev->hook <= CALYX_HOOK_SOCKET_SENDMSG)
