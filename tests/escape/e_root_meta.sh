@@ -41,7 +41,7 @@ t own-chown $M chown 65534 65534 $V/own.txt
 t own-acl $M acl 65534 $V/own.txt
 EOF2
 S=$WORK/meta.state
-issue "$WORK/meta.lease" --cmd "/bin/sh $WORK/sb/meta.sh" --helper "$M" \
+issue "$WORK/meta.lease" --cmd "/bin/sh $WORK/sb/meta.sh" --helper /bin/sh --helper "$M" \
 	--path "$WORK/sb/**:ro" --path "$V/*:rw" --path "$D/readable.bin:ro" || exit 0
 crun "$S" "$WORK/meta.lease" /bin/sh "$WORK/sb/meta.sh"
 check "calyx run exits 0" run_ok
