@@ -201,6 +201,11 @@ enum calyx_hook {
 				       * none of its argv rules names (both backends) */
 };
 
+/* Socket denial records (event flags): the path is the bound path of the AF_UNIX peer the
+ * kernel resolved (unix_stream_connect, unix_may_send), not the sun_path string the task
+ * passed to connect/sendmsg. */
+#define CALYX_SOCK_PEER_RESOLVED (1u << 31)
+
 /* CALYX_HOOK_PATH_MUTATE: which operation was refused (event flags). */
 enum calyx_mutate_op {
 	CALYX_MUT_UNLINK = 1,
@@ -233,7 +238,8 @@ struct calyx_event {
 	__u32 ppid;        /* parent tgid (fork: the parent; others: real_parent) */
 	__s32 err;         /* DENY: positive errno returned (EACCES, EPERM); EXIT: exit_code (wait status) */
 	__u32 family;      /* socket family for network denials; the operation for others */
-	__u32 flags;       /* file_open: f_mode bits (FMODE_READ=1, FMODE_WRITE=2); sock: type/protocol */
+	__u32 flags;       /* file_open: f_mode bits (FMODE_READ=1, FMODE_WRITE=2); sock: type/protocol,
+	                    * plus CALYX_SOCK_PEER_RESOLVED */
 	__u16 port;        /* network byte order converted to host order */
 	__u16 pad0;
 	__u32 pad1;

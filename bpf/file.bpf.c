@@ -236,6 +236,27 @@ int BPF_PROG(calyx_inode_removexattr, void *userns, struct dentry *dentry, const
 	return deny_xattr(CALYX_MUT_REMOVEXATTR);
 }
 
+/* 6.2+: a POSIX ACL (system.posix_acl_access/_default) no longer goes through setxattr:
+ * vfs_set_acl and vfs_remove_acl call these hooks instead of inode_setxattr/removexattr.
+ * Without them a root command adds an ACL to any host file (e_root_meta on 6.12). Left
+ * out, with a note, on kernels without them (user/enforce/setload.c). */
+SEC("lsm/inode_set_acl")
+int BPF_PROG(calyx_inode_set_acl, void *idmap, struct dentry *dentry, const char *acl_name, void *kacl,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return deny_xattr(CALYX_MUT_SETXATTR);
+}
+
+SEC("lsm/inode_remove_acl")
+int BPF_PROG(calyx_inode_remove_acl, void *idmap, struct dentry *dentry, const char *acl_name, int ret)
+{
+	if (ret)
+		return ret;
+	return deny_xattr(CALYX_MUT_REMOVEXATTR);
+}
+
 /* chattr works on a file opened read-only: the inode flags (immutable, append-only, ...)
  * are a change to the file. The command is compared first: this runs for every ioctl. */
 SEC("lsm/file_ioctl")

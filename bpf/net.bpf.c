@@ -131,7 +131,7 @@ static __always_inline int unix_peer_decide(__u32 hook, struct sock *other)
 	if (sc.sb && path_access(k, sc.slot, len) >= CALYX_ACC_RW)
 		return 0;
 	/* orphan, abstract or unbound peer, unresolvable, not :rw: closed */
-	return deny_simple(&sc, hook, EACCES, AF_UNIX, 0, len > 0 ? k->path : NULL);
+	return deny_simple(&sc, hook, EACCES, AF_UNIX, CALYX_SOCK_PEER_RESOLVED, len > 0 ? k->path : NULL);
 }
 
 SEC("lsm/unix_stream_connect")

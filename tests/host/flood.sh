@@ -10,10 +10,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 CALYX=$(realpath "${1:-build/calyx}")
-PASS=0 FAIL=0
-ok()  { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. tests/lib/suite.sh
 
 T=$(mktemp -d /tmp/calyx-flood.XXXXXX)
 trap 'rm -rf "$T"' EXIT

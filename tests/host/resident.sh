@@ -11,13 +11,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 CALYX=$(realpath "${1:-build/calyx}")
-PASS=0 FAIL=0
-ok()  { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-# check DESC CMD...: the VM tier's contract (tests/vm/lib.sh): CMD may say why in WHY
-check() { local desc=$1; shift; WHY=; if "$@"; then ok "$desc"; else bad "$desc${WHY:+: $WHY}"; fi; }
-diag() { echo "# $*"; }
-finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; exit; }
+. tests/lib/suite.sh
 
 [ "$(id -u)" -eq 0 ] || { bad "resident.sh needs root"; finish; }
 [ -x "$CALYX" ] || { bad "no calyx binary at $CALYX"; finish; }

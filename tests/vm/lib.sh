@@ -322,7 +322,8 @@ wait_file() {
 
 # --- the resident-set cases (tests/lib/resident.sh, shared with the host tier) ----------
 # resident_setup BACKEND: this guest's settings for the shared cases, then load them. The
-# landlock backend runs under a copy of the matrix that does not demand bpf-lsm.
+# landlock backend runs under a copy of the matrix that does not demand bpf-lsm and runs
+# as uid 65534 (calyx refuses a root sandbox on landlock).
 resident_setup() {
 	RS_BACKEND=$1
 	RS_KEY=$KEY
@@ -331,7 +332,9 @@ resident_setup() {
 	RS_UID=0
 	RS_WORK=$WORK/resident-$1
 	if [ "$1" = landlock ]; then
-		sed -e 's/^enforcement: .*/enforcement: auto/' "$MATRIX" > "$WORK/resident-matrix.yaml"
+		RS_UID=65534
+		sed -e 's/^enforcement: .*/enforcement: auto/' -e 's/^run_as: .*/run_as: {uid: 65534, gid: 65534}/' \
+			"$MATRIX" > "$WORK/resident-matrix.yaml"
 		RS_RUN_ARGS="--matrix $WORK/resident-matrix.yaml --pub $PUB --enforce landlock"
 	else
 		RS_RUN_ARGS="--matrix $MATRIX --pub $PUB"

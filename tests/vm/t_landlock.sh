@@ -1,10 +1,13 @@
 # The landlock backend on a pure cgroup v2 host (cgroup2 at /sys/fs/cgroup with memory,
 # pids and cpu) and the guest kernel's Landlock ABI (2 on Debian's 6.1: no TCP rights, no
 # scoping; 6 on 6.12), asked of the kernel by landlock_abi. The host tier only sees it on
-# a hybrid layout with ABI >= 6. matrix.yaml demands bpf-lsm, so
-# this test runs under a copy that says `enforcement: auto` and asks for landlock.
-sed -e 's/^enforcement: .*/enforcement: auto/' "$MATRIX" > "$WORK/ll-matrix.yaml"
-grep -q '^enforcement: auto$' "$WORK/ll-matrix.yaml" || { fail "could not render the auto matrix"; exit 0; }
+# a hybrid layout with ABI >= 6. matrix.yaml demands bpf-lsm and runs as root, so
+# this test runs under a copy that says `enforcement: auto`, asks for landlock and runs
+# as the unprivileged uid 65534 (a root sandbox on landlock is refused: case 0).
+sed -e 's/^enforcement: .*/enforcement: auto/' "$MATRIX" > "$WORK/ll-root-matrix.yaml"
+sed -e 's/^run_as: .*/run_as: {uid: 65534, gid: 65534}/' "$WORK/ll-root-matrix.yaml" > "$WORK/ll-matrix.yaml"
+grep -q '^enforcement: auto$' "$WORK/ll-matrix.yaml" && grep -q '^run_as: {uid: 65534, gid: 65534}$' "$WORK/ll-matrix.yaml" &&
+	grep -q '^run_as: {uid: 0, gid: 0}$' "$WORK/ll-root-matrix.yaml" || { fail "could not render the auto matrices"; exit 0; }
 MATRIX=$WORK/ll-matrix.yaml
 CALYX_RUN_ARGS="--enforce landlock"
 
@@ -27,8 +30,26 @@ contains() {
 
 ABI=$(/usr/local/bin/landlock_abi) && [ "$ABI" -ge 1 ] || { fail "the kernel reports no Landlock ABI ('$ABI')"; exit 0; }
 mkdir -p "$WORK/ro" "$WORK/rw" "$WORK/sb"
+chown 65534:65534 "$WORK/rw"
 echo ro-data > "$WORK/ro/data.txt"
 echo secret > "$WORK/secret.txt"
+
+# (0) A root matrix on landlock: Landlock does not mediate chmod, chown or setxattr, so
+# the run is refused (69) at the choice of backend: nothing runs, the lease is not used.
+S=$WORK/root.state
+issue "$WORK/root.lease" --cmd "/bin/sh -c 'touch $WORK/root-ran'" || exit 0
+MATRIX=$WORK/ll-root-matrix.yaml
+crun "$S" "$WORK/root.lease" /bin/sh -c "touch $WORK/root-ran"
+check "root matrix on landlock: refused with exit 69" eq "$RC" 69
+check "... saying why" has "$ERR" "run_as uid 0 on the landlock backend: Landlock does not mediate chmod, chown or setxattr"
+check "... and that bpf-lsm can run it" has "$ERR" "the bpf-lsm backend can run it"
+check "... nothing ran" absent "$WORK/root-ran"
+check "... no run directory" absent "$RUN"
+check "... the lease was not consumed" eq "$(svf_count "$S" lease_event.consumed)" 0
+crun "$S" "$WORK/root.lease" /bin/sh -c "touch $WORK/root-ran"
+MATRIX=$WORK/ll-matrix.yaml
+check "... refused again with 69 (not 67: not replayed)" eq "$RC" 69
+check "root matrix on landlock: nothing left" no_sandbox_left
 
 # (1) The allowed command runs, on the landlock backend, and meta.json says which ABI.
 issue "$WORK/a.lease" --cmd "/usr/local/bin/try_open $WORK/ro/data.txt r" --path "$WORK/ro/**:ro" || exit 0

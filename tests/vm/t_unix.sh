@@ -68,4 +68,13 @@ check "the :rw stream listener got the allowed connection" has "$WORK/li.out" "g
 check "the :rw dgram listener got both allowed datagrams" sh -c "[ \$(grep -c '^got: ' $WORK/lid.out) -eq 2 ]"
 check "meta.json denials.net counts the 7 refusals" ge "$(meta denials.net)" 7
 check "SVF net_event.denied recorded" has_event "$S" net_event.denied
+# Where each record's path comes from (docs/enforcer.md "Where record fields come from"):
+# the peer the kernel resolved (unix_stream_connect), or the string the task passed
+# (socket_connect, refused on the name alone).
+check "the symlinked connect's record names the socket reached, path_source kernel" \
+	run_event deny "\"path\":\"$WORK/host.sock\",\"path_source\":\"kernel\""
+check "the direct connect's record names the string passed, path_source caller" \
+	run_event deny "\"path\":\"$WORK/host.sock\",\"path_source\":\"caller\""
+check "no record claims a name the task passed as a path the kernel resolved" \
+	lacks "$RUN/events.jsonl" "rw/../host.sock\",\"path_source\":\"kernel\""
 check "no sandbox cgroup or BPF program left" no_sandbox_left

@@ -66,6 +66,8 @@ static const struct {
 	{ "calyx_perf_event_open", 2, "perf_event_open(attr, type) (before 6.3; no CONFIG_PERF_EVENTS: no perf events)" },
 	{ "calyx_perf_event_open_type", 1, "perf_event_open(type) (6.3+)" },
 	{ "calyx_file_truncate", 0, "file_truncate (6.2+; path_truncate covers O_TRUNC before)" },
+	{ "calyx_inode_set_acl", 0, "inode_set_acl (6.2+; inode_setxattr covers ACLs before)" },
+	{ "calyx_inode_remove_acl", 0, "inode_remove_acl (6.2+; inode_removexattr covers ACLs before)" },
 };
 
 /* Number of arguments of the kernel's bpf_lsm_<hook> stub, or -1 if it is missing. */

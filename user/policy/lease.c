@@ -16,6 +16,7 @@
 
 #include "base/errmsg.h"
 #include "base/units.h"
+#include "policy/envnames.h"
 #include "policy/pathpat.h"
 
 /* A lease is a few KiB at most in practice; the cap bounds what an unauthenticated
@@ -238,12 +239,12 @@ static bool env_name_valid(const char *s)
 	return true;
 }
 
-/* Set by the runner itself; a lease must not be able to pass through the caller's copy
- * (LD_* would also let the caller inject code into the sandboxed binary). */
+/* Set by the runner itself; a lease must not be able to pass through the caller's copy.
+ * Names that load code are policy/envnames' table. */
 static bool env_name_reserved(const char *s)
 {
 	return strcmp(s, "PATH") == 0 || strcmp(s, "HOME") == 0 || strcmp(s, "LANG") == 0 ||
-	       strcmp(s, "TZ") == 0 || strncmp(s, "LD_", 3) == 0;
+	       strcmp(s, "TZ") == 0;
 }
 
 static int parse_commands(const cJSON *arr, struct lease *out, char *err, size_t errlen)
@@ -392,6 +393,13 @@ static const char *env_item_problem(const char *s)
 		return "is not a variable name [A-Z_][A-Z0-9_]*";
 	if (env_name_reserved(s))
 		return "is set by the runner and cannot be passed through";
+	const struct envname_rule *r = envname_refused(s);
+	if (r) {
+		/* The message names the table entry and what it loads (one claim at a time). */
+		static char why[512];
+		snprintf(why, sizeof(why), "is refused (%s): %s", r->name, r->why);
+		return why;
+	}
 	return NULL;
 }
 

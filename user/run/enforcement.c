@@ -34,6 +34,17 @@ int run_pick_enforcement(struct runner *r)
 		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s: %s; nothing was run",
 			       enforce_backend_name(req), why[0] ? why : strerror(-rc));
 	r->backend = resident_backend(r->set);
+	/* Landlock (every ABI so far) does not mediate chmod, chown or setxattr, and root
+	 * keeps CAP_DAC_OVERRIDE/CAP_FOWNER: a uid 0 sandbox would change the mode, owner
+	 * and ACLs of any host file it can name. Refused before the ledger (docs/backends.md
+	 * "Root matrices"). */
+	if (r->backend == ENFORCE_LANDLOCK && r->m.run_as_uid == 0)
+		return run_say(EXIT_ENFORCE_UNAVAILABLE,
+			       "enforcement unavailable: run_as uid 0 on the landlock backend: Landlock does not "
+			       "mediate chmod, chown or setxattr (ACLs), so a root sandbox could change the mode, "
+			       "owner and ACLs of host files outside its lease; the bpf-lsm backend can run it "
+			       "(matrix 'enforcement: bpf-lsm' on a kernel with BPF LSM), or set run_as to an "
+			       "unprivileged uid; nothing was run");
 	snprintf(r->backend_why, sizeof(r->backend_why), "%s", why);
 	run_verbose(r, "backend %s: %s", enforce_backend_name(r->backend), why);
 	return 0;

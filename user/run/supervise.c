@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/exitcodes.h"
 #include "enforce/resident.h"
+#include "run/termout.h"
 
 static void on_event(const struct calyx_event *ev, void *ctx)
 {
@@ -140,7 +141,35 @@ static void forward(int fd, const char *buf, size_t n)
 	}
 }
 
-static void drain_fd(int *fd, struct capped_log *cl, int echo_fd, struct runner *r, struct outcome *oc)
+/* Where one output stream is echoed: to a terminal (isatty) through the filter that
+ * spells out control sequences (run/termout.h), anywhere else as the raw bytes. */
+struct echo {
+	int fd;
+	bool tty;
+	struct termout t;
+};
+
+static void echo_bytes(struct echo *e, const char *buf, size_t n)
+{
+	if (!e->tty) {
+		forward(e->fd, buf, n);
+		return;
+	}
+	static char shown[TERMOUT_MAX(65536)];
+	forward(e->fd, shown, termout_filter(&e->t, buf, n, shown));
+}
+
+/* The stream ended (or supervision did): an unfinished UTF-8 sequence is shown spelled
+ * out. A second call shows nothing. */
+static void echo_end(struct echo *e)
+{
+	if (e->tty) {
+		char tail[TERMOUT_MAX(0)];
+		forward(e->fd, tail, termout_flush(&e->t, tail));
+	}
+}
+
+static void drain_fd(int *fd, struct capped_log *cl, struct echo *e, struct runner *r, struct outcome *oc)
 {
 	char buf[65536];
 	ssize_t n = read(*fd, buf, sizeof(buf));
@@ -149,13 +178,14 @@ static void drain_fd(int *fd, struct capped_log *cl, int echo_fd, struct runner 
 	if (n <= 0) {
 		close(*fd);
 		*fd = -1;
+		echo_end(e);
 		return;
 	}
 	uint64_t before = cl->written;
 	int rc = capped_log_write(cl, buf, (size_t)n);
 	if (rc < 0)
 		run_say(0, "writing output log: %s", strerror(-rc));
-	forward(echo_fd, buf, (size_t)(cl->written - before));
+	echo_bytes(e, buf, (size_t)(cl->written - before));
 	if (cl->truncated)
 		set_violation(r, oc, ST_LIMIT, "output_bytes");
 }
@@ -242,6 +272,8 @@ int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc)
 	fcntl(errfd, F_SETFL, O_NONBLOCK);
 	bool reaped = false;
 	int64_t empty_since = -1;
+	struct echo out_echo = { .fd = STDOUT_FILENO, .tty = isatty(STDOUT_FILENO) == 1 };
+	struct echo err_echo = { .fd = STDERR_FILENO, .tty = isatty(STDERR_FILENO) == 1 };
 
 	while (!reaped || outfd >= 0 || errfd >= 0) {
 		struct pollfd p[8] = {
@@ -264,9 +296,9 @@ int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc)
 			break;
 		}
 		if (p[0].revents)
-			drain_fd(&outfd, &oc->out, STDOUT_FILENO, r, oc);
+			drain_fd(&outfd, &oc->out, &out_echo, r, oc);
 		if (p[1].revents)
-			drain_fd(&errfd, &oc->err, STDERR_FILENO, r, oc);
+			drain_fd(&errfd, &oc->err, &err_echo, r, oc);
 		if (p[5].revents & POLLIN)
 			on_signal(r, oc);
 		if (p[4].revents & POLLIN) {
@@ -288,5 +320,7 @@ int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc)
 		if ((p[3].revents & POLLIN) && !on_tick(r, oc, tick, reaped, &empty_since))
 			break;
 	}
+	echo_end(&out_echo);
+	echo_end(&err_echo);
 	return 0;
 }

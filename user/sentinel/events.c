@@ -84,6 +84,17 @@ const char *event_svf_type(const struct calyx_event *ev)
 	}
 }
 
+const char *event_path_source(const struct calyx_event *ev)
+{
+	if (ev->type == CALYX_EV_EXEC || ev->type == CALYX_EV_KILL)
+		return "caller";   /* bprm->filename (exec-image and argv kills alike) */
+	/* connect/sendmsg of AF_UNIX: the sun_path string given (socket_connect,
+	 * socket_sendmsg), unless the record is of the peer the kernel resolved. */
+	if (ev->hook >= CALYX_HOOK_SOCKET_CREATE && ev->hook <= CALYX_HOOK_SOCKET_SENDMSG)
+		return (ev->flags & CALYX_SOCK_PEER_RESOLVED) ? "kernel" : "caller";
+	return "kernel";
+}
+
 void event_count(struct event_counts *c, const struct calyx_event *ev)
 {
 	c->records++;
@@ -250,6 +261,7 @@ cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 	switch (ev->type) {
 	case CALYX_EV_EXEC:
 		add_safe(o, "path", ev->path, sizeof(ev->path));
+		cJSON_AddStringToObject(o, "path_source", event_path_source(ev));
 		break;
 	case CALYX_EV_FORK:
 		break;
@@ -284,7 +296,7 @@ cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 				cJSON_AddStringToObject(o, "family", fn);
 			else
 				cJSON_AddNumberToObject(o, "family", ev->family);
-			cJSON_AddNumberToObject(o, "sock_flags", ev->flags);
+			cJSON_AddNumberToObject(o, "sock_flags", ev->flags & ~CALYX_SOCK_PEER_RESOLVED);
 			add_addr(o, ev);
 		} else if (ev->hook == CALYX_HOOK_FILE_OPEN) {
 			cJSON_AddStringToObject(o, "access", (ev->flags & 2) ? "write" : "read");
@@ -293,8 +305,10 @@ cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 		} else if (ev->hook == CALYX_HOOK_MMAP_EXEC) {
 			cJSON_AddStringToObject(o, "op", ev->flags == 2 ? "mprotect" : "mmap");
 		}
-		if (ev->path[0])
+		if (ev->path[0]) {
 			add_safe(o, "path", ev->path, sizeof(ev->path));
+			cJSON_AddStringToObject(o, "path_source", event_path_source(ev));
+		}
 		if (ev->type == CALYX_EV_KILL)   /* whole: the consumer checked (slots.c) */
 			add_kill(o, (const struct calyx_kill_event *)ev);
 		break;

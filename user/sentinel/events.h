@@ -27,6 +27,12 @@ int event_deny_class(const struct calyx_event *ev);
 /* SVF type for a denial ("exec_event.denied", "file_event.denied", "net_event.denied"),
  * NULL when the record is not a denial of those classes. */
 const char *event_svf_type(const struct calyx_event *ev);
+/* Where a record's path comes from (docs/enforcer.md "Where record fields come from"):
+ * "kernel" when the program resolved it from the kernel's own struct path of the object
+ * it decided on (bpf_d_path, the path walk, an AF_UNIX peer's bound path), "caller" when
+ * it is the name the sandboxed task passed to execve (bprm->filename: copied into the
+ * kernel at the call, but not resolved, and the decision was made on the inode). */
+const char *event_path_source(const struct calyx_event *ev);
 
 void event_count(struct event_counts *c, const struct calyx_event *ev);
 
