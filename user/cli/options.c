@@ -121,22 +121,29 @@ static int add_limits(struct issue_opts *o, const char *v, char *err, size_t err
 }
 
 /* --env NAME: a variable passed through to the command. */
+/* A repeatable string option (--env, --helper): each value once, at most max of them. */
+static int add_unique(const char ***list, size_t *n, size_t max, const char *flag, const char *v,
+		      char *err, size_t errlen)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*list)[i], v) == 0)
+			return errmsg(err, errlen, -EINVAL, "%s '%s' given more than once", flag, v);
+	if (*n >= max)
+		return errmsg(err, errlen, -EINVAL, "too many %s (at most %zu)", flag, max);
+	const char **grown = realloc(*list, (*n + 1) * sizeof(*grown));
+	if (!grown)
+		return errmsg(err, errlen, -EINVAL, "out of memory");
+	*list = grown;
+	(*list)[(*n)++] = v;
+	return 0;
+}
+
 static int add_env(struct issue_opts *o, const char *v, char *err, size_t errlen)
 {
 	if (!env_name_ok(v))
 		return errmsg(err, errlen, -EINVAL,
 			      "bad --env '%s': not a variable name [A-Z_][A-Z0-9_]*", v);
-	for (size_t i = 0; i < o->n_env; i++)
-		if (strcmp(o->env[i], v) == 0)
-			return errmsg(err, errlen, -EINVAL, "--env '%s' given more than once", v);
-	if (o->n_env >= LEASE_MAX_ENV)
-		return errmsg(err, errlen, -EINVAL, "too many --env (at most %d)", LEASE_MAX_ENV);
-	const char **n = realloc(o->env, (o->n_env + 1) * sizeof(*n));
-	if (!n)
-		return errmsg(err, errlen, -EINVAL, "out of memory");
-	o->env = n;
-	o->env[o->n_env++] = v;
-	return 0;
+	return add_unique(&o->env, &o->n_env, LEASE_MAX_ENV, "--env", v, err, errlen);
 }
 
 /* --helper PROGRAM: checked again, with the same rule, when the lease is parsed back. */
@@ -144,17 +151,8 @@ static int add_helper(struct issue_opts *o, const char *v, char *err, size_t err
 {
 	if (!v[0])
 		return errmsg(err, errlen, -EINVAL, "bad --helper: empty program name");
-	for (size_t i = 0; i < o->n_helpers; i++)
-		if (strcmp(o->helpers[i], v) == 0)
-			return errmsg(err, errlen, -EINVAL, "--helper '%s' given more than once", v);
-	if (o->n_helpers >= LEASE_MAX_HELPERS)
-		return errmsg(err, errlen, -EINVAL, "too many --helper (at most %d)", LEASE_MAX_HELPERS);
-	const char **n = realloc(o->helpers, (o->n_helpers + 1) * sizeof(*n));
-	if (!n)
-		return errmsg(err, errlen, -EINVAL, "out of memory");
-	o->helpers = n;
-	o->helpers[o->n_helpers++] = v;
-	return 0;
+	return add_unique(&o->helpers, &o->n_helpers, LEASE_MAX_HELPERS, "--helper", v, err,
+			  errlen);
 }
 
 static int issue_opt(struct issue_opts *o, int id, const char *v, char *err, size_t errlen)
