@@ -331,3 +331,25 @@ int run_match_and_resolve(struct runner *r)
 	}
 	return 0;
 }
+
+int run_resolve_cwd(struct runner *r)
+{
+	char err[256];
+	struct pathpat p;
+	if (!r->l.cwd) {
+		snprintf(r->cwd, sizeof(r->cwd), "/");
+		return 0;
+	}
+	/* The lease parser checked the syntax and that a lease path covers it. */
+	if (pathpat_parse(r->l.cwd, matrix_root_lookup, &r->m, &p, err, sizeof(err)) < 0)
+		return run_say(EXIT_LEASE_MATRIX, "lease outside the capability matrix: cwd '%s': %s", r->l.cwd, err);
+	snprintf(r->cwd, sizeof(r->cwd), "%s", p.path);
+	struct stat st;
+	if (stat(r->cwd, &st) < 0)
+		return run_say(EXIT_IO, "lease cwd '%s' (%s): %s; nothing was run, the lease was not used",
+			       r->l.cwd, r->cwd, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return run_say(EXIT_IO, "lease cwd '%s' (%s) is not a directory; nothing was run, the lease was not used",
+			       r->l.cwd, r->cwd);
+	return 0;
+}

@@ -32,6 +32,7 @@
 #include "base/safedir.h"
 #include "enforce/landlock.h"
 #include "enforce/resident.h"
+#include "sandbox/namespaces.h"
 #include "sandbox/sweep.h"
 #include "state/guard.h"
 #include "state/ledger.h"
@@ -412,6 +413,11 @@ static int start_and_supervise(struct runner *r, struct outcome *oc, char **env)
 {
 	char err[PATH_MAX + 512];
 	struct sandbox_confine conf = { .landlock = r->ll };
+	struct sandbox_ns ns = {
+		.net = r->l.network == NET_DENY_ALL,
+		.hostname = SANDBOX_HOSTNAME,
+		.cwd = r->cwd,
+	};
 	uid_t uid = r->m.run_as_uid;
 	gid_t gid = r->m.run_as_gid;
 	struct sandbox_spawn sp = {
@@ -423,6 +429,7 @@ static int start_and_supervise(struct runner *r, struct outcome *oc, char **env)
 		.uid = uid,
 		.gid = gid,
 		.confine = &conf,
+		.ns = &ns,
 		.seccomp = &r->sc,
 		.new_pidns = true,
 		.live_check = run_live_check,
@@ -588,7 +595,7 @@ int runner_run(const struct run_opts *o)
 
 	if ((rc = load_and_verify(&r)))
 		goto out;
-	if ((rc = run_match_and_resolve(&r)))
+	if ((rc = run_match_and_resolve(&r)) || (rc = run_resolve_cwd(&r)))
 		goto out;
 	/* The guard before anything is made in the state dir: a refused run leaves nothing. */
 	if ((rc = open_places(&r)) || (rc = guard_state(&r)) || (rc = check_state(&r)))

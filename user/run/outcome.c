@@ -13,6 +13,7 @@
 #include "audit/svf.h"
 #include "base/cleanup.h"
 #include "base/errmsg.h"
+#include "sandbox/namespaces.h"
 #include "base/exitcodes.h"
 #include "enforce/landlock.h"
 #include "enforce/resident.h"
@@ -115,8 +116,11 @@ int run_exit_code(const struct outcome *oc)
 		return EXIT_LIMIT;
 	if (oc->spawn_stage == SB_STAGE_EXEC)
 		return oc->spawn_errno == ENOENT ? 127 : 126;
-	if (oc->spawn_stage == SB_STAGE_CONFINE || oc->spawn_stage == SB_STAGE_LIVE)
+	if (oc->spawn_stage == SB_STAGE_CONFINE || oc->spawn_stage == SB_STAGE_LIVE ||
+	    oc->spawn_stage == SB_STAGE_NAMESPACES || oc->spawn_stage == SB_STAGE_SYNC)
 		return EXIT_ENFORCE_UNAVAILABLE;
+	if (oc->spawn_stage == SB_STAGE_CWD)
+		return EXIT_IO;
 	if (oc->spawn_stage)
 		return EXIT_INTERNAL;
 	if (oc->exited)
@@ -147,6 +151,27 @@ static cJSON *enforcement_json(const struct runner *r)
 	cJSON_AddStringToObject(enf, "network", "deny_all");
 	cJSON_AddBoolToObject(enf, "pid_namespace", r->pidns);
 	return enf;
+}
+
+/* The "sandbox" object: the namespaces the child made, its host name, its session
+ * keyring and its working directory (docs/run.md "The sandbox's view and namespaces").
+ * Only for a child that started: a start that failed says why in start_error. */
+static cJSON *sandbox_json(const struct runner *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *ns = cJSON_AddArrayToObject(o, "namespaces");
+	if (r->pidns)
+		cJSON_AddItemToArray(ns, cJSON_CreateString("pid"));
+	if (r->l.network == NET_DENY_ALL)
+		cJSON_AddItemToArray(ns, cJSON_CreateString("net"));
+	static const char *const always[] = { "ipc", "uts", "cgroup" };
+	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+		cJSON_AddItemToArray(ns, cJSON_CreateString(always[i]));
+	cJSON_AddStringToObject(o, "hostname", SANDBOX_HOSTNAME);
+	cJSON_AddStringToObject(o, "session_keyring", "new, anonymous");
+	cJSON *v = cJSON_AddObjectToObject(o, "view");
+	cJSON_AddStringToObject(v, "cwd", r->cwd);
+	return o;
 }
 
 /* The "resident" object: the program set that served the run and what the kernel side
@@ -205,6 +230,8 @@ static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc,
 	cJSON *enf = enforcement_json(r);
 	cJSON_AddItemToObject(enf, "resident", resident_json(r, st));
 	cJSON_AddItemToObject(m, "enforcement", enf);
+	if (r->child_pid > 0)
+		cJSON_AddItemToObject(m, "sandbox", sandbox_json(r));
 	cJSON *ra = cJSON_AddObjectToObject(m, "run_as");
 	cJSON_AddNumberToObject(ra, "uid", r->m.run_as_uid);
 	cJSON_AddNumberToObject(ra, "gid", r->m.run_as_gid);

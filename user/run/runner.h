@@ -65,6 +65,7 @@ struct runner {
 	struct path_rule *paths;
 	size_t n_paths;
 	struct limits eff;
+	char cwd[PATH_MAX];                  /* the command's working directory: the lease's cwd or "/" */
 
 	enum enforce_backend backend;
 	char backend_why[512];
@@ -148,6 +149,10 @@ void run_verbose(const struct runner *r, const char *fmt, ...) __attribute__((fo
  * kernel runs for it (for a script: the argv the kernel builds for its interpreter). 0 or
  * an exit code (68), said. */
 int run_match_and_resolve(struct runner *r);
+
+/* binaries.c: the working directory, the lease's cwd resolved (repo:// roots) or "/"; it
+ * must be a directory on this host (74 said, before the lease is used). */
+int run_resolve_cwd(struct runner *r);
 
 /* enforcement.c, in this order (each 0 or an exit code, said): calyx must see the cgroup
  * hierarchy from its root (69); the backend --enforce and the matrix agree on and this

@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,10 +25,7 @@
 #include "base/fileio.h"
 #include "enforce/landlock.h"
 #include "enforce/seccomp.h"
-
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
+#include "sandbox/namespaces.h"
 
 
 /* ---- child ---- */
@@ -40,8 +38,10 @@ const char *sandbox_stage_name(int stage)
 	case SB_STAGE_NNP: return "setting no_new_privs";
 	case SB_STAGE_CONFINE: return "applying the confinement";
 	case SB_STAGE_EXEC: return "exec";
-	case SB_STAGE_SYNC: return "waiting to be moved into the cgroup";
+	case SB_STAGE_SYNC: return "entering the sandbox cgroup";
 	case SB_STAGE_LIVE: return "verifying that the enforcer sees the sandbox";
+	case SB_STAGE_NAMESPACES: return "setting up the sandbox's namespaces and session keyring";
+	case SB_STAGE_CWD: return "entering the working directory";
 	default: return "starting";
 	}
 }
@@ -54,12 +54,13 @@ int sandbox_child_confine(const struct sandbox_confine *c)
 }
 
 struct child_fds {
-	int devnull, out, err, status, sync, go;
+	int devnull, out, err, status, go;
+	bool forked;  /* plain fork (no clone3): the namespaces are still to be made */
 	int notify;   /* the child's end of the socketpair the seccomp listener goes through */
 	/* The runner's ends of those pipes, closed first thing in the child: while the child
 	 * holds the status pipe's read end the pipe never reports the runner gone (POLLERR),
 	 * and while it holds the go pipe's write end a runner that died never gives it EOF. */
-	int parent_ends[6];
+	int parent_ends[5];
 };
 
 /* One fd over a unix socket (SCM_RIGHTS). Async-signal-safe. 0 or -errno. */
@@ -166,36 +167,38 @@ static __attribute__((noreturn)) void child_fail(int status_fd, int stage, int e
 }
 
 /* Runs between clone/fork and exec: only async-signal-safe calls, no allocation. Long: one
- * sequence whose order is the confinement (fds, session, caps, ids, no_new_privs,
- * seccomp, Landlock, exec), best read top to bottom. */
+ * sequence whose order is the confinement (namespaces and keyring, the cgroup, fds,
+ * session, caps, ids, working directory, no_new_privs, seccomp, Landlock, exec), best read
+ * top to bottom. */
 static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, struct child_fds f,
 						 pid_t parent)
 {
 	for (size_t i = 0; i < sizeof(f.parent_ends) / sizeof(f.parent_ends[0]); i++)
 		if (f.parent_ends[i] >= 0)
 			close(f.parent_ends[i]);
-	if (f.sync >= 0) {
-		char go = 0;
-		ssize_t n;
-		do
-			n = read(f.sync, &go, 1);
-		while (n < 0 && errno == EINTR);
-		if (n != 1 || go != 'g')
-			_exit(127);   /* the parent could not move us into the cgroup */
-	}
+	/* Outside the sandbox cgroup for these few calls (ours, never the command's): a
+	 * runner that dies now takes us with it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail(f.status, SB_STAGE_SETUP, errno);
+	if (f.forked && unshare((int)sandbox_ns_clone_flags(s->ns)) < 0)
+		child_fail(f.status, SB_STAGE_NAMESPACES, errno);
+	/* Before the cgroup: its programs may refuse the keyring and socket calls there. */
+	int r = sandbox_ns_setup(s->ns);
+	if (r < 0)
+		child_fail(f.status, SB_STAGE_NAMESPACES, -r);
+	if ((r = sandbox_ns_enter_cgroup(s->cgroup_fd)) < 0)
+		child_fail(f.status, SB_STAGE_SYNC, -r);
 	if (f.go >= 0) {
-		if (f.sync >= 0) {
-			/* Moved after a plain fork, which the enforcer saw outside the cgroup:
-			 * fork once from inside so that it reports a fork of this sandbox. Raw
-			 * clone: no glibc fork machinery in a child of a raw clone3/fork. */
-			pid_t g = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, NULL, NULL, 0UL);
-			if (g < 0)
-				child_fail(f.status, SB_STAGE_LIVE, errno);
-			if (g == 0)
-				_exit(0);
-			while (waitpid(g, NULL, 0) < 0 && errno == EINTR)
-				;
-		}
+		/* Moved after our creation, which the enforcer saw outside the cgroup: fork
+		 * once from inside so that it reports a fork of this sandbox. Raw clone: no
+		 * glibc fork machinery in a child of a raw clone3/fork. */
+		pid_t g = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, NULL, NULL, 0UL);
+		if (g < 0)
+			child_fail(f.status, SB_STAGE_LIVE, errno);
+		if (g == 0)
+			_exit(0);
+		while (waitpid(g, NULL, 0) < 0 && errno == EINTR)
+			;
 		/* No instruction of the command before the runner has seen the enforcer
 		 * attribute this cgroup to the sandbox. */
 		char go = 0;
@@ -227,7 +230,7 @@ static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, 
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);   /* fails harmlessly for SIGKILL/SIGSTOP/RT */
 
-	int r = caps_drop_bounding();
+	r = caps_drop_bounding();
 	if (r < 0)
 		child_fail(st, SB_STAGE_CREDS, -r);
 	/* uid 0 kept as is still sheds the runner's supplementary groups. */
@@ -239,6 +242,9 @@ static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, 
 	}
 	if ((r = caps_limit()) < 0)
 		child_fail(st, SB_STAGE_CREDS, -r);
+	/* As the run_as user (its permission to enter counts), never the caller's. */
+	if (chdir(s->ns && s->ns->cwd ? s->ns->cwd : "/") < 0)
+		child_fail(st, SB_STAGE_CWD, errno);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(st, SB_STAGE_NNP, errno);
 	/* The seccomp baseline; its listener goes to the runner, and no copy stays here: a
@@ -302,7 +308,7 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 	c->pidfd = c->out_fd = c->err_fd = c->notify_fd = -1;
 	*stage = SB_STAGE_NONE;
 	*child_errno = 0;
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, stp[2] = { -1, -1 }, syncp[2] = { -1, -1 };
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, stp[2] = { -1, -1 };
 	int gop[2] = { -1, -1 }, ntp[2] = { -1, -1 };
 	bool released = false;   /* live check passed: the child may exec */
 	int pidfd_errno = 0;     /* why pidfd_open failed on the fork path, kept past later calls */
@@ -323,15 +329,15 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 	pid_t parent = getpid();
 	int pidfd = -1;
 	struct clone_args ca = {
-		.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | (s->new_pidns ? CLONE_NEWPID : 0),
+		.flags = CLONE_PIDFD | (s->new_pidns ? CLONE_NEWPID : 0) | sandbox_ns_clone_flags(s->ns),
 		.pidfd = (uint64_t)(uintptr_t)&pidfd,
 		.exit_signal = SIGCHLD,
-		.cgroup = (uint64_t)s->cgroup_fd,
 	};
-	struct child_fds f = { devnull, outp[1], errp[1], stp[1], -1, gop[0], ntp[1],
-			       { outp[0], errp[0], stp[0], gop[1], -1, ntp[0] } };
-	/* clone3 puts the child into the cgroup atomically: it never runs a single
-	 * instruction outside the sandbox (THREATS: a fork racing the start). */
+	struct child_fds f = { devnull, outp[1], errp[1], stp[1], gop[0], false, ntp[1],
+			       { outp[0], errp[0], stp[0], gop[1], ntp[0] } };
+	/* Not CLONE_INTO_CGROUP: the child makes its namespaces and session keyring before
+	 * it enters the cgroup itself (the cgroup's programs may refuse those calls), all
+	 * long before the command's first instruction, which only ever runs inside. */
 	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 	if (pid == 0)
 		child_main(s, f, parent);
@@ -344,13 +350,9 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 			rc = errmsg(err, errlen, -errno, "clone3: %s", strerror(errno));
 			goto out;
 		}
-		/* Older kernel: fork, and the child waits until it has been moved. */
-		if (pipe2(syncp, O_CLOEXEC) < 0) {
-			rc = errmsg(err, errlen, -errno, "pipe: %s", strerror(errno));
-			goto out;
-		}
-		f.sync = syncp[0];
-		f.parent_ends[4] = syncp[1];
+		/* Older kernel: fork; the child unshares its namespaces (no new PID namespace
+		 * on this path) and enters the cgroup like a clone3 child. */
+		f.forked = true;
 		pid = fork();
 		if (pid < 0) {
 			rc = errmsg(err, errlen, -errno, "fork: %s", strerror(errno));
@@ -358,24 +360,8 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 		}
 		if (pid == 0)
 			child_main(s, f, parent);
-		close(syncp[0]);
-		syncp[0] = -1;
 		c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 		pidfd_errno = c->pidfd < 0 ? errno : 0;
-		char buf[32];
-		snprintf(buf, sizeof(buf), "%d", (int)pid);
-		int r = fileio_write_small_at(s->cgroup_fd, "cgroup.procs", buf);
-		if (r < 0) {
-			child_discard(c, pid);
-			rc = errmsg(err, errlen, r, "moving the child into the cgroup: %s", strerror(-r));
-			goto out;
-		}
-		if (write(syncp[1], "g", 1) != 1) {
-			int e = errno;
-			child_discard(c, pid);
-			rc = errmsg(err, errlen, -EIO, "releasing the child: %s", strerror(e));
-			goto out;
-		}
 	}
 	c->pid = pid;
 	close(stp[1]);
@@ -477,7 +463,6 @@ out:
 	close_pair(outp);
 	close_pair(errp);
 	close_pair(stp);
-	close_pair(syncp);
 	close_pair(gop);
 	close_pair(ntp);
 	if (devnull >= 0)

@@ -1,7 +1,8 @@
-/* The child process of a sandbox: started directly inside the sandbox cgroup, with fds
- * 0-2 only, a new session (and PID namespace), the bounding set cut down, the credentials
- * of the matrix's run_as, no_new_privs, the seccomp filter and the backend's confinement,
- * then exec'd. OS-touching module used by the runner. No logging: -errno plus a message. */
+/* The child process of a sandbox: started in its own namespaces (sandbox/namespaces.h)
+ * with a fresh session keyring, entering the sandbox cgroup itself, with fds 0-2 only, a
+ * new session (and PID namespace), the bounding set cut down, the credentials of the
+ * matrix's run_as, the working directory, no_new_privs, the seccomp filter and the
+ * backend's confinement, then exec'd. OS-touching module used by the runner. No logging: -errno plus a message. */
 #ifndef CALYX_SANDBOX_SPAWN_H
 #define CALYX_SANDBOX_SPAWN_H
 #include <stdbool.h>
@@ -9,6 +10,7 @@
 
 struct landlock_plan;
 struct seccomp_baseline;
+struct sandbox_ns;
 
 /* Fixed PATH of the sandbox: used to resolve lease commands and passed to the child. */
 #define SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -29,6 +31,9 @@ struct sandbox_spawn {
 	uid_t uid;
 	gid_t gid;
 	const struct sandbox_confine *confine;
+	/* The sandbox's namespaces, host name and working directory (sandbox/namespaces.h);
+	 * NULL: IPC and UTS namespaces, the default host name, "/". */
+	const struct sandbox_ns *ns;
 	/* The seccomp baseline (enforce/seccomp.h), required: the child installs it after
 	 * no_new_privs and hands its listener to the runner (sandbox_child.notify_fd). */
 	const struct seccomp_baseline *seccomp;
@@ -37,8 +42,7 @@ struct sandbox_spawn {
 	 * of the sandbox: nothing survives its runner. */
 	bool new_pidns;
 	/* Confinement liveness check, optional. The child waits after entering the cgroup
-	 * (after a probe fork inside it on the fork + cgroup.procs path; with clone3 its own
-	 * creation is the fork) and execs only once live_check has returned 1: the runner
+	 * and a probe fork inside it (its own creation was outside) and execs only once live_check has returned 1: the runner
 	 * has seen the enforcer report a fork in this sandbox's cgroup with this sandbox's
 	 * id, so the scope check the programs make really matches this cgroup. live_check
 	 * is polled every 2 ms: 1 seen, 0 not yet, -errno error. Not seen within
@@ -53,7 +57,7 @@ struct sandbox_child {
 	int pidfd;                   /* -1 when none */
 	int out_fd;                  /* read ends of the child's stdout / stderr pipes */
 	int err_fd;
-	bool clone3;                 /* started with clone3(CLONE_INTO_CGROUP), else fork + move */
+	bool clone3;                 /* started with clone3 (namespaces, pidfd), else fork + unshare */
 	bool pidns;                  /* it is init of its own PID namespace */
 	int notify_fd;               /* the seccomp filter's user-notification listener */
 };
@@ -61,12 +65,12 @@ struct sandbox_child {
 /* Which step of the child failed (reported through the CLOEXEC status pipe). */
 enum sandbox_stage {
 	SB_STAGE_NONE = 0, SB_STAGE_SETUP, SB_STAGE_CREDS, SB_STAGE_NNP, SB_STAGE_CONFINE,
-	SB_STAGE_EXEC, SB_STAGE_SYNC, SB_STAGE_LIVE,
+	SB_STAGE_EXEC, SB_STAGE_SYNC, SB_STAGE_LIVE, SB_STAGE_NAMESPACES, SB_STAGE_CWD,
 };
 const char *sandbox_stage_name(int stage);
 
-/* Start the child inside the cgroup (clone3 CLONE_INTO_CGROUP, else fork + cgroup.procs
- * while the child waits), wait until it has exec'd or failed. Returns 0 with *c filled
+/* Start the child (clone3 with its namespaces, else fork + unshare), which enters the
+ * cgroup itself before anything of the command runs; wait until it has exec'd or failed. Returns 0 with *c filled
  * (the child is running the command), or -errno; when the child started but failed
  * before or at exec, *stage and *child_errno say where. On failure no child exists
  * (it has been reaped). A child whose seccomp listener did not arrive is killed:
