@@ -6,7 +6,7 @@
 # run), cgroup and PID namespaces, a session keyring that is neither the caller's nor
 # another run's, and the working directory (the lease's cwd, else /, never the caller's).
 # What the sandbox cannot look at itself (netlink is refused by seccomp under deny_all) is
-# looked at from the host through /proc/PID/ns of the running sandbox.
+# looked at from the host through /proc/PID/ns of the running sandbox (ns_probe in: setns).
 #
 # Usage: tests/host/view.sh [path/to/calyx]   (as root; run by tests/host/run.sh)
 set -u
@@ -106,13 +106,13 @@ if [ -n "$SPID" ]; then
 	done
 	check "its mount namespace is still the host's (no view yet)" \
 		test "$(readlink "/proc/$SPID/ns/mnt")" = "$(readlink "/proc/self/ns/mnt")"
-	L=$(nsenter --net="/proc/$SPID/ns/net" "$P" links)
+	L=$("$P" in "/proc/$SPID/ns/net" links)
 	check "RTM_GETLINK in its network namespace lists only loopback, up (host: $("$P" links))" \
 		test "$L" = "ok lo+up"
-	D=$(nsenter --net="/proc/$SPID/ns/net" "$P" diag-unix)
+	D=$("$P" in "/proc/$SPID/ns/net" diag-unix)
 	check "sock_diag in its network namespace sees no host socket ($D; host: $("$P" diag-unix))" \
 		test "$D" = "ok 0"
-	C=$(nsenter --cgroup="/proc/$SPID/ns/cgroup" cat "/proc/$SPID/cgroup")
+	C=$("$P" in "/proc/$SPID/ns/cgroup" cat "/proc/$SPID/cgroup")
 	check "its cgroup namespace is rooted at the sandbox cgroup (it sees '$(echo $C)')" sh -c "printf '%s\n' '$C' | grep -qx '0::/'"
 else
 	bad "the sandbox did not come up: $(head -c 400 "$W/one.err")"

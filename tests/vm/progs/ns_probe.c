@@ -15,8 +15,12 @@
  *   mq-make NAME / mq-get NAME / mq-rm NAME   POSIX message queue (NAME with its '/')
  *   key-add DESC           add a "user" key DESC to the session keyring: "ok SERIAL"
  *   keyring                the session keyring's serial: "ok SERIAL"
- *   key-search DESC        search the session keyring for the user key DESC */
+ *   key-search DESC        search the session keyring for the user key DESC
+ *   cat FILE               the file's contents as they are
+ *   in NSFILE OP [ARG...]  setns() into the namespace NSFILE (/proc/PID/ns/...), then OP
+ *                          (busybox nsenter has no cgroup namespace option) */
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/keyctl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -104,6 +108,23 @@ static int abs_addr(const char *name, struct sockaddr_un *sa, socklen_t *len)
 
 int main(int argc, char **argv)
 {
+	if (argc > 3 && !strcmp(argv[1], "in")) {
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, 0) < 0)
+			return report_errno("setns", errno);
+		close(fd);
+		return main(argc - 2, argv + 2);
+	}
+	if (argc > 2 && !strcmp(argv[1], "cat")) {
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return report_errno("open", errno);
+		char b[4096];
+		ssize_t n;
+		while ((n = read(fd, b, sizeof(b))) > 0)
+			fwrite(b, 1, (size_t)n, stdout);
+		return n < 0 ? report_errno("read", errno) : 0;
+	}
 	if (argc < 2) {
 		fprintf(stderr, "usage: ns_probe OP [ARG...]\n");
 		return 2;
