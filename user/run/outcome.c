@@ -117,7 +117,7 @@ int run_exit_code(const struct outcome *oc)
 	if (oc->spawn_stage == SB_STAGE_EXEC)
 		return oc->spawn_errno == ENOENT ? 127 : 126;
 	if (oc->spawn_stage == SB_STAGE_CONFINE || oc->spawn_stage == SB_STAGE_LIVE ||
-	    oc->spawn_stage == SB_STAGE_NAMESPACES || oc->spawn_stage == SB_STAGE_SYNC)
+	    oc->spawn_stage == SB_STAGE_NAMESPACES || oc->spawn_stage == SB_STAGE_CGROUP)
 		return EXIT_ENFORCE_UNAVAILABLE;
 	if (oc->spawn_stage == SB_STAGE_CWD)
 		return EXIT_IO;

@@ -38,7 +38,7 @@ const char *sandbox_stage_name(int stage)
 	case SB_STAGE_NNP: return "setting no_new_privs";
 	case SB_STAGE_CONFINE: return "applying the confinement";
 	case SB_STAGE_EXEC: return "exec";
-	case SB_STAGE_SYNC: return "entering the sandbox cgroup";
+	case SB_STAGE_CGROUP: return "entering the sandbox cgroup";
 	case SB_STAGE_LIVE: return "verifying that the enforcer sees the sandbox";
 	case SB_STAGE_NAMESPACES: return "setting up the sandbox's namespaces and session keyring";
 	case SB_STAGE_CWD: return "entering the working directory";
@@ -187,7 +187,7 @@ static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, 
 	if (r < 0)
 		child_fail(f.status, SB_STAGE_NAMESPACES, -r);
 	if ((r = sandbox_ns_enter_cgroup(s->cgroup_fd)) < 0)
-		child_fail(f.status, SB_STAGE_SYNC, -r);
+		child_fail(f.status, SB_STAGE_CGROUP, -r);
 	if (f.go >= 0) {
 		/* Moved after our creation, which the enforcer saw outside the cgroup: fork
 		 * once from inside so that it reports a fork of this sandbox. Raw clone: no

@@ -65,7 +65,7 @@ struct sandbox_child {
 /* Which step of the child failed (reported through the CLOEXEC status pipe). */
 enum sandbox_stage {
 	SB_STAGE_NONE = 0, SB_STAGE_SETUP, SB_STAGE_CREDS, SB_STAGE_NNP, SB_STAGE_CONFINE,
-	SB_STAGE_EXEC, SB_STAGE_SYNC, SB_STAGE_LIVE, SB_STAGE_NAMESPACES, SB_STAGE_CWD,
+	SB_STAGE_EXEC, SB_STAGE_CGROUP, SB_STAGE_LIVE, SB_STAGE_NAMESPACES, SB_STAGE_CWD,
 };
 const char *sandbox_stage_name(int stage);
 
