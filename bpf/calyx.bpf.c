@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* calyx's resident program set: one object, one skeleton, two program sets.
  *
- *  - bpf-lsm backend (autoloaded only for it): exec.bpf.c, file.bpf.c, net.bpf.c,
- *    host.bpf.c: non-sleepable lsm/ programs (bpf_d_path is allowed there for hooks in
+ *  - bpf-lsm backend (autoloaded only for it): exec.bpf.c, file.bpf.c, meta.bpf.c,
+ *    net.bpf.c, host.bpf.c: non-sleepable lsm/ programs (bpf_d_path is allowed there for hooks in
  *    the sleepable set, and only non-sleepable programs may use the LPM trie).
  *  - landlock backend (autoloaded only for it): landlock.bpf.c.
  *  - both: argv.bpf.c (the exec image and its argv), monitor.bpf.c.
@@ -18,6 +18,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #include "exec.bpf.c"
 #include "file.bpf.c"
+#include "meta.bpf.c"
 #include "net.bpf.c"
 #include "host.bpf.c"
 #include "argv.bpf.c"

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define CALYX_ABI_VERSION 3
+#define CALYX_ABI_VERSION 4
 
 #define CALYX_PATH_MAX 256        /* path buffers (events, exec rules); the kernel matcher holds
                                    * CALYX_LPM_PATH_MAX - 1 bytes: longer paths are denied */
@@ -25,13 +25,16 @@
  * asserts they fit), CALYX_SB_MAX_ARGV argv rules (each lease command gives one, a #!
  * script command up to three: one per path the script may be exec'd by, see
  * user/run/binaries.c) and CALYX_SB_MAX_PATH_ENTRIES LPM
- * entries (each lease or baseline pattern makes at most two: user space asserts
- * 2 * (LEASE_MAX_PATHS + MATRIX_MAX_BASELINE) fits). The shared maps hold the sum. */
+ * entries (each lease or baseline pattern makes at most two, plus one TRAVERSE entry per
+ * ancestor directory: at most CALYX_LPM_PATH_MAX / 2 of them for a pattern that fits the
+ * matcher; user space asserts that every lease and baseline pattern at that depth fits).
+ * The shared maps hold the sum; the trie allocates only for the entries of live
+ * sandboxes (BPF_F_NO_PREALLOC). */
 #define CALYX_MAX_SANDBOXES 255
 #define CALYX_SLOTS (CALYX_MAX_SANDBOXES + 1)
 #define CALYX_SB_MAX_EXEC 192
 #define CALYX_SB_MAX_ARGV 192
-#define CALYX_SB_MAX_PATH_ENTRIES 256
+#define CALYX_SB_MAX_PATH_ENTRIES 16384
 #define CALYX_MAX_EXEC_RULES (CALYX_MAX_SANDBOXES * CALYX_SB_MAX_EXEC)
 #define CALYX_MAX_ARGV_RULES (CALYX_MAX_SANDBOXES * CALYX_SB_MAX_ARGV)
 #define CALYX_MAX_PATH_RULES (CALYX_MAX_SANDBOXES * CALYX_SB_MAX_PATH_ENTRIES)
@@ -48,8 +51,12 @@
 
 _Static_assert((CALYX_RINGBUF_BYTES & (CALYX_RINGBUF_BYTES - 1)) == 0, "ring buffer size: a power of 2");
 
-/* Access levels; a rule grants at most its level. */
-enum calyx_access { CALYX_ACC_NONE = 0, CALYX_ACC_RO = 1, CALYX_ACC_RW = 2 };
+/* Access levels; a rule grants at most its level. TRAVERSE: the path's metadata may be
+ * read (stat, readlink, getxattr, listxattr, watches) but the file may not be opened:
+ * user space gives it to every ancestor directory of a lease or baseline pattern, so
+ * path lookup, getcwd-like walks and the loader's stat of each component work, while
+ * everything beside those directories stays unseen. */
+enum calyx_access { CALYX_ACC_NONE = 0, CALYX_ACC_TRAVERSE = 1, CALYX_ACC_RO = 2, CALYX_ACC_RW = 3 };
 
 /* sandboxes map: the sandbox cgroup's v2 id (inode number) -> its configuration. */
 struct calyx_sandbox {
@@ -199,6 +206,55 @@ enum calyx_hook {
 	CALYX_HOOK_PERF = 15,         /* perf_event_open (family = the event type) */
 	CALYX_HOOK_EXEC_ARGV = 16,    /* sched_process_exec kill: a lease binary with an argv
 				       * none of its argv rules names (both backends) */
+	CALYX_HOOK_META = 17,         /* inode_getattr / inode_readlink / inode_getxattr /
+				       * inode_listxattr / path_notify: metadata of a path no rule
+				       * grants (not even TRAVERSE); flags = calyx_meta_op */
+	CALYX_HOOK_IPC = 18,          /* SysV IPC (ipc_permission, msg_queue_*, shm_*, sem_*) and
+				       * POSIX message queues (file_open / inode_unlink on the mqueue
+				       * file system): refused in a sandbox; family = calyx_ipc_op */
+	CALYX_HOOK_KEY = 19,          /* key_alloc / key_permission: keyrings refused in a sandbox;
+				       * family = calyx_key_op, flags = the permission asked */
+	CALYX_HOOK_SOCKET_BIND = 20,  /* socket_bind of an abstract AF_UNIX name (or autobind) */
+	CALYX_HOOK_SOCKET_RECVMSG = 21, /* socket_recvmsg on a non-AF_UNIX socket under deny_all
+					 * (a socket received from outside) */
+};
+/* The socket hooks, whose records carry family / address fields. */
+#define CALYX_HOOK_IS_SOCKET(h) (((h) >= CALYX_HOOK_SOCKET_CREATE && (h) <= CALYX_HOOK_SOCKET_SENDMSG) || \
+				 (h) == CALYX_HOOK_SOCKET_BIND || (h) == CALYX_HOOK_SOCKET_RECVMSG)
+
+/* CALYX_HOOK_META: which read was refused (event flags). */
+enum calyx_meta_op {
+	CALYX_META_GETATTR = 1,    /* stat, statx, fstat, access checks by path */
+	CALYX_META_READLINK = 2,
+	CALYX_META_GETXATTR = 3,
+	CALYX_META_LISTXATTR = 4,
+	CALYX_META_NOTIFY = 5,     /* an inotify / fanotify / dnotify mark */
+};
+
+/* CALYX_HOOK_IPC: the operation (event family). */
+enum calyx_ipc_op {
+	CALYX_IPC_PERMISSION = 1,  /* ipc_permission: access to an existing object */
+	CALYX_IPC_MSG_ALLOC = 2,   /* msgget creating a queue */
+	CALYX_IPC_MSG_ASSOC = 3,   /* msgget of an existing queue */
+	CALYX_IPC_MSG_CTL = 4,
+	CALYX_IPC_MSG_SND = 5,
+	CALYX_IPC_MSG_RCV = 6,
+	CALYX_IPC_SHM_ALLOC = 7,
+	CALYX_IPC_SHM_ASSOC = 8,
+	CALYX_IPC_SHM_CTL = 9,
+	CALYX_IPC_SHM_AT = 10,
+	CALYX_IPC_SEM_ALLOC = 11,
+	CALYX_IPC_SEM_ASSOC = 12,
+	CALYX_IPC_SEM_CTL = 13,
+	CALYX_IPC_SEM_OP = 14,
+	CALYX_IPC_MQ_OPEN = 15,    /* mq_open (an open on the mqueue file system) */
+	CALYX_IPC_MQ_UNLINK = 16,
+};
+
+/* CALYX_HOOK_KEY: the operation (event family). */
+enum calyx_key_op {
+	CALYX_KEY_ALLOC = 1,       /* a key of any type but "keyring" (add_key, request_key) */
+	CALYX_KEY_PERMISSION = 2,  /* any use of an existing key or keyring */
 };
 
 /* Socket denial records (event flags): the path is the bound path of the AF_UNIX peer the

@@ -42,6 +42,7 @@
 #define S_IFCHR 0020000
 #define S_IFBLK 0060000
 #define PAGE_KB 4 /* x86-64 PAGE_SIZE / 1024: signal->maxrss counts pages */
+#define MQUEUE_MAGIC 0x19800202
 
 /* Set by user space before load (rodata), recorded in the set's stamp. */
 const volatile __u64 root_cgid = 0;
@@ -176,6 +177,13 @@ static __always_inline __u64 task_sandbox_cgid(struct task_struct *t)
 	if (!anc || !root || BPF_CORE_READ(root, kn, id) != root_cgid)
 		return 0;
 	return BPF_CORE_READ(anc, kn, id);
+}
+
+/* Whether an inode is on the POSIX message queue file system (a failed read: no, and
+ * the object is then decided by its path like any file). */
+static __always_inline bool inode_is_mqueue(struct inode *ino)
+{
+	return BPF_CORE_READ(ino, i_sb, s_magic) == MQUEUE_MAGIC;
 }
 
 /* ------------------------------------------------------------------ records */

@@ -95,14 +95,19 @@ int BPF_PROG(calyx_file_mprotect, struct vm_area_struct *vma, unsigned long reqp
 		return ret;
 	if (!(prot & PROT_EXEC))
 		return 0;
-	struct file *f = BPF_CORE_READ(vma, vm_file);
-	if (!f)
+	struct file *f = NULL;
+	/* A failed read is not "anonymous memory": it says nothing about the mapping
+	 * (closed). Inside the sandbox's scope only: outside, leave as early as ever. */
+	bool unread = bpf_core_read(&f, sizeof(f), &vma->vm_file) != 0;
+	if (!f && !unread)
 		return 0; /* anonymous memory */
 	SCOPE_ENTER(sc);
 	struct calyx_path_key *k = scratch_key();
 	if (!k) /* cannot happen (array map); closed */
 		return -EACCES;
 	k->path[0] = 0;
+	if (unread)
+		return deny_simple(&sc, CALYX_HOOK_MMAP_EXEC, EACCES, 0, 2, NULL);
 	long len = walk_path(k, (__u64)BPF_CORE_READ(f, f_path.dentry), (__u64)BPF_CORE_READ(f, f_path.mnt));
 	return exec_map_decide(2, &sc, k, len, BPF_CORE_READ(f, f_inode));
 }

@@ -19,6 +19,11 @@ int BPF_PROG(calyx_file_open, struct file *file, int ret)
 		fmode |= FMODE_EXEC;
 	__u32 flags = fmode & (FMODE_READ | FMODE_WRITE | FMODE_EXEC);
 	int need = (fmode & FMODE_WRITE) ? CALYX_ACC_RW : CALYX_ACC_RO;
+	/* POSIX message queues are host IPC objects (mq_open opens a file of the IPC
+	 * namespace's internal mqueue mount, or of a mounted mqueue file system): refused
+	 * like SysV IPC, whatever the path (host.bpf.c). */
+	if (inode_is_mqueue(file->f_inode))
+		return deny_simple(&sc, CALYX_HOOK_IPC, EACCES, CALYX_IPC_MQ_OPEN, flags, NULL);
 
 	struct vc_probe vc;
 	vc_prepare(&vc, &sc, file);
@@ -45,11 +50,21 @@ int BPF_PROG(calyx_file_open, struct file *file, int ret)
 	return deny_simple(&sc, CALYX_HOOK_FILE_OPEN, EACCES, 0, flags, shown);
 }
 
+/* Whether a moving dentry is a directory (then its whole subtree must be writable). A
+ * read that fails answers "directory": the stricter check (closed). A negative dentry
+ * (no inode) is no directory. */
 static __always_inline bool dentry_is_dir(__u64 dentry)
 {
 	struct dentry *d = (struct dentry *)dentry;
-	struct inode *i = BPF_CORE_READ(d, d_inode);
-	return i && (BPF_CORE_READ(i, i_mode) & S_IFMT) == S_IFDIR;
+	struct inode *i = NULL;
+	__u16 mode = 0;
+	if (bpf_core_read(&i, sizeof(i), &d->d_inode))
+		return true;
+	if (!i)
+		return false;
+	if (bpf_core_read(&mode, sizeof(mode), &i->i_mode))
+		return true;
+	return (mode & S_IFMT) == S_IFDIR;
 }
 
 /* 0 when the object (dentry on vfsmnt) is writable for the sandbox, else the denial.
@@ -207,6 +222,21 @@ int BPF_PROG(calyx_path_chown, const struct path *path, __u64 uid, __u64 gid, in
 	if (ret)
 		return ret;
 	return mutate_path(CALYX_MUT_CHOWN, path);
+}
+
+/* mq_unlink(3) removes a queue with vfs_unlink, without the path_unlink hook; an
+ * unlink on a mounted mqueue file system passes both (path_unlink refuses it first
+ * unless :rw). Only the mqueue file system is decided here: every other unlink is
+ * path_unlink's. */
+SEC("lsm/inode_unlink")
+int BPF_PROG(calyx_inode_unlink, struct inode *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	if (!inode_is_mqueue(dir))
+		return 0;
+	SCOPE_ENTER(sc);
+	return deny_simple(&sc, CALYX_HOOK_IPC, EACCES, CALYX_IPC_MQ_UNLINK, 0, NULL);
 }
 
 /* The xattr hooks get a dentry without its mount, so no path can be resolved: a sandbox

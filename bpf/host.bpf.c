@@ -1,6 +1,6 @@
 /* bpf-lsm: what a sandbox may not do to the host or its enforcer at all (bpf(), mount-like
- * operations, user namespaces, perf events), and signals / ptrace only within its own
- * sandbox. Part of the calyx.bpf.c unit. */
+ * operations, user namespaces, perf events, SysV IPC, keyrings), and signals / ptrace
+ * only within its own sandbox. Part of the calyx.bpf.c unit. */
 
 /* Hooks whose operation no sandboxed task may perform: tasks outside leave after the scope
  * check; inside (or orphaned: closed) the call is refused with EPERM, `what` saying which
@@ -114,4 +114,68 @@ int BPF_PROG(calyx_ptrace, struct task_struct *child, unsigned int mode, int ret
 	if (ret)
 		return ret;
 	return same_sandbox_only(CALYX_HOOK_PTRACE, child, mode);
+}
+
+/* SysV IPC: message queues, shared memory and semaphore sets live in the IPC namespace,
+ * not in the file system, so no path rule can grant them; a host segment is reachable by
+ * its key from anywhere in the namespace, and one made inside outlives the run. Every
+ * operation is refused inside a sandbox: creating (the *_alloc_security hooks), getting
+ * an existing one (*_associate), and any use of one (ipc_permission and the per-operation
+ * hooks, for a descriptor-less object a task might have learned the id of). No
+ * exceptions: a command that needs shared memory uses memfd or a file under :rw. */
+#define IPC_HOOK(hook, op, ...)                                 \
+	SEC("lsm/" #hook)                                       \
+	int BPF_PROG(calyx_##hook, ##__VA_ARGS__, int ret)      \
+	{                                                       \
+		if (ret)                                        \
+			return ret;                             \
+		return deny_in_sandbox(CALYX_HOOK_IPC, op);     \
+	}
+
+IPC_HOOK(ipc_permission, CALYX_IPC_PERMISSION, struct kern_ipc_perm *ipcp, short flag)
+IPC_HOOK(msg_queue_alloc_security, CALYX_IPC_MSG_ALLOC, struct kern_ipc_perm *perm)
+IPC_HOOK(msg_queue_associate, CALYX_IPC_MSG_ASSOC, struct kern_ipc_perm *perm, int msqflg)
+IPC_HOOK(msg_queue_msgctl, CALYX_IPC_MSG_CTL, struct kern_ipc_perm *perm, int cmd)
+IPC_HOOK(msg_queue_msgsnd, CALYX_IPC_MSG_SND, struct kern_ipc_perm *perm, struct msg_msg *msg, int msqflg)
+IPC_HOOK(msg_queue_msgrcv, CALYX_IPC_MSG_RCV, struct kern_ipc_perm *perm, struct msg_msg *msg,
+	 struct task_struct *target, long type, int mode)
+IPC_HOOK(shm_alloc_security, CALYX_IPC_SHM_ALLOC, struct kern_ipc_perm *perm)
+IPC_HOOK(shm_associate, CALYX_IPC_SHM_ASSOC, struct kern_ipc_perm *perm, int shmflg)
+IPC_HOOK(shm_shmctl, CALYX_IPC_SHM_CTL, struct kern_ipc_perm *perm, int cmd)
+IPC_HOOK(shm_shmat, CALYX_IPC_SHM_AT, struct kern_ipc_perm *perm, char *shmaddr, int shmflg)
+IPC_HOOK(sem_alloc_security, CALYX_IPC_SEM_ALLOC, struct kern_ipc_perm *perm)
+IPC_HOOK(sem_associate, CALYX_IPC_SEM_ASSOC, struct kern_ipc_perm *perm, int semflg)
+IPC_HOOK(sem_semctl, CALYX_IPC_SEM_CTL, struct kern_ipc_perm *perm, int cmd)
+IPC_HOOK(sem_semop, CALYX_IPC_SEM_OP, struct kern_ipc_perm *perm, struct sembuf *sops, unsigned nsops,
+	 int alter)
+
+/* Keyrings: a sandbox may not read, add, link, search or change any key, its own
+ * session's included (key_permission refuses every use), nor make a key of any type but
+ * "keyring" (key_alloc). The exception: an empty keyring may be made, because the
+ * kernel makes one for the task itself (a new session keyring joined before exec, the
+ * user and user-session keyrings on first use), and an empty keyring holds nothing and
+ * can be given nothing (linking needs key_permission). */
+SEC("lsm/key_alloc")
+int BPF_PROG(calyx_key_alloc, struct key *key, const struct cred *cred, unsigned long flags, int ret)
+{
+	if (ret)
+		return ret;
+	SCOPE_ENTER(sc);
+	char type[8] = {};
+	/* an unreadable type name is no keyring: closed */
+	bpf_probe_read_kernel_str(type, sizeof(type), BPF_CORE_READ(key, type, name));
+	if (sc.sb && type[0] == 'k' && type[1] == 'e' && type[2] == 'y' && type[3] == 'r' && type[4] == 'i' &&
+	    type[5] == 'n' && type[6] == 'g' && type[7] == 0)
+		return 0;
+	return deny_simple(&sc, CALYX_HOOK_KEY, EACCES, CALYX_KEY_ALLOC, 0, NULL);
+}
+
+SEC("lsm/key_permission")
+int BPF_PROG(calyx_key_permission, key_ref_t key_ref, const struct cred *cred, enum key_need_perm need_perm,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	SCOPE_ENTER(sc);
+	return deny_simple(&sc, CALYX_HOOK_KEY, EACCES, CALYX_KEY_PERMISSION, (__u32)need_perm, NULL);
 }

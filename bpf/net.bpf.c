@@ -1,6 +1,10 @@
 /* bpf-lsm: the network. Under deny_all no socket family but AF_UNIX may be created,
- * connected or sent on; AF_UNIX peers are decided on the socket they reach, which must be
- * bound under a :rw path. Part of the calyx.bpf.c unit. */
+ * connected, sent or received on; AF_UNIX peers are decided on the socket they reach,
+ * which must be bound under a :rw path; abstract AF_UNIX names (host-wide, reachable by
+ * any host process) may be neither bound nor reached. Every hook here runs in the task
+ * that makes the call, so a socket made outside and passed in (SCM_RIGHTS, pidfd_getfd,
+ * an inherited descriptor) is judged by the sandbox that uses it, not by its creator.
+ * Part of the calyx.bpf.c unit. */
 
 SEC("lsm/socket_create")
 int BPF_PROG(calyx_socket_create, int family, int type, int protocol, int kern, int ret)
@@ -150,4 +154,55 @@ int BPF_PROG(calyx_unix_may_send, struct socket *sock, struct socket *other, int
 	if (ret)
 		return ret;
 	return unix_peer_decide(CALYX_HOOK_SOCKET_SENDMSG, BPF_CORE_READ(other, sk));
+}
+
+/* bind(2) of an AF_UNIX socket to an abstract name (sun_path[0] == 0), or autobind (an
+ * address of just the family: the kernel picks an abstract name): refused, like connects
+ * to abstract names (net_decide), whatever the lease's network. An abstract name lives in
+ * the network namespace: a host client that expects a well-known name (a desktop bus, an
+ * agent) would connect in and hand over data and descriptors. Pathname binds are
+ * path_mknod's (:rw only). Other families: socket_create already decided. */
+SEC("lsm/socket_bind")
+int BPF_PROG(calyx_socket_bind, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+{
+	if (ret)
+		return ret;
+	SCOPE_ENTER(sc);
+	__u16 family = 0xffff;
+	/* unreadable: no family we know, so not AF_UNIX: decided by socket_create (closed for
+	 * AF_UNIX sockets below) */
+	if (address && addrlen >= 2)
+		bpf_probe_read_kernel(&family, sizeof(family), &address->sa_family);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	__u16 sk_family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (sc.sb && sk_family != AF_UNIX)
+		return 0;
+	if (sc.sb && family == AF_UNIX && addrlen > 2) {
+		char first = 0;
+		if (!bpf_probe_read_kernel(&first, 1, ((struct sockaddr_un *)address)->sun_path) && first)
+			return 0; /* a pathname: path_mknod decides */
+	}
+	/* orphan, abstract name, autobind, unreadable: closed */
+	return deny_simple(&sc, CALYX_HOOK_SOCKET_BIND, EACCES, AF_UNIX, 0, NULL);
+}
+
+/* recvmsg on a socket of a family socket_create refuses under deny_all: one made outside
+ * and passed in (the sandbox cannot have made it). Sends on it are refused by
+ * socket_sendmsg; receiving would still let the host's network reach in. */
+SEC("lsm/socket_recvmsg")
+int BPF_PROG(calyx_socket_recvmsg, struct socket *sock, struct msghdr *msg, int size, int flags, int ret)
+{
+	if (ret)
+		return ret;
+	SCOPE_ENTER(sc);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	__u16 sk_family = 0xffff;
+	if (bpf_core_read(&sk_family, sizeof(sk_family), &sk->__sk_common.skc_family))
+		sk_family = 0xffff; /* unreadable: not AF_UNIX (closed under deny_all) */
+	if (sk && BPF_CORE_READ_BITFIELD_PROBED(sk, sk_kern_sock))
+		return 0; /* a kernel socket used on the task's behalf */
+	if (sc.sb && (sk_family == AF_UNIX || !(sc.sb->flags & CALYX_SB_NET_DENY_ALL)))
+		return 0;
+	/* an orphan, or a socket of a refused family under deny_all: closed */
+	return deny_simple(&sc, CALYX_HOOK_SOCKET_RECVMSG, EACCES, sk_family, 0, NULL);
 }

@@ -60,8 +60,8 @@ static __always_inline int path_access(struct calyx_path_key *k, __u32 slot, lon
 	 * from walking every (length, prefix) combination. */
 	struct slash_scan sc = { .start = v->plen, .found = 0 };
 	__u32 n = (__u32)len - 1; /* bytes before the NUL */
-	if (n > sc.start && bpf_loop(n - sc.start, slash_cb, &sc, 0) < 0)
-		return v->fallback; /* the scan failed: the narrower grant (closed) */
+	if (n > sc.start && bpf_loop(n - sc.start, slash_cb, &sc, 0) != n - sc.start && !sc.found)
+		return CALYX_ACC_NONE; /* the scan neither finished nor found a '/': closed */
 	return sc.found ? v->fallback : v->match;
 }
 
@@ -122,7 +122,9 @@ struct walk {
 	__u64 root_d;   /* the task's root (current->fs->root) */
 	__u64 root_mnt;
 	__u32 pos;      /* offset of the path built so far in walk_buf; WALK_END: empty */
-	int rc;         /* 0: walking, 1: done, -1: failed */
+	int rc;         /* 0: walking, 1: done, -1: failed, -2: the dentry is not below the
+			 * start mount's root (dentry_access tries each mount of a super block) */
+	bool crossed;   /* left the start mount */
 };
 
 static long walk_cb(__u32 idx, void *data)
@@ -138,6 +140,7 @@ static long walk_cb(__u32 idx, void *data)
 	if (w->d == w->m_root) {
 		struct mount *parent = BPF_CORE_READ(m, mnt_parent);
 		if (parent && parent != m) {
+			w->crossed = true;
 			w->d = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
 			w->m = (__u64)parent;
 			w->m_root = (__u64)BPF_CORE_READ(parent, mnt.mnt_root);
@@ -165,6 +168,10 @@ static long walk_cb(__u32 idx, void *data)
 	__u32 zero = 0;
 	/* parent == d: disconnected from its mount root. Then: the name and its '/' must
 	 * fit the matcher (the NUL included). */
+	if (parent == d && !w->crossed) {
+		w->rc = -2; /* the super block's root, never passing the mount's: not its mount */
+		return 1;
+	}
 	if (!parent || parent == d || !name || n == 0 || n > 255 || pos > WALK_END ||
 	    (WALK_END - pos) + n + 1 > CALYX_LPM_PATH_MAX - 1 ||
 	    !(wb = bpf_map_lookup_elem(&walkbuf, &zero))) {
@@ -187,7 +194,8 @@ static long walk_cb(__u32 idx, void *data)
 }
 
 /* Resolve (dentry, vfsmount) into k->path like d_path. Returns the length including the
- * NUL, or -1 (unresolvable, too long: callers deny). */
+ * NUL, or -1 (unresolvable, too long: callers deny), or -2 (the dentry is not below the
+ * mount's root: callers that know the mount deny, dentry_access tries the next). */
 static __always_inline long walk_path(struct calyx_path_key *k, __u64 dentry, __u64 vfsmnt)
 {
 	if (!dentry || !vfsmnt)
@@ -205,6 +213,8 @@ static __always_inline long walk_path(struct calyx_path_key *k, __u64 dentry, __
 	};
 	if (bpf_loop(WALK_STEPS, walk_cb, &w, 0) < 0)
 		return -1;
+	if (w.rc == -2)
+		return -2;
 	__u32 pos = w.pos;
 	if (w.rc != 1 || pos > WALK_END)
 		return -1; /* failed, or more steps than WALK_STEPS: closed */

@@ -89,12 +89,73 @@ static void test_truncated_and_unread(void **state)
 	free(k);
 }
 
+/* The denials of the hooks bpf/meta.bpf.c, host.bpf.c (IPC, keys) and net.bpf.c (bind,
+ * recvmsg) add: their class, SVF type and detail fields. */
+static cJSON *deny_json(uint32_t hook, uint32_t family, uint32_t flags, const char *path)
+{
+	struct calyx_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CALYX_EV_DENY;
+	ev.hook = hook;
+	ev.err = 13;
+	ev.family = family;
+	ev.flags = flags;
+	if (path)
+		strcpy(ev.path, path);
+	return event_to_json(&ev, 0);
+}
+
+static const char *svf_of(uint32_t hook, uint32_t family)
+{
+	struct calyx_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CALYX_EV_DENY;
+	ev.hook = hook;
+	ev.family = family;
+	return event_svf_type(&ev);
+}
+
+static void test_new_denials(void **state)
+{
+	(void)state;
+	cJSON *j = deny_json(CALYX_HOOK_META, 0, CALYX_META_READLINK, "/etc/secret-link");
+	assert_string_equal(cJSON_GetObjectItem(j, "hook")->valuestring, "metadata");
+	assert_string_equal(cJSON_GetObjectItem(j, "class")->valuestring, "file");
+	assert_string_equal(cJSON_GetObjectItem(j, "op")->valuestring, "readlink");
+	assert_string_equal(cJSON_GetObjectItem(j, "path_source")->valuestring, "kernel");
+	cJSON_Delete(j);
+	assert_string_equal(svf_of(CALYX_HOOK_META, 0), "file_event.denied");
+
+	j = deny_json(CALYX_HOOK_IPC, CALYX_IPC_SHM_ASSOC, 0, NULL);
+	assert_string_equal(cJSON_GetObjectItem(j, "hook")->valuestring, "ipc");
+	assert_string_equal(cJSON_GetObjectItem(j, "class")->valuestring, "other");
+	assert_string_equal(cJSON_GetObjectItem(j, "op")->valuestring, "shmget");
+	cJSON_Delete(j);
+	assert_string_equal(svf_of(CALYX_HOOK_IPC, CALYX_IPC_MQ_OPEN), "ipc_event.denied");
+
+	j = deny_json(CALYX_HOOK_KEY, CALYX_KEY_PERMISSION, 1, NULL);
+	assert_string_equal(cJSON_GetObjectItem(j, "op")->valuestring, "key_permission");
+	assert_int_equal(cJSON_GetObjectItem(j, "need_perm")->valueint, 1);
+	cJSON_Delete(j);
+	assert_string_equal(svf_of(CALYX_HOOK_KEY, CALYX_KEY_ALLOC), "key_event.denied");
+
+	j = deny_json(CALYX_HOOK_SOCKET_BIND, 1, 0, NULL);
+	assert_string_equal(cJSON_GetObjectItem(j, "hook")->valuestring, "socket_bind");
+	assert_string_equal(cJSON_GetObjectItem(j, "class")->valuestring, "net");
+	assert_string_equal(cJSON_GetObjectItem(j, "family")->valuestring, "unix");
+	cJSON_Delete(j);
+	assert_string_equal(svf_of(CALYX_HOOK_SOCKET_RECVMSG, 2), "net_event.denied");
+	/* other "other" denials stay out of the SVF log */
+	assert_null(svf_of(CALYX_HOOK_MOUNT, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kill_sent),
 		cmocka_unit_test(test_kill_not_sent),
 		cmocka_unit_test(test_truncated_and_unread),
+		cmocka_unit_test(test_new_denials),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,10 +28,11 @@ static struct path_rule rule(const char *pattern, enum path_access a)
 	return r;
 }
 
-/* What user space semantics say: max access over every rule admitting path. */
+/* What user space semantics say: max access over every rule admitting path, and at
+ * least TRAVERSE for an ancestor directory of a pattern. */
 static int expected(const struct path_rule *r, size_t n, const char *path)
 {
-	int best = CALYX_ACC_NONE;
+	int best = calyx_path_is_ancestor(r, n, path) ? CALYX_ACC_TRAVERSE : CALYX_ACC_NONE;
 	for (size_t i = 0; i < n; i++)
 		if (pathpat_match(&r[i].pat, path) && calyx_access_of(r[i].access) > best)
 			best = calyx_access_of(r[i].access);
@@ -66,13 +67,18 @@ static void test_exact_no_prefix_confusion(void **state)
 	(void)state;
 	struct path_rule r[] = { rule("/usr/bin/git", ACCESS_RO) };
 	int cnt = build(r, 1);
-	assert_int_equal(cnt, 1);
+	assert_int_equal(cnt, 4); /* the rule, then its ancestors "/", "/usr", "/usr/bin" */
 	assert_int_equal(ents[0].len, strlen("/usr/bin/git") + 1);
-	assert_int_equal(calyx_path_lookup(ents, 1, "/usr/bin/git"), CALYX_ACC_RO);
-	assert_int_equal(calyx_path_lookup(ents, 1, "/usr/bin/git-evil"), CALYX_ACC_NONE);
-	assert_int_equal(calyx_path_lookup(ents, 1, "/usr/bin/git/x"), CALYX_ACC_NONE);
-	assert_int_equal(calyx_path_lookup(ents, 1, "/usr/bin/gi"), CALYX_ACC_NONE);
-	assert_int_equal(calyx_path_lookup(ents, 1, "/usr/bin"), CALYX_ACC_NONE);
+	size_t c = (size_t)cnt;
+	assert_int_equal(calyx_path_lookup(ents, c, "/usr/bin/git"), CALYX_ACC_RO);
+	assert_int_equal(calyx_path_lookup(ents, c, "/usr/bin/git-evil"), CALYX_ACC_NONE);
+	assert_int_equal(calyx_path_lookup(ents, c, "/usr/bin/git/x"), CALYX_ACC_NONE);
+	assert_int_equal(calyx_path_lookup(ents, c, "/usr/bin/gi"), CALYX_ACC_NONE);
+	assert_int_equal(calyx_path_lookup(ents, c, "/usr/bin"), CALYX_ACC_TRAVERSE);
+	assert_int_equal(calyx_path_lookup(ents, c, "/usr"), CALYX_ACC_TRAVERSE);
+	assert_int_equal(calyx_path_lookup(ents, c, "/"), CALYX_ACC_TRAVERSE);
+	assert_int_equal(calyx_path_lookup(ents, c, "/usr/lib"), CALYX_ACC_NONE);
+	assert_int_equal(calyx_path_lookup(ents, c, "/us"), CALYX_ACC_NONE);
 }
 
 static void test_children(void **state)
@@ -80,13 +86,15 @@ static void test_children(void **state)
 	(void)state;
 	struct path_rule r[] = { rule("/srv/out/*", ACCESS_RW) };
 	int cnt = build(r, 1);
-	assert_int_equal(cnt, 1);
+	assert_int_equal(cnt, 4); /* "/srv/out/", then "/", "/srv", "/srv/out" */
 	assert_int_equal(ents[0].val.kind, CALYX_PATH_CHILDREN);
 	assert_int_equal(ents[0].val.plen, strlen("/srv/out/"));
-	assert_int_equal(calyx_path_lookup(ents, 1, "/srv/out/a"), CALYX_ACC_RW);
-	assert_int_equal(calyx_path_lookup(ents, 1, "/srv/out/a/b"), CALYX_ACC_NONE);
-	assert_int_equal(calyx_path_lookup(ents, 1, "/srv/out"), CALYX_ACC_NONE);
-	assert_int_equal(calyx_path_lookup(ents, 1, "/srv/outx/a"), CALYX_ACC_NONE);
+	size_t c = (size_t)cnt;
+	assert_int_equal(calyx_path_lookup(ents, c, "/srv/out/a"), CALYX_ACC_RW);
+	assert_int_equal(calyx_path_lookup(ents, c, "/srv/out/a/b"), CALYX_ACC_NONE);
+	/* the directory whose children are granted: its metadata, not its listing */
+	assert_int_equal(calyx_path_lookup(ents, c, "/srv/out"), CALYX_ACC_TRAVERSE);
+	assert_int_equal(calyx_path_lookup(ents, c, "/srv/outx/a"), CALYX_ACC_NONE);
 }
 
 static void test_subtree_includes_dir_itself(void **state)
@@ -94,11 +102,11 @@ static void test_subtree_includes_dir_itself(void **state)
 	(void)state;
 	struct path_rule r[] = { rule("/usr/**", ACCESS_RO) };
 	int cnt = build(r, 1);
-	assert_int_equal(cnt, 2); /* "/usr/" and "/usr\0" */
-	assert_int_equal(calyx_path_lookup(ents, 2, "/usr"), CALYX_ACC_RO);
-	assert_int_equal(calyx_path_lookup(ents, 2, "/usr/lib/x/y.so"), CALYX_ACC_RO);
-	assert_int_equal(calyx_path_lookup(ents, 2, "/usrx"), CALYX_ACC_NONE);
-	assert_int_equal(calyx_path_lookup(ents, 2, "/"), CALYX_ACC_NONE);
+	assert_int_equal(cnt, 3); /* "/usr/", "/usr\0" and the ancestor "/" */
+	assert_int_equal(calyx_path_lookup(ents, 3, "/usr"), CALYX_ACC_RO);
+	assert_int_equal(calyx_path_lookup(ents, 3, "/usr/lib/x/y.so"), CALYX_ACC_RO);
+	assert_int_equal(calyx_path_lookup(ents, 3, "/usrx"), CALYX_ACC_NONE);
+	assert_int_equal(calyx_path_lookup(ents, 3, "/"), CALYX_ACC_TRAVERSE);
 }
 
 static void test_shared_dir_key_children_and_subtree(void **state)
@@ -106,10 +114,10 @@ static void test_shared_dir_key_children_and_subtree(void **state)
 	(void)state;
 	struct path_rule r[] = { rule("/a/*", ACCESS_RW), rule("/a/**", ACCESS_RO) };
 	int cnt = build(r, 2);
-	assert_int_equal(cnt, 2);
-	assert_int_equal(calyx_path_lookup(ents, 2, "/a/x"), CALYX_ACC_RW);
-	assert_int_equal(calyx_path_lookup(ents, 2, "/a/x/y"), CALYX_ACC_RO);
-	assert_int_equal(calyx_path_lookup(ents, 2, "/a"), CALYX_ACC_RO);
+	assert_int_equal(cnt, 3);
+	assert_int_equal(calyx_path_lookup(ents, 3, "/a/x"), CALYX_ACC_RW);
+	assert_int_equal(calyx_path_lookup(ents, 3, "/a/x/y"), CALYX_ACC_RO);
+	assert_int_equal(calyx_path_lookup(ents, 3, "/a"), CALYX_ACC_RO);
 }
 
 static void test_longer_rule_keeps_shorter_grants(void **state)
@@ -157,6 +165,7 @@ static void test_random_rule_sets_match_pathpat(void **state)
 			strcpy(paths[np++], buf);
 		}
 	}
+	strcpy(paths[np++], "/"); /* every pattern's ancestor (after those the rules pick from) */
 	const char *pp[400];
 	for (size_t i = 0; i < np; i++)
 		pp[i] = paths[i];
@@ -187,7 +196,7 @@ static void test_limits(void **state)
 	r.pat.path[CALYX_LPM_PATH_MAX] = '\0';
 	assert_int_equal(calyx_path_entries(&r, 1, ents, CAP, err, sizeof(err)), -ENAMETOOLONG);
 	r.pat.path[CALYX_LPM_PATH_MAX - 1] = '\0'; /* strlen 251 fits */
-	assert_int_equal(calyx_path_entries(&r, 1, ents, CAP, err, sizeof(err)), 1);
+	assert_int_equal(calyx_path_entries(&r, 1, ents, CAP, err, sizeof(err)), 2); /* and "/" */
 	/* a path the kernel buffer cannot hold is denied even under a subtree rule */
 	struct path_rule s = rule("/x/**", ACCESS_RW);
 	int cnt = calyx_path_entries(&s, 1, ents, CAP, err, sizeof(err));
@@ -201,8 +210,9 @@ static void test_limits(void **state)
 	assert_int_equal(calyx_path_lookup(ents, (size_t)cnt, longp), CALYX_ACC_NONE);
 
 	struct path_rule many[3] = { rule("/a", ACCESS_RO), rule("/b", ACCESS_RO), rule("/c/**", ACCESS_RO) };
-	assert_int_equal(calyx_path_entries(many, 3, ents, 3, err, sizeof(err)), -E2BIG);
-	assert_int_equal(calyx_path_entries(many, 3, ents, 4, err, sizeof(err)), 4);
+	/* "/a", "/b", "/c/", "/c" and the ancestor "/" */
+	assert_int_equal(calyx_path_entries(many, 3, ents, 4, err, sizeof(err)), -E2BIG);
+	assert_int_equal(calyx_path_entries(many, 3, ents, 5, err, sizeof(err)), 5);
 }
 
 static void test_key_encoding(void **state)
@@ -210,7 +220,7 @@ static void test_key_encoding(void **state)
 	(void)state;
 	struct path_rule r[] = { rule("/etc/hosts", ACCESS_RO), rule("/tmp/*", ACCESS_RW) };
 	int cnt = build(r, 2);
-	assert_int_equal(cnt, 2);
+	assert_int_equal(cnt, 5); /* the two rules, then "/", "/etc", "/tmp" */
 	struct calyx_path_key k;
 	calyx_path_key_of(&ents[0], 0x01020304, &k);
 	assert_int_equal(k.prefixlen, 32 + 8 * (strlen("/etc/hosts") + 1));

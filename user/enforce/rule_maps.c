@@ -59,6 +59,19 @@ static int add(struct calyx_path_entry *out, int *n, size_t cap, const char *pat
 	return 0;
 }
 
+bool calyx_path_is_ancestor(const struct path_rule *rules, size_t n, const char *dir)
+{
+	size_t dl = strlen(dir);
+	bool root = dl == 1 && dir[0] == '/';
+	for (size_t i = 0; i < n; i++) {
+		const char *p = rules[i].pat.path;
+		/* p begins with dir + "/" (with "/" for the root) */
+		if (root ? p[0] == '/' : (strncmp(p, dir, dl) == 0 && p[dl] == '/'))
+			return true;
+	}
+	return false;
+}
+
 int calyx_path_entries(const struct path_rule *rules, size_t n, struct calyx_path_entry *out,
 		       size_t cap, char *err, size_t errlen)
 {
@@ -99,6 +112,26 @@ int calyx_path_entries(const struct path_rule *rules, size_t n, struct calyx_pat
 			return rc;
 	}
 
+	/* Every ancestor directory of a pattern (each prefix ending before one of its '/',
+	 * "/" first; for "/a/b/" also "/a/b", whose children the pattern names): an EXACT
+	 * entry granting at least TRAVERSE (calyx_path_is_ancestor), its metadata but never
+	 * its contents. */
+	for (size_t i = 0; i < n; i++) {
+		const char *path = rules[i].pat.path;
+		size_t l = strlen(path);
+		for (size_t j = 0; j < l; j++) {
+			if (path[j] != '/')
+				continue;
+			char dir[CALYX_LPM_PATH_MAX];
+			size_t dl = j == 0 ? 1 : j;
+			memcpy(dir, path, dl);
+			dir[dl] = '\0';
+			rc = add(out, &cnt, cap, dir, (uint32_t)dl + 1, CALYX_PATH_EXACT, err, errlen);
+			if (rc)
+				return rc;
+		}
+	}
+
 	for (int i = 0; i < cnt; i++) {
 		struct calyx_path_entry *e = &out[i];
 		uint8_t match = CALYX_ACC_NONE, deeper = CALYX_ACC_NONE;
@@ -106,6 +139,8 @@ int calyx_path_entries(const struct path_rule *rules, size_t n, struct calyx_pat
 			for (size_t j = 0; j < n; j++)
 				if (pathpat_match(&rules[j].pat, e->path))
 					match = max8(match, calyx_access_of(rules[j].access));
+			if (calyx_path_is_ancestor(rules, n, e->path))
+				match = max8(match, CALYX_ACC_TRAVERSE);
 			deeper = match;
 			e->val.plen = (uint8_t)(e->len - 1);
 		} else {

@@ -9,10 +9,15 @@
  *    CHILDREN rule exists; match = access for a direct child, fallback = access for a
  *    deeper path, both including every SUBTREE rule at or above "/a/".
  *  - SUBTREE "/a/" also admits "/a" itself: an extra EXACT entry "/a\0".
- * The answer for any path is therefore max(access of all rules that admit it), exactly
- * pathpat_match's semantics (checked by the unit test against pathpat_match). */
+ *  - every ancestor directory of a pattern ("/", "/a" for "/a/b/"; for a directory
+ *    pattern "/a/b/" also "/a/b"): an EXACT entry that grants at least TRAVERSE, so the
+ *    metadata hooks (bpf/meta.bpf.c) let path lookup and stat reach the granted paths.
+ * The answer for any path is therefore max(access of all rules that admit it, TRAVERSE
+ * for an ancestor), exactly pathpat_match's semantics plus the ancestors (checked by the
+ * unit test against pathpat_match and calyx_path_is_ancestor). */
 #ifndef CALYX_ENFORCE_RULE_MAPS_H
 #define CALYX_ENFORCE_RULE_MAPS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -32,6 +37,10 @@ struct calyx_path_entry {
  * CALYX_LPM_PATH_MAX - 1 bytes) / -EINVAL with a message. */
 int calyx_path_entries(const struct path_rule *rules, size_t n, struct calyx_path_entry *out,
 		       size_t cap, char *err, size_t errlen);
+
+/* Whether dir (a path without trailing '/', or "/") is an ancestor directory of one of
+ * the rules' patterns: a pattern's path begins with dir + "/". Those get TRAVERSE. */
+bool calyx_path_is_ancestor(const struct path_rule *rules, size_t n, const char *dir);
 
 /* The LPM key of an entry for the sandbox's slot. */
 void calyx_path_key_of(const struct calyx_path_entry *e, uint32_t slot, struct calyx_path_key *k);

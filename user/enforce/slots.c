@@ -28,8 +28,10 @@ _Static_assert(2 * LEASE_MAX_COMMANDS + LEASE_MAX_HELPERS <= CALYX_SB_MAX_EXEC,
 	       "every lease command, its script's interpreter and every helper can have an exec rule");
 _Static_assert(3 * LEASE_MAX_COMMANDS <= CALYX_SB_MAX_ARGV,
 	       "every lease command can have its argv rules (a script command up to three)");
-_Static_assert(2 * (LEASE_MAX_PATHS + MATRIX_MAX_BASELINE) <= CALYX_SB_MAX_PATH_ENTRIES,
-	       "every lease and baseline pattern fits its sandbox's share of the path rules");
+/* A pattern of at most CALYX_LPM_PATH_MAX - 1 bytes has at most CALYX_LPM_PATH_MAX / 2
+ * '/', each one ancestor entry (rule_maps.h), beside its own two. */
+_Static_assert((2 + CALYX_LPM_PATH_MAX / 2) * (LEASE_MAX_PATHS + MATRIX_MAX_BASELINE) <= CALYX_SB_MAX_PATH_ENTRIES,
+	       "every lease and baseline pattern and its ancestors fit the sandbox's share of the path rules");
 
 struct resident_sandbox {
 	uint64_t cgid;

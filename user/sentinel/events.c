@@ -40,6 +40,11 @@ const char *event_hook_name(uint32_t hook)
 	case CALYX_HOOK_MMAP_EXEC: return "mmap_exec";
 	case CALYX_HOOK_PERF: return "perf_event_open";
 	case CALYX_HOOK_EXEC_ARGV: return "exec_argv";
+	case CALYX_HOOK_META: return "metadata";
+	case CALYX_HOOK_IPC: return "ipc";
+	case CALYX_HOOK_KEY: return "key";
+	case CALYX_HOOK_SOCKET_BIND: return "socket_bind";
+	case CALYX_HOOK_SOCKET_RECVMSG: return "socket_recvmsg";
 	default: return "unknown";
 	}
 }
@@ -64,10 +69,13 @@ int event_deny_class(const struct calyx_event *ev)
 		return DENY_EXEC;
 	case CALYX_HOOK_FILE_OPEN:
 	case CALYX_HOOK_PATH_MUTATE:
+	case CALYX_HOOK_META:
 		return DENY_FILE;
 	case CALYX_HOOK_SOCKET_CREATE:
 	case CALYX_HOOK_SOCKET_CONNECT:
 	case CALYX_HOOK_SOCKET_SENDMSG:
+	case CALYX_HOOK_SOCKET_BIND:
+	case CALYX_HOOK_SOCKET_RECVMSG:
 		return DENY_NET;
 	default:
 		return DENY_OTHER;
@@ -80,7 +88,13 @@ const char *event_svf_type(const struct calyx_event *ev)
 	case DENY_EXEC: return "exec_event.denied";
 	case DENY_FILE: return "file_event.denied";
 	case DENY_NET: return "net_event.denied";
-	default: return NULL;
+	default:
+		/* counted as "other" in meta.json, but recorded under their own types */
+		if (ev->type == CALYX_EV_DENY && ev->hook == CALYX_HOOK_IPC)
+			return "ipc_event.denied";
+		if (ev->type == CALYX_EV_DENY && ev->hook == CALYX_HOOK_KEY)
+			return "key_event.denied";
+		return NULL;
 	}
 }
 
@@ -90,7 +104,7 @@ const char *event_path_source(const struct calyx_event *ev)
 		return "caller";   /* bprm->filename (exec-image and argv kills alike) */
 	/* connect/sendmsg of AF_UNIX: the sun_path string given (socket_connect,
 	 * socket_sendmsg), unless the record is of the peer the kernel resolved. */
-	if (ev->hook >= CALYX_HOOK_SOCKET_CREATE && ev->hook <= CALYX_HOOK_SOCKET_SENDMSG)
+	if (CALYX_HOOK_IS_SOCKET(ev->hook))
 		return (ev->flags & CALYX_SOCK_PEER_RESOLVED) ? "kernel" : "caller";
 	return "kernel";
 }
@@ -175,6 +189,32 @@ static const char *mutate_op_name(uint32_t op)
 		[CALYX_MUT_TRUNCATE] = "truncate", [CALYX_MUT_CHMOD] = "chmod",
 		[CALYX_MUT_CHOWN] = "chown",       [CALYX_MUT_SETXATTR] = "setxattr",
 		[CALYX_MUT_REMOVEXATTR] = "removexattr", [CALYX_MUT_SETFLAGS] = "setflags",
+	};
+	return op < sizeof(n) / sizeof(n[0]) && n[op] ? n[op] : "unknown";
+}
+
+static const char *meta_op_name(uint32_t op)
+{
+	static const char *const n[] = {
+		[CALYX_META_GETATTR] = "stat",        [CALYX_META_READLINK] = "readlink",
+		[CALYX_META_GETXATTR] = "getxattr",   [CALYX_META_LISTXATTR] = "listxattr",
+		[CALYX_META_NOTIFY] = "notify",
+	};
+	return op < sizeof(n) / sizeof(n[0]) && n[op] ? n[op] : "unknown";
+}
+
+static const char *ipc_op_name(uint32_t op)
+{
+	static const char *const n[] = {
+		[CALYX_IPC_PERMISSION] = "ipc_permission",
+		[CALYX_IPC_MSG_ALLOC] = "msgget_create", [CALYX_IPC_MSG_ASSOC] = "msgget",
+		[CALYX_IPC_MSG_CTL] = "msgctl",          [CALYX_IPC_MSG_SND] = "msgsnd",
+		[CALYX_IPC_MSG_RCV] = "msgrcv",
+		[CALYX_IPC_SHM_ALLOC] = "shmget_create", [CALYX_IPC_SHM_ASSOC] = "shmget",
+		[CALYX_IPC_SHM_CTL] = "shmctl",          [CALYX_IPC_SHM_AT] = "shmat",
+		[CALYX_IPC_SEM_ALLOC] = "semget_create", [CALYX_IPC_SEM_ASSOC] = "semget",
+		[CALYX_IPC_SEM_CTL] = "semctl",          [CALYX_IPC_SEM_OP] = "semop",
+		[CALYX_IPC_MQ_OPEN] = "mq_open",         [CALYX_IPC_MQ_UNLINK] = "mq_unlink",
 	};
 	return op < sizeof(n) / sizeof(n[0]) && n[op] ? n[op] : "unknown";
 }
@@ -290,7 +330,7 @@ cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 		cJSON_AddNumberToObject(o, "errno", ev->err);
 		if (ev->hook == CALYX_HOOK_SIGNAL) {
 			cJSON_AddNumberToObject(o, "signal", ev->family);
-		} else if (ev->hook >= CALYX_HOOK_SOCKET_CREATE && ev->hook <= CALYX_HOOK_SOCKET_SENDMSG) {
+		} else if (CALYX_HOOK_IS_SOCKET(ev->hook)) {
 			const char *fn = event_family_name(ev->family);
 			if (fn)
 				cJSON_AddStringToObject(o, "family", fn);
@@ -304,6 +344,14 @@ cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 			cJSON_AddStringToObject(o, "op", mutate_op_name(ev->flags));
 		} else if (ev->hook == CALYX_HOOK_MMAP_EXEC) {
 			cJSON_AddStringToObject(o, "op", ev->flags == 2 ? "mprotect" : "mmap");
+		} else if (ev->hook == CALYX_HOOK_META) {
+			cJSON_AddStringToObject(o, "op", meta_op_name(ev->flags));
+		} else if (ev->hook == CALYX_HOOK_IPC) {
+			cJSON_AddStringToObject(o, "op", ipc_op_name(ev->family));
+		} else if (ev->hook == CALYX_HOOK_KEY) {
+			cJSON_AddStringToObject(o, "op", ev->family == CALYX_KEY_ALLOC ? "key_alloc" : "key_permission");
+			if (ev->family == CALYX_KEY_PERMISSION)
+				cJSON_AddNumberToObject(o, "need_perm", ev->flags);
 		}
 		if (ev->path[0]) {
 			add_safe(o, "path", ev->path, sizeof(ev->path));

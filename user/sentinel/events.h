@@ -24,8 +24,10 @@ const char *event_family_name(uint32_t f);     /* "unix", "inet", "vsock", …, 
 
 /* Denial class of a DENY/KILL record, or -1 for records that are not denials. */
 int event_deny_class(const struct calyx_event *ev);
-/* SVF type for a denial ("exec_event.denied", "file_event.denied", "net_event.denied"),
- * NULL when the record is not a denial of those classes. */
+/* SVF type for a denial ("exec_event.denied", "file_event.denied", "net_event.denied",
+ * and of class "other" "ipc_event.denied" (SysV IPC, POSIX message queues) and
+ * "key_event.denied" (keyrings)), NULL for records that are no denial or other denials
+ * (mount, bpf, signals, ...: counted, in events.jsonl, not in the SVF log). */
 const char *event_svf_type(const struct calyx_event *ev);
 /* Where a record's path comes from (docs/enforcer.md "Where record fields come from"):
  * "kernel" when the program resolved it from the kernel's own struct path of the object
