@@ -239,6 +239,20 @@ int BPF_PROG(calyx_inode_unlink, struct inode *dir, struct dentry *dentry, int r
 	return deny_simple(&sc, CALYX_HOOK_IPC, EACCES, CALYX_IPC_MQ_UNLINK, 0, NULL);
 }
 
+/* mq_open(O_CREAT) makes the queue's inode (vfs_mkobj) before it opens it: refused here,
+ * so no queue is left behind by a refused open. Every other create is path_mknod's /
+ * path_mkdir's. */
+SEC("lsm/inode_create")
+int BPF_PROG(calyx_inode_create, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	if (ret)
+		return ret;
+	if (!inode_is_mqueue(dir))
+		return 0;
+	SCOPE_ENTER(sc);
+	return deny_simple(&sc, CALYX_HOOK_IPC, EACCES, CALYX_IPC_MQ_OPEN, 0, NULL);
+}
+
 /* The xattr hooks get a dentry without its mount, so no path can be resolved: a sandbox
  * may not set or remove extended attributes at all (ACLs, file capabilities, user.*). */
 static __always_inline int deny_xattr(__u32 op)

@@ -8,7 +8,9 @@
  *   chroot DIR
  *   perf              perf_event_open of a software counter
  *   socket FAMILY     socket() of raw4 | packet | netlink | unix
- *   unix PATH         connect an AF_UNIX stream socket to PATH ("@name": abstract) */
+ *   unix PATH         connect an AF_UNIX stream socket to PATH ("@name": abstract)
+ *   unix-bind NAME    bind an AF_UNIX stream socket to NAME ("@name": abstract; "@":
+ *                     autobind, an address of the family alone) and listen */
 #include <linux/perf_event.h>
 #include <sched.h>
 #include <signal.h>
@@ -80,6 +82,23 @@ int main(int argc, char **argv)
 		if (fd < 0)
 			return report_errno("socket", errno);
 		r = connect(fd, (struct sockaddr *)&sun, len);
+	} else if (!strcmp(op, "unix-bind")) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		socklen_t len = offsetof(struct sockaddr_un, sun_path);
+		if (a[0] == '@') {
+			strncpy(sun.sun_path + 1, a + 1, sizeof(sun.sun_path) - 2);
+			if (a[1])
+				len += 1 + strlen(a + 1);
+		} else {
+			strncpy(sun.sun_path, a, sizeof(sun.sun_path) - 1);
+			len = sizeof(sun);
+		}
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return report_errno("socket", errno);
+		r = bind(fd, (struct sockaddr *)&sun, len);
+		if (r == 0)
+			r = listen(fd, 1);
 	} else {
 		fprintf(stderr, "try_misc: unknown op %s\n", op);
 		return 2;

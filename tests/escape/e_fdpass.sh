@@ -1,0 +1,41 @@
+# Issue 8 class 1 (a socket passed in), on bpf-lsm: a host process hands a UDP socket
+# (made outside, in the host's network) into a deny_all sandbox over a pathname AF_UNIX
+# socket (SCM_RIGHTS). The enforcer's socket hooks run in the task that uses a socket,
+# not its creator's context, so sending to the network from inside is refused (EACCES,
+# hook socket_sendmsg) and so is receiving on it (socket_recvmsg), each recorded; the
+# host's UDP target receives nothing (progs/fd_pass).
+L=$WORK/pass
+P=/usr/local/bin/fd_pass
+mkdir -p "$L" "$WORK/sb"
+wait_has() {
+	local i=0
+	until grep -qF -- "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && { WHY="'$2' not in $1 after 10s: $(head -c 200 "$1" 2>/dev/null)"; return 1; }
+		sleep 0.1
+	done
+	return 0
+}
+$P serve "$L/pass.sock" 47111 2 > "$WORK/serve.out" 2>&1 &
+srv=$!
+trap 'kill $srv 2>/dev/null' EXIT
+check "the host side listens" wait_has "$WORK/serve.out" "ok listening"
+sb_script "$WORK/sb/pass.sh" <<EOF2
+t send $P send $L/pass.sock 47111
+t recv $P recv $L/pass.sock
+EOF2
+S=$WORK/pass.state
+issue "$WORK/pass.lease" --cmd "/bin/sh $WORK/sb/pass.sh" --helper /bin/sh --helper "$P" \
+	--path "$WORK/sb/**:ro" --path "$L/**:rw" || exit 0
+crun "$S" "$WORK/pass.lease" /bin/sh "$WORK/sb/pass.sh"
+check "calyx run exits 0" run_ok
+check "the lease's network is deny_all" eq "$(meta enforcement.network)" deny_all
+check "the socket was received inside" has "$RUN/stdout.log" "send| ok received"
+check "sendto on the passed UDP socket: EACCES" eq "$(line send)" "rc=1 errno=EACCES (sendto)"
+check "recv on a passed UDP socket: EACCES" eq "$(line recv)" "rc=1 errno=EACCES (recv)"
+check "the host side is done" wait_has "$WORK/serve.out" "target received"
+check "the host's UDP target received nothing" has "$WORK/serve.out" "target received 0"
+check "SVF net_event.denied: socket_sendmsg to 127.0.0.1:47111" has_event "$S" net_event.denied '"hook":"socket_sendmsg"'
+check "... with the destination" has_event "$S" net_event.denied '"addr":"127.0.0.1","port":47111'
+check "SVF net_event.denied: socket_recvmsg" has_event "$S" net_event.denied '"hook":"socket_recvmsg"'
+check "nothing left" no_sandbox_left
