@@ -121,15 +121,17 @@ int BPF_PROG(calyx_ptrace, struct task_struct *child, unsigned int mode, int ret
  * its key from anywhere in the namespace, and one made inside outlives the run. Every
  * operation is refused inside a sandbox: creating (the *_alloc_security hooks), getting
  * an existing one (*_associate), and any use of one (ipc_permission and the per-operation
- * hooks, for a descriptor-less object a task might have learned the id of). No
- * exceptions: a command that needs shared memory uses memfd or a file under :rw. */
+ * hooks, for a descriptor-less object a task might have learned the id of), with EACCES
+ * (what the kernel itself makes of an ipc_permission refusal). No exceptions: a command
+ * that needs shared memory uses memfd or a file under :rw. */
 #define IPC_HOOK(hook, op, ...)                                 \
 	SEC("lsm/" #hook)                                       \
 	int BPF_PROG(calyx_##hook, ##__VA_ARGS__, int ret)      \
 	{                                                       \
 		if (ret)                                        \
 			return ret;                             \
-		return deny_in_sandbox(CALYX_HOOK_IPC, op);     \
+		SCOPE_ENTER(sc);                                \
+		return deny_simple(&sc, CALYX_HOOK_IPC, EACCES, op, 0, NULL); \
 	}
 
 IPC_HOOK(ipc_permission, CALYX_IPC_PERMISSION, struct kern_ipc_perm *ipcp, short flag)
