@@ -224,6 +224,16 @@ int BPF_PROG(calyx_path_chown, const struct path *path, __u64 uid, __u64 gid, in
 	return mutate_path(CALYX_MUT_CHOWN, path);
 }
 
+/* The inode hooks below decide only in a directory of the mqueue file system (the
+ * comparison comes first: they run for every create and unlink on the host). */
+static __always_inline int mqueue_refused(struct inode *dir, __u32 op)
+{
+	if (!inode_is_mqueue(dir))
+		return 0;
+	SCOPE_ENTER(sc);
+	return deny_simple(&sc, CALYX_HOOK_IPC, EACCES, op, 0, NULL);
+}
+
 /* mq_unlink(3) removes a queue with vfs_unlink, without the path_unlink hook; an
  * unlink on a mounted mqueue file system passes both (path_unlink refuses it first
  * unless :rw). Only the mqueue file system is decided here: every other unlink is
@@ -233,10 +243,7 @@ int BPF_PROG(calyx_inode_unlink, struct inode *dir, struct dentry *dentry, int r
 {
 	if (ret)
 		return ret;
-	if (!inode_is_mqueue(dir))
-		return 0;
-	SCOPE_ENTER(sc);
-	return deny_simple(&sc, CALYX_HOOK_IPC, EACCES, CALYX_IPC_MQ_UNLINK, 0, NULL);
+	return mqueue_refused(dir, CALYX_IPC_MQ_UNLINK);
 }
 
 /* mq_open(O_CREAT) makes the queue's inode (vfs_mkobj) before it opens it: refused here,
@@ -247,10 +254,7 @@ int BPF_PROG(calyx_inode_create, struct inode *dir, struct dentry *dentry, umode
 {
 	if (ret)
 		return ret;
-	if (!inode_is_mqueue(dir))
-		return 0;
-	SCOPE_ENTER(sc);
-	return deny_simple(&sc, CALYX_HOOK_IPC, EACCES, CALYX_IPC_MQ_OPEN, 0, NULL);
+	return mqueue_refused(dir, CALYX_IPC_MQ_OPEN);
 }
 
 /* The xattr hooks get a dentry without its mount, so no path can be resolved: a sandbox

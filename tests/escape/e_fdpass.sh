@@ -7,19 +7,10 @@
 L=$WORK/pass
 P=/usr/local/bin/fd_pass
 mkdir -p "$L" "$WORK/sb"
-wait_has() {
-	local i=0
-	until grep -qF -- "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && { WHY="'$2' not in $1 after 10s: $(head -c 200 "$1" 2>/dev/null)"; return 1; }
-		sleep 0.1
-	done
-	return 0
-}
 $P serve "$L/pass.sock" 47111 2 > "$WORK/serve.out" 2>&1 &
 srv=$!
 trap 'kill $srv 2>/dev/null' EXIT
-check "the host side listens" wait_has "$WORK/serve.out" "ok listening"
+check "the host side listens" wait_file_has "$WORK/serve.out" "ok listening" 100
 sb_script "$WORK/sb/pass.sh" <<EOF2
 t send $P send $L/pass.sock 47111
 t recv $P recv $L/pass.sock
@@ -33,7 +24,7 @@ check "the lease's network is deny_all" eq "$(meta enforcement.network)" deny_al
 check "the socket was received inside" has "$RUN/stdout.log" "send| ok received"
 check "sendto on the passed UDP socket: EACCES" eq "$(line send)" "rc=1 errno=EACCES (sendto)"
 check "recv on a passed UDP socket: EACCES" eq "$(line recv)" "rc=1 errno=EACCES (recv)"
-check "the host side is done" wait_has "$WORK/serve.out" "target received"
+check "the host side is done" wait_file_has "$WORK/serve.out" "target received" 100
 check "the host's UDP target received nothing" has "$WORK/serve.out" "target received 0"
 check "SVF net_event.denied: socket_sendmsg to 127.0.0.1:47111" has_event "$S" net_event.denied '"hook":"socket_sendmsg"'
 check "... with the destination" has_event "$S" net_event.denied '"addr":"127.0.0.1","port":47111'

@@ -49,45 +49,25 @@ issue "$WORK/ipc.lease" --cmd "/bin/sh $WORK/sb/ipc.sh" --helper /bin/sh --helpe
 crun "$S" "$WORK/ipc.lease" /bin/sh "$WORK/sb/ipc.sh"
 check "calyx run exits 0" run_ok
 check "the run is on bpf-lsm" eq "$(meta enforcement.backend)" bpf-lsm
-eacces() {
-	case $(line "$1") in
-	*errno=EACCES*) return 0 ;;
-	esac
-	WHY="want errno=EACCES, got '$(line "$1")'"
-	return 1
-}
-# out_of_reach NAME: EACCES, or the object is not there at all from inside
-out_of_reach() {
-	case $(line "$1") in
-	*errno=EACCES*|*errno=ENOENT*|*errno=EINVAL*|*errno=EIDRM*) return 0 ;;
-	esac
-	WHY="want errno=EACCES/ENOENT/EINVAL, got '$(line "$1")'"
-	return 1
-}
-check "shmget + shmat of the host segment refused" out_of_reach shm-get
-check "shmat of the host segment by id refused" out_of_reach shm-at
-check "msgget of the host queue refused" out_of_reach msg-get
-check "semget of the host semaphore set refused" out_of_reach sem-get
-check "a new shm segment: EACCES" eacces shm-new
-check "a new message queue: EACCES" eacces msg-new
-check "a new semaphore set: EACCES" eacces sem-new
-check "mq_open of the host queue refused" out_of_reach mq-open
-check "mq_unlink of the host queue refused" out_of_reach mq-unlink
-check "a new POSIX queue: EACCES" eacces mq-new
+# out of reach: EACCES, or the object is not there at all from inside (ENOENT, EINVAL)
+OUT_OF_REACH="EACCES ENOENT EINVAL"
+check "shmget + shmat of the host segment refused" errno_is shm-get $OUT_OF_REACH
+check "shmat of the host segment by id refused" errno_is shm-at $OUT_OF_REACH
+check "msgget of the host queue refused" errno_is msg-get $OUT_OF_REACH
+check "semget of the host semaphore set refused" errno_is sem-get $OUT_OF_REACH
+check "a new shm segment: EACCES" errno_is shm-new EACCES
+check "a new message queue: EACCES" errno_is msg-new EACCES
+check "a new semaphore set: EACCES" errno_is sem-new EACCES
+check "mq_open of the host queue refused" errno_is mq-open $OUT_OF_REACH
+check "mq_unlink of the host queue refused" errno_is mq-unlink $OUT_OF_REACH
+check "a new POSIX queue: EACCES" errno_is mq-new EACCES
 # A refused key_permission during the key look-up surfaces as ENOKEY from keyctl(READ)
 # and add_key (the kernel maps any look-up failure to it); the records below show the
 # hook refused.
-key_refused() {
-	case $(line "$1") in
-	*errno=EACCES*|*errno=ENOKEY*) return 0 ;;
-	esac
-	WHY="want errno=EACCES/ENOKEY, got '$(line "$1")'"
-	return 1
-}
-check "reading the host key by id refused" key_refused key-read
+check "reading the host key by id refused" errno_is key-read EACCES ENOKEY
 check "... its data never printed" lacks "$RUN/stdout.log" host-key-data
-check "searching the user keyring refused" key_refused key-search
-check "adding a key to the session keyring refused" key_refused key-add
+check "searching the user keyring refused" errno_is key-search EACCES ENOKEY
+check "adding a key to the session keyring refused" errno_is key-add EACCES ENOKEY
 check "joining a new empty session keyring works (the exception)" is_ok key-session
 # the host's objects are unchanged, and nothing was left behind
 $I shm-get 0xca1c0 > "$WORK/after-shm.out" 2>&1

@@ -242,6 +242,18 @@ is_denied() {
 	WHY="want errno=EACCES/EPERM, got '${l:-<no line $1 in stdout.log>}'"
 	return 1
 }
+# errno_is NAME ERRNO...: the check failed with one of these errnos (e.g. EACCES ENOKEY):
+# any other outcome, ENOENT included unless listed, means the attack was not really tried.
+errno_is() {
+	local l e
+	l=$(line "$1")
+	shift
+	for e in "$@"; do
+		case $l in *"errno=$e "*|*"errno=$e") return 0 ;; esac
+	done
+	WHY="want errno=$(echo "$@" | tr ' ' /), got '${l:-<no line in stdout.log>}'"
+	return 1
+}
 # unreachable NAME: denied, or the target does not even exist from inside (ESRCH: the
 # sandbox has its own PID namespace, so outside pids cannot be named).
 unreachable() {
@@ -305,6 +317,16 @@ wait_sandbox_procs() {
 			WHY="calyx run ended first: $(tail -n 3 "$WORK"/*.bg.log 2>/dev/null | tr '\n' ' ' | head -c 400)"
 			return 1
 		fi
+		sleep 0.1
+	done
+	return 0
+}
+# wait_file_has FILE STRING [TENTHS]: until FILE holds STRING (default 5 s).
+wait_file_has() {
+	local i=0
+	until grep -qF -- "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt "${3:-50}" ] && { WHY="'$2' not in $1 after $((${3:-50} / 10))s: $(head -c 200 "$1" 2>/dev/null)"; return 1; }
 		sleep 0.1
 	done
 	return 0

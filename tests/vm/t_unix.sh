@@ -4,16 +4,6 @@
 # symlink planted in :rw that points at a host socket reach nothing, while a socket bound
 # inside :rw works (stream and datagram). Listeners outside the sandbox show that a
 # refused connect or datagram never arrived.
-# wait_file_has FILE STRING: until FILE holds STRING (5 s).
-wait_file_has() {
-	local i=0
-	until grep -qF -- "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 50 ] && { WHY="'$2' not in $1 after 5s: $(head -c 200 "$1" 2>/dev/null)"; return 1; }
-		sleep 0.1
-	done
-	return 0
-}
 mkdir -p "$WORK/rw" "$WORK/sb"
 listen_tcp unix "$WORK/host.sock" - > "$WORK/lu.out" 2>&1 &
 lu=$!

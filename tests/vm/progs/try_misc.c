@@ -14,6 +14,7 @@
 #include <linux/perf_event.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -24,6 +25,22 @@
 #include <netinet/in.h>
 #include <unistd.h>
 #include "common.h"
+
+/* The address for NAME: "@name" abstract, a path otherwise; "@" alone is the empty
+ * abstract name, or with autobind an address of the family alone (the kernel picks). */
+static socklen_t unix_name(const char *a, struct sockaddr_un *sun, bool autobind)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (a[0] != '@') {
+		strncpy(sun->sun_path, a, sizeof(sun->sun_path) - 1);
+		return sizeof(*sun);
+	}
+	if (autobind && !a[1])
+		return offsetof(struct sockaddr_un, sun_path);
+	strncpy(sun->sun_path + 1, a + 1, sizeof(sun->sun_path) - 2);
+	return offsetof(struct sockaddr_un, sun_path) + 1 + strlen(a + 1);
+}
 
 int main(int argc, char **argv)
 {
@@ -68,37 +85,20 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "netlink"))
 			fam = AF_NETLINK, type = SOCK_RAW;
 		r = socket(fam, type | SOCK_CLOEXEC, proto);
-	} else if (!strcmp(op, "unix")) {
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		socklen_t len;
-		if (a[0] == '@') {
-			strncpy(sun.sun_path + 1, a + 1, sizeof(sun.sun_path) - 2);
-			len = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(a + 1);
-		} else {
-			strncpy(sun.sun_path, a, sizeof(sun.sun_path) - 1);
-			len = sizeof(sun);
-		}
+	} else if (!strcmp(op, "unix") || !strcmp(op, "unix-bind")) {
+		struct sockaddr_un sun;
+		bool bind_op = op[4] == '-';
+		socklen_t len = unix_name(a, &sun, bind_op);
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return report_errno("socket", errno);
-		r = connect(fd, (struct sockaddr *)&sun, len);
-	} else if (!strcmp(op, "unix-bind")) {
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		socklen_t len = offsetof(struct sockaddr_un, sun_path);
-		if (a[0] == '@') {
-			strncpy(sun.sun_path + 1, a + 1, sizeof(sun.sun_path) - 2);
-			if (a[1])
-				len += 1 + strlen(a + 1);
+		if (!bind_op) {
+			r = connect(fd, (struct sockaddr *)&sun, len);
 		} else {
-			strncpy(sun.sun_path, a, sizeof(sun.sun_path) - 1);
-			len = sizeof(sun);
+			r = bind(fd, (struct sockaddr *)&sun, len);
+			if (r == 0)
+				r = listen(fd, 1);
 		}
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return report_errno("socket", errno);
-		r = bind(fd, (struct sockaddr *)&sun, len);
-		if (r == 0)
-			r = listen(fd, 1);
 	} else {
 		fprintf(stderr, "try_misc: unknown op %s\n", op);
 		return 2;
