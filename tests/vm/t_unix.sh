@@ -33,6 +33,9 @@ t d-direct /usr/local/bin/unix_dgram send $WORK/host.dgram
 t d-abstract /usr/local/bin/unix_dgram send @calyx-test-dgram
 t d-inside /usr/local/bin/unix_dgram send $WORK/rw/in.dgram
 t d-conn-inside /usr/local/bin/unix_dgram connect $WORK/rw/in.dgram
+t a-bind /usr/local/bin/try_misc unix-bind @calyx-test-bind
+t a-autobind /usr/local/bin/try_misc unix-bind @
+t p-bind /usr/local/bin/try_misc unix-bind $WORK/rw/bound.sock
 EOF2
 S=$WORK/u.state
 issue "$WORK/u.lease" --cmd "/bin/sh $WORK/sb/u.sh" --helper /bin/sh --helper /usr/local/bin/try_misc \
@@ -50,6 +53,14 @@ check "dgram sendto to a host socket refused" is_denied d-direct
 check "dgram sendto to an abstract socket refused" is_denied d-abstract
 check "dgram sendto to a socket bound in :rw works" is_ok d-inside "ok send"
 check "dgram connect+send to a socket bound in :rw works" is_ok d-conn-inside "ok connect"
+# Binding an abstract name (a host client expecting it would connect in) or autobind:
+# refused (socket_bind); a pathname bind in :rw works.
+check "bind of an abstract name refused" errno_is a-bind EACCES
+check "autobind (an address of the family alone) refused" errno_is a-autobind EACCES
+check "bind of a pathname socket in :rw works" is_ok p-bind
+/usr/local/bin/try_misc unix @calyx-test-bind > "$WORK/abind-client.out" 2>&1
+check "... a host client finds no listener on the abstract name" has "$WORK/abind-client.out" "errno=ECONNREFUSED"
+check "the refused binds are recorded (socket_bind)" run_event deny '"hook":"socket_bind","class":"net"'
 sleep 0.3
 check "the host stream listener accepted nothing" lacks "$WORK/lu.out" "got:"
 check "the host dgram listener received nothing" lacks "$WORK/ld.out" "got:"
