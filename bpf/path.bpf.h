@@ -44,7 +44,7 @@ static long slash_cb(__u32 idx, void *data)
 /* Access the sandbox's path rules grant to k->path (len bytes incl. the NUL). k is the
  * per-CPU scratch key (slash_cb looks it up again).
  * Returns a calyx_access; CALYX_ACC_NONE when no rule applies. */
-static __always_inline int path_access(struct calyx_path_key *k, __u32 slot, long len)
+static __always_inline int path_access_inl(struct calyx_path_key *k, __u32 slot, long len)
 {
 	if (len < 2 || len > CALYX_LPM_PATH_MAX)
 		return CALYX_ACC_NONE; /* "" or too long: closed, never matched truncated */
@@ -196,7 +196,7 @@ static long walk_cb(__u32 idx, void *data)
 /* Resolve (dentry, vfsmount) into k->path like d_path. Returns the length including the
  * NUL, or -1 (unresolvable, too long: callers deny), or -2 (the dentry is not below the
  * mount's root: callers that know the mount deny, dentry_access tries the next). */
-static __always_inline long walk_path(struct calyx_path_key *k, __u64 dentry, __u64 vfsmnt)
+static __always_inline long walk_path_inl(struct calyx_path_key *k, __u64 dentry, __u64 vfsmnt)
 {
 	if (!dentry || !vfsmnt)
 		return -1;
@@ -232,6 +232,51 @@ static __always_inline long walk_path(struct calyx_path_key *k, __u64 dentry, __
 		return -1;
 	k->path[len] = 0;
 	return len + 1;
+}
+
+/* ------------------------------------------------------------------ global functions
+ * The walk and the matcher are global (non-inlined) functions: the verifier checks each
+ * once per program, with no state of its caller, instead of once per call site and per
+ * caller state (what made loading the set slow as the hooks grew: docs/bpf-hooks.md
+ * "Load time"). Arguments are scalars only; both work on the per-CPU scratch key, which
+ * every caller also holds (a failed look-up: the walk fails, the match grants nothing). */
+__noinline long calyx_walk(__u64 dentry, __u64 vfsmnt)
+{
+	struct calyx_path_key *k = scratch_key();
+	if (!k)
+		return -1; /* closed */
+	return walk_path_inl(k, dentry, vfsmnt);
+}
+
+__noinline int calyx_match(__u32 slot, long len)
+{
+	struct calyx_path_key *k = scratch_key();
+	if (!k)
+		return CALYX_ACC_NONE; /* closed */
+	return path_access_inl(k, slot, len);
+}
+
+/* A global function takes scalars only: a BTF-typed pointer (a hook's argument) keeps
+ * its type through casts and moves, so its value is copied through the helper, which
+ * makes it a plain number (the walk reads through it with probe reads anyway). */
+static __always_inline __u64 as_scalar(__u64 v)
+{
+	__u64 out = 0;
+	bpf_probe_read_kernel(&out, sizeof(out), &v); /* a stack copy: cannot fail; 0 fails the walk */
+	return out;
+}
+
+/* k is the scratch key the globals resolve into and match (the caller's look-up of it). */
+static __always_inline long walk_path(struct calyx_path_key *k, __u64 dentry, __u64 vfsmnt)
+{
+	(void)k;
+	return calyx_walk(as_scalar(dentry), as_scalar(vfsmnt));
+}
+
+static __always_inline int path_access(struct calyx_path_key *k, __u32 slot, long len)
+{
+	(void)k;
+	return calyx_match(slot, len);
 }
 
 /* ------------------------------------------------------------------ the verdict cache
