@@ -13,8 +13,10 @@
  * the few that programs need). Part of the calyx.bpf.c unit. */
 
 #define MNT_INTERNAL 0x4000
-#define DENTRY_MOUNTS_MAX 64   /* mounts of one super block tried (all namespaces): more
-				* is denied (closed) */
+#define DENTRY_MOUNTS_MAX 1024 /* mounts of one super block looked at (all namespaces:
+				* every sandbox's bind mounts of the root file system count):
+				* more is denied (closed). One of another namespace costs two
+				* reads. */
 
 static __always_inline bool mnt_is_internal(__u64 vfsmnt)
 {
