@@ -547,6 +547,31 @@ void landlock_plan_describe(const struct landlock_plan *p, char *buf, size_t len
 
 /* ---- child side ---- */
 
+int landlock_add_in_view(const struct landlock_plan *p, const char *path, enum path_access acc)
+{
+	if (!p || p->ruleset_fd < 0)
+		return -EINVAL;
+	int fd = open_canonical(path, 0);
+	if (fd == -ENOENT || fd == -ELOOP)
+		return 0;   /* as landlock_prepare: nothing is granted there */
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	int rc = 0;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+	} else {
+		struct landlock_path_beneath_attr a = {
+			.allowed_access = landlock_access_for(acc, p->abi, S_ISDIR(st.st_mode)) & p->handled_fs,
+			.parent_fd = fd,
+		};
+		if (a.allowed_access && ll_add_rule(p->ruleset_fd, LANDLOCK_RULE_PATH_BENEATH, &a, 0) < 0)
+			rc = -errno;
+	}
+	close(fd);
+	return rc;
+}
+
 int landlock_apply(const struct landlock_plan *p)
 {
 	if (!p || p->ruleset_fd < 0)

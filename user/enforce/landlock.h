@@ -86,6 +86,11 @@ void landlock_plan_describe(const struct landlock_plan *p, char *buf, size_t len
 
 /* ---- child side ---- */
 
+/* A path rule added in the child, inside its mount view, before landlock_apply: for the
+ * sandbox's own /proc, whose files are not the host's the parent opened. A path missing
+ * or spelled through a symlink grants nothing (0). Async-signal-safe. 0 or -errno. */
+int landlock_add_in_view(const struct landlock_plan *p, const char *path, enum path_access acc);
+
 /* PR_SET_NO_NEW_PRIVS then landlock_restrict_self: irrevocable for this process and every
  * descendant. Async-signal-safe (call between fork and exec). 0 or -errno. */
 int landlock_apply(const struct landlock_plan *p);

@@ -89,6 +89,7 @@ static void runner_teardown(struct runner *r)
 	if (sandbox_parent_remove(&r->parent, err, sizeof(err)) < 0)
 		run_say(0, "cleanup: %s", err);
 	landlock_plan_free(r->ll);
+	run_view_free(r);
 	r->ll = NULL;
 	run_seccomp_free(r);
 	if (r->events) {
@@ -430,6 +431,8 @@ static int start_and_supervise(struct runner *r, struct outcome *oc, char **env)
 		.gid = gid,
 		.confine = &conf,
 		.ns = &ns,
+		.view = r->have_mns ? &r->mns : NULL,
+		.view_plan = r->have_view ? &r->view : NULL,
 		.seccomp = &r->sc,
 		.new_pidns = true,
 		.live_check = run_live_check,
@@ -618,6 +621,8 @@ int runner_run(const struct run_opts *o)
 	if ((rc = run_build_path_rules(&r)))
 		goto out;
 	if ((rc = run_load_enforcer(&r)))
+		goto out;
+	if ((rc = run_build_view(&r)))
 		goto out;
 	if ((rc = run_build_seccomp(&r)))
 		goto out;

@@ -117,7 +117,8 @@ int run_exit_code(const struct outcome *oc)
 	if (oc->spawn_stage == SB_STAGE_EXEC)
 		return oc->spawn_errno == ENOENT ? 127 : 126;
 	if (oc->spawn_stage == SB_STAGE_CONFINE || oc->spawn_stage == SB_STAGE_LIVE ||
-	    oc->spawn_stage == SB_STAGE_NAMESPACES || oc->spawn_stage == SB_STAGE_CGROUP)
+	    oc->spawn_stage == SB_STAGE_NAMESPACES || oc->spawn_stage == SB_STAGE_CGROUP ||
+	    (oc->spawn_stage >= SB_STAGE_VIEW && oc->spawn_stage <= SB_STAGE_VIEW_LAST))
 		return EXIT_ENFORCE_UNAVAILABLE;
 	if (oc->spawn_stage == SB_STAGE_CWD)
 		return EXIT_IO;
@@ -164,13 +165,12 @@ static cJSON *sandbox_json(const struct runner *r)
 		cJSON_AddItemToArray(ns, cJSON_CreateString("pid"));
 	if (r->l.network == NET_DENY_ALL)
 		cJSON_AddItemToArray(ns, cJSON_CreateString("net"));
-	static const char *const always[] = { "ipc", "uts", "cgroup" };
+	static const char *const always[] = { "mnt", "ipc", "uts", "cgroup" };
 	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
 		cJSON_AddItemToArray(ns, cJSON_CreateString(always[i]));
 	cJSON_AddStringToObject(o, "hostname", SANDBOX_HOSTNAME);
 	cJSON_AddStringToObject(o, "session_keyring", "new, anonymous");
-	cJSON *v = cJSON_AddObjectToObject(o, "view");
-	cJSON_AddStringToObject(v, "cwd", r->cwd);
+	cJSON_AddItemToObject(o, "view", run_view_json(r));
 	return o;
 }
 

@@ -3,6 +3,7 @@
  *   binaries.c     argv match, binary resolution and the lease-binary safety rules
  *   enforcement.c  cgroup scope, backend, path rules, the enforcer loaded
  *   env.c          the child's environment
+ *   view.c         the sandbox's mount view: planned, its steps, meta.json's account
  *   seccomp.c      the seccomp baseline: built, its listener answered, summarised
  *   supervise.c    ring-buffer records, the poll loop: output, wall clock, CPU, signals
  *   outcome.c      exit code, meta.json, artifacts and the completion record
@@ -25,7 +26,9 @@
 #include "policy/matrix.h"
 #include "run/run.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/mountns.h"
 #include "sandbox/spawn.h"
+#include "sandbox/view.h"
 #include "sentinel/events.h"
 #include "state/artifacts.h"
 #include "state/recovery.h"
@@ -76,6 +79,10 @@ struct runner {
 	struct resident_sandbox *sb;         /* this run's sandbox in it */
 	struct landlock_plan *ll;
 	char ll_desc[256];
+	struct view_plan view;               /* the sandbox's mount view (run_build_view) */
+	bool have_view;
+	struct mountns mns;                  /* its steps, run by the child */
+	bool have_mns;
 	struct seccomp_baseline sc;          /* built before the ledger */
 	bool have_sc;
 	struct seccomp_notif *sc_req;        /* libseccomp's buffers for the listener */
@@ -163,6 +170,12 @@ int run_check_cgroup_scope(struct runner *r);
 int run_pick_enforcement(struct runner *r);
 int run_build_path_rules(struct runner *r);
 int run_load_enforcer(struct runner *r);
+
+/* view.c: the sandbox's mount view planned and its steps prepared (0, or 69 said); the
+ * teardown's release; meta.json's sandbox.view object (cwd, entries, left_out). */
+int run_build_view(struct runner *r);
+void run_view_free(struct runner *r);
+cJSON *run_view_json(const struct runner *r);
 
 /* env.c: PATH, HOME, LANG, TZ, then the lease's env names that are set in our
  * environment. NULL-terminated, malloc'd (run_env_free); NULL when out of memory. */

@@ -25,6 +25,7 @@
 #include "base/fileio.h"
 #include "enforce/landlock.h"
 #include "enforce/seccomp.h"
+#include "sandbox/mountns.h"
 #include "sandbox/namespaces.h"
 
 
@@ -42,7 +43,10 @@ const char *sandbox_stage_name(int stage)
 	case SB_STAGE_LIVE: return "verifying that the enforcer sees the sandbox";
 	case SB_STAGE_NAMESPACES: return "setting up the sandbox's namespaces and session keyring";
 	case SB_STAGE_CWD: return "entering the working directory";
-	default: return "starting";
+	default:
+		if (stage >= SB_STAGE_VIEW && stage <= SB_STAGE_VIEW_LAST)
+			return mountns_step_name(stage - SB_STAGE_VIEW);
+		return "starting";
 	}
 }
 
@@ -180,12 +184,24 @@ static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, 
 	 * runner that dies now takes us with it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_fail(f.status, SB_STAGE_SETUP, errno);
-	if (f.forked && unshare((int)sandbox_ns_clone_flags(s->ns)) < 0)
+	if (f.forked && unshare((int)(sandbox_ns_clone_flags(s->ns) | (s->view ? CLONE_NEWNS : 0))) < 0)
 		child_fail(f.status, SB_STAGE_NAMESPACES, errno);
 	/* Before the cgroup: its programs may refuse the keyring and socket calls there. */
 	int r = sandbox_ns_setup(s->ns);
 	if (r < 0)
 		child_fail(f.status, SB_STAGE_NAMESPACES, -r);
+	/* The view, also before the cgroup (whose programs may refuse mount calls); from
+	 * here on the child sees only the view, at the host's paths. */
+	if (s->view) {
+		int step = 0;
+		if ((r = mountns_enter(s->view, &step)) < 0)
+			child_fail(f.status, SB_STAGE_VIEW + step, -r);
+		for (size_t i = 0; s->view_plan && s->confine && s->confine->landlock &&
+				   i < s->view_plan->n_proc; i++)
+			if ((r = landlock_add_in_view(s->confine->landlock, s->view_plan->proc[i].path,
+						      s->view_plan->proc[i].access)) < 0)
+				child_fail(f.status, SB_STAGE_CONFINE, -r);
+	}
 	if ((r = sandbox_ns_enter_cgroup(s->cgroup_fd)) < 0)
 		child_fail(f.status, SB_STAGE_CGROUP, -r);
 	if (f.go >= 0) {
@@ -329,7 +345,8 @@ int sandbox_spawn(const struct sandbox_spawn *s, struct sandbox_child *c, int *s
 	pid_t parent = getpid();
 	int pidfd = -1;
 	struct clone_args ca = {
-		.flags = CLONE_PIDFD | (s->new_pidns ? CLONE_NEWPID : 0) | sandbox_ns_clone_flags(s->ns),
+		.flags = CLONE_PIDFD | (s->new_pidns ? CLONE_NEWPID : 0) | sandbox_ns_clone_flags(s->ns) |
+			 (s->view ? CLONE_NEWNS : 0),
 		.pidfd = (uint64_t)(uintptr_t)&pidfd,
 		.exit_signal = SIGCHLD,
 	};

@@ -11,6 +11,8 @@
 struct landlock_plan;
 struct seccomp_baseline;
 struct sandbox_ns;
+struct mountns;
+struct view_plan;
 
 /* Fixed PATH of the sandbox: used to resolve lease commands and passed to the child. */
 #define SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -34,6 +36,11 @@ struct sandbox_spawn {
 	/* The sandbox's namespaces, host name and working directory (sandbox/namespaces.h);
 	 * NULL: IPC and UTS namespaces, the default host name, "/". */
 	const struct sandbox_ns *ns;
+	/* The sandbox's private mount view (sandbox/mountns.h), built in a new mount
+	 * namespace before the cgroup; its plan's /proc rules go into the Landlock ruleset
+	 * inside the view. NULL: the host's mounts (no mount namespace). */
+	const struct mountns *view;
+	const struct view_plan *view_plan;
 	/* The seccomp baseline (enforce/seccomp.h), required: the child installs it after
 	 * no_new_privs and hands its listener to the runner (sandbox_child.notify_fd). */
 	const struct seccomp_baseline *seccomp;
@@ -66,6 +73,8 @@ struct sandbox_child {
 enum sandbox_stage {
 	SB_STAGE_NONE = 0, SB_STAGE_SETUP, SB_STAGE_CREDS, SB_STAGE_NNP, SB_STAGE_CONFINE,
 	SB_STAGE_EXEC, SB_STAGE_CGROUP, SB_STAGE_LIVE, SB_STAGE_NAMESPACES, SB_STAGE_CWD,
+	/* Building the mount view: SB_STAGE_VIEW + enum mountns_step. */
+	SB_STAGE_VIEW = 20, SB_STAGE_VIEW_LAST = 29,
 };
 const char *sandbox_stage_name(int stage);
 
