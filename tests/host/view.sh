@@ -4,7 +4,9 @@
 # namespace (only loopback, up; no host socket in sock_diag; abstract AF_UNIX names are its
 # own), IPC namespace (host SysV objects and POSIX queues invisible, its own gone with the
 # run), cgroup and PID namespaces, a session keyring that is neither the caller's nor
-# another run's, and the working directory (the lease's cwd, else /, never the caller's).
+# another run's, and the working directory (the lease's cwd, else /, never the caller's);
+# its private mount view: host paths outside it do not exist there (ENOENT, not EACCES),
+# /proc is its own, /tmp is private, :ro lease paths are read-only mounts, :rw writable.
 # What the sandbox cannot look at itself (netlink is refused by seccomp under deny_all) is
 # looked at from the host through /proc/PID/ns of the running sandbox (ns_probe in: setns).
 #
@@ -28,9 +30,16 @@ cleanup() {
 	for k in "$HOSTKEY" "$INKEY"; do for t in shm msg sem; do "$P" "$t-rm" "$k" >/dev/null; done; done
 	"$P" mq-rm "$MQ_HOST" >/dev/null; "$P" mq-rm "$MQ_IN" >/dev/null
 	[ -n "${LPID:-}" ] && kill "$LPID" 2>/dev/null
-	rm -rf "$W"
+	rm -rf "$W" "/tmp/$TAG-host"
 }
 trap cleanup EXIT
+# Host files outside the view (the sandbox's /tmp is its own, $W is not in it).
+echo secret > "$W/secret"; chmod 644 "$W/secret"
+ln -s /etc/passwd "$W/link"
+mkdir -m 777 "$W/rw"
+# World-writable, so only the read-only mount refuses writing it (not its mode).
+echo ro > "$W/rofile"; chmod 666 "$W/rofile"
+echo host > "/tmp/$TAG-host"; chmod 644 "/tmp/$TAG-host"
 
 # What the host holds that the sandbox must not see: a world-readable SysV segment, queue
 # and semaphore set, a POSIX queue, an abstract listener, a key in our session keyring.
@@ -50,7 +59,10 @@ check "host: a key $TAG in the caller's session keyring" test "${HOST_KEY%% *}" 
 mkfifo -m 666 "$W/fifo"
 LOOKS=("hostname" "cwd" "shm-get $HOSTKEY" "msg-get $HOSTKEY" "sem-get $HOSTKEY" "mq-get $MQ_HOST"
 	"shm-make $INKEY" "msg-make $INKEY" "sem-make $INKEY" "mq-make $MQ_IN"
-	"abs-bind $TAG" "abs-connect $TAG" "links" "keyring" "key-search $TAG")
+	"abs-bind $TAG" "abs-connect $TAG" "links" "keyring"
+	"stat /etc/shadow" "read /etc/shadow" "stat $W/secret" "readlink $W/link" "listxattr $W/secret"
+	"inotify /root" "stat /tmp/$TAG-host" "write $W/rofile" "write $W/rw/made" "read /etc/passwd"
+	"read /proc/filesystems" "read /proc/self/status" "key-search $TAG")
 {
 	echo "P=$P"
 	for l in "${LOOKS[@]}"; do echo "echo \"$l: \$(\$P $l 2>&1)\""; done
@@ -97,21 +109,28 @@ expect() {   # DESC RUN LOOK ERE
 }
 
 # ---------------------------------------------------------------- the first run
-vrun one
+vrun one --path "$W/rw/**:rw" --path "$W/rofile:ro" --path "$W/absent/**:ro"
 if [ -n "$SPID" ]; then
 	ok "the sandbox runs (pid $SPID) and waits"
 	for ns in net ipc uts cgroup pid; do
 		check "its $ns namespace is not the host's" \
 			test "$(readlink "/proc/$SPID/ns/$ns")" != "$(readlink "/proc/self/ns/$ns")"
 	done
-	check "its mount namespace is still the host's (no view yet)" \
-		test "$(readlink "/proc/$SPID/ns/mnt")" = "$(readlink "/proc/self/ns/mnt")"
+	check "its mount namespace is not the host's (its view)" \
+		test "$(readlink "/proc/$SPID/ns/mnt")" != "$(readlink "/proc/self/ns/mnt")"
+	check "its root is not the host's" test "$(stat -L -c %d:%i "/proc/$SPID/root")" != "$(stat -c %d:%i /)"
 	L=$("$P" in "/proc/$SPID/ns/net" links)
 	check "RTM_GETLINK in its network namespace lists only loopback, up (host: $("$P" links))" \
 		test "$L" = "ok lo+up"
 	D=$("$P" in "/proc/$SPID/ns/net" diag-unix)
 	check "sock_diag in its network namespace sees no host socket ($D; host: $("$P" diag-unix))" \
 		test "$D" = "ok 0"
+	check "the :ro lease path is a read-only mount, the :rw one writable (its mountinfo)" sh -c \
+		"grep -q ' $W/rofile ro,nosuid,nodev' /proc/$SPID/mountinfo && grep -q ' $W/rw rw,nosuid,nodev' /proc/$SPID/mountinfo"
+	PIDS=$(ls "/proc/$SPID/root/proc" | grep -E '^[0-9]+$' | sort -n | tr '\n' ' ')
+	check "its /proc is its own: only its PID namespace's pids (it sees '$PIDS')" \
+		sh -c "printf '%s\n' '$PIDS' | grep -Eqx '1( [2-9])* '"
+	check "the host's /etc/shadow is not in its root" test ! -e "/proc/$SPID/root/etc/shadow"
 	C=$("$P" in "/proc/$SPID/ns/cgroup" cat "/proc/$SPID/cgroup")
 	check "its cgroup namespace is rooted at the sandbox cgroup (it sees '$(echo $C)')" sh -c "printf '%s\n' '$C' | grep -qx '0::/'"
 else
@@ -132,6 +151,19 @@ expect "... a semaphore set" one "sem-make $INKEY" '^ok [0-9]+$'
 # Landlock rule: refused.
 expect "... but no POSIX message queue (Landlock refuses opening it)" one "mq-make $MQ_IN" '^errno=EACCES'
 
+expect "the view: /etc/shadow does not exist (not EACCES)" one "stat /etc/shadow" '^errno=ENOENT'
+expect "... nor opens" one "read /etc/shadow" '^errno=ENOENT'
+expect "... a host file next to the lease's is not there" one "stat $W/secret" '^errno=ENOENT'
+expect "... readlink of a host symlink outside the view" one "readlink $W/link" '^errno=ENOENT'
+expect "... listxattr of a host file outside the view" one "listxattr $W/secret" '^errno=ENOENT'
+expect "... inotify on a host directory outside the view" one "inotify /root" '^errno=ENOENT'
+expect "... /tmp is private: the host's /tmp/$TAG-host is not in it" one "stat /tmp/$TAG-host" '^errno=ENOENT'
+expect "... the baseline's /etc/passwd is (read-only, readable)" one "read /etc/passwd" '^ok$'
+expect "... the baseline's /proc/filesystems opens in its own /proc (a rule added inside the view)" one "read /proc/filesystems" '^ok$'
+expect "... its own /proc/self/status is there but no rule grants it: Landlock refuses" one "read /proc/self/status" '^errno=EACCES'
+expect "... a :ro lease path is a read-only mount (EROFS)" one "write $W/rofile" '^errno=EROFS'
+expect "... a :rw lease path is writable" one "write $W/rw/made" '^ok$'
+check "... and what it wrote is on the host" test "$(cat "$W/rw/made")" = x
 for t in shm msg sem; do
 	check "its SysV $t object is gone with the run" sh -c "'$P' $t-get $INKEY | grep -q '^errno=ENOENT'"
 done
@@ -154,9 +186,18 @@ META=$RUN/meta.json
 check "meta.json sandbox: namespaces, hostname, keyring, cwd" python3 -c "
 import json, sys
 s = json.load(open('$META'))['sandbox']
-assert s['namespaces'] == ['pid', 'net', 'ipc', 'uts', 'cgroup'], s
+assert s['namespaces'] == ['pid', 'net', 'mnt', 'ipc', 'uts', 'cgroup'], s
 assert s['hostname'] == 'calyx' and s['session_keyring'] == 'new, anonymous', s
-assert s['view']['cwd'] == '/', s"
+v = s['view']
+assert v['cwd'] == '/', s
+e = {x['path']: x for x in v['entries']}
+assert e['/usr'] == {'path': '/usr', 'kind': 'bind', 'from': 'baseline', 'access': 'ro'}, e['/usr']
+assert e['$W/rw'] == {'path': '$W/rw', 'kind': 'bind', 'from': 'lease', 'access': 'rw'}, e
+assert e['$W/look.sh']['access'] == 'ro' and e['$W/look.sh']['from'] == 'lease', e
+assert e['/proc']['kind'] == 'proc' and e['/tmp']['kind'] == 'tmpfs' and e['/dev']['kind'] == 'tmpfs', e
+assert e['/dev/null']['kind'] == 'bind', e
+assert '/etc/shadow' not in e and '/etc' not in e, e
+assert {'path': '$W/absent', 'why': 'not on the host'} in v['left_out'], v['left_out']"
 
 # ---------------------------------------------------------------- a second run, with a cwd
 for t in shm msg sem; do "$P" "$t-rm" "$INKEY" >/dev/null; done

@@ -331,7 +331,9 @@ rs_case_race() {
 
 # ================================================================== c. two leases at once
 # A and B run at once with different leases. Each may read its own file and not the other's
-# (exact errno); each one's records are its own; A floods its ring buffer with denied
+# (exact errno: the other's file is in its view, through the lease's $W/* whose rule
+# grants $W's entries but nothing beneath them, so the enforcer is what refuses it);
+# each one's records are its own; A floods its ring buffer with denied
 # socket() calls (at least RS_FLOOD, until the host saw it lose records and B was done)
 # while B makes exactly 50, which must all be recorded.
 rs_case_two() {
@@ -355,7 +357,7 @@ EOF
 		"$RS_BIN/res_probe wait $W/b/end 120" >> "$W/b.sh"
 	for x in a b; do
 		rs_issue "$W/$x.l" --cmd "/bin/sh $W/$x.sh" --helper "$RS_BIN/try_open" --helper "$RS_BIN/res_probe" \
-			--path "$W/$x/**:rw" --path "$W/$x.sh:ro" --net deny_all --limit wall=5m || return 0
+			--path "$W/$x/**:rw" --path "$W/$x.sh:ro" --path "$W/*:ro" --net deny_all --limit wall=5m || return 0
 	done
 	ida=$(rs_lease_id "$W/a.l") idb=$(rs_lease_id "$W/b.l")
 	S=$W.st   # one state dir: one SVF log for both

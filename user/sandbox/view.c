@@ -236,8 +236,10 @@ int view_plan_build(const struct view_input *in, struct view_plan *out, char *er
 	int rc = 0;
 	char buf[PATHPAT_MAX + 1];
 	for (size_t i = 0; i < in->n_paths && rc == 0; i++) {
-		if (!view_bind_prefix(&in->paths[i].pat, buf, sizeof(buf)))
-			return errmsg(err, errlen, -ENAMETOOLONG, "view: %s: too long", in->paths[i].pat.path);
+		if (!view_bind_prefix(&in->paths[i].pat, buf, sizeof(buf))) {
+			rc = errmsg(err, errlen, -ENAMETOOLONG, "view: %s: too long", in->paths[i].pat.path);
+			break;
+		}
 		rc = add_host_path(&b, in, buf, in->paths[i].access,
 				   i < in->n_lease ? VIEW_FROM_LEASE : VIEW_FROM_BASELINE, false);
 	}

@@ -17,9 +17,17 @@
  *   keyring                the session keyring's serial: "ok SERIAL"
  *   key-search DESC        search the session keyring for the user key DESC
  *   cat FILE               the file's contents as they are
+ *   stat PATH / readlink PATH / listxattr PATH / inotify PATH   the call on PATH: "ok"
+ *   read PATH              open O_RDONLY: "ok"
+ *   write PATH             open O_WRONLY|O_CREAT (0644) and write one byte: "ok"
+ *   pids                   the numeric entries of /proc: "ok 1,2,..."
  *   in NSFILE OP [ARG...]  setns() into the namespace NSFILE (/proc/PID/ns/...), then OP
  *                          (busybox nsenter has no cgroup namespace option) */
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sched.h>
 #include <linux/keyctl.h>
 #include <linux/netlink.h>
@@ -124,6 +132,47 @@ int main(int argc, char **argv)
 		while ((n = read(fd, b, sizeof(b))) > 0)
 			fwrite(b, 1, (size_t)n, stdout);
 		return n < 0 ? report_errno("read", errno) : 0;
+	}
+	if (argc > 2 && (!strcmp(argv[1], "stat") || !strcmp(argv[1], "readlink") ||
+			 !strcmp(argv[1], "listxattr") || !strcmp(argv[1], "inotify") ||
+			 !strcmp(argv[1], "read") || !strcmp(argv[1], "write"))) {
+		const char *o = argv[1], *pa = argv[2];
+		struct stat st;
+		char b[4096];
+		long r = 0;
+		if (!strcmp(o, "stat"))
+			r = stat(pa, &st);
+		else if (!strcmp(o, "readlink"))
+			r = readlink(pa, b, sizeof(b));
+		else if (!strcmp(o, "listxattr"))
+			r = listxattr(pa, b, sizeof(b));
+		else if (!strcmp(o, "inotify")) {
+			int in = inotify_init1(IN_CLOEXEC);
+			r = in < 0 ? -1 : inotify_add_watch(in, pa, IN_ALL_EVENTS);
+		} else {
+			int fd = !strcmp(o, "read") ? open(pa, O_RDONLY | O_CLOEXEC)
+						    : open(pa, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+			r = fd;
+			if (fd >= 0 && !strcmp(o, "write") && write(fd, "x", 1) != 1)
+				r = -1;
+		}
+		if (r < 0)
+			return report_errno(o, errno);
+		printf("ok\n");
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "pids")) {
+		DIR *d = opendir("/proc");
+		if (!d)
+			return report_errno("opendir", errno);
+		char out[4096] = "";
+		size_t n = 0;
+		for (struct dirent *de; (de = readdir(d));)
+			if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && n + 16 < sizeof(out))
+				n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s", n ? "," : "", de->d_name);
+		closedir(d);
+		printf("ok %s\n", out);
+		return 0;
 	}
 	if (argc < 2) {
 		fprintf(stderr, "usage: ns_probe OP [ARG...]\n");
