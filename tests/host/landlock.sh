@@ -155,9 +155,10 @@ W=$(mktemp -d /tmp/calyx/ll.XXXXXX)
 LMATRIX=$W/inet-matrix.yaml
 inet_matrix "$LMATRIX" || bad "B: the inet_sockets matrix could not be written"
 chmod 755 "$W"
-mkdir -p "$W/bin" "$W/ro" "$W/rw" "$W/a" "$W/b"
-chmod 777 "$W/rw" "$W/a" "$W/b"
+mkdir -p "$W/bin" "$W/ro/sub" "$W/rw" "$W/c/a" "$W/c/b"
+chmod 777 "$W/rw" "$W/c/a" "$W/c/b"
 echo ro-data >"$W/ro/data.txt"
+echo deep-data >"$W/ro/sub/deep.txt"
 for p in try_open try_exec try_connect try_sendto memfd_exec hello; do cp "$B/$p" "$W/bin/"; done
 chmod -R a+rX "$W"
 "$CALYX" keygen --out "$W/k" >/dev/null 2>&1 || bad "B: keygen"
@@ -239,13 +240,21 @@ is   "B: exec outside the lease denied (EACCES)" grep -q '^errno=EACCES (execv)'
 meta "B: ... status failed; Landlock's refusal of the exec is not counted as a kill" 'm["denials"]["exec"] == 0 and m["status"] == "failed"'
 if svf_quiet exec_event.denied /usr/bin/true; then bad "B: ... an exec_event.denied is claimed"; else ok "B: ... and no exec_event.denied is claimed"; fi
 
-lrun read -- "$W/bin/try_open" /etc/hostname r
+# A file the view shows but no rule grants: $W/ro/* binds $W/ro and grants its entries,
+# nothing beneath them (a host file outside the view is ENOENT, below: not Landlock's doing).
+lrun read --path "$W/ro/*" -- "$W/bin/try_open" "$W/ro/sub/deep.txt" r
 is   "B: read outside the paths denied (EACCES)" grep -q '^errno=EACCES (open r)' <<<"$OUT"
 meta "B: ... meta.json denials.file is null (not observed on landlock)" 'm["denials"]["file"] is None'
-if svf_quiet file_event.denied /etc/hostname; then bad "B: ... a file_event.denied is claimed"; else ok "B: ... and no file_event.denied is claimed"; fi
+if svf_quiet file_event.denied "$W/ro/sub/deep.txt"; then bad "B: ... a file_event.denied is claimed"; else ok "B: ... and no file_event.denied is claimed"; fi
+lrun hostname -- "$W/bin/try_open" /etc/hostname r
+is   "B: a host file outside the view does not exist there (ENOENT)" grep -q '^errno=ENOENT (open r)' <<<"$OUT"
 
-lrun rowrite --path "$W/ro/**" -- "$W/bin/try_open" "$W/ro/data.txt" w
+# Writing a path whose rule is read-only: the baseline's /dev/null (a working device in
+# the view's /dev, so Landlock is what refuses); a :ro lease path is a read-only mount.
+lrun rowrite -- "$W/bin/try_open" /dev/null w
 is   "B: write to a :ro path denied (EACCES)" grep -q '^errno=EACCES (open w)' <<<"$OUT"
+lrun rowrite2 --path "$W/ro/**" -- "$W/bin/try_open" "$W/ro/data.txt" w
+is   "B: write to a :ro lease path: its read-only mount refuses it (EROFS)" grep -q '^errno=EROFS (open w)' <<<"$OUT"
 is   "B: ... the file is unchanged" test "$(cat "$W/ro/data.txt")" = ro-data
 
 lrun rw --path "$W/rw/**:rw" -- "$W/bin/try_open" "$W/rw/out.txt" w sandbox-wrote
@@ -302,25 +311,27 @@ D=$ST/outgoing/staging_runs/$LID
 # /usr/share/locale/locale.alias symlink: not in the baseline; a file denial is its own.)
 meta "B: ... the sandbox run is ok and counted none of it" 'm["status"] == "ok" and m["denials"]["exec"] == 0 and m["denials"]["net"] == 0'
 
-# Two concurrent sandboxes: each writes its own :rw dir and is denied the other's.
+# Two concurrent sandboxes: each writes its own :rw dir and is denied the other's, which
+# its view shows (writable: $W/c/*:rw binds $W/c read-write and grants only its entries, not
+# what is made beneath them), so Landlock is what refuses.
 for x in a b; do
 	y=$([ $x = a ] && echo b || echo a)
-	"$CALYX" lease issue -k "$KEY" --aud "$(uname -n)" -i INT-TEST-LANDLOCK --ttl 5m --path "$W/$x/**:rw" \
-		--cmd "sh -c 'sleep 1; $W/bin/try_open $W/$x/mine w $x; $W/bin/try_open $W/$y/theirs w $x'" \
+	"$CALYX" lease issue -k "$KEY" --aud "$(uname -n)" -i INT-TEST-LANDLOCK --ttl 5m --path "$W/c/$x/**:rw" --path "$W/c/*:rw" \
+		--cmd "sh -c 'sleep 1; $W/bin/try_open $W/c/$x/mine w $x; $W/bin/try_open $W/c/$y/theirs w $x'" \
 		--helper "$W/bin/try_open" --helper sleep -o "$W/conc-$x.tok" >/dev/null 2>&1 || bad "B: issue conc-$x"
 done
-lrun_bg "$W/conc-a.tok" sh -c "sleep 1; $W/bin/try_open $W/a/mine w a; $W/bin/try_open $W/b/theirs w a" & PA=$!
-lrun_bg "$W/conc-b.tok" sh -c "sleep 1; $W/bin/try_open $W/b/mine w b; $W/bin/try_open $W/a/theirs w b" & PB=$!
+lrun_bg "$W/conc-a.tok" sh -c "sleep 1; $W/bin/try_open $W/c/a/mine w a; $W/bin/try_open $W/c/b/theirs w a" & PA=$!
+lrun_bg "$W/conc-b.tok" sh -c "sleep 1; $W/bin/try_open $W/c/b/mine w b; $W/bin/try_open $W/c/a/theirs w b" & PB=$!
 wait "$PA" "$PB"
 for x in a b; do
 	y=$([ $x = a ] && echo b || echo a)
 	RC=$(cat "$W/conc-$x.tok.rc") OUT=$(cat "$W/conc-$x.tok.out") ERR=$(cat "$W/conc-$x.tok.err")
-	is "B: concurrent sandbox $x writes its own dir" test "$(cat "$W/$x/mine" 2>/dev/null)" = "$x"
-	is "B: concurrent sandbox $x cannot write $y's dir" bash -c '[ ! -e "$1" ] && grep -q "^errno=EACCES" "$2"' _ "$W/$y/theirs" "$W/conc-$x.tok.out"
+	is "B: concurrent sandbox $x writes its own dir" test "$(cat "$W/c/$x/mine" 2>/dev/null)" = "$x"
+	is "B: concurrent sandbox $x cannot write $y's dir" bash -c '[ ! -e "$1" ] && grep -q "^errno=EACCES" "$2"' _ "$W/c/$y/theirs" "$W/conc-$x.tok.out"
 	LID=$(grep -o 'LEASE-[0-9]*-[0-9]*-[0-9a-f]*' <<<"$("$CALYX" lease show "$W/conc-$x.tok" 2>/dev/null)" | head -n1)
 	D=$ST/outgoing/staging_runs/$LID
 	meta "B: ... sandbox $x ran in its own slot of the resident set" 'm["enforcement"]["resident"]["slot"] >= 1 and m["enforcement"]["resident"]["loaded_by_this_run"] is False'
-	if svf_quiet file_event.denied "$W/$x/theirs"; then bad "B: ... sandbox $x's log holds $y's denial"; else ok "B: ... and not $y's denial"; fi
+	if svf_quiet file_event.denied "$W/c/$x/theirs"; then bad "B: ... sandbox $x's log holds $y's denial"; else ok "B: ... and not $y's denial"; fi
 done
 
 # Wall clock: the whole tree is killed.
