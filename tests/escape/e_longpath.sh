@@ -13,12 +13,15 @@ long_path mk "$deep" deep > /dev/null
 # Truncation: an exact rule for a path E as long as the kernel matcher holds (251 bytes:
 # calyx refuses longer rules); the sibling E-plus-suffix shares all of E's bytes. A matcher
 # that truncates would admit it.
-T=$WORK/trunc
+# The sibling must be in the sandbox's view (else it is ENOENT, not the matcher's
+# refusal): the lease's "$gp/*" (E's grandparent) binds it and grants only gp's entries.
+T=$WORK/trunc/t/u
 mkdir -p "$T"
 exact=$(long_path gen "$T" 251 e)
 sib=${exact}zzzzzzzz
 long_path mk "$exact" exact > /dev/null
 long_path mk "$sib" sibling > /dev/null
+gp=$(dirname "$(dirname "$exact")")
 sb_script "$WORK/sb/long.sh" <<EOF2
 P=/usr/local/bin/long_path
 t p300-read \$P open $p300 r
@@ -30,7 +33,7 @@ t sibling-read \$P open $sib r
 EOF2
 S=$WORK/l.state
 issue "$WORK/l.lease" --cmd "/bin/sh $WORK/sb/long.sh" --helper /bin/sh --helper /usr/local/bin/long_path \
-	--path "$WORK/sb/**:ro" --path "$L/**:rw" --path "$exact:ro" || exit 0
+	--path "$WORK/sb/**:ro" --path "$L/**:rw" --path "$exact:ro" --path "$gp/*:ro" || exit 0
 crun "$S" "$WORK/l.lease" /bin/sh "$WORK/sb/long.sh"
 check "calyx run exits 0" run_ok
 check "300-byte path under an allowed subtree: read denied (too long to match)" is_denied p300-read

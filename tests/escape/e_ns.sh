@@ -94,8 +94,8 @@ for half in bpf-lsm landlock; do
 	wait "$LPID"
 	check "[$half] ... and it saw that one connection only" eq "$(tr '\n' ' ' < "$WORK/listener-$half.out")" "ok listening ok accepted "
 	check "[$half] meta.json sandbox.namespaces" eq \
-		"$(meta sandbox.namespaces.0) $(meta sandbox.namespaces.1) $(meta sandbox.namespaces.2) $(meta sandbox.namespaces.3) $(meta sandbox.namespaces.4)" \
-		"pid net ipc uts cgroup"
+		"$(meta sandbox.namespaces.0) $(meta sandbox.namespaces.1) $(meta sandbox.namespaces.2) $(meta sandbox.namespaces.3) $(meta sandbox.namespaces.4) $(meta sandbox.namespaces.5)" \
+		"pid net mnt ipc uts cgroup"
 	check "[$half] meta.json sandbox.hostname, view.cwd" eq "$(meta sandbox.hostname) $(meta sandbox.view.cwd)" "calyx /"
 	for t in shm msg sem; do $P "$t-rm" "$IK" >/dev/null; done
 	check "[$half] no sandbox cgroup or BPF program left" no_sandbox_left

@@ -1,6 +1,11 @@
 # The sandbox cannot switch enforcement off: bpf() is denied inside it, and a task that
 # moves itself into a child cgroup (or tries to leave for the root) stays confined.
-echo secret > /tmp/calyx-secret
+# The secret is in the sandbox's view but granted by no rule (the leases' $WORK/vis/*
+# binds $WORK/vis and grants its entries, not what is beneath them): the enforcer is what
+# refuses it (a host file outside the view would be ENOENT, e_ns and view tests).
+SECRET=$WORK/vis/in/secret
+mkdir -p "$WORK/vis/in"
+echo secret > "$SECRET"
 # A process outside the sandbox for the signal and ptrace attempts.
 sleep 120 &
 V=$!
@@ -8,8 +13,8 @@ trap 'kill $V 2>/dev/null' EXIT
 mkdir -p "$WORK/sb"
 sb_script "$WORK/sb/enf.sh" <<EOF2
 t bpf /usr/local/bin/try_bpf
-t child /usr/local/bin/mkcgroup_and_move child /tmp/calyx-secret
-t root /usr/local/bin/mkcgroup_and_move root /tmp/calyx-secret
+t child /usr/local/bin/mkcgroup_and_move child $SECRET
+t root /usr/local/bin/mkcgroup_and_move root $SECRET
 t kill /usr/local/bin/try_misc kill $V
 t ptrace /usr/local/bin/try_misc ptrace $V
 t unshare /usr/local/bin/try_misc unshare-user
@@ -20,9 +25,9 @@ t inherited-fd /usr/local/bin/try_misc readfd 7
 EOF2
 S=$WORK/e.state
 issue "$WORK/e.lease" --cmd "/bin/sh $WORK/sb/enf.sh" --helper /bin/sh --helper /usr/local/bin/try_bpf \
-	--helper /usr/local/bin/mkcgroup_and_move --helper /usr/local/bin/try_misc --path "$WORK/sb/**:ro" || exit 0
+	--helper /usr/local/bin/mkcgroup_and_move --helper /usr/local/bin/try_misc --path "$WORK/sb/**:ro" --path "$WORK/vis/*:ro" || exit 0
 # fd 7 is open on the secret in calyx's environment: the sandbox must not inherit it.
-exec 7< /tmp/calyx-secret
+exec 7< $SECRET
 crun "$S" "$WORK/e.lease" /bin/sh "$WORK/sb/enf.sh"
 exec 7<&-
 check "calyx run exits 0" run_ok
@@ -50,12 +55,12 @@ sb_script "$WORK/mv/run.sh" <<EOF2
 : > $WORK/mv/ready
 i=0
 while [ ! -e $WORK/mv/go ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done
-t moved-open /usr/local/bin/try_open /tmp/calyx-secret r
+t moved-open /usr/local/bin/try_open $SECRET r
 t moved-exec /usr/local/bin/try_exec /usr/bin/git-evil
 t moved-own /usr/local/bin/try_open $WORK/mv/run.sh r
 EOF2
 issue "$WORK/mv.lease" --cmd "/bin/sh $WORK/mv/run.sh" --helper /bin/sh --helper /usr/local/bin/try_open \
-	--helper /usr/local/bin/try_exec --path "$WORK/mv/**:rw" --limit wall=40s || exit 0
+	--helper /usr/local/bin/try_exec --path "$WORK/mv/**:rw" --path "$WORK/vis/*:ro" --limit wall=40s || exit 0
 bg_run mv "$WORK/mv.lease" /bin/sh "$WORK/mv/run.sh"
 check "the sandbox started" wait_file "$WORK/mv/ready" 300
 sbcg=$(sandbox_cgroups | head -n 1)
@@ -88,5 +93,5 @@ RUN=$(ls -d "$WORK"/mv.state/outgoing/staging_runs/LEASE-* 2>/dev/null | tail -n
 check "the moved task ran its checks in the child cgroup" sh -c "[ -n \"$RUN\" ] && grep -q '^moved-own: rc=0' $RUN/stdout.log"
 check "moved task: open outside the lease still denied" is_denied moved-open
 check "moved task: exec outside the lease still denied" not_ran moved-exec
-check "moved task: SVF records the denial" has_event "$WORK/mv.state" file_event.denied /tmp/calyx-secret
+check "moved task: SVF records the denial" has_event "$WORK/mv.state" file_event.denied $SECRET
 check "the child cgroup is cleaned up with the sandbox" no_sandbox_left
