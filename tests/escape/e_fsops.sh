@@ -2,7 +2,11 @@
 # rename, truncate(2), chmod, mkdir, mknod, O_CREAT of a new file (the inode is created
 # before file_open decides), and a hard link of an outside file into a writable allowed
 # directory, then opened there. Each must be refused AND leave the outside file as it was.
-O=$WORK/outside
+# The outside files are in the sandbox's view, on a writable mount (the lease's
+# $WORK/fsv/*:rw binds $WORK/fsv read-write and grants only its entries, not what is
+# beneath them), so the enforcer is what refuses each change, not the view (ENOENT) or a
+# read-only mount (EROFS).
+O=$WORK/fsv/outside
 A=$WORK/allowed
 mkdir -p "$O" "$A" "$WORK/sb"
 for f in victim-unlink victim-rename victim-trunc victim-chmod secret; do echo "$f-data" > "$O/$f"; done
@@ -27,7 +31,7 @@ EOF2
 echo own > "$A/own"
 S=$WORK/fs.state
 issue "$WORK/fs.lease" --cmd "/bin/sh $WORK/sb/fs.sh" --helper /bin/sh --helper /usr/local/bin/try_fsop \
-	--helper /usr/local/bin/try_open --path "$WORK/sb/**:ro" --path "$A/**:rw" || exit 0
+	--helper /usr/local/bin/try_open --path "$WORK/sb/**:ro" --path "$A/**:rw" --path "$WORK/fsv/*:rw" || exit 0
 crun "$S" "$WORK/fs.lease" /bin/sh "$WORK/sb/fs.sh"
 check "calyx run exits 0" run_ok
 check "unlink outside the lease refused" is_denied unlink

@@ -32,7 +32,9 @@ ABI=$(/usr/local/bin/landlock_abi) && [ "$ABI" -ge 1 ] || { fail "the kernel rep
 mkdir -p "$WORK/ro" "$WORK/rw" "$WORK/sb"
 chown 65534:65534 "$WORK/rw"
 echo ro-data > "$WORK/ro/data.txt"
-echo secret > "$WORK/secret.txt"
+# In the view (the lease's $WORK/vis/* binds vis) but under no rule: Landlock refuses it.
+mkdir -p "$WORK/vis/in"
+echo secret > "$WORK/vis/in/secret.txt"
 
 # (0) A root matrix on landlock: Landlock does not mediate chmod, chown or setxattr, so
 # the run is refused (69) at the choice of backend: nothing runs, the lease is not used.
@@ -72,7 +74,8 @@ l4=$!
 trap 'kill $l4 2>/dev/null' EXIT
 sleep 0.3
 sb_script "$WORK/sb/ll.sh" <<EOF2
-t rd-out /usr/local/bin/try_open $WORK/secret.txt r
+t rd-out /usr/local/bin/try_open $WORK/vis/in/secret.txt r
+t wr-null /usr/local/bin/try_open /dev/null w x
 t rd-ro /usr/local/bin/try_open $WORK/ro/data.txt r
 t wr-ro /usr/local/bin/try_open $WORK/ro/data.txt w clobbered
 t wr-rw /usr/local/bin/try_open $WORK/rw/out.txt w sandbox-wrote
@@ -83,12 +86,13 @@ EOF2
 S=$WORK/f.state
 script_run f "$WORK/sb/ll.sh" --net deny_all --helper /usr/local/bin/try_open \
 	--helper /usr/local/bin/try_sendto --helper /usr/local/bin/try_connect \
-	--path "$WORK/sb/**:ro" --path "$WORK/ro/**:ro" --path "$WORK/rw/**:rw" || exit 0
+	--path "$WORK/sb/**:ro" --path "$WORK/ro/**:ro" --path "$WORK/rw/**:rw" --path "$WORK/vis/*:ro" || exit 0
 check "files/net: calyx run exits 0" run_ok
 check "files/net: backend landlock" eq "$(meta enforcement.backend)" landlock
 check "read outside the lease and baseline denied (EACCES)" line_has rd-out "errno=EACCES"
 check ":ro path readable" is_ok rd-ro "ok read: ro-data"
-check "write to a :ro path denied" is_denied wr-ro
+check "write to a :ro path: its read-only mount refuses it" is_errno wr-ro EROFS
+check "write to the baseline's /dev/null (ro rule, working device) denied" is_denied wr-null
 check "... the :ro file is unchanged" eq "$(cat "$WORK/ro/data.txt")" ro-data
 check ":rw path writable" is_ok wr-rw "ok wrote"
 check "... and the file holds what the sandbox wrote" eq "$(cat "$WORK/rw/out.txt" 2>/dev/null)" sandbox-wrote
