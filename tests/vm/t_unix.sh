@@ -4,12 +4,14 @@
 # symlink planted in :rw that points at a host socket reach nothing, while a socket bound
 # inside :rw works (stream and datagram). Listeners outside the sandbox show that a
 # refused connect or datagram never arrived.
-mkdir -p "$WORK/rw" "$WORK/sb"
-listen_tcp unix "$WORK/host.sock" - > "$WORK/lu.out" 2>&1 &
+# The host sockets are in the sandbox's view (the lease's $WORK/hs/*:ro) but in no :rw path,
+# so the enforcer is what refuses reaching them, not the view (ENOENT).
+mkdir -p "$WORK/rw" "$WORK/sb" "$WORK/hs"
+listen_tcp unix "$WORK/hs/host.sock" - > "$WORK/lu.out" 2>&1 &
 lu=$!
 listen_tcp unix "$WORK/rw/in.sock" - > "$WORK/li.out" 2>&1 &
 li=$!
-unix_dgram recv "$WORK/host.dgram" > "$WORK/ld.out" 2>&1 &
+unix_dgram recv "$WORK/hs/host.dgram" > "$WORK/ld.out" 2>&1 &
 ld=$!
 unix_dgram recv "$WORK/rw/in.dgram" > "$WORK/lid.out" 2>&1 &
 lid=$!
@@ -19,17 +21,17 @@ trap 'kill $lu $li $ld $lid $lad 2>/dev/null' EXIT
 for f in lu li ld lid lad; do
 	check "listener $f is up" wait_file_has "$WORK/$f.out" listening
 done
-ln -s "$WORK/host.sock" "$WORK/rw/link.sock"
-ln -s "$WORK/host.dgram" "$WORK/rw/link.dgram"
+ln -s "$WORK/hs/host.sock" "$WORK/rw/link.sock"
+ln -s "$WORK/hs/host.dgram" "$WORK/rw/link.dgram"
 sb_script "$WORK/sb/u.sh" <<EOF2
-t dotdot /usr/local/bin/try_misc unix $WORK/rw/../host.sock
+t dotdot /usr/local/bin/try_misc unix $WORK/rw/../hs/host.sock
 t link /usr/local/bin/try_misc unix $WORK/rw/link.sock
-t direct /usr/local/bin/try_misc unix $WORK/host.sock
+t direct /usr/local/bin/try_misc unix $WORK/hs/host.sock
 t inside /usr/local/bin/try_misc unix $WORK/rw/in.sock
-t d-dotdot /usr/local/bin/unix_dgram send $WORK/rw/../host.dgram
+t d-dotdot /usr/local/bin/unix_dgram send $WORK/rw/../hs/host.dgram
 t d-link /usr/local/bin/unix_dgram send $WORK/rw/link.dgram
 t d-conn-link /usr/local/bin/unix_dgram connect $WORK/rw/link.dgram
-t d-direct /usr/local/bin/unix_dgram send $WORK/host.dgram
+t d-direct /usr/local/bin/unix_dgram send $WORK/hs/host.dgram
 t d-abstract /usr/local/bin/unix_dgram send @calyx-test-dgram
 t d-inside /usr/local/bin/unix_dgram send $WORK/rw/in.dgram
 t d-conn-inside /usr/local/bin/unix_dgram connect $WORK/rw/in.dgram
@@ -39,7 +41,7 @@ t p-bind /usr/local/bin/try_misc unix-bind $WORK/rw/bound.sock
 EOF2
 S=$WORK/u.state
 issue "$WORK/u.lease" --cmd "/bin/sh $WORK/sb/u.sh" --helper /bin/sh --helper /usr/local/bin/try_misc \
-	--helper /usr/local/bin/unix_dgram --path "$WORK/sb/**:ro" --path "$WORK/rw/**:rw" || exit 0
+	--helper /usr/local/bin/unix_dgram --path "$WORK/sb/**:ro" --path "$WORK/rw/**:rw" --path "$WORK/hs/*:ro" || exit 0
 crun "$S" "$WORK/u.lease" /bin/sh "$WORK/sb/u.sh"
 check "calyx run exits 0" run_ok
 check "stream connect through rw/../ to a host socket refused" is_denied dotdot
@@ -73,9 +75,9 @@ check "SVF net_event.denied recorded" has_event "$S" net_event.denied
 # the peer the kernel resolved (unix_stream_connect), or the string the task passed
 # (socket_connect, refused on the name alone).
 check "the symlinked connect's record names the socket reached, path_source kernel" \
-	run_event deny "\"path\":\"$WORK/host.sock\",\"path_source\":\"kernel\""
+	run_event deny "\"path\":\"$WORK/hs/host.sock\",\"path_source\":\"kernel\""
 check "the direct connect's record names the string passed, path_source caller" \
-	run_event deny "\"path\":\"$WORK/host.sock\",\"path_source\":\"caller\""
+	run_event deny "\"path\":\"$WORK/hs/host.sock\",\"path_source\":\"caller\""
 check "no record claims a name the task passed as a path the kernel resolved" \
-	lacks "$RUN/events.jsonl" "rw/../host.sock\",\"path_source\":\"kernel\""
+	lacks "$RUN/events.jsonl" "rw/../hs/host.sock\",\"path_source\":\"kernel\""
 check "no sandbox cgroup or BPF program left" no_sandbox_left
