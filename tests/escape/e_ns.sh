@@ -3,7 +3,9 @@
 # landlock half as uid 65534. A root sandbox must not reach what the host holds in its
 # IPC namespace (a world-readable SysV segment, queue and semaphore set), its network
 # namespace (interfaces, sockets, an abstract AF_UNIX listener) or its UTS name; what it
-# creates there is gone with the run; its working directory is /. (The session keyring:
+# creates there is gone with the run; its working directory is /; its mount view shows
+# no host file outside it (ENOENT for open, stat, readlink, listxattr, inotify) and a /proc
+# of its own PID namespace. (The session keyring:
 # tests/host/view.sh, which re-opens the keyring calls the seccomp baseline refuses.)
 # The host looks at the running sandbox through /proc/PID/ns.
 P=/usr/local/bin/ns_probe
@@ -12,7 +14,10 @@ HK=$((0x5c000000 + $$ % 65536)) IK=$((0x5d000000 + $$ % 65536))
 for t in shm msg sem; do
 	$P "$t-make" "$HK" | grep -q '^ok' || fail "host: SysV $t $HK could not be made"
 done
-mkdir -p "$WORK/sb"
+mkdir -p "$WORK/sb" "$WORK/outside-dir"
+echo host-file > "$WORK/outside-file"
+chmod 644 "$WORK/outside-file"
+ln -s /etc/passwd "$WORK/outside-link"
 mkfifo -m 666 "$WORK/sb/fifo"
 sb_script "$WORK/sb/ns.sh" <<EOF2
 P=$P
@@ -27,6 +32,12 @@ t sem-make \$P sem-make $IK
 t abs-bind \$P abs-bind $TAG
 t abs-connect \$P abs-connect $TAG
 t links \$P links
+t stat-out \$P stat $WORK/outside-file
+t read-out \$P read $WORK/outside-file
+t readlink-out \$P readlink $WORK/outside-link
+t listxattr-out \$P listxattr $WORK/outside-file
+t inotify-out \$P inotify $WORK/outside-dir
+t proc-fs \$P read /proc/filesystems
 echo waiting
 read x < $WORK/sb/fifo
 EOF2
@@ -55,7 +66,11 @@ for half in bpf-lsm landlock; do
 		i=$((i + 1)); sleep 0.1
 	done
 	if [ -n "$SPID" ]; then
-		for ns in net ipc uts cgroup pid; do
+		PIDS=$(ls "/proc/$SPID/root/proc" | grep -E '^[0-9]+$' | sort -n | tr '\n' ' ')
+		check "[$half] its /proc holds only its own PID namespace's pids ($PIDS)" \
+			sh -c "printf '%s\n' '$PIDS' | grep -Eqx '1( [2-9])* '"
+		check "[$half] the host file is not in its root" absent "/proc/$SPID/root$WORK/outside-file"
+		for ns in net ipc uts cgroup pid mnt; do
 			check "[$half] its $ns namespace is not the host's" \
 				ne "$(readlink "/proc/$SPID/ns/$ns")" "$(readlink /proc/self/ns/$ns)"
 		done
@@ -89,6 +104,10 @@ for half in bpf-lsm landlock; do
 	*errno=ECONNREFUSED*|*errno=EACCES*|*errno=EPERM*) pass "[$half] the host's abstract listener is not reached: $(line abs-connect)" ;;
 	*) fail "[$half] connecting to the host's abstract listener: $(line abs-connect)" ;;
 	esac
+	for o in stat read readlink listxattr inotify; do
+		check "[$half] the view: $o of a host path outside it is ENOENT" eq "$(line $o-out)" "rc=1 errno=ENOENT ($o)"
+	done
+	check "[$half] the view: the baseline's /proc/filesystems opens in its own /proc" eq "$(line proc-fs)" "rc=0 ok"
 	check "[$half] netlink stays refused (seccomp, deny_all)" eq "$(line links)" "rc=1 errno=EPERM (socket(AF_NETLINK))"
 	check "[$half] the host's abstract listener still waits: the host connects" eq "$($P abs-connect "$TAG")" "ok connected"
 	wait "$LPID"
