@@ -5,9 +5,10 @@
 # The outside files are in the sandbox's view, on a writable mount (the lease's
 # $WORK/fsv/*:rw binds $WORK/fsv read-write and grants only its entries, not what is
 # beneath them), so the enforcer is what refuses each change, not the view (ENOENT) or a
-# read-only mount (EROFS).
+# read-only mount (EROFS); the allowed directory is on that same mount (a rename across
+# two binds would be EXDEV before any LSM hook).
 O=$WORK/fsv/outside
-A=$WORK/allowed
+A=$WORK/fsv/allowed
 mkdir -p "$O" "$A" "$WORK/sb"
 for f in victim-unlink victim-rename victim-trunc victim-chmod secret; do echo "$f-data" > "$O/$f"; done
 chmod 644 "$O/victim-chmod"
