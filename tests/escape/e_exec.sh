@@ -39,7 +39,7 @@ check "/usr/bin/git-evil (prefix of no rule) refused" not_ran git-evil
 check "a copy of a tool in /tmp refused" not_ran git-copy
 # The view's /dev is a minimal one without shm (docs/run.md "The sandbox's view"); an
 # executable the view does show but the lease does not name is git-copy above.
-check "a binary in /dev/shm named python3: not in the view (ENOENT)" is_errno shm ENOENT
+check "a binary in /dev/shm named python3: not in the view (ENOENT)" errno_is shm ENOENT
 check "the ELF loader as a launcher refused" not_ran loader
 check "the ELF loader as a launcher of an allowed binary refused (loader not in the lease)" not_ran loader-allowed
 check "prctl(PR_SET_NAME, python3) then exec of git-evil: refused" not_ran comm

@@ -256,17 +256,6 @@ errno_is() {
 }
 # unreachable NAME: denied, or the target does not even exist from inside (ESRCH: the
 # sandbox has its own PID namespace, so outside pids cannot be named).
-# is_errno NAME ERRNO: the test program failed with exactly ERRNO (the view's ENOENT for a
-# host path outside it, EROFS for its read-only mounts: docs/run.md "The sandbox's view").
-is_errno() {
-	local l
-	l=$(line "$1")
-	case $l in
-	"rc=1 errno=$2 "*) return 0 ;;
-	esac
-	WHY="want rc=1 errno=$2, got '${l:-<no line $1 in stdout.log>}'"
-	return 1
-}
 unreachable() {
 	local l
 	l=$(line "$1")

@@ -33,18 +33,18 @@ issue "$WORK/f.lease" --cmd "/bin/sh $WORK/sb/files.sh" --helper /bin/sh --helpe
 	--path "$WORK/sb/**:ro" --path "$WORK/ro/**:ro" --path "$WORK/rw/**:rw" --path "$WORK/vis/*:ro" || exit 0
 crun "$S" "$WORK/f.lease" /bin/sh "$WORK/sb/files.sh"
 check "calyx run exits 0" run_ok
-check "a host file outside the view (/etc/hostname) does not exist there" is_errno read-etc-hostname ENOENT
-check "... nor /srv/secret/key" is_errno read-srv-secret ENOENT
+check "a host file outside the view (/etc/hostname) does not exist there" errno_is read-etc-hostname ENOENT
+check "... nor /srv/secret/key" errno_is read-srv-secret ENOENT
 check "read of a file the view shows but no rule grants denied" is_denied read-sibling
 check "read of /proc/1/environ denied" is_denied read-proc-other
-check "write into the runtime baseline (/usr): its read-only mount refuses it" is_errno write-baseline EROFS
-check "write to /etc/passwd (baseline, ro): read-only mount" is_errno write-etc EROFS
+check "write into the runtime baseline (/usr): its read-only mount refuses it" errno_is write-baseline EROFS
+check "write to /etc/passwd (baseline, ro): read-only mount" errno_is write-etc EROFS
 check "write to the baseline's /dev/null (ro rule) denied" is_denied write-devnull
 check "create in the private /tmp (no rule) denied" is_denied create-tmp
 check "read inside the runtime baseline works" has "$RUN/stdout.log" "read-baseline| ok read: root:x:0:0"
 check "read of a :ro path works" is_ok read-ro ro-content
-check "write to a :ro path: read-only mount" is_errno write-ro EROFS
-check "create in a :ro path: read-only mount" is_errno create-ro EROFS
+check "write to a :ro path: read-only mount" errno_is write-ro EROFS
+check "create in a :ro path: read-only mount" errno_is create-ro EROFS
 check "the :ro file is unchanged" eq "$(cat "$WORK/ro/file")" ro-content
 check "no file created in the :ro path" absent "$WORK/ro/new"
 check "read of a :rw path works" is_ok read-rw rw-old

@@ -91,7 +91,7 @@ check "files/net: calyx run exits 0" run_ok
 check "files/net: backend landlock" eq "$(meta enforcement.backend)" landlock
 check "read outside the lease and baseline denied (EACCES)" line_has rd-out "errno=EACCES"
 check ":ro path readable" is_ok rd-ro "ok read: ro-data"
-check "write to a :ro path: its read-only mount refuses it" is_errno wr-ro EROFS
+check "write to a :ro path: its read-only mount refuses it" errno_is wr-ro EROFS
 check "write to the baseline's /dev/null (ro rule, working device) denied" is_denied wr-null
 check "... the :ro file is unchanged" eq "$(cat "$WORK/ro/data.txt")" ro-data
 check ":rw path writable" is_ok wr-rw "ok wrote"
