@@ -177,7 +177,7 @@ echo "vm-test: ${took}s in the VM, kernel $(basename "$kernel")"
 # The closing line alone, in the plain form CI reads: "N passed, M failed".
 echo "vm-test: $passed passed, $failed failed"
 if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] && [ "$grc" -eq 0 ]; then
-  keep_run=0
+  [ -f "$run/console.panic.log" ] || keep_run=0   # a retried panic's log stays
   exit 0
 fi
 echo "vm-test: guest results in $results, kernel log in $console" >&2

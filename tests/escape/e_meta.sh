@@ -5,9 +5,10 @@
 # and of the runtime baseline work; every ancestor directory of a granted path can be
 # stat'ed (path lookup, the loader) but not listed; pseudo files on kernel-internal mounts
 # (a pipe, a socket, an eventfd) can be fstat'ed (progs/try_metaread).
-# The host files lie in $H, a sibling of the lease's paths: no rule grants it, and it is
-# no ancestor of one.
-H=$WORK/host
+# The host files lie in $H = $WORK/vis/host: the lease's `$WORK/vis/*:ro` puts $WORK/vis in
+# the sandbox's mount view (so they are there to be looked at, not ENOENT) but grants only
+# its direct entries, so nothing beneath $H is granted and the metadata hooks decide.
+H=$WORK/vis/host
 L=$WORK/lease
 M=/usr/local/bin/try_metaread
 mkdir -p "$H/dir" "$L/dir" "$WORK/sb"
@@ -18,7 +19,7 @@ ln -sf own.txt "$L/own-link"
 sb_script "$WORK/sb/meta.sh" <<EOF2
 t stat $M stat $H/secret
 t lstat $M lstat $H/link
-t stat-dir $M stat $H
+t stat-dir $M stat $H/dir
 t readlink $M readlink $H/link
 t getxattr $M getxattr security.calyx $H/secret
 t listxattr $M listxattr $H/secret
@@ -40,13 +41,13 @@ t pseudo $M fstat-pipe
 EOF2
 S=$WORK/meta.state
 issue "$WORK/meta.lease" --cmd "/bin/sh $WORK/sb/meta.sh" --helper /bin/sh --helper "$M" \
-	--helper /usr/local/bin/try_open --path "$WORK/sb/**:ro" --path "$L/**:rw" || exit 0
+	--helper /usr/local/bin/try_open --path "$WORK/sb/**:ro" --path "$WORK/vis/*:ro" --path "$L/**:rw" || exit 0
 crun "$S" "$WORK/meta.lease" /bin/sh "$WORK/sb/meta.sh"
 check "calyx run exits 0" run_ok
 check "the run is on bpf-lsm" eq "$(meta enforcement.backend)" bpf-lsm
 check "stat of a host file outside the lease: EACCES" errno_is stat EACCES
 check "lstat of a host symlink: EACCES" errno_is lstat EACCES
-check "stat of the host directory (a sibling of the lease, no ancestor): EACCES" errno_is stat-dir EACCES
+check "stat of a host directory no rule grants (no ancestor of a lease path): EACCES" errno_is stat-dir EACCES
 check "readlink of a host symlink: EACCES" errno_is readlink EACCES
 check "getxattr of a host file: EACCES" errno_is getxattr EACCES
 check "listxattr of a host file: EACCES" errno_is listxattr EACCES
