@@ -516,13 +516,13 @@ rs_case_killrunner() {
 	rp=$RS_BG
 	SB=$RS_ROOTCG/$id-$rp/r1
 	i=0
-	while [ "$(cat "$SB/cgroup.procs" 2>/dev/null | grep -c .)" -lt 2 ] && [ $i -lt 600 ]; do
+	while ! rs_daemon_settled "$SB" && [ $i -lt 600 ]; do
 		kill -0 "$rp" 2>/dev/null || break
 		sleep 0.1
 		i=$((i + 1))
 	done
 	check "[$RS_BACKEND] kill: the sandbox runs (its process and the daemon it forked, in $SB)" \
-		rs_eq "$(cat "$SB/cgroup.procs" 2>/dev/null | grep -c .)" 2
+		rs_daemon_settled "$SB"
 	rs_status
 	check "[$RS_BACKEND] kill: status shows its slot, live" rs_eq "$(rs_slot_of "$rp" live)" true
 	kill -9 "$rp"
@@ -555,6 +555,25 @@ rs_case_killrunner() {
 	check "[$RS_BACKEND] kill: after it the dead runner's slot is gone" rs_eq "$(rs_slot_of "$rp" slot)" none
 	check "[$RS_BACKEND] kill: ... no slot held at all" rs_eq "$("$RS_BIN/jget" "$RS_WORK/status.json" '#0.slots')" 0
 	check "[$RS_BACKEND] kill: ... and its cgroups are gone" rs_absent "$RS_ROOTCG/$id-$rp"
+}
+# daemonize_and_sleep has settled in cgroup SB: exactly its process and the daemon, the
+# middle child gone. On the way there SB holds 2 tasks twice: the process and the middle
+# child (before the daemon exists), then the process and the daemon. The process (calyx
+# makes it a session leader) and the middle child (setsid) lead their sessions; the daemon
+# alone is in a session it does not lead.
+rs_daemon_settled() {
+	local procs p sid n=0 led=0
+	procs=$(cat "$1/cgroup.procs" 2>/dev/null)
+	for p in $procs; do
+		n=$((n + 1))
+		sid=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f4)
+		[ "$sid" = "$p" ] && led=$((led + 1))
+	done
+	if [ "$n" -ne 2 ] || [ "$led" -ne 1 ]; then
+		WHY="$n tasks in $1 ($led leading their session), want 2 (1)"
+		return 1
+	fi
+	return 0
 }
 # Live (non-zombie) processes whose command line contains MARKER.
 rs_procs_with() {
