@@ -83,6 +83,9 @@ static const struct cli_opt run_opts[] = {
 	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx)" },
 	{ O_ENFORCE, "enforce", 0, "BACKEND", false, "auto, bpf-lsm or landlock (default auto)" },
 	{ O_VERBOSE, "verbose", 'v', NULL, false, "say what is happening, with libbpf debug output" },
+	{ O_QUIET, "quiet", 'q', NULL, false, "no summary at the end, no warning about missing lease paths" },
+	{ O_FAIL_ON_DENIAL, "fail-on-denial", 0, NULL, false,
+	  "exit 125 instead of 0 when anything the command tried was denied (the matrix may make it the default)" },
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
