@@ -238,7 +238,7 @@ static void denials(FILE *f, const struct run_summary *s, const cJSON *meta)
 	else
 		fputs("none recorded", f);
 	if (blind_files)
-		fprintf(f, " (on %s Landlock's own refusals are enforced but not seen)", backend ? backend : "this backend");
+		fprintf(f, " (%s backend: Landlock's own refusals are enforced but not seen)", backend ? backend : "this");
 	fputc('\n', f);
 	for (int k = 0; k < DENY_CLASS_COUNT; k++) {
 		const struct summary_class *c = &s->cls[k];
@@ -393,7 +393,7 @@ static void denial_rule(FILE *f, const cJSON *meta)
 	fprintf(f, " (%s)", by ? by : "on");
 	const char *backend = jstr(cJSON_GetObjectItemCaseSensitive(meta, "enforcement"), "backend");
 	if (backend && !strcmp(backend, "landlock"))
-		fputs("; Landlock's own refusals cannot count here", f);
+		fputs("; Landlock's own refusals are not seen, so they cannot count", f);
 	fputc('\n', f);
 }
 
