@@ -142,8 +142,8 @@ check "C1: meta.json: status ok, the command's 0, calyx's 125" same_lines '"ok" 
 check "C1: meta.json fail_on_denial" same_lines \
 	'{"enabled": true, "by": "--fail-on-denial", "denials": 3, "exit_code_turned": true}' "$(meta fail_on_denial)"
 check "C1: the summary's fail-on-denial line" same_lines \
-	"calyx:   fail on denial exit 125: the command exited 0, but 3 operations were denied (--fail-on-denial); Landlock's own refusals are not seen, so they cannot count" \
-	"$(grep '^calyx:   fail on denial' "$ERR")"
+	"calyx:   denial rule   exit 125: the command exited 0, but 3 operations were denied (--fail-on-denial); Landlock's own refusals are not seen, so they cannot count" \
+	"$(grep '^calyx:   denial rule' "$ERR")"
 check "C1: the completion record says 125" python3 -c 'import json,sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 c = [r for r in recs if r["type"] == "exec_event.completed"][-1]["data"]
@@ -152,7 +152,7 @@ job c2 "$T/inet.yaml" clean -- --fail-on-denial
 check "C2: --fail-on-denial without a denial: exit 0" test "$RC" = 0
 check "C2: meta.json fail_on_denial counted none" same_lines \
 	'{"enabled": true, "by": "--fail-on-denial", "denials": 0, "exit_code_turned": false}' "$(meta fail_on_denial)"
-check "C2: the summary says none was seen" grep -qx "calyx:   fail on denial no denial seen (--fail-on-denial); Landlock's own refusals are not seen, so they cannot count" "$ERR"
+check "C2: the summary says none was seen" grep -qx "calyx:   denial rule   no denial seen (--fail-on-denial); Landlock's own refusals are not seen, so they cannot count" "$ERR"
 job c3 "$T/fod.yaml" ok
 check "C3: the matrix's fail_on_denial: true, no flag: exit 125" test "$RC" = 125
 check "C3: meta.json says it was the matrix" same_lines '"matrix"' "$(meta fail_on_denial.by)"

@@ -382,7 +382,7 @@ static void denial_rule(FILE *f, const cJSON *meta)
 		return;
 	double n = num_at(r, "denials", NULL, NULL, NULL);
 	const char *by = jstr(r, "by");
-	fprintf(f, LABEL, "fail on denial");
+	fprintf(f, LABEL, "denial rule");
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "exit_code_turned")))
 		fprintf(f, "exit %.0f: the command exited 0, but %.0f operation%s denied", 
 			num_at(meta, "calyx_exit_code", NULL, NULL, NULL), n, n == 1 ? " was" : "s were");
