@@ -100,19 +100,33 @@ void summary_event_text(const struct calyx_event *ev, char *out, size_t outlen)
 	cJSON_Delete(j);
 }
 
-/* Keep text as an example of class c, or count it against the one it repeats. */
-static void keep(struct summary_class *c, const char *text)
+/* Keep text as an example of class c, or count it against the one it repeats. The index
+ * kept or repeated, -1 when the class is full and this is none of them. */
+static int keep(struct summary_class *c, const char *text)
 {
 	for (unsigned i = 0; i < c->n; i++) {
 		if (!strcmp(c->ex[i], text)) {
 			c->count[i]++;
-			return;
+			return (int)i;
 		}
 	}
-	if (c->n < SUMMARY_EXAMPLES) {
-		snprintf(c->ex[c->n], sizeof(c->ex[c->n]), "%s", text);
-		c->count[c->n++] = 1;
-	}
+	if (c->n >= SUMMARY_EXAMPLES)
+		return -1;
+	snprintf(c->ex[c->n], sizeof(c->ex[c->n]), "%s", text);
+	c->count[c->n] = 1;
+	return (int)c->n++;
+}
+
+static void key_of(const struct calyx_event *ev, struct summary_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->type = ev->type;
+	k->hook = ev->hook;
+	k->family = ev->family;
+	k->flags = ev->flags;
+	k->port = ev->port;
+	memcpy(k->addr, ev->addr, sizeof(k->addr));
+	memcpy(k->path, ev->path, strnlen(ev->path, sizeof(ev->path) - 1));
 }
 
 void summary_collect_event(struct run_summary *s, const struct calyx_event *ev)
@@ -122,9 +136,24 @@ void summary_collect_event(struct run_summary *s, const struct calyx_event *ev)
 		return;
 	struct summary_class *c = &s->cls[dc];
 	c->seen++;
+	struct summary_key k;
+	key_of(ev, &k);
+	for (unsigned i = 0; i < c->n; i++) {
+		if (c->have_key[i] && !memcmp(&c->key[i], &k, sizeof(k))) {
+			c->count[i]++;
+			return;
+		}
+	}
+	/* A full class keeps no more: the record is counted (seen), not formatted. */
+	if (c->n >= SUMMARY_EXAMPLES)
+		return;
 	char text[SUMMARY_EXAMPLE_MAX];
 	summary_event_text(ev, text, sizeof(text));
-	keep(c, text);
+	int i = keep(c, text);
+	if (i >= 0 && !c->have_key[i]) {
+		c->key[i] = k;
+		c->have_key[i] = true;
+	}
 }
 
 void summary_collect_syscall(struct run_summary *s, const struct syscall_denial *d)

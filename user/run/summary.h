@@ -15,11 +15,22 @@
 #define SUMMARY_EXAMPLES 3        /* distinct examples kept per class */
 #define SUMMARY_EXAMPLE_MAX 320   /* bytes of one example, raw (shown neutralised) */
 
+/* What makes two ring-buffer records the same example: a flood of one denial is counted
+ * without formatting each record again. */
+struct summary_key {
+	uint32_t type, hook, family, flags;
+	uint16_t port;
+	uint8_t addr[16];
+	char path[CALYX_PATH_MAX];
+};
+
 struct summary_class {
 	uint64_t seen;                               /* denials of the class collected */
 	unsigned n;                                  /* distinct examples kept */
 	char ex[SUMMARY_EXAMPLES][SUMMARY_EXAMPLE_MAX];
 	uint64_t count[SUMMARY_EXAMPLES];            /* how often each example was seen */
+	struct summary_key key[SUMMARY_EXAMPLES];    /* the record of each (seccomp: unused) */
+	bool have_key[SUMMARY_EXAMPLES];
 };
 
 struct run_summary {
