@@ -227,9 +227,11 @@ static void test_print_other_forms(void **state)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	summary_print_not_started(f, 69, true);
+	summary_print_not_started(f, 69, true, false);
+	summary_print_not_started(f, 70, true, true);
 	fclose(f);
-	assert_string_equal(buf, "calyx: summary: the command did not start (exit 69); the lease was used\n");
+	assert_string_equal(buf, "calyx: summary: the command did not start (exit 69); the lease was used\n"
+			    "calyx: summary: the run failed before its meta.json was written (exit 70); the lease was used\n");
 	free(buf);
 }
 

@@ -84,7 +84,7 @@ void run_report_summary(struct runner *r, int exit_rc)
 		if (r->summary_meta)
 			summary_print(stderr, &r->sum, r->summary_meta);
 		else
-			summary_print_not_started(stderr, exit_rc, r->run_no > 0);
+			summary_print_not_started(stderr, exit_rc, r->run_no > 0, r->child_pid > 0);
 	}
 	cJSON_Delete(r->summary_meta);
 	r->summary_meta = NULL;

@@ -438,9 +438,13 @@ void summary_print(FILE *f, const struct run_summary *s, const cJSON *meta)
 	fflush(f);
 }
 
-void summary_print_not_started(FILE *f, int exit_code, bool lease_used)
+void summary_print_not_started(FILE *f, int exit_code, bool lease_used, bool command_started)
 {
-	fprintf(f, "calyx: summary: the command did not start (exit %d); the lease was %s\n", exit_code,
-		lease_used ? "used" : "not used");
+	if (command_started)
+		fprintf(f, "calyx: summary: the run failed before its meta.json was written (exit %d); the lease was used\n",
+			exit_code);
+	else
+		fprintf(f, "calyx: summary: the command did not start (exit %d); the lease was %s\n", exit_code,
+			lease_used ? "used" : "not used");
 	fflush(f);
 }

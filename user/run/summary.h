@@ -55,7 +55,8 @@ void summary_safe(const char *s, size_t n, char *out);
  * prefixed "calyx: ". backend_blind_files: Landlock's own refusals are not seen. */
 void summary_print(FILE *f, const struct run_summary *s, const cJSON *meta);
 
-/* The one line of a run that stopped before its command started. */
-void summary_print_not_started(FILE *f, int exit_code, bool lease_used);
+/* The one line of a run that has no meta.json: it stopped before its command started, or
+ * (command_started) failed before its artifacts were written. */
+void summary_print_not_started(FILE *f, int exit_code, bool lease_used, bool command_started);
 
 #endif
