@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define CALYX_ABI_VERSION 4
+#define CALYX_ABI_VERSION 5
 
 #define CALYX_PATH_MAX 256        /* path buffers (events, exec rules); the kernel matcher holds
                                    * CALYX_LPM_PATH_MAX - 1 bytes: longer paths are denied */
@@ -261,6 +261,9 @@ enum calyx_key_op {
  * kernel resolved (unix_stream_connect, unix_may_send), not the sun_path string the task
  * passed to connect/sendmsg. */
 #define CALYX_SOCK_PEER_RESOLVED (1u << 31)
+/* Socket denial records: addr and port hold the address the task tried (connect, send,
+ * the peer of a connected socket); without it the record has none (socket creation). */
+#define CALYX_SOCK_ADDR (1u << 30)
 
 /* CALYX_HOOK_PATH_MUTATE: which operation was refused (event flags). */
 enum calyx_mutate_op {

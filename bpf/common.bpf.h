@@ -231,6 +231,16 @@ static __always_inline void ev_task(struct calyx_event *ev)
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 }
 
+/* The same for the cgroup sock programs, which have neither bpf_get_current_task_btf nor
+ * (before 6.x) bpf_get_current_comm: the task pointer and probed reads (root loads the set,
+ * so the base helpers include both). A failed read leaves zeros. */
+static __always_inline void ev_task_probed(struct calyx_event *ev)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	ev->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	BPF_CORE_READ_STR_INTO(&ev->comm, t, comm);
+}
+
 static __always_inline void ev_submit(struct calyx_event *ev)
 {
 	/* The consumer polls; a wake-up per record doubles the cost of a denied op. */
@@ -250,7 +260,7 @@ struct deny_info {
 	const char *path;  /* kernel string, or NULL */
 	const __u8 *addr;  /* 16 address bytes (IPv4 in the first 4), or NULL */
 	__u16 port;
-	bool no_task;      /* cgroup sock programs: no task helpers */
+	bool no_task;      /* cgroup sock programs: the task's fields by probed reads */
 };
 
 /* The one place a denial is decided: counted, recorded, returned as -errno. Every hook
@@ -262,6 +272,8 @@ static __always_inline int deny(const struct scope *sc, const struct deny_info *
 	if (ev) { /* else counted as dropped; the denial itself stands */
 		if (!d->no_task)
 			ev_task(ev);
+		else
+			ev_task_probed(ev);
 		ev->err = d->err;
 		ev->family = d->family;
 		ev->flags = d->flags;

@@ -7,7 +7,7 @@
  * tracepoint sees them on a kernel without BPF LSM. Part of the calyx.bpf.c unit. */
 
 /* cgroup sock programs: 1 allows, 0 denies (EPERM to the caller). */
-static __always_inline int cg_decide(__u32 hook, __u32 family, struct bpf_sock_addr *sa)
+static __always_inline int cg_decide(__u32 hook, __u32 family, __u32 flags, struct bpf_sock_addr *sa)
 {
 	struct scope sc = {};
 	/* Attached to the set's root only, so a task outside it means a cgroup moved under a
@@ -15,9 +15,10 @@ static __always_inline int cg_decide(__u32 hook, __u32 family, struct bpf_sock_a
 	bool inside = scope_enter(&sc);
 	if (inside && sc.sb && !(sc.sb->flags & CALYX_SB_NET_DENY_ALL))
 		return 1;
-	struct deny_info d = { .hook = hook, .err = EPERM, .family = family, .no_task = true };
+	struct deny_info d = { .hook = hook, .err = EPERM, .family = family, .flags = flags, .no_task = true };
 	__u32 a[4] = {};
 	if (sa) {
+		d.flags |= CALYX_SOCK_ADDR;
 		d.port = __builtin_bswap16((__u16)sa->user_port);
 		if (family == AF_INET) {
 			a[0] = sa->user_ip4;
@@ -36,25 +37,25 @@ static __always_inline int cg_decide(__u32 hook, __u32 family, struct bpf_sock_a
 SEC("cgroup/connect4")
 int calyx_cg_connect4(struct bpf_sock_addr *ctx)
 {
-	return cg_decide(CALYX_HOOK_SOCKET_CONNECT, AF_INET, ctx);
+	return cg_decide(CALYX_HOOK_SOCKET_CONNECT, AF_INET, 0, ctx);
 }
 
 SEC("cgroup/connect6")
 int calyx_cg_connect6(struct bpf_sock_addr *ctx)
 {
-	return cg_decide(CALYX_HOOK_SOCKET_CONNECT, AF_INET6, ctx);
+	return cg_decide(CALYX_HOOK_SOCKET_CONNECT, AF_INET6, 0, ctx);
 }
 
 SEC("cgroup/sendmsg4")
 int calyx_cg_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return cg_decide(CALYX_HOOK_SOCKET_SENDMSG, AF_INET, ctx);
+	return cg_decide(CALYX_HOOK_SOCKET_SENDMSG, AF_INET, 0, ctx);
 }
 
 SEC("cgroup/sendmsg6")
 int calyx_cg_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return cg_decide(CALYX_HOOK_SOCKET_SENDMSG, AF_INET6, ctx);
+	return cg_decide(CALYX_HOOK_SOCKET_SENDMSG, AF_INET6, 0, ctx);
 }
 
 /* Runs for AF_INET/AF_INET6 socket creation by tasks (not kernel sockets). */
@@ -63,5 +64,6 @@ int calyx_cg_sock_create(struct bpf_sock *ctx)
 {
 	if (ctx->family == AF_UNIX)
 		return 1;
-	return cg_decide(CALYX_HOOK_SOCKET_CREATE, ctx->family, NULL);
+	/* flags as socket_create's record on bpf-lsm: type | protocol << 16 */
+	return cg_decide(CALYX_HOOK_SOCKET_CREATE, ctx->family, (ctx->type & 0xffff) | (ctx->protocol << 16), NULL);
 }

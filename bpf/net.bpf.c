@@ -42,6 +42,25 @@ static __always_inline void inet_dest(struct deny_info *d, __u16 family, struct 
 	/* a failed read leaves zeros: the record says less, the denial is the same */
 	d->port = __builtin_bswap16(port);
 	d->addr = buf;
+	d->flags |= CALYX_SOCK_ADDR;
+}
+
+/* The peer of a connected inet socket (a send without an address, a receive), for its
+ * denial record; nothing when it has none. */
+static __always_inline void inet_peer(struct deny_info *d, struct sock *sk, __u16 sk_family, __u8 buf[16])
+{
+	__u16 port = BPF_CORE_READ(sk, __sk_common.skc_dport);
+	if (!port)
+		return;   /* not connected */
+	if (sk_family == AF_INET)
+		bpf_core_read(buf, 4, &sk->__sk_common.skc_daddr);
+	else if (sk_family == AF_INET6)
+		bpf_core_read(buf, 16, &sk->__sk_common.skc_v6_daddr);
+	else
+		return;
+	d->port = __builtin_bswap16(port);
+	d->addr = buf;
+	d->flags |= CALYX_SOCK_ADDR;
 }
 
 /* Decide a destination address for connect / sendmsg. addr is a kernel copy. */
@@ -68,7 +87,10 @@ static __always_inline int net_decide(__u32 hook, const struct scope *sc, struct
 			return 0;
 		__u8 buf[16] = {};
 		struct deny_info d = { .hook = hook, .err = EACCES, .family = family ? family : sk_family };
-		inet_dest(&d, family, addr, addrlen, buf);
+		if (family == AF_UNSPEC)
+			inet_peer(&d, sk, sk_family, buf);   /* a send on a connected socket */
+		else
+			inet_dest(&d, family, addr, addrlen, buf);
 		return deny(sc, &d);
 	}
 
@@ -204,5 +226,9 @@ int BPF_PROG(calyx_socket_recvmsg, struct socket *sock, struct msghdr *msg, int 
 	if (sc.sb && (sk_family == AF_UNIX || !(sc.sb->flags & CALYX_SB_NET_DENY_ALL)))
 		return 0;
 	/* an orphan, or a socket of a refused family under deny_all: closed */
-	return deny_simple(&sc, CALYX_HOOK_SOCKET_RECVMSG, EACCES, sk_family, 0, NULL);
+	__u8 buf[16] = {};
+	struct deny_info d = { .hook = CALYX_HOOK_SOCKET_RECVMSG, .err = EACCES, .family = sk_family };
+	if (sk)
+		inet_peer(&d, sk, sk_family, buf);
+	return deny(&sc, &d);
 }

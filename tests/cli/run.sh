@@ -320,6 +320,29 @@ expect_fail "matrix: shipped matrix trusts nobody without --pub" 66 "is not trus
 	verify --matrix "$MATRIX_SHIPPED" good.tok
 printf 'version: 1\nmax_lease_ttl: [\n' >broken.yaml
 expect_fail "matrix: malformed matrix file, exit 78" 78 "broken.yaml" verify --matrix broken.yaml good.tok
+# fail_on_denial (optional, true/false): accepted, anything else names the key.
+sed -e '$a fail_on_denial: true' trust.yaml >fod.yaml
+run verify --matrix fod.yaml good.tok
+check "matrix: fail_on_denial: true accepted" $([ $rc -eq 0 ]; echo $?)
+sed -e '$a fail_on_denial: yes' trust.yaml >fod-bad.yaml
+expect_fail "matrix: fail_on_denial: yes refused (78), naming the key" 78 "fail_on_denial" \
+	verify --matrix fod-bad.yaml good.tok
+
+# ---------------------------------------------------------------- run: the summary's options
+run "$CALYX" run --help
+check "run --help lists --quiet and --fail-on-denial" \
+	$([ $rc -eq 0 ] && grep -q -- "-q, --quiet" "$T/.out" && grep -q -- "--fail-on-denial" "$T/.out"; echo $?)
+expect_fail "there is no --no-fail-on-denial (the matrix's rule cannot be turned off)" 64 \
+	"unknown option '--no-fail-on-denial'" "$CALYX" run --no-fail-on-denial --lease l --pub p -- true
+# A run that stops before its command: the error line, then the one-line summary; -q: only
+# the error line.
+run "$CALYX" run --lease "$T/none.tok" --pub "$PUB" --fail-on-denial -- true
+check "run that never started: the error, then 'the command did not start'" \
+	$([ $rc -eq 74 ] && [ "$(wc -l <"$T/.err")" -eq 2 ] &&
+	  [ "$(tail -n 1 "$T/.err")" = "calyx: summary: the command did not start (exit 74); the lease was not used" ]; echo $?)
+run "$CALYX" run -q --lease "$T/none.tok" --pub "$PUB" -- true
+check "... with -q only the error line" $([ $rc -eq 74 ] && [ "$(wc -l <"$T/.err")" -eq 1 ] &&
+	! grep -q summary "$T/.err"; echo $?)
 
 # ---------------------------------------------------------------- interop (independent PASETO v4)
 NPM_DIR="${CALYX_NPM_DIR:-$ROOT/build/npm}"

@@ -379,6 +379,18 @@ static void test_run(void **state)
 
 	ACCEPT("run", "--lease", "l", "--pub", "k", "--enforce", "bpf-lsm", "--", "true");
 	assert_int_equal(g_cli.run.enforce, ENFORCE_BPF_LSM);
+	assert_false(g_cli.run.quiet);
+	assert_false(g_cli.run.fail_on_denial);
+
+	/* the summary's options; -q after "--" belongs to the command */
+	ACCEPT("run", "-q", "--fail-on-denial", "--lease", "l", "--pub", "k", "--", "true", "-q");
+	assert_true(g_cli.run.quiet);
+	assert_true(g_cli.run.fail_on_denial);
+	assert_string_equal(g_cli.run.argv[1], "-q");
+	ACCEPT("run", "--quiet", "--lease", "l", "--pub", "k", "--", "true");
+	assert_true(g_cli.run.quiet);
+	assert_false(g_cli.run.fail_on_denial);
+	REJECT("unknown option '--no-fail-on-denial'", "run", "--lease", "l", "--pub", "k", "--no-fail-on-denial", "--", "true");
 
 	REJECT("missing command: give it after '--'", "run", "--lease", "l", "--pub", "k");
 	REJECT("missing command after '--'", "run", "--lease", "l", "--pub", "k", "--");

@@ -149,6 +149,45 @@ static void test_new_denials(void **state)
 	assert_null(svf_of(CALYX_HOOK_MOUNT, 1));
 }
 
+/* A socket record names an address only when it has one (CALYX_SOCK_ADDR): a socket
+ * being created has none, and the record says nothing rather than 0.0.0.0:0. The flag
+ * bits never leak into sock_flags. */
+static void test_net_address_only_when_there_is_one(void **state)
+{
+	(void)state;
+	struct calyx_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CALYX_EV_DENY;
+	ev.hook = CALYX_HOOK_SOCKET_CREATE;
+	ev.family = 2; /* AF_INET */
+	ev.flags = 1 | 6 << 16;
+	cJSON *j = event_to_json(&ev, 0);
+	assert_null(cJSON_GetObjectItem(j, "addr"));
+	assert_null(cJSON_GetObjectItem(j, "port"));
+	assert_int_equal(cJSON_GetObjectItem(j, "sock_flags")->valueint, 1 | 6 << 16);
+	cJSON_Delete(j);
+
+	ev.hook = CALYX_HOOK_SOCKET_SENDMSG;
+	ev.flags = CALYX_SOCK_ADDR;
+	ev.port = 47112;
+	const uint8_t lo[4] = { 127, 0, 0, 1 };
+	memcpy(ev.addr, lo, 4);
+	j = event_to_json(&ev, 0);
+	assert_string_equal(cJSON_GetObjectItem(j, "addr")->valuestring, "127.0.0.1");
+	assert_int_equal(cJSON_GetObjectItem(j, "port")->valueint, 47112);
+	assert_int_equal(cJSON_GetObjectItem(j, "sock_flags")->valueint, 0);
+	cJSON_Delete(j);
+
+	ev.family = 10; /* AF_INET6 */
+	memset(ev.addr, 0, sizeof(ev.addr));
+	ev.addr[15] = 1;
+	ev.port = 0;
+	j = event_to_json(&ev, 0);
+	assert_string_equal(cJSON_GetObjectItem(j, "addr")->valuestring, "::1");
+	assert_int_equal(cJSON_GetObjectItem(j, "port")->valueint, 0);
+	cJSON_Delete(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_kill_not_sent),
 		cmocka_unit_test(test_truncated_and_unread),
 		cmocka_unit_test(test_new_denials),
+		cmocka_unit_test(test_net_address_only_when_there_is_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

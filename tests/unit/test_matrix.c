@@ -752,6 +752,27 @@ static void test_backend_names(void **state)
 }
 
 /* seccomp.allow: optional (absent relaxes nothing), names checked, each once. */
+/* fail_on_denial: optional, absent = false, true/false only. */
+static void test_fail_on_denial(void **state)
+{
+	(void)state;
+	struct matrix m;
+	char err[512] = "";
+	load_valid(&m);
+	assert_false(m.fail_on_denial);
+	matrix_free(&m);
+	char *y = subst("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nfail_on_denial: true\n");
+	int r = matrix_load_buffer("t.yaml", y, strlen(y), &m, err, sizeof err);
+	if (r)
+		print_error("%s\n", err);
+	assert_int_equal(r, 0);
+	assert_true(m.fail_on_denial);
+	matrix_free(&m);
+	free(y);
+	expect_subst_error("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nfail_on_denial: yes\n",
+			   "t.yaml:26:17: fail_on_denial: expected true or false, got 'yes'");
+}
+
 static void test_seccomp_allow(void **state)
 {
 	(void)state;
@@ -821,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_backend_names),
 		cmocka_unit_test(test_seccomp_allow),
+		cmocka_unit_test(test_fail_on_denial),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,6 +119,16 @@ has_event() {
 	WHY="no $2 record mentioning '$3': $(grep -F "\"$2\"" "$f" | head -n 2 | head -c 500)"
 	return 1
 }
+# has_event_re STATE TYPE ERE: at least one record of TYPE whose line matches the extended
+# regular expression ERE.
+has_event_re() {
+	local f
+	f=$(svf_log "$1")
+	[ -f "$f" ] || { WHY="no SVF log $f"; return 1; }
+	grep -F "\"$2\"" "$f" | grep -qE -- "$3" && return 0
+	WHY="no $2 record matching '$3': $(grep -F "\"$2\"" "$f" | head -n 2 | head -c 500)"
+	return 1
+}
 # run_event TYPE [STRING]: the run's own events.jsonl (the sentinel's raw records, "type"
 # like "deny", "exec", "fork", "exit") has a TYPE record (whose line contains STRING).
 run_event() {

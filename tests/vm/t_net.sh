@@ -54,4 +54,17 @@ check "the IPv6 listener received nothing" lacks "$WORK/l6.out" "got:"
 check "SVF net_event.denied recorded" has_event "$S" net_event.denied
 check "SVF: one net_event.denied per attempt (9)" ge "$(svf_count "$S" net_event.denied)" 9
 check "meta.json denials.net >= 8" ge "$(meta denials.net)" 8
+# Each refused socket creation names the task that tried (comm, pid, ppid) and no address
+# (a socket being created has none: no made-up 0.0.0.0:0).
+create_records() { grep '"hook":"socket_create"' "$RUN/events.jsonl"; }
+creations_name_their_task() {
+	local n bad
+	n=$(create_records | wc -l)
+	[ "$n" -ge 9 ] || { WHY="$n socket_create records, want >= 9"; return 1; }
+	bad=$(create_records | grep -vE '"pid":[1-9][0-9]*,"tid":[1-9][0-9]*,"ppid":[1-9][0-9]*,"comm":"try_(connect|sendto|misc)",' | head -n 2)
+	[ -z "$bad" ] || { WHY="records without their task: $bad"; return 1; }
+	bad=$(create_records | grep -E '"addr"|"port"' | head -n 2)
+	[ -z "$bad" ] || { WHY="socket creation records with an address: $bad"; return 1; }
+}
+check "socket_create records name the task (comm, pid, ppid), no address" creations_name_their_task
 check "no sandbox cgroup or BPF program left" no_sandbox_left

@@ -21,6 +21,8 @@ enum calyx_exit {
 	EXIT_CONFIG = 78,             /* capability matrix malformed */
 	EXIT_LIMIT = 123,             /* sandboxed command killed for a resource limit */
 	EXIT_TIMEOUT = 124,           /* sandboxed command killed at the wall-clock limit */
+	EXIT_DENIED = 125,            /* fail_on_denial: the command exited 0, but something it
+				       * tried was denied */
 };
 
 #endif

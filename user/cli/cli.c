@@ -83,6 +83,9 @@ static const struct cli_opt run_opts[] = {
 	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx)" },
 	{ O_ENFORCE, "enforce", 0, "BACKEND", false, "auto, bpf-lsm or landlock (default auto)" },
 	{ O_VERBOSE, "verbose", 'v', NULL, false, "say what is happening, with libbpf debug output" },
+	{ O_QUIET, "quiet", 'q', NULL, false, "no summary at the end, no warning about missing lease paths" },
+	{ O_FAIL_ON_DENIAL, "fail-on-denial", 0, NULL, false,
+	  "exit 125, not 0, when anything the command tried was denied (the matrix may make it the default)" },
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
@@ -140,7 +143,7 @@ static const struct cli_spec specs[] = {
 	  "Print a lease's claims. UNVERIFIED: the signature is not checked.", show_opts, NULL },
 	{ CLI_RUN, "run",
 	  "--lease FILE (--pub FILE | --matrix FILE) [--state DIR] [--enforce auto|bpf-lsm|landlock] [-v]\n"
-	  "             -- CMD [ARG…]",
+	  "             [-q] [--fail-on-denial] -- CMD [ARG…]",
 	  "Run CMD in a sandbox enforcing the lease (CP20 sandbox runner).", run_opts,
 	  "CMD [ARG…] must equal one of the lease's commands. The exit code is the command's own,\n"
 	  "or a calyx code (see 'calyx --help')." },
@@ -221,7 +224,8 @@ void cli_print_help(FILE *f, enum cli_cmd cmd)
 			"  68  command not allowed  69  enforcement unavailable  70  internal error\n"
 			"  73  key exists        74  I/O error            75  enforcer busy (live sandboxes)\n"
 			"  78  bad matrix or key file\n"
-			"  123 resource limit    124 wall-clock timeout   otherwise: the command's own code\n");
+			"  123 resource limit    124 wall-clock timeout   125 denied (--fail-on-denial)\n"
+			"  otherwise: the command's own code\n");
 		return;
 	}
 	fprintf(f, "usage: calyx %s %s\n\n%s\n", s->name, s->synopsis, s->summary);

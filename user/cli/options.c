@@ -263,6 +263,8 @@ int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errle
 			break;
 		}
 		case O_VERBOSE: c->run.verbose = true; break;
+		case O_QUIET: c->run.quiet = true; break;
+		case O_FAIL_ON_DENIAL: c->run.fail_on_denial = true; break;
 		}
 		return 0;
 	case CLI_DOCTOR:

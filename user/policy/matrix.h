@@ -47,6 +47,9 @@ struct matrix {
 	char *ledger;                              /* the host-wide single-use ledger directory
 						    * (optional key; default MATRIX_LEDGER_DEFAULT) */
 	struct matrix_audience audience;           /* which lease `aud` this host answers to */
+	bool fail_on_denial;                       /* a run whose command exits 0 but had
+						    * something denied exits 125 (optional key,
+						    * default false) */
 };
 
 /* Load from a file / from a buffer. Returns 0, or -EINVAL (schema/syntax) / -EIO (read)

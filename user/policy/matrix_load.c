@@ -379,8 +379,9 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 		"run_as", "network", "enforcement",
 	};
 	/* Optional: absent, each means the safe choice (docs/matrix.md): seccomp relaxes
-	 * nothing, the default ledger, leases for this host only. */
-	static const char *const top_opt[] = { "seccomp", "ledger", "audience" };
+	 * nothing, the default ledger, leases for this host only; fail_on_denial off (it
+	 * changes exit codes only, never what is enforced). */
+	static const char *const top_opt[] = { "seccomp", "ledger", "audience", "fail_on_denial" };
 	static const char *const caps[] = { "exec_staging_with_lease" };
 	static const char *const ids[] = { "uid", "gid" };
 	const struct yn *n;
@@ -463,6 +464,9 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 	m->enforcement = (enum enforce_backend)r;
 	if ((r = load_ledger(c, yt_get(root, "ledger"), m)) ||
 	    (r = matrix_audience_load(c, yt_get(root, "audience"), &m->audience)))
+		return r;
+	n = yt_get(root, "fail_on_denial");
+	if (n && (r = yt_bool(c, n, "fail_on_denial", &m->fail_on_denial)))
 		return r;
 	n = yt_get(root, "seccomp");
 	return n ? load_seccomp(c, n, m) : 0;

@@ -548,7 +548,7 @@ static int run_sandbox(struct runner *r)
 	if (!have_st)
 		run_say(0, "run: the sandbox's counters could not be read");
 	run_note_kill_failures(r, &oc, have_st ? &st : NULL);
-	int exit_rc = run_exit_code(&oc);
+	int exit_rc = run_fail_on_denial(r, run_exit_code(&oc), &st);
 	if ((rc = run_finish(r, &oc, exit_rc, &st)))
 		return rc;
 	if (oc.status == ST_TIMEOUT)
@@ -620,6 +620,7 @@ int runner_run(const struct run_opts *o)
 		goto out;
 	if ((rc = run_build_path_rules(&r)))
 		goto out;
+	run_check_lease_paths(&r);
 	if ((rc = run_load_enforcer(&r)))
 		goto out;
 	if ((rc = run_build_view(&r)))
@@ -630,5 +631,6 @@ int runner_run(const struct run_opts *o)
 	rc = run_sandbox(&r);
 out:
 	runner_teardown(&r);
+	run_report_summary(&r, rc);
 	return rc;
 }

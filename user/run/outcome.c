@@ -254,6 +254,7 @@ static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc,
 		cJSON_AddStringToObject(m, "events_error", err);
 	}
 	cJSON_AddItemToObject(m, "resources", resources_json(r, oc));
+	run_report_meta(r, m);
 
 	cJSON *art = runmeta_artifacts(r->rd.fd);
 	const struct capped_log *logs[] = { &oc->out, &oc->err };
@@ -343,5 +344,6 @@ int run_finish(struct runner *r, struct outcome *oc, int exit_rc, const struct c
 			rc = run_say(EXIT_IO, "artifacts: %s", err);
 	}
 	int arc = audit_completion(r, meta, rc ? NULL : meta_hash);
+	run_report_keep(r, meta);
 	return rc ? rc : arc;
 }

@@ -13,6 +13,8 @@ struct run_opts {
 	const char *state_dir;        /* --state, else $CALYX_STATE, else /var/lib/calyx */
 	enum enforce_backend enforce; /* --enforce, default ENFORCE_AUTO */
 	bool verbose;                 /* -v */
+	bool quiet;                   /* -q: no summary at the end, no warning at the start */
+	bool fail_on_denial;          /* --fail-on-denial: exit 0 with a denial becomes 125 */
 	char **argv;                  /* the command after "--": points into the argv given to
 	                               * cli_parse; NULL-terminated */
 	int argc;

@@ -7,6 +7,7 @@
  *   seccomp.c      the seccomp baseline: built, its listener answered, summarised
  *   supervise.c    ring-buffer records, the poll loop: output, wall clock, CPU, signals
  *   outcome.c      exit code, meta.json, artifacts and the completion record
+ *   report.c       missing lease paths, the fail_on_denial rule, the end-of-run summary
  * Not for use outside run/: the CLI calls runner_run (run.h). */
 #ifndef CALYX_RUNNER_H
 #define CALYX_RUNNER_H
@@ -25,6 +26,7 @@
 #include "policy/lease.h"
 #include "policy/matrix.h"
 #include "run/run.h"
+#include "run/summary.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/mountns.h"
 #include "sandbox/spawn.h"
@@ -120,6 +122,14 @@ struct runner {
 	uint64_t sc_not_recorded;            /* of those, over the per-class SVF cap */
 	int sc_err;                          /* first listener failure, -errno */
 
+	/* what the operator is told (report.c) */
+	struct run_summary sum;              /* denial examples per class, as records arrive */
+	cJSON *lease_missing;                /* lease paths missing at the start: [{pattern, path, why}] */
+	cJSON *summary_meta;                 /* the meta.json written, for the summary */
+	bool fod_on;                         /* fail_on_denial: the matrix's or --fail-on-denial */
+	bool fod_turned;                     /* it turned exit code 0 into EXIT_DENIED */
+	uint64_t fod_denials;                /* the denials it counted */
+
 	/* STATE/run/<run name>.json, locked for as long as we live: what a later sweep needs
 	 * to finish this run should we die without finishing it (state/recovery.h). */
 	struct run_record_lock rec;
@@ -208,5 +218,21 @@ int run_exit_code(const struct outcome *oc);
  * denials and exec_event.completed in the audit log (also when the artifacts failed). st:
  * the sandbox's kernel-side counters. 0 or an exit code, said. */
 int run_finish(struct runner *r, struct outcome *oc, int exit_rc, const struct calyx_stats *st);
+
+/* report.c: each lease path (its directory for a pattern ending in a wildcard) must exist at the
+ * start: those missing are kept for meta.json lease_paths_missing and warned about on
+ * stderr (unless --quiet). Never fails the run. */
+void run_check_lease_paths(struct runner *r);
+/* report.c: the fail_on_denial rule (the matrix's or --fail-on-denial): exit_rc 0 with any
+ * denial (the kernel side's exact counter st, the seccomp baseline's refusals) becomes
+ * EXIT_DENIED; anything else stays. Notes what it counted for meta.json. */
+int run_fail_on_denial(struct runner *r, int exit_rc, const struct calyx_stats *st);
+/* report.c: meta.json's lease_paths_missing and fail_on_denial. */
+void run_report_meta(const struct runner *r, cJSON *meta);
+/* report.c: a copy of the meta.json written, for the summary. */
+void run_report_keep(struct runner *r, const cJSON *meta);
+/* report.c: the end-of-run summary on stderr (unless --quiet): of the run's meta.json, or
+ * one line when the command did not start; then its state is released. */
+void run_report_summary(struct runner *r, int exit_rc);
 
 #endif

@@ -75,6 +75,7 @@ static void record(struct runner *r, const struct syscall_denial *d)
 	enum deny_class dc = syscall_denial_class(d);
 	r->counts.denials[dc]++;
 	r->sc_refused++;
+	summary_collect_syscall(&r->sum, d);
 	cJSON *j = syscall_denial_to_json(d);
 	if (!j) {
 		r->sc_not_recorded++;

@@ -35,6 +35,7 @@ static void on_event(const struct calyx_event *ev, void *ctx)
 			(unsigned)ev->tgid, ev->err);
 	}
 	event_count(&r->counts, ev);
+	summary_collect_event(&r->sum, ev);
 	if (ev->type == CALYX_EV_EXIT && (pid_t)ev->tgid == r->child_pid) {
 		r->main_exit = *ev;
 		r->have_main_exit = true;

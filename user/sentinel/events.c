@@ -219,9 +219,13 @@ static const char *ipc_op_name(uint32_t op)
 	return op < sizeof(n) / sizeof(n[0]) && n[op] ? n[op] : "unknown";
 }
 
+/* The address a socket denial names, when the record has one (CALYX_SOCK_ADDR: socket
+ * creation has none, and a record says nothing rather than 0.0.0.0:0). */
 static void add_addr(cJSON *o, const struct calyx_event *ev)
 {
 	char buf[INET6_ADDRSTRLEN] = "";
+	if (!(ev->flags & CALYX_SOCK_ADDR))
+		return;
 	if (ev->family == AF_INET)
 		inet_ntop(AF_INET, ev->addr, buf, sizeof(buf));
 	else if (ev->family == AF_INET6)
@@ -336,7 +340,7 @@ cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 				cJSON_AddStringToObject(o, "family", fn);
 			else
 				cJSON_AddNumberToObject(o, "family", ev->family);
-			cJSON_AddNumberToObject(o, "sock_flags", ev->flags & ~CALYX_SOCK_PEER_RESOLVED);
+			cJSON_AddNumberToObject(o, "sock_flags", ev->flags & ~(CALYX_SOCK_PEER_RESOLVED | CALYX_SOCK_ADDR));
 			add_addr(o, ev);
 		} else if (ev->hook == CALYX_HOOK_FILE_OPEN) {
 			cJSON_AddStringToObject(o, "access", (ev->flags & 2) ? "write" : "read");

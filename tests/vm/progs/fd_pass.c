@@ -1,14 +1,19 @@
 /* fd_pass: a socket made outside, handed into the sandbox over a pathname AF_UNIX socket
  * (SCM_RIGHTS), then used inside (bpf/net.bpf.c judges the task that uses it).
- *   fd_pass serve SOCKPATH PORT N   outside: bind a UDP "target" to 127.0.0.1:PORT, listen
- *                                   on SOCKPATH, hand a fresh unbound UDP socket to each
- *                                   of N connections, then wait 2 s and print
+ *   fd_pass serve SOCKPATH PORT N [connected]
+ *                                   outside: bind a UDP "target" to 127.0.0.1:PORT, listen
+ *                                   on SOCKPATH, hand a fresh unbound UDP socket (with
+ *                                   "connected": one connected to the target) to each of
+ *                                   N connections, then wait 2 s and print
  *                                   "target received K" (datagrams that reached it)
  *   fd_pass send SOCKPATH PORT      inside: receive the socket, sendto 127.0.0.1:PORT
+ *   fd_pass csend SOCKPATH          inside: receive the socket, send (no address: it goes
+ *                                   where the socket is connected)
  *   fd_pass recv SOCKPATH           inside: receive the socket, recvfrom (MSG_DONTWAIT)
  * The inside modes print "ok received" first, then the operation's "ok ..." or errno. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -32,7 +37,7 @@ static struct sockaddr_in loopback(int port)
 	return in;
 }
 
-static int serve(const char *path, int port, int n)
+static int serve(const char *path, int port, int n, bool connected)
 {
 	struct sockaddr_in t = loopback(port);
 	int target = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -50,6 +55,8 @@ static int serve(const char *path, int port, int n)
 		int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (c < 0 || u < 0)
 			return report_errno("accept/socket", errno);
+		if (connected && connect(u, (struct sockaddr *)&t, sizeof(t)) < 0)
+			return report_errno("connect to the target", errno);
 		char byte = 'x', cbuf[CMSG_SPACE(sizeof(int))];
 		memset(cbuf, 0, sizeof(cbuf));
 		struct iovec iov = { &byte, 1 };
@@ -96,7 +103,7 @@ static int receive(const char *path)
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && !strcmp(argv[1], "serve"))
-		return serve(argv[2], atoi(argv[3]), atoi(argv[4]));
+		return serve(argv[2], atoi(argv[3]), atoi(argv[4]), argc >= 6 && !strcmp(argv[5], "connected"));
 	if (argc >= 4 && !strcmp(argv[1], "send")) {
 		int fd = receive(argv[2]);
 		if (fd < 0)
@@ -105,6 +112,15 @@ int main(int argc, char **argv)
 		if (sendto(fd, "leak", 4, 0, (struct sockaddr *)&t, sizeof(t)) < 0)
 			return report_errno("sendto", errno);
 		printf("ok sendto\n");
+		return 0;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "csend")) {
+		int fd = receive(argv[2]);
+		if (fd < 0)
+			return 1;
+		if (send(fd, "leak", 4, 0) < 0)
+			return report_errno("send", errno);
+		printf("ok send\n");
 		return 0;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "recv")) {
@@ -117,6 +133,6 @@ int main(int argc, char **argv)
 		printf("ok recv\n");
 		return 0;
 	}
-	fprintf(stderr, "usage: fd_pass serve PATH PORT N | send PATH PORT | recv PATH\n");
+	fprintf(stderr, "usage: fd_pass serve PATH PORT N [connected] | send PATH PORT | csend PATH | recv PATH\n");
 	return 2;
 }
