@@ -144,10 +144,12 @@ check "C1: meta.json fail_on_denial" same_lines \
 check "C1: the summary's fail-on-denial line" same_lines \
 	"calyx:   denial rule   exit 125: the command exited 0, but 3 operations were denied (--fail-on-denial); Landlock's own refusals are not seen, so they cannot count" \
 	"$(grep '^calyx:   denial rule' "$ERR")"
-check "C1: the completion record says 125" python3 -c 'import json,sys
+check "C1: the completion record says 125, the command's 0, and why" python3 -c 'import json,sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 c = [r for r in recs if r["type"] == "exec_event.completed"][-1]["data"]
-sys.exit(c["calyx_exit_code"] != 125 or c["status"] != "ok")' "$T/st/logs/svf_audit/svf.jsonl"
+sys.exit(c["calyx_exit_code"] != 125 or c["status"] != "ok" or c["exit_code"] != 0
+         or c["fail_on_denial"] != {"enabled": True, "by": "--fail-on-denial", "denials": 3, "exit_code_turned": True})' \
+	"$T/st/logs/svf_audit/svf.jsonl"
 job c2 "$T/inet.yaml" clean -- --fail-on-denial
 check "C2: --fail-on-denial without a denial: exit 0" test "$RC" = 0
 check "C2: meta.json fail_on_denial counted none" same_lines \

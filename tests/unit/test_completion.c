@@ -27,7 +27,8 @@ static void test_runner(void **state)
 	cJSON *meta = cJSON_Parse(
 		"{\"schema\":1,\"lease\":\"L\",\"run\":2,\"exit_code\":0,\"signal\":null,\"calyx_exit_code\":0,"
 		"\"status\":\"ok\",\"violation\":null,\"duration_ms\":9,\"artifacts\":{},"
-		"\"denials\":{\"exec\":0,\"file\":1,\"net\":0,\"other\":0},\"events\":4,\"dropped_events\":0}");
+		"\"denials\":{\"exec\":0,\"file\":1,\"net\":0,\"other\":0},\"events\":4,\"dropped_events\":0,"
+		"\"fail_on_denial\":{\"enabled\":false,\"by\":null,\"denials\":1,\"exit_code_turned\":false}}");
 	assert_non_null(meta);
 	struct svf_completion c = { .run = 2, .meta = meta, .denials_not_logged = 3,
 				    .run_dir = "LEASE-x-r2", .meta_hash = "ab" };
@@ -35,7 +36,8 @@ static void test_runner(void **state)
 	assert_string_equal(s,
 		"{\"run\":2,\"status\":\"ok\",\"exit_code\":0,\"signal\":null,\"calyx_exit_code\":0,"
 		"\"violation\":null,\"duration_ms\":9,\"denials\":{\"exec\":0,\"file\":1,\"net\":0,\"other\":0},"
-		"\"dropped_events\":0,\"denials_not_logged_individually\":3,\"run_dir\":\"LEASE-x-r2\","
+		"\"dropped_events\":0,\"fail_on_denial\":{\"enabled\":false,\"by\":null,\"denials\":1,"
+		"\"exit_code_turned\":false},\"denials_not_logged_individually\":3,\"run_dir\":\"LEASE-x-r2\","
 		"\"meta_blake2b\":\"ab\"}");
 	free(s);
 	/* meta.json not written: no hash. */
