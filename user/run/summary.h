@@ -52,7 +52,7 @@ void summary_event_text(const struct calyx_event *ev, char *out, size_t outlen);
 void summary_safe(const char *s, size_t n, char *out);
 
 /* The summary of a run that reached its start (meta: its meta.json) to f, each line
- * prefixed "calyx: ". backend_blind_files: Landlock's own refusals are not seen. */
+ * prefixed "calyx: " (docs/run.md "The summary": which line says what, and from where). */
 void summary_print(FILE *f, const struct run_summary *s, const cJSON *meta);
 
 /* The one line of a run that has no meta.json: it stopped before its command started, or
