@@ -108,12 +108,13 @@ static __always_inline int exec_kill(const struct scope *sc, __u32 hook, __u32 n
 	struct calyx_kill_event *k = ev_reserve(sc, CALYX_EV_KILL, hook, sizeof(*k));
 	if (!k)
 		return 0; /* counted as dropped; the kill (or the counted failure) stands */
-	struct calyx_event *ev = &k->ev;
+	__builtin_memset((char *)k + sizeof(k->d.ev), 0, sizeof(k->d) - sizeof(k->d.ev));
+	struct calyx_event *ev = &k->d.ev;
 	ev_task(ev);
 	/* SIGKILL, or the helper's error: then the record says the kill did not happen */
-	ev->err = rc ? (int)rc : SIGKILL;
-	ev->flags = nlink;
-	bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), BPF_CORE_READ(bprm, filename));
+	k->d.err = rc ? (int)rc : SIGKILL;
+	k->d.flags = nlink;
+	bpf_probe_read_kernel_str(k->path, sizeof(k->path), BPF_CORE_READ(bprm, filename));
 	k->argv_len = argv_len;
 	k->argv_flags = unread ? CALYX_KILL_ARGV_UNREAD : 0;
 	k->pad = 0;

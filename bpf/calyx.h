@@ -39,9 +39,10 @@
 #define CALYX_MAX_ARGV_RULES (CALYX_MAX_SANDBOXES * CALYX_SB_MAX_ARGV)
 #define CALYX_MAX_PATH_RULES (CALYX_MAX_SANDBOXES * CALYX_SB_MAX_PATH_ENTRIES)
 /* Each sandbox has its own ring buffer (an inner map of the slot-indexed array of maps),
- * so one sandbox's flood never costs another its records. 1 MiB hold ~2,500 records; the
- * runner drains every 50 ms and as soon as a record finds the buffer past the wake-up
- * fill (records are submitted without wake-ups below it). Each live run maps its buffer
+ * so one sandbox's flood never costs another its records. 1 MiB hold ~10,000 socket
+ * denials (96 bytes + the ring buffer's 8-byte header), ~2,900 path denials; the runner
+ * drains every 50 ms and as soon as a record finds the buffer past the wake-up fill
+ * (records are submitted without wake-ups below it). Each live run maps its buffer
  * (counted in its RSS): 1 MiB keeps a run's footprint small. Drops are counted per slot. */
 #define CALYX_RINGBUF_BYTES (1u << 20)
 #define CALYX_RINGBUF_WAKE_FILL (CALYX_RINGBUF_BYTES / 4)
@@ -285,50 +286,112 @@ enum calyx_mutate_op {
 	CALYX_MUT_SETFLAGS = 16,   /* FS_IOC_SETFLAGS / FS_IOC_FSSETXATTR (chattr) */
 };
 
-/* One ring buffer record. Fixed layout; unused fields are zero. */
+/* ---- ring-buffer records ----
+ * Every record is a struct calyx_event (the head: who, when, which sandbox) followed by
+ * the body of its type, and each type has one constant size (two for denials: with or
+ * without a path), so a flood of small records packs the buffer densely: a socket denial
+ * is 96 bytes, a fork 64, where one 416-byte layout used to carry every field for every
+ * type. head.size is the record's size as reserved; the consumer takes a record only when
+ * that, the ring buffer's own length and the size of its type agree (user/enforce/slots.c).
+ * Unused fields are zero. */
 struct calyx_event {
 	__u32 type;        /* calyx_event_type */
-	__u32 hook;        /* calyx_hook */
+	__u32 hook;        /* calyx_hook (CALYX_HOOK_NONE for exec / fork / exit) */
 	__u64 ts_ns;       /* bpf_ktime_get_ns */
 	__u64 cgroup_id;   /* task's own v2 cgroup */
 	__u64 sandbox_cgid;/* the sandbox cgroup the task belongs to */
 	__u32 pid;         /* thread id */
 	__u32 tgid;        /* process id */
 	__u32 ppid;        /* parent tgid (fork: the parent; others: real_parent) */
-	__s32 err;         /* DENY: positive errno returned (EACCES, EPERM); EXIT: exit_code (wait status) */
+	__u16 size;        /* bytes of the whole record (head + body) */
+	__u16 wake;        /* BPF side only: whether to wake the consumer at submit; 0 when read */
+	char comm[16];
+};
+_Static_assert(sizeof(struct calyx_event) == 64, "calyx_event layout");
+
+/* CALYX_EV_FORK: the head alone (the child's pid / tgid / cgroup, ppid = the parent). */
+struct calyx_fork_event {
+	struct calyx_event ev;
+};
+_Static_assert(sizeof(struct calyx_fork_event) == 64, "calyx_fork_event layout");
+
+/* CALYX_EV_DENY without a path (sockets by address, signals, ipc, keys, bpf, ...). */
+struct calyx_deny_event {
+	struct calyx_event ev;
+	__s32 err;         /* positive errno returned (EACCES, EPERM); KILL: see calyx_kill_event */
 	__u32 family;      /* socket family for network denials; the operation for others */
 	__u32 flags;       /* file_open: f_mode bits (FMODE_READ=1, FMODE_WRITE=2); sock: type/protocol,
 	                    * plus CALYX_SOCK_PEER_RESOLVED */
 	__u16 port;        /* network byte order converted to host order */
-	__u16 pad0;
-	__u32 pad1;
+	__u16 pad;
 	__u8 addr[16];     /* IPv4 in the first 4 bytes, or IPv6 */
-	/* EXIT only: resource counters of the whole thread group (signal->X + task->X) */
-	__u64 cpu_ns;      /* se.sum_exec_runtime */
-	__u64 maxrss_kb;
-	__u64 min_flt, maj_flt, nvcsw, nivcsw;
-	__u64 read_bytes, write_bytes;
-	char comm[16];
-	char path[CALYX_PATH_MAX]; /* exec/deny: resolved path (or AF_UNIX sun_path); "" when unresolvable */
 };
-_Static_assert(sizeof(struct calyx_event) == 416, "calyx_event layout");
+_Static_assert(sizeof(struct calyx_deny_event) == 96, "calyx_deny_event layout");
 
-/* A CALYX_EV_KILL record: the common part, then the argv the image was started with (its
- * first CALYX_ARGV_SHOWN bytes). ev.err: SIGKILL when the kill was sent, else the
- * (negative) error of bpf_send_signal: the task was NOT killed, and the runner kills the
- * whole sandbox. ev.path: the name given to exec. */
+/* CALYX_EV_DENY of a hook that names a path (files, exec, AF_UNIX peers). */
+struct calyx_deny_path_event {
+	struct calyx_deny_event d;
+	char path[CALYX_PATH_MAX]; /* resolved path (or AF_UNIX sun_path); "" when unresolvable */
+};
+_Static_assert(sizeof(struct calyx_deny_path_event) == 96 + CALYX_PATH_MAX, "calyx_deny_path_event layout");
+
+/* CALYX_EV_EXEC (sched_process_exec): the image now running and the argv it was started
+ * with (the new image's mm->arg_start..arg_end, its first CALYX_EXEC_ARGV_SHOWN bytes). */
+#define CALYX_EXEC_ARGV_SHOWN 1024
+#define CALYX_EXEC_BINARY_NAME (1u << 0)    /* binary is the name given to exec (bprm->filename),
+					     * the file's path could not be resolved */
+#define CALYX_EXEC_ARGV_TRUNCATED (1u << 1) /* the argv is longer than what is shown */
+#define CALYX_EXEC_ARGV_UNREAD (1u << 2)    /* the argv could not be read (none shown) */
+struct calyx_exec_event {
+	struct calyx_event ev;
+	__u32 flags;       /* CALYX_EXEC_* */
+	__u32 argv_len;    /* bytes of the whole argv */
+	__u32 shown;       /* bytes of it in argv[] */
+	__u32 pad;
+	char binary[CALYX_PATH_MAX]; /* the executed file's path in the task's view, "" if neither
+				      * it nor the name could be read */
+	char argv[CALYX_EXEC_ARGV_SHOWN];
+};
+_Static_assert(sizeof(struct calyx_exec_event) == 64 + 16 + CALYX_PATH_MAX + CALYX_EXEC_ARGV_SHOWN,
+	       "calyx_exec_event layout");
+
+/* CALYX_EV_EXIT (sched_process_exit of the thread group's last thread): counters of the
+ * whole thread group, each signal->X + task->X. cpu_ns is the scheduler's precise total
+ * (se.sum_exec_runtime); utime_ns / stime_ns are the tick-sampled user / system times,
+ * only good for splitting cpu_ns in proportion (as the kernel's own rusage does). */
+struct calyx_exit_event {
+	struct calyx_event ev;
+	__s32 status;      /* task->exit_code: the wait status */
+	__u32 pad;
+	__u64 cpu_ns;
+	__u64 utime_ns, stime_ns;
+	__u64 maxrss_kb;   /* signal->maxrss (pages) * 4 */
+	__u64 min_flt, maj_flt;
+	__u64 nvcsw, nivcsw;
+	__u64 read_bytes, write_bytes;   /* storage I/O (ioac.read_bytes / write_bytes) */
+	__u64 rchar, wchar;              /* syscall-level I/O (ioac.rchar / wchar) */
+};
+_Static_assert(sizeof(struct calyx_exit_event) == 64 + 8 + 12 * 8, "calyx_exit_event layout");
+
+/* A CALYX_EV_KILL record: the denial part, the name given to exec, then the argv the
+ * image was started with (its first CALYX_ARGV_SHOWN bytes). d.err: SIGKILL when the kill
+ * was sent, else the (negative) error of bpf_send_signal: the task was NOT killed, and
+ * the runner kills the whole sandbox. d.flags: the image's link count. */
 #define CALYX_ARGV_SHOWN 4096
 #define CALYX_KILL_ARGV_TRUNCATED (1u << 0)   /* the argv is longer than what is shown */
 #define CALYX_KILL_ARGV_UNREAD (1u << 1)      /* the argv could not be read (none shown) */
 struct calyx_kill_event {
-	struct calyx_event ev;
+	struct calyx_deny_event d;
+	char path[CALYX_PATH_MAX];
 	__u32 argv_len;    /* bytes of the whole argv (arg_end - arg_start) */
 	__u32 shown;       /* bytes of it in argv[] */
 	__u32 argv_flags;  /* CALYX_KILL_ARGV_* */
 	__u32 pad;
 	char argv[CALYX_ARGV_SHOWN];
 };
-_Static_assert(sizeof(struct calyx_kill_event) == 416 + 16 + CALYX_ARGV_SHOWN, "calyx_kill_event layout");
+_Static_assert(sizeof(struct calyx_kill_event) == 96 + CALYX_PATH_MAX + 16 + CALYX_ARGV_SHOWN,
+	       "calyx_kill_event layout");
+_Static_assert(sizeof(struct calyx_kill_event) < 65536, "head.size holds every record's size");
 
 /* Per-slot counters (a per-CPU array indexed by slot; user space sums the CPUs). A slot's
  * counters are zeroed when a run claims it. */

@@ -188,10 +188,11 @@ static __always_inline bool inode_is_mqueue(struct inode *ino)
 
 /* ------------------------------------------------------------------ records */
 
-/* Reserve size bytes (a record that starts with a struct calyx_event) in the sandbox's
- * own ring buffer and pre-fill the struct calyx_event; NULL when it is full or there is
- * none (orphans, a slot whose run is gone): counted in the slot's drops. Bytes past the
- * struct calyx_event are the caller's to fill. */
+/* Reserve size bytes (a record that starts with a struct calyx_event, calyx.h) in the
+ * sandbox's own ring buffer and pre-fill its head; NULL when it is full or there is none
+ * (orphans, a slot whose run is gone): counted in the slot's drops. The body is zeroed
+ * here and the caller's to fill. size is a constant at every call site (the verifier
+ * wants one). */
 static __always_inline void *ev_reserve(const struct scope *sc, __u32 type, __u32 hook, __u64 size)
 {
 	__u32 slot = sc->slot;
@@ -203,24 +204,20 @@ static __always_inline void *ev_reserve(const struct scope *sc, __u32 type, __u3
 	}
 	__builtin_memset(ev, 0, sizeof(*ev));
 	/* Past the wake-up fill the consumer is woken (ev_submit) instead of waiting for its
-	 * next tick: a flood fills the buffer faster than one tick drains. pad1 carries the
+	 * next tick: a flood fills the buffer faster than one tick drains. wake carries the
 	 * choice to ev_submit and is zeroed there. */
 	if (bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > CALYX_RINGBUF_WAKE_FILL)
-		ev->pad1 = 1;
+		ev->wake = 1;
 	__u64 pt = bpf_get_current_pid_tgid();
 	ev->type = type;
 	ev->hook = hook;
+	ev->size = (__u16)size;
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->cgroup_id = bpf_get_current_cgroup_id();
 	ev->sandbox_cgid = sc->sb_cgid;
 	ev->pid = (__u32)pt;
 	ev->tgid = pt >> 32;
 	return ev;
-}
-
-static __always_inline struct calyx_event *ev_new(const struct scope *sc, __u32 type, __u32 hook)
-{
-	return ev_reserve(sc, type, hook, sizeof(struct calyx_event));
 }
 
 /* Fields only tracing/LSM programs can fill (cgroup sock programs lack these helpers). */
@@ -244,8 +241,8 @@ static __always_inline void ev_task_probed(struct calyx_event *ev)
 static __always_inline void ev_submit(struct calyx_event *ev)
 {
 	/* The consumer polls; a wake-up per record doubles the cost of a denied op. */
-	__u64 flags = ev->pad1 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-	ev->pad1 = 0;
+	__u64 flags = ev->wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	ev->wake = 0;
 	bpf_ringbuf_submit(ev, flags);
 }
 
@@ -263,27 +260,42 @@ struct deny_info {
 	bool no_task;      /* cgroup sock programs: the task's fields by probed reads */
 };
 
+static __always_inline void deny_fill(struct calyx_deny_event *r, const struct deny_info *d)
+{
+	if (!d->no_task)
+		ev_task(&r->ev);
+	else
+		ev_task_probed(&r->ev);
+	r->err = d->err;
+	r->family = d->family;
+	r->flags = d->flags;
+	r->port = d->port;
+	if (d->addr)
+		__builtin_memcpy(r->addr, d->addr, sizeof(r->addr));
+}
+
 /* The one place a denial is decided: counted, recorded, returned as -errno. Every hook
- * that refuses an operation returns what this returns. */
+ * that refuses an operation returns what this returns. A denial that names a path takes
+ * the larger record; the others a 96-byte one. */
 static __always_inline int deny(const struct scope *sc, const struct deny_info *d)
 {
 	stat_inc(sc->slot, CALYX_STAT_DENIED);
-	struct calyx_event *ev = ev_new(sc, CALYX_EV_DENY, d->hook);
-	if (ev) { /* else counted as dropped; the denial itself stands */
-		if (!d->no_task)
-			ev_task(ev);
-		else
-			ev_task_probed(ev);
-		ev->err = d->err;
-		ev->family = d->family;
-		ev->flags = d->flags;
-		ev->port = d->port;
-		if (d->addr)
-			__builtin_memcpy(ev->addr, d->addr, sizeof(ev->addr));
-		/* a failed read leaves "": the record says less, the decision is the same */
-		if (d->path)
-			bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), d->path);
-		ev_submit(ev);
+	if (d->path) {
+		struct calyx_deny_path_event *r = ev_reserve(sc, CALYX_EV_DENY, d->hook, sizeof(*r));
+		if (r) { /* else counted as dropped; the denial itself stands */
+			__builtin_memset((char *)r + sizeof(r->d.ev), 0, sizeof(*r) - sizeof(r->d.ev));
+			deny_fill(&r->d, d);
+			/* a failed read leaves "": the record says less, the decision is the same */
+			bpf_probe_read_kernel_str(r->path, sizeof(r->path), d->path);
+			ev_submit(&r->d.ev);
+		}
+	} else {
+		struct calyx_deny_event *r = ev_reserve(sc, CALYX_EV_DENY, d->hook, sizeof(*r));
+		if (r) {
+			__builtin_memset((char *)r + sizeof(r->ev), 0, sizeof(*r) - sizeof(r->ev));
+			deny_fill(r, d);
+			ev_submit(&r->ev);
+		}
 	}
 	return -d->err;
 }

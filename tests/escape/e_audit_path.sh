@@ -57,8 +57,8 @@ check "bpf-lsm: SVF file_event.denied names the refused file, from the kernel" \
 	has_event "$S" file_event.denied "\"path\":\"$V/sub/secret.bin\",\"path_source\":\"kernel\""
 check "bpf-lsm: no SVF denial names the granted file" \
 	sh -c "! grep '_event.denied' '$(svf_log "$S")' | grep -qF '$V/allow.txt'"
-check "bpf-lsm: the exec record's path is the caller's (the name given to execve)" \
-	run_event exec "\"path\":\"$P\",\"path_source\":\"caller\""
+check "bpf-lsm: the process line's binary is the file the kernel ran (its path in the sandbox's view)" \
+	run_event process "\"binary\":\"$P\",\"binary_source\":\"kernel\""
 check "bpf-lsm: nothing left" no_sandbox_left
 
 # landlock (a copy of the matrix that allows it, as uid 65534): enforced, not observed.
@@ -80,6 +80,6 @@ check "landlock: meta.json denials.file is null" eq "$(meta denials.file)" null
 check "landlock: no SVF file_event.denied" eq "$(svf_count "$S" file_event.denied)" 0
 check "landlock: no record claims a kernel path for the granted file" \
 	sh -c "! grep -F '\"path\":\"$V/allow.txt\",\"path_source\":\"kernel\"' '$RUN/events.jsonl'"
-check "landlock: the exec record's path is the caller's" \
-	run_event exec "\"path\":\"$P\",\"path_source\":\"caller\""
+check "landlock: the process line's binary is the file the kernel ran" \
+	run_event process "\"binary\":\"$P\",\"binary_source\":\"kernel\""
 check "landlock: nothing left" no_sandbox_left

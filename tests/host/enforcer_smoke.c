@@ -48,6 +48,7 @@
 #include "base/cgroupfs.h"
 #include "enforce/landlock.h"
 #include "enforce/resident.h"
+#include "sentinel/events.h"
 #include "sandbox/cgroup.h"
 
 static int failures;
@@ -915,85 +916,92 @@ struct seen {
 static void on_event(const struct calyx_event *ev, void *ctx)
 {
 	struct seen *s = ctx;
+	static const struct calyx_deny_event no_deny;
+	static const struct calyx_exit_event no_exit;
+	/* the bodies: resident_consume passes only records of their type's size */
+	const struct calyx_deny_event *d = ev->type == CALYX_EV_DENY || ev->type == CALYX_EV_KILL
+		? (const struct calyx_deny_event *)ev : &no_deny;
+	const struct calyx_exit_event *x = ev->type == CALYX_EV_EXIT ? (const struct calyx_exit_event *)ev : &no_exit;
+	const char *path = event_path(ev);
 	s->total++;
 	if (ev->sandbox_cgid != s->cgid) {
 		s->foreign++;
 		printf("# FOREIGN record type %u hook %u sandbox cgroup %llu (want %llu) path %s\n", ev->type, ev->hook,
-		       (unsigned long long)ev->sandbox_cgid, (unsigned long long)s->cgid, ev->path);
+		       (unsigned long long)ev->sandbox_cgid, (unsigned long long)s->cgid, path);
 		return;
 	}
 	if (ev->ts_ns < s->t_min)
 		s->stale++;
 	if (ev->hook == 8)
 		s->retired_hook++;
-	if (strcmp(ev->path, P("secret")) == 0)
+	if (strcmp(path, P("secret")) == 0)
 		s->named_secret++;
-	if (strcmp(ev->path, P("other")) == 0)
+	if (strcmp(path, P("other")) == 0)
 		s->named_other++;
 	if (ev->type == CALYX_EV_DENY || ev->type == CALYX_EV_KILL)
 		s->denials++;
 	if (!quiet && (ev->type == CALYX_EV_DENY || ev->type == CALYX_EV_KILL))
 		printf("# record type %u hook %u err %d family %u flags %#x pid %u comm %.16s path %s\n",
-		       ev->type, ev->hook, ev->err, ev->family, ev->flags, ev->pid, ev->comm, ev->path);
+		       ev->type, ev->hook, d->err, d->family, d->flags, ev->pid, ev->comm, path);
 	switch (ev->type) {
 	case CALYX_EV_DENY:
-		if (ev->hook == CALYX_HOOK_FILE_OPEN && strcmp(ev->path, P("secret")) == 0 && ev->err == EACCES)
+		if (ev->hook == CALYX_HOOK_FILE_OPEN && strcmp(path, P("secret")) == 0 && d->err == EACCES)
 			s->deny_open_secret++;
-		if (ev->hook == CALYX_HOOK_EXEC && strcmp(ev->path, P("ro/interp")) == 0)
+		if (ev->hook == CALYX_HOOK_EXEC && strcmp(path, P("ro/interp")) == 0)
 			s->deny_exec_interp++;
-		if (ev->hook == CALYX_HOOK_EXEC && strcmp(ev->path, P("hardlink")) == 0)
+		if (ev->hook == CALYX_HOOK_EXEC && strcmp(path, P("hardlink")) == 0)
 			s->deny_exec_hardlink++;
-		if (ev->hook == CALYX_HOOK_SOCKET_CONNECT && ev->family == AF_INET && ev->port == s->port &&
-		    memcmp(ev->addr, "\x7f\0\0\1", 4) == 0)
+		if (ev->hook == CALYX_HOOK_SOCKET_CONNECT && d->family == AF_INET && d->port == s->port &&
+		    memcmp(d->addr, "\x7f\0\0\1", 4) == 0)
 			s->deny_connect_inet++;
-		if (ev->hook == CALYX_HOOK_SOCKET_CONNECT && ev->family == AF_UNIX &&
-		    strcmp(ev->path, P("out.sock")) == 0)
+		if (ev->hook == CALYX_HOOK_SOCKET_CONNECT && d->family == AF_UNIX &&
+		    strcmp(path, P("out.sock")) == 0)
 			s->deny_unix_out++;
-		if (ev->hook == CALYX_HOOK_SOCKET_SENDMSG && ev->port == s->port)
+		if (ev->hook == CALYX_HOOK_SOCKET_SENDMSG && d->port == s->port)
 			s->deny_sendmsg++;
 		if (ev->hook == CALYX_HOOK_SOCKET_CREATE)
 			s->deny_sock_create++;
 		if (ev->hook == CALYX_HOOK_BPF)
 			s->deny_bpf++;
-		if (ev->hook == CALYX_HOOK_PATH_MUTATE && ev->flags == CALYX_MUT_UNLINK && ev->err == EACCES &&
-		    strcmp(ev->path, P("out/u")) == 0)
+		if (ev->hook == CALYX_HOOK_PATH_MUTATE && d->flags == CALYX_MUT_UNLINK && d->err == EACCES &&
+		    strcmp(path, P("out/u")) == 0)
 			s->deny_unlink_out++;
-		if (ev->hook == CALYX_HOOK_PATH_MUTATE && ev->flags == CALYX_MUT_LINK_SRC &&
-		    strcmp(ev->path, P("out/secret")) == 0)
+		if (ev->hook == CALYX_HOOK_PATH_MUTATE && d->flags == CALYX_MUT_LINK_SRC &&
+		    strcmp(path, P("out/secret")) == 0)
 			s->deny_link_src++;
-		if (ev->hook == CALYX_HOOK_PATH_MUTATE && ev->flags == CALYX_MUT_RENAME_DST &&
-		    strcmp(ev->path, P("ro/planted")) == 0)
+		if (ev->hook == CALYX_HOOK_PATH_MUTATE && d->flags == CALYX_MUT_RENAME_DST &&
+		    strcmp(path, P("ro/planted")) == 0)
 			s->deny_rename_dst++;
-		if (ev->hook == CALYX_HOOK_PATH_MUTATE && ev->flags == CALYX_MUT_MKNOD_DEV)
+		if (ev->hook == CALYX_HOOK_PATH_MUTATE && d->flags == CALYX_MUT_MKNOD_DEV)
 			s->deny_mknod_dev++;
-		if (ev->hook == CALYX_HOOK_MMAP_EXEC && ev->flags == 1 && strncmp(ev->path, "/memfd:", 7) == 0)
+		if (ev->hook == CALYX_HOOK_MMAP_EXEC && d->flags == 1 && strncmp(path, "/memfd:", 7) == 0)
 			s->deny_mmap_memfd++;
-		if (ev->hook == CALYX_HOOK_MMAP_EXEC && ev->flags == 2)
+		if (ev->hook == CALYX_HOOK_MMAP_EXEC && d->flags == 2)
 			s->deny_mprotect++;
 		break;
 	case CALYX_EV_KILL:
-		if (ev->hook == CALYX_HOOK_EXEC_IMAGE && ev->err == SIGKILL)
+		if (ev->hook == CALYX_HOOK_EXEC_IMAGE && d->err == SIGKILL)
 			s->kill_image++;
 		break;
 	case CALYX_EV_EXEC:
-		if (strcmp(ev->path, P("allowed")) == 0)
+		if (strcmp(path, P("allowed")) == 0)
 			s->exec_ev++;
 		break;
 	case CALYX_EV_FORK:
 		s->fork_ev++;
 		break;
 	case CALYX_EV_EXIT:
-		if (ev->err == 7 << 8) {
+		if (x->status == 7 << 8) {
 			s->exit7++;
 			printf("# EXIT cpu_ns=%llu maxrss_kb=%llu min_flt=%llu maj_flt=%llu nvcsw=%llu nivcsw=%llu rd=%llu wr=%llu\n",
-			       (unsigned long long)ev->cpu_ns, (unsigned long long)ev->maxrss_kb,
-			       (unsigned long long)ev->min_flt, (unsigned long long)ev->maj_flt,
-			       (unsigned long long)ev->nvcsw, (unsigned long long)ev->nivcsw,
-			       (unsigned long long)ev->read_bytes, (unsigned long long)ev->write_bytes);
-			if (ev->maxrss_kb > 0 && ev->min_flt > 0)
+			       (unsigned long long)x->cpu_ns, (unsigned long long)x->maxrss_kb,
+			       (unsigned long long)x->min_flt, (unsigned long long)x->maj_flt,
+			       (unsigned long long)x->nvcsw, (unsigned long long)x->nivcsw,
+			       (unsigned long long)x->read_bytes, (unsigned long long)x->write_bytes);
+			if (x->maxrss_kb > 0 && x->min_flt > 0)
 				s->exit_res++;
 		}
-		if (ev->err == 9 << 8 && ev->cpu_ns >= 100000000ull)
+		if (x->status == 9 << 8 && x->cpu_ns >= 100000000ull)
 			s->exit_cpu++;
 		break;
 	}
@@ -1279,20 +1287,20 @@ static void on_member_event(const struct calyx_event *ev, void *ctx)
 	if (ev->sandbox_cgid != m->cg.cgid) {
 		s->foreign++;
 		printf("# %s: FOREIGN record type %u hook %u sandbox cgroup %llu path %s\n", m->name, ev->type, ev->hook,
-		       (unsigned long long)ev->sandbox_cgid, ev->path);
+		       (unsigned long long)ev->sandbox_cgid, event_path(ev));
 		return;
 	}
-	if (ev->type == CALYX_EV_EXEC && strcmp(ev->path, P(m->bin)) == 0)
+	if (ev->type == CALYX_EV_EXEC && strcmp(event_path(ev), P(m->bin)) == 0)
 		s->exec_own++;
 	if (ev->type != CALYX_EV_DENY && ev->type != CALYX_EV_KILL)
 		return;
-	printf("# %s: record type %u hook %u err %d path %s\n", m->name, ev->type, ev->hook, ev->err, ev->path);
-	if (strcmp(ev->path, P(m->bin)) == 0 || under(ev->path, m->dir))
+	printf("# %s: record type %u hook %u err %d path %s\n", m->name, ev->type, ev->hook, ((const struct calyx_deny_event *)ev)->err, event_path(ev));
+	if (strcmp(event_path(ev), P(m->bin)) == 0 || under(event_path(ev), m->dir))
 		s->deny_own++;
-	if (strcmp(ev->path, P(m->foreign_bin)) == 0)
+	if (strcmp(event_path(ev), P(m->foreign_bin)) == 0)
 		s->deny_exec_foreign++;
 	for (size_t i = 0; i < sizeof(member_dirs) / sizeof(member_dirs[0]); i++)
-		if (strcmp(member_dirs[i], m->dir) != 0 && under(ev->path, member_dirs[i]))
+		if (strcmp(member_dirs[i], m->dir) != 0 && under(event_path(ev), member_dirs[i]))
 			s->deny_file_foreign++;
 }
 

@@ -1,4 +1,4 @@
-/* links: sentinel/events */
+/* links: sentinel/events sentinel/jsonfmt */
 /* Kill records (struct calyx_kill_event) in events.jsonl: whether the SIGKILL was sent, the
  * argv as strings, its size and truncation. A kill that was not sent must never read as
  * one that was. */
@@ -13,14 +13,28 @@
 
 #include "sentinel/events.h"
 
+/* The record's events.jsonl line, formatted and parsed back (cJSON: an independent
+ * parser of what the hand-written formatter wrote). */
+static cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
+{
+	struct jbuf b = { 0 };
+	event_format_denial(&b, ev, mono_to_real_ns);
+	assert_false(b.oom);
+	cJSON *j = cJSON_ParseWithLength(b.p, b.len);
+	assert_non_null(j);
+	jb_free(&b);
+	return j;
+}
+
 static struct calyx_kill_event *kill_record(int err, const char *argv, uint32_t shown, uint32_t total, uint32_t flags)
 {
 	struct calyx_kill_event *k = calloc(1, sizeof(*k));
 	assert_non_null(k);
-	k->ev.type = CALYX_EV_KILL;
-	k->ev.hook = CALYX_HOOK_EXEC_ARGV;
-	k->ev.err = err;
-	strcpy(k->ev.path, "/usr/bin/python3");
+	k->d.ev.type = CALYX_EV_KILL;
+	k->d.ev.hook = CALYX_HOOK_EXEC_ARGV;
+	k->d.ev.size = sizeof(*k);
+	k->d.err = err;
+	strcpy(k->path, "/usr/bin/python3");
 	memcpy(k->argv, argv, shown);
 	k->shown = shown;
 	k->argv_len = total;
@@ -32,7 +46,7 @@ static void test_kill_sent(void **state)
 {
 	(void)state;
 	struct calyx_kill_event *k = kill_record(9, "python3\0-c\0print(1)", 20, 20, 0);
-	cJSON *j = event_to_json(&k->ev, 0);
+	cJSON *j = event_to_json(&k->d.ev, 0);
 	assert_non_null(j);
 	assert_string_equal(cJSON_GetObjectItem(j, "hook")->valuestring, "exec_argv");
 	assert_string_equal(cJSON_GetObjectItem(j, "class")->valuestring, "exec");
@@ -45,7 +59,7 @@ static void test_kill_sent(void **state)
 	assert_string_equal(cJSON_GetArrayItem(a, 2)->valuestring, "print(1)");
 	assert_int_equal(cJSON_GetObjectItem(j, "argv_bytes")->valueint, 20);
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "argv_truncated")));
-	assert_string_equal(event_svf_type(&k->ev), "exec_event.denied");
+	assert_string_equal(event_svf_type(&k->d.ev), "exec_event.denied");
 	cJSON_Delete(j);
 	free(k);
 }
@@ -54,7 +68,7 @@ static void test_kill_not_sent(void **state)
 {
 	(void)state;
 	struct calyx_kill_event *k = kill_record(-1 /* -EPERM */, "x", 2, 2, 0);
-	cJSON *j = event_to_json(&k->ev, 0);
+	cJSON *j = event_to_json(&k->d.ev, 0);
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "killed")));
 	assert_int_equal(cJSON_GetObjectItem(j, "kill_error")->valueint, 1);
 	cJSON_Delete(j);
@@ -66,7 +80,7 @@ static void test_truncated_and_unread(void **state)
 	(void)state;
 	/* the shown bytes end inside an argument: the last string is the cut one */
 	struct calyx_kill_event *k = kill_record(9, "hello\0aaaa", 10, 5000, CALYX_KILL_ARGV_TRUNCATED);
-	cJSON *j = event_to_json(&k->ev, 0);
+	cJSON *j = event_to_json(&k->d.ev, 0);
 	cJSON *a = cJSON_GetObjectItem(j, "argv");
 	assert_int_equal(cJSON_GetArraySize(a), 2);
 	assert_string_equal(cJSON_GetArrayItem(a, 1)->valuestring, "aaaa");
@@ -75,7 +89,7 @@ static void test_truncated_and_unread(void **state)
 	cJSON_Delete(j);
 	free(k);
 	k = kill_record(9, "", 0, 100, CALYX_KILL_ARGV_UNREAD | CALYX_KILL_ARGV_TRUNCATED);
-	j = event_to_json(&k->ev, 0);
+	j = event_to_json(&k->d.ev, 0);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "argv_unread")));
 	assert_null(cJSON_GetObjectItem(j, "argv"));
 	cJSON_Delete(j);
@@ -83,7 +97,7 @@ static void test_truncated_and_unread(void **state)
 	/* a shown count past the buffer is never read past it */
 	k = kill_record(9, "a", 2, 2, 0);
 	k->shown = 1u << 30;
-	j = event_to_json(&k->ev, 0);
+	j = event_to_json(&k->d.ev, 0);
 	assert_non_null(cJSON_GetObjectItem(j, "argv"));
 	cJSON_Delete(j);
 	free(k);
@@ -93,26 +107,28 @@ static void test_truncated_and_unread(void **state)
  * recvmsg) add: their class, SVF type and detail fields. */
 static cJSON *deny_json(uint32_t hook, uint32_t family, uint32_t flags, const char *path)
 {
-	struct calyx_event ev;
+	struct calyx_deny_path_event ev;
 	memset(&ev, 0, sizeof(ev));
-	ev.type = CALYX_EV_DENY;
-	ev.hook = hook;
-	ev.err = 13;
-	ev.family = family;
-	ev.flags = flags;
+	ev.d.ev.type = CALYX_EV_DENY;
+	ev.d.ev.hook = hook;
+	ev.d.ev.size = path ? sizeof(ev) : sizeof(ev.d);
+	ev.d.err = 13;
+	ev.d.family = family;
+	ev.d.flags = flags;
 	if (path)
 		strcpy(ev.path, path);
-	return event_to_json(&ev, 0);
+	return event_to_json(&ev.d.ev, 0);
 }
 
 static const char *svf_of(uint32_t hook, uint32_t family)
 {
-	struct calyx_event ev;
+	static struct calyx_deny_event ev;
 	memset(&ev, 0, sizeof(ev));
-	ev.type = CALYX_EV_DENY;
-	ev.hook = hook;
+	ev.ev.type = CALYX_EV_DENY;
+	ev.ev.hook = hook;
+	ev.ev.size = sizeof(ev);
 	ev.family = family;
-	return event_svf_type(&ev);
+	return event_svf_type(&ev.ev);
 }
 
 static void test_new_denials(void **state)
@@ -155,24 +171,25 @@ static void test_new_denials(void **state)
 static void test_net_address_only_when_there_is_one(void **state)
 {
 	(void)state;
-	struct calyx_event ev;
+	struct calyx_deny_event ev;
 	memset(&ev, 0, sizeof(ev));
-	ev.type = CALYX_EV_DENY;
-	ev.hook = CALYX_HOOK_SOCKET_CREATE;
+	ev.ev.type = CALYX_EV_DENY;
+	ev.ev.hook = CALYX_HOOK_SOCKET_CREATE;
+	ev.ev.size = sizeof(ev);
 	ev.family = 2; /* AF_INET */
 	ev.flags = 1 | 6 << 16;
-	cJSON *j = event_to_json(&ev, 0);
+	cJSON *j = event_to_json(&ev.ev, 0);
 	assert_null(cJSON_GetObjectItem(j, "addr"));
 	assert_null(cJSON_GetObjectItem(j, "port"));
 	assert_int_equal(cJSON_GetObjectItem(j, "sock_flags")->valueint, 1 | 6 << 16);
 	cJSON_Delete(j);
 
-	ev.hook = CALYX_HOOK_SOCKET_SENDMSG;
+	ev.ev.hook = CALYX_HOOK_SOCKET_SENDMSG;
 	ev.flags = CALYX_SOCK_ADDR;
 	ev.port = 47112;
 	const uint8_t lo[4] = { 127, 0, 0, 1 };
 	memcpy(ev.addr, lo, 4);
-	j = event_to_json(&ev, 0);
+	j = event_to_json(&ev.ev, 0);
 	assert_string_equal(cJSON_GetObjectItem(j, "addr")->valuestring, "127.0.0.1");
 	assert_int_equal(cJSON_GetObjectItem(j, "port")->valueint, 47112);
 	assert_int_equal(cJSON_GetObjectItem(j, "sock_flags")->valueint, 0);
@@ -182,7 +199,7 @@ static void test_net_address_only_when_there_is_one(void **state)
 	memset(ev.addr, 0, sizeof(ev.addr));
 	ev.addr[15] = 1;
 	ev.port = 0;
-	j = event_to_json(&ev, 0);
+	j = event_to_json(&ev.ev, 0);
 	assert_string_equal(cJSON_GetObjectItem(j, "addr")->valuestring, "::1");
 	assert_int_equal(cJSON_GetObjectItem(j, "port")->valueint, 0);
 	cJSON_Delete(j);

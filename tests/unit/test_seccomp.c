@@ -1,4 +1,4 @@
-/* links: enforce/seccomp policy/seccomp_groups base/errmsg sentinel/syscall_events sentinel/events */
+/* links: enforce/seccomp policy/seccomp_groups base/errmsg sentinel/syscall_events sentinel/events sentinel/jsonfmt */
 /* The seccomp baseline: the complement of allowed argument values, the filter libseccomp
  * builds (loaded for real in a child: without a listener the kernel fails the refused
  * calls with ENOSYS, the others run), and the records of refused calls. */

@@ -1,4 +1,4 @@
-/* links: run/summary run/termout sentinel/events sentinel/syscall_events */
+/* links: run/summary run/termout sentinel/events sentinel/jsonfmt sentinel/syscall_events */
 /* The end-of-run summary (run/summary.h): the examples kept per class (their text, their
  * repeats, the first 3 distinct only), what is neutralised before it is shown, and the
  * lines printed for a run's meta.json, byte for byte. */
@@ -15,15 +15,17 @@
 
 #include "run/summary.h"
 
-static struct calyx_event deny(uint32_t hook, uint32_t family, uint32_t flags, const char *path)
+/* A denial record (bpf/calyx.h): with a path, the path record's size; else the plain one. */
+static struct calyx_deny_path_event deny(uint32_t hook, uint32_t family, uint32_t flags, const char *path)
 {
-	struct calyx_event ev;
+	struct calyx_deny_path_event ev;
 	memset(&ev, 0, sizeof(ev));
-	ev.type = CALYX_EV_DENY;
-	ev.hook = hook;
-	ev.family = family;
-	ev.flags = flags;
-	ev.err = 13;
+	ev.d.ev.type = CALYX_EV_DENY;
+	ev.d.ev.hook = hook;
+	ev.d.ev.size = path ? sizeof(ev) : sizeof(ev.d);
+	ev.d.family = family;
+	ev.d.flags = flags;
+	ev.d.err = 13;
 	if (path)
 		snprintf(ev.path, sizeof(ev.path), "%s", path);
 	return ev;
@@ -34,13 +36,13 @@ static void test_file_examples_and_repeats(void **state)
 	(void)state;
 	struct run_summary s;
 	memset(&s, 0, sizeof(s));
-	struct calyx_event a = deny(CALYX_HOOK_FILE_OPEN, 0, 1, "/etc/shadow");
-	struct calyx_event b = deny(CALYX_HOOK_PATH_MUTATE, 0, CALYX_MUT_UNLINK, "/root/x");
-	struct calyx_event c = deny(CALYX_HOOK_META, 0, CALYX_META_GETATTR, "/srv/secret");
-	summary_collect_event(&s, &a);
-	summary_collect_event(&s, &b);
-	summary_collect_event(&s, &a);
-	summary_collect_event(&s, &c);
+	struct calyx_deny_path_event a = deny(CALYX_HOOK_FILE_OPEN, 0, 1, "/etc/shadow");
+	struct calyx_deny_path_event b = deny(CALYX_HOOK_PATH_MUTATE, 0, CALYX_MUT_UNLINK, "/root/x");
+	struct calyx_deny_path_event c = deny(CALYX_HOOK_META, 0, CALYX_META_GETATTR, "/srv/secret");
+	summary_collect_event(&s, &a.d.ev);
+	summary_collect_event(&s, &b.d.ev);
+	summary_collect_event(&s, &a.d.ev);
+	summary_collect_event(&s, &c.d.ev);
 	const struct summary_class *f = &s.cls[DENY_FILE];
 	assert_int_equal(f->seen, 4);
 	assert_int_equal(f->n, 3);
@@ -49,16 +51,16 @@ static void test_file_examples_and_repeats(void **state)
 	assert_string_equal(f->ex[1], "/root/x (unlink)");
 	assert_string_equal(f->ex[2], "/srv/secret (stat)");
 	/* a fourth distinct one is counted, not kept; a repeat of a kept one still counts */
-	struct calyx_event d = deny(CALYX_HOOK_FILE_OPEN, 0, 2, "/etc/passwd");
-	summary_collect_event(&s, &d);
-	summary_collect_event(&s, &b);
+	struct calyx_deny_path_event d = deny(CALYX_HOOK_FILE_OPEN, 0, 2, "/etc/passwd");
+	summary_collect_event(&s, &d.d.ev);
+	summary_collect_event(&s, &b.d.ev);
 	assert_int_equal(f->seen, 6);
 	assert_int_equal(f->n, 3);
 	assert_int_equal(f->count[1], 2);
 	/* records that are no denials are ignored */
-	struct calyx_event e = deny(0, 0, 0, "/bin/sh");
-	e.type = CALYX_EV_EXEC;
-	summary_collect_event(&s, &e);
+	struct calyx_deny_path_event e = deny(0, 0, 0, "/bin/sh");
+	e.d.ev.type = CALYX_EV_EXEC;
+	summary_collect_event(&s, &e.d.ev);
 	assert_int_equal(s.cls[DENY_EXEC].seen, 0);
 }
 
@@ -66,36 +68,36 @@ static void test_net_texts(void **state)
 {
 	(void)state;
 	char t[SUMMARY_EXAMPLE_MAX];
-	struct calyx_event ev = deny(CALYX_HOOK_SOCKET_CREATE, 2, 1, NULL);
-	summary_event_text(&ev, t, sizeof(t));
+	struct calyx_deny_path_event ev = deny(CALYX_HOOK_SOCKET_CREATE, 2, 1, NULL);
+	summary_event_text(&ev.d.ev, t, sizeof(t));
 	assert_string_equal(t, "inet (socket)");
 
 	ev = deny(CALYX_HOOK_SOCKET_SENDMSG, 2, CALYX_SOCK_ADDR, NULL);
 	const uint8_t v4[4] = { 10, 0, 0, 1 };
-	memcpy(ev.addr, v4, 4);
-	ev.port = 80;
-	summary_event_text(&ev, t, sizeof(t));
+	memcpy(ev.d.addr, v4, 4);
+	ev.d.port = 80;
+	summary_event_text(&ev.d.ev, t, sizeof(t));
 	assert_string_equal(t, "inet 10.0.0.1:80 (send)");
 
 	ev = deny(CALYX_HOOK_SOCKET_CONNECT, 10, CALYX_SOCK_ADDR, NULL);
-	ev.addr[15] = 1;
-	ev.port = 443;
-	summary_event_text(&ev, t, sizeof(t));
+	ev.d.addr[15] = 1;
+	ev.d.port = 443;
+	summary_event_text(&ev.d.ev, t, sizeof(t));
 	assert_string_equal(t, "inet6 [::1]:443 (connect)");
 
 	ev = deny(CALYX_HOOK_SOCKET_CONNECT, 1, CALYX_SOCK_PEER_RESOLVED, "/run/docker.sock");
-	summary_event_text(&ev, t, sizeof(t));
+	summary_event_text(&ev.d.ev, t, sizeof(t));
 	assert_string_equal(t, "unix /run/docker.sock (connect)");
 
 	ev = deny(CALYX_HOOK_SOCKET_BIND, 1, 0, NULL);
-	summary_event_text(&ev, t, sizeof(t));
+	summary_event_text(&ev.d.ev, t, sizeof(t));
 	assert_string_equal(t, "unix (bind)");
 
 	ev = deny(CALYX_HOOK_MOUNT, 0, 0, NULL);
-	summary_event_text(&ev, t, sizeof(t));
+	summary_event_text(&ev.d.ev, t, sizeof(t));
 	assert_string_equal(t, "mount");
 	ev = deny(CALYX_HOOK_IPC, CALYX_IPC_MSG_ALLOC, 0, NULL);
-	summary_event_text(&ev, t, sizeof(t));
+	summary_event_text(&ev.d.ev, t, sizeof(t));
 	assert_string_equal(t, "ipc msgget_create");
 }
 
@@ -104,16 +106,18 @@ static void test_exec_kill_text(void **state)
 	(void)state;
 	struct calyx_kill_event *k = calloc(1, sizeof(*k));
 	assert_non_null(k);
-	k->ev = deny(CALYX_HOOK_EXEC_ARGV, 0, 0, "/usr/bin/python3");
-	k->ev.type = CALYX_EV_KILL;
-	k->ev.err = 9;
+	k->d = deny(CALYX_HOOK_EXEC_ARGV, 0, 0, NULL).d;
+	k->d.ev.type = CALYX_EV_KILL;
+	k->d.ev.size = sizeof(*k);
+	k->d.err = 9;
+	strcpy(k->path, "/usr/bin/python3");
 	struct run_summary s;
 	memset(&s, 0, sizeof(s));
-	summary_collect_event(&s, &k->ev);
+	summary_collect_event(&s, &k->d.ev);
 	assert_string_equal(s.cls[DENY_EXEC].ex[0], "/usr/bin/python3 (argv, killed)");
-	k->ev.hook = CALYX_HOOK_EXEC_IMAGE;
+	k->d.ev.hook = CALYX_HOOK_EXEC_IMAGE;
 	char t[SUMMARY_EXAMPLE_MAX];
-	summary_event_text(&k->ev, t, sizeof(t));
+	summary_event_text(&k->d.ev, t, sizeof(t));
 	assert_string_equal(t, "/usr/bin/python3 (killed)");
 	free(k);
 }
@@ -167,12 +171,12 @@ static void test_print_full(void **state)
 	(void)state;
 	struct run_summary s;
 	memset(&s, 0, sizeof(s));
-	struct calyx_event a = deny(CALYX_HOOK_FILE_OPEN, 0, 1, "/etc/sh\nadow");
-	summary_collect_event(&s, &a);
-	summary_collect_event(&s, &a);
-	struct calyx_event n = deny(CALYX_HOOK_SOCKET_CONNECT, 2, CALYX_SOCK_ADDR, NULL);
-	n.port = 80;
-	summary_collect_event(&s, &n);
+	struct calyx_deny_path_event a = deny(CALYX_HOOK_FILE_OPEN, 0, 1, "/etc/sh\nadow");
+	summary_collect_event(&s, &a.d.ev);
+	summary_collect_event(&s, &a.d.ev);
+	struct calyx_deny_path_event n = deny(CALYX_HOOK_SOCKET_CONNECT, 2, CALYX_SOCK_ADDR, NULL);
+	n.d.port = 80;
+	summary_collect_event(&s, &n.d.ev);
 	struct syscall_denial d = { .arch = AUDIT_ARCH_X86_64, .nr = 425, .tid = 7, .err = 1 };
 	summary_collect_syscall(&s, &d);
 	char *out = print_of(&s, "{\"lease\": \"LEASE-1\", \"status\": \"limit\", \"exit_code\": 0, \"signal\": null,"

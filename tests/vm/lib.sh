@@ -129,8 +129,8 @@ has_event_re() {
 	WHY="no $2 record matching '$3': $(grep -F "\"$2\"" "$f" | head -n 2 | head -c 500)"
 	return 1
 }
-# run_event TYPE [STRING]: the run's own events.jsonl (the sentinel's raw records, "type"
-# like "deny", "exec", "fork", "exit") has a TYPE record (whose line contains STRING).
+# run_event TYPE [STRING]: the run's own events.jsonl ("type" "deny" or "kill": one line per
+# denial record; "process": one line per process) has a TYPE line (which contains STRING).
 run_event() {
 	local f=$RUN/events.jsonl
 	[ -f "$f" ] || { WHY="no $f"; return 1; }

@@ -93,10 +93,13 @@ int resident_add_sandbox(struct resident *r, const struct sandbox_rules *rules,
 uint32_t resident_sandbox_slot(const struct resident_sandbox *s);
 
 /* Drain the sandbox's ring buffer without blocking, calling fn for each record. The BPF
- * side submits with BPF_RB_NO_WAKEUP, so callers poll this on a timer and once more after
- * the sandbox is empty. Returns records consumed or -errno. */
+ * side submits with BPF_RB_NO_WAKEUP (until the buffer is past its wake-up fill), so
+ * callers poll this on a timer and once more after the sandbox is empty. fn sees only
+ * records whose size is their type's (calyx.h), so it may read the type's body; others
+ * are counted (resident_sandbox_malformed). Returns records consumed or -errno. */
 typedef void (*resident_event_fn)(const struct calyx_event *ev, void *ctx);
 int resident_consume(struct resident_sandbox *s, resident_event_fn fn, void *ctx);
+uint64_t resident_sandbox_malformed(const struct resident_sandbox *s);
 
 /* An fd that polls readable when the BPF side wakes the consumer (the ring buffer is past
  * its wake-up fill): add it to the run's poll set and consume then too. */

@@ -42,6 +42,7 @@ struct resident_sandbox {
 	struct ring_buffer *rb;
 	resident_event_fn fn;
 	void *fn_ctx;
+	uint64_t malformed;            /* records of no known type or size (none expected) */
 	struct calyx_exec_key exec_keys[CALYX_SB_MAX_EXEC];
 	size_t n_exec;
 	struct calyx_argv_key argv_keys[CALYX_SB_MAX_ARGV];
@@ -51,6 +52,7 @@ struct resident_sandbox {
 };
 
 uint32_t resident_sandbox_slot(const struct resident_sandbox *s) { return s->slot; }
+uint64_t resident_sandbox_malformed(const struct resident_sandbox *s) { return s ? s->malformed : 0; }
 int resident_sandbox_poll_fd(const struct resident_sandbox *s) { return s && s->rb ? ring_buffer__epoll_fd(s->rb) : -1; }
 
 /* ------------------------------------------------------------------ counters */
@@ -230,15 +232,31 @@ static int add_ring_buffer(struct resident *r, struct resident_sandbox *s, char 
 	return 0;
 }
 
+/* Whether a record of this type may have this size (calyx.h: one size per type, two for
+ * denials). */
+static bool record_size_ok(uint32_t type, size_t size)
+{
+	switch (type) {
+	case CALYX_EV_DENY:
+		return size == sizeof(struct calyx_deny_event) || size == sizeof(struct calyx_deny_path_event);
+	case CALYX_EV_EXEC: return size == sizeof(struct calyx_exec_event);
+	case CALYX_EV_EXIT: return size == sizeof(struct calyx_exit_event);
+	case CALYX_EV_FORK: return size == sizeof(struct calyx_fork_event);
+	case CALYX_EV_KILL: return size == sizeof(struct calyx_kill_event);
+	default: return false;
+	}
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct resident_sandbox *s = ctx;
 	const struct calyx_event *ev = data;
-	/* A kill record carries its argv after the common part (struct calyx_kill_event):
-	 * consumers may read that far. */
-	if (size >= sizeof(struct calyx_event) && s->fn &&
-	    (ev->type != CALYX_EV_KILL || size >= sizeof(struct calyx_kill_event)))
+	/* Consumers read a record's body by its type: only whole records of a known type,
+	 * whose head says the size the ring buffer delivered, reach them. */
+	if (size >= sizeof(struct calyx_event) && ev->size == size && record_size_ok(ev->type, size) && s->fn)
 		s->fn(ev, s->fn_ctx);
+	else if (s->fn)
+		s->malformed++;
 	return 0;
 }
 

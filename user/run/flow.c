@@ -92,6 +92,7 @@ static void runner_teardown(struct runner *r)
 	run_view_free(r);
 	r->ll = NULL;
 	run_seccomp_free(r);
+	run_events_free(r);
 	if (r->events) {
 		fclose(r->events);
 		r->events = NULL;
@@ -537,6 +538,7 @@ static int run_sandbox(struct runner *r)
 	if (sandbox_cgroup_wait_empty(&r->cg, KILL_WAIT_MS) < 0)
 		run_say(0, "run: sandbox cgroup %s did not empty after kill", r->cg.path);
 	run_consume(r);
+	run_events_end(r);
 	uint64_t ooms, pmax;
 	sandbox_cgroup_violations(&r->cg, &ooms, &pmax);
 	if (ooms && oc.status != ST_TIMEOUT && !oc.interrupted_by) {

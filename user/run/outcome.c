@@ -53,33 +53,64 @@ static cJSON *enforced_json(const struct runner *r)
 	return o;
 }
 
-static cJSON *resources_json(const struct runner *r, const struct outcome *oc)
+static void add_u64(cJSON *o, const char *k, uint64_t v)
+{
+	cJSON_AddNumberToObject(o, k, (double)v);
+}
+
+/* The whole tree's resources: the sums (and the peak RSS) of the processes whose exit
+ * records arrived (the same counters as their events.jsonl lines); wait4's rusage of the
+ * main process only when no exit record arrived at all. */
+static cJSON *resources_json(const struct runner *r, const struct outcome *oc, const struct calyx_stats *st)
 {
 	cJSON *o = cJSON_CreateObject();
-	if (r->have_main_exit) {
-		const struct calyx_event *e = &r->main_exit;
-		cJSON_AddStringToObject(o, "source", "bpf sched_process_exit record of the main process");
-		cJSON_AddNumberToObject(o, "cpu_ms", (double)(e->cpu_ns / 1000000));
-		cJSON_AddNumberToObject(o, "maxrss_kb", (double)e->maxrss_kb);
-		cJSON_AddNumberToObject(o, "min_flt", (double)e->min_flt);
-		cJSON_AddNumberToObject(o, "maj_flt", (double)e->maj_flt);
-		cJSON_AddNumberToObject(o, "nvcsw", (double)e->nvcsw);
-		cJSON_AddNumberToObject(o, "nivcsw", (double)e->nivcsw);
-		cJSON_AddNumberToObject(o, "read_bytes", (double)e->read_bytes);
-		cJSON_AddNumberToObject(o, "write_bytes", (double)e->write_bytes);
+	const struct proc_totals *t = &r->procs.totals;
+	uint64_t dropped = st ? st->v[CALYX_STAT_RB_DROPPED] : 0;
+	char src[256];
+	if (t->processes) {
+		const struct proc_counters *c = &t->sum;
+		int n = snprintf(src, sizeof(src), "bpf exit records of %ju process%s", (uintmax_t)t->processes,
+				 t->processes == 1 ? "" : "es");
+		if (dropped && n > 0 && (size_t)n < sizeof(src))
+			snprintf(src + n, sizeof(src) - (size_t)n,
+				 "; %ju record%s lost: the totals are lower bounds", (uintmax_t)dropped,
+				 dropped == 1 ? " was" : "s were");
+		cJSON_AddStringToObject(o, "source", src);
+		add_u64(o, "processes", t->processes);
+		cJSON_AddBoolToObject(o, "lower_bound", dropped > 0);
+		add_u64(o, "cpu_ms", c->cpu_ns / 1000000);
+		add_u64(o, "cpu_ns", c->cpu_ns);
+		add_u64(o, "user_ns", c->user_ns);
+		add_u64(o, "sys_ns", c->sys_ns);
+		add_u64(o, "maxrss_kb", c->maxrss_kb);
+		add_u64(o, "min_flt", c->min_flt);
+		add_u64(o, "maj_flt", c->maj_flt);
+		add_u64(o, "nvcsw", c->nvcsw);
+		add_u64(o, "nivcsw", c->nivcsw);
+		add_u64(o, "read_bytes", c->read_bytes);
+		add_u64(o, "write_bytes", c->write_bytes);
+		add_u64(o, "rchar", c->rchar);
+		add_u64(o, "wchar", c->wchar);
 	} else if (oc->have_ru) {
 		const struct rusage *u = &oc->ru;
-		cJSON_AddStringToObject(o, "source", "wait4 rusage of the main process (no exit record)");
-		cJSON_AddNumberToObject(o, "cpu_ms",
-			(double)((u->ru_utime.tv_sec + u->ru_stime.tv_sec) * 1000 +
-				 (u->ru_utime.tv_usec + u->ru_stime.tv_usec) / 1000));
-		cJSON_AddNumberToObject(o, "maxrss_kb", (double)u->ru_maxrss);
-		cJSON_AddNumberToObject(o, "min_flt", (double)u->ru_minflt);
-		cJSON_AddNumberToObject(o, "maj_flt", (double)u->ru_majflt);
-		cJSON_AddNumberToObject(o, "nvcsw", (double)u->ru_nvcsw);
-		cJSON_AddNumberToObject(o, "nivcsw", (double)u->ru_nivcsw);
-		cJSON_AddNumberToObject(o, "read_bytes", (double)u->ru_inblock * 512);
-		cJSON_AddNumberToObject(o, "write_bytes", (double)u->ru_oublock * 512);
+		uint64_t user_ns = (uint64_t)u->ru_utime.tv_sec * 1000000000u + (uint64_t)u->ru_utime.tv_usec * 1000u;
+		uint64_t sys_ns = (uint64_t)u->ru_stime.tv_sec * 1000000000u + (uint64_t)u->ru_stime.tv_usec * 1000u;
+		cJSON_AddStringToObject(o, "source", "wait4 rusage of the main process only (no exit record arrived)");
+		add_u64(o, "processes", 1);
+		cJSON_AddBoolToObject(o, "lower_bound", true);
+		add_u64(o, "cpu_ms", (user_ns + sys_ns) / 1000000);
+		add_u64(o, "cpu_ns", user_ns + sys_ns);
+		add_u64(o, "user_ns", user_ns);
+		add_u64(o, "sys_ns", sys_ns);
+		add_u64(o, "maxrss_kb", (uint64_t)u->ru_maxrss);
+		add_u64(o, "min_flt", (uint64_t)u->ru_minflt);
+		add_u64(o, "maj_flt", (uint64_t)u->ru_majflt);
+		add_u64(o, "nvcsw", (uint64_t)u->ru_nvcsw);
+		add_u64(o, "nivcsw", (uint64_t)u->ru_nivcsw);
+		add_u64(o, "read_bytes", (uint64_t)u->ru_inblock * 512);
+		add_u64(o, "write_bytes", (uint64_t)u->ru_oublock * 512);
+		cJSON_AddNullToObject(o, "rchar");   /* rusage has no syscall-level I/O */
+		cJSON_AddNullToObject(o, "wchar");
 	} else {
 		cJSON_AddStringToObject(o, "source", "none (the command never ran)");
 	}
@@ -253,7 +284,7 @@ static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc,
 		snprintf(err, sizeof(err), "ring buffer: %s", strerror(-r->consume_err));
 		cJSON_AddStringToObject(m, "events_error", err);
 	}
-	cJSON_AddItemToObject(m, "resources", resources_json(r, oc));
+	cJSON_AddItemToObject(m, "resources", resources_json(r, oc, st));
 	run_report_meta(r, m);
 
 	cJSON *art = runmeta_artifacts(r->rd.fd);
@@ -289,8 +320,21 @@ static int finish_files(struct runner *r, const struct outcome *oc, int exit_rc)
 	return 0;
 }
 
-/* Write the queued denials and the completion record in one locked session. */
-static int audit_completion(struct runner *r, const cJSON *meta, const char *meta_hash)
+/* event_log.gap: records of this run the BPF side could not deliver (its ring buffer
+ * was full), so events.jsonl and the denial records above are incomplete by that many. */
+static int audit_gap(struct runner *r, struct svf_writer *w, uint64_t dropped, char *err, size_t errlen)
+{
+	_cleanup_cjson_ cJSON *d = cJSON_CreateObject();
+	if (!d || !cJSON_AddNumberToObject(d, "run", r->run_no) ||
+	    !cJSON_AddNumberToObject(d, "dropped_events", (double)dropped) ||
+	    !cJSON_AddNumberToObject(d, "events", (double)r->counts.records))
+		return errmsg(err, errlen, -ENOMEM, "out of memory");
+	return svf_append(w, "event_log.gap", r->l.jti, r->l.intent, d, err, errlen);
+}
+
+/* Write the queued denials, the gap record (when records were lost) and the completion
+ * record in one locked session. */
+static int audit_completion(struct runner *r, const cJSON *meta, const char *meta_hash, uint64_t dropped)
 {
 	char err[PATH_MAX + 256];
 	struct svf_writer *w;
@@ -305,6 +349,8 @@ static int audit_completion(struct runner *r, const cJSON *meta, const char *met
 		if (rc < 0)
 			break;
 	}
+	if (rc == 0 && dropped)
+		rc = audit_gap(r, w, dropped, err, sizeof(err));
 	if (rc == 0) {
 		struct svf_completion c = {
 			.run = r->run_no,
@@ -343,7 +389,7 @@ int run_finish(struct runner *r, struct outcome *oc, int exit_rc, const struct c
 		else if (run_dir_commit(&r->rd, err, sizeof(err)) < 0)
 			rc = run_say(EXIT_IO, "artifacts: %s", err);
 	}
-	int arc = audit_completion(r, meta, rc ? NULL : meta_hash);
+	int arc = audit_completion(r, meta, rc ? NULL : meta_hash, st ? st->v[CALYX_STAT_RB_DROPPED] : 0);
 	run_report_keep(r, meta);
 	return rc ? rc : arc;
 }

@@ -32,6 +32,7 @@
 #include "sandbox/spawn.h"
 #include "sandbox/view.h"
 #include "sentinel/events.h"
+#include "sentinel/procs.h"
 #include "state/artifacts.h"
 #include "state/recovery.h"
 
@@ -106,8 +107,9 @@ struct runner {
 	pid_t child_pid;
 	bool pidns;
 	bool started;                        /* exec_event.started logged: artifacts are owed */
-	struct calyx_event main_exit;
-	bool have_main_exit;
+	struct jbuf evbuf;                   /* events.jsonl text not yet written (supervise.c) */
+	struct procs procs;                  /* the sandbox's processes, aggregated by tgid */
+	uint64_t events_lost_oom;            /* chunks of events.jsonl dropped: out of memory */
 	cJSON *svf_denials;                  /* array of {type, data} queued for the audit log */
 	uint64_t svf_denials_omitted;
 	uint64_t per_class_logged[DENY_CLASS_COUNT];
@@ -200,8 +202,12 @@ void run_seccomp_free(struct runner *r);
 void run_seccomp_answer(struct runner *r);
 cJSON *run_seccomp_json(const struct runner *r);
 
-/* supervise.c: drain the ring buffer into counts, events.jsonl and the queued denials. */
+/* supervise.c: drain the ring buffer into counts, events.jsonl and the queued denials;
+ * once the sandbox is empty and drained, the lines of the processes still open (end
+ * null); the buffers freed (teardown). */
 void run_consume(struct runner *r);
+void run_events_end(struct runner *r);
+void run_events_free(struct runner *r);
 /* supervise.c: sandbox_spawn's live check (ctx: the runner). */
 int run_live_check(void *ctx);
 /* supervise.c: a denied exec whose kill was not sent (a record saying so, or the slot's

@@ -92,7 +92,11 @@ static void json_text(const cJSON *j, char *out, size_t outlen)
 
 void summary_event_text(const struct calyx_event *ev, char *out, size_t outlen)
 {
-	cJSON *j = event_to_json(ev, 0);
+	/* the record's events.jsonl line, parsed: a tree only for an example kept */
+	struct jbuf b = { 0 };
+	event_format_denial(&b, ev, 0);
+	cJSON *j = b.oom ? NULL : cJSON_ParseWithLength(b.p, b.len);
+	jb_free(&b);
 	if (j)
 		json_text(j, out, outlen);
 	else
@@ -117,16 +121,19 @@ static int keep(struct summary_class *c, const char *text)
 	return (int)c->n++;
 }
 
+/* ev: a DENY or KILL record (its body a struct calyx_deny_event) */
 static void key_of(const struct calyx_event *ev, struct summary_key *k)
 {
+	const struct calyx_deny_event *d = (const struct calyx_deny_event *)ev;
+	const char *path = event_path(ev);
 	memset(k, 0, sizeof(*k));
 	k->type = ev->type;
 	k->hook = ev->hook;
-	k->family = ev->family;
-	k->flags = ev->flags;
-	k->port = ev->port;
-	memcpy(k->addr, ev->addr, sizeof(k->addr));
-	memcpy(k->path, ev->path, strnlen(ev->path, sizeof(ev->path) - 1));
+	k->family = d->family;
+	k->flags = d->flags;
+	k->port = d->port;
+	memcpy(k->addr, d->addr, sizeof(k->addr));
+	memcpy(k->path, path, strnlen(path, sizeof(k->path) - 1));
 }
 
 void summary_collect_event(struct run_summary *s, const struct calyx_event *ev)

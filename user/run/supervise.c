@@ -1,5 +1,5 @@
 /* `calyx run` while the command runs (docs/run.md steps 11-12): the ring-buffer records
- * of this sandbox, and the poll loop over the child's output, its exit, the tick and
+ * of this sandbox (denial lines, process lines, SVF denials), and the poll loop over the child's output, its exit, the tick and
  * wall-clock timers and the runner's signals. */
 #include "run/runner.h"
 
@@ -20,6 +20,51 @@
 #include "enforce/resident.h"
 #include "run/termout.h"
 
+/* events.jsonl is written in chunks of about this much (and at every drain's end). */
+#define EVENTS_FLUSH_BYTES (256u << 10)
+
+/* What is formatted so far goes to events.jsonl. A line cut by a failed allocation is
+ * not written (counted instead). */
+static void events_flush(struct runner *r)
+{
+	if (r->evbuf.oom) {
+		r->events_lost_oom++;
+		jb_reset(&r->evbuf);
+		return;
+	}
+	if (r->evbuf.len && r->events)
+		fwrite(r->evbuf.p, 1, r->evbuf.len, r->events);
+	jb_reset(&r->evbuf);
+}
+
+/* The first SVF_MAX_DENIAL_RECORDS denials of each class become SVF records: a tree is
+ * built for those only, from the line just formatted. */
+static void queue_svf_denial(struct runner *r, const struct calyx_event *ev, const char *line, size_t len)
+{
+	const char *svf_type = event_svf_type(ev);
+	int dc = event_deny_class(ev);
+	if (!svf_type || dc < 0)
+		return;
+	if (r->per_class_logged[dc] >= SVF_MAX_DENIAL_RECORDS) {
+		r->svf_denials_omitted++;
+		return;
+	}
+	cJSON *j = cJSON_ParseWithLength(line, len);
+	cJSON *q = j ? cJSON_CreateObject() : NULL;
+	if (!q) {
+		cJSON_Delete(j);
+		r->svf_denials_omitted++;
+		return;
+	}
+	r->per_class_logged[dc]++;
+	cJSON_AddStringToObject(q, "type", svf_type);
+	cJSON_AddItemToObject(q, "data", j);
+	cJSON_AddItemToArray(r->svf_denials, q);
+}
+
+/* One record: counted; a denial formatted into its events.jsonl line (and maybe queued
+ * for the SVF log); fork / exec / exit records aggregated into their process's line. No
+ * allocation per record once the buffers have grown. */
 static void on_event(const struct calyx_event *ev, void *ctx)
 {
 	struct runner *r = ctx;
@@ -27,56 +72,57 @@ static void on_event(const struct calyx_event *ev, void *ctx)
 		return;   /* cannot happen (the ring buffer is this sandbox's own); never trusted */
 	if (ev->type == CALYX_EV_FORK)
 		r->live_seen = true;
-	if (ev->type == CALYX_EV_KILL && ev->err != SIGKILL && !r->kill_failed) {
-		/* The image the enforcer refused is running: nothing of the sandbox may. */
-		r->kill_failed = true;
-		sandbox_cgroup_kill(&r->cg);
-		run_say(0, "run: the enforcer could not kill a denied exec (pid %u, error %d): killing the sandbox",
-			(unsigned)ev->tgid, ev->err);
+	if (ev->type == CALYX_EV_KILL) {
+		const struct calyx_kill_event *k = (const struct calyx_kill_event *)ev;
+		if (k->d.err != SIGKILL && !r->kill_failed) {
+			/* The image the enforcer refused is running: nothing of the sandbox may. */
+			r->kill_failed = true;
+			sandbox_cgroup_kill(&r->cg);
+			run_say(0, "run: the enforcer could not kill a denied exec (pid %u, error %d): killing the sandbox",
+				(unsigned)ev->tgid, k->d.err);
+		}
 	}
 	event_count(&r->counts, ev);
 	summary_collect_event(&r->sum, ev);
-	if (ev->type == CALYX_EV_EXIT && (pid_t)ev->tgid == r->child_pid) {
-		r->main_exit = *ev;
-		r->have_main_exit = true;
+	if (ev->type == CALYX_EV_DENY || ev->type == CALYX_EV_KILL) {
+		size_t at = r->evbuf.len;
+		event_format_denial(&r->evbuf, ev, r->mono_to_real_ns);
+		if (!r->evbuf.oom)
+			queue_svf_denial(r, ev, r->evbuf.p + at, r->evbuf.len - at);
+		jb_raw(&r->evbuf, "\n", 1);
+	} else {
+		procs_record(&r->procs, ev, &r->evbuf);
 	}
-	cJSON *j = event_to_json(ev, r->mono_to_real_ns);
-	if (j) {
-		char *s = cJSON_PrintUnformatted(j);
-		if (s && r->events) {
-			fputs(s, r->events);
-			fputc('\n', r->events);
-		}
-		free(s);
-	}
-	const char *svf_type = event_svf_type(ev);
-	int dc = event_deny_class(ev);
-	if (svf_type && j && dc >= 0) {
-		if (r->per_class_logged[dc] < SVF_MAX_DENIAL_RECORDS) {
-			r->per_class_logged[dc]++;
-			cJSON *q = cJSON_CreateObject();
-			cJSON_AddStringToObject(q, "type", svf_type);
-			cJSON_AddItemToObject(q, "data", j);
-			cJSON_AddItemToArray(r->svf_denials, q);
-			j = NULL;
-		} else {
-			r->svf_denials_omitted++;
-		}
-	}
-	cJSON_Delete(j);
+	if (r->evbuf.len >= EVENTS_FLUSH_BYTES || r->evbuf.oom)
+		events_flush(r);
 }
 
 void run_consume(struct runner *r)
 {
 	if (!r->sb)
 		return;
+	r->procs.mono_to_real_ns = r->mono_to_real_ns;
 	int rc = resident_consume(r->sb, on_event, r);
 	if (rc < 0 && !r->consume_err)
 		r->consume_err = rc;
+	events_flush(r);
 	/* Out of stdio's buffer every tick: a runner killed mid-run leaves the records up
-	 * to its last tick in events.jsonl for the sweep's abandoned run. */
+	 * to its last tick in events.jsonl for the sweep's abandoned run (the lines of the
+	 * processes that had ended by then, and every denial). */
 	if (rc > 0 && r->events)
 		fflush(r->events);
+}
+
+void run_events_end(struct runner *r)
+{
+	procs_flush(&r->procs, &r->evbuf);
+	events_flush(r);
+}
+
+void run_events_free(struct runner *r)
+{
+	procs_free(&r->procs);
+	jb_free(&r->evbuf);
 }
 
 /* Polled by sandbox_spawn while the child waits before exec. */
@@ -269,6 +315,9 @@ int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc)
 		sandbox_cgroup_kill(&r->cg);
 		return run_say(EXIT_INTERNAL, "timerfd (wall_ms): %s", strerror(e));
 	}
+	/* Started by fork + cgroup.procs, the main process has no fork record of this
+	 * sandbox: its line's start is the runner's. */
+	procs_note_start(&r->procs, (uint32_t)c->pid, (uint32_t)getpid(), oc->start_mono);
 	fcntl(outfd, F_SETFL, O_NONBLOCK);
 	fcntl(errfd, F_SETFL, O_NONBLOCK);
 	bool reaped = false;

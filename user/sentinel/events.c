@@ -1,5 +1,7 @@
-/* Ring-buffer record mapping (events.jsonl, SVF types, denial counts). */
+/* Ring-buffer record mapping (events.jsonl denial lines, SVF types, denial counts). */
 #include "sentinel/events.h"
+
+#include "sentinel/jsonfmt.h"
 
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -100,12 +102,14 @@ const char *event_svf_type(const struct calyx_event *ev)
 
 const char *event_path_source(const struct calyx_event *ev)
 {
-	if (ev->type == CALYX_EV_EXEC || ev->type == CALYX_EV_KILL)
+	if (ev->type == CALYX_EV_EXEC)   /* the in-kernel walk of the file, or the name given */
+		return (((const struct calyx_exec_event *)ev)->flags & CALYX_EXEC_BINARY_NAME) ? "caller" : "kernel";
+	if (ev->type == CALYX_EV_KILL)
 		return "caller";   /* bprm->filename (exec-image and argv kills alike) */
 	/* connect/sendmsg of AF_UNIX: the sun_path string given (socket_connect,
 	 * socket_sendmsg), unless the record is of the peer the kernel resolved. */
 	if (CALYX_HOOK_IS_SOCKET(ev->hook))
-		return (ev->flags & CALYX_SOCK_PEER_RESOLVED) ? "kernel" : "caller";
+		return (((const struct calyx_deny_event *)ev)->flags & CALYX_SOCK_PEER_RESOLVED) ? "kernel" : "caller";
 	return "kernel";
 }
 
@@ -123,31 +127,6 @@ void event_count(struct event_counts *c, const struct calyx_event *ev)
 		c->denials[dc]++;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
-	else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
-	else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
-	else return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 char *json_safe_strn(const char *s, size_t n)
 {
 	size_t len = strnlen(s, n);
@@ -157,7 +136,7 @@ char *json_safe_strn(const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 	size_t o = 0;
 	for (size_t i = 0; i < len;) {
-		size_t k = utf8_seq(u + i, len - i);
+		size_t k = json_utf8_seq(u + i, len - i);
 		if (k == 0) {
 			o += (size_t)sprintf(out + o, "\\x%02x", u[i]);
 			i++;
@@ -169,13 +148,6 @@ char *json_safe_strn(const char *s, size_t n)
 	}
 	out[o] = '\0';
 	return out;
-}
-
-static void add_safe(cJSON *o, const char *key, const char *s, size_t n)
-{
-	char *v = json_safe_strn(s, n);
-	cJSON_AddStringToObject(o, key, v ? v : "");
-	free(v);
 }
 
 static const char *mutate_op_name(uint32_t op)
@@ -221,19 +193,21 @@ static const char *ipc_op_name(uint32_t op)
 
 /* The address a socket denial names, when the record has one (CALYX_SOCK_ADDR: socket
  * creation has none, and a record says nothing rather than 0.0.0.0:0). */
-static void add_addr(cJSON *o, const struct calyx_event *ev)
+static void add_addr(struct jbuf *b, const struct calyx_deny_event *d)
 {
 	char buf[INET6_ADDRSTRLEN] = "";
-	if (!(ev->flags & CALYX_SOCK_ADDR))
+	if (!(d->flags & CALYX_SOCK_ADDR))
 		return;
-	if (ev->family == AF_INET)
-		inet_ntop(AF_INET, ev->addr, buf, sizeof(buf));
-	else if (ev->family == AF_INET6)
-		inet_ntop(AF_INET6, ev->addr, buf, sizeof(buf));
+	if (d->family == AF_INET)
+		inet_ntop(AF_INET, d->addr, buf, sizeof(buf));
+	else if (d->family == AF_INET6)
+		inet_ntop(AF_INET6, d->addr, buf, sizeof(buf));
 	else
 		return;
-	cJSON_AddStringToObject(o, "addr", buf);
-	cJSON_AddNumberToObject(o, "port", ev->port);
+	jb_key(b, "addr");
+	jb_cstr(b, buf);
+	jb_key(b, "port");
+	jb_u64(b, d->port);
 }
 
 const char *event_family_name(uint32_t f)
@@ -249,33 +223,44 @@ const char *event_family_name(uint32_t f)
 	}
 }
 
+/* An argv as strings: shown bytes of NUL-separated arguments (the last one may be cut). */
+void event_format_argv(struct jbuf *b, const char *argv, size_t shown)
+{
+	jb_raw(b, "[", 1);
+	for (size_t off = 0; off < shown;) {
+		size_t l = strnlen(argv + off, shown - off);
+		jb_sep(b);
+		jb_str(b, argv + off, l);
+		off += l + 1;
+	}
+	jb_raw(b, "]", 1);
+}
+
 /* A kill record's argv: "argv" (the strings shown, the last one cut when the record is
  * truncated), "argv_bytes" (the whole argv's size), "argv_truncated", and whether the
  * kill was sent ("killed"; when not, "kill_error": the errno bpf_send_signal returned). */
-static void add_kill(cJSON *o, const struct calyx_kill_event *k)
+static void add_kill(struct jbuf *b, const struct calyx_kill_event *k)
 {
-	bool killed = k->ev.err == 9; /* SIGKILL */
-	cJSON_AddBoolToObject(o, "killed", killed);
-	if (!killed)
-		cJSON_AddNumberToObject(o, "kill_error", -k->ev.err);
-	cJSON_AddNumberToObject(o, "argv_bytes", k->argv_len);
-	cJSON_AddBoolToObject(o, "argv_truncated", (k->argv_flags & CALYX_KILL_ARGV_TRUNCATED) != 0);
+	bool killed = k->d.err == 9; /* SIGKILL */
+	jb_key(b, "killed");
+	jb_bool(b, killed);
+	if (!killed) {
+		jb_key(b, "kill_error");
+		jb_i64(b, -(int64_t)k->d.err);
+	}
+	jb_key(b, "argv_bytes");
+	jb_u64(b, k->argv_len);
+	jb_key(b, "argv_truncated");
+	jb_bool(b, (k->argv_flags & CALYX_KILL_ARGV_TRUNCATED) != 0);
 	if (k->argv_flags & CALYX_KILL_ARGV_UNREAD) {
-		cJSON_AddBoolToObject(o, "argv_unread", true);
+		jb_key(b, "argv_unread");
+		jb_bool(b, true);
 		return;
 	}
-	cJSON *a = cJSON_AddArrayToObject(o, "argv");
-	size_t shown = k->shown < sizeof(k->argv) ? k->shown : sizeof(k->argv);
-	for (size_t off = 0; a && off < shown;) {
-		size_t l = strnlen(k->argv + off, shown - off);
-		char *v = json_safe_strn(k->argv + off, l);
-		cJSON_AddItemToArray(a, cJSON_CreateString(v ? v : ""));
-		free(v);
-		off += l + 1;
-	}
+	jb_key(b, "argv");
+	event_format_argv(b, k->argv, k->shown < sizeof(k->argv) ? k->shown : sizeof(k->argv));
 }
 
-/* Long: one case per record type (docs/run.md "events.jsonl"). */
 void event_format_ts(int64_t real_ns, char out[EVENT_TS_LEN])
 {
 	char base[24];
@@ -287,87 +272,80 @@ void event_format_ts(int64_t real_ns, char out[EVENT_TS_LEN])
 	snprintf(out, EVENT_TS_LEN, "%s.%06ldZ", base, (long)((real_ns % 1000000000) / 1000));
 }
 
-cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
+void event_format_head(struct jbuf *b, const struct calyx_event *ev, int64_t mono_to_real_ns)
 {
-	cJSON *o = cJSON_CreateObject();
-	if (!o)
-		return NULL;
-	char ts[EVENT_TS_LEN];
-	event_format_ts((int64_t)ev->ts_ns + mono_to_real_ns, ts);
-	cJSON_AddStringToObject(o, "type", event_type_name(ev->type));
-	cJSON_AddStringToObject(o, "ts", ts);
-	cJSON_AddNumberToObject(o, "pid", ev->tgid);
-	cJSON_AddNumberToObject(o, "tid", ev->pid);
-	cJSON_AddNumberToObject(o, "ppid", ev->ppid);
-	add_safe(o, "comm", ev->comm, sizeof(ev->comm));
-	cJSON_AddNumberToObject(o, "cgroup_id", (double)ev->cgroup_id);
+	jb_lit(b, "{\"type\":");
+	jb_cstr(b, event_type_name(ev->type));
+	jb_lit(b, ",\"ts\":");
+	jb_ts(b, (int64_t)ev->ts_ns + mono_to_real_ns);
+	jb_lit(b, ",\"pid\":");
+	jb_u64(b, ev->tgid);
+	jb_lit(b, ",\"tid\":");
+	jb_u64(b, ev->pid);
+	jb_lit(b, ",\"ppid\":");
+	jb_u64(b, ev->ppid);
+	jb_lit(b, ",\"comm\":");
+	jb_str(b, ev->comm, sizeof(ev->comm));
+	jb_lit(b, ",\"cgroup_id\":");
+	jb_u64(b, ev->cgroup_id);
+}
 
-	switch (ev->type) {
-	case CALYX_EV_EXEC:
-		add_safe(o, "path", ev->path, sizeof(ev->path));
-		cJSON_AddStringToObject(o, "path_source", event_path_source(ev));
-		break;
-	case CALYX_EV_FORK:
-		break;
-	case CALYX_EV_EXIT: {
-		/* err holds the wait status of the thread group's exit */
-		int st = ev->err;
-		if ((st & 0x7f) == 0)
-			cJSON_AddNumberToObject(o, "exit_code", (st >> 8) & 0xff);
+/* Long: one case per hook (docs/run.md "events.jsonl"). */
+void event_format_denial(struct jbuf *b, const struct calyx_event *ev, int64_t mono_to_real_ns)
+{
+	const struct calyx_deny_event *d = (const struct calyx_deny_event *)ev;
+	event_format_head(b, ev, mono_to_real_ns);
+	jb_key(b, "hook");
+	jb_cstr(b, event_hook_name(ev->hook));
+	int dc = event_deny_class(ev);
+	jb_key(b, "class");
+	jb_cstr(b, deny_class_name(dc < 0 ? DENY_OTHER : (enum deny_class)dc));
+	jb_key(b, "errno");
+	jb_i64(b, d->err);
+	if (ev->hook == CALYX_HOOK_SIGNAL) {
+		jb_key(b, "signal");
+		jb_u64(b, d->family);
+	} else if (CALYX_HOOK_IS_SOCKET(ev->hook)) {
+		const char *fn = event_family_name(d->family);
+		jb_key(b, "family");
+		if (fn)
+			jb_cstr(b, fn);
 		else
-			cJSON_AddNumberToObject(o, "signal", st & 0x7f);
-		cJSON_AddNumberToObject(o, "cpu_ms", (double)(ev->cpu_ns / 1000000));
-		cJSON_AddNumberToObject(o, "maxrss_kb", (double)ev->maxrss_kb);
-		cJSON_AddNumberToObject(o, "min_flt", (double)ev->min_flt);
-		cJSON_AddNumberToObject(o, "maj_flt", (double)ev->maj_flt);
-		cJSON_AddNumberToObject(o, "nvcsw", (double)ev->nvcsw);
-		cJSON_AddNumberToObject(o, "nivcsw", (double)ev->nivcsw);
-		cJSON_AddNumberToObject(o, "read_bytes", (double)ev->read_bytes);
-		cJSON_AddNumberToObject(o, "write_bytes", (double)ev->write_bytes);
-		break;
-	}
-	case CALYX_EV_DENY:
-	case CALYX_EV_KILL: {
-		cJSON_AddStringToObject(o, "hook", event_hook_name(ev->hook));
-		int dc = event_deny_class(ev);
-		cJSON_AddStringToObject(o, "class", deny_class_name(dc < 0 ? DENY_OTHER : (enum deny_class)dc));
-		cJSON_AddNumberToObject(o, "errno", ev->err);
-		if (ev->hook == CALYX_HOOK_SIGNAL) {
-			cJSON_AddNumberToObject(o, "signal", ev->family);
-		} else if (CALYX_HOOK_IS_SOCKET(ev->hook)) {
-			const char *fn = event_family_name(ev->family);
-			if (fn)
-				cJSON_AddStringToObject(o, "family", fn);
-			else
-				cJSON_AddNumberToObject(o, "family", ev->family);
-			cJSON_AddNumberToObject(o, "sock_flags", ev->flags & ~(CALYX_SOCK_PEER_RESOLVED | CALYX_SOCK_ADDR));
-			add_addr(o, ev);
-		} else if (ev->hook == CALYX_HOOK_FILE_OPEN) {
-			cJSON_AddStringToObject(o, "access", (ev->flags & 2) ? "write" : "read");
-		} else if (ev->hook == CALYX_HOOK_PATH_MUTATE) {
-			cJSON_AddStringToObject(o, "op", mutate_op_name(ev->flags));
-		} else if (ev->hook == CALYX_HOOK_MMAP_EXEC) {
-			cJSON_AddStringToObject(o, "op", ev->flags == 2 ? "mprotect" : "mmap");
-		} else if (ev->hook == CALYX_HOOK_META) {
-			cJSON_AddStringToObject(o, "op", meta_op_name(ev->flags));
-		} else if (ev->hook == CALYX_HOOK_IPC) {
-			cJSON_AddStringToObject(o, "op", ipc_op_name(ev->family));
-		} else if (ev->hook == CALYX_HOOK_KEY) {
-			cJSON_AddStringToObject(o, "op", ev->family == CALYX_KEY_ALLOC ? "key_alloc" : "key_permission");
-			if (ev->family == CALYX_KEY_PERMISSION)
-				cJSON_AddNumberToObject(o, "need_perm", ev->flags);
+			jb_u64(b, d->family);
+		jb_key(b, "sock_flags");
+		jb_u64(b, d->flags & ~(CALYX_SOCK_PEER_RESOLVED | CALYX_SOCK_ADDR));
+		add_addr(b, d);
+	} else if (ev->hook == CALYX_HOOK_FILE_OPEN) {
+		jb_key(b, "access");
+		jb_cstr(b, (d->flags & 2) ? "write" : "read");
+	} else if (ev->hook == CALYX_HOOK_PATH_MUTATE) {
+		jb_key(b, "op");
+		jb_cstr(b, mutate_op_name(d->flags));
+	} else if (ev->hook == CALYX_HOOK_MMAP_EXEC) {
+		jb_key(b, "op");
+		jb_cstr(b, d->flags == 2 ? "mprotect" : "mmap");
+	} else if (ev->hook == CALYX_HOOK_META) {
+		jb_key(b, "op");
+		jb_cstr(b, meta_op_name(d->flags));
+	} else if (ev->hook == CALYX_HOOK_IPC) {
+		jb_key(b, "op");
+		jb_cstr(b, ipc_op_name(d->family));
+	} else if (ev->hook == CALYX_HOOK_KEY) {
+		jb_key(b, "op");
+		jb_cstr(b, d->family == CALYX_KEY_ALLOC ? "key_alloc" : "key_permission");
+		if (d->family == CALYX_KEY_PERMISSION) {
+			jb_key(b, "need_perm");
+			jb_u64(b, d->flags);
 		}
-		if (ev->path[0]) {
-			add_safe(o, "path", ev->path, sizeof(ev->path));
-			cJSON_AddStringToObject(o, "path_source", event_path_source(ev));
-		}
-		if (ev->type == CALYX_EV_KILL)   /* whole: the consumer checked (slots.c) */
-			add_kill(o, (const struct calyx_kill_event *)ev);
-		break;
 	}
-	default:
-		cJSON_AddNumberToObject(o, "raw_type", ev->type);
-		break;
+	const char *path = event_path(ev);
+	if (path[0]) {
+		jb_key(b, "path");
+		jb_str(b, path, CALYX_PATH_MAX);
+		jb_key(b, "path_source");
+		jb_cstr(b, event_path_source(ev));
 	}
-	return o;
+	if (ev->type == CALYX_EV_KILL)   /* whole: the consumer checked (slots.c) */
+		add_kill(b, (const struct calyx_kill_event *)ev);
+	jb_raw(b, "}", 1);
 }

@@ -1,11 +1,15 @@
-/* Ring-buffer records (struct calyx_event) → events.jsonl lines, SVF event types and
- * per-run denial counts. Pure module: no I/O. Schema in docs/run.md. */
+/* Ring-buffer records (struct calyx_event and the bodies of calyx.h) → events.jsonl
+ * denial lines (formatted straight into a reused buffer, sentinel/jsonfmt.h), SVF event
+ * types and per-run denial counts. Process records (fork, exec, exit) are aggregated by
+ * sentinel/procs.h. Pure module: no I/O. Schema in docs/run.md. Every function that takes
+ * a record expects one the consumer has checked (its size is its type's,
+ * user/enforce/slots.c). */
 #ifndef CALYX_EVENTS_H
 #define CALYX_EVENTS_H
 #include <stddef.h>
 #include <stdint.h>
-#include <cjson/cJSON.h>
 #include "calyx.h"
+#include "sentinel/jsonfmt.h"
 
 /* DENY_SYSCALL: refused by the seccomp baseline (sentinel/syscall_events.h), never a
  * ring-buffer record. */
@@ -38,9 +42,28 @@ const char *event_path_source(const struct calyx_event *ev);
 
 void event_count(struct event_counts *c, const struct calyx_event *ev);
 
-/* events.jsonl object for one record. mono_to_real_ns converts the record's
- * bpf_ktime_get_ns (CLOCK_MONOTONIC) to wall time. NULL on allocation failure. */
-cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns);
+/* The path a record carries: a path denial's, a kill's (the name given to exec), an
+ * exec's binary; "" for every other record. */
+static inline const char *event_path(const struct calyx_event *ev)
+{
+	if (ev->type == CALYX_EV_DENY && ev->size >= sizeof(struct calyx_deny_path_event))
+		return ((const struct calyx_deny_path_event *)ev)->path;
+	if (ev->type == CALYX_EV_KILL)
+		return ((const struct calyx_kill_event *)ev)->path;
+	if (ev->type == CALYX_EV_EXEC)
+		return ((const struct calyx_exec_event *)ev)->binary;
+	return "";
+}
+
+/* The events.jsonl line (without its newline) of a DENY or KILL record, appended to b.
+ * mono_to_real_ns converts the record's bpf_ktime_get_ns (CLOCK_MONOTONIC) to wall time. */
+void event_format_denial(struct jbuf *b, const struct calyx_event *ev, int64_t mono_to_real_ns);
+/* {"type":…,"ts":…,"pid":…,"tid":…,"ppid":…,"comm":…,"cgroup_id":… (open: the caller
+ * adds its keys and the closing brace). */
+void event_format_head(struct jbuf *b, const struct calyx_event *ev, int64_t mono_to_real_ns);
+/* An argv (shown bytes of NUL-terminated arguments; the last may be cut) as a JSON array
+ * of strings. */
+void event_format_argv(struct jbuf *b, const char *argv, size_t shown);
 
 /* Wall time (CLOCK_REALTIME ns) as RFC 3339 UTC with microseconds, the records' "ts": a
  * JSON number (a double) cannot hold epoch nanoseconds exactly. */
