@@ -402,7 +402,10 @@ enum calyx_stat {
 				     * not counted: the hit path is the one kept short) */
 	CALYX_STAT_KILL_FAILED = 3, /* sched_process_exec kills bpf_send_signal could not send:
 				     * the runner kills the whole sandbox and fails the run */
-	CALYX_STAT_MAX = 4,
+	CALYX_STAT_RB_DROPPED_PROC = 4, /* of RB_DROPPED, the fork / exec / exit records: the
+					 * rest are denial records, so records delivered and
+					 * lost add up to the denials exactly */
+	CALYX_STAT_MAX = 5,
 };
 struct calyx_stats {
 	__u64 v[CALYX_STAT_MAX];

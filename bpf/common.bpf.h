@@ -200,6 +200,8 @@ static __always_inline void *ev_reserve(const struct scope *sc, __u32 type, __u3
 	struct calyx_event *ev = rb ? bpf_ringbuf_reserve(rb, size, 0) : NULL;
 	if (!ev) {
 		stat_inc(slot, CALYX_STAT_RB_DROPPED);
+		if (type == CALYX_EV_FORK || type == CALYX_EV_EXEC || type == CALYX_EV_EXIT)
+			stat_inc(slot, CALYX_STAT_RB_DROPPED_PROC);
 		return NULL;
 	}
 	__builtin_memset(ev, 0, sizeof(*ev));

@@ -279,6 +279,7 @@ static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc,
 	cJSON_AddItemToObject(m, "seccomp", run_seccomp_json(r));
 	cJSON_AddNumberToObject(m, "events", (double)r->counts.records);
 	cJSON_AddNumberToObject(m, "dropped_events", (double)st->v[CALYX_STAT_RB_DROPPED]);
+	cJSON_AddNumberToObject(m, "dropped_process_events", (double)st->v[CALYX_STAT_RB_DROPPED_PROC]);
 	if (r->consume_err) {
 		char err[256];
 		snprintf(err, sizeof(err), "ring buffer: %s", strerror(-r->consume_err));
