@@ -8,6 +8,7 @@
 #   H NAME MEDIAN_S MEAN_S STDDEV_S MIN_S MAX_S RUNS   one hyperfine result (seconds)
 #   M NAME KB KB...                                    peak RSS of each run (GNU time -v)
 #   I KEY VALUE...                                     facts (kernel, tool versions)
+#   R ...                                              the records rows (tests/bench/records.sh)
 #   E text                                             something went wrong
 # Env: BENCH_HOST_RUNS ("bare bwrap firejail calyx" hyperfine runs, default
 # "300 100 50 100"), BENCH_RSS_RUNS (GNU time runs per command, default 5).
@@ -86,5 +87,8 @@ rss() {
 rss bare /bin/true
 rss bwrap $bwrap_cmd
 rss calyx $crun
+# The sentinel's records: zero-loss rate, consumer CPU per record, the runner's RSS.
+echo "bench host: records (floods of denials)" >&2
+tests/bench/records.sh "$calyx" "$out/host.txt" || die "tests/bench/records.sh failed"
 echo "I host_load_after $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/host.txt"
 exit 0

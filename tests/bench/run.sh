@@ -9,7 +9,8 @@
 #                     figures are NOT the benchmark (the self-check may fail)
 # Env: BENCH_LOOPS ("open stat fork connect" loop counts per figure), BENCH_WARM (warm
 #      calyx runs per backend), BENCH_WARM_BPF (the same for bpf-lsm), BENCH_BARE,
-#      BENCH_HOST_RUNS, BENCH_RSS_RUNS (tests/bench/host.sh), BENCH_VM_TIMEOUT (seconds).
+#      BENCH_HOST_RUNS, BENCH_RSS_RUNS (tests/bench/host.sh), BENCH_REC_RATES, BENCH_REC_N,
+#      BENCH_REC_SECS (tests/bench/records.sh), BENCH_VM_TIMEOUT (seconds).
 # Outputs under build/bench/: bin/ (the static microbench and true), host/host.txt,
 # vm.txt (the guest's lines), report.txt (the table, also printed).
 #
@@ -46,11 +47,12 @@ mkdir -p "$out/bin"
 if [ $quick = 1 ]; then
   : "${BENCH_LOOPS:=4000 4000 60 2000}" "${BENCH_WARM:=2}" "${BENCH_BARE:=5}"
   : "${BENCH_HOST_RUNS:=20 10 5 5}" "${BENCH_RSS_RUNS:=2}"
+  : "${BENCH_REC_RATES:=250000}" "${BENCH_REC_N:=200000}" "${BENCH_REC_SECS:=1}"
 fi
 # Figures stable to well under 0.5% under icount at these counts (about 1-2 guest-s each).
 : "${BENCH_LOOPS:=200000 200000 2000 50000}" "${BENCH_WARM:=5}" "${BENCH_BARE:=21}"
 : "${BENCH_WARM_BPF:=$BENCH_WARM}" "${BENCH_VM_TIMEOUT:=2400}"
-export BENCH_HOST_RUNS BENCH_RSS_RUNS
+export BENCH_HOST_RUNS BENCH_RSS_RUNS BENCH_REC_RATES BENCH_REC_N BENCH_REC_SECS
 
 # locked CMD...: run CMD holding the tier lock, saying so when someone else has it.
 locked() {

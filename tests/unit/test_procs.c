@@ -205,6 +205,41 @@ static void test_tree_totals_and_unfinished(void **state)
 	jb_free(&out);
 }
 
+/* The kernel adds a reaped child's I/O to its parent's: the parent's line is its own. */
+static void test_reaped_child_io(void **state)
+{
+	(void)state;
+	struct procs t;
+	struct jbuf out = { 0 };
+	procs_init(&t, 0);
+	fork_rec(&t, &out, 20, 20, 1, 1);
+	fork_rec(&t, &out, 21, 21, 20, 2);
+	struct calyx_exit_event x;
+	head(&x.ev, CALYX_EV_EXIT, 21, 21, 20, 3, sizeof(x));   /* the child: parent 20 */
+	x.wchar = 1000;
+	x.rchar = 10;
+	x.write_bytes = 4096;
+	procs_record(&t, &x.ev, &out);
+	head(&x.ev, CALYX_EV_EXIT, 20, 20, 1, 4, sizeof(x));    /* the parent: its own + the child's */
+	x.wchar = 1000 + 7;
+	x.rchar = 10 + 5;
+	x.write_bytes = 4096;
+	x.read_bytes = 0;
+	procs_record(&t, &x.ev, &out);
+	int n;
+	cJSON **v = lines(&out, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(get(get(v[0], "counters"), "wchar")->valueint, 1000);
+	const cJSON *pc = get(v[1], "counters");
+	assert_int_equal(get(pc, "wchar")->valueint, 7);
+	assert_int_equal(get(pc, "rchar")->valueint, 5);
+	assert_int_equal(get(pc, "write_bytes")->valueint, 0);
+	assert_int_equal(t.totals.sum.wchar, 1007);   /* the tree's: each byte once */
+	free_lines(v, n);
+	procs_free(&t);
+	jb_free(&out);
+}
+
 static void test_cpu_split(void **state)
 {
 	(void)state;
@@ -227,6 +262,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_process),
 		cmocka_unit_test(test_tree_totals_and_unfinished),
+		cmocka_unit_test(test_reaped_child_io),
 		cmocka_unit_test(test_cpu_split),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -191,21 +191,40 @@ static const char *ipc_op_name(uint32_t op)
 	return op < sizeof(n) / sizeof(n[0]) && n[op] ? n[op] : "unknown";
 }
 
+/* a.b.c.d without inet_ntop's printf: this is the flood path */
+static void ipv4_text(const uint8_t a[4], struct jbuf *b)
+{
+	char buf[18], *o = buf;
+	*o++ = '"';
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+		*o++ = i < 3 ? '.' : '"';
+	}
+	jb_raw(b, buf, (size_t)(o - buf));
+}
+
 /* The address a socket denial names, when the record has one (CALYX_SOCK_ADDR: socket
  * creation has none, and a record says nothing rather than 0.0.0.0:0). */
 static void add_addr(struct jbuf *b, const struct calyx_deny_event *d)
 {
-	char buf[INET6_ADDRSTRLEN] = "";
 	if (!(d->flags & CALYX_SOCK_ADDR))
 		return;
-	if (d->family == AF_INET)
-		inet_ntop(AF_INET, d->addr, buf, sizeof(buf));
-	else if (d->family == AF_INET6)
+	if (d->family == AF_INET) {
+		jb_key(b, "addr");
+		ipv4_text(d->addr, b);
+	} else if (d->family == AF_INET6) {
+		char buf[INET6_ADDRSTRLEN] = "";
 		inet_ntop(AF_INET6, d->addr, buf, sizeof(buf));
-	else
+		jb_key(b, "addr");
+		jb_name(b, buf);
+	} else {
 		return;
-	jb_key(b, "addr");
-	jb_cstr(b, buf);
+	}
 	jb_key(b, "port");
 	jb_u64(b, d->port);
 }
@@ -275,7 +294,7 @@ void event_format_ts(int64_t real_ns, char out[EVENT_TS_LEN])
 void event_format_head(struct jbuf *b, const struct calyx_event *ev, int64_t mono_to_real_ns)
 {
 	jb_lit(b, "{\"type\":");
-	jb_cstr(b, event_type_name(ev->type));
+	jb_name(b, event_type_name(ev->type));
 	jb_lit(b, ",\"ts\":");
 	jb_ts(b, (int64_t)ev->ts_ns + mono_to_real_ns);
 	jb_lit(b, ",\"pid\":");
@@ -296,10 +315,10 @@ void event_format_denial(struct jbuf *b, const struct calyx_event *ev, int64_t m
 	const struct calyx_deny_event *d = (const struct calyx_deny_event *)ev;
 	event_format_head(b, ev, mono_to_real_ns);
 	jb_key(b, "hook");
-	jb_cstr(b, event_hook_name(ev->hook));
+	jb_name(b, event_hook_name(ev->hook));
 	int dc = event_deny_class(ev);
 	jb_key(b, "class");
-	jb_cstr(b, deny_class_name(dc < 0 ? DENY_OTHER : (enum deny_class)dc));
+	jb_name(b, deny_class_name(dc < 0 ? DENY_OTHER : (enum deny_class)dc));
 	jb_key(b, "errno");
 	jb_i64(b, d->err);
 	if (ev->hook == CALYX_HOOK_SIGNAL) {
@@ -309,7 +328,7 @@ void event_format_denial(struct jbuf *b, const struct calyx_event *ev, int64_t m
 		const char *fn = event_family_name(d->family);
 		jb_key(b, "family");
 		if (fn)
-			jb_cstr(b, fn);
+			jb_name(b, fn);
 		else
 			jb_u64(b, d->family);
 		jb_key(b, "sock_flags");
@@ -317,22 +336,22 @@ void event_format_denial(struct jbuf *b, const struct calyx_event *ev, int64_t m
 		add_addr(b, d);
 	} else if (ev->hook == CALYX_HOOK_FILE_OPEN) {
 		jb_key(b, "access");
-		jb_cstr(b, (d->flags & 2) ? "write" : "read");
+		jb_name(b, (d->flags & 2) ? "write" : "read");
 	} else if (ev->hook == CALYX_HOOK_PATH_MUTATE) {
 		jb_key(b, "op");
-		jb_cstr(b, mutate_op_name(d->flags));
+		jb_name(b, mutate_op_name(d->flags));
 	} else if (ev->hook == CALYX_HOOK_MMAP_EXEC) {
 		jb_key(b, "op");
-		jb_cstr(b, d->flags == 2 ? "mprotect" : "mmap");
+		jb_name(b, d->flags == 2 ? "mprotect" : "mmap");
 	} else if (ev->hook == CALYX_HOOK_META) {
 		jb_key(b, "op");
-		jb_cstr(b, meta_op_name(d->flags));
+		jb_name(b, meta_op_name(d->flags));
 	} else if (ev->hook == CALYX_HOOK_IPC) {
 		jb_key(b, "op");
-		jb_cstr(b, ipc_op_name(d->family));
+		jb_name(b, ipc_op_name(d->family));
 	} else if (ev->hook == CALYX_HOOK_KEY) {
 		jb_key(b, "op");
-		jb_cstr(b, d->family == CALYX_KEY_ALLOC ? "key_alloc" : "key_permission");
+		jb_name(b, d->family == CALYX_KEY_ALLOC ? "key_alloc" : "key_permission");
 		if (d->family == CALYX_KEY_PERMISSION) {
 			jb_key(b, "need_perm");
 			jb_u64(b, d->flags);
@@ -343,7 +362,7 @@ void event_format_denial(struct jbuf *b, const struct calyx_event *ev, int64_t m
 		jb_key(b, "path");
 		jb_str(b, path, CALYX_PATH_MAX);
 		jb_key(b, "path_source");
-		jb_cstr(b, event_path_source(ev));
+		jb_name(b, event_path_source(ev));
 	}
 	if (ev->type == CALYX_EV_KILL)   /* whole: the consumer checked (slots.c) */
 		add_kill(b, (const struct calyx_kill_event *)ev);

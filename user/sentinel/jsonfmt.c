@@ -11,7 +11,7 @@ void jb_free(struct jbuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-bool jb_reserve(struct jbuf *b, size_t n)
+bool jb_grow(struct jbuf *b, size_t n)
 {
 	if (b->oom)
 		return false;
@@ -35,23 +35,8 @@ bool jb_reserve(struct jbuf *b, size_t n)
 	return true;
 }
 
-void jb_raw(struct jbuf *b, const char *s, size_t n)
+void jb_key_n(struct jbuf *b, const char *key, size_t n)
 {
-	if (!jb_reserve(b, n))
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-void jb_sep(struct jbuf *b)
-{
-	if (b->len && b->p[b->len - 1] != '{' && b->p[b->len - 1] != '[')
-		jb_raw(b, ",", 1);
-}
-
-void jb_key(struct jbuf *b, const char *key)
-{
-	size_t n = strlen(key);
 	if (!jb_reserve(b, n + 4))
 		return;
 	jb_sep(b);
@@ -137,6 +122,18 @@ void jb_str(struct jbuf *b, const char *s, size_t n)
 	}
 	*o++ = '"';
 	b->len = (size_t)(o - b->p);
+}
+
+void jb_name(struct jbuf *b, const char *name)
+{
+	size_t n = strlen(name);
+	if (!jb_reserve(b, n + 2))
+		return;
+	char *o = b->p + b->len;
+	*o++ = '"';
+	memcpy(o, name, n);
+	o[n] = '"';
+	b->len += n + 2;
 }
 
 void jb_cstr(struct jbuf *b, const char *s)

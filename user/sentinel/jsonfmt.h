@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct jbuf {
 	char *p;
@@ -22,14 +23,38 @@ struct jbuf {
 void jb_free(struct jbuf *b);
 static inline void jb_reset(struct jbuf *b) { b->len = 0; b->oom = false; }
 /* Room for n more bytes; false (and b->oom) when it cannot grow. */
-bool jb_reserve(struct jbuf *b, size_t n);
-void jb_raw(struct jbuf *b, const char *s, size_t n);
+bool jb_grow(struct jbuf *b, size_t n);
+static inline bool jb_reserve(struct jbuf *b, size_t n)
+{
+	return (!b->oom && b->cap - b->len >= n) || jb_grow(b, n);
+}
+static inline void jb_raw(struct jbuf *b, const char *s, size_t n)
+{
+	if (!jb_reserve(b, n))
+		return;
+	char *o = b->p + b->len;
+	if (n <= 16) {   /* most pieces are a few bytes: no call into libc for them */
+		for (size_t i = 0; i < n; i++)
+			o[i] = s[i];
+	} else {
+		memcpy(o, s, n);
+	}
+	b->len += n;
+}
 #define jb_lit(b, s) jb_raw((b), (s), sizeof(s) - 1)
 
 /* Separators: ',' unless the text so far ends an opening '{' / '[' (or is empty). */
-void jb_sep(struct jbuf *b);
-/* ,"key": (key: plain ASCII, written as is) */
-void jb_key(struct jbuf *b, const char *key);
+static inline void jb_sep(struct jbuf *b)
+{
+	if (b->len && b->p[b->len - 1] != '{' && b->p[b->len - 1] != '[')
+		jb_raw(b, ",", 1);
+}
+/* ,"key": (key: plain ASCII, written as is; its length folded for a literal) */
+void jb_key_n(struct jbuf *b, const char *key, size_t n);
+#define jb_key(b, key) jb_key_n((b), (key), __builtin_strlen(key))
+/* "name": a constant of plain ASCII that needs no escaping (names of hooks, types, ...),
+ * copied as is. */
+void jb_name(struct jbuf *b, const char *name);
 /* A string of at most n bytes of s, stopping at the first NUL. */
 void jb_str(struct jbuf *b, const char *s, size_t n);
 void jb_cstr(struct jbuf *b, const char *s);

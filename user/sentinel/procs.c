@@ -310,7 +310,7 @@ static void on_exec_rec(struct procs *t, const struct calyx_exec_event *x)
 	else
 		jb_null(im);
 	jb_lit(im, ",\"binary_source\":");
-	jb_cstr(im, source);
+	jb_name(im, source);
 	jb_lit(im, ",\"argv\":");
 	if (unread)
 		jb_null(im);

@@ -7,6 +7,8 @@
  *                  and let it go after)
  *   --rate R       paced: at most R attempts per second, in a batch every millisecond
  *                  (without it: as fast as possible)
+ *   --procs K      K processes share the N attempts and the rate (the first does the
+ *                  remainder); the counts printed are their sums
  * Prints "denied=D allowed=A other=O" on stdout and "elapsed_ms=E" on stderr. Exit 0 when
  * nothing was allowed, 1 otherwise, 2 on bad usage or a wait that ran out. */
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int64_t now_ns(void)
@@ -37,12 +40,14 @@ int main(int argc, char **argv)
 	}
 	long n = strtol(argv[first_opt - 1], NULL, 10);
 	const char *after = NULL;
-	long rate = 0;
+	long rate = 0, procs = 1;
 	for (int i = first_opt; i < argc; i++) {
 		if (!strcmp(argv[i], "--after") && i + 1 < argc)
 			after = argv[++i];
 		else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
 			rate = strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--procs") && i + 1 < argc)
+			procs = strtol(argv[++i], NULL, 10);
 		else
 			goto usage;
 	}
@@ -55,6 +60,26 @@ int main(int argc, char **argv)
 			}
 			usleep(10000);
 		}
+	}
+	if (procs < 1 || procs > 64)
+		goto usage;
+	/* workers 1..K-1 each take n / K attempts at rate / K and report through a pipe */
+	int pfd[2];
+	if (procs > 1 && pipe(pfd) < 0)
+		return 2;
+	long share = n / procs, worker = 0;
+	for (long k = 1; k < procs; k++) {
+		pid_t c = fork();
+		if (c < 0)
+			return 2;
+		if (c == 0) {
+			worker = k;
+			break;
+		}
+	}
+	if (procs > 1) {
+		n = worker ? share : n - share * (procs - 1);
+		rate = rate / procs;
 	}
 	long denied = 0, allowed = 0, other = 0;
 	int64_t start = now_ns();
@@ -78,6 +103,20 @@ int main(int argc, char **argv)
 			other++;
 		}
 	}
+	if (worker) {
+		long r[3] = { denied, allowed, other };
+		_exit(write(pfd[1], r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
+	}
+	for (long k = 1; k < procs; k++) {
+		long r[3];
+		if (read(pfd[0], r, sizeof(r)) != (ssize_t)sizeof(r))
+			return 2;
+		denied += r[0];
+		allowed += r[1];
+		other += r[2];
+	}
+	while (procs > 1 && wait(NULL) > 0)
+		;
 	int64_t elapsed = now_ns() - start;
 	printf("denied=%ld allowed=%ld other=%ld\n", denied, allowed, other);
 	fprintf(stderr, "elapsed_ms=%lld\n", (long long)(elapsed / 1000000));
