@@ -43,7 +43,12 @@
  * denials (96 bytes + the ring buffer's 8-byte header), ~2,900 path denials; the runner
  * drains every 50 ms and as soon as a record finds the buffer past the wake-up fill
  * (records are submitted without wake-ups below it). Each live run maps its buffer
- * (counted in its RSS): 1 MiB keeps a run's footprint small. Drops are counted per slot. */
+ * (counted in its RSS): 1 MiB keeps a run's footprint small. Drops are counted per slot.
+ * The wake-up at a quarter: ~2,500 small records of backlog, so a wake-up is rare (one per
+ * 2,500 records at most) and leaves three quarters of the buffer for the time the runner
+ * takes to be scheduled and drain. Measured on the 2-core host with these sizes
+ * (tests/bench/records.sh): floods of ~500,000 records/s from two producers lost none,
+ * the producers being the limit; so neither size was changed. */
 #define CALYX_RINGBUF_BYTES (1u << 20)
 #define CALYX_RINGBUF_WAKE_FILL (CALYX_RINGBUF_BYTES / 4)
 /* Verdict cache (bpf-lsm file_open): LRU, shared by all sandboxes. 16k entries of 48

@@ -58,6 +58,34 @@ static void add_u64(cJSON *o, const char *k, uint64_t v)
 	cJSON_AddNumberToObject(o, k, (double)v);
 }
 
+/* The counters of a process line (sentinel/procs.h), summed; rusage has no rchar/wchar. */
+static void add_counters(cJSON *o, const struct proc_counters *c, bool have_chars)
+{
+	add_u64(o, "cpu_ms", c->cpu_ns / 1000000);
+	add_u64(o, "cpu_ns", c->cpu_ns);
+	add_u64(o, "user_ns", c->user_ns);
+	add_u64(o, "sys_ns", c->sys_ns);
+	add_u64(o, "maxrss_kb", c->maxrss_kb);
+	add_u64(o, "min_flt", c->min_flt);
+	add_u64(o, "maj_flt", c->maj_flt);
+	add_u64(o, "nvcsw", c->nvcsw);
+	add_u64(o, "nivcsw", c->nivcsw);
+	add_u64(o, "read_bytes", c->read_bytes);
+	add_u64(o, "write_bytes", c->write_bytes);
+	if (have_chars) {
+		add_u64(o, "rchar", c->rchar);
+		add_u64(o, "wchar", c->wchar);
+	} else {
+		cJSON_AddNullToObject(o, "rchar");
+		cJSON_AddNullToObject(o, "wchar");
+	}
+}
+
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u;
+}
+
 /* The whole tree's resources: the sums (and the peak RSS) of the processes whose exit
  * records arrived (the same counters as their events.jsonl lines); wait4's rusage of the
  * main process only when no exit record arrived at all. */
@@ -68,7 +96,6 @@ static cJSON *resources_json(const struct runner *r, const struct outcome *oc, c
 	uint64_t dropped = st ? st->v[CALYX_STAT_RB_DROPPED] : 0;
 	char src[256];
 	if (t->processes) {
-		const struct proc_counters *c = &t->sum;
 		int n = snprintf(src, sizeof(src), "bpf exit records of %ju process%s", (uintmax_t)t->processes,
 				 t->processes == 1 ? "" : "es");
 		if (dropped && n > 0 && (size_t)n < sizeof(src))
@@ -78,39 +105,21 @@ static cJSON *resources_json(const struct runner *r, const struct outcome *oc, c
 		cJSON_AddStringToObject(o, "source", src);
 		add_u64(o, "processes", t->processes);
 		cJSON_AddBoolToObject(o, "lower_bound", dropped > 0);
-		add_u64(o, "cpu_ms", c->cpu_ns / 1000000);
-		add_u64(o, "cpu_ns", c->cpu_ns);
-		add_u64(o, "user_ns", c->user_ns);
-		add_u64(o, "sys_ns", c->sys_ns);
-		add_u64(o, "maxrss_kb", c->maxrss_kb);
-		add_u64(o, "min_flt", c->min_flt);
-		add_u64(o, "maj_flt", c->maj_flt);
-		add_u64(o, "nvcsw", c->nvcsw);
-		add_u64(o, "nivcsw", c->nivcsw);
-		add_u64(o, "read_bytes", c->read_bytes);
-		add_u64(o, "write_bytes", c->write_bytes);
-		add_u64(o, "rchar", c->rchar);
-		add_u64(o, "wchar", c->wchar);
+		add_counters(o, &t->sum, true);
 	} else if (oc->have_ru) {
 		const struct rusage *u = &oc->ru;
-		uint64_t user_ns = (uint64_t)u->ru_utime.tv_sec * 1000000000u + (uint64_t)u->ru_utime.tv_usec * 1000u;
-		uint64_t sys_ns = (uint64_t)u->ru_stime.tv_sec * 1000000000u + (uint64_t)u->ru_stime.tv_usec * 1000u;
+		struct proc_counters c = {
+			.user_ns = tv_ns(&u->ru_utime), .sys_ns = tv_ns(&u->ru_stime),
+			.maxrss_kb = (uint64_t)u->ru_maxrss,
+			.min_flt = (uint64_t)u->ru_minflt, .maj_flt = (uint64_t)u->ru_majflt,
+			.nvcsw = (uint64_t)u->ru_nvcsw, .nivcsw = (uint64_t)u->ru_nivcsw,
+			.read_bytes = (uint64_t)u->ru_inblock * 512, .write_bytes = (uint64_t)u->ru_oublock * 512,
+		};
+		c.cpu_ns = c.user_ns + c.sys_ns;
 		cJSON_AddStringToObject(o, "source", "wait4 rusage of the main process only (no exit record arrived)");
 		add_u64(o, "processes", 1);
 		cJSON_AddBoolToObject(o, "lower_bound", true);
-		add_u64(o, "cpu_ms", (user_ns + sys_ns) / 1000000);
-		add_u64(o, "cpu_ns", user_ns + sys_ns);
-		add_u64(o, "user_ns", user_ns);
-		add_u64(o, "sys_ns", sys_ns);
-		add_u64(o, "maxrss_kb", (uint64_t)u->ru_maxrss);
-		add_u64(o, "min_flt", (uint64_t)u->ru_minflt);
-		add_u64(o, "maj_flt", (uint64_t)u->ru_majflt);
-		add_u64(o, "nvcsw", (uint64_t)u->ru_nvcsw);
-		add_u64(o, "nivcsw", (uint64_t)u->ru_nivcsw);
-		add_u64(o, "read_bytes", (uint64_t)u->ru_inblock * 512);
-		add_u64(o, "write_bytes", (uint64_t)u->ru_oublock * 512);
-		cJSON_AddNullToObject(o, "rchar");   /* rusage has no syscall-level I/O */
-		cJSON_AddNullToObject(o, "wchar");
+		add_counters(o, &c, false);
 	} else {
 		cJSON_AddStringToObject(o, "source", "none (the command never ran)");
 	}

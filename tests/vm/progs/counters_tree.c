@@ -3,7 +3,8 @@
  * accounting of the same processes (tests/lib/counters.sh: tests/host/counters.sh,
  * tests/vm/t_counters.sh).
  *
- *   measured child (exit 7): touches PAGES fresh anonymous pages, write(2)s BYTES bytes
+ *   measured child (exit 7): touches PAGES fresh anonymous pages (no huge pages: a fault
+ *     each), write(2)s BYTES bytes
  *     to FILE (created empty) in 4 KiB writes, fsyncs it, burns CPU_MS of CPU time and
  *     _exit(7)s. It makes no other read- or write-like call (no stdio): its rchar is 0
  *     and its wchar BYTES exactly. Its write_bytes is what the kernel accounted for the
@@ -32,6 +33,8 @@ static void touch_pages(long pages)
 	char *m = mmap(NULL, (size_t)(pages * ps), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		_exit(20);
+	/* one fault per page: a transparent huge page would take 512 in one */
+	madvise(m, (size_t)(pages * ps), MADV_NOHUGEPAGE);
 	for (long i = 0; i < pages; i++)
 		m[i * ps] = 1;
 }
