@@ -17,7 +17,7 @@ set -uo pipefail
 die() { echo "bench host: $*" >&2; echo "E $*" >> "$out/host.txt"; exit 1; }
 [ $# -eq 2 ] || { echo "usage: $0 CALYX_BIN OUT_DIR" >&2; exit 64; }
 calyx=$(realpath -e "$1") || exit 1
-out=$2
+out=$(realpath -m "$2")   # calyx wants absolute paths (--state)
 mkdir -p "$out"
 : > "$out/host.txt"
 read -r n_bare n_bwrap n_fj n_calyx <<< "${BENCH_HOST_RUNS:-300 100 50 100}"

@@ -205,6 +205,46 @@ static void test_net_address_only_when_there_is_one(void **state)
 	cJSON_Delete(j);
 }
 
+/* Addresses of socket denials: IPv4 written by hand (the flood path), IPv6 by inet_ntop. */
+static void test_addresses(void **state)
+{
+	(void)state;
+	static const struct { uint8_t a[4]; const char *text; } v4[] = {
+		{ { 127, 0, 0, 1 }, "127.0.0.1" }, { { 0, 0, 0, 0 }, "0.0.0.0" },
+		{ { 255, 255, 255, 0 }, "255.255.255.0" }, { { 10, 99, 100, 9 }, "10.99.100.9" },
+	};
+	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		struct calyx_deny_event d;
+		memset(&d, 0, sizeof(d));
+		d.ev.type = CALYX_EV_DENY;
+		d.ev.hook = CALYX_HOOK_SOCKET_CONNECT;
+		d.ev.size = sizeof(d);
+		d.family = 2;
+		d.flags = CALYX_SOCK_ADDR;
+		d.port = 9;
+		memcpy(d.addr, v4[i].a, 4);
+		cJSON *j = event_to_json(&d.ev, 0);
+		assert_string_equal(cJSON_GetObjectItem(j, "addr")->valuestring, v4[i].text);
+		assert_int_equal(cJSON_GetObjectItem(j, "port")->valueint, 9);
+		assert_string_equal(cJSON_GetObjectItem(j, "family")->valuestring, "inet");
+		cJSON_Delete(j);
+	}
+	struct calyx_deny_event d;
+	memset(&d, 0, sizeof(d));
+	d.ev.type = CALYX_EV_DENY;
+	d.ev.hook = CALYX_HOOK_SOCKET_SENDMSG;
+	d.ev.size = sizeof(d);
+	d.family = 10;
+	d.flags = CALYX_SOCK_ADDR;
+	d.addr[15] = 1;
+	d.port = 53;
+	cJSON *j = event_to_json(&d.ev, 0);
+	assert_string_equal(cJSON_GetObjectItem(j, "addr")->valuestring, "::1");
+	assert_string_equal(cJSON_GetObjectItem(j, "family")->valuestring, "inet6");
+	assert_null(cJSON_GetObjectItem(j, "path"));   /* no path in a 96-byte record */
+	cJSON_Delete(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_and_unread),
 		cmocka_unit_test(test_new_denials),
 		cmocka_unit_test(test_net_address_only_when_there_is_one),
+		cmocka_unit_test(test_addresses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -289,9 +289,13 @@ static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc,
 	cJSON_AddNumberToObject(m, "events", (double)r->counts.records);
 	cJSON_AddNumberToObject(m, "dropped_events", (double)st->v[CALYX_STAT_RB_DROPPED]);
 	cJSON_AddNumberToObject(m, "dropped_process_events", (double)st->v[CALYX_STAT_RB_DROPPED_PROC]);
-	if (r->consume_err) {
+	if (r->consume_err || r->events_lost_oom) {
 		char err[256];
-		snprintf(err, sizeof(err), "ring buffer: %s", strerror(-r->consume_err));
+		if (r->consume_err)
+			snprintf(err, sizeof(err), "ring buffer: %s", strerror(-r->consume_err));
+		else
+			snprintf(err, sizeof(err), "events.jsonl: %ju chunk(s) of lines not written: out of memory",
+				 (uintmax_t)r->events_lost_oom);
 		cJSON_AddStringToObject(m, "events_error", err);
 	}
 	cJSON_AddItemToObject(m, "resources", resources_json(r, oc, st));
