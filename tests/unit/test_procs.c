@@ -240,6 +240,28 @@ static void test_reaped_child_io(void **state)
 	jb_free(&out);
 }
 
+/* An exec loop: the first PROC_MAX_EXECS are listed, the rest counted; the image is the last. */
+static void test_exec_cap(void **state)
+{
+	(void)state;
+	struct procs t;
+	struct jbuf out = { 0 };
+	procs_init(&t, 0);
+	fork_rec(&t, &out, 30, 30, 1, 1);
+	for (int i = 0; i < PROC_MAX_EXECS + 10; i++)
+		exec_rec(&t, &out, 30, i == PROC_MAX_EXECS + 9 ? "/bin/last" : "/bin/loop", "x", 2, 0);
+	exit_rec(&t, &out, 30, 0, 1, 1);
+	int n;
+	cJSON **v = lines(&out, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(cJSON_GetArraySize(get(v[0], "execs")), PROC_MAX_EXECS);
+	assert_int_equal(get(v[0], "execs_omitted")->valueint, 10);
+	assert_string_equal(get(v[0], "binary")->valuestring, "/bin/last");
+	free_lines(v, n);
+	procs_free(&t);
+	jb_free(&out);
+}
+
 static void test_cpu_split(void **state)
 {
 	(void)state;
@@ -263,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_one_process),
 		cmocka_unit_test(test_tree_totals_and_unfinished),
 		cmocka_unit_test(test_reaped_child_io),
+		cmocka_unit_test(test_exec_cap),
 		cmocka_unit_test(test_cpu_split),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@ struct proc {
 	 * their exit records had them: the kernel adds a reaped child's I/O (its own and what
 	 * it had reaped) to its reaper's, so this process's own is its count less these. */
 	uint64_t child_read_bytes, child_write_bytes, child_rchar, child_wchar;
+	uint32_t n_execs;        /* execs seen; the first PROC_MAX_EXECS are in execs */
 };
 
 void procs_init(struct procs *t, int64_t mono_to_real_ns)
@@ -223,7 +224,12 @@ static void write_line(struct procs *t, const struct proc *p, const struct calyx
 		jb_lit(out, "\"binary\":null,\"binary_source\":null,\"argv\":null,\"argv_truncated\":false");
 	jb_lit(out, ",\"execs\":[");
 	jb_raw(out, p->execs.p, p->execs.len);
-	jb_lit(out, "],\"exit_code\":");
+	jb_raw(out, "]", 1);
+	if (p->n_execs > PROC_MAX_EXECS) {
+		jb_lit(out, ",\"execs_omitted\":");
+		jb_u64(out, p->n_execs - PROC_MAX_EXECS);
+	}
+	jb_lit(out, ",\"exit_code\":");
 	/* the wait status of the thread group's exit */
 	if (x && (x->status & 0x7f) == 0)
 		jb_u64(out, ((uint32_t)x->status >> 8) & 0xff);
@@ -321,6 +327,8 @@ static void on_exec_rec(struct procs *t, const struct calyx_exec_event *x)
 	p->inherited = false;
 
 	/* the exec in the list: {"ts":…,<image>,"argv_bytes":…} */
+	if (++p->n_execs > PROC_MAX_EXECS)
+		return;
 	struct jbuf *e = &p->execs;
 	jb_sep(e);
 	jb_lit(e, "{\"ts\":");

@@ -28,6 +28,11 @@ struct proc_totals {
 	struct proc_counters sum;/* sums; maxrss_kb: the largest of any process */
 };
 
+/* A process's line lists its first PROC_MAX_EXECS execs; later ones are counted
+ * ("execs_omitted"), and its binary / argv are still its last image's. A process that
+ * execs in a loop costs the runner a bounded amount of memory. */
+#define PROC_MAX_EXECS 64
+
 struct proc;
 struct procs {
 	struct proc *slot;       /* open addressing by tgid, capacity a power of 2 */
