@@ -18,7 +18,7 @@
 static cJSON *event_to_json(const struct calyx_event *ev, int64_t mono_to_real_ns)
 {
 	struct jbuf b = { 0 };
-	event_format_denial(&b, ev, mono_to_real_ns);
+	event_format_denial(&b, ev, mono_to_real_ns, NULL);
 	assert_false(b.oom);
 	cJSON *j = cJSON_ParseWithLength(b.p, b.len);
 	assert_non_null(j);
@@ -245,6 +245,40 @@ static void test_addresses(void **state)
 	cJSON_Delete(j);
 }
 
+/* The cache of the task fields' text: the same line as without it, for the same task and
+ * after any field of the task changed. */
+static void test_head_cache(void **state)
+{
+	(void)state;
+	struct event_head_cache hc = { 0 };
+	struct calyx_deny_event d;
+	memset(&d, 0, sizeof(d));
+	d.ev.type = CALYX_EV_DENY;
+	d.ev.hook = CALYX_HOOK_SOCKET_CREATE;
+	d.ev.size = sizeof(d);
+	d.ev.pid = d.ev.tgid = 10;
+	d.ev.ppid = 1;
+	d.ev.cgroup_id = 99;
+	strcpy(d.ev.comm, "a\"b");
+	for (int step = 0; step < 7; step++) {
+		switch (step) {
+		case 2: d.ev.pid = 11; break;
+		case 3: d.ev.tgid = 12; break;
+		case 4: d.ev.ppid = 2; break;
+		case 5: d.ev.cgroup_id = 100; break;
+		case 6: d.ev.comm[0] = 'z'; break;
+		}
+		d.ev.ts_ns += 1000;
+		struct jbuf with = { 0 }, without = { 0 };
+		event_format_denial(&with, &d.ev, 0, &hc);
+		event_format_denial(&without, &d.ev, 0, NULL);
+		assert_int_equal(with.len, without.len);
+		assert_memory_equal(with.p, without.p, with.len);
+		jb_free(&with);
+		jb_free(&without);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_new_denials),
 		cmocka_unit_test(test_net_address_only_when_there_is_one),
 		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_head_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,6 +108,7 @@ struct runner {
 	bool pidns;
 	bool started;                        /* exec_event.started logged: artifacts are owed */
 	struct jbuf evbuf;                   /* events.jsonl text not yet written (supervise.c) */
+	struct event_head_cache evhead;      /* the task fields of the last denial line */
 	struct procs procs;                  /* the sandbox's processes, aggregated by tgid */
 	uint64_t events_lost_oom;            /* chunks of events.jsonl dropped: out of memory */
 	cJSON *svf_denials;                  /* array of {type, data} queued for the audit log */

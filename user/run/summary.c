@@ -94,7 +94,7 @@ void summary_event_text(const struct calyx_event *ev, char *out, size_t outlen)
 {
 	/* the record's events.jsonl line, parsed: a tree only for an example kept */
 	struct jbuf b = { 0 };
-	event_format_denial(&b, ev, 0);
+	event_format_denial(&b, ev, 0, NULL);
 	cJSON *j = b.oom ? NULL : cJSON_ParseWithLength(b.p, b.len);
 	jb_free(&b);
 	if (j)

@@ -86,7 +86,7 @@ static void on_event(const struct calyx_event *ev, void *ctx)
 	summary_collect_event(&r->sum, ev);
 	if (ev->type == CALYX_EV_DENY || ev->type == CALYX_EV_KILL) {
 		size_t at = r->evbuf.len;
-		event_format_denial(&r->evbuf, ev, r->mono_to_real_ns);
+		event_format_denial(&r->evbuf, ev, r->mono_to_real_ns, &r->evhead);
 		if (!r->evbuf.oom)
 			queue_svf_denial(r, ev, r->evbuf.p + at, r->evbuf.len - at);
 		jb_raw(&r->evbuf, "\n", 1);

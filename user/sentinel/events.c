@@ -291,12 +291,8 @@ void event_format_ts(int64_t real_ns, char out[EVENT_TS_LEN])
 	snprintf(out, EVENT_TS_LEN, "%s.%06ldZ", base, (long)((real_ns % 1000000000) / 1000));
 }
 
-void event_format_head(struct jbuf *b, const struct calyx_event *ev, int64_t mono_to_real_ns)
+static void format_task(struct jbuf *b, const struct calyx_event *ev)
 {
-	jb_lit(b, "{\"type\":");
-	jb_name(b, event_type_name(ev->type));
-	jb_lit(b, ",\"ts\":");
-	jb_ts(b, (int64_t)ev->ts_ns + mono_to_real_ns);
 	jb_lit(b, ",\"pid\":");
 	jb_u64(b, ev->tgid);
 	jb_lit(b, ",\"tid\":");
@@ -309,11 +305,45 @@ void event_format_head(struct jbuf *b, const struct calyx_event *ev, int64_t mon
 	jb_u64(b, ev->cgroup_id);
 }
 
+static bool same_task(const struct event_head_cache *hc, const struct calyx_event *ev)
+{
+	return hc->valid && hc->pid == ev->pid && hc->tgid == ev->tgid && hc->ppid == ev->ppid &&
+	       hc->cgroup_id == ev->cgroup_id && memcmp(hc->comm, ev->comm, sizeof(hc->comm)) == 0;
+}
+
+void event_format_head(struct jbuf *b, const struct calyx_event *ev, int64_t mono_to_real_ns,
+		       struct event_head_cache *hc)
+{
+	jb_lit(b, "{\"type\":");
+	jb_name(b, event_type_name(ev->type));
+	jb_lit(b, ",\"ts\":");
+	jb_ts(b, (int64_t)ev->ts_ns + mono_to_real_ns);
+	if (hc && same_task(hc, ev)) {
+		jb_raw(b, hc->text, hc->len);
+		return;
+	}
+	size_t at = b->len;
+	format_task(b, ev);
+	if (!hc || b->oom)
+		return;
+	hc->valid = b->len - at <= sizeof(hc->text);
+	if (!hc->valid)
+		return;
+	hc->pid = ev->pid;
+	hc->tgid = ev->tgid;
+	hc->ppid = ev->ppid;
+	hc->cgroup_id = ev->cgroup_id;
+	memcpy(hc->comm, ev->comm, sizeof(hc->comm));
+	hc->len = b->len - at;
+	memcpy(hc->text, b->p + at, hc->len);
+}
+
 /* Long: one case per hook (docs/run.md "events.jsonl"). */
-void event_format_denial(struct jbuf *b, const struct calyx_event *ev, int64_t mono_to_real_ns)
+void event_format_denial(struct jbuf *b, const struct calyx_event *ev, int64_t mono_to_real_ns,
+			 struct event_head_cache *hc)
 {
 	const struct calyx_deny_event *d = (const struct calyx_deny_event *)ev;
-	event_format_head(b, ev, mono_to_real_ns);
+	event_format_head(b, ev, mono_to_real_ns, hc);
 	jb_key(b, "hook");
 	jb_name(b, event_hook_name(ev->hook));
 	int dc = event_deny_class(ev);

@@ -6,6 +6,7 @@
  * user/enforce/slots.c). */
 #ifndef CALYX_EVENTS_H
 #define CALYX_EVENTS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "calyx.h"
@@ -55,12 +56,26 @@ static inline const char *event_path(const struct calyx_event *ev)
 	return "";
 }
 
+/* The text of the task fields of the last record formatted (pid, tid, ppid, comm,
+ * cgroup_id): a flood comes from a few tasks, and this part of its lines repeats. */
+struct event_head_cache {
+	bool valid;
+	uint32_t pid, tgid, ppid;
+	uint64_t cgroup_id;
+	char comm[16];
+	size_t len;
+	char text[160];    /* ,"pid":…,"cgroup_id":N; comm: at most 16 bytes of 6 each */
+};
+
 /* The events.jsonl line (without its newline) of a DENY or KILL record, appended to b.
- * mono_to_real_ns converts the record's bpf_ktime_get_ns (CLOCK_MONOTONIC) to wall time. */
-void event_format_denial(struct jbuf *b, const struct calyx_event *ev, int64_t mono_to_real_ns);
+ * mono_to_real_ns converts the record's bpf_ktime_get_ns (CLOCK_MONOTONIC) to wall time.
+ * hc: the caller's cache of the task fields' text, or NULL. */
+void event_format_denial(struct jbuf *b, const struct calyx_event *ev, int64_t mono_to_real_ns,
+			 struct event_head_cache *hc);
 /* {"type":…,"ts":…,"pid":…,"tid":…,"ppid":…,"comm":…,"cgroup_id":… (open: the caller
- * adds its keys and the closing brace). */
-void event_format_head(struct jbuf *b, const struct calyx_event *ev, int64_t mono_to_real_ns);
+ * adds its keys and the closing brace). hc as above. */
+void event_format_head(struct jbuf *b, const struct calyx_event *ev, int64_t mono_to_real_ns,
+		       struct event_head_cache *hc);
 /* An argv (shown bytes of NUL-terminated arguments; the last may be cut) as a JSON array
  * of strings. */
 void event_format_argv(struct jbuf *b, const char *argv, size_t shown);
