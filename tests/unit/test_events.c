@@ -205,6 +205,20 @@ static void test_net_address_only_when_there_is_one(void **state)
 	cJSON_Delete(j);
 }
 
+/* A socket denial with an address (CALYX_SOCK_ADDR). */
+static struct calyx_deny_event sock_deny(uint32_t hook, uint32_t family, uint16_t port)
+{
+	struct calyx_deny_event d;
+	memset(&d, 0, sizeof(d));
+	d.ev.type = CALYX_EV_DENY;
+	d.ev.hook = hook;
+	d.ev.size = sizeof(d);
+	d.family = family;
+	d.flags = CALYX_SOCK_ADDR;
+	d.port = port;
+	return d;
+}
+
 /* Addresses of socket denials: IPv4 written by hand (the flood path), IPv6 by inet_ntop. */
 static void test_addresses(void **state)
 {
@@ -214,14 +228,7 @@ static void test_addresses(void **state)
 		{ { 255, 255, 255, 0 }, "255.255.255.0" }, { { 10, 99, 100, 9 }, "10.99.100.9" },
 	};
 	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
-		struct calyx_deny_event d;
-		memset(&d, 0, sizeof(d));
-		d.ev.type = CALYX_EV_DENY;
-		d.ev.hook = CALYX_HOOK_SOCKET_CONNECT;
-		d.ev.size = sizeof(d);
-		d.family = 2;
-		d.flags = CALYX_SOCK_ADDR;
-		d.port = 9;
+		struct calyx_deny_event d = sock_deny(CALYX_HOOK_SOCKET_CONNECT, 2, 9);
 		memcpy(d.addr, v4[i].a, 4);
 		cJSON *j = event_to_json(&d.ev, 0);
 		assert_string_equal(cJSON_GetObjectItem(j, "addr")->valuestring, v4[i].text);
@@ -229,15 +236,8 @@ static void test_addresses(void **state)
 		assert_string_equal(cJSON_GetObjectItem(j, "family")->valuestring, "inet");
 		cJSON_Delete(j);
 	}
-	struct calyx_deny_event d;
-	memset(&d, 0, sizeof(d));
-	d.ev.type = CALYX_EV_DENY;
-	d.ev.hook = CALYX_HOOK_SOCKET_SENDMSG;
-	d.ev.size = sizeof(d);
-	d.family = 10;
-	d.flags = CALYX_SOCK_ADDR;
+	struct calyx_deny_event d = sock_deny(CALYX_HOOK_SOCKET_SENDMSG, 10, 53);
 	d.addr[15] = 1;
-	d.port = 53;
 	cJSON *j = event_to_json(&d.ev, 0);
 	assert_string_equal(cJSON_GetObjectItem(j, "addr")->valuestring, "::1");
 	assert_string_equal(cJSON_GetObjectItem(j, "family")->valuestring, "inet6");
