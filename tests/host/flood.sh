@@ -55,8 +55,8 @@ print(m["denials"]["net"], m["dropped_events"], m["dropped_process_events"], m["
 # ---- 1. the consumer stopped: loss, counted exactly
 N=200000
 flood stopped "$N" --after "$T/rw/go"
-for _ in $(seq 100); do [ -d "/proc/$RUNNER" ] && grep -q . "$T/stopped.err" 2>/dev/null && break; sleep 0.05; done
-sleep 0.5   # the runner is past its start (the command waits for rw/go)
+for _ in $(seq 600); do [ -e "$T/rw/go.ready" ] && break; sleep 0.05; done
+check "the flooding command started (it waits for rw/go)" test -e "$T/rw/go.ready"
 kill -STOP "$RUNNER"
 touch "$T/rw/go"
 for _ in $(seq 600); do [ -e "$T/rw/go.done" ] && break; sleep 0.1; done

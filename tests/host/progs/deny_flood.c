@@ -2,9 +2,9 @@
  * read-only or to create an AF_INET socket, and report how each attempt ended. Used to
  * flood the ring buffer with denials: every attempt must still be refused, and the records
  * delivered plus the records dropped must add up to N.
- *   --after FILE   start only once FILE exists (polled every 10 ms, at most 60 s), and
- *                  create FILE.done when finished (so a test can stop the consumer first
- *                  and let it go after)
+ *   --after FILE   create FILE.ready, start only once FILE exists (polled every 10 ms,
+ *                  at most 60 s), and create FILE.done when finished (so a test can stop
+ *                  the consumer once the command runs, and let it go after)
  *   --rate R       paced: at most R attempts per second, in a batch every millisecond
  *                  (without it: as fast as possible)
  *   --procs K      K processes share the N attempts and the rate (the first does the
@@ -52,6 +52,14 @@ int main(int argc, char **argv)
 			goto usage;
 	}
 	if (after) {
+		char ready[4096];
+		snprintf(ready, sizeof(ready), "%s.ready", after);
+		int rfd = open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (rfd < 0) {
+			fprintf(stderr, "deny_flood: %s: %s\n", ready, strerror(errno));
+			return 2;
+		}
+		close(rfd);
 		int waited = 0;
 		while (access(after, F_OK) != 0) {
 			if (++waited > 6000) {
