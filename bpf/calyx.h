@@ -39,17 +39,20 @@
 #define CALYX_MAX_ARGV_RULES (CALYX_MAX_SANDBOXES * CALYX_SB_MAX_ARGV)
 #define CALYX_MAX_PATH_RULES (CALYX_MAX_SANDBOXES * CALYX_SB_MAX_PATH_ENTRIES)
 /* Each sandbox has its own ring buffer (an inner map of the slot-indexed array of maps),
- * so one sandbox's flood never costs another its records. 1 MiB hold ~10,000 socket
- * denials (96 bytes + the ring buffer's 8-byte header), ~2,900 path denials; the runner
+ * so one sandbox's flood never costs another its records. 2 MiB hold ~20,000 socket
+ * denials (96 bytes + the ring buffer's 8-byte header), ~5,800 path denials; the runner
  * drains every 50 ms and as soon as a record finds the buffer past the wake-up fill
- * (records are submitted without wake-ups below it). Each live run maps its buffer
- * (counted in its RSS): 1 MiB keeps a run's footprint small. Drops are counted per slot.
- * The wake-up at a quarter: ~2,500 small records of backlog, so a wake-up is rare (one per
- * 2,500 records at most) and leaves three quarters of the buffer for the time the runner
- * takes to be scheduled and drain. Measured on the 2-core host with these sizes
- * (tests/bench/records.sh): floods of ~500,000 records/s from two producers lost none,
- * the producers being the limit; so neither size was changed. */
-#define CALYX_RINGBUF_BYTES (1u << 20)
+ * (records are submitted without wake-ups below it). Drops are counted per slot.
+ * Why 2 MiB and a quarter, measured on the 2-core host (tests/bench/records.sh, floods of
+ * socket denials from two producers): with 1 MiB, 2 of 5 paced floods at 250,000-300,000
+ * records/s lost records (the runner, sharing the cores with the producers and writing
+ * events.jsonl, went more than ~30 ms without draining); with 2 MiB none lost anything,
+ * up to the 585,000/s the producers reached; 4 MiB did no better here. The cost: each live
+ * run maps its buffer, and the mapping counts twice in its RSS (the data pages are mapped
+ * twice), ~7.8 MiB for a run of /bin/true instead of ~5.8. The wake-up at a quarter:
+ * ~5,000 small records of backlog, so a wake-up is rare and leaves three quarters of the
+ * buffer for the time the runner takes to be scheduled and drain. */
+#define CALYX_RINGBUF_BYTES (1u << 21)
 #define CALYX_RINGBUF_WAKE_FILL (CALYX_RINGBUF_BYTES / 4)
 /* Verdict cache (bpf-lsm file_open): LRU, shared by all sandboxes. 16k entries of 48
  * bytes; a miss only costs the full path decision. */
