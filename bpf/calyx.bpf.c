@@ -5,7 +5,8 @@
  *    net.bpf.c, host.bpf.c: non-sleepable lsm/ programs (bpf_d_path is allowed there for hooks in
  *    the sleepable set, and only non-sleepable programs may use the LPM trie).
  *  - landlock backend (autoloaded only for it): landlock.bpf.c.
- *  - both: argv.bpf.c (the exec image and its argv), monitor.bpf.c.
+ *  - both: argv.bpf.c (the exec image and its argv), monitor.bpf.c, limits.bpf.c (the
+ *    SIGXFSZ count of the fsize limit).
  *
  * One compilation unit: the per-concern files share one set of maps and the static
  * helpers of common.bpf.h (scope, records, the verdict) and path.bpf.h (walk, matcher,
@@ -23,4 +24,5 @@ char LICENSE[] SEC("license") = "GPL";
 #include "host.bpf.c"
 #include "argv.bpf.c"
 #include "monitor.bpf.c"
+#include "limits.bpf.c"
 #include "landlock.bpf.c"

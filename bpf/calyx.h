@@ -413,7 +413,10 @@ enum calyx_stat {
 	CALYX_STAT_RB_DROPPED_PROC = 4, /* of RB_DROPPED, the fork / exec / exit records: the
 					 * rest are denial records, so records delivered and
 					 * lost add up to the denials exactly */
-	CALYX_STAT_MAX = 5,
+	CALYX_STAT_FSIZE = 5,       /* SIGXFSZ the kernel raised in the sandbox: each a write or
+				     * truncate refused (EFBIG) past RLIMIT_FSIZE, the fsize limit
+				     * (limits.bpf.c); the runner ends the run as a violation */
+	CALYX_STAT_MAX = 6,
 };
 struct calyx_stats {
 	__u64 v[CALYX_STAT_MAX];

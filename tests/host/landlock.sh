@@ -338,7 +338,7 @@ done
 lrun wall --limit wall=1s --helper sleep -- sh -c 'sleep 41 & sleep 42'
 is   "B: wall-clock timeout: exit 124" test "$RC" = 124
 is   "B: ... no process of the tree survives" bash -c 'p=$(pgrep -af "^sleep 4[12]$"); [ -z "$p" ] || { echo "# survived: $p"; exit 1; }'
-meta "B: ... meta.json status timeout" 'm["status"] == "timeout"'
+meta "B: ... meta.json status violation (wall_ms)" 'm["status"] == "violation" and m["violation"]["limit"] == "wall_ms"'
 
 is "B: SVF log is still a valid hash chain" python3 - "$SVF" <<'EOF'
 import hashlib, json, sys

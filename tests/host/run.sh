@@ -342,7 +342,13 @@ el=$(( ($(date +%s%N) - start) / 1000000 ))
 check "wall-clock limit: 124" expect_rc 124
 check "... killed near the limit (1 s), not at the command's end (${el} ms)" test "$el" -lt 5000
 check "... no sandboxed process survives (background sleep too)" bash -c '! pgrep -x sleep -a | grep -q "sleep 3[12]"'
-check "... meta.json status timeout" grep -q '"status":[[:space:]]*"timeout"' "$ST/outgoing/staging_runs/$lid-r1/meta.json"
+check "... meta.json status violation, violation.limit wall_ms, measured >= bound" json "$ST/outgoing/staging_runs/$lid-r1" <<'EOF'
+import json, os, sys
+m = json.load(open(os.path.join(sys.argv[1], "meta.json")))
+v = m["violation"]
+assert m["status"] == "violation" and v["limit"] == "wall_ms" and v["bound"] == 1000, m
+assert v["measured"] >= v["bound"] and v["how"].startswith("runner timerfd"), v
+EOF
 run "$T/lim.tok" --pub "$PUB" --state "$ST" -- sh -c 'while :; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done'
 check "output limit: 123" expect_rc 123
 check "... stdout.log capped at 64 KiB, truncation recorded" json "$ST/outgoing/staging_runs/$lid-r2" <<'EOF'
@@ -352,11 +358,17 @@ m = json.load(open(os.path.join(d, "meta.json")))
 assert os.path.getsize(os.path.join(d, "stdout.log")) == 65536
 a = m["artifacts"]["stdout.log"]
 assert a["truncated"] is True and a["bytes_produced"] > 65536, a
-assert m["status"] == "limit" and m["violation"] == "output_bytes", m
+assert m["status"] == "violation" and m["violation"]["limit"] == "output_bytes", m
+assert m["violation"]["measured"] > m["violation"]["bound"] == 65536, m["violation"]
 EOF
 run "$T/lim.tok" --pub "$PUB" --state "$ST" -- sh -c 'while :; do :; done'
 check "cpu limit: 123" expect_rc 123
-check "... meta.json violation cpu_ms" grep -q '"violation":[[:space:]]*"cpu_ms"' "$ST/outgoing/staging_runs/$lid-r3/meta.json"
+check "... meta.json violation cpu_ms, measured > bound" json "$ST/outgoing/staging_runs/$lid-r3" <<'EOF'
+import json, os, sys
+m = json.load(open(os.path.join(sys.argv[1], "meta.json")))
+v = m["violation"]
+assert m["status"] == "violation" and v["limit"] == "cpu_ms" and v["measured"] > v["bound"] == 300, m
+EOF
 check "no sandbox cgroup left after the limit runs" test "$(leftover_cgroups)" -eq "$before"
 
 # ---------------------------------------------------------------- signals to the runner
@@ -391,6 +403,7 @@ check "... the sandbox was killed" bash -c '[ -n "$1" ] && ! kill -0 "$1" 2>/dev
 check "... and its cgroup removed" test "$(leftover_cgroups)" -eq "$before"
 check "... and its slot freed" no_slots "$lid"
 check "... meta.json says interrupted by SIGTERM" grep -q '"interrupted_by":[[:space:]]*"TERM"' "$ST/outgoing/staging_runs/$lid-r4/meta.json"
+check "... meta.json status interrupted" grep -q '"status":[[:space:]]*"interrupted"' "$ST/outgoing/staging_runs/$lid-r4/meta.json"
 
 # sleep is a lease binary too (the exec rules are every lease command's argv[0]).
 issue "$T/kill.tok" --cmd "sh -c 'sleep 4243 & sleep 4242'" --cmd "sleep 1" --helper sleep || bad "issue kill lease"

@@ -89,8 +89,12 @@ check "A: the missing lease path is warned about before the command's own output
 want=$(python3 - "$RUN/meta.json" "$T" <<'EOF'
 import json, sys
 m = json.load(open(sys.argv[1])); t = sys.argv[2]
-produced = max(m["artifacts"][f]["bytes_produced"] for f in ("stdout.log", "stderr.log"))
-print(f'calyx: summary of {m["lease"]}: limit, exit 123 (the command died of signal 9), {m["duration_ms"]} ms')
+# The violation object's measure: both streams together when the bound was passed.
+produced = m["violation"]["measured"]
+assert m["status"] == "violation" and m["violation"]["limit"] == "output_bytes", m
+# The command may have exited before the kill (its 0) or died of it (signal 9).
+ended = f' (the command died of signal {m["signal"]})' if m["signal"] is not None else f' (the command\'s {m["exit_code"]})'
+print(f'calyx: summary of {m["lease"]}: violation, exit 123{ended}, {m["duration_ms"]} ms')
 print("calyx:   denied        3: net 2, syscall 1 (landlock backend: Landlock's own refusals are enforced but not seen)")
 print("calyx:     net         inet (socket), inet6 (socket)")
 print("calyx:     syscall     io_uring_setup")

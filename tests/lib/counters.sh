@@ -8,9 +8,8 @@
 #                                      least BYTES), 0: on tmpfs (write_bytes 0)
 # The measured child's peak RSS, faults and storage I/O must be exactly what the kernel
 # reported for it (wait4's rusage: ru_inblock / ru_oublock are read_bytes / write_bytes in
-# 512-byte units), its syscall-level I/O what it did (no read call, BYTES written); its
-# CPU time within 20 ms or 10%
-# of wait4's (the exit record is read at the last thread's exit, before its final slice
+# 512-byte units), its syscall-level I/O what it did (no read call, BYTES written); its CPU
+# time within 20 ms or 10% of wait4's (the exit record is read at the last thread's exit, before its final slice
 # is accounted). Context switches are not compared: the kernel counts the final switch
 # away from the dead task after the record is made.
 
@@ -49,7 +48,9 @@ ct_checks() {
 		sh -c '[ "$1" = "$2" ] && [ "$1" -ge "$3" ]' _ "${a_min:-x}" "${minflt:-y}" "$CT_PAGES"
 	check "counters: major faults = wait4's ru_majflt ($a_maj = $majflt)" test "${a_maj:-x}" = "${majflt:-y}"
 	check "counters: wchar = the bytes written ($a_wchar = $CT_BYTES)" test "${a_wchar:-x}" = "$CT_BYTES"
-	check "counters: rchar 0 and read_bytes 0: it made no read call ($a_rchar, $a_rb)" test "${a_rchar:-x} ${a_rb:-x}" = "0 0"
+	# read_bytes need not be 0: the file system may read a metadata block on its behalf
+	# (seen: 4096 = ru_inblock 8); it is compared with the kernel's figure below
+	check "counters: rchar 0: it made no read call ($a_rchar)" test "${a_rchar:-x}" = 0
 	local ib ob
 	ib=$(ct_field rusage inblock) ob=$(ct_field rusage oublock)
 	check "counters: read_bytes, write_bytes = wait4's ru_inblock, ru_oublock x 512 exactly ($a_rb $a_wb = $((${ib:-0} * 512)) $((${ob:-0} * 512)))" \

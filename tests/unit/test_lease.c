@@ -709,6 +709,19 @@ static void test_limits_assign(void **s)
 	assert_int_equal(limit_from_name("output_bytes"), -1);
 	assert_string_equal(limit_claim_name(LIMIT_MEM), "mem_bytes");
 	assert_string_equal(limit_name(LIMIT_PIDS), "pids");
+
+	/* fsize: a size like mem, its claim fsize_bytes, shown like one */
+	struct limits f = { 0 };
+	assert_int_equal(limits_parse_assignments("fsize=1M", &f, err, sizeof(err)), 0);
+	assert_true(f.set[LIMIT_FSIZE]);
+	assert_int_equal(f.v[LIMIT_FSIZE], 1u << 20);
+	assert_int_equal(limits_parse_assignments("fsize=5m", &(struct limits){ 0 }, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad size"));
+	assert_string_equal(limit_claim_name(LIMIT_FSIZE), "fsize_bytes");
+	assert_int_equal(limit_from_name("fsize"), LIMIT_FSIZE);
+	char b[32];
+	limit_format(LIMIT_FSIZE, 1u << 20, b, sizeof(b));
+	assert_string_equal(b, "1M");
 }
 
 int main(void)

@@ -684,14 +684,78 @@ static void test_effective_limits(void **state)
 	struct lease l = fitting();
 	l.limits.v[LIMIT_MEM] = 300ull << 20;
 	matrix_effective_limits(&m, &l, &out);
+	/* fsize: neither the matrix nor the lease sets it, so none applies. */
 	for (int k = 0; k < LIMIT_COUNT; k++)
-		assert_true(out.set[k]);
+		assert_int_equal(out.set[k], k != LIMIT_FSIZE);
 	assert_int_equal(out.v[LIMIT_MEM], 300ull << 20);
 	assert_int_equal(out.v[LIMIT_CPU], 10000);
 	assert_int_equal(out.v[LIMIT_PIDS], 64);
 	assert_int_equal(out.v[LIMIT_WALL], 300000);
 	assert_int_equal(out.v[LIMIT_OUTPUT], 16ull << 20);
 	matrix_free(&m);
+}
+
+/* fsize is the optional limit: absent it bounds nothing; given, it has a default within its
+ * maximum, and a lease past that maximum is refused. unenforceable_limits: refuse | warn. */
+static void test_fsize_and_unenforceable(void **state)
+{
+	(void)state;
+	struct matrix m;
+	struct limits out;
+	char err[512] = "";
+
+	load_valid(&m);
+	assert_false(m.default_limits.set[LIMIT_FSIZE]);
+	assert_false(m.max_limits.set[LIMIT_FSIZE]);
+	assert_false(m.unenforceable_warn);
+	struct lease l = fitting();
+	l.limits.set[LIMIT_FSIZE] = true;
+	l.limits.v[LIMIT_FSIZE] = 1ull << 40;   /* no maximum: any bound fits */
+	assert_int_equal(matrix_check_lease(&m, &l, err, sizeof err), 0);
+	matrix_effective_limits(&m, &l, &out);
+	assert_true(out.set[LIMIT_FSIZE]);
+	assert_int_equal(out.v[LIMIT_FSIZE], 1ull << 40);
+	matrix_free(&m);
+
+	char *y = subst("output: 16M}", "output: 16M, fsize: 1M}");
+	char *y2 = NULL;
+	size_t n = strlen(y) + 64;
+	y2 = malloc(n);
+	assert_non_null(y2);
+	/* the max too, and the warn setting */
+	char *at = strstr(y, "output: 256M}");
+	assert_non_null(at);
+	snprintf(y2, n, "%.*soutput: 256M, fsize: 64M}%s", (int)(at - y), y, at + strlen("output: 256M}"));
+	free(y);
+	size_t l2 = strlen(y2);
+	y = malloc(l2 + 64);
+	assert_non_null(y);
+	snprintf(y, l2 + 64, "%sunenforceable_limits: warn\n", y2);
+	assert_int_equal(matrix_load_buffer("t.yaml", y, strlen(y), &m, err, sizeof err), 0);
+	assert_true(m.unenforceable_warn);
+	assert_int_equal(m.default_limits.v[LIMIT_FSIZE], 1u << 20);
+	assert_int_equal(m.max_limits.v[LIMIT_FSIZE], 64u << 20);
+	l = fitting();
+	matrix_effective_limits(&m, &l, &out);
+	assert_true(out.set[LIMIT_FSIZE]);
+	assert_int_equal(out.v[LIMIT_FSIZE], 1u << 20);
+	l.limits.set[LIMIT_FSIZE] = true;
+	l.limits.v[LIMIT_FSIZE] = 65ull << 20;
+	assert_int_equal(matrix_check_lease(&m, &l, err, sizeof err), -EPERM);
+	assert_string_equal(err, "claim 'limits.fsize_bytes' = 65M exceeds the matrix maximum 64M (limits.max.fsize)");
+	matrix_free(&m);
+	free(y);
+	free(y2);
+
+	/* a maximum without a default; a bad setting */
+	y = subst("output: 256M}", "output: 256M, fsize: 1M}");
+	expect_error(y, "t.yaml:21:12: limits.default.fsize: missing: limits.max.fsize is set, so a default is needed");
+	free(y);
+	y = malloc(sizeof VALID + 64);
+	assert_non_null(y);
+	snprintf(y, sizeof VALID + 64, "%sunenforceable_limits: ignore\n", VALID);
+	expect_error(y, "t.yaml:26:23: unenforceable_limits: unknown value 'ignore' (refuse or warn)");
+	free(y);
 }
 
 static void test_keys(void **state)
@@ -839,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_check_fits),
 		cmocka_unit_test(test_check_excess),
 		cmocka_unit_test(test_effective_limits),
+		cmocka_unit_test(test_fsize_and_unenforceable),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_backend_names),
 		cmocka_unit_test(test_seccomp_allow),

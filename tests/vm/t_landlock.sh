@@ -124,8 +124,8 @@ issue "$WORK/m.lease" --cmd '/usr/local/bin/hog mem 200' --limit mem=32M,wall=10
 crun "$WORK/m.state" "$WORK/m.lease" /usr/local/bin/hog mem 200
 check "memory bomb: not allowed to finish its 200 MiB" lacks "$RUN/stdout.log" "ok allocated"
 check "memory bomb: exit 123 (limit)" eq "$RC" 123
-check "memory bomb: status limit" eq "$(meta status)" limit
-check "memory bomb: meta.json violation mem_bytes" eq "$(meta violation)" mem_bytes
+check "memory bomb: status violation" eq "$(meta status)" violation
+check "memory bomb: meta.json violation mem_bytes" eq "$(meta violation.limit)" mem_bytes
 check "memory bomb: enforced through memory.max" contains "$(meta limits.enforced.mem_bytes)" "memory.max"
 check "memory bomb: backend landlock" eq "$(meta enforcement.backend)" landlock
 check "memory bomb: nothing left" no_sandbox_left

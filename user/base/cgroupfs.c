@@ -167,6 +167,34 @@ void cgroupfs_enable_controllers(int dirfd)
 	}
 }
 
+void cgroupfs_enable_down(const char *mount, const char *dir)
+{
+	size_t ml = strlen(mount);
+	char path[PATH_MAX];
+	if (strncmp(dir, mount, ml) != 0 || (dir[ml] != '/' && dir[ml] != '\0') ||
+	    snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return;
+	int mfd = open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (mfd >= 0) {
+		cgroupfs_enable_controllers(mfd);
+		close(mfd);
+	}
+	for (char *p = path + ml; *p;) {
+		char *slash = strchr(p + 1, '/');
+		if (slash)
+			*slash = '\0';
+		int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0) {
+			cgroupfs_enable_controllers(fd);
+			close(fd);
+		}
+		if (!slash)
+			return;
+		*slash = '/';
+		p = slash;
+	}
+}
+
 int cgroupfs_mkdir_delegated(const char *mount, const char *rel, int *fd, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
@@ -249,10 +277,42 @@ int cgroupfs_kill(int dirfd)
 	return 0;
 }
 
+/* A cgroup v1 directory has no cgroup.events: 1 when a pid is listed in its cgroup.procs
+ * or in a descendant's, 0 when none is, -errno. */
+static int procs_listed(int dirfd, int depth)
+{
+	char buf[64];
+	int n = fileio_read_small_at(dirfd, "cgroup.procs", buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	if (n > 0)
+		return 1;
+	if (depth > 32)
+		return 0;
+	DIR *d = fileio_fdopendir_dup(dirfd);
+	if (!d)
+		return -errno;
+	int rc = 0;
+	struct dirent *e;
+	while (!rc && (e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		int cfd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (cfd >= 0) {
+			rc = procs_listed(cfd, depth + 1);
+			close(cfd);
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
 int cgroupfs_populated(int dirfd)
 {
 	uint64_t v;
 	int rc = cgroupfs_keyed_value(dirfd, "cgroup.events", "populated", &v);
+	if (rc == -ENOENT && faccessat(dirfd, "cgroup.events", F_OK, 0) < 0)
+		return procs_listed(dirfd, 0);   /* a v1 hierarchy */
 	if (rc < 0)
 		return rc;
 	return v ? 1 : 0;

@@ -34,6 +34,11 @@ int cgroupfs_keyed_value(int dirfd, const char *file, const char *key, uint64_t 
  * (best effort: a refusal means the limits are reported as not enforced). */
 void cgroupfs_enable_controllers(int dirfd);
 
+/* cgroupfs_enable_controllers on mount and every directory down to dir (a directory below
+ * mount, which exists): a controller the host offers later (or gave back) is enabled on
+ * the way to a new runner's directory. Best effort, like cgroupfs_enable_controllers. */
+void cgroupfs_enable_down(const char *mount, const char *dir);
+
 /* mkdir -p of a cgroup directory below the v2 mount (mode 0711: only root may open it,
  * so nobody else can hold its lock), enabling the controllers on the way down; opened.
  * 0 or -errno. */
@@ -41,7 +46,9 @@ int cgroupfs_mkdir_delegated(const char *mount, const char *rel, int *fd, char *
 
 /* cgroup.kill (falls back to SIGKILL of every listed pid). 0 or -errno. */
 int cgroupfs_kill(int dirfd);
-/* 1 while any task is in the cgroup or below it, 0 when empty, -errno. */
+/* 1 while any task is in the cgroup or below it, 0 when empty, -errno. A cgroup v1
+ * directory (no cgroup.events) is read from the cgroup.procs of it and its descendants:
+ * the kill, wait, destroy and sweep below work on v1 directories too (sandbox/cgroup_v1.h). */
 int cgroupfs_populated(int dirfd);
 /* Wait until empty (cgroup.events "populated 0"), killing again every 100 ms. 0 or
  * -ETIMEDOUT. */

@@ -235,6 +235,21 @@ int fileio_write_atomic(const char *path, const void *data, size_t len, mode_t m
 	return 0;
 }
 
+int fileio_each_line(const char *path, int (*fn)(char *line, void *ctx), void *ctx)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+	while (rc == 0 && getline(&line, &cap, f) > 0)
+		rc = fn(line, ctx);
+	free(line);
+	fclose(f);
+	return rc;
+}
+
 DIR *fileio_fdopendir_dup(int dirfd)
 {
 	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
@@ -245,7 +260,11 @@ DIR *fileio_fdopendir_dup(int dirfd)
 		int e = errno;
 		close(fd);
 		errno = e;
+		return NULL;
 	}
+	/* The dup shares dirfd's file offset: an earlier walk of the same directory left it
+	 * at the end, and this one would see nothing. */
+	rewinddir(d);
 	return d;
 }
 

@@ -48,8 +48,14 @@ bool fileio_plain_name(const char *s);
  * that never lets go makes the caller fail instead of hanging. 0 or -errno (-ETIMEDOUT). */
 int fileio_flock_timed(int fd, int op, int timeout_ms);
 
+/* fn(line, ctx) for each line of path (with its newline, writable), in order, until fn
+ * returns non-zero. What fn returned last (0 after the last line), or -errno when the file
+ * cannot be opened. For the kernel's line files (/proc/self/mountinfo, /proc/self/cgroup). */
+int fileio_each_line(const char *path, int (*fn)(char *line, void *ctx), void *ctx);
+
 /* A directory stream over a dup() of dirfd, so that closedir() leaves dirfd open for the
- * caller's *at() calls. NULL with errno set, and nothing left open. */
+ * caller's *at() calls; read from the start (the dup shares dirfd's offset, so it is
+ * rewound). NULL with errno set, and nothing left open. */
 DIR *fileio_fdopendir_dup(int dirfd);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fileio.h"
+
 /* mountinfo escapes ' ', '\t', '\n' and '\\' as \ooo. */
 static void unescape_octal(char *s)
 {
@@ -22,12 +24,32 @@ static void unescape_octal(char *s)
 	*w = '\0';
 }
 
-bool mountinfo_cgroup2(char *line, char **root, char **mnt)
+/* Is word one of the comma-separated options? */
+static bool has_option(const char *opts, const char *word)
+{
+	size_t wl = strlen(word);
+	for (const char *p = opts; *p;) {
+		const char *c = strchr(p, ',');
+		size_t l = c ? (size_t)(c - p) : strlen(p);
+		if (l == wl && strncmp(p, word, wl) == 0)
+			return true;
+		if (!c)
+			break;
+		p = c + 1;
+	}
+	return false;
+}
+
+/* A mountinfo line of file system type fstype (and, unless opt is NULL, with opt among its
+ * super options): its root (field 4) and mount point (field 5), split and unescaped in
+ * place. Any other line is left as it is. */
+static bool split_mount(char *line, const char *fstype, const char *opt, char **root, char **mnt)
 {
 	/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
 	char *sep = strstr(line, " - ");
-	char fstype[32];
-	if (!sep || sscanf(sep + 3, "%31s", fstype) != 1 || strcmp(fstype, "cgroup2") != 0)
+	char type[32], source[256], sup[512] = "";
+	if (!sep || sscanf(sep + 3, "%31s %255s %511s", type, source, sup) < 1 || strcmp(type, fstype) != 0 ||
+	    (opt && !has_option(sup, opt)))
 		return false;
 	*sep = '\0';
 	char *fld[5], *save = NULL;
@@ -43,22 +65,58 @@ bool mountinfo_cgroup2(char *line, char **root, char **mnt)
 	return true;
 }
 
+bool mountinfo_cgroup2(char *line, char **root, char **mnt)
+{
+	return split_mount(line, "cgroup2", NULL, root, mnt);
+}
+
+bool mountinfo_cgroup1(char *line, const char *ctrl, char **root, char **mnt)
+{
+	return split_mount(line, "cgroup", ctrl, root, mnt);
+}
+
+struct v1_find {
+	const char *ctrl;
+	char *root, *mnt;
+	size_t rootlen, mntlen;
+};
+
+static int v1_line(char *line, void *ctx)
+{
+	struct v1_find *q = ctx;
+	char *r, *m;
+	if (!mountinfo_cgroup1(line, q->ctrl, &r, &m))
+		return 0;
+	if (strlen(r) >= q->rootlen || strlen(m) >= q->mntlen)
+		return -ENAMETOOLONG;
+	strcpy(q->root, r);
+	strcpy(q->mnt, m);
+	return 1;
+}
+
+int mountinfo_cgroup1_mount(const char *ctrl, char *root, size_t rootlen, char *mnt, size_t mntlen)
+{
+	struct v1_find q = { ctrl, root, mnt, rootlen, mntlen };
+	int rc = fileio_each_line("/proc/self/mountinfo", v1_line, &q);
+	return rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
+}
+
+struct v2_each {
+	mountinfo_cgroup2_fn fn;
+	void *ctx;
+};
+
+static int v2_line(char *line, void *ctx)
+{
+	struct v2_each *e = ctx;
+	char *root, *mnt;
+	return mountinfo_cgroup2(line, &root, &mnt) ? e->fn(root, mnt, e->ctx) : 0;
+}
+
 int mountinfo_each_cgroup2(mountinfo_cgroup2_fn fn, void *ctx)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	char *line = NULL;
-	size_t cap = 0;
-	int rc = 0;
-	while (rc == 0 && getline(&line, &cap, f) > 0) {
-		char *root, *mnt;
-		if (mountinfo_cgroup2(line, &root, &mnt))
-			rc = fn(root, mnt, ctx);
-	}
-	free(line);
-	fclose(f);
-	return rc;
+	struct v2_each e = { fn, ctx };
+	return fileio_each_line("/proc/self/mountinfo", v2_line, &e);
 }
 
 struct first_mount {

@@ -51,7 +51,7 @@ static const struct cli_opt issue_opts[] = {
 	  "allowed path: /abs/path or repo://NAME/rel, optional final * or **; default ro [repeatable]" },
 	{ O_NET, "net", 0, "POLICY", false, "network policy; only deny_all (the default)" },
 	{ O_LIMIT, "limit", 'l', "NAME=VALUE[,…]", true,
-	  "cpu=10s, mem=256M, pids=64, wall=5m, output=16M [repeatable]" },
+	  "cpu=10s, mem=256M, pids=64, wall=5m, output=16M, fsize=1M [repeatable]" },
 	{ O_RUNS, "runs", 0, "N", false, "how many runs the lease allows (1..1000, default 1)" },
 	{ O_ENV, "env", 'e', "NAME", true, "environment variable passed through to the command [repeatable]" },
 	{ O_HELPER, "helper", 0, "PROGRAM", true,

@@ -21,6 +21,7 @@
 #include "cli/enforcer.h"
 #include "enforce/probe.h"
 #include "enforce/resident.h"
+#include "sandbox/limits_host.h"
 
 struct check {
 	const char *key;    /* JSON key */
@@ -168,6 +169,14 @@ int doctor_run(bool verbose, bool json)
 		c[K_CGSOCK].ok = enforcer_probe_cgroup_sock(c[K_CGSOCK].detail, sizeof(c[K_CGSOCK].detail)) == 0;
 	}
 
+	/* Each limit as `calyx run` would enforce it here: the same decision (limits_host.h),
+	 * from the v2 mount's available controllers (a run enables them on its way down). */
+	struct limits_host lh;
+	struct limit_how how[LIMIT_COUNT];
+	limits_host_probe(c[K_CG2].ok ? mnt : NULL, false, &lh);
+	for (int k = 0; k < LIMIT_COUNT; k++)
+		limits_host_decide(&lh, (enum limit_kind)k, &how[k]);
+
 	char why[600];
 	const char *use = will_use(&sets[0], &sets[1], !any_set, &c[K_BPFLSM],
 				   c[K_LANDLOCK].ok && c[K_TPBTF].ok && c[K_CGSOCK].ok, why, sizeof(why));
@@ -185,6 +194,12 @@ int doctor_run(bool verbose, bool json)
 		cJSON *rs = cJSON_AddArrayToObject(root, "resident");
 		for (int i = 0; i < 2; i++)
 			cJSON_AddItemToArray(rs, enforcer_status_json(set_b[i], &sets[i]));
+		cJSON *lim = cJSON_AddObjectToObject(root, "limits");
+		for (int k = 0; k < LIMIT_COUNT; k++) {
+			cJSON *o = cJSON_AddObjectToObject(lim, limit_claim_name((enum limit_kind)k));
+			cJSON_AddBoolToObject(o, "enforceable", how[k].mech != LM_NONE);
+			cJSON_AddStringToObject(o, "how", how[k].how);
+		}
 		cJSON *w = cJSON_AddObjectToObject(root, "will_use");
 		cJSON_AddStringToObject(w, "backend", use);
 		cJSON_AddStringToObject(w, "why", why);
@@ -203,6 +218,11 @@ int doctor_run(bool verbose, bool json)
 		}
 		for (int i = 0; i < K_N; i++)
 			printf("%-22s %-4s %s\n", c[i].label, c[i].ok ? "ok" : "no", c[i].detail);
+		printf("limits (how a run enforces each on this host; a set limit marked no fails the run, 69,\n"
+		       "unless the matrix says unenforceable_limits: warn):\n");
+		for (int k = 0; k < LIMIT_COUNT; k++)
+			printf("  %-20s %-4s %s\n", limit_claim_name((enum limit_kind)k), how[k].mech != LM_NONE ? "ok" : "no",
+			       how[k].how);
 		printf("calyx will use: %s (%s)\n", use, why);
 	}
 	fflush(stdout);

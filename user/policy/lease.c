@@ -371,7 +371,7 @@ static int parse_limits(const cJSON *obj, struct lease *out, char *err, size_t e
 		snprintf(name, sizeof(name), "limits.%s", kn);
 		if (kind < 0)
 			return cfail(err, errlen, name,
-				     "unknown limit (cpu_ms, mem_bytes, pids, wall_ms, output_bytes)");
+				     "unknown limit (cpu_ms, mem_bytes, pids, wall_ms, output_bytes, fsize_bytes)");
 		if (out->limits.set[kind])
 			return cfail(err, errlen, name, "given more than once");
 		uint64_t v;

@@ -15,9 +15,10 @@
 /* The kernel's PID_MAX_LIMIT: more tasks than this can never exist. */
 #define LIMIT_PIDS_MAX UINT64_C(4194304)
 
-static const char *const limit_names[LIMIT_COUNT] = { "cpu", "mem", "pids", "wall", "output" };
+static const char *const limit_names[LIMIT_COUNT] = { "cpu", "mem", "pids", "wall", "output",
+						      "fsize" };
 static const char *const limit_claims[LIMIT_COUNT] = { "cpu_ms", "mem_bytes", "pids", "wall_ms",
-						       "output_bytes" };
+						       "output_bytes", "fsize_bytes" };
 
 const char *limit_name(enum limit_kind k)
 {
@@ -37,6 +38,21 @@ int limit_from_name(const char *name)
 	return -1;
 }
 
+bool limit_optional_in_matrix(enum limit_kind k)
+{
+	return k == LIMIT_FSIZE;
+}
+
+bool limit_is_size(enum limit_kind k)
+{
+	return k == LIMIT_MEM || k == LIMIT_OUTPUT || k == LIMIT_FSIZE;
+}
+
+bool limit_is_duration(enum limit_kind k)
+{
+	return k == LIMIT_CPU || k == LIMIT_WALL;
+}
+
 uint64_t limit_max(enum limit_kind k)
 {
 	return k == LIMIT_PIDS ? LIMIT_PIDS_MAX : LIMIT_JSON_MAX;
@@ -44,19 +60,12 @@ uint64_t limit_max(enum limit_kind k)
 
 void limit_format(enum limit_kind k, uint64_t v, char *buf, size_t len)
 {
-	switch (k) {
-	case LIMIT_CPU:
-	case LIMIT_WALL:
+	if (limit_is_duration(k))
 		units_format_duration(v, buf, len);
-		break;
-	case LIMIT_MEM:
-	case LIMIT_OUTPUT:
+	else if (limit_is_size(k))
 		units_format_size(v, buf, len);
-		break;
-	default:
+	else
 		snprintf(buf, len, "%" PRIu64, v);
-		break;
-	}
 }
 
 int limits_parse_assignments(const char *s, struct limits *l, char *err, size_t errlen)
@@ -86,7 +95,7 @@ int limits_parse_assignments(const char *s, struct limits *l, char *err, size_t 
 		int k = limit_from_name(tok);
 		if (k < 0) {
 			rc = errmsg(err, errlen, -EINVAL,
-				    "limit '%s': unknown (cpu, mem, pids, wall, output)", tok);
+				    "limit '%s': unknown (cpu, mem, pids, wall, output, fsize)", tok);
 			goto out;
 		}
 		if (tmp.set[k]) {
@@ -95,30 +104,23 @@ int limits_parse_assignments(const char *s, struct limits *l, char *err, size_t 
 		}
 		uint64_t v = 0;
 		int r;
-		switch (k) {
-		case LIMIT_CPU:
-		case LIMIT_WALL:
+		if (limit_is_duration((enum limit_kind)k)) {
 			r = units_parse_duration_ms(val, &v);
 			if (r) {
 				rc = errmsg(err, errlen, -EINVAL,
 					    "limit '%s': bad duration '%s' (e.g. 500ms, 10s, 5m)", tok, val);
 				goto out;
 			}
-			break;
-		case LIMIT_MEM:
-		case LIMIT_OUTPUT:
+		} else if (limit_is_size((enum limit_kind)k)) {
 			r = units_parse_size(val, &v);
 			if (r) {
 				rc = errmsg(err, errlen, -EINVAL,
 					    "limit '%s': bad size '%s' (e.g. 4096, 16K, 256M, 1G)", tok, val);
 				goto out;
 			}
-			break;
-		default:
-			if (units_parse_u64(val, &v) < 0) {
-				rc = errmsg(err, errlen, -EINVAL, "limit '%s': bad count '%s'", tok, val);
-				goto out;
-			}
+		} else if (units_parse_u64(val, &v) < 0) {
+			rc = errmsg(err, errlen, -EINVAL, "limit '%s': bad count '%s'", tok, val);
+			goto out;
 		}
 		if (v == 0) {
 			rc = errmsg(err, errlen, -EINVAL, "limit '%s': must be greater than zero", tok);

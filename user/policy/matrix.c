@@ -166,7 +166,7 @@ int matrix_check_lease(const struct matrix *m, const struct lease *l, char *err,
 			      "claim 'runs' = %" PRIu32 " exceeds the matrix maximum %" PRIu32
 			      " (max_runs)", l->runs, m->max_runs);
 	for (int k = 0; k < LIMIT_COUNT; k++) {
-		if (!l->limits.set[k] || l->limits.v[k] <= m->max_limits.v[k])
+		if (!l->limits.set[k] || !m->max_limits.set[k] || l->limits.v[k] <= m->max_limits.v[k])
 			continue;
 		limit_format((enum limit_kind)k, l->limits.v[k], a, sizeof a);
 		limit_format((enum limit_kind)k, m->max_limits.v[k], b, sizeof b);
@@ -192,7 +192,8 @@ int matrix_check_lease(const struct matrix *m, const struct lease *l, char *err,
 void matrix_effective_limits(const struct matrix *m, const struct lease *l, struct limits *out)
 {
 	for (int k = 0; k < LIMIT_COUNT; k++) {
-		out->set[k] = true;
-		out->v[k] = l && l->limits.set[k] ? l->limits.v[k] : m->default_limits.v[k];
+		bool own = l && l->limits.set[k];
+		out->set[k] = own || m->default_limits.set[k];
+		out->v[k] = own ? l->limits.v[k] : m->default_limits.v[k];
 	}
 }

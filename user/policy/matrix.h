@@ -36,8 +36,11 @@ struct matrix {
 	struct matrix_root roots[MATRIX_MAX_ROOTS]; size_t n_roots;
 	char *baseline[MATRIX_MAX_BASELINE];       size_t n_baseline;  /* read-only runtime baseline patterns */
 	struct matrix_bound bounds[MATRIX_MAX_BOUNDS]; size_t n_bounds; /* where lease paths may point */
-	struct limits default_limits;
+	struct limits default_limits;              /* fsize may be unset in both: then no bound */
 	struct limits max_limits;
+	bool unenforceable_warn;                   /* unenforceable_limits: warn (optional key;
+						    * default refuse): a limit no mechanism here
+						    * can enforce is run without, and said */
 	uid_t run_as_uid;
 	gid_t run_as_gid;
 	enum net_policy network;

@@ -250,13 +250,18 @@ static int load_bounds(struct yctx *c, const struct yn *n, struct matrix *m)
 
 static int load_limit_set(struct yctx *c, const struct yn *n, const char *path, struct limits *l)
 {
-	const char *keys[LIMIT_COUNT];
+	const char *keys[LIMIT_COUNT], *opt[LIMIT_COUNT];
+	size_t nkeys = 0, nopt = 0;
 	char cp[KEYPATH_MAX];
 	int r;
 
-	for (int k = 0; k < LIMIT_COUNT; k++)
-		keys[k] = limit_name((enum limit_kind)k);
-	if ((r = yt_want(c, n, path, YN_MAP)) || (r = yt_check_keys(c, n, path, keys, LIMIT_COUNT)))
+	for (int k = 0; k < LIMIT_COUNT; k++) {
+		if (limit_optional_in_matrix((enum limit_kind)k))
+			opt[nopt++] = limit_name((enum limit_kind)k);
+		else
+			keys[nkeys++] = limit_name((enum limit_kind)k);
+	}
+	if ((r = yt_want(c, n, path, YN_MAP)) || (r = yt_check_keys_opt(c, n, path, keys, nkeys, opt, nopt)))
 		return r;
 	memset(l, 0, sizeof *l);
 	for (size_t i = 0; i + 1 < n->n; i += 2) {
@@ -266,21 +271,16 @@ static int load_limit_set(struct yctx *c, const struct yn *n, const char *path, 
 		yt_pjoin(cp, path, n->kid[i]->s, n->kid[i]->len);
 		if (k < 0)  /* check_keys knows the same names: cannot happen */
 			return yt_errf(c, n->kid[i]->line, n->kid[i]->col, cp, "unknown key");
-		switch ((enum limit_kind)k) {
-		case LIMIT_CPU:
-		case LIMIT_WALL:
+		if (limit_is_duration((enum limit_kind)k))
 			r = yt_duration(c, v, cp, &l->v[k]);
-			break;
-		case LIMIT_MEM:
-		case LIMIT_OUTPUT:
+		else if (limit_is_size((enum limit_kind)k))
 			r = yt_size(c, v, cp, &l->v[k]);
-			break;
-		default:
+		else
 			r = yt_uint(c, v, cp, 1, PIDS_MAX, &l->v[k]);
-			break;
-		}
 		if (r)
 			return r;
+		if (l->v[k] == 0)   /* a zero bound would refuse every run (and means "none" nowhere) */
+			return yt_errf(c, v->line, v->col, cp, "must be greater than zero");
 		l->set[k] = true;
 	}
 	return 0;
@@ -296,16 +296,43 @@ static int load_limits(struct yctx *c, const struct yn *n, struct matrix *m)
 	    (r = load_limit_set(c, yt_get(n, "max"), "limits.max", &m->max_limits)))
 		return r;
 	for (int k = 0; k < LIMIT_COUNT; k++) {
-		if (m->default_limits.v[k] > m->max_limits.v[k]) {
-			const struct yn *d = yt_get(yt_get(n, "default"), limit_name((enum limit_kind)k));
-			char cp[KEYPATH_MAX], a[32], b[32];
-			yt_pjoin(cp, "limits.default", limit_name((enum limit_kind)k),
-			      strlen(limit_name((enum limit_kind)k)));
+		const char *name = limit_name((enum limit_kind)k);
+		char cp[KEYPATH_MAX], a[32], b[32];
+		/* An optional limit bounded by the matrix needs a default within that bound:
+		 * else a lease that leaves it out would run without any. */
+		if (m->max_limits.set[k] && !m->default_limits.set[k]) {
+			const struct yn *d = yt_get(n, "default");
+			yt_pjoin(cp, "limits.default", name, strlen(name));
+			return yt_errf(c, d->line, d->col, cp, "missing: limits.max.%s is set, so a default is needed", name);
+		}
+		if (m->default_limits.set[k] && m->max_limits.set[k] && m->default_limits.v[k] > m->max_limits.v[k]) {
+			const struct yn *d = yt_get(yt_get(n, "default"), name);
+			yt_pjoin(cp, "limits.default", name, strlen(name));
 			limit_format((enum limit_kind)k, m->default_limits.v[k], a, sizeof a);
 			limit_format((enum limit_kind)k, m->max_limits.v[k], b, sizeof b);
-			return yt_errf(c, d->line, d->col, cp, "default %s exceeds limits.max.%s %s", a,
-				    limit_name((enum limit_kind)k), b);
+			return yt_errf(c, d->line, d->col, cp, "default %s exceeds limits.max.%s %s", a, name, b);
 		}
+	}
+	return 0;
+}
+
+/* unenforceable_limits: refuse (the default) or warn: what a run does with a limit no
+ * mechanism of this host can enforce (docs/run.md "Limits"). */
+static int load_unenforceable(struct yctx *c, const struct yn *n, struct matrix *m)
+{
+	const char *s;
+	int r;
+	m->unenforceable_warn = false;
+	if (!n)
+		return 0;
+	if ((r = yt_str(c, n, "unenforceable_limits", &s)))
+		return r;
+	if (strcmp(s, "warn") == 0)
+		m->unenforceable_warn = true;
+	else if (strcmp(s, "refuse") != 0) {
+		char q[ERRMSG_QUOTE_MAX + 8];
+		errmsg_quote(q, sizeof q, n->s, n->len);
+		return yt_errf(c, n->line, n->col, "unenforceable_limits", "unknown value '%s' (refuse or warn)", q);
 	}
 	return 0;
 }
@@ -380,8 +407,9 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 	};
 	/* Optional: absent, each means the safe choice (docs/matrix.md): seccomp relaxes
 	 * nothing, the default ledger, leases for this host only; fail_on_denial off (it
-	 * changes exit codes only, never what is enforced). */
-	static const char *const top_opt[] = { "seccomp", "ledger", "audience", "fail_on_denial" };
+	 * changes exit codes only, never what is enforced); unenforceable_limits refuse. */
+	static const char *const top_opt[] = { "seccomp", "ledger", "audience", "fail_on_denial",
+					       "unenforceable_limits" };
 	static const char *const caps[] = { "exec_staging_with_lease" };
 	static const char *const ids[] = { "uid", "gid" };
 	const struct yn *n;
@@ -426,7 +454,8 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 	    (r = load_roots(c, yt_get(root, "roots"), m)) ||
 	    (r = load_baseline(c, yt_get(root, "runtime_baseline"), m)) ||
 	    (r = load_bounds(c, yt_get(root, "lease_paths"), m)) ||
-	    (r = load_limits(c, yt_get(root, "limits"), m)))
+	    (r = load_limits(c, yt_get(root, "limits"), m)) ||
+	    (r = load_unenforceable(c, yt_get(root, "unenforceable_limits"), m)))
 		return r;
 
 	n = yt_get(root, "run_as");

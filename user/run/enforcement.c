@@ -82,6 +82,9 @@ int run_load_enforcer(struct runner *r)
 	char err[1024];
 	int rc;
 	snprintf(r->parent_name, sizeof(r->parent_name), "%s-%d", r->l.jti, (int)getpid());
+	/* The set's root was made when the set came up; a controller the host offers since
+	 * (the memory or pids limits) is enabled down to it now, for this runner's sandbox. */
+	cgroupfs_enable_down(r->cg_mount, resident_cgroup_root(r->set));
 	rc = sandbox_parent_create(resident_cgroup_root(r->set), r->parent_name, &r->parent, err, sizeof(err));
 	if (rc < 0)
 		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: the runner's cgroup: %s", err);

@@ -76,6 +76,7 @@ static void runner_teardown(struct runner *r)
 			empty = false;
 		}
 	}
+	run_limits_teardown(r);
 	if (r->sb && empty) {
 		resident_remove_sandbox(r->set, r->sb);
 	} else if (r->sb) {
@@ -309,11 +310,12 @@ static int sweep_enforcer(struct runner *r)
 		run_say(0, "sweep: %s", err);
 	if (resident_recheck(r->set, err, sizeof(err)) < 0)
 		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s; nothing was run (retry)", err);
-	if (c.runner_dirs || c.slots || c.old_dirs || c.old_pins)
-		run_verbose(r, "sweep: removed %u stale runner cgroup%s, freed %u slot%s of dead runners, "
-			    "%u old-layout runner%s and %u old pin director%s", c.runner_dirs,
-			    c.runner_dirs == 1 ? "" : "s", c.slots, c.slots == 1 ? "" : "s", c.old_dirs,
-			    c.old_dirs == 1 ? "" : "s", c.old_pins, c.old_pins == 1 ? "y" : "ies");
+	if (c.runner_dirs || c.slots || c.old_dirs || c.old_pins || c.v1_dirs)
+		run_verbose(r, "sweep: removed %u stale runner cgroup%s (and %u cgroup v1 one%s), freed %u slot%s "
+			    "of dead runners, %u old-layout runner%s and %u old pin director%s", c.runner_dirs,
+			    c.runner_dirs == 1 ? "" : "s", c.v1_dirs, c.v1_dirs == 1 ? "" : "s", c.slots,
+			    c.slots == 1 ? "" : "s", c.old_dirs, c.old_dirs == 1 ? "" : "s", c.old_pins,
+			    c.old_pins == 1 ? "y" : "ies");
 	return 0;
 }
 
@@ -383,8 +385,9 @@ static int prepare_sandbox(struct runner *r)
 		return run_say(EXIT_INTERNAL, "run directory: temp name %s, recorded %s", r->rd.tmp_name, tmp_name);
 	if (sandbox_cgroup_create(r->parent.path, cgname, &r->cg, err, sizeof(err)) < 0)
 		return run_say(EXIT_INTERNAL, "sandbox cgroup: %s", err);
-	if (sandbox_cgroup_limits(&r->cg, &r->eff, &r->cgl, err, sizeof(err)) < 0)
-		return run_say(EXIT_INTERNAL, "sandbox limits: %s", err);
+	int rc = run_limits_apply(r);
+	if (rc)
+		return rc;
 	char rel[sizeof(r->parent_name) + 40];
 	snprintf(rel, sizeof(rel), "%s/%s", r->parent_name, cgname);
 	struct sandbox_rules sr = {
@@ -415,6 +418,8 @@ static int start_and_supervise(struct runner *r, struct outcome *oc, char **env)
 {
 	char err[PATH_MAX + 512];
 	struct sandbox_confine conf = { .landlock = r->ll };
+	int v1_fds[CG1_COUNT];
+	run_limits_v1_fds(r, v1_fds);
 	struct sandbox_ns ns = {
 		.net = r->l.network == NET_DENY_ALL,
 		.hostname = SANDBOX_HOSTNAME,
@@ -427,6 +432,9 @@ static int start_and_supervise(struct runner *r, struct outcome *oc, char **env)
 		.argv = r->o->argv,
 		.envp = env,
 		.cgroup_fd = r->cg.fd,
+		.v1_fds = v1_fds,
+		.n_v1 = CG1_COUNT,
+		.fsize = r->eff.set[LIMIT_FSIZE] && !r->lim_unenforced[LIMIT_FSIZE] ? r->eff.v[LIMIT_FSIZE] : 0,
 		.drop_privs = !(getuid() == uid && geteuid() == uid && getgid() == gid && getegid() == gid),
 		.uid = uid,
 		.gid = gid,
@@ -448,7 +456,7 @@ static int start_and_supervise(struct runner *r, struct outcome *oc, char **env)
 		struct signalfd_siginfo si;
 		if (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 			oc->interrupted_by = (int)si.ssi_signo;
-		oc->status = ST_FAILED;
+		oc->status = oc->interrupted_by ? ST_INTERRUPTED : ST_FAILED;
 		return 0;
 	}
 	rc = sandbox_spawn(&sp, &c, &stage, &cerr, err, sizeof(err));
@@ -470,9 +478,9 @@ static int start_and_supervise(struct runner *r, struct outcome *oc, char **env)
 	close(c.pidfd);
 	if (rc)
 		return rc;
+	if (oc->interrupted_by && oc->status != ST_VIOLATION)
+		oc->status = ST_INTERRUPTED;
 	if (oc->status == ST_OK && !(oc->exited && oc->exit_code == 0))
-		oc->status = ST_FAILED;
-	if (oc->interrupted_by && oc->status == ST_OK)
 		oc->status = ST_FAILED;
 	return 0;
 }
@@ -506,6 +514,7 @@ static int run_sandbox(struct runner *r)
 	}
 	oc.out.fd = out_fd;
 	oc.err.fd = err_fd;
+	/* output_bytes bounds both logs together: drain_fd gives each what is left. */
 	oc.out.cap = oc.err.cap = r->eff.set[LIMIT_OUTPUT] ? r->eff.v[LIMIT_OUTPUT] : UINT64_MAX;
 
 	__attribute__((cleanup(env_freep))) char **env = run_env_build(&r->l);
@@ -539,25 +548,26 @@ static int run_sandbox(struct runner *r)
 		run_say(0, "run: sandbox cgroup %s did not empty after kill", r->cg.path);
 	run_consume(r);
 	run_events_end(r);
-	uint64_t ooms, pmax;
-	sandbox_cgroup_violations(&r->cg, &ooms, &pmax);
-	if (ooms && oc.status != ST_TIMEOUT && !oc.interrupted_by) {
-		oc.status = ST_LIMIT;
-		oc.violation = "mem_bytes";
-	}
 	struct calyx_stats st = { 0 };
 	bool have_st = resident_sandbox_stats(r->set, r->sb, &st) == 0;
 	if (!have_st)
 		run_say(0, "run: the sandbox's counters could not be read");
+	/* A violation the last tick did not see (an OOM kill that ended the command). */
+	if (r->child_pid > 0)
+		run_limits_watch(r, &oc, have_st ? &st : NULL);
 	run_note_kill_failures(r, &oc, have_st ? &st : NULL);
 	int exit_rc = run_fail_on_denial(r, run_exit_code(&oc), &st);
 	if ((rc = run_finish(r, &oc, exit_rc, &st)))
 		return rc;
-	if (oc.status == ST_TIMEOUT)
-		run_say(0, "run: %s: killed at the wall-clock limit (%" PRIu64 " ms)", r->l.jti, r->eff.v[LIMIT_WALL]);
-	else if (oc.status == ST_LIMIT)
-		run_say(0, "run: %s: killed for exceeding %s", r->l.jti, oc.violation);
-	else if (oc.kill_failed)
+	if (oc.status == ST_VIOLATION) {
+		char b[32], m[40] = "not measurable";
+		limit_format(oc.v.limit, oc.v.bound, b, sizeof(b));
+		if (oc.v.have_measured)
+			limit_format(oc.v.limit, oc.v.measured, m, sizeof(m));
+		run_say(0, "run: %s: violation: %s (bound %s, measured %s%s): the sandbox was killed", r->l.jti,
+			limit_claim_name(oc.v.limit), b, m,
+			oc.v.limit == LIMIT_FSIZE ? "; the kernel refused writes past it" : "");
+	} else if (oc.kill_failed)
 		run_say(0, "run: %s: a denied exec could not be killed; the whole sandbox was killed and the run failed",
 			r->l.jti);
 	run_verbose(r, "artifacts in %s/%s", r->runs_dir, r->run_name);
@@ -570,6 +580,8 @@ int runner_run(const struct run_opts *o)
 	memset(&r, 0, sizeof(r));
 	r.o = o;
 	r.cg.fd = -1;
+	for (int c = 0; c < CG1_COUNT; c++)
+		r.v1_cg[c].fd = -1;
 	r.rd.fd = r.rd.parent_fd = -1;
 	r.sigfd = -1;
 	r.rec.fd = r.rec.dirfd = -1;
@@ -623,7 +635,7 @@ int runner_run(const struct run_opts *o)
 	if ((rc = run_build_path_rules(&r)))
 		goto out;
 	run_check_lease_paths(&r);
-	if ((rc = run_load_enforcer(&r)))
+	if ((rc = run_load_enforcer(&r)) || (rc = run_limits_check(&r)))
 		goto out;
 	if ((rc = run_build_view(&r)))
 		goto out;

@@ -19,39 +19,7 @@
 #include "enforce/resident.h"
 #include "state/runmeta.h"
 
-static const char *const status_names[] = { "ok", "failed", "timeout", "limit" };
-
-static cJSON *limits_json(const struct limits *l)
-{
-	cJSON *o = cJSON_CreateObject();
-	for (int k = 0; k < LIMIT_COUNT; k++) {
-		if (l->set[k])
-			cJSON_AddNumberToObject(o, limit_claim_name((enum limit_kind)k), (double)l->v[k]);
-		else
-			cJSON_AddNullToObject(o, limit_claim_name((enum limit_kind)k));
-	}
-	return o;
-}
-
-static cJSON *enforced_json(const struct runner *r)
-{
-	cJSON *o = cJSON_CreateObject();
-	const struct limits *l = &r->eff;
-	char buf[200];
-	cJSON_AddStringToObject(o, "wall_ms", l->set[LIMIT_WALL] ? "runner timerfd, then cgroup.kill" : "no limit set");
-	if (!l->set[LIMIT_CPU])
-		snprintf(buf, sizeof(buf), "no limit set");
-	else if (r->cgl.cpu_stat)
-		snprintf(buf, sizeof(buf), "runner polls cgroup cpu.stat usage_usec every %d ms, then cgroup.kill", TICK_MS);
-	else
-		snprintf(buf, sizeof(buf), "not enforced: cpu.stat not readable in the sandbox cgroup");
-	cJSON_AddStringToObject(o, "cpu_ms", buf);
-	cJSON_AddStringToObject(o, "mem_bytes", r->cgl.mem_how);
-	cJSON_AddStringToObject(o, "pids", r->cgl.pids_how);
-	cJSON_AddStringToObject(o, "output_bytes", l->set[LIMIT_OUTPUT]
-				? "runner caps stdout.log and stderr.log each, then cgroup.kill" : "no limit set");
-	return o;
-}
+static const char *const status_names[] = { "ok", "failed", "violation", "interrupted" };
 
 static void add_u64(cJSON *o, const char *k, uint64_t v)
 {
@@ -150,10 +118,8 @@ int run_exit_code(const struct outcome *oc)
 		return EXIT_ENFORCE_UNAVAILABLE;
 	if (oc->interrupted_by)
 		return 128 + oc->interrupted_by;
-	if (oc->status == ST_TIMEOUT)
-		return EXIT_TIMEOUT;
-	if (oc->status == ST_LIMIT)
-		return EXIT_LIMIT;
+	if (oc->status == ST_VIOLATION)
+		return oc->v.limit == LIMIT_WALL ? EXIT_TIMEOUT : EXIT_LIMIT;
 	if (oc->spawn_stage == SB_STAGE_EXEC)
 		return oc->spawn_errno == ENOENT ? 127 : 126;
 	if (oc->spawn_stage == SB_STAGE_CONFINE || oc->spawn_stage == SB_STAGE_LIVE ||
@@ -255,11 +221,13 @@ static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc,
 		.have_calyx_exit = true,
 		.calyx_exit_code = exit_rc,
 		.status = status_names[oc->status],
-		.violation = oc->violation,
 	};
 	cJSON *m = runmeta_head(&h);
 	if (!m)
 		return NULL;
+	cJSON *v = run_violation_json(r, oc);
+	if (v)
+		cJSON_ReplaceItemInObjectCaseSensitive(m, "violation", v);
 	if (oc->interrupted_by)
 		cJSON_AddStringToObject(m, "interrupted_by", sigabbrev_np(oc->interrupted_by));
 	if (oc->spawn_stage) {
@@ -276,13 +244,7 @@ static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc,
 	cJSON_AddNumberToObject(ra, "uid", r->m.run_as_uid);
 	cJSON_AddNumberToObject(ra, "gid", r->m.run_as_gid);
 
-	cJSON *lim = cJSON_AddObjectToObject(m, "limits");
-	cJSON_AddItemToObject(lim, "effective", limits_json(&r->eff));
-	cJSON_AddItemToObject(lim, "enforced", enforced_json(r));
-	uint64_t ooms, pmax;
-	sandbox_cgroup_violations(&r->cg, &ooms, &pmax);
-	cJSON_AddNumberToObject(lim, "oom_kills", (double)ooms);
-	cJSON_AddNumberToObject(lim, "pids_max_hits", (double)pmax);
+	cJSON_AddItemToObject(m, "limits", run_limits_json(r, oc, st));
 
 	cJSON_AddItemToObject(m, "denials", denials_json(r));
 	cJSON_AddItemToObject(m, "seccomp", run_seccomp_json(r));
@@ -348,7 +310,8 @@ static int audit_gap(struct runner *r, struct svf_writer *w, uint64_t dropped, c
 
 /* Write the queued denials, the gap record (when records were lost) and the completion
  * record in one locked session. */
-static int audit_completion(struct runner *r, const cJSON *meta, const char *meta_hash, uint64_t dropped)
+static int audit_completion(struct runner *r, const struct outcome *oc, const cJSON *meta, const char *meta_hash,
+			    uint64_t dropped)
 {
 	char err[PATH_MAX + 256];
 	struct svf_writer *w;
@@ -365,6 +328,12 @@ static int audit_completion(struct runner *r, const cJSON *meta, const char *met
 	}
 	if (rc == 0 && dropped)
 		rc = audit_gap(r, w, dropped, err, sizeof(err));
+	_cleanup_cjson_ cJSON *viol = rc == 0 ? run_violation_json(r, oc) : NULL;
+	if (viol) {
+		/* resource_event.violation: the limit that ended the run, as meta.json says it. */
+		cJSON_AddNumberToObject(viol, "run", r->run_no);
+		rc = svf_append(w, "resource_event.violation", r->l.jti, r->l.intent, viol, err, sizeof(err));
+	}
 	if (rc == 0) {
 		struct svf_completion c = {
 			.run = r->run_no,
@@ -403,7 +372,9 @@ int run_finish(struct runner *r, struct outcome *oc, int exit_rc, const struct c
 		else if (run_dir_commit(&r->rd, err, sizeof(err)) < 0)
 			rc = run_say(EXIT_IO, "artifacts: %s", err);
 	}
-	int arc = audit_completion(r, meta, rc ? NULL : meta_hash, st ? st->v[CALYX_STAT_RB_DROPPED] : 0);
+	/* The alert line once the run directory it names is in place. */
+	int lrc = rc ? 0 : run_limits_alert(r, oc, st);
+	int arc = audit_completion(r, oc, meta, rc ? NULL : meta_hash, st ? st->v[CALYX_STAT_RB_DROPPED] : 0);
 	run_report_keep(r, meta);
-	return rc ? rc : arc;
+	return rc ? rc : lrc ? lrc : arc;
 }

@@ -6,6 +6,8 @@
  *   view.c         the sandbox's mount view: planned, its steps, meta.json's account
  *   seccomp.c      the seccomp baseline: built, its listener answered, summarised
  *   supervise.c    ring-buffer records, the poll loop: output, wall clock, CPU, signals
+ *   limits.c       the limits: decided before the ledger, applied to the sandbox's
+ *                  cgroups, watched while it runs, violations and the alert log
  *   outcome.c      exit code, meta.json, artifacts and the completion record
  *   report.c       missing lease paths, the fail_on_denial rule, the end-of-run summary
  * Not for use outside run/: the CLI calls runner_run (run.h). */
@@ -28,6 +30,8 @@
 #include "run/run.h"
 #include "run/summary.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/cgroup_v1.h"
+#include "sandbox/limits_host.h"
 #include "sandbox/mountns.h"
 #include "sandbox/spawn.h"
 #include "sandbox/view.h"
@@ -37,6 +41,7 @@
 #include "state/recovery.h"
 
 #define TICK_MS 50                   /* resident_consume + cpu.stat polling period */
+_Static_assert(TICK_MS == LIMITS_HOST_POLL_MS, "the cpu mechanism names the tick");
 #define KILL_WAIT_MS 5000            /* how long a killed cgroup may take to empty */
 #define DRAIN_AFTER_EMPTY_MS 2000    /* pipe drain bound once the cgroup is empty */
 #define SVF_MAX_DENIAL_RECORDS 64    /* per run and class; the rest is counted */
@@ -95,6 +100,14 @@ struct runner {
 	char run_name[128];
 	struct sandbox_cgroup cg;
 	struct sandbox_cg_limits cgl;
+	/* The limits (limits.c): how each is enforced here (limits_host_decide), which set
+	 * limit nothing enforces (run anyway: the matrix says unenforceable_limits: warn),
+	 * and the v1 directories of a hybrid host (the runner's, locked, and the sandbox's). */
+	struct limit_how lim_how[LIMIT_COUNT];
+	bool lim_unenforced[LIMIT_COUNT];
+	bool v1_used[CG1_COUNT];
+	struct sandbox_parent v1_parent[CG1_COUNT];
+	struct sandbox_cgroup v1_cg[CG1_COUNT];
 	struct run_dir rd;
 	FILE *events;
 	int sigfd;
@@ -138,12 +151,24 @@ struct runner {
 	struct run_record_lock rec;
 };
 
-enum run_status { ST_OK = 0, ST_FAILED, ST_TIMEOUT, ST_LIMIT };
+enum run_status { ST_OK = 0, ST_FAILED, ST_VIOLATION, ST_INTERRUPTED };
+
+/* The limit that stopped the run (status violation): meta.json "violation", the SVF
+ * resource_event.violation record and the alert line say the same. */
+struct violation {
+	bool set;
+	enum limit_kind limit;
+	uint64_t bound;
+	bool have_measured;          /* false: the mechanism does not tell (fsize) */
+	uint64_t measured;           /* in the limit's unit */
+	const char *measured_from;   /* which file or count measured says */
+	uint64_t refused_writes;     /* fsize: the writes the kernel refused (SIGXFSZ count) */
+};
 
 /* How the run went: filled by the start and the supervision, read by outcome.c. */
 struct outcome {
 	enum run_status status;
-	const char *violation;       /* limit name that was exceeded, or NULL */
+	struct violation v;          /* set with status ST_VIOLATION */
 	int interrupted_by;          /* signal that stopped the runner */
 	bool exited;
 	int exit_code;               /* -1 unless exited normally */
@@ -215,6 +240,30 @@ int run_live_check(void *ctx);
  * CALYX_STAT_KILL_FAILED counter in st; st NULL: the counters could not be read, which
  * counts as one) kills the whole sandbox and fails the run (exit 69). */
 void run_note_kill_failures(struct runner *r, struct outcome *oc, const struct calyx_stats *st);
+/* limits.c: how each set limit is enforced on this host, decided before the ledger; the
+ * v1 runner directories made where v1 is the mechanism. A limit nothing enforces fails the
+ * run (69, said, nothing run, the lease not used) unless the matrix says
+ * unenforceable_limits: warn (then one line per limit on stderr). 0 or an exit code. */
+int run_limits_check(struct runner *r);
+/* limits.c: the sandbox's cgroups given their bounds (v2 files, the v1 sandbox
+ * directories). 0 or an exit code, said. */
+int run_limits_apply(struct runner *r);
+/* limits.c: the v1 fds the child joins (-1 where none) into fds[CG1_COUNT]. */
+void run_limits_v1_fds(const struct runner *r, int fds[CG1_COUNT]);
+/* limits.c: the limit is exceeded: the sandbox is killed (cgroup.kill) and the run ends
+ * as a violation, unless an earlier violation or an interrupt already ended it. */
+void run_violation(struct runner *r, struct outcome *oc, enum limit_kind k, bool have_measured,
+		   uint64_t measured, const char *measured_from);
+/* limits.c: every tick and once after the run (st: the slot's counters, NULL unread): cpu,
+ * mem (OOM kills), pids (refused forks) and fsize (refused writes). */
+void run_limits_watch(struct runner *r, struct outcome *oc, const struct calyx_stats *st);
+/* limits.c: meta.json's limits object; the violation object (NULL when none); the
+ * resource_monitoring alert line; the v1 directories removed (teardown). */
+cJSON *run_limits_json(const struct runner *r, const struct outcome *oc, const struct calyx_stats *st);
+cJSON *run_violation_json(const struct runner *r, const struct outcome *oc);
+int run_limits_alert(struct runner *r, const struct outcome *oc, const struct calyx_stats *st);
+void run_limits_teardown(struct runner *r);
+
 /* supervise.c: poll the child's output, exit, the timers and signals until it is reaped and
  * its output drained. 0, or an exit code (said) with the sandbox killed. */
 int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc);

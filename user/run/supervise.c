@@ -152,16 +152,6 @@ void run_note_kill_failures(struct runner *r, struct outcome *oc, const struct c
 	}
 }
 
-static void set_violation(struct runner *r, struct outcome *oc, enum run_status st, const char *what)
-{
-	if (oc->status == ST_TIMEOUT || oc->status == ST_LIMIT || oc->interrupted_by)
-		return;   /* the first reason to stop is the one recorded */
-	oc->status = st;
-	oc->violation = what;
-	sandbox_cgroup_kill(&r->cg);
-	run_verbose(r, "%s: killing the sandbox", what);
-}
-
 static int arm_timer(int fd, uint64_t first_ms, uint64_t period_ms)
 {
 	struct itimerspec its = {
@@ -228,13 +218,19 @@ static void drain_fd(int *fd, struct capped_log *cl, struct echo *e, struct runn
 		echo_end(e);
 		return;
 	}
+	/* output_bytes bounds stdout and stderr together: this log may take what the other
+	 * has left of the bound. */
+	if (r->eff.set[LIMIT_OUTPUT]) {
+		uint64_t other = cl == &oc->out ? oc->err.written : oc->out.written;
+		cl->cap = r->eff.v[LIMIT_OUTPUT] > other ? r->eff.v[LIMIT_OUTPUT] - other : 0;
+	}
 	uint64_t before = cl->written;
 	int rc = capped_log_write(cl, buf, (size_t)n);
 	if (rc < 0)
 		run_say(0, "writing output log: %s", strerror(-rc));
 	echo_bytes(e, buf, (size_t)(cl->written - before));
 	if (cl->truncated)
-		set_violation(r, oc, ST_LIMIT, "output_bytes");
+		run_violation(r, oc, LIMIT_OUTPUT, true, oc->out.seen + oc->err.seen, "stdout and stderr bytes produced");
 }
 
 /* A signal to the runner (SIGINT, SIGTERM, SIGHUP, SIGQUIT): the sandbox goes, the first
@@ -268,7 +264,7 @@ static bool on_child_exit(struct runner *r, const struct sandbox_child *c, struc
 	return true;
 }
 
-/* Every TICK_MS: the ring buffer, the CPU limit, and once the child is reaped the drain
+/* Every TICK_MS: the ring buffer, the limits (run_limits_watch), and once the child is reaped the drain
  * bound. false when the loop must end. */
 static bool on_tick(struct runner *r, struct outcome *oc, int tick, bool reaped, int64_t *empty_since)
 {
@@ -278,14 +274,10 @@ static bool on_tick(struct runner *r, struct outcome *oc, int tick, bool reaped,
 	/* The BPF side submits without wake-ups: poll the ring buffer here. */
 	run_consume(r);
 	struct calyx_stats st;
+	bool have_st = r->sb && resident_sandbox_stats(r->set, r->sb, &st) == 0;
 	if (r->sb)
-		run_note_kill_failures(r, oc, resident_sandbox_stats(r->set, r->sb, &st) == 0 ? &st : NULL);
-	uint64_t usec;
-	if (r->eff.set[LIMIT_CPU] && sandbox_cgroup_cpu_usec(&r->cg, &usec) == 0) {
-		oc->cpu_polled = true;
-		if (usec / 1000 > r->eff.v[LIMIT_CPU])
-			set_violation(r, oc, ST_LIMIT, "cpu_ms");
-	}
+		run_note_kill_failures(r, oc, have_st ? &st : NULL);
+	run_limits_watch(r, oc, have_st ? &st : NULL);
 	if (!reaped)
 		return true;
 	/* Bound the drain: once the cgroup is empty nobody can hold the pipes, but never hang
@@ -354,7 +346,8 @@ int run_supervise(struct runner *r, struct sandbox_child *c, struct outcome *oc)
 		if (p[4].revents & POLLIN) {
 			uint64_t x;
 			if (read(wall, &x, sizeof(x)) > 0)
-				set_violation(r, oc, ST_TIMEOUT, "wall_ms");
+				run_violation(r, oc, LIMIT_WALL, true, (uint64_t)((clock_mono_ns() - oc->start_mono) / 1000000),
+					      "runner clock (monotonic), start to the timer");
 		}
 		if ((p[2].revents & POLLIN) && on_child_exit(r, c, oc))
 			reaped = true;

@@ -153,8 +153,13 @@ int sandbox_cgroup_limits(struct sandbox_cgroup *cg, const struct limits *l,
 		rc = fileio_write_small_at(cg->fd, "memory.swap.max", "0");
 		if (rc < 0 && rc != -ENOENT)
 			return errmsg(err, errlen, rc, "%s/memory.swap.max: %s", cg->path, strerror(-rc));
+		/* One OOM kill takes the whole cgroup (4.19+): a tree cannot survive by
+		 * sacrificing one process. The runner kills the rest anyway (cgroup.kill). */
+		rc = fileio_write_small_at(cg->fd, "memory.oom.group", "1");
+		if (rc < 0 && rc != -ENOENT)
+			return errmsg(err, errlen, rc, "%s/memory.oom.group: %s", cg->path, strerror(-rc));
 		out->mem = true;
-		snprintf(out->mem_how, sizeof(out->mem_how), "cgroup v2 memory.max (OOM kill on excess)");
+		snprintf(out->mem_how, sizeof(out->mem_how), "cgroup v2 memory.max (OOM kill of the whole cgroup on excess)");
 	}
 	rc = write_ctrl_max(cg, ctrls, "pids", l->set[LIMIT_PIDS], l->v[LIMIT_PIDS], out->pids_how,
 			    sizeof(out->pids_how), err, errlen);
@@ -185,15 +190,6 @@ int sandbox_cgroup_wait_empty(struct sandbox_cgroup *cg, int timeout_ms)
 int sandbox_cgroup_cpu_usec(struct sandbox_cgroup *cg, uint64_t *usec)
 {
 	return cgroupfs_keyed_value(cg->fd, "cpu.stat", "usage_usec", usec);
-}
-
-void sandbox_cgroup_violations(struct sandbox_cgroup *cg, uint64_t *oom_kills, uint64_t *pids_max)
-{
-	*oom_kills = *pids_max = 0;
-	if (cg->fd < 0)
-		return;
-	cgroupfs_keyed_value(cg->fd, "memory.events", "oom_kill", oom_kills);
-	cgroupfs_keyed_value(cg->fd, "pids.events", "max", pids_max);
 }
 
 int sandbox_cgroup_destroy(struct sandbox_cgroup *cg, char *err, size_t errlen)

@@ -61,7 +61,8 @@ struct sandbox_cg_limits {
 	char mem_how[160];      /* "memory.max" or why not */
 	char pids_how[160];
 };
-/* Apply memory.max (+ memory.swap.max 0) and pids.max where the controllers are enabled.
+/* Apply memory.max (+ memory.swap.max 0, memory.oom.group 1) and pids.max where the
+ * controllers are enabled.
  * Missing controllers are reported in out, not an error; a write that fails is. */
 int sandbox_cgroup_limits(struct sandbox_cgroup *cg, const struct limits *l,
 			  struct sandbox_cg_limits *out, char *err, size_t errlen);
@@ -75,8 +76,6 @@ int sandbox_cgroup_populated(struct sandbox_cgroup *cg);
 int sandbox_cgroup_wait_empty(struct sandbox_cgroup *cg, int timeout_ms);
 /* Total CPU time of the cgroup (cpu.stat usage_usec). 0 or -errno. */
 int sandbox_cgroup_cpu_usec(struct sandbox_cgroup *cg, uint64_t *usec);
-/* memory.events oom_kill and pids.events max counters (0 when the files are absent). */
-void sandbox_cgroup_violations(struct sandbox_cgroup *cg, uint64_t *oom_kills, uint64_t *pids_max);
 /* Kill, wait until empty, remove descendant cgroups and the cgroup itself, close the fd.
  * Idempotent. 0 or -errno (the directory could not be removed). */
 int sandbox_cgroup_destroy(struct sandbox_cgroup *cg, char *err, size_t errlen);

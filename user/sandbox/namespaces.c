@@ -58,17 +58,23 @@ int sandbox_ns_setup(const struct sandbox_ns *ns)
 	return 0;
 }
 
-int sandbox_ns_enter_cgroup(int cgroup_fd)
+int sandbox_ns_join_cgroup(int cgroup_fd)
 {
 	int fd = openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
-	/* "0": the writing task itself. */
+	/* "0": the writing task itself (v2 and v1 alike). */
 	ssize_t n = write(fd, "0", 1);
 	int e = errno;
 	close(fd);
-	if (n != 1)
-		return n < 0 ? -e : -EIO;
+	return n == 1 ? 0 : n < 0 ? -e : -EIO;
+}
+
+int sandbox_ns_enter_cgroup(int cgroup_fd)
+{
+	int rc = sandbox_ns_join_cgroup(cgroup_fd);
+	if (rc < 0)
+		return rc;
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		return -errno;
 	return 0;

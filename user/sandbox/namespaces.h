@@ -31,6 +31,9 @@ unsigned long sandbox_ns_clone_flags(const struct sandbox_ns *ns);
  * cgroup (whose programs may refuse key and socket calls). 0 or -errno. */
 int sandbox_ns_setup(const struct sandbox_ns *ns);
 
+/* In the child: move itself into the cgroup beneath cgroup_fd ("0" into its cgroup.procs;
+ * a v2 or a v1 directory). Async-signal-safe. 0 or -errno. */
+int sandbox_ns_join_cgroup(int cgroup_fd);
 /* In the child: move itself into the sandbox cgroup (cgroup.procs beneath cgroup_fd),
  * then a new cgroup namespace rooted there (/proc/self/cgroup shows "/", not the host's
  * hierarchy). 0 or -errno. */

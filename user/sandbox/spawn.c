@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -202,6 +203,10 @@ static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, 
 						      s->view_plan->proc[i].access)) < 0)
 				child_fail(f.status, SB_STAGE_CONFINE, -r);
 	}
+	/* The v1 cgroups first: the v2 join also makes the new cgroup namespace. */
+	for (size_t i = 0; i < s->n_v1; i++)
+		if (s->v1_fds[i] >= 0 && (r = sandbox_ns_join_cgroup(s->v1_fds[i])) < 0)
+			child_fail(f.status, SB_STAGE_CGROUP, -r);
 	if ((r = sandbox_ns_enter_cgroup(s->cgroup_fd)) < 0)
 		child_fail(f.status, SB_STAGE_CGROUP, -r);
 	if (f.go >= 0) {
@@ -290,6 +295,11 @@ static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, 
 	 * Only now: the confinement may have needed an fd of its own (Landlock ruleset). */
 	if (close_range(4, ~0U, 0) < 0)
 		child_fail(st, SB_STAGE_SETUP, errno);
+	if (s->fsize) {
+		struct rlimit fl = { .rlim_cur = (rlim_t)s->fsize, .rlim_max = (rlim_t)s->fsize };
+		if (setrlimit(RLIMIT_FSIZE, &fl) < 0)
+			child_fail(st, SB_STAGE_CONFINE, errno);
+	}
 	execve(s->path, s->argv, s->envp);
 	child_fail(st, SB_STAGE_EXEC, errno);
 }

@@ -6,6 +6,8 @@
 #ifndef CALYX_SANDBOX_SPAWN_H
 #define CALYX_SANDBOX_SPAWN_H
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct landlock_plan;
@@ -29,6 +31,14 @@ struct sandbox_spawn {
 	char *const *argv;
 	char *const *envp;
 	int cgroup_fd;               /* the sandbox cgroup */
+	/* The sandbox's cgroup v1 directories (hybrid hosts: memory, pids; sandbox/cgroup_v1.h),
+	 * -1 entries skipped: the child joins each before its v2 cgroup, so no instruction of
+	 * the command runs outside them. */
+	const int *v1_fds;
+	size_t n_v1;
+	/* RLIMIT_FSIZE (soft and hard: the command cannot raise it) set just before exec; 0
+	 * leaves the inherited one. The output pipes are no files: unaffected. */
+	uint64_t fsize;
 	bool drop_privs;             /* setgroups/setgid/setuid to uid/gid */
 	uid_t uid;
 	gid_t gid;

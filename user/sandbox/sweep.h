@@ -1,7 +1,8 @@
 /* The sweep of what killed runners left host-wide, for one resident set: their cgroup
  * directories in the set's root (killed, emptied, removed), then their slots in the set;
  * and what runners of the old layout (a program set per run) left: their cgroups directly
- * under <v2 mount>/calyx and their pin directories. Run by every `calyx run` (docs/run.md,
+ * under <v2 mount>/calyx and their pin directories; and their cgroup v1 directories
+ * (sandbox/cgroup_v1.h). Run by every `calyx run` (docs/run.md,
  * step 8) and by `calyx enforcer start` on a set that is up. */
 #ifndef CALYX_SANDBOX_SWEEP_H
 #define CALYX_SANDBOX_SWEEP_H
@@ -14,6 +15,7 @@ struct sweep_counts {
 	unsigned slots;          /* slots freed */
 	unsigned old_dirs;       /* old-layout runner directories removed */
 	unsigned old_pins;       /* old-layout pin directories removed */
+	unsigned v1_dirs;        /* dead runners' cgroup v1 directories removed (hybrid hosts) */
 };
 
 /* Best effort: every step runs; *c counts what was done. 0, or the first -errno with err
