@@ -75,7 +75,9 @@ for mode in die ignore; do
 	check "large-file writer ($mode): refused writes counted" ge "$(meta violation.refused_writes)" 1
 	check "large-file writer ($mode): nothing left" no_sandbox_left
 done
-check "large-file writer (ignore): its writes failed EFBIG" has "$RUN/stdout.log" "errno=EFBIG (write)"
+# No check on the "errno=EFBIG" line hog prints in ignore mode: the sentinel kills the
+# cgroup at the first refused write, which may land before the line is written. The file
+# holding exactly the bound and the counted refusals show the writes were refused.
 
 issue "$WORK/u.lease" --cmd "/usr/local/bin/hog under 8 4 100000 $L/w/small" --path "$L/w/**:rw" \
 	--limit cpu=20s,mem=64M,pids=16,wall=60s,output=1M,fsize=1M || exit 0
