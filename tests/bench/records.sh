@@ -39,7 +39,7 @@ inet_matrix "$w/matrix.yaml" || die "inet_matrix"
 # sampled; sets RUN (run dir), CPU_NS, HWM_KB, ELAPSED_MS (the producers' own)
 one() {
   local st=$w/state.$RANDOM$RANDOM
-  "$calyx" lease issue --key "$w/k/calyx.key" --aud "$(uname -n)" --intent INT-BENCH-RECORDS --ttl 10m \
+  "$calyx" lease issue --key "$w/k/calyx.key" --aud "$(uname -n)" --intent INT-BENCH-RECORDS --ttl 10m --limit cpu=10m,wall=10m \
     --cmd "$w/deny_flood socket $*" -o "$w/l" > /dev/null 2>&1 || die "lease issue"
   "$calyx" run --lease "$w/l" --matrix "$w/matrix.yaml" --pub "$w/k/calyx.pub" --state "$st" \
     -- "$w/deny_flood" socket "$@" > "$w/out" 2> "$w/err" &
