@@ -3,8 +3,9 @@
  * Record (keys in exactly this order, compact cJSON output, one line):
  *   {"seq":N,"ts":"RFC 3339 UTC, ms","type":"lease_event.verified","lease":"LEASE-…",
  *    "intent":"INT-…","host":"…","data":{…},"prev":"<64 hex>","hash":"<64 hex>"}
- * hash = hex BLAKE2b-256 (libsodium crypto_generichash, no key) over the canonical record:
- * the same JSON without "hash" (i.e. the line's bytes up to ',"hash"' followed by '}').
+ * Every line ends in exactly ,"hash":"<64 lowercase hex>"}; hash = hex BLAKE2b-256
+ * (libsodium crypto_generichash, no key) over the line's bytes before that member followed
+ * by '}' (svf_hash_body): the bytes as written, never a re-serialisation (docs/audit.md).
  * prev = the previous record's hash, 64 zeros for the first record (seq 1).
  *
  * Appends happen under flock(LOCK_EX) on the log file; seq and prev continue from the
@@ -49,10 +50,17 @@ int svf_record_line(uint64_t seq, const char *ts, const char *type, const char *
 		    const char *host, const cJSON *data, const char *prev, char **line, size_t *len,
 		    char hash[SVF_HASH_HEX + 1], char *err, size_t errlen);
 
-/* Check one line (without its '\n'): strict record schema, canonical form, own hash.
+/* hex BLAKE2b-256 of the first body_len bytes of line followed by '}': a record's hash. */
+void svf_hash_body(const char *line, size_t body_len, char out[SVF_HASH_HEX + 1]);
+
+/* Check one line (without its '\n'): the hash member last, the body one JSON object with
+ * the keys above in order and their types, the hash right.
  * Fills seq, prev and hash (each 65 bytes, NUL-terminated). 0 or -EBADMSG with reason. */
 int svf_check_line(const char *line, size_t len, uint64_t *seq, char prev[SVF_HASH_HEX + 1],
 		   char hash[SVF_HASH_HEX + 1], char *err, size_t errlen);
+/* The same, also handing over the parsed body (*obj, without "hash"; the caller deletes it). */
+int svf_parse_line(const char *line, size_t len, uint64_t *seq, char prev[SVF_HASH_HEX + 1],
+		   char hash[SVF_HASH_HEX + 1], cJSON **obj, char *err, size_t errlen);
 
 /* Verify a whole log: every line complete and canonical, hashes right, seq 1,2,3…, each
  * prev equal to the previous hash. Detects an edited, deleted, inserted or reordered

@@ -31,13 +31,6 @@ void svf_format_ts(int64_t sec, long nsec, char out[32])
 	snprintf(out, 32, "%s.%03ldZ", base, (nsec / 1000000) % 1000);
 }
 
-static void hash_hex(const char *buf, size_t len, char out[SVF_HASH_HEX + 1])
-{
-	unsigned char h[crypto_generichash_BYTES];
-	crypto_generichash(h, sizeof(h), (const unsigned char *)buf, len, NULL, 0);
-	sodium_bin2hex(out, SVF_HASH_HEX + 1, h, sizeof(h));
-}
-
 static bool is_hex64(const char *s)
 {
 	if (!s || strlen(s) != SVF_HASH_HEX)
@@ -48,36 +41,76 @@ static bool is_hex64(const char *s)
 	return true;
 }
 
-/* Long: each check relies on the ones before it (parse, key order, types, canonical bytes,
- * hash); together, in order, they are the record format. */
-int svf_check_line(const char *line, size_t len, uint64_t *seq, char prev[SVF_HASH_HEX + 1],
-		   char hash[SVF_HASH_HEX + 1], char *err, size_t errlen)
+/* The hash member that ends every record: ,"hash":"<64 hex>"} */
+#define HASH_TAIL_HEAD ",\"hash\":\""
+#define HASH_TAIL_LEN (sizeof(HASH_TAIL_HEAD) - 1 + SVF_HASH_HEX + 2)
+
+void svf_hash_body(const char *line, size_t body_len, char out[SVF_HASH_HEX + 1])
 {
+	crypto_generichash_state st;
+	unsigned char h[crypto_generichash_BYTES];
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const unsigned char *)line, body_len);
+	crypto_generichash_update(&st, (const unsigned char *)"}", 1);
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(out, SVF_HASH_HEX + 1, h, sizeof(h));
+}
+
+/* Long: each check relies on the ones before it (the hash member's bytes, the body's JSON,
+ * key order, types, the hash); together, in order, they are the record format. The hash
+ * is over the bytes as written, never over a re-serialisation: a verifier needs a JSON
+ * parser only to read the fields, and a change in any library's formatting cannot make an
+ * existing log unverifiable. */
+int svf_parse_line(const char *line, size_t len, uint64_t *seq, char prev[SVF_HASH_HEX + 1],
+		   char hash[SVF_HASH_HEX + 1], cJSON **obj, char *err, size_t errlen)
+{
+	if (obj)
+		*obj = NULL;
 	if (len == 0)
 		return errmsg(err, errlen, -EBADMSG, "empty line");
 	if (len > SVF_MAX_LINE)
 		return errmsg(err, errlen, -EBADMSG, "record longer than %u bytes", SVF_MAX_LINE);
 	if (memchr(line, '\0', len))
 		return errmsg(err, errlen, -EBADMSG, "NUL byte in record");
-	cJSON *j = cJSON_ParseWithLengthOpts(line, len, NULL, 0);
-	if (!j || !cJSON_IsObject(j)) {
+	/* The line ends in exactly ,"hash":"<64 lowercase hex>"} and what comes before, closed
+	 * with "}", is the body the hash covers. */
+	if (len <= HASH_TAIL_LEN || line[0] != '{' ||
+	    memcmp(line + len - HASH_TAIL_LEN, HASH_TAIL_HEAD, sizeof(HASH_TAIL_HEAD) - 1) != 0 ||
+	    memcmp(line + len - 2, "\"}", 2) != 0)
+		return errmsg(err, errlen, -EBADMSG, "record does not end in its hash member (cut or edited)");
+	char own[SVF_HASH_HEX + 1];
+	memcpy(own, line + len - 2 - SVF_HASH_HEX, SVF_HASH_HEX);
+	own[SVF_HASH_HEX] = '\0';
+	if (!is_hex64(own))
+		return errmsg(err, errlen, -EBADMSG, "'hash' is not 64 lowercase hex digits");
+	size_t body_len = len - HASH_TAIL_LEN;
+
+	/* The body must be one JSON object, nothing after it. */
+	_cleanup_free_ char *body = malloc(body_len + 2);
+	if (!body)
+		return errmsg(err, errlen, -ENOMEM, "out of memory");
+	memcpy(body, line, body_len);
+	body[body_len] = '}';
+	body[body_len + 1] = '\0';
+	const char *end = NULL;
+	cJSON *j = cJSON_ParseWithOpts(body, &end, 0);
+	if (!j || !cJSON_IsObject(j) || !end || *end != '\0') {
 		cJSON_Delete(j);
 		return errmsg(err, errlen, -EBADMSG, "not a JSON object (cut or edited)");
 	}
 	int rc = 0;
-	char *canon = NULL;
 	size_t i = 0;
 	const cJSON *it;
 	cJSON_ArrayForEach(it, j) {
-		if (i >= SVF_NKEYS || !it->string || strcmp(it->string, svf_keys[i]) != 0) {
+		if (i >= SVF_NKEYS - 1 || !it->string || strcmp(it->string, svf_keys[i]) != 0) {
 			rc = errmsg(err, errlen, -EBADMSG, "unexpected key '%s' at position %zu",
 				    it->string ? it->string : "?", i + 1);
 			goto out;
 		}
 		i++;
 	}
-	if (i != SVF_NKEYS) {
-		rc = errmsg(err, errlen, -EBADMSG, "record has %zu keys, expected %zu", i, SVF_NKEYS);
+	if (i != SVF_NKEYS - 1) {
+		rc = errmsg(err, errlen, -EBADMSG, "record has %zu keys, expected %zu", i + 1, SVF_NKEYS);
 		goto out;
 	}
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "seq");
@@ -97,39 +130,29 @@ int svf_check_line(const char *line, size_t len, uint64_t *seq, char prev[SVF_HA
 		goto out;
 	}
 	const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "prev"));
-	const char *h = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "hash"));
-	if (!is_hex64(p) || !is_hex64(h)) {
-		rc = errmsg(err, errlen, -EBADMSG, "'prev' or 'hash' is not 64 lowercase hex digits");
+	if (!is_hex64(p)) {
+		rc = errmsg(err, errlen, -EBADMSG, "'prev' is not 64 lowercase hex digits");
 		goto out;
 	}
 	snprintf(prev, SVF_HASH_HEX + 1, "%s", p);
-	snprintf(hash, SVF_HASH_HEX + 1, "%s", h);
+	snprintf(hash, SVF_HASH_HEX + 1, "%s", own);
 	*seq = (uint64_t)d;
-
-	cJSON_DeleteItemFromObjectCaseSensitive(j, "hash");
-	canon = cJSON_PrintUnformatted(j);
-	if (!canon) {
-		rc = errmsg(err, errlen, -ENOMEM, "out of memory");
-		goto out;
-	}
-	/* The line must be byte-for-byte the canonical record plus the hash member, so a
-	 * verifier in any language can hash the bytes it reads without re-serialising. */
-	size_t cl = strlen(canon);
-	char tail[SVF_HASH_HEX + 16];
-	int tl = snprintf(tail, sizeof(tail), ",\"hash\":\"%s\"}", hash);
-	if (cl + (size_t)tl - 1 != len || memcmp(line, canon, cl - 1) != 0 ||
-	    memcmp(line + cl - 1, tail, (size_t)tl) != 0) {
-		rc = errmsg(err, errlen, -EBADMSG, "record is not in canonical form");
-		goto out;
-	}
 	char want[SVF_HASH_HEX + 1];
-	hash_hex(canon, cl, want);
-	if (strcmp(want, hash) != 0)
+	svf_hash_body(line, body_len, want);
+	if (strcmp(want, own) != 0)
 		rc = errmsg(err, errlen, -EBADMSG, "hash mismatch (record edited)");
 out:
-	free(canon);
-	cJSON_Delete(j);
+	if (rc == 0 && obj)
+		*obj = j;
+	else
+		cJSON_Delete(j);
 	return rc;
+}
+
+int svf_check_line(const char *line, size_t len, uint64_t *seq, char prev[SVF_HASH_HEX + 1],
+		   char hash[SVF_HASH_HEX + 1], char *err, size_t errlen)
+{
+	return svf_parse_line(line, len, seq, prev, hash, NULL, err, errlen);
 }
 
 int svf_record_line(uint64_t seq, const char *ts, const char *type, const char *lease, const char *intent,
@@ -160,7 +183,9 @@ int svf_record_line(uint64_t seq, const char *ts, const char *type, const char *
 	size_t cl = strlen(canon);
 	if (cl + 80 > SVF_MAX_LINE)
 		return errmsg(err, errlen, -E2BIG, "record too large");
-	hash_hex(canon, cl, hash);
+	/* The body is the canonical text without its closing brace: hashed as it will be
+	 * written (svf_hash_body), so writer and verifier agree on bytes, not on a library. */
+	svf_hash_body(canon, cl - 1, hash);
 	char *l = malloc(cl + 80);
 	if (!l)
 		return errmsg(err, errlen, -ENOMEM, "out of memory");
