@@ -22,6 +22,7 @@
 struct svf_writer {
 	int fd;
 	uint64_t last_seq;
+	off_t last_off;          /* where the last record appended by this writer starts, -1: none */
 	char prev[SVF_HASH_HEX + 1];
 	char host[256];
 	int err;                 /* first write/fsync error, reported by svf_close */
@@ -99,6 +100,7 @@ static int svf_open_fd(int fd, const char *path, struct svf_writer **out, char *
 		return errmsg(err, errlen, -ENOMEM, "out of memory");
 	}
 	w->fd = fd;
+	w->last_off = -1;
 	snprintf(w->prev, sizeof(w->prev), "%s", SVF_ZERO_HASH);
 	if (gethostname(w->host, sizeof(w->host) - 1) < 0)
 		snprintf(w->host, sizeof(w->host), "unknown");
@@ -152,16 +154,46 @@ int svf_append(struct svf_writer *w, const char *type, const char *lease, const 
 	if (rc < 0)
 		return rc;
 	/* One write() of the whole line under the lock: readers never see two records
-	 * interleaved, and a crash can only cut the last line (detected). */
+	 * interleaved, and a crash can only cut the last line (detected; `calyx audit
+	 * repair`). A short write (a full disk) is rolled back here and now: the log never
+	 * keeps half a record because the disk filled. */
+	off_t off = lseek(w->fd, 0, SEEK_END);
+	if (off < 0) {
+		w->err = -errno;
+		return errmsg(err, errlen, w->err, "seek: %s", strerror(-w->err));
+	}
 	rc = fileio_write_all(w->fd, line, ll);
 	if (rc < 0) {
 		w->err = rc;
-		return errmsg(err, errlen, rc, "write: %s", strerror(-rc));
+		if (ftruncate(w->fd, off) < 0)
+			return errmsg(err, errlen, rc, "write: %s; cutting the partial record back off failed too: %s",
+				      strerror(-rc), strerror(errno));
+		return errmsg(err, errlen, rc, "write: %s (the partial record was cut back off)", strerror(-rc));
 	}
+	w->last_off = off;
 	w->last_seq++;
 	memcpy(w->prev, hash, sizeof(w->prev));
 	return 0;
 }
+
+struct svf_writer *svf_writer_adopt(int fd, uint64_t last_seq, const char prev[SVF_HASH_HEX + 1])
+{
+	struct svf_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->fd = fd;
+	w->last_seq = last_seq;
+	w->last_off = -1;
+	snprintf(w->prev, sizeof(w->prev), "%s", prev);
+	if (gethostname(w->host, sizeof(w->host) - 1) < 0)
+		snprintf(w->host, sizeof(w->host), "unknown");
+	return w;
+}
+
+uint64_t svf_writer_seq(const struct svf_writer *w) { return w->last_seq; }
+const char *svf_writer_head(const struct svf_writer *w) { return w->prev; }
+off_t svf_writer_last_offset(const struct svf_writer *w) { return w->last_off; }
+int svf_writer_fd(const struct svf_writer *w) { return w->fd; }
 
 int svf_close(struct svf_writer *w)
 {

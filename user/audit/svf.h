@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <cjson/cJSON.h>
 
 #define SVF_HASH_HEX 64
@@ -34,6 +35,14 @@ int svf_open_at(int dirfd, const char *rel, struct svf_writer **out, char *err, 
  * intent may be NULL (written as ""). 0 or -errno. */
 int svf_append(struct svf_writer *w, const char *type, const char *lease, const char *intent,
 	       const cJSON *data, char *err, size_t errlen);
+/* A writer on fd (open O_RDWR|O_APPEND, flock'ed LOCK_EX by the caller, who has checked its
+ * tail: auditlog.c): the log's last seq and hash given. Takes fd over; NULL (fd left
+ * open) when out of memory. */
+struct svf_writer *svf_writer_adopt(int fd, uint64_t last_seq, const char prev[SVF_HASH_HEX + 1]);
+uint64_t svf_writer_seq(const struct svf_writer *w);       /* the last record's seq (0: none) */
+const char *svf_writer_head(const struct svf_writer *w);   /* the last record's hash */
+off_t svf_writer_last_offset(const struct svf_writer *w);  /* where this writer's last record starts, -1 */
+int svf_writer_fd(const struct svf_writer *w);
 /* fsync, unlock, close. Returns 0 or the first -errno seen (fsync). NULL-safe. */
 int svf_close(struct svf_writer *w);
 
