@@ -19,6 +19,7 @@
 
 #include "audit/checkpoint.h"
 #include "base/cleanup.h"
+#include "base/exitcodes.h"
 #include "base/errmsg.h"
 #include "base/fileio.h"
 #include "base/safedir.h"
@@ -33,6 +34,23 @@ const char *audit_fault_name(enum audit_fault f)
 		[AUDIT_UNSIGNED] = "unsigned",     [AUDIT_IO] = "io-error",
 	};
 	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
+}
+
+int audit_fault_exit(enum audit_fault f)
+{
+	switch (f) {
+	case AUDIT_INTACT: return EXIT_OK;
+	case AUDIT_EDITED: return EXIT_AUDIT_EDITED;
+	case AUDIT_DELETED: return EXIT_AUDIT_DELETED;
+	case AUDIT_INSERTED: return EXIT_AUDIT_INSERTED;
+	case AUDIT_REORDERED: return EXIT_AUDIT_REORDERED;
+	case AUDIT_TRUNCATED: return EXIT_AUDIT_TRUNCATED;
+	case AUDIT_CUT_RECORD: return EXIT_AUDIT_CUT_RECORD;
+	case AUDIT_BAD_SIGNATURE: return EXIT_AUDIT_BAD_SIGNATURE;
+	case AUDIT_UNSIGNED: return EXIT_AUDIT_UNSIGNED;
+	case AUDIT_IO: break;
+	}
+	return EXIT_IO;
 }
 
 struct entry {

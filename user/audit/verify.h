@@ -30,6 +30,8 @@ enum audit_fault {
 	AUDIT_IO,           /* a file could not be read */
 };
 const char *audit_fault_name(enum audit_fault f);
+/* The exit code of each fault (base/exitcodes.h EXIT_AUDIT_*; EXIT_IO for AUDIT_IO). */
+int audit_fault_exit(enum audit_fault f);
 
 struct audit_result {
 	enum audit_fault fault;

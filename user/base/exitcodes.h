@@ -19,6 +19,16 @@ enum calyx_exit {
 	EXIT_ENFORCER_BUSY = 75,      /* the resident program set serves live sandboxes: `enforcer stop`
 				       * refused, or a set of another build cannot be replaced yet */
 	EXIT_CONFIG = 78,             /* capability matrix malformed */
+	/* The audit log does not verify (`calyx audit verify`; `calyx run` refuses to append
+	 * with the same code): docs/audit.md "Exit codes". */
+	EXIT_AUDIT_EDITED = 80,
+	EXIT_AUDIT_DELETED = 81,
+	EXIT_AUDIT_INSERTED = 82,
+	EXIT_AUDIT_REORDERED = 83,
+	EXIT_AUDIT_TRUNCATED = 84,    /* whole records cut off the end (the log ends before its last checkpoint) */
+	EXIT_AUDIT_CUT_RECORD = 85,   /* the last record cut mid-line: `calyx audit repair` */
+	EXIT_AUDIT_BAD_SIGNATURE = 86,
+	EXIT_AUDIT_UNSIGNED = 87,     /* records after the last checkpoint, or the checkpoint file gone */
 	EXIT_LIMIT = 123,             /* sandboxed command killed for a resource limit */
 	EXIT_TIMEOUT = 124,           /* sandboxed command killed at the wall-clock limit */
 	EXIT_DENIED = 125,            /* fail_on_denial: the command exited 0, but something it

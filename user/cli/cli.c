@@ -38,6 +38,8 @@ static const struct cli_opt keygen_opts[] = {
 	{ O_OUT, "out", 0, "DIR", false,
 	  "write DIR/calyx.key (secret, 0600) and DIR/calyx.pub; DIR is created if missing (default: .)" },
 	{ O_FORCE, "force", 0, NULL, false, "replace existing key files" },
+	{ O_AUDIT, "audit", 0, NULL, false, "make the state dir's host audit key instead (STATE/keys/audit.key)" },
+	{ O_STATE, "state", 's', "DIR", false, "with --audit: the state directory (default $CALYX_STATE, else /var/lib/calyx)" },
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
@@ -113,14 +115,33 @@ static const struct cli_opt enforcer_stop_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
+static const struct cli_opt audit_verify_opts[] = {
+	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx); a copy works" },
+	{ O_PUB, "pub", 0, "FILE", false,
+	  "the host audit public key you were given (default: the state dir's own keys/audit.pub)" },
+	{ O_ALLOW_UNSIGNED, "allow-unsigned-tail", 0, NULL, false,
+	  "records after the last checkpoint (a run in progress) are not a fault" },
+	{ O_JSON, "json", 0, NULL, false, "print the result as JSON" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
+static const struct cli_opt audit_repair_opts[] = {
+	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx)" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
 static const struct cli_opt lease_group_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
 static const struct cli_spec specs[] = {
-	{ CLI_KEYGEN, "keygen", "[--out DIR] [--force]",
+	{ CLI_KEYGEN, "keygen", "[--out DIR] [--force] | --audit [--state DIR] [--force]",
 	  "Create an Ed25519 signing key pair and print its key id (PASERK k4.pid).", keygen_opts,
-	  "Refuses to overwrite existing keys (exit 73) unless --force." },
+	  "Refuses to overwrite existing keys (exit 73) unless --force.\n"
+	  "--audit: the state dir's host audit key (STATE/keys/audit.key, audit.pub), which signs the\n"
+	  "audit log's checkpoints; prints its public key for the auditor. `calyx run` makes one on\n"
+	  "first use. Replacing it (--force) leaves older checkpoints verifiable only with the old\n"
+	  "public key." },
 	{ CLI_LEASE, "lease", "issue|verify|show …",
 	  "Issue, verify and inspect leases (PASETO v4.public tokens).", lease_group_opts,
 	  "subcommands:\n"
@@ -164,6 +185,21 @@ static const struct cli_spec specs[] = {
 	{ CLI_ENFORCER_STATUS, "enforcer status", "[--enforce bpf-lsm|landlock] [--json]",
 	  "Show the resident program sets. Loads nothing.", enforcer_status_opts,
 	  "Exit 0 when a set this calyx can use is up, 69 otherwise." },
+	{ CLI_AUDIT, "audit", "verify|repair …",
+	  "Check and mend the SVF audit log (docs/audit.md).", lease_group_opts,
+	  "subcommands:\n"
+	  "  verify   check every record, the chain and the signed checkpoints\n"
+	  "  repair   cut off a last record cut short by a crash or a full disk, and record that\n"
+	  "Try 'calyx audit SUBCOMMAND --help'." },
+	{ CLI_AUDIT_VERIFY, "audit verify", "[--state DIR] [--pub FILE] [--allow-unsigned-tail] [--json]",
+	  "Verify the audit log. Exit 0 only for an intact log.", audit_verify_opts,
+	  "Exit 80 edited, 81 deleted, 82 inserted, 83 reordered, 84 truncated (records cut off the end),\n"
+	  "85 the last record cut short (`calyx audit repair`), 86 bad signature, 87 unsigned records\n"
+	  "or checkpoint file missing, 74 unreadable. The first fault is named with its file and line." },
+	{ CLI_AUDIT_REPAIR, "audit repair", "[--state DIR]",
+	  "Cut off a last record cut short (crash, full disk) and append a signed log_event.repaired.",
+	  audit_repair_opts,
+	  "Anything else that does not verify is not repaired: exit with `audit verify`'s code, nothing changed." },
 	{ CLI_ENFORCER_STOP, "enforcer stop", "[--enforce bpf-lsm|landlock] [--force]",
 	  "Stop the resident program sets: every program detached, every pin and cgroup removed.",
 	  enforcer_stop_opts, "Exit 75: refused, sandboxes are live (they are named); --force kills them first." },
@@ -224,6 +260,7 @@ void cli_print_help(FILE *f, enum cli_cmd cmd)
 			"  68  command not allowed  69  enforcement unavailable  70  internal error\n"
 			"  73  key exists        74  I/O error            75  enforcer busy (live sandboxes)\n"
 			"  78  bad matrix or key file\n"
+			"  80-87 the audit log does not verify (see 'calyx audit verify --help')\n"
 			"  123 resource limit    124 wall-clock timeout   125 denied (--fail-on-denial)\n"
 			"  otherwise: the command's own code\n");
 		return;
@@ -319,6 +356,12 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 	case CLI_KEYGEN:
 		if (npos > 0)
 			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[0]);
+		if (c->keygen.audit && c->keygen.out_dir)
+			return errmsg(err, errlen, -EINVAL, "--audit writes into the state dir: use --state DIR, not --out");
+		if (c->keygen.state_dir && !c->keygen.audit)
+			return errmsg(err, errlen, -EINVAL, "--state goes with --audit");
+		if (c->keygen.audit)
+			return 0;
 		if (!c->keygen.out_dir)
 			c->keygen.out_dir = ".";
 		return 0;
@@ -361,6 +404,8 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 		if (!c->run.pub_file && !c->run.matrix_file)
 			return errmsg(err, errlen, -EINVAL, "one of --pub FILE or --matrix FILE is required");
 		return 0;
+	case CLI_AUDIT_VERIFY:
+	case CLI_AUDIT_REPAIR:
 	case CLI_DOCTOR:
 	case CLI_ENFORCER_START:
 	case CLI_ENFORCER_STATUS:
@@ -402,6 +447,19 @@ static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err
 			return errmsg(err, errlen, -EINVAL,
 				      "unknown option '%s' (an enforcer subcommand comes first)", b);
 		return errmsg(err, errlen, -EINVAL, "unknown enforcer subcommand '%s' (start, status or stop)", b);
+	}
+	if (strcmp(a, "audit") == 0) {
+		*cmd = CLI_AUDIT;
+		if (i + 1 >= argc)
+			return errmsg(err, errlen, -EINVAL, "missing audit subcommand (verify or repair)");
+		const char *b = argv[i + 1];
+		if (strcmp(b, "verify") == 0) { *cmd = CLI_AUDIT_VERIFY; return 2; }
+		if (strcmp(b, "repair") == 0) { *cmd = CLI_AUDIT_REPAIR; return 2; }
+		if (is_help_arg(b))
+			return 1;
+		if (b[0] == '-')
+			return errmsg(err, errlen, -EINVAL, "unknown option '%s' (an audit subcommand comes first)", b);
+		return errmsg(err, errlen, -EINVAL, "unknown audit subcommand '%s' (verify or repair)", b);
 	}
 	if (strcmp(a, "lease") == 0) {
 		*cmd = CLI_LEASE;
@@ -462,7 +520,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 	int n = lookup_cmd(argc, argv, 1, &out->cmd, err, errlen);
 	if (n < 0)
 		return n;
-	if (out->cmd == CLI_LEASE || out->cmd == CLI_ENFORCER) {
+	if (out->cmd == CLI_LEASE || out->cmd == CLI_ENFORCER || out->cmd == CLI_AUDIT) {
 		/* only "calyx lease --help" / "calyx enforcer --help" reach here */
 		out->action = CLI_ACT_HELP;
 		return 0;

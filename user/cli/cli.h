@@ -24,6 +24,9 @@ enum cli_cmd {
 	CLI_ENFORCER_START,
 	CLI_ENFORCER_STATUS,
 	CLI_ENFORCER_STOP,
+	CLI_AUDIT,          /* the "audit" group itself: only for --help */
+	CLI_AUDIT_VERIFY,
+	CLI_AUDIT_REPAIR,
 	CLI_CMD_COUNT,
 };
 
@@ -37,6 +40,15 @@ enum cli_action {
 struct keygen_opts {
 	const char *out_dir;          /* default "." */
 	bool force;
+	bool audit;                   /* --audit: the host audit key of the state dir */
+	const char *state_dir;        /* --state (with --audit) */
+};
+
+struct audit_opts {
+	const char *state_dir;        /* --state, else $CALYX_STATE, else the default */
+	const char *pub_file;         /* verify: the audit public key (default: the state dir's own) */
+	bool json;
+	bool allow_unsigned_tail;     /* verify: records after the last checkpoint are not a fault */
 };
 
 struct issue_path {
@@ -99,6 +111,7 @@ struct cli {
 	struct run_opts run;         /* run/run.h: given to runner_run as it is */
 	struct doctor_opts doctor;
 	struct enforcer_opts enforcer;
+	struct audit_opts audit;
 };
 
 /* Parse argv (argv[0] is the program name). Returns 0 with *out filled, or -EINVAL with

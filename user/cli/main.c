@@ -8,6 +8,7 @@
 
 #include "base/exitcodes.h"
 #include "base/version.h"
+#include "cli/audit.h"
 #include "cli/cli.h"
 #include "cli/doctor.h"
 #include "cli/enforcer.h"
@@ -30,7 +31,11 @@ static int dispatch(const struct cli *c)
 	}
 	switch (c->cmd) {
 	case CLI_KEYGEN:
-		return keygen_run(&c->keygen);
+		return c->keygen.audit ? audit_keygen_run(&c->keygen) : keygen_run(&c->keygen);
+	case CLI_AUDIT_VERIFY:
+		return audit_verify_run(&c->audit);
+	case CLI_AUDIT_REPAIR:
+		return audit_repair_run(&c->audit);
 	case CLI_LEASE_ISSUE:
 		return lease_issue_run(&c->issue);
 	case CLI_LEASE_VERIFY:

@@ -222,6 +222,28 @@ int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errle
 			c->keygen.out_dir = v;
 		} else if (id == O_FORCE) {
 			c->keygen.force = true;
+		} else if (id == O_AUDIT) {
+			c->keygen.audit = true;
+		} else if (id == O_STATE) {
+			if (!v[0])
+				return errmsg(err, errlen, -EINVAL, "bad --state: empty directory name");
+			c->keygen.state_dir = v;
+		}
+		return 0;
+	case CLI_AUDIT_VERIFY:
+	case CLI_AUDIT_REPAIR:
+		if (id == O_STATE) {
+			if (!v[0])
+				return errmsg(err, errlen, -EINVAL, "bad --state: empty directory name");
+			c->audit.state_dir = v;
+		} else if (id == O_PUB) {
+			if (!v[0])
+				return errmsg(err, errlen, -EINVAL, "bad --pub: empty file name");
+			c->audit.pub_file = v;
+		} else if (id == O_JSON) {
+			c->audit.json = true;
+		} else if (id == O_ALLOW_UNSIGNED) {
+			c->audit.allow_unsigned_tail = true;
 		}
 		return 0;
 	case CLI_LEASE_ISSUE:

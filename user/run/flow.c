@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "audit/auditlog.h"
 #include "audit/svf.h"
 #include "base/cleanup.h"
 #include "base/clock.h"
@@ -268,13 +269,47 @@ static int guard_state(struct runner *r)
 	return 0;
 }
 
+int run_audit_refused(const struct runner *r, int rc, const struct audit_result *why)
+{
+	if (rc != -EBADMSG)
+		return run_say(EXIT_IO, "audit log %s: %s", r->svf_path, why->msg);
+	int code = audit_fault_exit(why->fault);
+	if (why->fault == AUDIT_CUT_RECORD)
+		return run_say(code, "audit log %s: %s: %s; nothing was run, the lease was not used until "
+			       "`calyx audit repair --state %s` cuts it off and records that",
+			       r->svf_path, why->where, why->msg, r->state);
+	return run_say(code, "audit log %s does not verify (%s) at %s: %s; nothing was run, the lease was "
+		       "not used. `calyx audit verify --state %s` says more; the log must be investigated, "
+		       "not appended to", r->svf_path, audit_fault_name(why->fault), why->where, why->msg, r->state);
+}
+
+void run_audit_new_key(const struct runner *r, const char *pub)
+{
+	run_say(0, "made the host audit key %s/keys/audit.key, which signs the audit log's checkpoints; "
+		"give its public key to your auditors (also in %s/keys/audit.pub): %s", r->state, r->state, pub);
+}
+
+/* One record in its own locked session: the tail since the last checkpoint verifies
+ * first, so nothing is appended to a damaged log. */
 static int audit(struct runner *r, const char *type, cJSON *data)
 {
 	char err[PATH_MAX + 256];
-	int rc = svf_append_one_at(r->sp.fd, STATE_SVF_LOG, type, r->l.jti, r->l.intent, data, err, sizeof(err));
+	struct auditlog *a;
+	struct audit_result why;
+	int rc = auditlog_open(r->sp.fd, NULL, &a, &why);
+	if (rc < 0) {
+		cJSON_Delete(data);
+		return run_audit_refused(r, rc, &why);
+	}
+	if (auditlog_new_key(a))
+		run_audit_new_key(r, auditlog_new_key(a));
+	rc = auditlog_append(a, type, r->l.jti, r->l.intent, data, err, sizeof(err));
 	cJSON_Delete(data);
+	int rc2 = auditlog_close(a);
 	if (rc < 0)
 		return run_say(EXIT_IO, "audit log: %s", err);
+	if (rc2 < 0)
+		return run_say(EXIT_IO, "audit log: %s: %s", r->svf_path, strerror(-rc2));
 	return 0;
 }
 

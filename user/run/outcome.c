@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "audit/completion.h"
+#include "audit/auditlog.h"
 #include "audit/svf.h"
 #include "base/cleanup.h"
 #include "base/errmsg.h"
@@ -298,30 +299,31 @@ static int finish_files(struct runner *r, const struct outcome *oc, int exit_rc)
 
 /* event_log.gap: records of this run the BPF side could not deliver (its ring buffer
  * was full), so events.jsonl and the denial records above are incomplete by that many. */
-static int audit_gap(struct runner *r, struct svf_writer *w, uint64_t dropped, char *err, size_t errlen)
+static int audit_gap(struct runner *r, struct auditlog *w, uint64_t dropped, char *err, size_t errlen)
 {
 	_cleanup_cjson_ cJSON *d = cJSON_CreateObject();
 	if (!d || !cJSON_AddNumberToObject(d, "run", r->run_no) ||
 	    !cJSON_AddNumberToObject(d, "dropped_events", (double)dropped) ||
 	    !cJSON_AddNumberToObject(d, "events", (double)r->counts.records))
 		return errmsg(err, errlen, -ENOMEM, "out of memory");
-	return svf_append(w, "event_log.gap", r->l.jti, r->l.intent, d, err, errlen);
+	return auditlog_append(w, "event_log.gap", r->l.jti, r->l.intent, d, err, errlen);
 }
 
 /* Write the queued denials, the gap record (when records were lost) and the completion
- * record in one locked session. */
+ * record in one locked session, sealed with a checkpoint. */
 static int audit_completion(struct runner *r, const struct outcome *oc, const cJSON *meta, const char *meta_hash,
 			    uint64_t dropped)
 {
 	char err[PATH_MAX + 256];
-	struct svf_writer *w;
-	int rc = svf_open_at(r->sp.fd, STATE_SVF_LOG, &w, err, sizeof(err));
+	struct auditlog *w;
+	struct audit_result why;
+	int rc = auditlog_open(r->sp.fd, NULL, &w, &why);
 	if (rc < 0)
-		return run_say(EXIT_IO, "audit log: %s", err);
+		return run_audit_refused(r, rc, &why);
 	const cJSON *q;
 	cJSON_ArrayForEach(q, r->svf_denials) {
 		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "type"));
-		rc = svf_append(w, type, r->l.jti, r->l.intent, cJSON_GetObjectItemCaseSensitive(q, "data"),
+		rc = auditlog_append(w, type, r->l.jti, r->l.intent, cJSON_GetObjectItemCaseSensitive(q, "data"),
 				err, sizeof(err));
 		if (rc < 0)
 			break;
@@ -332,7 +334,7 @@ static int audit_completion(struct runner *r, const struct outcome *oc, const cJ
 	if (viol) {
 		/* resource_event.violation: the limit that ended the run, as meta.json says it. */
 		cJSON_AddNumberToObject(viol, "run", r->run_no);
-		rc = svf_append(w, "resource_event.violation", r->l.jti, r->l.intent, viol, err, sizeof(err));
+		rc = auditlog_append(w, "resource_event.violation", r->l.jti, r->l.intent, viol, err, sizeof(err));
 	}
 	if (rc == 0) {
 		struct svf_completion c = {
@@ -343,13 +345,15 @@ static int audit_completion(struct runner *r, const struct outcome *oc, const cJ
 			.meta_hash = meta_hash,
 		};
 		_cleanup_cjson_ cJSON *d = svf_completion_data(&c);
-		rc = d ? svf_append(w, "exec_event.completed", r->l.jti, r->l.intent, d, err, sizeof(err))
+		rc = d ? auditlog_append(w, "exec_event.completed", r->l.jti, r->l.intent, d, err, sizeof(err))
 		       : errmsg(err, sizeof(err), -ENOMEM, "out of memory");
 	}
 	/* The append is one write(): once it returned, the record is in the file. */
 	if (rc == 0)
 		r->completed = true;
-	int rc2 = svf_close(w);
+	if (rc == 0)
+		rc = auditlog_seal(w, err, sizeof(err));
+	int rc2 = auditlog_close(w);
 	if (rc < 0)
 		return run_say(EXIT_IO, "audit log: %s", err);
 	if (rc2 < 0)

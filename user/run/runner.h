@@ -185,6 +185,13 @@ struct outcome {
 
 /* flow.c: "calyx: <what>" on stderr, returning code (one statement at a failure). */
 int run_say(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* flow.c: the audit log could not be opened for appending (auditlog_open's rc and why):
+ * said, naming the fault and, for a cut record, `calyx audit repair`; the exit code
+ * (docs/audit.md "Exit codes"). */
+struct audit_result;
+int run_audit_refused(const struct runner *r, int rc, const struct audit_result *why);
+/* flow.c: a host audit key was just made: say so, with its public half for the auditor. */
+void run_audit_new_key(const struct runner *r, const char *pub);
 /* flow.c: "calyx: run: <what>" on stderr with -v. */
 void run_verbose(const struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "audit/completion.h"
+#include "audit/auditlog.h"
 #include "audit/svf.h"
 #include "base/cleanup.h"
 #include "base/errmsg.h"
@@ -237,8 +238,8 @@ static int finish_abandoned(const struct state_place *state, const cJSON *rec, c
 	_cleanup_cjson_ cJSON *d = svf_completion_data(&c);
 	if (!d)
 		return errmsg(err, errlen, -ENOMEM, "out of memory");
-	return svf_append_one_at(state->fd, STATE_SVF_LOG, "exec_event.completed", lease, intent, d, err,
-				 errlen);
+	/* Sealed: the dead run's records, unsigned until now, are covered by a checkpoint. */
+	return auditlog_append_one(state->fd, "exec_event.completed", lease, intent, d, true, err, errlen, NULL);
 }
 
 int recovery_sweep(const struct state_place *state, const struct recovery_report *rep)
