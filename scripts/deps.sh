@@ -13,7 +13,7 @@ PKGS=(
   clang-19 llvm-19 libclang-rt-19-dev libfuzzer-19-dev
   libbpf-dev bpftool libelf-dev zlib1g-dev
   libsodium-dev libyaml-dev libcjson-dev libcmocka-dev libseccomp-dev
-  python3 cpio gzip busybox-static qemu-system-x86 iproute2
+  python3 python3-nacl cpio gzip busybox-static qemu-system-x86 iproute2
 )
 
 missing=()

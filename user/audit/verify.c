@@ -399,6 +399,18 @@ enum audit_fault audit_verify(int dirfd, const uint8_t pk[PASERK_PK_BYTES], bool
 	if (cf != AUDIT_INTACT) {
 		*r = rr;
 		f = cf;
+	} else if (f == AUDIT_CUT_RECORD) {
+		/* A crash cuts only a record no checkpoint names yet (the sidecar is written
+		 * after its checkpoint is on disk): a cut named checkpoint was cut by someone. */
+		struct checkpoint_sidecar sc;
+		char why[300];
+		uint64_t last = w.n ? w.e[w.n - 1].seq : 0;
+		if (checkpoint_sidecar_read(dirfd, &sc, why, sizeof(why)) == 0 && sc.seq > last)
+			f = fault(r, AUDIT_TRUNCATED, SVF_LOG_NAME, 0, last,
+				  "the log's last checkpoint (seq %" PRIu64 ", %s) is cut: records were cut off the end, "
+				  "not by a crash", sc.seq, CHECKPOINT_SIDECAR);
+		r->records = rr.records;
+		r->checkpoints = rr.checkpoints;
 	} else if (f == AUDIT_INTACT) {
 		*r = rr;
 		f = check_sidecar(dirfd, &w, allow_unsigned_tail, r);
@@ -443,7 +455,11 @@ enum audit_fault audit_check_tail(int dirfd, int log_fd, const uint8_t pk[PASERK
 	enum audit_fault cf = AUDIT_INTACT;
 	if (have_sc) {
 		struct entry *first = w.n ? &w.e[0] : NULL;
-		if (!first || first->seq != sc.seq || strcmp(first->hash, sc.hash) != 0 || !first->checkpoint) {
+		if (!first && f == AUDIT_CUT_RECORD) {
+			cf = fault(r, AUDIT_TRUNCATED, SVF_LOG_NAME, 0, sc.seq,
+				   "the log's last checkpoint (seq %" PRIu64 ", %s) is cut: records were cut off the end, "
+				   "not by a crash", sc.seq, CHECKPOINT_SIDECAR);
+		} else if (!first || first->seq != sc.seq || strcmp(first->hash, sc.hash) != 0 || !first->checkpoint) {
 			cf = fault(r, AUDIT_EDITED, SVF_LOG_NAME, first ? first->line : 0, sc.seq,
 				   "%s names checkpoint seq %" PRIu64 " at byte %jd, which the log does not hold there",
 				   CHECKPOINT_SIDECAR, sc.seq, (intmax_t)sc.offset);

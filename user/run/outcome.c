@@ -341,10 +341,14 @@ static int audit_completion(struct runner *r, const struct outcome *oc, const cJ
 			.run = r->run_no,
 			.meta = meta,
 			.denials_not_logged = (int64_t)r->svf_denials_omitted,
-			.run_dir = r->run_name,
+			/* Never a run directory that is not in place (a full disk): "" then, and
+			 * artifacts_written false. */
+			.run_dir = meta_hash ? r->run_name : NULL,
 			.meta_hash = meta_hash,
 		};
 		_cleanup_cjson_ cJSON *d = svf_completion_data(&c);
+		if (d)
+			cJSON_AddBoolToObject(d, "artifacts_written", meta_hash != NULL);
 		rc = d ? auditlog_append(w, "exec_event.completed", r->l.jti, r->l.intent, d, err, sizeof(err))
 		       : errmsg(err, sizeof(err), -ENOMEM, "out of memory");
 	}
