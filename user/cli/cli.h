@@ -24,6 +24,7 @@ enum cli_cmd {
 	CLI_ENFORCER_START,
 	CLI_ENFORCER_STATUS,
 	CLI_ENFORCER_STOP,
+	CLI_ROLLBACK,
 	CLI_CMD_COUNT,
 };
 
@@ -89,6 +90,12 @@ struct enforcer_opts {
 	bool verbose;                 /* start: libbpf's messages */
 };
 
+struct rollback_opts {
+	const char *run;              /* LEASE-ID (or LEASE-ID-rN): the run directory's name */
+	const char *state_dir;        /* --state, else $CALYX_STATE, else /var/lib/calyx */
+	bool force;                   /* restore even when the paths changed since the run */
+};
+
 struct cli {
 	enum cli_action action;
 	enum cli_cmd cmd;
@@ -99,6 +106,7 @@ struct cli {
 	struct run_opts run;         /* run/run.h: given to runner_run as it is */
 	struct doctor_opts doctor;
 	struct enforcer_opts enforcer;
+	struct rollback_opts rollback;
 };
 
 /* Parse argv (argv[0] is the program name). Returns 0 with *out filled, or -EINVAL with

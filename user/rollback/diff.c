@@ -72,12 +72,13 @@ cJSON *rb_manifest_diff(const struct rb_manifest *before, const struct rb_manife
 struct first_out {
 	const char *path;
 	const char *why;
+	bool with_mtime;
 };
 
 static int first_change(const struct rb_entry *a, const struct rb_entry *b, void *ctx)
 {
 	struct first_out *f = ctx;
-	const char *why = !a ? "new" : !b ? "missing" : rb_entry_differs(a, b, true);
+	const char *why = !a ? "new" : !b ? "missing" : rb_entry_differs(a, b, f->with_mtime);
 	if (!why)
 		return 0;
 	f->path = a ? a->path : b->path;
@@ -88,8 +89,14 @@ static int first_change(const struct rb_entry *a, const struct rb_entry *b, void
 const char *rb_manifest_first_difference(const struct rb_manifest *a, const struct rb_manifest *b,
 					 const char **why)
 {
+	/* A real change first: a file made in a directory also moves the directory's mtime,
+	 * and the file is what the operator wants named. */
 	struct first_out f = { 0 };
 	merge(a, b, first_change, &f);
+	if (!f.path) {
+		f.with_mtime = true;
+		merge(a, b, first_change, &f);
+	}
 	if (why)
 		*why = f.why;
 	return f.path;

@@ -10,8 +10,9 @@
  * modified (in both, rb_entry_differs without mtime; a type change included). Three JSON
  * arrays of paths in an object {created, modified, deleted}. NULL when out of memory. */
 cJSON *rb_manifest_diff(const struct rb_manifest *before, const struct rb_manifest *after);
-/* The first path where the two differ (also by mtime), or NULL when the same. why gets the
- * field ("missing", "new", or rb_entry_differs's). */
+/* The first path where the two differ, or NULL when the same: the first that differs by
+ * more than its mtime, else the first whose mtime differs. why gets the field ("missing":
+ * in a only, "new": in b only, or rb_entry_differs's). */
 const char *rb_manifest_first_difference(const struct rb_manifest *a, const struct rb_manifest *b,
 					 const char **why);
 
