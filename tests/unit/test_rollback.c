@@ -1,8 +1,8 @@
 /* links: rollback/manifest rollback/diff rollback/snapshot rollback/pack rollback/restore base/errmsg base/safedir */
 /* Rollback packs: the manifest's JSON form and its refusals, the created/modified/deleted
  * lists, a snapshot + pack + restore round trip that must give back the tree exactly
- * (contents, modes, mtimes, a symlink, a subdirectory, a deleted file, a created one, a
- * file turned into a directory), the byte cap, and hostile packs crafted with libarchive
+ * (contents, modes, mtimes, a symlink, a fifo, a subdirectory, a deleted file, a created
+ * one, a file turned into a directory), the byte cap, and hostile packs crafted with libarchive
  * (absolute names, "..", a member beneath a symlink member, a member outside the roots, a
  * hard link, contents that differ from the manifest), each refused. */
 #include <archive.h>
@@ -200,6 +200,9 @@ static void make_tree(char *root, size_t len)
 	put(p, "", 0640);
 	snprintf(p, sizeof(p), "%s/link", root);
 	assert_int_equal(symlink("keep.txt", p), 0);
+	snprintf(p, sizeof(p), "%s/pipe", root);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_int_equal(chmod(p, 0620), 0);
 	snprintf(p, sizeof(p), "%s/sub", root);
 	assert_int_equal(mkdir(p, 0700), 0);
 	snprintf(p, sizeof(p), "%s/sub/deep.txt", root);
@@ -250,7 +253,7 @@ static void test_round_trip(void **state)
 	int rfd = run_dir_fd();
 	struct rb_manifest pre, cur, after;
 	snapshot_pack(&pre, root, rfd);
-	assert_int_equal(pre.n, 8);
+	assert_int_equal(pre.n, 9);
 	assert_int_equal(pre.bytes, 8 + 13 + 18 + 0 + 5 + strlen("keep.txt"));
 	snprintf(p, sizeof(p), "%s/link", root);
 	const struct rb_entry *l = rb_manifest_find(&pre, p);
@@ -277,6 +280,8 @@ static void test_round_trip(void **state)
 	snprintf(p, sizeof(p), "%s/link", root);
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(symlink("/etc/passwd", p), 0);
+	snprintf(p, sizeof(p), "%s/pipe", root);
+	assert_int_equal(unlink(p), 0);
 	snprintf(p, sizeof(p), "%s/newdir", root);
 	assert_int_equal(mkdir(p, 0755), 0);
 	snprintf(p, sizeof(p), "%s/newdir/f", root);
@@ -284,7 +289,7 @@ static void test_round_trip(void **state)
 
 	snapshot(&cur, root);
 	cJSON *d = rb_manifest_diff(&pre, &cur);
-	char e1[256], e2[256], e3[256], e4[256], m1[256], m2[256], m3[256], m4[256], x1[256];
+	char e1[256], e2[256], e3[256], e4[256], m1[256], m2[256], m3[256], m4[256], x1[256], x2[256];
 	snprintf(e1, sizeof(e1), "%s/created", root);
 	snprintf(e2, sizeof(e2), "%s/empty/inside", root);
 	snprintf(e3, sizeof(e3), "%s/newdir", root);
@@ -293,10 +298,11 @@ static void test_round_trip(void **state)
 	snprintf(m2, sizeof(m2), "%s/keep.txt", root);
 	snprintf(m3, sizeof(m3), "%s/link", root);
 	snprintf(m4, sizeof(m4), "%s/tool.sh", root);
-	snprintf(x1, sizeof(x1), "%s/sub/deep.txt", root);
+	snprintf(x1, sizeof(x1), "%s/pipe", root);
+	snprintf(x2, sizeof(x2), "%s/sub/deep.txt", root);
 	expect_list(d, "created", (const char *const[]){ e1, e2, e3, e4 }, 4);
 	expect_list(d, "modified", (const char *const[]){ m1, m2, m3, m4 }, 4);
-	expect_list(d, "deleted", (const char *const[]){ x1 }, 1);
+	expect_list(d, "deleted", (const char *const[]){ x1, x2 }, 2);
 	cJSON_Delete(d);
 
 	if (rb_restore(rfd, RB_PACK_NAME, &pre, &cur, err, sizeof(err)) < 0)
@@ -319,6 +325,10 @@ static void test_round_trip(void **state)
 	assert_int_equal(st.st_mode & 07777, 0444);
 	assert_int_equal(st.st_mtim.tv_sec, 1600000000);
 	assert_int_equal(st.st_mtim.tv_nsec, 5);
+	snprintf(p, sizeof(p), "%s/pipe", root);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0620);
 	rb_manifest_free(&pre);
 	rb_manifest_free(&cur);
 	rb_manifest_free(&after);

@@ -325,12 +325,17 @@ static int restore_node(struct rctx *c, const struct rb_entry *e, const struct r
 	if (fchownat(pfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return errmsg(c->err, c->errlen, -errno, "%s: chown: %s", e->path, strerror(errno));
 	if (e->type != RB_SYMLINK) {
-		/* Not a symlink (checked just now, nothing else writes here): fchmodat cannot be
-		 * told not to follow one, so look again right before. */
+		/* fchmodat cannot be told not to follow a symlink (before fchmodat2), and opening
+		 * a fifo or a device for real has effects: an O_PATH fd of the node itself,
+		 * checked, then chmod through its /proc/self/fd link, which names that inode
+		 * whatever is put at the name meanwhile. */
+		_cleanup_close_ int fd = openat(pfd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		struct stat st;
-		if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode))
+		if (fd < 0 || fstat(fd, &st) < 0 || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))
 			return errmsg(c->err, c->errlen, -EAGAIN, "%s: changed while it was restored", e->path);
-		if (fchmodat(pfd, leaf, e->mode, 0) < 0)
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (chmod(proc, e->mode) < 0)
 			return errmsg(c->err, c->errlen, -errno, "%s: chmod: %s", e->path, strerror(errno));
 	}
 	return set_times(c, pfd, leaf, e);
