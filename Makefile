@@ -15,7 +15,7 @@ Q := @
 endif
 
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
-PKGS      := libsodium yaml-0.1 libcjson libbpf libseccomp
+PKGS      := libsodium yaml-0.1 libcjson libbpf libseccomp libarchive
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
              -I user -I bpf -I $(BUILD)

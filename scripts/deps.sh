@@ -12,7 +12,7 @@ PKGS=(
   make gcc pkg-config
   clang-19 llvm-19 libclang-rt-19-dev libfuzzer-19-dev
   libbpf-dev bpftool libelf-dev zlib1g-dev
-  libsodium-dev libyaml-dev libcjson-dev libcmocka-dev libseccomp-dev
+  libsodium-dev libyaml-dev libcjson-dev libcmocka-dev libseccomp-dev libarchive-dev
   python3 python3-nacl cpio gzip busybox-static qemu-system-x86 iproute2
 )
 

@@ -217,7 +217,10 @@ static void m_reorder(char *b, size_t *len, size_t *st)   /* lines 5 and 6 swapp
 	memcpy(b + st[4] + l6, tmp, l5);
 }
 static void m_truncate(char *b, size_t *len, size_t *st) { (void)b; *len = st[7]; }   /* the last run cut off */
-static void m_cut(char *b, size_t *len, size_t *st) { (void)b; (void)st; *len -= 30; }
+/* What a crash mid-append leaves: the start of a record, no end of line. */
+static void m_cut(char *b, size_t *len, size_t *st) { memcpy(b + *len, b + st[1], 40); *len += 40; }
+/* The last checkpoint itself cut: a crash never cuts a checkpoint the sidecar names. */
+static void m_cutcp(char *b, size_t *len, size_t *st) { (void)b; (void)st; *len -= 30; }
 static void m_badsig(char *b, size_t *len, size_t *st)
 {
 	(void)len;
@@ -255,6 +258,7 @@ static void test_inserted(void **s) { tamper_case(*s, m_insert, AUDIT_INSERTED, 
 static void test_reordered(void **s) { tamper_case(*s, m_reorder, AUDIT_REORDERED, "reordered"); }
 static void test_truncated(void **s) { tamper_case(*s, m_truncate, AUDIT_TRUNCATED, "cut off the end"); }
 static void test_cut_record(void **s) { tamper_case(*s, m_cut, AUDIT_CUT_RECORD, "calyx audit repair"); }
+static void test_cut_checkpoint(void **s) { tamper_case(*s, m_cutcp, AUDIT_TRUNCATED, "not by a crash"); }
 static void test_bad_signature(void **s) { tamper_case(*s, m_badsig, AUDIT_BAD_SIGNATURE, "does not verify"); }
 
 static void test_other_key_refused(void **state)
@@ -395,6 +399,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reordered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_checkpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_signature, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_key_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sidecar_removed, setup, teardown),

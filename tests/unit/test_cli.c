@@ -421,6 +421,25 @@ static void test_doctor(void **state)
 	REJECT("unknown option '--xml'", "doctor", "--xml");
 }
 
+static void test_rollback(void **state)
+{
+	(void)state;
+	ACCEPT("rollback", "LEASE-20261203-101010-abcd");
+	assert_int_equal(g_cli.cmd, CLI_ROLLBACK);
+	assert_string_equal(g_cli.rollback.run, "LEASE-20261203-101010-abcd");
+	assert_null(g_cli.rollback.state_dir);
+	assert_false(g_cli.rollback.force);
+	ACCEPT("rollback", "--state", "/srv/st", "LEASE-20261203-101010-abcd-r2", "--force");
+	assert_string_equal(g_cli.rollback.state_dir, "/srv/st");
+	assert_string_equal(g_cli.rollback.run, "LEASE-20261203-101010-abcd-r2");
+	assert_true(g_cli.rollback.force);
+	REJECT("missing LEASE-ID", "rollback");
+	REJECT("missing LEASE-ID", "rollback", "--force");
+	REJECT("unexpected argument 'b'", "rollback", "a", "b");
+	REJECT("bad --state: empty directory name", "rollback", "--state", "", "a");
+	REJECT("option '--force' given more than once", "rollback", "a", "--force", "--force");
+}
+
 /* ---- help text comes from the same tables ---- */
 
 static char *help_of(enum cli_cmd cmd)
@@ -591,6 +610,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_show, teardown),
 		cmocka_unit_test_teardown(test_run, teardown),
 		cmocka_unit_test_teardown(test_doctor, teardown),
+		cmocka_unit_test_teardown(test_rollback, teardown),
 		cmocka_unit_test_teardown(test_help_text, teardown),
 		cmocka_unit_test_teardown(test_claims_roundtrip, teardown),
 		cmocka_unit_test_teardown(test_now_hook, teardown),

@@ -837,6 +837,27 @@ static void test_fail_on_denial(void **state)
 			   "t.yaml:26:17: fail_on_denial: expected true or false, got 'yes'");
 }
 
+/* rollback_max_bytes: optional, absent = 256M, a size > 0 (no "0 = no pack"). */
+static void test_rollback_max_bytes(void **state)
+{
+	(void)state;
+	struct matrix m;
+	char err[512] = "";
+	load_valid(&m);
+	assert_int_equal(m.rollback_max_bytes, 256ull << 20);
+	matrix_free(&m);
+	char *y = subst("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nrollback_max_bytes: 4K\n");
+	int r = matrix_load_buffer("t.yaml", y, strlen(y), &m, err, sizeof err);
+	if (r)
+		print_error("%s\n", err);
+	assert_int_equal(r, 0);
+	assert_int_equal(m.rollback_max_bytes, 4096);
+	matrix_free(&m);
+	free(y);
+	expect_subst_error("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nrollback_max_bytes: 0\n",
+			   "t.yaml:26:21: rollback_max_bytes: size must be above zero, got '0'");
+}
+
 static void test_seccomp_allow(void **state)
 {
 	(void)state;
@@ -908,6 +929,7 @@ int main(void)
 		cmocka_unit_test(test_backend_names),
 		cmocka_unit_test(test_seccomp_allow),
 		cmocka_unit_test(test_fail_on_denial),
+		cmocka_unit_test(test_rollback_max_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,9 @@ enum calyx_exit {
 	EXIT_IO = 74,                 /* file could not be read or written */
 	EXIT_ENFORCER_BUSY = 75,      /* the resident program set serves live sandboxes: `enforcer stop`
 				       * refused, or a set of another build cannot be replaced yet */
+	EXIT_ROLLBACK_CHANGED = 76,   /* rollback: the paths changed again after the run (--force) */
+	EXIT_ROLLBACK_REFUSED = 77,   /* rollback: the pack or its manifest refused (hostile, damaged,
+				       * not the one the run's meta.json names) */
 	EXIT_CONFIG = 78,             /* capability matrix malformed */
 	/* The audit log does not verify (`calyx audit verify`; `calyx run` refuses to append
 	 * with the same code): docs/audit.md "Exit codes". */
@@ -29,6 +32,7 @@ enum calyx_exit {
 	EXIT_AUDIT_CUT_RECORD = 85,   /* the last record cut mid-line: `calyx audit repair` */
 	EXIT_AUDIT_BAD_SIGNATURE = 86,
 	EXIT_AUDIT_UNSIGNED = 87,     /* records after the last checkpoint, or the checkpoint file gone */
+	EXIT_ROLLBACK_MISMATCH = 79,  /* rollback: the restored tree differs from the manifest */
 	EXIT_LIMIT = 123,             /* sandboxed command killed for a resource limit */
 	EXIT_TIMEOUT = 124,           /* sandboxed command killed at the wall-clock limit */
 	EXIT_DENIED = 125,            /* fail_on_denial: the command exited 0, but something it

@@ -130,6 +130,13 @@ static const struct cli_opt audit_repair_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
+static const struct cli_opt rollback_opts[] = {
+	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx)" },
+	{ O_FORCE, "force", 0, NULL, false,
+	  "restore even when the paths changed again after the run (those changes are undone too)" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
 static const struct cli_opt lease_group_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
@@ -203,6 +210,12 @@ static const struct cli_spec specs[] = {
 	{ CLI_ENFORCER_STOP, "enforcer stop", "[--enforce bpf-lsm|landlock] [--force]",
 	  "Stop the resident program sets: every program detached, every pin and cgroup removed.",
 	  enforcer_stop_opts, "Exit 75: refused, sandboxes are live (they are named); --force kills them first." },
+	{ CLI_ROLLBACK, "rollback", "LEASE-ID [--state DIR] [--force]",
+	  "Put a run's :rw paths back as they were before it started, from its rollback pack.", rollback_opts,
+	  "LEASE-ID names the run directory (LEASE-ID-rN for run N of a multi-run lease).\n"
+	  "Exit 74: no such run, or the tree could not be written; 76: the paths changed again after\n"
+	  "the run (--force); 77: the pack or manifest refused (hostile or not the run's);\n"
+	  "79: the restored tree does not match the manifest (the first difference is named)." },
 };
 
 static const struct cli_spec *spec_of(enum cli_cmd cmd)
@@ -259,7 +272,8 @@ void cli_print_help(FILE *f, enum cli_cmd cmd)
 			"  66  lease outside the matrix / untrusted signer  67  lease already used\n"
 			"  68  command not allowed  69  enforcement unavailable  70  internal error\n"
 			"  73  key exists        74  I/O error            75  enforcer busy (live sandboxes)\n"
-			"  78  bad matrix or key file\n"
+			"  76  rollback: paths changed since the run   77  rollback: pack refused\n"
+			"  78  bad matrix or key file  79  rollback: restored tree does not match\n"
 			"  80-87 the audit log does not verify (see 'calyx audit verify --help')\n"
 			"  123 resource limit    124 wall-clock timeout   125 denied (--fail-on-denial)\n"
 			"  otherwise: the command's own code\n");
@@ -404,6 +418,13 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 		if (!c->run.pub_file && !c->run.matrix_file)
 			return errmsg(err, errlen, -EINVAL, "one of --pub FILE or --matrix FILE is required");
 		return 0;
+	case CLI_ROLLBACK:
+		if (npos == 0)
+			return errmsg(err, errlen, -EINVAL, "missing LEASE-ID");
+		if (npos > 1)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[1]);
+		c->rollback.run = pos[0];
+		return 0;
 	case CLI_AUDIT_VERIFY:
 	case CLI_AUDIT_REPAIR:
 	case CLI_DOCTOR:
@@ -433,6 +454,7 @@ static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err
 	if (strcmp(a, "keygen") == 0) { *cmd = CLI_KEYGEN; return 1; }
 	if (strcmp(a, "run") == 0) { *cmd = CLI_RUN; return 1; }
 	if (strcmp(a, "doctor") == 0) { *cmd = CLI_DOCTOR; return 1; }
+	if (strcmp(a, "rollback") == 0) { *cmd = CLI_ROLLBACK; return 1; }
 	if (strcmp(a, "enforcer") == 0) {
 		*cmd = CLI_ENFORCER;
 		if (i + 1 >= argc)

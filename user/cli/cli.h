@@ -27,6 +27,7 @@ enum cli_cmd {
 	CLI_AUDIT,          /* the "audit" group itself: only for --help */
 	CLI_AUDIT_VERIFY,
 	CLI_AUDIT_REPAIR,
+	CLI_ROLLBACK,
 	CLI_CMD_COUNT,
 };
 
@@ -101,6 +102,12 @@ struct enforcer_opts {
 	bool verbose;                 /* start: libbpf's messages */
 };
 
+struct rollback_opts {
+	const char *run;              /* LEASE-ID (or LEASE-ID-rN): the run directory's name */
+	const char *state_dir;        /* --state, else $CALYX_STATE, else /var/lib/calyx */
+	bool force;                   /* restore even when the paths changed since the run */
+};
+
 struct cli {
 	enum cli_action action;
 	enum cli_cmd cmd;
@@ -112,6 +119,7 @@ struct cli {
 	struct doctor_opts doctor;
 	struct enforcer_opts enforcer;
 	struct audit_opts audit;
+	struct rollback_opts rollback;
 };
 
 /* Parse argv (argv[0] is the program name). Returns 0 with *out filled, or -EINVAL with

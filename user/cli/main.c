@@ -14,6 +14,7 @@
 #include "cli/enforcer.h"
 #include "cli/keygen.h"
 #include "cli/lease.h"
+#include "cli/rollback.h"
 #include "cli/run.h"
 
 
@@ -52,6 +53,8 @@ static int dispatch(const struct cli *c)
 		return enforcer_status_run(&c->enforcer);
 	case CLI_ENFORCER_STOP:
 		return enforcer_stop_run(&c->enforcer);
+	case CLI_ROLLBACK:
+		return rollback_run(&c->rollback);
 	default:
 		fprintf(stderr, "calyx: internal error: no command\n");
 		return EXIT_INTERNAL;

@@ -289,6 +289,15 @@ int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errle
 		case O_FAIL_ON_DENIAL: c->run.fail_on_denial = true; break;
 		}
 		return 0;
+	case CLI_ROLLBACK:
+		if (id == O_STATE) {
+			if (!v[0])
+				return errmsg(err, errlen, -EINVAL, "bad --state: empty directory name");
+			c->rollback.state_dir = v;
+		} else if (id == O_FORCE) {
+			c->rollback.force = true;
+		}
+		return 0;
 	case CLI_DOCTOR:
 		if (id == O_JSON)
 			c->doctor.json = true;

@@ -17,6 +17,7 @@
 #define MATRIX_MAX_BASELINE 64
 #define MATRIX_MAX_BOUNDS 64
 #define MATRIX_LEDGER_DEFAULT "/var/lib/calyx/ledger"   /* `ledger` when the matrix has none */
+#define MATRIX_ROLLBACK_MAX_DEFAULT (256ull << 20)      /* `rollback_max_bytes` when the matrix has none */
 
 struct matrix_key {
 	char *name;
@@ -53,6 +54,10 @@ struct matrix {
 	bool fail_on_denial;                       /* a run whose command exits 0 but had
 						    * something denied exits 125 (optional key,
 						    * default false) */
+	uint64_t rollback_max_bytes;               /* the most a run's rollback pack may hold
+						    * (optional key, > 0, default
+						    * MATRIX_ROLLBACK_MAX_DEFAULT): over it the run
+						    * is refused before the lease is used */
 };
 
 /* Load from a file / from a buffer. Returns 0, or -EINVAL (schema/syntax) / -EIO (read)

@@ -409,7 +409,7 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 	 * nothing, the default ledger, leases for this host only; fail_on_denial off (it
 	 * changes exit codes only, never what is enforced); unenforceable_limits refuse. */
 	static const char *const top_opt[] = { "seccomp", "ledger", "audience", "fail_on_denial",
-					       "unenforceable_limits" };
+					       "unenforceable_limits", "rollback_max_bytes" };
 	static const char *const caps[] = { "exec_staging_with_lease" };
 	static const char *const ids[] = { "uid", "gid" };
 	const struct yn *n;
@@ -496,6 +496,12 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 		return r;
 	n = yt_get(root, "fail_on_denial");
 	if (n && (r = yt_bool(c, n, "fail_on_denial", &m->fail_on_denial)))
+		return r;
+	/* No "0 = no pack": a run whose :rw paths could not be put back is what the cap
+	 * exists to refuse, so a host that wants no packs has no :rw leases. */
+	m->rollback_max_bytes = MATRIX_ROLLBACK_MAX_DEFAULT;
+	n = yt_get(root, "rollback_max_bytes");
+	if (n && (r = yt_size(c, n, "rollback_max_bytes", &m->rollback_max_bytes)))
 		return r;
 	n = yt_get(root, "seccomp");
 	return n ? load_seccomp(c, n, m) : 0;

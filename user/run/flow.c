@@ -2,8 +2,9 @@
  *
  *   verify lease + matrix → argv match → resolve binaries → state dir writable →
  *   SVF lease_event.verified → enforcement backend picked and the enforcer loaded →
- *   ledger consumed (only now: a host that cannot enforce never burns a lease) →
- *   cgroup + maps → child started inside the cgroup → supervise (logs, limits, events) →
+ *   the rollback pack measured → ledger consumed (only now: a host that cannot enforce
+ *   never burns a lease) → cgroup + maps → rollback pack written → child started inside
+ *   the cgroup → supervise (logs, limits, events) →
  *   kill + clean up → artifacts → SVF exec_event.completed.
  *
  * Every exit after resources exist goes through runner_teardown(), so no cgroup or map
@@ -94,6 +95,7 @@ static void runner_teardown(struct runner *r)
 	run_view_free(r);
 	r->ll = NULL;
 	run_seccomp_free(r);
+	run_rollback_free(r);
 	run_events_free(r);
 	if (r->events) {
 		fclose(r->events);
@@ -555,6 +557,9 @@ static int run_sandbox(struct runner *r)
 	__attribute__((cleanup(env_freep))) char **env = run_env_build(&r->l);
 	if (!env)
 		return run_say(EXIT_INTERNAL, "out of memory");
+	/* The pack before anything of the command runs: no pack, no run. */
+	if ((rc = run_rollback_pack(r)))
+		return rc;
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddItemToObject(d, "argv", runmeta_argv(r->o->argv, (size_t)r->o->argc));
 	cJSON_AddStringToObject(d, "binary", r->binary);
@@ -583,6 +588,7 @@ static int run_sandbox(struct runner *r)
 		run_say(0, "run: sandbox cgroup %s did not empty after kill", r->cg.path);
 	run_consume(r);
 	run_events_end(r);
+	run_rollback_after(r);
 	struct calyx_stats st = { 0 };
 	bool have_st = resident_sandbox_stats(r->set, r->sb, &st) == 0;
 	if (!have_st)
@@ -675,6 +681,9 @@ int runner_run(const struct run_opts *o)
 	if ((rc = run_build_view(&r)))
 		goto out;
 	if ((rc = run_build_seccomp(&r)))
+		goto out;
+	/* The last check before the ledger: a pack over the matrix's cap is refused now. */
+	if ((rc = run_rollback_measure(&r)))
 		goto out;
 	r.svf_denials = cJSON_CreateArray();
 	rc = run_sandbox(&r);

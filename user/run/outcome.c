@@ -263,6 +263,7 @@ static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc,
 	}
 	cJSON_AddItemToObject(m, "resources", resources_json(r, oc, st));
 	run_report_meta(r, m);
+	run_rollback_meta(r, m);
 
 	cJSON *art = runmeta_artifacts(r->rd.fd);
 	const struct capped_log *logs[] = { &oc->out, &oc->err };

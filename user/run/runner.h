@@ -10,6 +10,7 @@
  *                  cgroups, watched while it runs, violations and the alert log
  *   outcome.c      exit code, meta.json, artifacts and the completion record
  *   report.c       missing lease paths, the fail_on_denial rule, the end-of-run summary
+ *   rollback.c     the rollback pack of the :rw paths: measured, packed, compared after
  * Not for use outside run/: the CLI calls runner_run (run.h). */
 #ifndef CALYX_RUNNER_H
 #define CALYX_RUNNER_H
@@ -27,6 +28,7 @@
 #include "enforce/seccomp.h"
 #include "policy/lease.h"
 #include "policy/matrix.h"
+#include "rollback/manifest.h"
 #include "run/run.h"
 #include "run/summary.h"
 #include "sandbox/cgroup.h"
@@ -145,6 +147,13 @@ struct runner {
 	bool fod_on;                         /* fail_on_denial: the matrix's or --fail-on-denial */
 	bool fod_turned;                     /* it turned exit code 0 into EXIT_DENIED */
 	uint64_t fod_denials;                /* the denials it counted */
+
+	/* the rollback pack (rollback.c) */
+	struct rb_manifest rb_pre;           /* the roots and the measure, then the manifest packed */
+	bool have_rb;
+	bool rb_packed;                      /* rollback.tar.gz and rollback.json are written */
+	cJSON *rb_changes;                   /* meta.json "changes" (NULL: the walk after failed) */
+	char rb_after_error[PATH_MAX + 512];
 
 	/* STATE/run/<run name>.json, locked for as long as we live: what a later sweep needs
 	 * to finish this run should we die without finishing it (state/recovery.h). */
@@ -281,6 +290,17 @@ int run_exit_code(const struct outcome *oc);
  * denials and exec_event.completed in the audit log (also when the artifacts failed). st:
  * the sandbox's kernel-side counters. 0 or an exit code, said. */
 int run_finish(struct runner *r, struct outcome *oc, int exit_rc, const struct calyx_stats *st);
+
+/* rollback.c: the :rw paths measured against the matrix's rollback_max_bytes before the
+ * ledger (66 over it, 74 unreadable: said, nothing run, the lease not used); packed into
+ * the run directory (rollback.tar.gz, rollback.json) before the command starts (74 said);
+ * walked again after the run (rollback-after.json and the changes; a failure is said and
+ * recorded, never fails the run); meta.json's "changes" and "rollback"; released. */
+int run_rollback_measure(struct runner *r);
+int run_rollback_pack(struct runner *r);
+void run_rollback_after(struct runner *r);
+void run_rollback_meta(const struct runner *r, cJSON *meta);
+void run_rollback_free(struct runner *r);
 
 /* report.c: each lease path (its directory for a pattern ending in a wildcard) must exist at the
  * start: those missing are kept for meta.json lease_paths_missing and warned about on
