@@ -24,6 +24,8 @@ enum cli_cmd {
 	CLI_ENFORCER_START,
 	CLI_ENFORCER_STATUS,
 	CLI_ENFORCER_STOP,
+	CLI_AUDIT,          /* the "audit" group itself: only for --help */
+	CLI_AUDIT_SHOW,
 	CLI_CMD_COUNT,
 };
 
@@ -89,6 +91,16 @@ struct enforcer_opts {
 	bool verbose;                 /* start: libbpf's messages */
 };
 
+/* The audit group's commands (`audit show`; the same state dir option for each). */
+struct audit_opts {
+	const char *state_dir;        /* --state, else $CALYX_STATE, else /var/lib/calyx */
+	const char *lease;            /* show: --lease ID */
+	const char *intent;           /* show: --intent ID */
+	const char *type;             /* show: --type T (a type, or a family: lease_event) */
+	const char *since;            /* show: --since TIME|DURATION, checked when run (needs now) */
+	bool json;                    /* show: the records' lines as they are */
+};
+
 struct cli {
 	enum cli_action action;
 	enum cli_cmd cmd;
@@ -99,6 +111,7 @@ struct cli {
 	struct run_opts run;         /* run/run.h: given to runner_run as it is */
 	struct doctor_opts doctor;
 	struct enforcer_opts enforcer;
+	struct audit_opts audit;
 };
 
 /* Parse argv (argv[0] is the program name). Returns 0 with *out filled, or -EINVAL with
