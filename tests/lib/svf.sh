@@ -1,7 +1,7 @@
-# The one SVF chain checker of the shell suites (tests/host/run.sh, tests/host/audit_records.sh).
-# Source it from the repository root: . tests/lib/svf.sh
-# Independent SVF checker (not calyx's code): keys in order, BLAKE2b-256 over the line
-# without its hash member, seq 1.., prev chaining.
+# svf_ok LOG: the shell suites' SVF chain checker, independent of calyx's code (keys in
+# order, BLAKE2b-256 over the line without its hash member, seq 1.., prev chaining); used by
+# tests/host/run.sh and tests/host/audit_records.sh. Source it from the repository root:
+#   . tests/lib/svf.sh
 svf_ok() {
   python3 - "$1" <<'EOF'
 import hashlib, json, sys
