@@ -65,29 +65,8 @@ run_dir_of() { find "$ST/outgoing/staging_runs" -mindepth 1 -maxdepth 1 -name "$
 lease_id() { "$CALYX" lease show "$1" 2>/dev/null | grep -o 'LEASE-[0-9]*-[0-9]*-[0-9a-f]*' | head -n1; }
 json() { python3 - "$@"; }
 
-# Independent SVF checker (not calyx's code): keys in order, BLAKE2b-256 over the line
-# without its hash member, seq 1.., prev chaining.
-svf_ok() {
-  python3 - "$1" <<'EOF'
-import hashlib, json, sys
-keys = ["seq","ts","type","lease","intent","host","data","prev","hash"]
-prev = "0" * 64
-n = 0
-data = open(sys.argv[1], "rb").read()
-if data and not data.endswith(b"\n"):
-    sys.exit("partial last line")
-for i, raw in enumerate(data.splitlines(), 1):
-    rec = json.loads(raw)
-    if list(rec.keys()) != keys: sys.exit(f"line {i}: keys {list(rec.keys())}")
-    cut = raw.rindex(b',"hash":"')
-    h = hashlib.blake2b(raw[:cut] + b"}", digest_size=32).hexdigest()
-    if h != rec["hash"]: sys.exit(f"line {i}: hash mismatch")
-    if rec["seq"] != i: sys.exit(f"line {i}: seq {rec['seq']}")
-    if rec["prev"] != prev: sys.exit(f"line {i}: prev mismatch")
-    prev = rec["hash"]; n += 1
-
-EOF
-}
+# svf_ok LOG: the independent SVF chain checker (tests/lib/svf.sh).
+. tests/lib/svf.sh
 svf_types() { python3 -c 'import json,sys; [print(json.loads(l)["type"]) for l in open(sys.argv[1])]' "$ST/logs/svf_audit/svf.jsonl"; }
 
 echo "# calyx: $CALYX; cgroup v2 at $CG2; kernel $(uname -r)"

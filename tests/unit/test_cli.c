@@ -440,6 +440,43 @@ static void test_rollback(void **state)
 	REJECT("option '--force' given more than once", "rollback", "a", "--force", "--force");
 }
 
+static void test_audit_show(void **state)
+{
+	(void)state;
+	ACCEPT("audit", "show");
+	assert_int_equal(g_cli.cmd, CLI_AUDIT_SHOW);
+	assert_null(g_cli.audit.state_dir);
+	assert_null(g_cli.audit.type);
+	assert_false(g_cli.audit.json);
+	ACCEPT("audit", "show", "--state", "/srv/st", "--lease", "LEASE-20261203-065900-ab12", "--intent", "INT-X",
+	       "--type", "lease_event.refused", "--since", "10m", "--json");
+	assert_string_equal(g_cli.audit.state_dir, "/srv/st");
+	assert_string_equal(g_cli.audit.lease, "LEASE-20261203-065900-ab12");
+	assert_string_equal(g_cli.audit.intent, "INT-X");
+	assert_string_equal(g_cli.audit.type, "lease_event.refused");
+	assert_string_equal(g_cli.audit.since, "10m");
+	assert_true(g_cli.audit.json);
+	ACCEPT("audit", "show", "-s", "/srv/st", "--type", "lease_event");
+	assert_string_equal(g_cli.audit.type, "lease_event");
+
+	REJECT("missing audit subcommand (", "audit");
+	assert_int_equal(g_cli.cmd, CLI_AUDIT);
+	REJECT("unknown audit subcommand 'tail' (", "audit", "tail");
+	REJECT("unknown option '--json' (an audit subcommand comes first)", "audit", "--json");
+	REJECT("unexpected argument 'x'", "audit", "show", "x");
+	REJECT("unknown option '--follow'", "audit", "show", "--follow");
+	REJECT("bad --type 'Lease Event': a record type is lower case", "audit", "show", "--type", "Lease Event");
+	REJECT("bad --lease: empty value", "audit", "show", "--lease", "");
+	REJECT("option '--json' given more than once", "audit", "show", "--json", "--json");
+	REJECT("option '--since' needs a value", "audit", "show", "--since");
+	ACCEPT("audit", "--help");
+	assert_int_equal(g_cli.action, CLI_ACT_HELP);
+	assert_int_equal(g_cli.cmd, CLI_AUDIT);
+	ACCEPT("audit", "show", "--help");
+	assert_int_equal(g_cli.action, CLI_ACT_HELP);
+	assert_int_equal(g_cli.cmd, CLI_AUDIT_SHOW);
+}
+
 /* ---- help text comes from the same tables ---- */
 
 static char *help_of(enum cli_cmd cmd)
@@ -472,7 +509,7 @@ static void test_help_text(void **state)
 
 	h = help_of(CLI_NONE);
 	static const char *const cmds[] = { "keygen", "lease issue", "lease verify", "lease show", "run",
-					    "doctor", "exit codes" };
+					    "doctor", "audit show", "exit codes" };
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strstr(h, cmds[i]))
 			fail_msg("top-level help does not mention %s", cmds[i]);
@@ -611,6 +648,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_run, teardown),
 		cmocka_unit_test_teardown(test_doctor, teardown),
 		cmocka_unit_test_teardown(test_rollback, teardown),
+		cmocka_unit_test_teardown(test_audit_show, teardown),
 		cmocka_unit_test_teardown(test_help_text, teardown),
 		cmocka_unit_test_teardown(test_claims_roundtrip, teardown),
 		cmocka_unit_test_teardown(test_now_hook, teardown),

@@ -137,6 +137,17 @@ static const struct cli_opt rollback_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
+static const struct cli_opt audit_show_opts[] = {
+	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx)" },
+	{ O_LEASE, "lease", 0, "ID", false, "only the records of this lease (LEASE-…)" },
+	{ O_INTENT, "intent", 0, "ID", false, "only the records of this intent (INT-…)" },
+	{ O_TYPE, "type", 0, "T", false,
+	  "only records of type T (lease_event.refused), or of a family (lease_event: every lease_event.*)" },
+	{ O_SINCE, "since", 0, "TIME", false, "only records at or after TIME: RFC 3339, or a duration back from now (10m, 2h, 1d)" },
+	{ O_JSON, "json", 0, NULL, false, "print the records' lines exactly as they are in the log (JSON Lines)" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
 static const struct cli_opt lease_group_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
@@ -192,11 +203,12 @@ static const struct cli_spec specs[] = {
 	{ CLI_ENFORCER_STATUS, "enforcer status", "[--enforce bpf-lsm|landlock] [--json]",
 	  "Show the resident program sets. Loads nothing.", enforcer_status_opts,
 	  "Exit 0 when a set this calyx can use is up, 69 otherwise." },
-	{ CLI_AUDIT, "audit", "verify|repair …",
-	  "Check and mend the SVF audit log (docs/audit.md).", lease_group_opts,
+	{ CLI_AUDIT, "audit", "verify|repair|show …",
+	  "Check, mend and read the SVF audit log (docs/audit.md).", lease_group_opts,
 	  "subcommands:\n"
 	  "  verify   check every record, the chain and the signed checkpoints\n"
 	  "  repair   cut off a last record cut short by a crash or a full disk, and record that\n"
+	  "  show     the records, filtered: text for people, or the log's own lines (--json)\n"
 	  "Try 'calyx audit SUBCOMMAND --help'." },
 	{ CLI_AUDIT_VERIFY, "audit verify", "[--state DIR] [--pub FILE] [--allow-unsigned-tail] [--json]",
 	  "Verify the audit log. Exit 0 only for an intact log.", audit_verify_opts,
@@ -216,7 +228,51 @@ static const struct cli_spec specs[] = {
 	  "Exit 74: no such run, or the tree could not be written; 76: the paths changed again after\n"
 	  "the run (--force); 77: the pack or manifest refused (hostile or not the run's);\n"
 	  "79: the restored tree does not match the manifest (the first difference is named)." },
+	{ CLI_AUDIT_SHOW, "audit show",
+	  "[--state DIR] [--lease ID] [--intent ID] [--type T] [--since TIME] [--json]",
+	  "Show the audit log's records (read under a shared lock; the chain is not checked).",
+	  audit_show_opts,
+	  "Text: one line per record, 'TS TYPE LEASE INTENT SUMMARY'. Every filter given must match.\n"
+	  "Exit 64: bad option or time; 74: no audit log, or a line that is not a record (named)." },
 };
+
+/* The subcommands of the command groups that lookup_cmd resolves from a table. */
+struct cli_sub {
+	const char *name;
+	enum cli_cmd cmd;
+};
+static const struct cli_sub audit_subs[] = {
+	{ "verify", CLI_AUDIT_VERIFY },
+	{ "repair", CLI_AUDIT_REPAIR },
+	{ "show", CLI_AUDIT_SHOW },
+	{ NULL, CLI_NONE },
+};
+
+static bool is_help_arg(const char *a);
+
+/* "GROUP SUB" at argv[i]: the words used (1 for "GROUP --help"), or -EINVAL naming the
+ * subcommands the table has. */
+static int lookup_sub(int argc, char **argv, int i, const char *group, enum cli_cmd group_cmd,
+		      const struct cli_sub *subs, enum cli_cmd *cmd, char *err, size_t errlen)
+{
+	char names[128] = "";
+	for (const struct cli_sub *s = subs; s->name; s++)
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", names[0] ? ", " : "", s->name);
+	*cmd = group_cmd;
+	if (i + 1 >= argc)
+		return errmsg(err, errlen, -EINVAL, "missing %s subcommand (%s)", group, names);
+	const char *b = argv[i + 1];
+	for (const struct cli_sub *s = subs; s->name; s++)
+		if (strcmp(b, s->name) == 0) {
+			*cmd = s->cmd;
+			return 2;
+		}
+	if (is_help_arg(b))
+		return 1;
+	if (b[0] == '-')
+		return errmsg(err, errlen, -EINVAL, "unknown option '%s' (an %s subcommand comes first)", b, group);
+	return errmsg(err, errlen, -EINVAL, "unknown %s subcommand '%s' (%s)", group, b, names);
+}
 
 static const struct cli_spec *spec_of(enum cli_cmd cmd)
 {
@@ -431,6 +487,7 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 	case CLI_ENFORCER_START:
 	case CLI_ENFORCER_STATUS:
 	case CLI_ENFORCER_STOP:
+	case CLI_AUDIT_SHOW:
 		if (npos > 0)
 			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[0]);
 		return 0;
@@ -455,6 +512,8 @@ static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err
 	if (strcmp(a, "run") == 0) { *cmd = CLI_RUN; return 1; }
 	if (strcmp(a, "doctor") == 0) { *cmd = CLI_DOCTOR; return 1; }
 	if (strcmp(a, "rollback") == 0) { *cmd = CLI_ROLLBACK; return 1; }
+	if (strcmp(a, "audit") == 0)
+		return lookup_sub(argc, argv, i, "audit", CLI_AUDIT, audit_subs, cmd, err, errlen);
 	if (strcmp(a, "enforcer") == 0) {
 		*cmd = CLI_ENFORCER;
 		if (i + 1 >= argc)
@@ -469,19 +528,6 @@ static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err
 			return errmsg(err, errlen, -EINVAL,
 				      "unknown option '%s' (an enforcer subcommand comes first)", b);
 		return errmsg(err, errlen, -EINVAL, "unknown enforcer subcommand '%s' (start, status or stop)", b);
-	}
-	if (strcmp(a, "audit") == 0) {
-		*cmd = CLI_AUDIT;
-		if (i + 1 >= argc)
-			return errmsg(err, errlen, -EINVAL, "missing audit subcommand (verify or repair)");
-		const char *b = argv[i + 1];
-		if (strcmp(b, "verify") == 0) { *cmd = CLI_AUDIT_VERIFY; return 2; }
-		if (strcmp(b, "repair") == 0) { *cmd = CLI_AUDIT_REPAIR; return 2; }
-		if (is_help_arg(b))
-			return 1;
-		if (b[0] == '-')
-			return errmsg(err, errlen, -EINVAL, "unknown option '%s' (an audit subcommand comes first)", b);
-		return errmsg(err, errlen, -EINVAL, "unknown audit subcommand '%s' (verify or repair)", b);
 	}
 	if (strcmp(a, "lease") == 0) {
 		*cmd = CLI_LEASE;
@@ -543,7 +589,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 	if (n < 0)
 		return n;
 	if (out->cmd == CLI_LEASE || out->cmd == CLI_ENFORCER || out->cmd == CLI_AUDIT) {
-		/* only "calyx lease --help" / "calyx enforcer --help" reach here */
+		/* only "calyx lease --help" / "calyx enforcer --help" / "calyx audit --help" reach here */
 		out->action = CLI_ACT_HELP;
 		return 0;
 	}

@@ -28,6 +28,7 @@ enum cli_cmd {
 	CLI_AUDIT_VERIFY,
 	CLI_AUDIT_REPAIR,
 	CLI_ROLLBACK,
+	CLI_AUDIT_SHOW,
 	CLI_CMD_COUNT,
 };
 
@@ -45,11 +46,16 @@ struct keygen_opts {
 	const char *state_dir;        /* --state (with --audit) */
 };
 
+/* The audit group's commands (verify, repair, show: the same state dir option for each). */
 struct audit_opts {
 	const char *state_dir;        /* --state, else $CALYX_STATE, else the default */
 	const char *pub_file;         /* verify: the audit public key (default: the state dir's own) */
-	bool json;
+	bool json;                    /* verify: the result as JSON; show: the records' lines as they are */
 	bool allow_unsigned_tail;     /* verify: records after the last checkpoint are not a fault */
+	const char *lease;            /* show: --lease ID */
+	const char *intent;           /* show: --intent ID */
+	const char *type;             /* show: --type T (a type, or a family: lease_event) */
+	const char *since;            /* show: --since TIME|DURATION, checked when run (needs now) */
 };
 
 struct issue_path {

@@ -9,6 +9,7 @@
 #include "base/exitcodes.h"
 #include "base/version.h"
 #include "cli/audit.h"
+#include "cli/audit_show.h"
 #include "cli/cli.h"
 #include "cli/doctor.h"
 #include "cli/enforcer.h"
@@ -55,6 +56,8 @@ static int dispatch(const struct cli *c)
 		return enforcer_stop_run(&c->enforcer);
 	case CLI_ROLLBACK:
 		return rollback_run(&c->rollback);
+	case CLI_AUDIT_SHOW:
+		return audit_show_run(&c->audit);
 	default:
 		fprintf(stderr, "calyx: internal error: no command\n");
 		return EXIT_INTERNAL;

@@ -212,6 +212,35 @@ static int issue_opt(struct issue_opts *o, int id, const char *v, char *err, siz
 	return errmsg(err, errlen, -EINVAL, "internal: unhandled option");
 }
 
+/* audit show: the values are matched exactly against the records, so only what could
+ * never match is refused here; --since needs the clock and is checked when run. */
+static int audit_opt(struct audit_opts *o, int id, const char *v, char *err, size_t errlen)
+{
+	if (id == O_JSON) {
+		o->json = true;
+		return 0;
+	}
+	if (!v[0])
+		return errmsg(err, errlen, -EINVAL, "bad --%s: empty value",
+			      id == O_STATE ? "state" : id == O_LEASE ? "lease" : id == O_INTENT ? "intent" :
+			      id == O_TYPE ? "type" : "since");
+	switch (id) {
+	case O_STATE: o->state_dir = v; break;
+	case O_LEASE: o->lease = v; break;
+	case O_INTENT: o->intent = v; break;
+	case O_SINCE: o->since = v; break;
+	case O_TYPE:
+		for (const char *p = v; *p; p++)
+			if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '.'))
+				return errmsg(err, errlen, -EINVAL,
+					      "bad --type '%s': a record type is lower case, digits, '_' and '.' "
+					      "(e.g. lease_event.refused or lease_event)", v);
+		o->type = v;
+		break;
+	}
+	return 0;
+}
+
 int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errlen)
 {
 	switch (c->cmd) {
@@ -321,6 +350,8 @@ int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errle
 			c->enforcer.verbose = true;
 		}
 		return 0;
+	case CLI_AUDIT_SHOW:
+		return audit_opt(&c->audit, id, v, err, errlen);
 	default:
 		return errmsg(err, errlen, -EINVAL, "internal: no options for this command");
 	}

@@ -27,8 +27,13 @@ struct matrix_key {
 struct matrix_root { char *name; char *dir; };
 struct matrix_bound { char *pattern; enum path_access access; };
 
+#define MATRIX_HASH_HEX 64
+
 struct matrix {
 	char *source;              /* file name used in messages ("<shipped>" for the built-in one) */
+	char blake2b[MATRIX_HASH_HEX + 1]; /* BLAKE2b-256 hex of the bytes it was loaded from (the
+					    * audit log names the policy a run was checked
+					    * against); kept when the load fails as malformed */
 	bool exec_staging_with_lease;
 	uint64_t max_lease_ttl_ms;
 	uint32_t max_runs;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sodium.h>
 
 #include "base/cleanup.h"
 #include "base/errmsg.h"
@@ -523,6 +524,9 @@ int matrix_load_buffer(const char *name, const char *buf, size_t len, struct mat
 	if (len > MATRIX_MAX_BYTES)
 		return errmsg(err, errlen, -EINVAL,
 			      "%s: the matrix is larger than 1 MiB (%zu bytes)", nm, len);
+	unsigned char h[crypto_generichash_BYTES];
+	crypto_generichash(h, sizeof(h), (const unsigned char *)buf, len, NULL, 0);
+	sodium_bin2hex(m->blake2b, sizeof(m->blake2b), h, sizeof(h));
 	if ((r = yt_open(&c, nm, buf, len, err, errlen)) < 0)
 		return r;
 	m->source = strdup(nm);
@@ -534,8 +538,12 @@ int matrix_load_buffer(const char *name, const char *buf, size_t len, struct mat
 		r = load_tree(&c, root, m);
 	yn_free(root);
 	yt_close(&c);
-	if (r)
+	if (r) {
+		char keep[sizeof(m->blake2b)];
+		memcpy(keep, m->blake2b, sizeof(keep));
 		matrix_free(m);
+		memcpy(m->blake2b, keep, sizeof(keep));
+	}
 	return r;
 }
 

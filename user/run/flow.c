@@ -43,14 +43,26 @@
 #include "token/keys.h"
 #include "token/verify.h"
 
+/* One run per process: the last failure said is the reason its refusal record gives. */
+static char last_said[2 * PATH_MAX + 1024];
+
+const char *run_last_said(void)
+{
+	return last_said;
+}
+
 int run_say(int code, const char *fmt, ...)
 {
-	va_list ap;
-	fputs("calyx: ", stderr);
+	va_list ap, keep;
 	va_start(ap, fmt);
+	va_copy(keep, ap);
+	fputs("calyx: ", stderr);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	fputc('\n', stderr);
+	if (code != 0)
+		vsnprintf(last_said, sizeof(last_said), fmt, keep);
+	va_end(keep);
+	va_end(ap);
 	return code;
 }
 
@@ -121,6 +133,7 @@ static void runner_teardown(struct runner *r)
 	if (r->have_l)
 		lease_free(&r->l);
 	r->have_l = false;
+	verify_info_free(&r->vi);
 	if (r->have_m)
 		matrix_free(&r->m);
 	r->have_m = false;
@@ -140,15 +153,21 @@ static int load_and_verify(struct runner *r)
 	uint8_t pk[PASERK_PK_BYTES];
 	int rc;
 
+	r->step = "pub key";
 	if (o->pub_file) {
 		rc = keyfile_read_public(o->pub_file, pk, err, sizeof(err));
 		if (rc < 0)
 			return run_say(rc == -EINVAL ? EXIT_CONFIG : EXIT_IO, "%s", err);
 	}
+	r->step = "matrix";
 	rc = o->matrix_file ? matrix_load_file(o->matrix_file, &r->m, err, sizeof(err))
 			    : matrix_load_shipped(&r->m, err, sizeof(err));
 	if (rc < 0) {
+		/* The hash of what was read stays: the refusal record names the file by it. */
+		char hash[sizeof(r->m.blake2b)];
+		memcpy(hash, r->m.blake2b, sizeof(hash));
 		matrix_free(&r->m);
+		memcpy(r->m.blake2b, hash, sizeof(hash));
 		return run_say(rc == -EINVAL ? EXIT_CONFIG : EXIT_IO, "capability matrix: %s", err);
 	}
 	r->have_m = true;
@@ -166,7 +185,8 @@ static int load_and_verify(struct runner *r)
 	/* --pub alone: that key must have signed (a wrong key is an invalid lease);
 	 * with --matrix the signer must be one the matrix (plus --pub) trusts. */
 	const uint8_t *want_pk = (o->pub_file && !o->matrix_file) ? pk : NULL;
-	rc = verify_lease_file(o->lease_file, want_pk, &r->m, now, skew, &r->l, err, sizeof(err));
+	r->step = "lease";
+	rc = verify_lease_file_ex(o->lease_file, want_pk, &r->m, now, skew, &r->l, &r->vi, err, sizeof(err));
 	switch (rc) {
 	case EXIT_OK:
 		r->have_l = true;
@@ -180,6 +200,7 @@ static int load_and_verify(struct runner *r)
 	default:
 		return run_say(rc, "lease: %s", err);
 	}
+	r->step = "capability";
 	if (!r->m.exec_staging_with_lease)
 		return run_say(EXIT_LEASE_MATRIX,
 			       "lease outside the capability matrix: capability exec_staging_with_lease is disabled in %s",
@@ -218,8 +239,14 @@ static int open_place(const char *path, const char *what, struct state_place *p)
 
 static int open_places(struct runner *r)
 {
+	r->step = "state dir";
 	int rc = open_place(r->state, "state dir", &r->sp);
-	return rc ? rc : open_place(r->m.ledger, "ledger", &r->ledger);
+	if (rc) {
+		r->sp_unusable = true;
+		return rc;
+	}
+	r->step = "ledger";
+	return open_place(r->m.ledger, "ledger", &r->ledger);
 }
 
 /* The state dir's own directories, made and really written to. */
@@ -379,6 +406,7 @@ static int consume_lease(struct runner *r)
 			       r->l.jti, r->l.runs, r->l.runs == 1 ? "" : "s");
 	if (rc < 0)
 		return run_say(EXIT_IO, "ledger %s: %s", r->ledger.path, strerror(-rc));
+	r->consumed = true;
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "run", r->run_no);
 	cJSON_AddNumberToObject(d, "runs_allowed", r->l.runs);
@@ -533,7 +561,10 @@ static void env_freep(char ***env)
 static int run_sandbox(struct runner *r)
 {
 	int rc;
-	if ((rc = interrupted_before_start(r)) || (rc = consume_lease(r)) || (rc = prepare_sandbox(r)))
+	if ((rc = interrupted_before_start(r)) || (rc = consume_lease(r)))
+		return rc;
+	r->step = "sandbox";
+	if ((rc = prepare_sandbox(r)))
 		return rc;
 
 	struct outcome oc;
@@ -653,41 +684,68 @@ int runner_run(const struct run_opts *o)
 
 	if ((rc = load_and_verify(&r)))
 		goto out;
-	if ((rc = run_match_and_resolve(&r)) || (rc = run_resolve_cwd(&r)))
+	r.step = "command";
+	if ((rc = run_match_and_resolve(&r)))
 		goto out;
-	/* The guard before anything is made in the state dir: a refused run leaves nothing. */
-	if ((rc = open_places(&r)) || (rc = guard_state(&r)) || (rc = check_state(&r)))
+	r.step = "cwd";
+	if ((rc = run_resolve_cwd(&r)))
 		goto out;
+	/* The guard before anything is made in the state dir: a refused run leaves nothing
+	 * but its lease_event.refused record. */
+	if ((rc = open_places(&r)))
+		goto out;
+	r.step = "overlap guard";
+	if ((rc = guard_state(&r)))
+		goto out;
+	r.step = "state dir";
+	if ((rc = check_state(&r)))
+		goto out;
+	r.step = "cgroup scope";
 	if ((rc = run_check_cgroup_scope(&r)))
 		goto out;
 	sweep_state(&r);
+	r.step = "audit log";
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "iss", r.l.iss);
 	cJSON_AddNumberToObject(d, "exp", (double)r.l.exp);
 	cJSON_AddStringToObject(d, "matrix", r.m.source ? r.m.source : "");
 	cJSON_AddNumberToObject(d, "command", r.cmd_index);
+	cJSON_AddItemToObject(d, "claims", run_rec_claims(&r.l));
+	run_rec_common(&r, d);
 	if ((rc = audit(&r, "lease_event.verified", d)))
 		goto out;
 	matrix_effective_limits(&r.m, &r.l, &r.eff);
+	r.step = "backend";
 	if ((rc = run_pick_enforcement(&r)))
 		goto out;
+	r.step = "enforcer";
 	if ((rc = sweep_enforcer(&r)))
 		goto out;
+	r.step = "lease paths";
 	if ((rc = run_build_path_rules(&r)))
 		goto out;
 	run_check_lease_paths(&r);
-	if ((rc = run_load_enforcer(&r)) || (rc = run_limits_check(&r)))
+	r.step = "enforcer";
+	if ((rc = run_load_enforcer(&r)))
 		goto out;
+	r.step = "limits";
+	if ((rc = run_limits_check(&r)))
+		goto out;
+	r.step = "view";
 	if ((rc = run_build_view(&r)))
 		goto out;
+	r.step = "seccomp";
 	if ((rc = run_build_seccomp(&r)))
 		goto out;
 	/* The last check before the ledger: a pack over the matrix's cap is refused now. */
 	if ((rc = run_rollback_measure(&r)))
 		goto out;
 	r.svf_denials = cJSON_CreateArray();
+	r.step = "ledger";
 	rc = run_sandbox(&r);
 out:
+	/* While the lease, the matrix and the state dir are still open. */
+	run_record_refusal(&r, rc);
 	runner_teardown(&r);
 	run_report_summary(&r, rc);
 	return rc;

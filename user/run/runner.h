@@ -11,6 +11,8 @@
  *   outcome.c      exit code, meta.json, artifacts and the completion record
  *   report.c       missing lease paths, the fail_on_denial rule, the end-of-run summary
  *   rollback.c     the rollback pack of the :rw paths: measured, packed, compared after
+ *   records.c      what the audit log says about the attempt: verified's and refused's
+ *                  shared parts, the lease_event.refused record
  * Not for use outside run/: the CLI calls runner_run (run.h). */
 #ifndef CALYX_RUNNER_H
 #define CALYX_RUNNER_H
@@ -41,6 +43,7 @@
 #include "sentinel/procs.h"
 #include "state/artifacts.h"
 #include "state/recovery.h"
+#include "token/verify.h"
 
 #define TICK_MS 50                   /* resident_consume + cpu.stat polling period */
 _Static_assert(TICK_MS == LIMITS_HOST_POLL_MS, "the cpu mechanism names the tick");
@@ -68,6 +71,11 @@ struct runner {
 	bool have_m;
 	struct lease l;
 	bool have_l;
+	struct verify_info vi;               /* the token's hash; its claims when refused signed */
+	const char *step;                    /* what is being checked: lease_event.refused's step */
+	bool consumed;                       /* the ledger counted this run (step 9) */
+	bool sp_unusable;                    /* the state dir could not be opened or is unsafe:
+					      * nowhere to record a refusal */
 	int cmd_index;
 	char binary[PATH_MAX];               /* resolved file of the command run */
 
@@ -203,6 +211,22 @@ int run_audit_refused(const struct runner *r, int rc, const struct audit_result 
 void run_audit_new_key(const struct runner *r, const char *pub);
 /* flow.c: "calyx: run: <what>" on stderr with -v. */
 void run_verbose(const struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* flow.c: the last message run_say printed with a non-zero code (without "calyx: "): the
+ * reason a refusal record gives. */
+const char *run_last_said(void);
+
+/* records.c: the lease's claims as JSON (lease_to_json's members; null when out of
+ * memory); token_blake2b, matrix_file {path, blake2b}, caller {uid, gid, sudo_uid, cwd}
+ * and calyx_version added to d; whether exit code rc ends an attempt as refused (65-69,
+ * 74, 75, 78); the lease_event.refused record for rc, unless the command started (its
+ * completion record tells) or rc is no refusal. The state dir is opened for it when the
+ * refusal came first (same checks as a run's); where it cannot be, nothing is recorded and
+ * stderr says so. Never fails the run: rc stays what it is. */
+cJSON *run_rec_claims(const struct lease *l);
+void run_rec_common(const struct runner *r, cJSON *d);
+bool run_rec_is_refusal(int rc);
+void run_record_refusal(struct runner *r, int rc);
 
 /* binaries.c: argv must be one of the lease's commands; the exec rules from argv[0] of
  * every lease command, the interpreters of #! script commands and the helpers, each a

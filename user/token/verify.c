@@ -100,8 +100,9 @@ static int parse_footer(const char *footer, size_t len, char **kid_out, char *er
 
 /* Long: the checks in the order that makes each one safe (size, header, footer, key,
  * signature, claims, issuer, times, matrix); split up, that order would be hidden. */
-int verify_lease_token(const char *token, size_t len, const uint8_t *pk, const struct matrix *m,
-		       int64_t now, int64_t skew_s, struct lease *out, char *err, size_t errlen)
+static int verify_token(const char *token, size_t len, const uint8_t *pk, const struct matrix *m,
+			int64_t now, int64_t skew_s, struct lease *out, struct verify_info *info,
+			char *err, size_t errlen)
 {
 	char *footer = NULL, *kid = NULL, *want = NULL;
 	const char *perr = NULL;
@@ -212,6 +213,13 @@ int verify_lease_token(const char *token, size_t len, const uint8_t *pk, const s
 	if (errlen)
 		err[0] = '\0';
 done:
+	/* Refused after the signature checked out: the claims are the signer's, worth
+	 * recording with the refusal (the audit log); anything earlier is not. */
+	if (have_lease && info && !info->have_claims) {
+		info->claims = l;
+		info->have_claims = true;
+		have_lease = false;
+	}
 	if (have_lease)
 		lease_free(&l);
 	paseto_msg_free(&msg);
@@ -221,7 +229,15 @@ done:
 	return rc;
 }
 
-int verify_read_token_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+int verify_lease_token(const char *token, size_t len, const uint8_t *pk, const struct matrix *m,
+		       int64_t now, int64_t skew_s, struct lease *out, char *err, size_t errlen)
+{
+	return verify_token(token, len, pk, m, now, skew_s, out, NULL, err, errlen);
+}
+
+/* hash (may be NULL): BLAKE2b-256 hex of every byte read, before the trim. */
+static int read_token_file(const char *path, char **buf, size_t *len, char hash[VERIFY_HASH_HEX + 1],
+			   char *err, size_t errlen)
 {
 	*buf = NULL;
 	*len = 0;
@@ -246,6 +262,11 @@ int verify_read_token_file(const char *path, char **buf, size_t *len, char *err,
 	if (got < 0)
 		return errmsg(err, errlen, EXIT_IO, "cannot read %s: %s", path, strerror((int)-got));
 	size_t n = (size_t)got;
+	if (hash) {
+		unsigned char h[crypto_generichash_BYTES];
+		crypto_generichash(h, sizeof(h), (const unsigned char *)b, n, NULL, 0);
+		sodium_bin2hex(hash, VERIFY_HASH_HEX + 1, h, sizeof(h));
+	}
 	while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r' || b[n - 1] == ' ' || b[n - 1] == '\t'))
 		n--;
 	b[n] = '\0';
@@ -258,16 +279,37 @@ int verify_read_token_file(const char *path, char **buf, size_t *len, char *err,
 	return EXIT_OK;
 }
 
-int verify_lease_file(const char *path, const uint8_t *pk, const struct matrix *m,
-		      int64_t now, int64_t skew_s, struct lease *out, char *err, size_t errlen)
+int verify_read_token_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+{
+	return read_token_file(path, buf, len, NULL, err, errlen);
+}
+
+int verify_lease_file_ex(const char *path, const uint8_t *pk, const struct matrix *m, int64_t now,
+			 int64_t skew_s, struct lease *out, struct verify_info *info, char *err, size_t errlen)
 {
 	char *tok = NULL;
 	size_t len = 0;
 	memset(out, 0, sizeof(*out));
-	int rc = verify_read_token_file(path, &tok, &len, err, errlen);
+	if (info)
+		memset(info, 0, sizeof(*info));
+	int rc = read_token_file(path, &tok, &len, info ? info->token_blake2b : NULL, err, errlen);
 	if (rc)
 		return rc;
-	rc = verify_lease_token(tok, len, pk, m, now, skew_s, out, err, errlen);
+	rc = verify_token(tok, len, pk, m, now, skew_s, out, info, err, errlen);
 	free(tok);
 	return rc;
+}
+
+int verify_lease_file(const char *path, const uint8_t *pk, const struct matrix *m,
+		      int64_t now, int64_t skew_s, struct lease *out, char *err, size_t errlen)
+{
+	return verify_lease_file_ex(path, pk, m, now, skew_s, out, NULL, err, errlen);
+}
+
+void verify_info_free(struct verify_info *info)
+{
+	if (info && info->have_claims)
+		lease_free(&info->claims);
+	if (info)
+		info->have_claims = false;
 }

@@ -1,6 +1,7 @@
 /* The CP14 verifier: token → verified lease. Shared by `calyx lease verify` and `calyx run`. */
 #ifndef CALYX_VERIFY_H
 #define CALYX_VERIFY_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "policy/lease.h"
@@ -23,6 +24,24 @@ int verify_lease_token(const char *token, size_t len, const uint8_t *pk, const s
  * Adds EXIT_IO for unreadable files. */
 int verify_lease_file(const char *path, const uint8_t *pk, const struct matrix *m,
 		      int64_t now, int64_t skew_s, struct lease *out, char *err, size_t errlen);
+
+/* What verify_lease_file_ex tells besides the verdict, for the audit log. */
+#define VERIFY_HASH_HEX 64
+struct verify_info {
+	char token_blake2b[VERIFY_HASH_HEX + 1]; /* BLAKE2b-256 hex of the file's bytes as read
+						  * (trailing whitespace included); "" when the
+						  * file could not be read */
+	bool have_claims;        /* refused (65/66) although the signature verified: */
+	struct lease claims;     /* its claims, signed by the key they name (verify_info_free) */
+};
+
+/* verify_lease_file, also filling *info (may be NULL). The token is read once: the hash is
+ * of the bytes that were verified. Claims are kept only when the signature checked out and
+ * they parsed; a token refused before that (malformed, bad signature, unknown signer) has
+ * none: what it claims is nobody's word. */
+int verify_lease_file_ex(const char *path, const uint8_t *pk, const struct matrix *m, int64_t now,
+			 int64_t skew_s, struct lease *out, struct verify_info *info, char *err, size_t errlen);
+void verify_info_free(struct verify_info *info);
 
 /* Read a token file (as verify_lease_file does) without verifying it: for `lease show`.
  * Returns EXIT_OK with *buf malloc'd (NUL-terminated, trailing whitespace trimmed),
