@@ -6,7 +6,8 @@
 # mtime and link target of every entry), with its lease_event.rolled_back record in a
 # chain that still verifies; a change after the run is refused (76) and left alone until
 # --force; a pack that is not the run's, or one whose members would write through a
-# symlink, is refused (77) with nothing changed; and a :rw path over the matrix's
+# symlink, is refused (77) with nothing changed; a runner killed mid-run leaves a pack its
+# sweep records, restored with --force; and a :rw path over the matrix's
 # rollback_max_bytes is refused (66) before the lease is used: the same lease runs
 # afterwards under a matrix that allows it.
 #   tests/host/rollback.sh build/calyx      (run by tests/host/run.sh)
@@ -182,7 +183,40 @@ check "a pack whose member lies beneath a symlink member: refused (77)" expect_r
 check "... naming it" grep -q "lies beneath the symlink member" "$T/rb.err"
 check "... nothing written through the link, nothing changed" bash -c '[ ! -e /etc/calyx-rollback-pwned ] && [ "$(cat "$1/a.txt")" = "after B" ]' _ "$W"
 
-# ---------------------------------------------------------------- D: over the cap
+# ---------------------------------------------------------------- D: a runner killed mid-run
+# Its sweep (by the next run in this state dir) records the pack in the abandoned run's
+# meta.json; no one walked the paths after the run, so only --force restores them.
+mk_tree
+"$CALYX" lease issue --key "$T/k/calyx.key" --aud "$(uname -n)" --intent INT-TEST-ROLLBACK --ttl 5m \
+	--cmd "/bin/sh -c 'printf killed > $W/a.txt; rm $W/gone.txt; sleep 60'" --helper /usr/bin/rm \
+	--helper /usr/bin/sleep --path "$W/**:rw" -o "$T/e.tok" 2>"$T/e.issue" || bad "issue e: $(cat "$T/e.issue")"
+"$CALYX" run --lease "$T/e.tok" --pub "$T/k/calyx.pub" --state "$ST" -q \
+	-- /bin/sh -c "printf killed > $W/a.txt; rm $W/gone.txt; sleep 60" >"$T/e.out" 2>"$T/e.err" &
+RP=$!
+for _ in $(seq 200); do
+	[ "$(cat "$W/a.txt" 2>/dev/null)" = killed ] && [ ! -e "$W/gone.txt" ] && break
+	sleep 0.05
+done
+check "the killed run's command changed the tree" bash -c '[ "$(cat "$1/a.txt")" = killed ] && [ ! -e "$1/gone.txt" ]' _ "$W"
+kill -KILL "$RP"
+wait "$RP" 2>/dev/null
+ID=$("$CALYX" lease show "$T/e.tok" 2>/dev/null | awk '$1 == "lease" { print $2 }')
+RUN=$ST/outgoing/staging_runs/$ID
+"$CALYX" lease issue --key "$T/k/calyx.key" --aud "$(uname -n)" --intent INT-TEST-ROLLBACK --ttl 5m \
+	--cmd /bin/true -o "$T/sweep.tok" 2>/dev/null || bad "issue sweep"
+RC=0
+"$CALYX" run --lease "$T/sweep.tok" --pub "$T/k/calyx.pub" --state "$ST" -q -- /bin/true >/dev/null 2>"$T/sweep.err" || RC=$?
+check "the next run (its sweep finishes the killed run) exits 0" expect_rc "$RC" 0 "$T/sweep.err"
+check "... the abandoned run's meta.json records the pack, no walk after it" eq \
+	"$(meta status) $(meta changes) $(meta rollback.after) $(meta rollback.pack.file)" '"abandoned" null null "rollback.tar.gz"'
+rollback "$ID"
+check "rollback of the abandoned run without --force: 76" expect_rc "$RRC" 76 "$T/rb.err"
+check "... saying why" grep -q "no record of the tree after the run" "$T/rb.err"
+rollback "$ID" --force
+check "--force restores the killed run's paths (0)" expect_rc "$RRC" 0 "$T/rb.err"
+check "... byte for byte" same_tree
+
+# ---------------------------------------------------------------- E: over the cap
 mk_tree
 head -c 4096 /dev/zero > "$W/big.bin"
 chown "$NOBODY:$NOBODY" "$W/big.bin"

@@ -17,6 +17,7 @@
 #include "rollback/diff.h"
 #include "rollback/pack.h"
 #include "rollback/snapshot.h"
+#include "state/runmeta.h"
 
 /* The roots of this lease: the directory of each `:rw` pattern (the path of an exact one). */
 static int add_roots(struct runner *r, struct rb_manifest *m, char *err, size_t errlen)
@@ -134,17 +135,11 @@ void run_rollback_after(struct runner *r)
 	}
 }
 
+/* The file's {file, bytes, blake2b}, or null when it is not there. */
 static cJSON *file_json(int dirfd, const char *name)
 {
-	char hex[ARTIFACT_HASH_HEX + 1];
-	uint64_t bytes;
-	if (artifact_hash_file(dirfd, name, hex, &bytes) < 0)
-		return cJSON_CreateNull();
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "file", name);
-	cJSON_AddNumberToObject(o, "bytes", (double)bytes);
-	cJSON_AddStringToObject(o, "blake2b", hex);
-	return o;
+	cJSON *f = runmeta_file(dirfd, name);
+	return f ? f : cJSON_CreateNull();
 }
 
 void run_rollback_meta(const struct runner *r, cJSON *meta)

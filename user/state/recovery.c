@@ -18,6 +18,7 @@
 #include "base/errmsg.h"
 #include "base/fileio.h"
 #include "base/safedir.h"
+#include "rollback/pack.h"
 #include "state/artifacts.h"
 #include "state/runmeta.h"
 #include "state/state.h"
@@ -151,6 +152,21 @@ static cJSON *abandoned_meta(const cJSON *rec, const struct svf_run_state *st, i
 	cJSON_AddStringToObject(enf, "backend", jstr(rec, "backend"));
 	cJSON_AddStringToObject(enf, "cgroup", jstr(rec, "cgroup"));
 	cJSON_AddItemToObject(m, "artifacts", runmeta_artifacts(dirfd));
+	/* The rollback pack the runner made before it started the command (docs/rollback.md):
+	 * recorded so that `calyx rollback` can put the paths back, with --force (nobody
+	 * walked them after the run). */
+	cJSON *pack = runmeta_file(dirfd, RB_PACK_NAME), *man = pack ? runmeta_file(dirfd, RB_MANIFEST_NAME) : NULL;
+	if (pack && man) {
+		cJSON_AddNullToObject(m, "changes");
+		cJSON *rb = cJSON_AddObjectToObject(m, "rollback");
+		cJSON_AddItemToObject(rb, "pack", pack);
+		cJSON_AddItemToObject(rb, "manifest", man);
+		cJSON_AddNullToObject(rb, "after");
+		cJSON_AddStringToObject(rb, "after_error", "the runner died before it walked the paths after the run");
+	} else {
+		cJSON_Delete(pack);
+		cJSON_Delete(man);
+	}
 	return m;
 }
 

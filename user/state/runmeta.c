@@ -77,6 +77,21 @@ cJSON *runmeta_artifacts(int dirfd)
 	return art;
 }
 
+cJSON *runmeta_file(int dirfd, const char *name)
+{
+	char hex[ARTIFACT_HASH_HEX + 1];
+	uint64_t bytes;
+	if (artifact_hash_file(dirfd, name, hex, &bytes) < 0)
+		return NULL;
+	cJSON *o = cJSON_CreateObject();
+	if (o && (!cJSON_AddStringToObject(o, "file", name) || !cJSON_AddNumberToObject(o, "bytes", (double)bytes) ||
+		  !cJSON_AddStringToObject(o, "blake2b", hex))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 int runmeta_write(int dirfd, const cJSON *meta, char hash[ARTIFACT_HASH_HEX + 1], char *err,
 		  size_t errlen)
 {

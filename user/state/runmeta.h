@@ -38,6 +38,10 @@ cJSON *runmeta_head(const struct runmeta_head *h);
  * exit_code.txt that is in the run directory dirfd. */
 cJSON *runmeta_artifacts(int dirfd);
 
+/* {file: name, bytes, blake2b} of name in dirfd; NULL when it is not there (or out of
+ * memory). */
+cJSON *runmeta_file(int dirfd, const char *name);
+
 /* meta (pretty-printed, with a final newline) written atomically as meta.json in dirfd,
  * and its BLAKE2b-256 into hash. 0, -ENOMEM, or -errno, with a message. */
 int runmeta_write(int dirfd, const cJSON *meta, char hash[ARTIFACT_HASH_HEX + 1], char *err,
