@@ -177,6 +177,8 @@ static void test_good_run(void **st)
 	assert_null(strstr(b.p, "://"));
 	assert_null(strstr(b.p, "src="));
 	assert_non_null(strstr(b.p, "<p class=\"verdict v-ok\" id=\"verdict\">verifies</p>"));
+	assert_non_null(strstr(b.p, "<span id=\"verdict-short\">audit: verifies</span>"));
+	assert_non_null(strstr(b.p, "<td>kill (killed)</td>"));
 	assert_non_null(strstr(b.p, "/lib64/ld-linux-x86-64.so.2"));
 	html_free(&b);
 	report_run_free(&r);
@@ -242,6 +244,7 @@ static void expect_not_verified(const char *msg, bool chain)
 	struct html_buf b = { 0 };
 	assert_int_equal(report_html(&r, "calyx test", &b), 0);
 	assert_non_null(strstr(b.p, "<p class=\"verdict v-bad\" id=\"verdict\">does not verify: "));
+	assert_non_null(strstr(b.p, "<span id=\"verdict-short\">audit: does not verify</span>"));
 	html_free(&b);
 	report_run_free(&r);
 }

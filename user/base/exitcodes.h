@@ -18,7 +18,10 @@ enum calyx_exit {
 	EXIT_IO = 74,                 /* file could not be read or written */
 	EXIT_ENFORCER_BUSY = 75,      /* the resident program set serves live sandboxes: `enforcer stop`
 				       * refused, or a set of another build cannot be replaced yet */
+	EXIT_RUN_DAMAGED = 76,        /* `report`: the run's meta.json is missing, not JSON, or
+				       * another run's record */
 	EXIT_CONFIG = 78,             /* capability matrix malformed */
+	EXIT_NO_RUN = 79,             /* `report`: no run directory of that name in the state dir */
 	EXIT_LIMIT = 123,             /* sandboxed command killed for a resource limit */
 	EXIT_TIMEOUT = 124,           /* sandboxed command killed at the wall-clock limit */
 	EXIT_DENIED = 125,            /* fail_on_denial: the command exited 0, but something it

@@ -113,6 +113,12 @@ static const struct cli_opt enforcer_stop_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
+static const struct cli_opt report_opts[] = {
+	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx)" },
+	{ O_OUTPUT, "output", 'o', "FILE", false, "write the page to FILE (atomically, 0644) instead of stdout" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
 static const struct cli_opt lease_group_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
@@ -167,6 +173,12 @@ static const struct cli_spec specs[] = {
 	{ CLI_ENFORCER_STOP, "enforcer stop", "[--enforce bpf-lsm|landlock] [--force]",
 	  "Stop the resident program sets: every program detached, every pin and cgroup removed.",
 	  enforcer_stop_opts, "Exit 75: refused, sandboxes are live (they are named); --force kills them first." },
+	{ CLI_REPORT, "report", "LEASE-ID [--state DIR] [-o FILE]",
+	  "Write one self-contained HTML page about a run: lease, processes, resources, denials, audit.",
+	  report_opts,
+	  "LEASE-ID names the run directory: LEASE-… (its first run) or LEASE-…-rN (its N-th run).\n"
+	  "Reads only; the page loads nothing from anywhere. Exit 79: no such run; 76: its meta.json\n"
+	  "is damaged; 74: the state dir or a file could not be read or FILE written." },
 };
 
 static const struct cli_spec *spec_of(enum cli_cmd cmd)
@@ -223,7 +235,7 @@ void cli_print_help(FILE *f, enum cli_cmd cmd)
 			"  66  lease outside the matrix / untrusted signer  67  lease already used\n"
 			"  68  command not allowed  69  enforcement unavailable  70  internal error\n"
 			"  73  key exists        74  I/O error            75  enforcer busy (live sandboxes)\n"
-			"  78  bad matrix or key file\n"
+			"  76  run damaged (report)  78  bad matrix or key file  79  no such run (report)\n"
 			"  123 resource limit    124 wall-clock timeout   125 denied (--fail-on-denial)\n"
 			"  otherwise: the command's own code\n");
 		return;
@@ -361,6 +373,21 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 		if (!c->run.pub_file && !c->run.matrix_file)
 			return errmsg(err, errlen, -EINVAL, "one of --pub FILE or --matrix FILE is required");
 		return 0;
+	case CLI_REPORT:
+		if (npos == 0)
+			return errmsg(err, errlen, -EINVAL, "missing LEASE-ID");
+		if (npos > 1)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[1]);
+		/* A run directory's name: one plain path component, never a path. */
+		if (strncmp(pos[0], "LEASE-", 6) != 0 || !pos[0][6] || strlen(pos[0]) > 100 ||
+		    strspn(pos[0], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(pos[0])) {
+			char q[ERRMSG_QUOTE_MAX + 8];
+			errmsg_quote(q, sizeof(q), pos[0], strlen(pos[0]));
+			return errmsg(err, errlen, -EINVAL,
+				      "bad LEASE-ID '%s': expected LEASE-YYYYMMDD-HHMMSS-xxxx or LEASE-…-rN", q);
+		}
+		c->report.run_name = pos[0];
+		return 0;
 	case CLI_DOCTOR:
 	case CLI_ENFORCER_START:
 	case CLI_ENFORCER_STATUS:
@@ -388,6 +415,7 @@ static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err
 	if (strcmp(a, "keygen") == 0) { *cmd = CLI_KEYGEN; return 1; }
 	if (strcmp(a, "run") == 0) { *cmd = CLI_RUN; return 1; }
 	if (strcmp(a, "doctor") == 0) { *cmd = CLI_DOCTOR; return 1; }
+	if (strcmp(a, "report") == 0) { *cmd = CLI_REPORT; return 1; }
 	if (strcmp(a, "enforcer") == 0) {
 		*cmd = CLI_ENFORCER;
 		if (i + 1 >= argc)

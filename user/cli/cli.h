@@ -24,6 +24,7 @@ enum cli_cmd {
 	CLI_ENFORCER_START,
 	CLI_ENFORCER_STATUS,
 	CLI_ENFORCER_STOP,
+	CLI_REPORT,
 	CLI_CMD_COUNT,
 };
 
@@ -89,6 +90,12 @@ struct enforcer_opts {
 	bool verbose;                 /* start: libbpf's messages */
 };
 
+struct report_opts {
+	const char *run_name;         /* LEASE-… or LEASE-…-rN: a run directory's name */
+	const char *state_dir;        /* --state, else $CALYX_STATE, else /var/lib/calyx */
+	const char *out_file;         /* -o: written atomically; NULL = stdout */
+};
+
 struct cli {
 	enum cli_action action;
 	enum cli_cmd cmd;
@@ -99,6 +106,7 @@ struct cli {
 	struct run_opts run;         /* run/run.h: given to runner_run as it is */
 	struct doctor_opts doctor;
 	struct enforcer_opts enforcer;
+	struct report_opts report;
 };
 
 /* Parse argv (argv[0] is the program name). Returns 0 with *out filled, or -EINVAL with

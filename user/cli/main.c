@@ -13,6 +13,7 @@
 #include "cli/enforcer.h"
 #include "cli/keygen.h"
 #include "cli/lease.h"
+#include "cli/report.h"
 #include "cli/run.h"
 
 
@@ -47,6 +48,8 @@ static int dispatch(const struct cli *c)
 		return enforcer_status_run(&c->enforcer);
 	case CLI_ENFORCER_STOP:
 		return enforcer_stop_run(&c->enforcer);
+	case CLI_REPORT:
+		return report_cmd_run(&c->report);
 	default:
 		fprintf(stderr, "calyx: internal error: no command\n");
 		return EXIT_INTERNAL;

@@ -50,6 +50,11 @@ void html_raw(struct html_buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
+void html_markup(struct html_buf *b, const char *s)
+{
+	html_raw(b, s, strlen(s));
+}
+
 void html_fmt(struct html_buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -18,7 +18,11 @@ struct html_buf {
 void html_free(struct html_buf *b);
 /* Trusted markup, copied as is. */
 void html_raw(struct html_buf *b, const char *s, size_t n);
-#define html_lit(b, s) html_raw((b), (s), sizeof(s) - 1)
+/* A string literal only (the "" "" makes anything else a compile error: sizeof of a
+ * pointer would silently cut the text). */
+#define html_lit(b, s) html_raw((b), "" s "", sizeof("" s "") - 1)
+/* Trusted markup chosen at run time among constants (a ternary of literals). */
+void html_markup(struct html_buf *b, const char *s);
 /* printf of trusted markup; %s arguments must be trusted too (numbers, constants). */
 void html_fmt(struct html_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

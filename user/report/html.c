@@ -133,6 +133,7 @@ static const char *CSS =
 	"h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;border-bottom:1px solid #ccc;margin-top:1.6em}"
 	"table{border-collapse:collapse;margin:.4em 0;width:100%}"
 	"th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}"
+	"td{overflow-wrap:anywhere}"
 	"th{background:#f4f4f4;font-weight:600;white-space:nowrap}"
 	"table.kv th{width:14em}"
 	"code,pre,.hash{font-family:ui-monospace,monospace;font-size:12px}"
@@ -179,7 +180,7 @@ static void header(struct html_buf *b, const struct report_run *r)
 		html_lit(b, "no status");
 	html_lit(b, "</span> ");
 	html_lit(b, "<span id=\"verdict-short\">audit: ");
-	html_lit(b, r->audit.verifies ? "verifies" : "does not verify");
+	html_markup(b, r->audit.verifies ? "verifies" : "does not verify");
 	html_lit(b, "</span></p>\n");
 	html_lit(b, "<nav><a href=\"#lease\">lease</a><a href=\"#processes\">processes</a>"
 		    "<a href=\"#resources\">resources</a><a href=\"#denials\">denials</a>"
@@ -333,6 +334,29 @@ static bool ts_of(const cJSON *o, const char *key, int64_t *us)
 	return report_parse_ts_us(str(o, key), us) == 0;
 }
 
+/* The run's time axis: from the first to the last time recorded (meta.json start and end,
+ * every process's start and end, every denial), so the process table, its timeline and
+ * the denial table share one origin. */
+static struct span run_span(const struct report_run *r)
+{
+	struct span s = { 0 };
+	int64_t t;
+	if (ts_of(r->meta, "start", &t))
+		widen(&s, t);
+	if (ts_of(r->meta, "end", &t))
+		widen(&s, t);
+	const cJSON *e;
+	cJSON_ArrayForEach(e, r->events) {
+		if (ts_of(e, "start", &t))
+			widen(&s, t);
+		if (ts_of(e, "end", &t))
+			widen(&s, t);
+		if (ts_of(e, "ts", &t))
+			widen(&s, t);
+	}
+	return s;
+}
+
 /* The x position (0..TL_W) of t on the span. */
 static double tl_x(const struct span *s, int64_t t)
 {
@@ -407,23 +431,12 @@ static void process_section(struct html_buf *b, const struct report_run *r)
 		b->oom = true;
 		return;
 	}
-	struct span s = { 0 };
+	struct span s = run_span(r);
 	int64_t t;
-	if (ts_of(r->meta, "start", &t))
-		widen(&s, t);
-	if (ts_of(r->meta, "end", &t))
-		widen(&s, t);
 	size_t k = 0;
 	cJSON_ArrayForEach(e, r->events) {
 		const char *ty = str(e, "type");
-		if (!ty)
-			continue;
-		if (strcmp(ty, "process") != 0) {
-			if (ts_of(e, "ts", &t))
-				widen(&s, t);
-			continue;
-		}
-		if (k >= n)
+		if (!ty || strcmp(ty, "process") != 0 || k >= n)
 			continue;
 		struct proc *q = &p[k++];
 		q->j = e;
@@ -433,10 +446,6 @@ static void process_section(struct html_buf *b, const struct report_run *r)
 			q->ppid = -1;
 		q->has_start = ts_of(e, "start", &q->start);
 		q->has_end = ts_of(e, "end", &q->end);
-		if (q->has_start)
-			widen(&s, q->start);
-		if (q->has_end)
-			widen(&s, q->end);
 	}
 	size_t placed = place(p, n, order, 0, -1, 0);
 	for (size_t i = 0; i < n; i++)   /* a cycle of ppids (damaged data): shown flat */
@@ -651,10 +660,8 @@ static void denial_section(struct html_buf *b, const struct report_run *r)
 	if (as_int(get(r->meta, "dropped_events"), &dropped) && dropped > 0)
 		html_fmt(b, "<p class=\"warn\">%" PRId64 " records were lost (the ring buffer was full): the table below lacks them.</p>\n", dropped);
 
-	struct span s = { 0 };
+	struct span s = run_span(r);
 	int64_t t;
-	if (ts_of(r->meta, "start", &t))
-		widen(&s, t);
 	size_t shown = 0, more = 0;
 	const cJSON *e;
 	cJSON_ArrayForEach(e, r->events) {
@@ -675,7 +682,7 @@ static void denial_section(struct html_buf *b, const struct report_run *r)
 		html_lit(b, "</td><td>");
 		html_cstr(b, ty);
 		if (!strcmp(ty, "kill")) {
-			html_lit(b, cJSON_IsTrue(get(e, "killed")) ? " (killed)" : " <span class=\"warn\">(not killed)</span>");
+			html_markup(b, cJSON_IsTrue(get(e, "killed")) ? " (killed)" : " <span class=\"warn\">(not killed)</span>");
 		}
 		html_lit(b, "</td><td>");
 		value(b, get(e, "class"));
