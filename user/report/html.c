@@ -133,7 +133,7 @@ static const char *CSS =
 	"h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;border-bottom:1px solid #ccc;margin-top:1.6em}"
 	"table{border-collapse:collapse;margin:.4em 0;width:100%}"
 	"th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}"
-	"td{overflow-wrap:anywhere}"
+	"td{overflow-wrap:break-word}table.kv td,td.wrap{overflow-wrap:anywhere}"
 	"th{background:#f4f4f4;font-weight:600;white-space:nowrap}"
 	"table.kv th{width:14em}"
 	"code,pre,.hash{font-family:ui-monospace,monospace;font-size:12px}"
@@ -149,7 +149,7 @@ static const char *CSS =
 	".violation{background:#fce4ec;border:1px solid #f48fb1;padding:6px 10px;border-radius:4px}"
 	".none{color:#888;font-style:italic}.warn{color:#b71c1c;font-weight:600}"
 	".match{color:#1b5e20}.differs{color:#b71c1c;font-weight:700}"
-	"nav a{margin-right:1em}"
+	"nav a{margin-right:1em}summary{cursor:pointer;color:#444;margin:.4em 0}"
 	"svg.tl{display:block;width:100%;height:12px;background:#f3f3f3}"
 	"svg.tl .p{fill:#1565c0}svg.tl .open{fill:#90caf9}svg.tl .d{fill:#c62828}"
 	"svg.bar{display:block;width:100%;max-width:400px;height:16px;background:#eee}"
@@ -275,12 +275,14 @@ static void lease_section(struct html_buf *b, const struct report_run *r)
 	html_lit(b, "<h3>Enforcement</h3>\n<table class=\"kv\">\n");
 	kv_object(b, get(m, "enforcement"));
 	kv(b, "run as", get(m, "run_as"));
-	if (get(m, "sandbox"))
-		kv(b, "sandbox", get(m, "sandbox"));
-	if (get(m, "seccomp"))
-		kv(b, "seccomp", get(m, "seccomp"));
 	kv(b, "fail on denial", get(m, "fail_on_denial"));
 	html_lit(b, "</table>\n");
+	/* Long and rarely read: folded (a <details> element needs no script). */
+	html_lit(b, "<details><summary>the sandbox's namespaces and view, the seccomp baseline</summary>\n"
+		    "<table class=\"kv\">\n");
+	kv(b, "sandbox", get(m, "sandbox"));
+	kv(b, "seccomp", get(m, "seccomp"));
+	html_lit(b, "</table>\n</details>\n");
 
 	const cJSON *missing = get(m, "lease_paths_missing");
 	if (cJSON_IsArray(missing) && cJSON_GetArraySize(missing) > 0) {
@@ -522,9 +524,10 @@ static void process_section(struct html_buf *b, const struct report_run *r)
 
 	const cJSON *res = get(r->meta, "resources");
 	if (res) {
-		html_lit(b, "<h3>Totals over the process tree (meta.json resources)</h3>\n<table class=\"kv\">\n");
+		html_lit(b, "<details><summary>totals over the process tree (meta.json resources)</summary>\n"
+			    "<table class=\"kv\">\n");
 		kv_object(b, res);
-		html_lit(b, "</table>\n");
+		html_lit(b, "</table>\n</details>\n");
 	}
 	html_lit(b, "</section>\n");
 	free(p);
@@ -585,9 +588,9 @@ static void resource_section(struct html_buf *b, const struct report_run *r)
 			html_lit(b, "<span class=\"none\">none</span>");
 		else
 			fmt_limit(b, claim, bound);
-		html_lit(b, "</td><td>");
+		html_lit(b, "</td><td class=\"wrap\">");
 		value(b, get(how, claim));
-		html_lit(b, "</td><td>");
+		html_lit(b, "</td><td class=\"wrap\">");
 		value(b, get(from, claim));
 		html_lit(b, "</td></tr>\n");
 	}
@@ -688,7 +691,7 @@ static void denial_section(struct html_buf *b, const struct report_run *r)
 		value(b, get(e, "class"));
 		html_lit(b, "</td><td>");
 		value(b, get(e, "hook"));
-		html_lit(b, "</td><td>");
+		html_lit(b, "</td><td class=\"wrap\">");
 		denial_what(b, e);
 		html_lit(b, "</td><td>");
 		if (get(e, "access"))
@@ -815,7 +818,7 @@ static void audit_section(struct html_buf *b, const struct report_run *r)
 		value(b, get(rec, "ts"));
 		html_lit(b, "</td><td>");
 		value(b, get(rec, "type"));
-		html_lit(b, "</td><td><code>");
+		html_lit(b, "</td><td class=\"wrap\"><code>");
 		value(b, get(rec, "data"));
 		html_lit(b, "</code></td></tr>\n");
 	}
