@@ -284,6 +284,51 @@ static void test_tampering(void **st)
 	expect_not_verified("no exec_event.completed record of run 1 of " LEASE, true);
 }
 
+/* Hostile strings in every place the page shows one: comm, path, argv of a kill, stdout,
+ * status, a file name of the run directory, the verified record's data. */
+static void test_hostile_page(void **st)
+{
+	(void)st;
+	make_run();
+	char p[400];
+	snprintf(p, sizeof(p), "%s/events.jsonl", run_dir);
+	put(p, "{\"type\":\"process\",\"pid\":5,\"ppid\":1,\"comm\":\"</code><script>x\",\"start\":null,\"end\":null,"
+	       "\"binary\":\"/t/\\u202efdp.exe\",\"argv\":[\"a\\\"b\",\"<img src=x onerror=alert(1)>\"]}\n"
+	       "{\"type\":\"deny\",\"ts\":\"2026-12-03T07:15:00.001Z\",\"pid\":5,\"comm\":\"'><svg onload=x>\","
+	       "\"class\":\"file\",\"hook\":\"file_open\",\"path\":\"/srv/\\\\xff<b>&amp;\",\"access\":\"read\",\"errno\":13}\n");
+	snprintf(p, sizeof(p), "%s/stdout.log", run_dir);
+	put(p, "\xff\xfe<script>alert(2)</script>\x1b[2J\n");
+	snprintf(p, sizeof(p), "%s/<img src=x onerror=alert(3)>", run_dir);
+	put(p, "x");
+	snprintf(p, sizeof(p), "%s/meta.json", run_dir);
+	put(p, "{\"schema\":1,\"lease\":\"" LEASE "\",\"status\":\"ok\\\" onmouseover=\\\"x\",\"intent\":\"<i>\"}");
+	struct report_run r;
+	char err[1024] = "";
+	assert_int_equal(load(LEASE, &r, err, sizeof(err)), 0);
+	assert_false(r.audit.verifies);   /* meta.json changed: its hash is not the recorded one */
+	struct html_buf b = { 0 };
+	assert_int_equal(report_html(&r, "calyx test", &b), 0);
+	/* The only elements are the page's own: none of the hostile ones, no handler. */
+	static const char *never[] = { "<script", "<img", "<svg onload", "<b>", "<i>", "onmouseover=\"",
+				       "\xe2\x80\xae", "\x1b", "\xff" };
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		if (strstr(b.p, never[i]))
+			fail_msg("the page holds '%s'", never[i]);
+	assert_non_null(strstr(b.p, "<code>&lt;/code&gt;&lt;script&gt;x</code>"));
+	assert_non_null(strstr(b.p, "/t/\\u202efdp.exe"));
+	assert_non_null(strstr(b.p, "<code class=\"arg\">a&quot;b</code>"));
+	assert_non_null(strstr(b.p, "<code class=\"arg\">&lt;img src=x onerror=alert(1)&gt;</code>"));
+	assert_non_null(strstr(b.p, "<code class=\"path\">/srv/\\xff&lt;b&gt;&amp;amp;</code>"));
+	assert_non_null(strstr(b.p, "&#39;&gt;&lt;svg onload=x&gt;"));
+	assert_non_null(strstr(b.p, "\\xff\\xfe&lt;script&gt;alert(2)&lt;/script&gt;\\x1b[2J\n"));
+	assert_non_null(strstr(b.p, "<code>&lt;img src=x onerror=alert(3)&gt;</code>"));
+	/* An unknown status gets the class "other"; its text is shown escaped. */
+	assert_non_null(strstr(b.p, "<span class=\"status st-other\" id=\"status\">ok&quot; onmouseover=&quot;x</span>"));
+	assert_non_null(strstr(b.p, "&lt;i&gt;"));
+	html_free(&b);
+	report_run_free(&r);
+}
+
 static void test_ts(void **st)
 {
 	(void)st;
@@ -307,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_and_bad_names),
 		cmocka_unit_test(test_damaged_meta),
 		cmocka_unit_test(test_tampering),
+		cmocka_unit_test(test_hostile_page),
 		cmocka_unit_test(test_ts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -319,6 +319,25 @@ static const struct report_artifact *artifact(const struct report_run *r, const 
 	return NULL;
 }
 
+/* The log's hash chain: the one call that `calyx audit verify` (signed checkpoints of
+ * the head, which also catch lines cut off the end) is to replace. svf_verify_file_ex
+ * takes a path: the log already open beneath the state dir (no symlink followed) is named
+ * by its /proc/self/fd link, so the file verified is the file read. Its messages start
+ * with that name: shown as the log's own. */
+static bool chain_verifies(int log_fd, struct report_audit *a)
+{
+	char path[64], why[900] = "";
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", log_fd);
+	int rc = svf_verify_file_ex(path, &a->records, a->head, why, sizeof(why));
+	if (rc == 0)
+		return true;
+	size_t pl = strlen(path);
+	const char *w = strncmp(why, path, pl) == 0 ? why + pl : why;
+	set_reason(a, "the audit chain does not verify: %s%s%s", w == why ? "" : "svf.jsonl",
+		   w, w[0] ? "" : strerror(-rc));
+	return false;
+}
+
 void report_audit_status(int log_fd, struct report_run *r)
 {
 	struct report_audit *a = &r->audit;
@@ -328,19 +347,8 @@ void report_audit_status(int log_fd, struct report_run *r)
 		set_reason(a, "there is no audit log (%s)", STATE_SVF_LOG);
 		return;
 	}
-	/* The chain. svf_verify_file_ex takes a path: the log already open beneath the state
-	 * dir (no symlink followed) is named by its /proc/self/fd link, so the file verified
-	 * is the file read. Its messages start with that name: shown as the log's own. */
-	char path[64], why[900] = "";
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", log_fd);
-	int rc = svf_verify_file_ex(path, &a->records, a->head, why, sizeof(why));
-	if (rc < 0) {
-		size_t pl = strlen(path);
-		const char *w = strncmp(why, path, pl) == 0 ? why + pl : why;
-		set_reason(a, "the audit chain does not verify: %s%s%s", w == why ? "" : "svf.jsonl",
-			   w, w[0] ? "" : strerror(-rc));
+	if (!chain_verifies(log_fd, a))
 		return;
-	}
 	a->chain_verifies = true;
 	if (r->svf_error[0]) {
 		set_reason(a, "reading the audit log: %s", r->svf_error);
