@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -269,6 +270,8 @@ static int load_svf(int log_fd, struct report_run *r)
 		return -ENOMEM;
 	}
 	rewind(f);
+	/* As every reader of the log: LOCK_SH, so no line is seen half appended. */
+	flock(fd, LOCK_SH);
 	char needle[200];
 	snprintf(needle, sizeof(needle), "\"lease\":\"%s\"", r->lease);
 	char *line = NULL;
