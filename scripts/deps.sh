@@ -6,7 +6,8 @@
 set -euo pipefail
 
 # Extra packages named on the command line are installed the same way (make bench: its
-# peers and timers, tests/bench/run.sh).
+# peers and timers, tests/bench/run.sh; the host tier's report test: chromium and a font,
+# tests/host/report.sh).
 PKGS=(
   "$@"
   make gcc pkg-config

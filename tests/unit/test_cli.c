@@ -477,6 +477,33 @@ static void test_audit_show(void **state)
 	assert_int_equal(g_cli.cmd, CLI_AUDIT_SHOW);
 }
 
+static void test_report(void **state)
+{
+	(void)state;
+	ACCEPT("report", "LEASE-20261203-071500-ab12");
+	assert_int_equal(g_cli.cmd, CLI_REPORT);
+	assert_string_equal(g_cli.report.run_name, "LEASE-20261203-071500-ab12");
+	assert_null(g_cli.report.state_dir);
+	assert_null(g_cli.report.out_file);
+	ACCEPT("report", "--state", "/srv/st", "LEASE-20261203-071500-ab12-r2", "-o", "r.html");
+	assert_string_equal(g_cli.report.run_name, "LEASE-20261203-071500-ab12-r2");
+	assert_string_equal(g_cli.report.state_dir, "/srv/st");
+	assert_string_equal(g_cli.report.out_file, "r.html");
+	REJECT("missing LEASE-ID", "report");
+	REJECT("missing LEASE-ID", "report", "--state", "/srv/st");
+	REJECT("unexpected argument 'LEASE-2'", "report", "LEASE-1", "LEASE-2");
+	/* A run directory's name, never a path. */
+	REJECT("bad LEASE-ID '../LEASE-1'", "report", "../LEASE-1");
+	REJECT("bad LEASE-ID 'LEASE-1/../../x'", "report", "LEASE-1/../../x");
+	REJECT("bad LEASE-ID 'LEASE-'", "report", "LEASE-");
+	REJECT("bad LEASE-ID 'lease.token'", "report", "lease.token");
+	REJECT("bad LEASE-ID 'LEASE-?[31m'", "report", "LEASE-\x1b[31m");
+	REJECT("bad --state: empty directory name", "report", "--state", "", "LEASE-1");
+	REJECT("bad --output: empty file name", "report", "-o", "", "LEASE-1");
+	REJECT("option '--output' given more than once", "report", "-o", "a", "-o", "b", "LEASE-1");
+	REJECT("unknown option '--json'", "report", "--json", "LEASE-1");
+}
+
 /* ---- help text comes from the same tables ---- */
 
 static char *help_of(enum cli_cmd cmd)
@@ -507,9 +534,15 @@ static void test_help_text(void **state)
 	assert_non_null(strstr(h, "-- CMD"));
 	free(h);
 
+	h = help_of(CLI_REPORT);
+	assert_non_null(strstr(h, "usage: calyx report LEASE-ID [--state DIR] [-o FILE]"));
+	assert_non_null(strstr(h, "--output FILE"));
+	free(h);
+
 	h = help_of(CLI_NONE);
 	static const char *const cmds[] = { "keygen", "lease issue", "lease verify", "lease show", "run",
-					    "doctor", "audit show", "exit codes" };
+					    "doctor", "audit show", "audit verify", "rollback", "report", "exit codes",
+					    "88  report: no such run" };
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strstr(h, cmds[i]))
 			fail_msg("top-level help does not mention %s", cmds[i]);
@@ -649,6 +682,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_doctor, teardown),
 		cmocka_unit_test_teardown(test_rollback, teardown),
 		cmocka_unit_test_teardown(test_audit_show, teardown),
+		cmocka_unit_test_teardown(test_report, teardown),
 		cmocka_unit_test_teardown(test_help_text, teardown),
 		cmocka_unit_test_teardown(test_claims_roundtrip, teardown),
 		cmocka_unit_test_teardown(test_now_hook, teardown),

@@ -148,6 +148,12 @@ static const struct cli_opt audit_show_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
+static const struct cli_opt report_opts[] = {
+	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx)" },
+	{ O_OUTPUT, "output", 'o', "FILE", false, "write the page to FILE (atomically, 0644) instead of stdout" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
 static const struct cli_opt lease_group_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
@@ -234,6 +240,12 @@ static const struct cli_spec specs[] = {
 	  audit_show_opts,
 	  "Text: one line per record, 'TS TYPE LEASE INTENT SUMMARY'. Every filter given must match.\n"
 	  "Exit 64: bad option or time; 74: no audit log, or a line that is not a record (named)." },
+	{ CLI_REPORT, "report", "LEASE-ID [--state DIR] [-o FILE]",
+	  "Write one self-contained HTML page about a run: lease, processes, resources, denials, audit.",
+	  report_opts,
+	  "LEASE-ID names the run directory: LEASE-… (its first run) or LEASE-…-rN (its N-th run).\n"
+	  "Reads only; the page loads nothing from anywhere. Exit 88: no such run; 89: its meta.json\n"
+	  "is damaged; 74: the state dir or a file could not be read or FILE written." },
 };
 
 /* The subcommands of the command groups that lookup_cmd resolves from a table. */
@@ -331,6 +343,7 @@ void cli_print_help(FILE *f, enum cli_cmd cmd)
 			"  76  rollback: paths changed since the run   77  rollback: pack refused\n"
 			"  78  bad matrix or key file  79  rollback: restored tree does not match\n"
 			"  80-87 the audit log does not verify (see 'calyx audit verify --help')\n"
+			"  88  report: no such run   89  report: the run's meta.json is damaged\n"
 			"  123 resource limit    124 wall-clock timeout   125 denied (--fail-on-denial)\n"
 			"  otherwise: the command's own code\n");
 		return;
@@ -481,6 +494,21 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[1]);
 		c->rollback.run = pos[0];
 		return 0;
+	case CLI_REPORT:
+		if (npos == 0)
+			return errmsg(err, errlen, -EINVAL, "missing LEASE-ID");
+		if (npos > 1)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[1]);
+		/* A run directory's name: one plain path component, never a path. */
+		if (strncmp(pos[0], "LEASE-", 6) != 0 || !pos[0][6] || strlen(pos[0]) > 100 ||
+		    strspn(pos[0], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(pos[0])) {
+			char q[ERRMSG_QUOTE_MAX + 8];
+			errmsg_quote(q, sizeof(q), pos[0], strlen(pos[0]));
+			return errmsg(err, errlen, -EINVAL,
+				      "bad LEASE-ID '%s': expected LEASE-YYYYMMDD-HHMMSS-xxxx or LEASE-…-rN", q);
+		}
+		c->report.run_name = pos[0];
+		return 0;
 	case CLI_AUDIT_VERIFY:
 	case CLI_AUDIT_REPAIR:
 	case CLI_DOCTOR:
@@ -514,6 +542,7 @@ static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err
 	if (strcmp(a, "rollback") == 0) { *cmd = CLI_ROLLBACK; return 1; }
 	if (strcmp(a, "audit") == 0)
 		return lookup_sub(argc, argv, i, "audit", CLI_AUDIT, audit_subs, cmd, err, errlen);
+	if (strcmp(a, "report") == 0) { *cmd = CLI_REPORT; return 1; }
 	if (strcmp(a, "enforcer") == 0) {
 		*cmd = CLI_ENFORCER;
 		if (i + 1 >= argc)

@@ -29,6 +29,7 @@ enum cli_cmd {
 	CLI_AUDIT_REPAIR,
 	CLI_ROLLBACK,
 	CLI_AUDIT_SHOW,
+	CLI_REPORT,
 	CLI_CMD_COUNT,
 };
 
@@ -114,6 +115,12 @@ struct rollback_opts {
 	bool force;                   /* restore even when the paths changed since the run */
 };
 
+struct report_opts {
+	const char *run_name;         /* LEASE-… or LEASE-…-rN: a run directory's name */
+	const char *state_dir;        /* --state, else $CALYX_STATE, else /var/lib/calyx */
+	const char *out_file;         /* -o: written atomically; NULL = stdout */
+};
+
 struct cli {
 	enum cli_action action;
 	enum cli_cmd cmd;
@@ -126,6 +133,7 @@ struct cli {
 	struct enforcer_opts enforcer;
 	struct audit_opts audit;
 	struct rollback_opts rollback;
+	struct report_opts report;
 };
 
 /* Parse argv (argv[0] is the program name). Returns 0 with *out filled, or -EINVAL with

@@ -16,6 +16,7 @@
 #include "cli/keygen.h"
 #include "cli/lease.h"
 #include "cli/rollback.h"
+#include "cli/report.h"
 #include "cli/run.h"
 
 
@@ -58,6 +59,8 @@ static int dispatch(const struct cli *c)
 		return rollback_run(&c->rollback);
 	case CLI_AUDIT_SHOW:
 		return audit_show_run(&c->audit);
+	case CLI_REPORT:
+		return report_cmd_run(&c->report);
 	default:
 		fprintf(stderr, "calyx: internal error: no command\n");
 		return EXIT_INTERNAL;

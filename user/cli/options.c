@@ -352,6 +352,17 @@ int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errle
 		return 0;
 	case CLI_AUDIT_SHOW:
 		return audit_opt(&c->audit, id, v, err, errlen);
+	case CLI_REPORT:
+		if (id == O_STATE) {
+			if (!v[0])
+				return errmsg(err, errlen, -EINVAL, "bad --state: empty directory name");
+			c->report.state_dir = v;
+		} else if (id == O_OUTPUT) {
+			if (!v[0])
+				return errmsg(err, errlen, -EINVAL, "bad --output: empty file name");
+			c->report.out_file = v;
+		}
+		return 0;
 	default:
 		return errmsg(err, errlen, -EINVAL, "internal: no options for this command");
 	}
