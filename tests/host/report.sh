@@ -267,10 +267,10 @@ EOF
 SEQ=$(python3 -c 'import json,sys; print([json.loads(l)["seq"] for l in open(sys.argv[1]) if json.loads(l)["type"]=="lease_event.consumed" and json.loads(l)["lease"]==sys.argv[2]][0])' "$T/st2/logs/svf_audit/svf.jsonl" "$LA")
 report_rc "$LA" --state "$T/st2" -o "$T/c.html"
 check "C: a report from the tampered copy still exits 0 (the page says what is wrong)" test "$RC" = 0
-check "C: ... and warns on stderr" grep -q "calyx: report: warning: the audit of $LA does not verify: the audit chain does not verify: svf.jsonl:$SEQ: " "$T/rep.err"
+check "C: ... and warns on stderr" grep -q "calyx: report: warning: the audit of $LA does not verify: the audit log does not verify (edited, exit 80 of calyx audit verify): svf.jsonl:$SEQ: " "$T/rep.err"
 render "$T/c.html" "$T/c.dom"
 check "C: DOM: does not verify, naming the edited line ($SEQ)" \
-	page "$T/c.dom" verdict "does not verify: the audit chain does not verify: svf.jsonl:$SEQ: hash mismatch"
+	page "$T/c.dom" verdict "does not verify: the audit log does not verify (edited, exit 80 of calyx audit verify): svf.jsonl:$SEQ: hash mismatch"
 report_rc "$LA" --state "$ST" -o "$T/a2.html"
 render "$T/a2.html" "$T/a2.dom"
 check "C: DOM: the original state dir still verifies" page "$T/a2.dom" verdict verifies

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit/auditlog.h"
 #include "audit/svf.h"
 #include "base/cleanup.h"
 #include "base/errmsg.h"
@@ -231,8 +232,8 @@ static int audit(const struct rollback_opts *o, struct rb_state *s, const cJSON 
 		cJSON_AddNullToObject(d, "changed_since_run");
 	const char *lease = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->meta, "lease"));
 	const char *intent = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->meta, "intent"));
-	int rc = svf_append_one_at(s->sp.fd, STATE_SVF_LOG, "lease_event.rolled_back", lease ? lease : o->run, intent,
-				   d, err, sizeof(err));
+	int rc = auditlog_append_one(s->sp.fd, "lease_event.rolled_back", lease ? lease : o->run, intent, d, true,
+				     err, sizeof(err), NULL);
 	if (rc < 0)
 		return say(EXIT_IO, "%s: the tree is restored, but the audit log: %s", o->run, err);
 	return 0;
@@ -261,6 +262,20 @@ int rollback_run(const struct rollback_opts *o)
 			rc = say(EXIT_ROLLBACK_CHANGED, "%s: %s (%s), so whether the paths changed since cannot be told; "
 				 "--force to restore anyway; nothing was changed", o->run, why, RB_AFTER_NAME);
 		goto out;
+	}
+	/* The restore is recorded in the audit log: a log whose tail does not verify refuses
+	 * it before anything is touched (docs/audit.md), as it refuses a run. */
+	{
+		struct auditlog *al;
+		struct audit_result ar;
+		int arc = auditlog_open(s.sp.fd, NULL, &al, &ar);
+		if (arc < 0) {
+			rc = arc == -EBADMSG ? say(audit_fault_exit(ar.fault), "%s: the audit log does not verify (%s) at %s: "
+						   "%s; nothing was changed", o->run, audit_fault_name(ar.fault), ar.where, ar.msg)
+					     : say(EXIT_IO, "%s: the audit log: %s; nothing was changed", o->run, ar.msg);
+			goto out;
+		}
+		auditlog_close(al);
 	}
 	if (!(changes = rb_manifest_diff(&s.pre, &s.now))) {
 		rc = say(EXIT_INTERNAL, "out of memory");

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/auditlog.h"
 #include "audit/svf.h"
 #include "base/exitcodes.h"
 #include "base/safedir.h"
@@ -128,8 +129,9 @@ void run_record_refusal(struct runner *r, int rc)
 	cJSON_AddBoolToObject(d, "lease_used", r->consumed);
 	cJSON_AddItemToObject(d, "claims", l ? run_rec_claims(l) : cJSON_CreateNull());
 	run_rec_common(r, d);
-	int e = svf_append_one_at(r->sp.fd, STATE_SVF_LOG, "lease_event.refused", l ? l->jti : "",
-				  l ? l->intent : "", d, err, sizeof(err));
+	/* Sealed: a refusal is the end of an attempt, like a run's completion. */
+	int e = auditlog_append_one(r->sp.fd, "lease_event.refused", l ? l->jti : "", l ? l->intent : "", d, true,
+				    err, sizeof(err), NULL);
 	cJSON_Delete(d);
 	if (e < 0)
 		run_say(0, "audit log: the refusal is not recorded: %s", err);
