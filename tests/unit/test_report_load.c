@@ -218,6 +218,8 @@ static void test_damaged_meta(void **st)
 	(void)st;
 	expect_damaged("{\"schema\":1,\"lease\":\"" LEASE "\",", "meta.json is damaged: not a JSON object (the parse stops at byte");
 	expect_damaged("", "meta.json is damaged: it is empty");
+	expect_damaged("{\"schema\":1,\"lease\":\"" LEASE "\"}\n{\"schema\":1}\n",
+		       "meta.json is damaged: something follows the JSON object (byte 50 of 63)");
 	expect_damaged("[1]", "meta.json is damaged: not a JSON object");
 	expect_damaged("{\"schema\":2,\"lease\":\"" LEASE "\"}", "\"schema\" is another number, expected 1");
 	expect_damaged("{\"schema\":1}", "\"lease\" is missing or not a lease id");
@@ -334,6 +336,38 @@ static void test_hostile_page(void **st)
 	report_run_free(&r);
 }
 
+/* The second run of a multi-run lease: LEASE-…-r2, its own records (run 2), not run 1's. */
+static void test_second_run(void **st)
+{
+	(void)st;
+	make_run();
+	char cmd[1200], log[400], err[1024] = "";
+	snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s-r2' && sed -i 's/\"run\":1,\"runs_allowed\":1/\"run\":2,\"runs_allowed\":2/' '%s-r2/meta.json'",
+		 run_dir, run_dir, run_dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(log, sizeof(log), "%s/logs/svf_audit/svf.jsonl", state);
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "run", 2);
+	assert_int_equal(svf_append_one(log, "lease_event.consumed", LEASE, "INT-T", d, err, sizeof(err)), 0);
+	assert_int_equal(svf_append_one(log, "exec_event.started", LEASE, "INT-T", d, err, sizeof(err)), 0);
+	cJSON_Delete(d);
+	struct report_run r;
+	assert_int_equal(load(LEASE "-r2", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.run, 2);
+	/* verified (no run) + consumed and started of run 2; none of run 1's */
+	assert_int_equal(cJSON_GetArraySize(r.svf), 3);
+	const cJSON *rec;
+	cJSON_ArrayForEach(rec, r.svf) {
+		const cJSON *n = cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "data"), "run");
+		assert_true(!n || n->valuedouble == 2);
+	}
+	assert_true(r.audit.chain_verifies);
+	assert_false(r.audit.verifies);
+	assert_int_equal(r.audit.started_seq, 7);
+	assert_string_equal(r.audit.reason, "the log has no exec_event.completed record of run 2 of " LEASE);
+	report_run_free(&r);
+}
+
 static void test_ts(void **st)
 {
 	(void)st;
@@ -358,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_damaged_meta),
 		cmocka_unit_test(test_tampering),
 		cmocka_unit_test(test_hostile_page),
+		cmocka_unit_test(test_second_run),
 		cmocka_unit_test(test_ts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

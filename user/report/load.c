@@ -87,6 +87,14 @@ static int load_meta(int run_fd, struct report_run *r, char *err, size_t errlen)
 			      where, at, n);
 	}
 	r->meta = m;
+	/* Only white space may follow the object: meta.json is written whole, atomically. */
+	size_t off = (size_t)(end - buf);
+	while (off < (size_t)n && (buf[off] == ' ' || buf[off] == '\n' || buf[off] == '\t' || buf[off] == '\r'))
+		off++;
+	if (off < (size_t)n)
+		return errmsg(err, errlen, -EBADMSG,
+			      "run %s: meta.json is damaged: something follows the JSON object (byte %zu of %zd)",
+			      where, off, n);
 	const cJSON *schema = get(m, "schema");
 	if (!cJSON_IsNumber(schema) || schema->valuedouble != 1)
 		return errmsg(err, errlen, -EBADMSG,
