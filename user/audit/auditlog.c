@@ -146,22 +146,22 @@ static int lock_log(struct auditlog *a, int *fd, char *err, size_t errlen)
 	return 0;
 }
 
-int auditlog_open(int state_fd, const struct auditlog_opts *o, struct auditlog **out, struct audit_result *why)
+/* What open and repair share: the log directory, the audit key (made on first use), both
+ * locks, the tail checked (*f: its verdict, t filled when intact). 0 with *out and *fd
+ * (the log, locked), else -errno with why->msg (nothing left open). */
+static int begin(int state_fd, unsigned every, struct auditlog **out, int *fd, struct audit_tail *t,
+		 enum audit_fault *f, struct audit_result *why)
 {
-	*out = NULL;
-	struct audit_result dummy;
-	if (!why)
-		why = &dummy;
-	memset(why, 0, sizeof(*why));
 	char err[512];
+	*out = NULL;
+	*fd = -1;
 	if (sodium_init() < 0)
 		return io_fault(why, -EIO, "%s: %s", "libsodium init");
 	struct auditlog *a = calloc(1, sizeof(*a));
 	if (!a)
 		return io_fault(why, -ENOMEM, "%s: %s", "audit log");
 	a->lockfd = -1;
-	a->every = o && o->checkpoint_every ? o->checkpoint_every : AUDITLOG_CHECKPOINT_EVERY;
-	uint64_t rotate_bytes = o && o->rotate_bytes ? o->rotate_bytes : AUDITLOG_ROTATE_BYTES;
+	a->every = every;
 	a->dirfd = safedir_mkdirs(state_fd, STATE_SVF_DIR, 0750);
 	if (a->dirfd < 0) {
 		int rc = a->dirfd;
@@ -170,27 +170,41 @@ int auditlog_open(int state_fd, const struct auditlog_opts *o, struct auditlog *
 	}
 	bool created = false;
 	int rc = auditkey_load_or_create(state_fd, a->sk, &created, err, sizeof(err));
-	if (rc < 0) {
-		why->fault = AUDIT_IO;
-		snprintf(why->msg, sizeof(why->msg), "audit key: %s", err);
-		free_log(a);
-		return rc;
-	}
-	if (created)
+	if (rc == 0 && created)
 		a->new_key = paserk_k4_public_encode(a->sk + 32);
-	int fd = -1;
-	rc = lock_log(a, &fd, err, sizeof(err));
+	if (rc == 0)
+		rc = lock_log(a, fd, err, sizeof(err));
 	if (rc < 0) {
 		why->fault = AUDIT_IO;
 		snprintf(why->msg, sizeof(why->msg), "%s", err);
 		free_log(a);
 		return rc;
 	}
+	*f = audit_check_tail(a->dirfd, *fd, a->sk + 32, t, why);
+	*out = a;
+	return 0;
+}
+
+int auditlog_open(int state_fd, const struct auditlog_opts *o, struct auditlog **out, struct audit_result *why)
+{
+	*out = NULL;
+	struct audit_result dummy;
+	if (!why)
+		why = &dummy;
+	memset(why, 0, sizeof(*why));
+	char err[512];
+	uint64_t rotate_bytes = o && o->rotate_bytes ? o->rotate_bytes : AUDITLOG_ROTATE_BYTES;
+	struct auditlog *a;
 	struct audit_tail t;
-	if (audit_check_tail(a->dirfd, fd, a->sk + 32, &t, why) != AUDIT_INTACT) {
+	enum audit_fault f;
+	int fd, rc = begin(state_fd, o && o->checkpoint_every ? o->checkpoint_every : AUDITLOG_CHECKPOINT_EVERY,
+			   &a, &fd, &t, &f, why);
+	if (rc < 0)
+		return rc;
+	if (f != AUDIT_INTACT) {
 		close(fd);
 		free_log(a);
-		return why->fault == AUDIT_IO ? -EIO : -EBADMSG;
+		return f == AUDIT_IO ? -EIO : -EBADMSG;
 	}
 	a->last_is_checkpoint = t.last_is_checkpoint;
 	struct stat st;
@@ -274,29 +288,12 @@ int auditlog_repair(int state_fd, struct auditlog_repair *out, struct audit_resu
 	memset(out, 0, sizeof(*out));
 	memset(why, 0, sizeof(*why));
 	char err[512];
-	struct auditlog *a = calloc(1, sizeof(*a));
-	if (!a || sodium_init() < 0) {
-		free(a);
-		return io_fault(why, -ENOMEM, "%s: %s", "audit log");
-	}
-	a->lockfd = -1;
-	a->every = AUDITLOG_CHECKPOINT_EVERY;
-	a->dirfd = safedir_mkdirs(state_fd, STATE_SVF_DIR, 0750);
-	int rc = a->dirfd < 0 ? a->dirfd : 0;
-	bool created = false;
-	if (rc == 0)
-		rc = auditkey_load_or_create(state_fd, a->sk, &created, err, sizeof(err));
-	int fd = -1;
-	if (rc == 0)
-		rc = lock_log(a, &fd, err, sizeof(err));
-	if (rc < 0) {
-		why->fault = AUDIT_IO;
-		snprintf(why->msg, sizeof(why->msg), "%s", err);
-		free_log(a);
-		return rc;
-	}
+	struct auditlog *a;
 	struct audit_tail t;
-	enum audit_fault f = audit_check_tail(a->dirfd, fd, a->sk + 32, &t, why);
+	enum audit_fault f;
+	int fd, rc = begin(state_fd, AUDITLOG_CHECKPOINT_EVERY, &a, &fd, &t, &f, why);
+	if (rc < 0)
+		return rc;
 	if (f == AUDIT_INTACT) {
 		close(fd);
 		free_log(a);

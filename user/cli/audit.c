@@ -90,17 +90,26 @@ int audit_verify_run(const struct audit_opts *o)
 	return audit_fault_exit(f);
 }
 
-int audit_repair_run(const struct audit_opts *o)
+/* The state dir opened for writing: one only root controls, as for `calyx run`. 0, or
+ * the exit code (said). */
+static int open_state_for_writing(const char *state, struct state_place *sp)
 {
-	const char *state = state_dir_resolve(o->state_dir);
 	char err[PATH_MAX + 256];
-	struct state_place sp = { .fd = -1 };
-	/* Repair writes: the state dir must be one only root controls, as for `calyx run`. */
-	int rc = state_place_open(state, "state dir", &sp, err, sizeof(err));
+	int rc = state_place_open(state, "state dir", sp, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "calyx: %s\n", err);
 		return rc == -EPERM ? EXIT_CONFIG : EXIT_IO;
 	}
+	return 0;
+}
+
+int audit_repair_run(const struct audit_opts *o)
+{
+	const char *state = state_dir_resolve(o->state_dir);
+	struct state_place sp = { .fd = -1 };
+	int rc = open_state_for_writing(state, &sp);
+	if (rc)
+		return rc;
 	struct auditlog_repair rep;
 	struct audit_result why;
 	rc = auditlog_repair(sp.fd, &rep, &why);
@@ -129,11 +138,9 @@ int audit_keygen_run(const struct keygen_opts *o)
 	const char *state = state_dir_resolve(o->state_dir);
 	char err[PATH_MAX + 256];
 	struct state_place sp = { .fd = -1 };
-	int rc = state_place_open(state, "state dir", &sp, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "calyx: %s\n", err);
-		return rc == -EPERM ? EXIT_CONFIG : EXIT_IO;
-	}
+	int rc = open_state_for_writing(state, &sp);
+	if (rc)
+		return rc;
 	uint8_t pk[PASERK_PK_BYTES];
 	rc = auditkey_create(sp.fd, o->force, pk, err, sizeof(err));
 	state_place_close(&sp);
