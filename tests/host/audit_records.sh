@@ -35,14 +35,19 @@ rc_is() { [ "$RC" -eq "$1" ] || { WHY="exit $RC, expected $1; stderr: $ERR"; ret
 lease_id() { "$CALYX" lease show "$1" 2>/dev/null | grep -o 'LEASE-[0-9]*-[0-9]*-[0-9a-f]*' | head -n1; }
 b2() { b2sum -l 256 "$1" | cut -c1-64; }
 n_refused() { grep -c '"type":"lease_event.refused"' "$LOG" 2>/dev/null; }
-# refused_ok CODE STEP LEASE-ID|"" TOKEN-FILE|"" MATRIX-PATH: the log's last record is the
-# refusal of the attempt just made, as the attempt's stderr said it.
+# refused_ok CODE STEP LEASE-ID|"" TOKEN-FILE|"" MATRIX-PATH: the log's last two records are
+# the refusal of the attempt just made, as the attempt's stderr said it, and the checkpoint
+# that seals it (docs/audit.md).
 refused_ok() {
   python3 - "$LOG" "$1" "$2" "$3" "$4" "$5" "$T/err" "$VERSION" "$T/caller-cwd" <<'EOF'
 import hashlib, json, sys
 log, code, step, lease, tok, mpath, errf, version, cwd = sys.argv[1:]
-rec = json.loads(open(log, "rb").read().splitlines()[-1])
+lines = open(log, "rb").read().splitlines()
+seal = json.loads(lines[-1])
+assert seal["type"] == "log_event.checkpoint", seal["type"]
+rec = json.loads(lines[-2])
 assert rec["type"] == "lease_event.refused", rec["type"]
+assert seal["data"]["seq"] == rec["seq"] and seal["data"]["head"] == rec["hash"], seal
 d = rec["data"]
 assert d["exit_code"] == int(code), d
 assert d["step"] == step, d["step"]
