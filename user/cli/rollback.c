@@ -243,6 +243,21 @@ static int audit(const struct rollback_opts *o, struct rb_state *s, const cJSON 
 	return 0;
 }
 
+/* The audit log must take the record before anything is restored: a log whose tail does not
+ * verify (edited, cut, unsigned: audit_check_tail) refuses the rollback with that fault's
+ * code, nothing changed, rather than a restored tree no record speaks of. */
+static int check_log(const struct rollback_opts *o, struct rb_state *s)
+{
+	struct audit_result why = { 0 };
+	struct auditlog *a = NULL;
+	int rc = auditlog_open(s->sp.fd, NULL, &a, &why);
+	auditlog_close(a);
+	if (rc == 0)
+		return 0;
+	return say(why.fault ? audit_fault_exit(why.fault) : EXIT_IO, "%s: the audit log%s%s: %s; nothing was changed",
+		   o->run, why.where[0] ? " " : "", why.where, why.msg);
+}
+
 int rollback_run(const struct rollback_opts *o)
 {
 	char err[PATH_MAX + 1024];
@@ -271,6 +286,8 @@ int rollback_run(const struct rollback_opts *o)
 		rc = say(EXIT_INTERNAL, "out of memory");
 		goto out;
 	}
+	if ((rc = check_log(o, &s)))
+		goto out;
 	if (rb_restore(s.run_fd, RB_PACK_NAME, &s.pre, &s.now, err, sizeof(err)) < 0) {
 		rc = say(EXIT_IO, "%s: restoring: %s; the tree may be partly restored: run the rollback again", o->run, err);
 		goto out;
