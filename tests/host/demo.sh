@@ -31,7 +31,7 @@ check "... the linter's stdout.log is the same report" has "   the same report i
 check "... the write into the :ro tree was refused, the tree unchanged" has "   exit code: 2; the tree: unchanged"
 check "... the flood stopped by its limit (123)" has "   exit code: 123 (123 = stopped by a limit)"
 check "... the report page shows the violation and verifies" \
-	bash -c 'grep -q "^     Stopped by a limit: output_bytes measured [0-9]* bytes" "$1" && grep -qxF "     audit: verifies" "$1"' _ "$T/demo.out"
+	bash -c 'grep -q "^     stopped: Stopped by a limit: output_bytes measured [0-9]* bytes" "$1" && grep -qxF "     verdict: verifies" "$1"' _ "$T/demo.out"
 check "... the rollback restored the tree" has "   the tree is byte for byte what it was (diff -r, and each file's mode, owner and size)"
 check "... the whole log verified intact" grep -q "^   intact: $T/state/logs/svf_audit: " "$T/demo.out"
 for spec in edited:80 deleted:81 inserted:82 reordered:83 truncated:84 cut:85 badsig:86 nosidecar:87; do
