@@ -7,7 +7,8 @@ set -euo pipefail
 
 # Extra packages named on the command line are installed the same way (make bench: its
 # peers and timers, tests/bench/run.sh; the host tier's report test: chromium and a font,
-# tests/host/report.sh).
+# tests/host/report.sh; its Day 5 test and make demo: flake8, tests/host/day5.sh and
+# scripts/demo.sh).
 PKGS=(
   "$@"
   make gcc pkg-config

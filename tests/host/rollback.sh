@@ -9,7 +9,9 @@
 # symlink, is refused (77) with nothing changed; a runner killed mid-run leaves a pack its
 # sweep records, restored with --force; and a :rw path over the matrix's
 # rollback_max_bytes is refused (66) before the lease is used: the same lease runs
-# afterwards under a matrix that allows it.
+# afterwards under a matrix that allows it. The rolled_back record is sealed by a signed
+# checkpoint (`calyx audit verify` exits 0 right after), and a log whose tail does not
+# verify refuses the rollback (80) before anything is restored.
 #   tests/host/rollback.sh build/calyx      (run by tests/host/run.sh)
 set -u
 cd "$(dirname "$0")/../.."
@@ -123,6 +125,11 @@ check "... it says what it did" grep -q "1 created removed, 2 modified and 1 del
 check "... lease_event.rolled_back names the run, the path and the counts" eq "$(last_svf lease_event.rolled_back)" \
 	"$(python3 -c 'import json,sys; print(json.dumps({"lease": sys.argv[1], "intent": "INT-TEST-ROLLBACK", "run": 1, "run_dir": sys.argv[1], "paths": [sys.argv[2]], "removed": 1, "restored_modified": 2, "restored_deleted": 1, "entries": 10, "forced": False, "changed_since_run": None}, sort_keys=True))' "$ID" "$W")"
 check "... the SVF chain still verifies" svf_chain_ok
+VRC=0; "$CALYX" audit verify --state "$ST" --pub "$ST/keys/audit.pub" >"$T/verify.out" 2>&1 || VRC=$?
+check "... calyx audit verify exits 0: the record is sealed by a signed checkpoint at once" expect_rc "$VRC" 0 "$T/verify.out"
+check "... the log's last record is that checkpoint" eq \
+	"$(tail -n2 "$ST/logs/svf_audit/svf.jsonl" | python3 -c 'import json,sys; print(" ".join(json.loads(l)["type"] for l in sys.stdin))')" \
+	"lease_event.rolled_back log_event.checkpoint"
 rollback "$ID"
 check "a second rollback: the tree differs from the run's result now: 76" expect_rc "$RRC" 76 "$T/rb.err"
 
@@ -237,5 +244,27 @@ check "... naming the path and the sizes" grep -qF "the :rw paths hold $BYTES by
 check "... nothing ran: the tree is untouched, no run directory" bash -c '[ "$(cat "$1/a.txt")" = "original a" ] && [ ! -e "$2" ]' _ "$W" "$RUN"
 run_job d
 check "... the lease was not used: it runs once the cap allows it (0)" expect_rc "$RC" 0 "$ERR"
+
+# ---------------------------------------------------------------- F: a damaged audit log
+# The record must be writable before anything is restored: a log whose last record was
+# edited refuses the rollback with the fault's code (80), the tree and the log untouched.
+mk_tree
+issue_job f
+run_job f
+check "run F exits 0" expect_rc "$RC" 0 "$ERR"
+LOGF=$ST/logs/svf_audit/svf.jsonl
+cp "$LOGF" "$T/log.good"
+sed -i '$ s/"type":"log_event.checkpoint"/"type":"log_event.checkpoinT"/' "$LOGF"
+cp "$LOGF" "$T/log.edited"
+rollback "$ID"
+diag "rollback on the edited log: $(head -c 400 "$T/rb.err")"
+check "rollback on a log whose last record was edited: refused (80)" expect_rc "$RRC" 80 "$T/rb.err"
+check "... saying so, and that nothing was changed" grep -q "the audit log .*nothing was changed" "$T/rb.err"
+check "... the tree is still the run's result" bash -c '[ "$(cat "$1/a.txt")" = rewritten ] && [ ! -e "$1/gone.txt" ] && [ -e "$1/sub/made.txt" ]' _ "$W"
+check "... and the log is as it was" cmp -s "$LOGF" "$T/log.edited"
+cp "$T/log.good" "$LOGF"
+rollback "$ID"
+check "the log put back, the rollback runs (0)" expect_rc "$RRC" 0 "$T/rb.err"
+check "... byte for byte" same_tree
 
 finish

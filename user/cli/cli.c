@@ -233,7 +233,8 @@ static const struct cli_spec specs[] = {
 	  "LEASE-ID names the run directory (LEASE-ID-rN for run N of a multi-run lease).\n"
 	  "Exit 74: no such run, or the tree could not be written; 76: the paths changed again after\n"
 	  "the run (--force); 77: the pack or manifest refused (hostile or not the run's);\n"
-	  "79: the restored tree does not match the manifest (the first difference is named)." },
+	  "79: the restored tree does not match the manifest (the first difference is named);\n"
+	  "80-87: the audit log's tail does not verify (as calyx audit verify names it): nothing changed." },
 	{ CLI_AUDIT_SHOW, "audit show",
 	  "[--state DIR] [--lease ID] [--intent ID] [--type T] [--since TIME] [--json]",
 	  "Show the audit log's records (read under a shared lock; the chain is not checked).",
