@@ -4,7 +4,8 @@
 L=$WORK/long
 # The > PATH_MAX tree under a :ro path of its own: a :rw path is packed for rollback
 # before the run, and a path longer than PATH_MAX cannot be packed (the run is refused,
-# docs/rollback.md). It is removed at the end, so later tests' :rw paths do not hold it.
+# docs/rollback.md). It is moved out of $WORK at the end (a rename: busybox rm cannot walk
+# a tree deeper than PATH_MAX), so later tests' :rw paths do not hold it.
 L5=$WORK/long5k
 mkdir -p "$L" "$L5" "$WORK/sb"
 p300=$(long_path gen "$L" 300)
@@ -48,4 +49,4 @@ check "30 components within 255 bytes under an allowed subtree: read works" is_o
 check "exact 251-byte rule: that path reads" is_ok exact-read exact
 check "a longer sibling sharing the 251-byte prefix: denied (no truncation)" is_denied sibling-read
 check "no sandbox cgroup or BPF program left" no_sandbox_left
-rm -rf "$L5"
+mv "$L5" "/tmp/calyx-longpath-done.$$"
