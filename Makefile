@@ -14,7 +14,12 @@ else
 Q := @
 endif
 
-VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+# The release version (semantic versioning): this line is the only place it is written.
+# The commit is the build's own (git, "-dirty" with uncommitted changes); a tree without
+# git history says "unknown" unless COMMIT is given (a packager's tarball build).
+CALYX_VERSION := 0.1.0
+COMMIT    ?= $(shell c=$$(git rev-parse --short=7 HEAD 2>/dev/null) && { git diff --quiet HEAD -- 2>/dev/null || c=$$c-dirty; echo $$c; })
+VERSION   := $(CALYX_VERSION) (commit $(or $(COMMIT),unknown))
 PKGS      := libsodium yaml-0.1 libcjson libbpf libseccomp libarchive
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
@@ -47,9 +52,20 @@ all: $(BUILD)/calyx
 # scripts/deps.sh installs the packages whose headers every compile needs. It runs once
 # per make invocation, and every compile waits for it (an order-only prerequisite: it
 # orders, it never makes a target out of date), so `make -j` cannot compile an object
-# before the headers are there.
+# before the headers are there. It installs the package groups (scripts/deps.sh) of the
+# goals make was given: the binary alone never pulls in QEMU or the fuzzing toolchain,
+# and `make test` and `make demo` on a fresh machine install all they run.
+DEPS_FOR_test      := unit test vm install
+DEPS_FOR_test-unit := unit
+DEPS_FOR_test-cli  := test
+DEPS_FOR_test-host := test install
+DEPS_FOR_test-vm   := vm
+DEPS_FOR_demo      := demo vm
+DEPS_FOR_fuzz      := fuzz
+DEPS_FOR_bench     := vm
+DEPS_GROUPS := build $(foreach g,$(MAKECMDGOALS),$(DEPS_FOR_$(g)))
 deps:
-	$(Q)scripts/deps.sh
+	$(Q)scripts/deps.sh $(sort $(DEPS_GROUPS))
 
 # Only the modules that include a generated skeleton wait for the BPF build.
 SKEL_USERS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(shell grep -lE 'skel\.h|objhash\.h' $(USER_SRCS) 2>/dev/null))
@@ -69,8 +85,9 @@ $(BUILD)/obj/%.o: user/%.c | deps
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-# The version (git describe) in one generated unit, rewritten only when it changes: the
-# binary and the stamps of the resident sets it loads always say the same version.
+# The version ("0.1.0 (commit 7243d07)") in one generated unit, rewritten only when it
+# changes: the binary, its audit records and the stamps of the resident sets it loads
+# always say the same version.
 $(BUILD)/version.c: FORCE
 	@mkdir -p $(@D)
 	$(Q)printf '/* generated */\nconst char calyx_version[] = "%s";\n' '$(VERSION)' > $@.tmp
@@ -114,28 +131,28 @@ $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$(c
 
 test: all test-unit test-cli test-host test-vm
 
-test-unit: $(UNIT_BINS)
+test-unit: $(UNIT_BINS) | deps
 	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS)
 
-test-cli: $(BUILD)/calyx
+test-cli: $(BUILD)/calyx | deps
 	$(Q)tests/cli/run.sh $(BUILD)/calyx
 
 # Host tier: needs root (cgroups, BPF, Landlock) on the real kernel.
-test-host: $(BUILD)/calyx
+test-host: $(BUILD)/calyx | deps
 	$(Q)tests/host/run.sh $(BUILD)/calyx
 
 # VM tier: the bpf-lsm backend and the escape suite in QEMU with Debian's 6.1 kernel, and
 # again with Debian's 6.12 kernel: the CO-RE programs must load and enforce on both.
 VM_KERNELS ?= 6.1 6.12
-test-vm: $(BUILD)/calyx
+test-vm: $(BUILD)/calyx | deps
 	$(Q)for k in $(VM_KERNELS); do scripts/vm-test.sh --kernel $$k $(BUILD)/calyx || exit 1; done
 
-demo: all
+demo: all | deps
 	$(Q)scripts/demo.sh $(BUILD)/calyx
 
 # The benchmark (tests/bench/README.md): one table of VM (QEMU TCG -icount, guest-ns) and
 # host (hyperfine) figures; outputs under $(BUILD)/bench. BENCH_ARGS e.g. '--kernel 6.12'.
-bench: all
+bench: all | deps
 	$(Q)tests/bench/run.sh $(BENCH_ARGS) $(BUILD)/calyx
 
 # libFuzzer targets: clang with -fsanitize=fuzzer,address. FUZZ_RUNS per target.
@@ -145,7 +162,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $$(addprefix user/,$$(addsuffix .c,$$(call links
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
-fuzz: $(FUZZ_BINS)
+fuzz: $(FUZZ_BINS) | deps
 	$(Q)for f in $(FUZZ_BINS); do \
 	  n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	  echo "== $$n: $(FUZZ_RUNS) runs"; \

@@ -59,7 +59,12 @@ MATRIX_SHIPPED="$ROOT/policies/capability_matrix.yaml"
 
 # ---------------------------------------------------------------- basics
 run "$CALYX" --version
-check "--version prints the version" $([ $rc -eq 0 ] && [[ "$out" == "calyx "* ]]; echo $?)
+# The release from the Makefile's CALYX_VERSION and the commit the binary was built from.
+REL=$(sed -n 's/^CALYX_VERSION *:= *//p' "$ROOT/Makefile")
+check "--version prints 'calyx SEMVER (commit HASH)': the Makefile's $REL and this tree's commit" \
+	$([ $rc -eq 0 ] && [[ "$out" =~ ^calyx\ ([0-9]+\.[0-9]+\.[0-9]+)\ \(commit\ ([0-9a-f]{7})(-dirty)?\)$ ]] &&
+	  [ "${BASH_REMATCH[1]}" = "$REL" ] &&
+	  { ! git -C "$ROOT" rev-parse HEAD >/dev/null 2>&1 || [ "${BASH_REMATCH[2]}" = "$(git -C "$ROOT" rev-parse --short=7 HEAD)" ]; }; echo $?)
 
 run "$CALYX" --help
 check "--help lists the commands and exit codes" \

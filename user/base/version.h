@@ -1,4 +1,5 @@
-/* The calyx version (git describe at build time), from the generated build/version.c. */
+/* The calyx version, "0.1.0 (commit 7243d07)": the release (CALYX_VERSION in the Makefile)
+ * and the commit it was built from, from the generated build/version.c. */
 #ifndef CALYX_BASE_VERSION_H
 #define CALYX_BASE_VERSION_H
 
