@@ -46,7 +46,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-host test-vm demo fuzz bench clean
+.PHONY: all deps test test-unit test-cli test-host test-vm demo fuzz bench clean install uninstall
 all: $(BUILD)/calyx
 
 # scripts/deps.sh installs the packages whose headers every compile needs. It runs once
@@ -168,6 +168,61 @@ fuzz: $(FUZZ_BINS) | deps
 	  echo "== $$n: $(FUZZ_RUNS) runs"; \
 	  $$f -runs=$(FUZZ_RUNS) -max_len=65536 $(BUILD)/fuzz/corpus-$$n tests/fuzz/seeds/$${n#fuzz_} || exit 1; \
 	done
+
+# make install [PREFIX=/usr/local] [DESTDIR=…] (docs/install.md): the binary, the man
+# pages, the bash completion, the systemd unit of the resident enforcer, and the shipped
+# matrix as /etc/calyx/capability_matrix.yaml. An existing matrix there is never
+# overwritten: when it differs from the shipped one, the shipped one goes beside it as
+# capability_matrix.yaml.dist. make uninstall removes the same files, and the matrix only
+# when it is still byte for byte the shipped one (an edited host policy stays).
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+# The pages' sources are docs/man/*.[15], their footer's version a placeholder filled in
+# from CALYX_VERSION (the one place it is written).
+MAN1 := $(patsubst docs/man/%,$(BUILD)/man/%,$(wildcard docs/man/*.1))
+MAN5 := $(patsubst docs/man/%,$(BUILD)/man/%,$(wildcard docs/man/*.5))
+$(BUILD)/man/%: docs/man/% Makefile
+	@mkdir -p $(@D)
+	$(Q)sed 's/@VERSION@/$(CALYX_VERSION)/g' $< > $@
+MATRIX_DEST := $(DESTDIR)$(SYSCONFDIR)/calyx/capability_matrix.yaml
+
+install: $(BUILD)/calyx $(MAN1) $(MAN5)
+	install -D -m 0755 $(BUILD)/calyx $(DESTDIR)$(BINDIR)/calyx
+	install -d -m 0755 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -D -m 0644 scripts/install/calyx.bash-completion $(DESTDIR)$(COMPLETIONDIR)/calyx
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' scripts/install/calyx-enforcer.service.in > $(DESTDIR)$(UNITDIR)/calyx-enforcer.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/calyx-enforcer.service
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/calyx
+	$(Q)if [ ! -e $(MATRIX_DEST) ] && [ ! -L $(MATRIX_DEST) ]; then \
+	  echo "install -m 0644 policies/capability_matrix.yaml $(MATRIX_DEST)"; \
+	  install -m 0644 policies/capability_matrix.yaml $(MATRIX_DEST); \
+	elif cmp -s policies/capability_matrix.yaml $(MATRIX_DEST); then \
+	  echo "$(MATRIX_DEST): already the shipped matrix"; \
+	else \
+	  install -m 0644 policies/capability_matrix.yaml $(MATRIX_DEST).dist; \
+	  echo "$(MATRIX_DEST) differs from the shipped matrix: kept; the shipped one is $(MATRIX_DEST).dist"; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/calyx
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	rm -f $(DESTDIR)$(COMPLETIONDIR)/calyx $(DESTDIR)$(UNITDIR)/calyx-enforcer.service
+	$(Q)for f in $(MATRIX_DEST) $(MATRIX_DEST).dist; do \
+	  if [ -f $$f ] && [ ! -L $$f ] && cmp -s policies/capability_matrix.yaml $$f; then \
+	    echo "rm -f $$f"; rm -f $$f; \
+	  elif [ -e $$f ] || [ -L $$f ]; then \
+	    echo "$$f differs from the shipped matrix (edited): kept"; \
+	  fi; \
+	done
+	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/calyx 2>/dev/null || true
 
 clean:
 	rm -rf $(BUILD)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages one purpose of calyx needs, and the ones named as arguments.
-#   scripts/deps.sh [GROUP | PACKAGE]...
+#   scripts/deps.sh [--list] [GROUP | PACKAGE]...
 # A GROUP is one of the names below; any other argument is a Debian package, installed
 # the same way (make bench: its peers and timers, tests/bench/run.sh; the host tier's
 # report test: chromium and a font, tests/host/report.sh; its Day 5 test and make demo:
 # flake8, tests/host/day5.sh and scripts/demo.sh). No argument means "build".
+# --list prints the packages the arguments stand for, one a line, and installs nothing.
 # The Makefile passes the groups of the targets it was asked for (DEPS_FOR_* there), so
 # `make` alone never installs QEMU or the fuzzing toolchain, and `make test` on a fresh
 # machine installs everything its tiers run.
@@ -32,6 +33,8 @@ declare -A GROUP=(
   [demo]="python3 python3-nacl flake8"
 )
 
+list=0
+[ "${1:-}" != --list ] || { list=1; shift; }
 [ $# -gt 0 ] || set -- build
 PKGS=()
 for a in "$@"; do
@@ -43,6 +46,10 @@ for a in "$@"; do
   fi
 done
 
+if [ $list = 1 ]; then
+  printf '%s\n' "${PKGS[@]}" | sort -u
+  exit 0
+fi
 missing=()
 for p in $(printf '%s\n' "${PKGS[@]}" | sort -u); do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
