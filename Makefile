@@ -87,10 +87,12 @@ $(BUILD)/obj/%.o: user/%.c | deps
 
 # The version ("0.1.0 (commit 7243d07)") in one generated unit, rewritten only when it
 # changes: the binary, its audit records and the stamps of the resident sets it loads
-# always say the same version.
+# always say the same version. The host matrix's path (SYSCONFDIR, below) is there too,
+# so the binary reads the file make install wrote.
 $(BUILD)/version.c: FORCE
 	@mkdir -p $(@D)
-	$(Q)printf '/* generated */\nconst char calyx_version[] = "%s";\n' '$(VERSION)' > $@.tmp
+	$(Q)printf '/* generated */\nconst char calyx_version[] = "%s";\nconst char calyx_host_matrix[] = "%s";\n' \
+	  '$(VERSION)' '$(SYSCONFDIR)/calyx/capability_matrix.yaml' > $@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 $(BUILD)/obj/version.o: $(BUILD)/version.c | deps
 	@mkdir -p $(@D)

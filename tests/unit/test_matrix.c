@@ -904,12 +904,46 @@ static void test_seccomp_allow(void **state)
 	assert_int_equal(seccomp_group_from_name("clone3"), -1);
 }
 
+/* The host matrix file (calyx run without --matrix): used whenever something is at the
+ * path, the shipped one only when nothing is; a broken host file fails to load, it is
+ * never passed over for the shipped one. */
+static void test_host_file(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/calyx-test-hostm.XXXXXX", path[64], link[80], sub[96];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/capability_matrix.yaml", dir);
+	assert_null(matrix_host_file(path));                  /* absent: the shipped one */
+
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("version: 1\nbroken: [\n", f);
+	fclose(f);
+	assert_ptr_equal(matrix_host_file(path), path);      /* there: that file, even broken */
+	struct matrix m;
+	char err[512];
+	assert_int_equal(matrix_load_file(matrix_host_file(path), &m, err, sizeof(err)), -EINVAL);
+
+	snprintf(link, sizeof(link), "%s/dangling.yaml", dir);
+	assert_int_equal(symlink("/nonexistent/calyx-matrix.yaml", link), 0);
+	assert_ptr_equal(matrix_host_file(link), link);      /* a dangling symlink is not "absent" */
+	assert_int_equal(matrix_load_file(link, &m, err, sizeof(err)), -EIO);
+
+	snprintf(sub, sizeof(sub), "%s/capability_matrix.yaml/x.yaml", dir);
+	assert_ptr_equal(matrix_host_file(sub), sub);        /* ENOTDIR: not "absent" either */
+
+	unlink(link);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_full),
 		cmocka_unit_test(test_valid_variants),
 		cmocka_unit_test(test_shipped),
+		cmocka_unit_test(test_host_file),
 		cmocka_unit_test(test_err_unknown_key),
 		cmocka_unit_test(test_err_duplicate_key),
 		cmocka_unit_test(test_err_wrong_type),

@@ -4,5 +4,8 @@
 #define CALYX_BASE_VERSION_H
 
 extern const char calyx_version[];
+/* The host matrix file read when no --matrix is given (SYSCONFDIR in the Makefile, where
+ * make install puts the shipped matrix): "/etc/calyx/capability_matrix.yaml". */
+extern const char calyx_host_matrix[];
 
 #endif

@@ -80,7 +80,7 @@ static const struct cli_opt show_opts[] = {
 
 static const struct cli_opt run_opts[] = {
 	{ O_LEASE, "lease", 'L', "FILE", false, "the lease token [required]" },
-	{ O_PUB, "pub", 0, "FILE", false, "trust this public key (with the shipped matrix unless --matrix)" },
+	{ O_PUB, "pub", 0, "FILE", false, "trust this public key (with the host matrix unless --matrix: /etc/calyx/capability_matrix.yaml if there, else the shipped one)" },
 	{ O_MATRIX, "matrix", 'm', "FILE", false, "capability matrix to enforce" },
 	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx)" },
 	{ O_ENFORCE, "enforce", 0, "BACKEND", false, "auto, bpf-lsm or landlock (default auto)" },

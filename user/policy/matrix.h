@@ -72,6 +72,12 @@ int matrix_load_buffer(const char *name, const char *buf, size_t len, struct mat
 		       char *err, size_t errlen);
 /* The matrix compiled into the binary (policies/capability_matrix.yaml at build time). */
 int matrix_load_shipped(struct matrix *m, char *err, size_t errlen);
+/* The host's matrix file when no --matrix is given: path (the installed
+ * /etc/calyx/capability_matrix.yaml) unless nothing is there, NULL then (the shipped one
+ * is used). Anything at path that is not a readable matrix is its own error when loaded,
+ * never a reason to fall back to the shipped one: a host policy that is there but broken
+ * fails closed. Only ENOENT means "no file". */
+const char *matrix_host_file(const char *path);
 void matrix_free(struct matrix *m);
 
 /* Add a trusted key (used by `--pub FILE` with the shipped matrix). 0 or -ENOSPC/-ENOMEM. */

@@ -573,6 +573,16 @@ int matrix_load_file(const char *path, struct matrix *m, char *err, size_t errle
 	return matrix_load_buffer(path, buf, (size_t)n, m, err, errlen);
 }
 
+const char *matrix_host_file(const char *path)
+{
+	struct stat st;
+
+	/* lstat: a dangling symlink is a file someone put there (its open fails, closed). */
+	if (lstat(path, &st) < 0 && errno == ENOENT)
+		return NULL;
+	return path;
+}
+
 int matrix_load_shipped(struct matrix *m, char *err, size_t errlen)
 {
 	return matrix_load_buffer("<shipped>", calyx_shipped_matrix, strlen(calyx_shipped_matrix),

@@ -32,6 +32,7 @@
 #include "base/exitcodes.h"
 #include "base/paserk.h"
 #include "base/safedir.h"
+#include "base/version.h"
 #include "enforce/landlock.h"
 #include "enforce/resident.h"
 #include "sandbox/namespaces.h"
@@ -160,7 +161,7 @@ static int load_and_verify(struct runner *r)
 			return run_say(rc == -EINVAL ? EXIT_CONFIG : EXIT_IO, "%s", err);
 	}
 	r->step = "matrix";
-	rc = o->matrix_file ? matrix_load_file(o->matrix_file, &r->m, err, sizeof(err))
+	rc = r->matrix_path ? matrix_load_file(r->matrix_path, &r->m, err, sizeof(err))
 			    : matrix_load_shipped(&r->m, err, sizeof(err));
 	if (rc < 0) {
 		/* The hash of what was read stays: the refusal record names the file by it. */
@@ -651,6 +652,9 @@ int runner_run(const struct run_opts *o)
 	struct runner r;
 	memset(&r, 0, sizeof(r));
 	r.o = o;
+	/* Decided once, first: every record of the attempt, a refusal before the matrix is
+	 * read included, names the same matrix. */
+	r.matrix_path = o->matrix_file ? o->matrix_file : matrix_host_file(calyx_host_matrix);
 	r.cg.fd = -1;
 	for (int c = 0; c < CG1_COUNT; c++)
 		r.v1_cg[c].fd = -1;

@@ -50,13 +50,14 @@ static cJSON *caller_json(void)
 }
 
 /* The matrix the attempt was checked against: the file (its canonical path when it
- * resolves) or "shipped", and the BLAKE2b-256 of the bytes that were parsed. */
+ * resolves: --matrix, or the host file /etc/calyx/capability_matrix.yaml) or "shipped",
+ * and the BLAKE2b-256 of the bytes that were parsed. */
 static cJSON *matrix_file_json(const struct runner *r)
 {
 	cJSON *m = cJSON_CreateObject();
-	if (r->o->matrix_file) {
+	if (r->matrix_path) {
 		char real[PATH_MAX];
-		cJSON_AddStringToObject(m, "path", realpath(r->o->matrix_file, real) ? real : r->o->matrix_file);
+		cJSON_AddStringToObject(m, "path", realpath(r->matrix_path, real) ? real : r->matrix_path);
 	} else {
 		cJSON_AddStringToObject(m, "path", "shipped");
 	}

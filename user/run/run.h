@@ -8,7 +8,7 @@
 /* The options of `calyx run`, as cli_parse fills them (cli/cli.h). */
 struct run_opts {
 	const char *lease_file;       /* --lease */
-	const char *pub_file;         /* --pub: shipped matrix with this key trusted */
+	const char *pub_file;         /* --pub: the host matrix (or the shipped one) with this key trusted */
 	const char *matrix_file;      /* --matrix: this matrix (may be combined with --pub) */
 	const char *state_dir;        /* --state, else $CALYX_STATE, else /var/lib/calyx */
 	enum enforce_backend enforce; /* --enforce, default ENFORCE_AUTO */

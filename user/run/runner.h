@@ -69,6 +69,8 @@ struct runner {
 
 	struct matrix m;
 	bool have_m;
+	const char *matrix_path;             /* the matrix file: --matrix, else the host's
+					      * (/etc/calyx/...) when there; NULL: shipped */
 	struct lease l;
 	bool have_l;
 	struct verify_info vi;               /* the token's hash; its claims when refused signed */
