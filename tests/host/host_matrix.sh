@@ -4,14 +4,14 @@
 # compiled-in shipped matrix only when nothing is:
 # - nothing there: the shipped matrix (the refusal record says "shipped");
 # - a host file there: that file (a copy of the shipped one with the capability disabled
-#   refuses every lease with 66, naming the file; the record names it and its BLAKE2b);
+#   refuses every lease with 66; the refusal record names the file and its BLAKE2b);
 # - --matrix FILE wins over the host file;
 # - a broken host file is refused with 78, an unreadable one (a dangling symlink) with 74:
 #   never a fallback to the shipped matrix.
-# Every attempt is refused while the lease and matrix are checked, before any cgroup or
-# BPF state is touched. The binary under test is this build relinked with the host
-# matrix's path moved into the scratch dir (the path is the build's SYSCONFDIR, in
-# build/version.c), so /etc is never written.
+# Every attempt (when the lookup is right) is refused while the lease and matrix are
+# checked, before any cgroup or BPF state is touched. The binary under test is this build
+# relinked with the host matrix's path moved into the scratch dir (the path is the build's
+# SYSCONFDIR, in build/version.c), so /etc is never written.
 #   tests/host/host_matrix.sh build/calyx      (run by tests/host/run.sh)
 set -u
 cd "$(dirname "$0")/../.."
@@ -42,8 +42,13 @@ KEY=$T/k/calyx.key PUB=$T/k/calyx.pub
 # that gets that far shows which matrix was read without running anything.
 "$CALYX" lease issue -k "$KEY" -i INT-TEST-HOSTM --ttl 5m --cmd true --aud not-this-host -o "$T/l.tok" 2>"$T/issue.err" ||
   { bad "lease issue: $(cat "$T/issue.err")"; finish; }
+# A lease for this host: only a matrix with the capability disabled refuses it before
+# anything runs (the capability is checked after the lease).
+"$CALYX" lease issue -k "$KEY" -i INT-TEST-HOSTM --ttl 5m --cmd true --aud "$(uname -n)" -o "$T/here.tok" 2>"$T/issue.err" ||
+  { bad "lease issue: $(cat "$T/issue.err")"; finish; }
 ST=$T/state LOG=$T/state/logs/svf_audit/svf.jsonl
-run() { "$H" run --lease "$T/l.tok" --pub "$PUB" --state "$ST" "$@" -- true >"$T/out" 2>"$T/err"; RC=$?; ERR=$(cat "$T/err"); }
+LEASE=$T/l.tok
+run() { "$H" run --lease "$LEASE" --pub "$PUB" --state "$ST" "$@" -- true >"$T/out" 2>"$T/err"; RC=$?; ERR=$(cat "$T/err"); }
 # refused CODE MATRIX-PATH: the exit code, and the log's last refusal names that matrix
 # (its BLAKE2b-256 too when it is a file that was read)
 refused() {
@@ -72,9 +77,9 @@ check "no host file: the shipped matrix: 66, claim 'aud' named, the record says 
 mkdir -p "$(dirname "$HOSTM")"
 sed 's/^  exec_staging_with_lease: true$/  exec_staging_with_lease: false/' policies/capability_matrix.yaml >"$HOSTM"
 grep -q 'exec_staging_with_lease: false' "$HOSTM" || bad "the test's host matrix disables the capability"
-run
-check "a host file: it is the matrix (66, 'exec_staging_with_lease is disabled in $HOSTM'; the record names it and its hash)" \
-  eval 'refused 66 "$HOSTM" && [[ $ERR == *"exec_staging_with_lease is disabled in $HOSTM"* ]]'
+LEASE=$T/here.tok run
+check "a host file: it is the matrix (66, its capability 'exec_staging_with_lease' disabled; the record names the file and its hash)" \
+  eval 'refused 66 "$HOSTM" && [[ $ERR == *"capability '"'exec_staging_with_lease'"' is disabled"* ]]'
 cp policies/capability_matrix.yaml "$T/other.yaml"
 run --matrix "$T/other.yaml"
 check "--matrix wins over the host file (66 for the lease's aud, the record names --matrix's file)" \
