@@ -300,7 +300,10 @@ echo "$out" >bigmem.tok
 expect_fail "matrix: mem limit above the maximum" 66 "mem" verify --matrix trust.yaml bigmem.tok
 run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path /etc/shadow --aud "$HOST"
 echo "$out" >badpath.tok
-expect_fail "matrix: path outside the lease_paths bounds" 66 "/etc/shadow" verify --matrix trust.yaml badpath.tok
+expect_fail "matrix: path outside the lease_paths bounds names the claim, the value and the bounds" 66 \
+	"lease outside the matrix: claim 'paths[0]' (/etc/shadow:ro) is outside every lease_paths bound; the matrix allows: repo://calyx/**:rw, /tmp/calyx/**:rw, /dev/null:rw" \
+	verify --matrix trust.yaml badpath.tok
+check "... without the prefix twice" $(! grep -q "matrix: lease outside" "$T/.err"; echo $?)
 run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path 'repo://calyx/tools/*:rw' --aud "$HOST"
 echo "$out" >rwpath.tok
 run verify --matrix trust.yaml rwpath.tok
@@ -314,7 +317,7 @@ expect_fail "matrix: a lease for another host refused, naming both" 66 \
 	"the lease is for 'other-host.example' (claim 'aud'), this host is '$HOST'" verify --matrix trust.yaml otheraud.tok
 run issue --key keys/b/calyx.key --intent INT-TEST-SANDBOX --ttl 5m --cmd true
 echo "$out" >signed-b.tok
-expect_fail "matrix: untrusted signer" 66 "signer $PID_B is not trusted by the matrix" \
+expect_fail "matrix: untrusted signer, with the fix" 66 "signer $PID_B is not trusted by the matrix (add its public key to trusted_keys in trust.yaml, or pass it with --pub)" \
 	verify --matrix trust.yaml signed-b.tok
 expect_fail "matrix: shipped matrix trusts nobody without --pub" 66 "is not trusted by the matrix" \
 	verify --matrix "$MATRIX_SHIPPED" good.tok

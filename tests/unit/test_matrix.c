@@ -632,15 +632,19 @@ static void test_check_excess(void **state)
 	l.paths = &p;
 	l.n_paths = 1;
 	p = (struct lease_path){ (char *)"/etc/shadow", ACCESS_RO };
-	expect_refusal(&m, &l, "claim 'paths[0]' (/etc/shadow) is outside every lease_paths bound");
+	expect_refusal(&m, &l, "claim 'paths[0]' (/etc/shadow:ro) is outside every lease_paths bound"
+			       "; the matrix allows: repo://calyx/**:rw, /srv/ro/**:ro, /tmp/calyx/*:rw");
 	/* Prefix confusion: the /srv/ro subtree never admits /srv/ro-evil. */
 	p = (struct lease_path){ (char *)"/srv/ro-evil/x", ACCESS_RO };
-	expect_refusal(&m, &l, "claim 'paths[0]' (/srv/ro-evil/x) is outside every lease_paths bound");
+	expect_refusal(&m, &l, "claim 'paths[0]' (/srv/ro-evil/x:ro) is outside every lease_paths bound"
+			       "; the matrix allows: repo://calyx/**:rw, /srv/ro/**:ro, /tmp/calyx/*:rw");
 	/* A children bound on /tmp/calyx admits neither grandchildren nor a subtree. */
 	p = (struct lease_path){ (char *)"/tmp/calyx/a/b", ACCESS_RO };
-	expect_refusal(&m, &l, "claim 'paths[0]' (/tmp/calyx/a/b) is outside every lease_paths bound");
+	expect_refusal(&m, &l, "claim 'paths[0]' (/tmp/calyx/a/b:ro) is outside every lease_paths bound"
+			       "; the matrix allows: repo://calyx/**:rw, /srv/ro/**:ro, /tmp/calyx/*:rw");
 	p = (struct lease_path){ (char *)"/tmp/calyx/**", ACCESS_RO };
-	expect_refusal(&m, &l, "claim 'paths[0]' (/tmp/calyx/**) is outside every lease_paths bound");
+	expect_refusal(&m, &l, "claim 'paths[0]' (/tmp/calyx/**:ro) is outside every lease_paths bound"
+			       "; the matrix allows: repo://calyx/**:rw, /srv/ro/**:ro, /tmp/calyx/*:rw");
 	/* An absolute path under a root's directory is inside the repo:// bound. */
 	p = (struct lease_path){ (char *)"/srv/calyx/x", ACCESS_RW };
 	char err[512];
@@ -661,7 +665,21 @@ static void test_check_excess(void **state)
 	struct lease_path two[] = { { (char *)"/srv/ro/a", ACCESS_RO }, { (char *)"/srv/rw", ACCESS_RW } };
 	l.paths = two;
 	l.n_paths = 2;
-	expect_refusal(&m, &l, "claim 'paths[1]' (/srv/rw) is outside every lease_paths bound");
+	expect_refusal(&m, &l, "claim 'paths[1]' (/srv/rw:rw) is outside every lease_paths bound"
+			       "; the matrix allows: repo://calyx/**:rw, /srv/ro/**:ro, /tmp/calyx/*:rw");
+	matrix_free(&m);
+
+	/* No bounds at all: the refusal says so rather than listing nothing. */
+	char *nb = subst("lease_paths:\n  - repo://calyx/**:rw\n  - /srv/ro/**\n  - /tmp/calyx/*:rw\n",
+			 "lease_paths: []\n");
+	assert_int_equal(matrix_load_buffer("t.yaml", nb, strlen(nb), &m, err, sizeof err), 0);
+	free(nb);
+	l = fitting();
+	l.paths = &p;
+	l.n_paths = 1;
+	p = (struct lease_path){ (char *)"/srv/ro/x", ACCESS_RO };
+	expect_refusal(&m, &l, "claim 'paths[0]' (/srv/ro/x:ro) is outside every lease_paths bound; "
+			       "the matrix has no lease_paths bounds: its leases can name no paths");
 	matrix_free(&m);
 
 	/* Capability off: every lease is refused, even one that fits. */

@@ -194,7 +194,9 @@ static int load_and_verify(struct runner *r)
 	case EXIT_LEASE_INVALID:
 		return run_say(rc, "lease invalid: %s", err);
 	case EXIT_LEASE_MATRIX:
-		return run_say(rc, "lease outside the capability matrix: %s", err);
+		/* err names the refusal itself ("lease outside the matrix: ...", "signer ... is
+		 * not trusted by the matrix"): no second prefix. */
+		return run_say(rc, "%s; nothing was run, the lease was not used", err);
 	case EXIT_IO:
 		return run_say(rc, "%s", err);
 	default:
