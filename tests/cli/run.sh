@@ -321,7 +321,28 @@ expect_fail "matrix: untrusted signer, with the fix" 66 "signer $PID_B is not tr
 	verify --matrix trust.yaml signed-b.tok
 expect_fail "matrix: shipped matrix trusts nobody without --pub" 66 "is not trusted by the matrix" \
 	verify --matrix "$MATRIX_SHIPPED" good.tok
+# lease issue --matrix: the same check before signing; what does not fit is never signed.
+expect_fail "issue --matrix: a 2-day ttl refused before signing (66)" 66 \
+	"lease outside the matrix trust.yaml: lease ttl 2d exceeds max_lease_ttl 1h; nothing was signed" \
+	issue --key $KEY --intent INT-TEST-SANDBOX --ttl 2d --cmd true --aud "$HOST" --matrix trust.yaml -o m1.tok
+check "... and no token written" $([ -z "$out" ] && [ ! -e m1.tok ]; echo $?)
+expect_fail "issue --matrix: a 4G memory limit refused" 66 \
+	"claim 'limits.mem_bytes' = 4G exceeds the matrix maximum 2G (limits.max.mem); nothing was signed" \
+	issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --limit mem=4G --aud "$HOST" --matrix trust.yaml
+check "... nothing on stdout" $([ -z "$out" ]; echo $?)
+expect_fail "issue --matrix: a path under /root refused, naming the bounds" 66 \
+	"claim 'paths[0]' (/root/x:ro) is outside every lease_paths bound; the matrix allows: repo://calyx/**:rw" \
+	issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path /root/x --aud "$HOST" --matrix trust.yaml
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --aud "$HOST" --matrix trust.yaml
+echo "$out" >fits.tok
+check "issue --matrix: a lease that fits is signed, silently, and verifies" \
+	$([ $rc -eq 0 ] && ! grep -q warning "$T/.err" && verify --matrix trust.yaml fits.tok >/dev/null 2>&1; echo $?)
+run issue --key keys/b/calyx.key --intent INT-TEST-SANDBOX --ttl 5m --cmd true --aud "$HOST" --matrix trust.yaml
+check "issue --matrix: a signer the matrix does not trust is signed with a warning naming --pub" \
+	$([ $rc -eq 0 ] && grep -qF "warning: the signing key $PID_B is not in the trusted_keys of trust.yaml: a run against it needs --pub" "$T/.err"; echo $?)
 printf 'version: 1\nmax_lease_ttl: [\n' >broken.yaml
+expect_fail "issue --matrix: a malformed matrix is 78" 78 "capability matrix: broken.yaml" \
+	issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --matrix broken.yaml
 expect_fail "matrix: malformed matrix file, exit 78" 78 "broken.yaml" verify --matrix broken.yaml good.tok
 # fail_on_denial (optional, true/false): accepted, anything else names the key.
 sed -e '$a fail_on_denial: true' trust.yaml >fod.yaml

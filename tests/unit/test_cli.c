@@ -297,6 +297,11 @@ static void test_issue_misc(void **state)
 	REJECT("option '--key' given more than once", ISSUE_BASE, "-k", "k2");
 	REJECT("option '--ttl' given more than once", ISSUE_BASE, "--ttl", "5m");
 	REJECT("option '--output' given more than once", ISSUE_BASE, "-o", "a", "-o", "b");
+	ACCEPT(ISSUE_BASE, "--matrix", "m.yaml");
+	assert_string_equal(g_cli.issue.matrix_file, "m.yaml");
+	ACCEPT(ISSUE_BASE);
+	assert_null(g_cli.issue.matrix_file);
+	REJECT("bad --matrix: empty file name", ISSUE_BASE, "-m", "");
 
 	REJECT("bad --cmd ''", "lease", "issue", "--key", "k", "--intent", "I", "--ttl", "5m", "--cmd", "");
 	REJECT("bad --cmd", "lease", "issue", "--key", "k", "--intent", "I", "--ttl", "5m", "--cmd", "sh -c 'unterminated");

@@ -60,6 +60,8 @@ static const struct cli_opt issue_opts[] = {
 	  "a program the command tree may exec with any arguments: /abs/path or a name in PATH [repeatable]" },
 	{ O_AUD, "aud", 0, "NAME", false, "the host (or host group) the lease is for; the matrix says which a host answers to" },
 	{ O_CWD, "cwd", 0, "DIR", false, "the command's working directory: a directory within one of the --path patterns" },
+	{ O_MATRIX, "matrix", 'm', "FILE", false,
+	  "check the lease against this capability matrix before signing; one that does not fit is not signed (66)" },
 	{ O_OUTPUT, "output", 'o', "FILE", false, "write the token to FILE (atomically, 0644) instead of stdout" },
 	{ 0, NULL, 0, NULL, false, NULL },
 };
@@ -176,7 +178,7 @@ static const struct cli_spec specs[] = {
 	{ CLI_LEASE_ISSUE, "lease issue",
 	  "--key FILE --intent ID --ttl DUR --cmd 'ARGV' [--cmd …] [--path 'PATTERN[:ro|:rw]' …]\n"
 	  "                   [--net deny_all] [--limit NAME=VALUE …] [--runs N] [--env NAME …]\n"
-	  "                   [--helper PROGRAM …] [--aud NAME] [--cwd DIR] [-o FILE]",
+	  "                   [--helper PROGRAM …] [--aud NAME] [--cwd DIR] [--matrix FILE] [-o FILE]",
 	  "Sign a lease (PASETO v4.public) and print it, or write it to FILE.", issue_opts,
 	  "The lease id is LEASE-YYYYMMDD-HHMMSS-xxxx (UTC); iat = nbf = now, exp = now + ttl." },
 	{ CLI_LEASE_VERIFY, "lease verify", "(--pub FILE | --matrix FILE) [--skew DUR] [--json] TOKEN_FILE",

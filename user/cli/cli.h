@@ -82,6 +82,7 @@ struct issue_opts {
 	const char *aud;              /* --aud: the host or host group the lease is for */
 	const char *cwd;              /* --cwd: the command's working directory */
 	const char *out_file;         /* -o; NULL = stdout */
+	const char *matrix_file;      /* --matrix: the lease must fit it before it is signed */
 };
 
 struct verify_opts {

@@ -145,6 +145,36 @@ static void warn_script_interpreters(const struct lease *l)
 	}
 }
 
+/* --matrix: the check `calyx run` (and `lease verify --matrix`) makes, made before signing,
+ * so a lease that could never run is never issued. EXIT_OK, 66 (does not fit: nothing is
+ * signed), or the matrix file's own 78/74. A signer the matrix does not trust is only a
+ * warning: `calyx run --pub` can trust it on top of the matrix. */
+static int check_against_matrix(const char *file, const struct lease *l, const uint8_t pk[PASERK_PK_BYTES])
+{
+	char err[PATH_MAX + 1024];
+	struct matrix m;
+	int rc = matrix_load_file(file, &m, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "calyx: capability matrix: %s\n", err);
+		matrix_free(&m);
+		return rc == -EINVAL ? EXIT_CONFIG : EXIT_IO;
+	}
+	rc = EXIT_OK;
+	if (matrix_check_lease(&m, l, err, sizeof(err)) < 0) {
+		fprintf(stderr, "calyx: lease outside the matrix %s: %s; nothing was signed\n", file, err);
+		rc = EXIT_LEASE_MATRIX;
+	} else {
+		char *pid = paserk_k4_pid(pk);
+		if (pid && !matrix_find_key(&m, pid))
+			fprintf(stderr,
+				"calyx: warning: the signing key %s is not in the trusted_keys of %s: a run "
+				"against it needs --pub with this key's public half\n", pid, file);
+		free(pid);
+	}
+	matrix_free(&m);
+	return rc;
+}
+
 int lease_issue_run(const struct issue_opts *o)
 {
 	uint8_t sk[PASETO_SK_BYTES];
@@ -186,6 +216,8 @@ int lease_issue_run(const struct issue_opts *o)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (o->matrix_file && (rc = check_against_matrix(o->matrix_file, &l, sk + 32)) != EXIT_OK)
+		goto out;
 	warn_script_interpreters(&l);
 	snprintf(footer, sizeof(footer), "{\"kid\":\"%s\"}", pid);
 	if (paseto_v4_sign(sk, (const uint8_t *)json, strlen(json), (const uint8_t *)footer,

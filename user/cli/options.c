@@ -208,6 +208,11 @@ static int issue_opt(struct issue_opts *o, int id, const char *v, char *err, siz
 			return errmsg(err, errlen, -EINVAL, "bad --output: empty file name");
 		o->out_file = v;
 		return 0;
+	case O_MATRIX:
+		if (!v[0])
+			return errmsg(err, errlen, -EINVAL, "bad --matrix: empty file name");
+		o->matrix_file = v;
+		return 0;
 	}
 	return errmsg(err, errlen, -EINVAL, "internal: unhandled option");
 }
