@@ -344,6 +344,34 @@ printf 'version: 1\nmax_lease_ttl: [\n' >broken.yaml
 expect_fail "issue --matrix: a malformed matrix is 78" 78 "capability matrix: broken.yaml" \
 	issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --matrix broken.yaml
 expect_fail "matrix: malformed matrix file, exit 78" 78 "broken.yaml" verify --matrix broken.yaml good.tok
+# matrix check: a valid matrix is OK with its summary; a broken one names file:line:col.
+run "$CALYX" matrix check trust.yaml
+check "matrix check: a valid matrix, exit 0 and its summary" \
+	$([ $rc -eq 0 ] && [ "$out" = "OK trust.yaml: 1 trusted key, 1 root, 3 lease_paths bounds, max_lease_ttl 1h, max_runs 10, enforcement auto" ] &&
+	  [ -z "$err" ]; echo $?)
+run "$CALYX" matrix check "$MATRIX_SHIPPED"
+check "matrix check: the shipped matrix warns that it trusts no key" \
+	$([ $rc -eq 0 ] && grep -qF "warning: $MATRIX_SHIPPED: trusted_keys is empty: a run needs --pub" "$T/.err"; echo $?)
+expect_fail "matrix check: a malformed matrix, 78, named by file and line" 78 "broken.yaml:3:1: max_lease_ttl: YAML syntax error" \
+	"$CALYX" matrix check broken.yaml
+python3 - trust.yaml >misindent.yaml <<'EOF2'
+import re, sys
+y = open(sys.argv[1]).read()
+y, n = re.subn(r"(?m)^run_as: \{uid: (\d+), gid: (\d+)\}$", r"run_as:\n  uid: \1\ngid: \2", y)
+assert n == 1
+sys.stdout.write(y)
+EOF2
+LN=$(grep -n '^gid:' misindent.yaml | cut -d: -f1)
+expect_fail "matrix check: a key indented out of its mapping is named as mis-indented" 78 \
+	"misindent.yaml:$LN:1: gid: unknown key here: 'gid' is a key of run_as (mis-indented?)" \
+	"$CALYX" matrix check misindent.yaml
+sed -e 's/^  uid: /   uid: /' -e 's/^gid: /  gid: /' misindent.yaml >misindent2.yaml
+expect_fail "matrix check: keys of one mapping at two indentations: the columns are named" 78 \
+	"a mis-indented key? line $LN starts at column 3, line $((LN - 1)) at column 4" \
+	"$CALYX" matrix check misindent2.yaml
+expect_fail "matrix check: a missing file is 74" 74 "nope.yaml: cannot open" "$CALYX" matrix check nope.yaml
+expect_fail "matrix check needs FILE" 64 "missing FILE" "$CALYX" matrix check
+
 # fail_on_denial (optional, true/false): accepted, anything else names the key.
 sed -e '$a fail_on_denial: true' trust.yaml >fod.yaml
 run verify --matrix fod.yaml good.tok

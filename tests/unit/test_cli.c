@@ -482,6 +482,28 @@ static void test_audit_show(void **state)
 	assert_int_equal(g_cli.cmd, CLI_AUDIT_SHOW);
 }
 
+static void test_matrix_check(void **state)
+{
+	(void)state;
+	ACCEPT("matrix", "check", "m.yaml");
+	assert_int_equal(g_cli.action, CLI_ACT_RUN);
+	assert_int_equal(g_cli.cmd, CLI_MATRIX_CHECK);
+	assert_string_equal(g_cli.matrix.file, "m.yaml");
+	REJECT("missing FILE (the capability matrix to check)", "matrix", "check");
+	assert_int_equal(g_cli.cmd, CLI_MATRIX_CHECK);
+	REJECT("unexpected argument 'b.yaml'", "matrix", "check", "a.yaml", "b.yaml");
+	REJECT("unknown option '--json'", "matrix", "check", "--json", "a.yaml");
+	REJECT("missing matrix subcommand (check)", "matrix");
+	assert_int_equal(g_cli.cmd, CLI_MATRIX);
+	REJECT("unknown matrix subcommand 'lint' (check)", "matrix", "lint");
+	ACCEPT("matrix", "--help");
+	assert_int_equal(g_cli.action, CLI_ACT_HELP);
+	assert_int_equal(g_cli.cmd, CLI_MATRIX);
+	ACCEPT("matrix", "check", "--help");
+	assert_int_equal(g_cli.action, CLI_ACT_HELP);
+	assert_int_equal(g_cli.cmd, CLI_MATRIX_CHECK);
+}
+
 static void test_report(void **state)
 {
 	(void)state;
@@ -688,6 +710,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_rollback, teardown),
 		cmocka_unit_test_teardown(test_audit_show, teardown),
 		cmocka_unit_test_teardown(test_report, teardown),
+		cmocka_unit_test_teardown(test_matrix_check, teardown),
 		cmocka_unit_test_teardown(test_help_text, teardown),
 		cmocka_unit_test_teardown(test_claims_roundtrip, teardown),
 		cmocka_unit_test_teardown(test_now_hook, teardown),

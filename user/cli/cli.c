@@ -156,6 +156,10 @@ static const struct cli_opt report_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
+static const struct cli_opt matrix_check_opts[] = {
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
 static const struct cli_opt lease_group_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
@@ -249,6 +253,17 @@ static const struct cli_spec specs[] = {
 	  "LEASE-ID names the run directory: LEASE-… (its first run) or LEASE-…-rN (its N-th run).\n"
 	  "Reads only; the page loads nothing from anywhere. Exit 88: no such run; 89: its meta.json\n"
 	  "is damaged; 74: the state dir or a file could not be read or FILE written." },
+	{ CLI_MATRIX, "matrix", "check …",
+	  "Check capability matrix files (docs/matrix.md).", lease_group_opts,
+	  "subcommands:\n"
+	  "  check    load a matrix as `calyx run` would and name its first problem\n"
+	  "Try 'calyx matrix SUBCOMMAND --help'." },
+	{ CLI_MATRIX_CHECK, "matrix check", "FILE",
+	  "Check a capability matrix: exit 0 only when `calyx run --matrix FILE` would load it.",
+	  matrix_check_opts,
+	  "A problem is named FILE:LINE:COLUMN: key.path: what is wrong (a mis-indented key says so).\n"
+	  "Settings that load but refuse or grant nothing are warnings on stderr (exit still 0).\n"
+	  "Exit 78: the matrix is not valid; 74: it cannot be read." },
 };
 
 /* The subcommands of the command groups that lookup_cmd resolves from a table. */
@@ -260,6 +275,11 @@ static const struct cli_sub audit_subs[] = {
 	{ "verify", CLI_AUDIT_VERIFY },
 	{ "repair", CLI_AUDIT_REPAIR },
 	{ "show", CLI_AUDIT_SHOW },
+	{ NULL, CLI_NONE },
+};
+
+static const struct cli_sub matrix_subs[] = {
+	{ "check", CLI_MATRIX_CHECK },
 	{ NULL, CLI_NONE },
 };
 
@@ -512,6 +532,13 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 		}
 		c->report.run_name = pos[0];
 		return 0;
+	case CLI_MATRIX_CHECK:
+		if (npos == 0)
+			return errmsg(err, errlen, -EINVAL, "missing FILE (the capability matrix to check)");
+		if (npos > 1)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[1]);
+		c->matrix.file = pos[0];
+		return 0;
 	case CLI_AUDIT_VERIFY:
 	case CLI_AUDIT_REPAIR:
 	case CLI_DOCTOR:
@@ -546,6 +573,8 @@ static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err
 	if (strcmp(a, "audit") == 0)
 		return lookup_sub(argc, argv, i, "audit", CLI_AUDIT, audit_subs, cmd, err, errlen);
 	if (strcmp(a, "report") == 0) { *cmd = CLI_REPORT; return 1; }
+	if (strcmp(a, "matrix") == 0)
+		return lookup_sub(argc, argv, i, "matrix", CLI_MATRIX, matrix_subs, cmd, err, errlen);
 	if (strcmp(a, "enforcer") == 0) {
 		*cmd = CLI_ENFORCER;
 		if (i + 1 >= argc)
@@ -620,7 +649,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 	int n = lookup_cmd(argc, argv, 1, &out->cmd, err, errlen);
 	if (n < 0)
 		return n;
-	if (out->cmd == CLI_LEASE || out->cmd == CLI_ENFORCER || out->cmd == CLI_AUDIT) {
+	if (out->cmd == CLI_LEASE || out->cmd == CLI_ENFORCER || out->cmd == CLI_AUDIT || out->cmd == CLI_MATRIX) {
 		/* only "calyx lease --help" / "calyx enforcer --help" / "calyx audit --help" reach here */
 		out->action = CLI_ACT_HELP;
 		return 0;
