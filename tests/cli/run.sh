@@ -82,6 +82,9 @@ check "usage error prints the problem, not the whole help" \
 expect_fail "missing value: usage error" 64 "option '--ttl' needs a value" "$CALYX" lease issue --ttl
 expect_fail "bad duration: usage error" 64 "bad --ttl '5x'" \
 	"$CALYX" lease issue --key k --intent I --cmd true --ttl 5x
+expect_fail "--ttl 5 without a unit: refused as ambiguous, with the accepted forms" 64 \
+	"calyx: bad --ttl '5': a number needs a unit (5s? 5m?): give it as 90s, 5m, 2h or 1d" \
+	"$CALYX" lease issue --key k --intent I --cmd true --ttl 5
 expect_fail "bad --path access: usage error" 64 "bad --path" \
 	"$CALYX" lease issue --key k --intent I --cmd true --ttl 5m --path '/srv/x:rx'
 expect_fail "--runs 0: usage error" 64 "bad --runs '0'" \

@@ -239,6 +239,10 @@ static void test_issue_durations(void **state)
 	(void)state;
 	REJECT("bad --ttl '5x'", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "5x");
 	REJECT("bad --ttl '0'", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "0");
+	REJECT("bad --ttl '5': a number needs a unit (5s? 5m?): give it as 90s, 5m, 2h or 1d",
+	       "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "5");
+	REJECT("bad --ttl '300': a number needs a unit", "lease", "issue", "--key", "k", "--intent", "I",
+	       "--cmd", "x", "--ttl", "300");
 	REJECT("bad --ttl '0s'", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "0s");
 	REJECT("bad --ttl '-5s'", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "-5s");
 	REJECT("whole number of seconds", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x",
@@ -330,6 +334,7 @@ static void test_verify(void **state)
 	ACCEPT("lease", "verify", "--pub", "k", "--skew", "0", "tok");
 	assert_true(g_cli.verify.skew_set);
 	assert_int_equal(g_cli.verify.skew_s, 0);
+	REJECT("bad --skew '30': a number needs a unit (30s? 30m?)", "lease", "verify", "--pub", "k", "--skew", "30", "tok");
 
 	/* "--" ends options: a token file may start with '-' */
 	ACCEPT("lease", "verify", "--pub", "k", "--", "-tok");

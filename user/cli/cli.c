@@ -46,7 +46,7 @@ static const struct cli_opt keygen_opts[] = {
 static const struct cli_opt issue_opts[] = {
 	{ O_KEY, "key", 'k', "FILE", false, "secret key (PASERK k4.secret, mode 0600) [required]" },
 	{ O_INTENT, "intent", 'i', "ID", false, "approved intent, e.g. INT-TEST-SANDBOX [required]" },
-	{ O_TTL, "ttl", 't', "DUR", false, "lifetime in whole seconds: 90s, 5m, 2h [required]" },
+	{ O_TTL, "ttl", 't', "DUR", false, "lifetime with its unit: 90s, 5m, 2h, 1d (a bare number is refused) [required]" },
 	{ O_CMD, "cmd", 'c', "'ARGV'", true,
 	  "an allowed command line, split like a shell without expansion [required, repeatable]" },
 	{ O_PATH, "path", 'p', "'PATTERN[:ro|:rw]'", true,

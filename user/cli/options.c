@@ -31,6 +31,11 @@ static int parse_seconds(const char *opt, const char *v, bool zero_ok, uint64_t 
 		*out_s = 0;
 		return 0;
 	}
+	/* "--ttl 5" could mean 5 seconds or 5 minutes: a number alone is refused, not guessed. */
+	if (v[0] && strspn(v, "0123456789") == strlen(v))
+		return errmsg(err, errlen, -EINVAL,
+			      "bad --%s '%s': a number needs a unit (%ss? %sm?): give it as 90s, 5m, 2h or 1d",
+			      opt, v, v, v);
 	int rc = units_parse_duration_ms(v, &ms);
 	if (rc == -ERANGE)
 		return errmsg(err, errlen, -EINVAL, "bad --%s '%s': too large", opt, v);
