@@ -156,6 +156,10 @@ expect_fail "world-readable secret key refused" 78 "accessible by group or other
 cp $PUB pub600.key && chmod 600 pub600.key
 expect_fail "public key given as --key refused" 78 "holds a public key" \
 	issue --key pub600.key --intent INT-X --ttl 5m --cmd true
+expect_fail "a public key (0644) as --key: said to be a public key, not 'run chmod 600'" 78 \
+	"calyx: $PUB holds a public key (k4.public), not a secret key: give the secret key file instead (keygen writes calyx.key beside calyx.pub)" \
+	issue --key $PUB --intent INT-X --ttl 5m --cmd true
+check "... and no chmod advice" $(! grep -q chmod "$T/.err"; echo $?)
 expect_fail "missing key file: I/O error 74" 74 "cannot open" issue --key nope.key --intent INT-X --ttl 5m --cmd true
 
 # ---------------------------------------------------------------- verify: good
