@@ -403,6 +403,28 @@ run "$CALYX" run -q --lease "$T/none.tok" --pub "$PUB" -- true
 check "... with -q only the error line" $([ $rc -eq 74 ] && [ "$(wc -l <"$T/.err")" -eq 1 ] &&
 	! grep -q summary "$T/.err"; echo $?)
 
+# ---------------------------------------------------------------- not root
+# As nobody (setpriv, util-linux): run and enforcer start say calyx needs root and why (69),
+# before any probe fails with EPERM; doctor says why its probes fail. The binary is copied
+# where nobody can reach it ($T is root's alone).
+NR=$(mktemp -d /tmp/calyx-cli-nr.XXXXXX)
+chmod 755 "$NR" && cp "$CALYX" "$NR/calyx" && chmod 755 "$NR/calyx"
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+expect_fail "not root: run says it needs root, why, and that the lease was not used (69)" 69 \
+	"calyx: run needs root (running as uid 65534): it loads the enforcer (BPF LSM or Landlock), makes the sandbox's cgroup and namespaces, and keeps the state dir and the ledger root's; run it as root (sudo calyx run …); nothing was run, the lease was not used" \
+	as_nobody "$NR/calyx" run --lease "$T/good.tok" --pub "$T/$PUB" -- true
+check "... in one line, nothing about EPERM" $([ "$(wc -l <"$T/.err")" -eq 1 ] && ! grep -q "not permitted" "$T/.err"; echo $?)
+expect_fail "not root: enforcer start says it needs root (69)" 69 \
+	"calyx: enforcer start needs root (running as uid 65534): loading and pinning BPF programs" \
+	as_nobody "$NR/calyx" enforcer start
+run as_nobody "$NR/calyx" doctor
+check "not root: doctor's first line says its probes fail for that reason" \
+	$(head -n 1 "$T/.out" | grep -qF "note: not running as root (uid 65534): the BPF and cgroup probes below fail"; echo $?)
+cp "$T/$PUB" "$T/good.tok" "$NR/" && chmod 644 "$NR/good.tok"
+run as_nobody "$NR/calyx" lease verify --pub "$NR/calyx.pub" "$NR/good.tok"
+check "not root: lease verify still works (it needs no privilege)" $([ $rc -eq 0 ]; echo $?)
+rm -rf "$NR"
+
 # ---------------------------------------------------------------- interop (independent PASETO v4)
 NPM_DIR="${CALYX_NPM_DIR:-$ROOT/build/npm}"
 interop_ready=""

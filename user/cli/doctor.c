@@ -209,6 +209,12 @@ int doctor_run(bool verbose, bool json)
 		cJSON_free(s);
 		cJSON_Delete(root);
 	} else {
+		/* As another user the BPF and cgroup probes fail for that reason alone: say so
+		 * first, so "no ... Operation not permitted" is not read as the kernel's answer. */
+		if (geteuid() != 0)
+			printf("note: not running as root (uid %u): the BPF and cgroup probes below fail with "
+			       "\"Operation not permitted\" for that reason alone; calyx run needs root, so run "
+			       "sudo calyx doctor to see what it would get\n", (unsigned)geteuid());
 		printf("resident program sets:\n");
 		for (int i = 0; i < 2; i++) {
 			if (set_err[i][0])
