@@ -403,6 +403,17 @@ run "$CALYX" run -q --lease "$T/none.tok" --pub "$PUB" -- true
 check "... with -q only the error line" $([ $rc -eq 74 ] && [ "$(wc -l <"$T/.err")" -eq 1 ] &&
 	! grep -q summary "$T/.err"; echo $?)
 
+# ---------------------------------------------------------------- #!/usr/bin/env scripts
+# env is the script's interpreter (bound by calyx), but the program env execs needs its own
+# place in the lease: lease issue says which helper to add.
+printf '#!/usr/bin/env sh\necho hi\n' >envscript.sh && chmod 755 envscript.sh
+SH_REAL=$(PATH=/usr/local/bin:/usr/bin:/bin command -v sh | xargs realpath)
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd "$T/envscript.sh"
+check "issue: a #!/usr/bin/env script command warns, naming the helper to add" \
+	$([ $rc -eq 0 ] && grep -qF "calyx: warning: script command $T/envscript.sh starts with '#!/usr/bin/env sh': env then execs sh ($SH_REAL), which this lease does not allow, so calyx run refuses the command (68); add --helper sh, or make the #! line '#!$SH_REAL'" "$T/.err"; echo $?)
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd "$T/envscript.sh" --helper sh
+check "... not with --helper sh" $([ $rc -eq 0 ] && ! grep -q "env then execs" "$T/.err"; echo $?)
+
 # ---------------------------------------------------------------- not root
 # As nobody (setpriv, util-linux): run and enforcer start say calyx needs root and why (69),
 # before any probe fails with EPERM; doctor says why its probes fail. The binary is copied

@@ -185,6 +185,21 @@ issue "$T/relscript.tok" --cmd "$T/relscript.sh" || bad "issue relative-interpre
 run "$T/relscript.tok" --pub "$PUB" --state "$ST" -- "$T/relscript.sh"
 check "#! script with a relative interpreter: 68" expect_rc 68
 check "... naming the command" err_has "lease command '$T/relscript.sh'"
+# "#!/usr/bin/env sh": env is bound as the interpreter, but the sh it execs is not in the
+# lease: refused before anything runs (68), naming the helper to add; the lease not used.
+printf '#!/usr/bin/env sh\necho env-script-ran\n' > "$T/envscript.sh"; chmod 755 "$T/envscript.sh"
+SH_REAL=$(PATH=/usr/local/bin:/usr/bin:/bin command -v sh | xargs realpath)
+issue "$T/envscript.tok" --cmd "$T/envscript.sh" || bad "issue env-script lease"
+run "$T/envscript.tok" --pub "$PUB" --state "$ST" -- "$T/envscript.sh"
+check "#!/usr/bin/env script whose program is not in the lease: 68" expect_rc 68
+check "... naming the helper to add and that the lease was not used" err_has \
+  "script $T/envscript.sh starts with '#!/usr/bin/env sh', so env then execs sh ($SH_REAL), which the lease does not allow (the run would be killed at that exec): add --helper sh to the lease, or make the #! line '#!$SH_REAL' (calyx binds a script's own interpreter); nothing was run, the lease was not used"
+run "$T/envscript.tok" --pub "$PUB" --state "$ST" -- "$T/envscript.sh"
+check "... and not consumed: refused the same way again (68, not 67)" expect_rc 68
+issue "$T/envscript2.tok" --cmd "$T/envscript.sh" --helper sh || bad "issue env-script lease with --helper sh"
+run "$T/envscript2.tok" --pub "$PUB" --state "$ST" -- "$T/envscript.sh"
+check "... with the suggested --helper sh it runs" expect_rc 0
+check "... its output" grep -qx env-script-ran <<<"$OUT"
 
 now=$(date +%s)
 CALYX_TEST_NOW=$((now - 3600)) "$CALYX" lease issue -k "$KEY" --aud "$(uname -n)" -i INT-TEST-HOST --ttl 1m --cmd "echo hello" -o "$T/expired.tok" 2>/dev/null

@@ -118,8 +118,43 @@ static bool program_file(const char *name, struct stat *st)
  * gives the sandbox much more: python3 as a helper runs `python3 -c CODE`, a bare
  * `python3` runs whatever program it reads on stdin. Said, not refused: the command tree
  * may need it for itself. */
+/* Is the file st one of the lease's commands' binaries or helpers? */
+static bool lease_names_file(const struct lease *l, const struct stat *st)
+{
+	struct stat other;
+	for (size_t c = 0; c < l->n_commands; c++)
+		if (program_file(l->commands[c].argv[0], &other) && other.st_dev == st->st_dev && other.st_ino == st->st_ino)
+			return true;
+	for (size_t h = 0; h < l->n_helpers; h++)
+		if (program_file(l->helpers[h], &other) && other.st_dev == st->st_dev && other.st_ino == st->st_ino)
+			return true;
+	return false;
+}
+
+/* "#!/usr/bin/env PROG" script commands: env execs PROG, which needs an exec rule of its
+ * own; without one `calyx run` refuses the command (68). Said here, with the fix. */
+static void warn_env_scripts(const struct lease *l)
+{
+	for (size_t i = 0; i < l->n_commands; i++) {
+		char found[PATH_MAX], real[PATH_MAX], pfound[PATH_MAX], preal[PATH_MAX];
+		struct stat st, pst;
+		struct shebang sb;
+		if (sandbox_resolve_program(l->commands[i].argv[0], found, real, &st) < 0 || shebang_read(real, &sb) != 1)
+			continue;
+		const char *prog = shebang_env_program(&sb);
+		if (!prog || sandbox_resolve_program(prog, pfound, preal, &pst) < 0 || lease_names_file(l, &pst))
+			continue;
+		fprintf(stderr,
+			"calyx: warning: script command %s starts with '#!%s %s': env then execs %s (%s), which this "
+			"lease does not allow, so calyx run refuses the command (68); add --helper %s, or make the "
+			"#! line '#!%s' (calyx binds a script's own interpreter)\n",
+			l->commands[i].argv[0], sb.interp, sb.arg, prog, preal, prog, preal);
+	}
+}
+
 static void warn_script_interpreters(const struct lease *l)
 {
+	warn_env_scripts(l);
 	for (size_t i = 0; i < l->n_commands; i++) {
 		char found[PATH_MAX], real[PATH_MAX], ireal[PATH_MAX];
 		struct stat st, ist, other;
