@@ -431,6 +431,13 @@ expect_fail "not root: enforcer start says it needs root (69)" 69 \
 run as_nobody "$NR/calyx" doctor
 check "not root: doctor's first line says its probes fail for that reason" \
 	$(head -n 1 "$T/.out" | grep -qF "note: not running as root (uid 65534): the BPF and cgroup probes below fail"; echo $?)
+cp "$T/.out" "$T/doctor.out"
+# doctor -v: everything doctor says (as this same user, so the same probes), then more.
+run as_nobody "$NR/calyx" doctor -v
+check "doctor -v shows what doctor shows, then a details section" \
+	$(n=$(wc -l <"$T/doctor.out"); [ "$n" -gt 5 ] && head -n "$n" "$T/.out" | cmp -s - "$T/doctor.out" &&
+	  [ "$(wc -l <"$T/.out")" -gt "$n" ] && sed -n "$((n + 1))p" "$T/.out" | grep -qx "details (-v):" &&
+	  grep -qE "^  running as +uid 65534 \(calyx run needs root\)$" "$T/.out"; echo $?)
 cp "$T/$PUB" "$T/good.tok" "$NR/" && chmod 644 "$NR/good.tok"
 run as_nobody "$NR/calyx" lease verify --pub "$NR/calyx.pub" "$NR/good.tok"
 check "not root: lease verify still works (it needs no privilege)" $([ $rc -eq 0 ]; echo $?)

@@ -381,11 +381,15 @@ static void test_run(void **state)
 
 	ACCEPT("run", "-v", "--matrix", "m.yaml", "--state", "/tmp/st", "--enforce", "landlock",
 	       "--lease", "l", "--", "--", "x");
-	assert_true(g_cli.run.verbose);
+	assert_int_equal(g_cli.run.verbose, 1);
 	assert_string_equal(g_cli.run.state_dir, "/tmp/st");
 	assert_int_equal(g_cli.run.enforce, ENFORCE_LANDLOCK);
 	assert_int_equal(g_cli.run.argc, 2);
 	assert_string_equal(g_cli.run.argv[0], "--");
+	ACCEPT("run", "-vv", "--lease", "l", "--pub", "k", "--", "x");
+	assert_int_equal(g_cli.run.verbose, 2);   /* -vv: libbpf's output too */
+	ACCEPT("run", "-v", "--verbose", "-v", "--lease", "l", "--pub", "k", "--", "x");
+	assert_int_equal(g_cli.run.verbose, 2);   /* more is -vv */
 
 	ACCEPT("run", "--lease", "l", "--pub", "k", "--enforce", "bpf-lsm", "--", "true");
 	assert_int_equal(g_cli.run.enforce, ENFORCE_BPF_LSM);

@@ -86,7 +86,7 @@ static const struct cli_opt run_opts[] = {
 	{ O_MATRIX, "matrix", 'm', "FILE", false, "capability matrix to enforce" },
 	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx)" },
 	{ O_ENFORCE, "enforce", 0, "BACKEND", false, "auto, bpf-lsm or landlock (default auto)" },
-	{ O_VERBOSE, "verbose", 'v', NULL, false, "say what is happening, with libbpf debug output" },
+	{ O_VERBOSE, "verbose", 'v', NULL, true, "-v: calyx's own steps on stderr; -vv: libbpf's debug output (verifier logs) too" },
 	{ O_QUIET, "quiet", 'q', NULL, false, "no summary at the end, no warning about missing lease paths" },
 	{ O_FAIL_ON_DENIAL, "fail-on-denial", 0, NULL, false,
 	  "exit 125, not 0, when anything the command tried was denied (the matrix may make it the default)" },
@@ -95,7 +95,7 @@ static const struct cli_opt run_opts[] = {
 
 static const struct cli_opt doctor_opts[] = {
 	{ O_JSON, "json", 0, NULL, false, "print the report as JSON" },
-	{ O_VERBOSE, "verbose", 'v', NULL, false, "more detail" },
+	{ O_VERBOSE, "verbose", 'v', NULL, false, "then the details: who runs it, the state dir, bpffs, the cgroup root, what each Landlock ABI adds" },
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
@@ -193,7 +193,7 @@ static const struct cli_spec specs[] = {
 	{ CLI_LEASE_SHOW, "lease show", "TOKEN_FILE",
 	  "Print a lease's claims. UNVERIFIED: the signature is not checked.", show_opts, NULL },
 	{ CLI_RUN, "run",
-	  "--lease FILE (--pub FILE | --matrix FILE) [--state DIR] [--enforce auto|bpf-lsm|landlock] [-v]\n"
+	  "--lease FILE (--pub FILE | --matrix FILE) [--state DIR] [--enforce auto|bpf-lsm|landlock] [-v|-vv]\n"
 	  "             [-q] [--fail-on-denial] -- CMD [ARG…]",
 	  "Run CMD in a sandbox enforcing the lease (CP20 sandbox runner).", run_opts,
 	  "CMD [ARG…] must equal one of the lease's commands. The exit code is the command's own,\n"

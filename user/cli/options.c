@@ -323,7 +323,10 @@ int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errle
 			c->run.enforce = (enum enforce_backend)b;
 			break;
 		}
-		case O_VERBOSE: c->run.verbose = true; break;
+		case O_VERBOSE:
+			if (c->run.verbose < 2)   /* -vvv is -vv */
+				c->run.verbose++;
+			break;
 		case O_QUIET: c->run.quiet = true; break;
 		case O_FAIL_ON_DENIAL: c->run.fail_on_denial = true; break;
 		}
