@@ -403,6 +403,21 @@ run "$CALYX" run -q --lease "$T/none.tok" --pub "$PUB" -- true
 check "... with -q only the error line" $([ $rc -eq 74 ] && [ "$(wc -l <"$T/.err")" -eq 1 ] &&
 	! grep -q summary "$T/.err"; echo $?)
 
+# ---------------------------------------------------------------- paths that grant nothing useful
+run "$CALYX" lease issue --help
+check "lease issue --help shows the * / ** difference" \
+	$(grep -qF "DIR/* admits the entries directly in DIR (DIR/a.txt, and DIR/sub itself," "$T/.out" &&
+	  grep -qF "but not DIR/sub/b.txt); DIR/** admits DIR and everything below it, at any depth." "$T/.out"; echo $?)
+mkdir -p tree/a tree/b && echo x >tree/a/f
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path "$T/tree/*" --path "$T/absent:rw"
+check "issue: DIR/* over only directories warns, suggesting DIR/**" \
+	$([ $rc -eq 0 ] && grep -qxF "calyx: warning: lease path $T/tree/* grants only the entries directly in its directory, and all 2 entries of $T/tree are directories: the files below them are not admitted ($T/tree/** admits the whole tree)" "$T/.err"; echo $?)
+check "issue: a missing path warns" \
+	$(grep -qxF "calyx: warning: lease path $T/absent does not exist on this host (No such file or directory): a run here would not see it" "$T/.err"; echo $?)
+echo y >tree/g
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path "$T/tree/*" --path "$T/tree/**"
+check "issue: no warning for DIR/* with a file in DIR, nor for DIR/**" $([ $rc -eq 0 ] && ! grep -q warning "$T/.err"; echo $?)
+
 # ---------------------------------------------------------------- #!/usr/bin/env scripts
 # env is the script's interpreter (bound by calyx), but the program env execs needs its own
 # place in the lease: lease issue says which helper to add.

@@ -201,6 +201,15 @@ run "$T/envscript2.tok" --pub "$PUB" --state "$ST" -- "$T/envscript.sh"
 check "... with the suggested --helper sh it runs" expect_rc 0
 check "... its output" grep -qx env-script-ran <<<"$OUT"
 
+# DIR/* over a directory holding only directories grants none of their files: a warning
+# at the start of the run (lease issue warns too: tests/cli), the run goes on.
+mkdir -p "$T/tree/a" && echo x > "$T/tree/a/f"
+issue "$T/tree.tok" --cmd "cat $T/tree/a/f" --path "$T/tree/*" || bad "issue DIR/* lease"
+run "$T/tree.tok" --pub "$PUB" --state "$ST" -- cat "$T/tree/a/f"
+check "DIR/* over only directories: the run warns, suggesting DIR/**" err_has \
+  "calyx: warning: lease path $T/tree/\* grants only the entries directly in its directory, and all 1 entry of $T/tree is a directory: the files below them are not admitted ($T/tree/\*\* admits the whole tree)"
+check "... and the file below is indeed not readable (the command fails)" bash -c '[ "$1" -ne 0 ]' _ "$RC"
+
 now=$(date +%s)
 CALYX_TEST_NOW=$((now - 3600)) "$CALYX" lease issue -k "$KEY" --aud "$(uname -n)" -i INT-TEST-HOST --ttl 1m --cmd "echo hello" -o "$T/expired.tok" 2>/dev/null
 run "$T/expired.tok" --pub "$PUB" --state "$ST" -- echo hello

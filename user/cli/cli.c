@@ -184,7 +184,10 @@ static const struct cli_spec specs[] = {
 	  "                   [--net deny_all] [--limit NAME=VALUE …] [--runs N] [--env NAME …]\n"
 	  "                   [--helper PROGRAM …] [--aud NAME] [--cwd DIR] [--matrix FILE] [-o FILE]",
 	  "Sign a lease (PASETO v4.public) and print it, or write it to FILE.", issue_opts,
-	  "The lease id is LEASE-YYYYMMDD-HHMMSS-xxxx (UTC); iat = nbf = now, exp = now + ttl." },
+	  "The lease id is LEASE-YYYYMMDD-HHMMSS-xxxx (UTC); iat = nbf = now, exp = now + ttl.\n"
+	  "Path patterns: DIR/* admits the entries directly in DIR (DIR/a.txt, and DIR/sub itself,\n"
+	  "but not DIR/sub/b.txt); DIR/** admits DIR and everything below it, at any depth.\n"
+	  "A path missing here, or DIR/* over a DIR holding only directories, is a warning." },
 	{ CLI_LEASE_VERIFY, "lease verify", "(--pub FILE | --matrix FILE) [--skew DUR] [--json] TOKEN_FILE",
 	  "Verify a lease. Exit 0 only for a valid lease.", verify_opts,
 	  "With both --pub and --matrix, the matrix is used with that key trusted as well.\n"

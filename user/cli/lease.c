@@ -22,6 +22,7 @@
 #include "base/units.h"
 #include "policy/lease.h"
 #include "policy/matrix.h"
+#include "policy/pathuse.h"
 #include "sandbox/resolve.h"
 #include "token/keys.h"
 #include "token/paseto.h"
@@ -152,6 +153,28 @@ static void warn_env_scripts(const struct lease *l)
 	}
 }
 
+/* Lease paths that grant nothing useful here (policy/pathuse.h): missing, or a children
+ * pattern (final '*') over a directory holding only directories. repo:// paths are
+ * resolved only with --matrix (it has the roots); the host that runs the lease says so
+ * again (calyx run). */
+static void warn_useless_paths(const struct lease *l, const struct matrix *m)
+{
+	for (size_t i = 0; i < l->n_paths; i++) {
+		char err[256], why[PATH_MAX + 64];
+		struct pathpat p;
+		if (pathpat_parse(l->paths[i].pattern, m ? matrix_root_lookup : NULL, (void *)m, &p, err, sizeof(err)) < 0)
+			continue;
+		enum pathuse u = pathuse_check(&p, why, sizeof(why));
+		if (u == PATHUSE_MISSING)
+			fprintf(stderr, "calyx: warning: lease path %s does not exist on this host (%s): a run here "
+				"would not see it\n", l->paths[i].pattern, why);
+		else if (u == PATHUSE_ONLY_SUBDIRS)
+			fprintf(stderr, "calyx: warning: lease path %s grants only the entries directly in its "
+				"directory, and %s: the files below them are not admitted (%s* admits the whole "
+				"tree)\n", l->paths[i].pattern, why, l->paths[i].pattern);
+	}
+}
+
 static void warn_script_interpreters(const struct lease *l)
 {
 	warn_env_scripts(l);
@@ -184,6 +207,8 @@ static void warn_script_interpreters(const struct lease *l)
  * so a lease that could never run is never issued. EXIT_OK, 66 (does not fit: nothing is
  * signed), or the matrix file's own 78/74. A signer the matrix does not trust is only a
  * warning: `calyx run --pub` can trust it on top of the matrix. */
+static void warn_useless_paths(const struct lease *l, const struct matrix *m);
+
 static int check_against_matrix(const char *file, const struct lease *l, const uint8_t pk[PASERK_PK_BYTES])
 {
 	char err[PATH_MAX + 1024];
@@ -205,6 +230,7 @@ static int check_against_matrix(const char *file, const struct lease *l, const u
 				"calyx: warning: the signing key %s is not in the trusted_keys of %s: a run "
 				"against it needs --pub with this key's public half\n", pid, file);
 		free(pid);
+		warn_useless_paths(l, &m);
 	}
 	matrix_free(&m);
 	return rc;
@@ -253,6 +279,8 @@ int lease_issue_run(const struct issue_opts *o)
 	}
 	if (o->matrix_file && (rc = check_against_matrix(o->matrix_file, &l, sk + 32)) != EXIT_OK)
 		goto out;
+	if (!o->matrix_file)
+		warn_useless_paths(&l, NULL);
 	warn_script_interpreters(&l);
 	snprintf(footer, sizeof(footer), "{\"kid\":\"%s\"}", pid);
 	if (paseto_v4_sign(sk, (const uint8_t *)json, strlen(json), (const uint8_t *)footer,
