@@ -727,6 +727,9 @@ int runner_run(const struct run_opts *o)
 	if ((rc = run_build_path_rules(&r)))
 		goto out;
 	run_check_lease_paths(&r);
+	r.step = "run_as access";
+	if ((rc = run_check_run_as_access(&r)))
+		goto out;
 	r.step = "enforcer";
 	if ((rc = run_load_enforcer(&r)))
 		goto out;
