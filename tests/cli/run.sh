@@ -87,6 +87,9 @@ check "usage error prints the problem, not the whole help" \
 expect_fail "missing value: usage error" 64 "option '--ttl' needs a value" "$CALYX" lease issue --ttl
 expect_fail "bad duration: usage error" 64 "bad --ttl '5x'" \
 	"$CALYX" lease issue --key k --intent I --cmd true --ttl 5x
+expect_fail "--ttl 5 without a unit: refused as ambiguous, with the accepted forms" 64 \
+	"calyx: bad --ttl '5': a number needs a unit (5s? 5m?): give it as 90s, 5m, 2h or 1d" \
+	"$CALYX" lease issue --key k --intent I --cmd true --ttl 5
 expect_fail "bad --path access: usage error" 64 "bad --path" \
 	"$CALYX" lease issue --key k --intent I --cmd true --ttl 5m --path '/srv/x:rx'
 expect_fail "--runs 0: usage error" 64 "bad --runs '0'" \
@@ -158,6 +161,10 @@ expect_fail "world-readable secret key refused" 78 "accessible by group or other
 cp $PUB pub600.key && chmod 600 pub600.key
 expect_fail "public key given as --key refused" 78 "holds a public key" \
 	issue --key pub600.key --intent INT-X --ttl 5m --cmd true
+expect_fail "a public key (0644) as --key: said to be a public key, not 'run chmod 600'" 78 \
+	"calyx: $PUB holds a public key (k4.public), not a secret key: give the secret key file instead (keygen writes calyx.key beside calyx.pub)" \
+	issue --key $PUB --intent INT-X --ttl 5m --cmd true
+check "... and no chmod advice" $(! grep -q chmod "$T/.err"; echo $?)
 expect_fail "missing key file: I/O error 74" 74 "cannot open" issue --key nope.key --intent INT-X --ttl 5m --cmd true
 
 # ---------------------------------------------------------------- verify: good
@@ -305,7 +312,10 @@ echo "$out" >bigmem.tok
 expect_fail "matrix: mem limit above the maximum" 66 "mem" verify --matrix trust.yaml bigmem.tok
 run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path /etc/shadow --aud "$HOST"
 echo "$out" >badpath.tok
-expect_fail "matrix: path outside the lease_paths bounds" 66 "/etc/shadow" verify --matrix trust.yaml badpath.tok
+expect_fail "matrix: path outside the lease_paths bounds names the claim, the value and the bounds" 66 \
+	"lease outside the matrix: claim 'paths[0]' (/etc/shadow:ro) is outside every lease_paths bound; the matrix allows: repo://calyx/**:rw, /tmp/calyx/**:rw, /dev/null:rw" \
+	verify --matrix trust.yaml badpath.tok
+check "... without the prefix twice" $(! grep -q "matrix: lease outside" "$T/.err"; echo $?)
 run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path 'repo://calyx/tools/*:rw' --aud "$HOST"
 echo "$out" >rwpath.tok
 run verify --matrix trust.yaml rwpath.tok
@@ -319,12 +329,61 @@ expect_fail "matrix: a lease for another host refused, naming both" 66 \
 	"the lease is for 'other-host.example' (claim 'aud'), this host is '$HOST'" verify --matrix trust.yaml otheraud.tok
 run issue --key keys/b/calyx.key --intent INT-TEST-SANDBOX --ttl 5m --cmd true
 echo "$out" >signed-b.tok
-expect_fail "matrix: untrusted signer" 66 "signer $PID_B is not trusted by the matrix" \
+expect_fail "matrix: untrusted signer, with the fix" 66 "signer $PID_B is not trusted by the matrix (add its public key to trusted_keys in trust.yaml, or pass it with --pub)" \
 	verify --matrix trust.yaml signed-b.tok
 expect_fail "matrix: shipped matrix trusts nobody without --pub" 66 "is not trusted by the matrix" \
 	verify --matrix "$MATRIX_SHIPPED" good.tok
+# lease issue --matrix: the same check before signing; what does not fit is never signed.
+expect_fail "issue --matrix: a 2-day ttl refused before signing (66)" 66 \
+	"lease outside the matrix trust.yaml: lease ttl 2d exceeds max_lease_ttl 1h; nothing was signed" \
+	issue --key $KEY --intent INT-TEST-SANDBOX --ttl 2d --cmd true --aud "$HOST" --matrix trust.yaml -o m1.tok
+check "... and no token written" $([ -z "$out" ] && [ ! -e m1.tok ]; echo $?)
+expect_fail "issue --matrix: a 4G memory limit refused" 66 \
+	"claim 'limits.mem_bytes' = 4G exceeds the matrix maximum 2G (limits.max.mem); nothing was signed" \
+	issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --limit mem=4G --aud "$HOST" --matrix trust.yaml
+check "... nothing on stdout" $([ -z "$out" ]; echo $?)
+expect_fail "issue --matrix: a path under /root refused, naming the bounds" 66 \
+	"claim 'paths[0]' (/root/x:ro) is outside every lease_paths bound; the matrix allows: repo://calyx/**:rw" \
+	issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path /root/x --aud "$HOST" --matrix trust.yaml
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --aud "$HOST" --matrix trust.yaml
+echo "$out" >fits.tok
+check "issue --matrix: a lease that fits is signed, silently, and verifies" \
+	$([ $rc -eq 0 ] && ! grep -q warning "$T/.err" && verify --matrix trust.yaml fits.tok >/dev/null 2>&1; echo $?)
+run issue --key keys/b/calyx.key --intent INT-TEST-SANDBOX --ttl 5m --cmd true --aud "$HOST" --matrix trust.yaml
+check "issue --matrix: a signer the matrix does not trust is signed with a warning naming --pub" \
+	$([ $rc -eq 0 ] && grep -qF "warning: the signing key $PID_B is not in the trusted_keys of trust.yaml: a run against it needs --pub" "$T/.err"; echo $?)
 printf 'version: 1\nmax_lease_ttl: [\n' >broken.yaml
+expect_fail "issue --matrix: a malformed matrix is 78" 78 "capability matrix: broken.yaml" \
+	issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --matrix broken.yaml
 expect_fail "matrix: malformed matrix file, exit 78" 78 "broken.yaml" verify --matrix broken.yaml good.tok
+# matrix check: a valid matrix is OK with its summary; a broken one names file:line:col.
+run "$CALYX" matrix check trust.yaml
+check "matrix check: a valid matrix, exit 0 and its summary" \
+	$([ $rc -eq 0 ] && [ "$out" = "OK trust.yaml: 1 trusted key, 1 root, 3 lease_paths bounds, max_lease_ttl 1h, max_runs 10, enforcement auto" ] &&
+	  [ -z "$err" ]; echo $?)
+run "$CALYX" matrix check "$MATRIX_SHIPPED"
+check "matrix check: the shipped matrix warns that it trusts no key" \
+	$([ $rc -eq 0 ] && grep -qF "warning: $MATRIX_SHIPPED: trusted_keys is empty: a run needs --pub" "$T/.err"; echo $?)
+expect_fail "matrix check: a malformed matrix, 78, named by file and line" 78 "broken.yaml:3:1: max_lease_ttl: YAML syntax error" \
+	"$CALYX" matrix check broken.yaml
+python3 - trust.yaml >misindent.yaml <<'EOF2'
+import re, sys
+y = open(sys.argv[1]).read()
+y, n = re.subn(r"(?m)^run_as: \{uid: (\d+), gid: (\d+)\}$", r"run_as:\n  uid: \1\ngid: \2", y)
+assert n == 1
+sys.stdout.write(y)
+EOF2
+LN=$(grep -n '^gid:' misindent.yaml | cut -d: -f1)
+expect_fail "matrix check: a key indented out of its mapping is named as mis-indented" 78 \
+	"misindent.yaml:$LN:1: gid: unknown key here: 'gid' is a key of run_as (mis-indented?)" \
+	"$CALYX" matrix check misindent.yaml
+sed -e 's/^  uid: /   uid: /' -e 's/^gid: /  gid: /' misindent.yaml >misindent2.yaml
+expect_fail "matrix check: keys of one mapping at two indentations: the columns are named" 78 \
+	"a mis-indented key? line $LN starts at column 3, line $((LN - 1)) at column 4" \
+	"$CALYX" matrix check misindent2.yaml
+expect_fail "matrix check: a missing file is 74" 74 "nope.yaml: cannot open" "$CALYX" matrix check nope.yaml
+expect_fail "matrix check needs FILE" 64 "missing FILE" "$CALYX" matrix check
+
 # fail_on_denial (optional, true/false): accepted, anything else names the key.
 sed -e '$a fail_on_denial: true' trust.yaml >fod.yaml
 run verify --matrix fod.yaml good.tok
@@ -348,6 +407,61 @@ check "run that never started: the error, then 'the command did not start'" \
 run "$CALYX" run -q --lease "$T/none.tok" --pub "$PUB" -- true
 check "... with -q only the error line" $([ $rc -eq 74 ] && [ "$(wc -l <"$T/.err")" -eq 1 ] &&
 	! grep -q summary "$T/.err"; echo $?)
+
+# ---------------------------------------------------------------- paths that grant nothing useful
+run "$CALYX" lease issue --help
+check "lease issue --help shows the * / ** difference" \
+	$(grep -qF "DIR/* admits the entries directly in DIR (DIR/a.txt, and DIR/sub itself," "$T/.out" &&
+	  grep -qF "but not DIR/sub/b.txt); DIR/** admits DIR and everything below it, at any depth." "$T/.out"; echo $?)
+mkdir -p tree/a tree/b && echo x >tree/a/f
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path "$T/tree/*" --path "$T/absent:rw"
+check "issue: DIR/* over only directories warns, suggesting DIR/**" \
+	$([ $rc -eq 0 ] && grep -qxF "calyx: warning: lease path $T/tree/* grants only the entries directly in its directory, and all 2 entries of $T/tree are directories: the files below them are not admitted ($T/tree/** admits the whole tree)" "$T/.err"; echo $?)
+check "issue: a missing path warns" \
+	$(grep -qxF "calyx: warning: lease path $T/absent does not exist on this host (No such file or directory): a run here would not see it" "$T/.err"; echo $?)
+echo y >tree/g
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --path "$T/tree/*" --path "$T/tree/**"
+check "issue: no warning for DIR/* with a file in DIR, nor for DIR/**" $([ $rc -eq 0 ] && ! grep -q warning "$T/.err"; echo $?)
+
+# ---------------------------------------------------------------- #!/usr/bin/env scripts
+# env is the script's interpreter (bound by calyx), but the program env execs needs its own
+# place in the lease: lease issue says which helper to add.
+printf '#!/usr/bin/env sh\necho hi\n' >envscript.sh && chmod 755 envscript.sh
+SH_REAL=$(PATH=/usr/local/bin:/usr/bin:/bin command -v sh | xargs realpath)
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd "$T/envscript.sh"
+check "issue: a #!/usr/bin/env script command warns, naming the helper to add" \
+	$([ $rc -eq 0 ] && grep -qF "calyx: warning: script command $T/envscript.sh starts with '#!/usr/bin/env sh': env then execs sh ($SH_REAL), which this lease does not allow, so calyx run refuses the command (68); add --helper sh, or make the #! line '#!$SH_REAL'" "$T/.err"; echo $?)
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd "$T/envscript.sh" --helper sh
+check "... not with --helper sh" $([ $rc -eq 0 ] && ! grep -q "env then execs" "$T/.err"; echo $?)
+
+# ---------------------------------------------------------------- not root
+# As nobody (setpriv, util-linux): run and enforcer start say calyx needs root and why (69),
+# before any probe fails with EPERM; doctor says why its probes fail. The binary is copied
+# where nobody can reach it ($T is root's alone).
+NR=$(mktemp -d /tmp/calyx-cli-nr.XXXXXX)
+chmod 755 "$NR" && cp "$CALYX" "$NR/calyx" && chmod 755 "$NR/calyx"
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+expect_fail "not root: run says it needs root, why, and that the lease was not used (69)" 69 \
+	"calyx: run needs root (running as uid 65534): it loads the enforcer (BPF LSM or Landlock), makes the sandbox's cgroup and namespaces, and keeps the state dir and the ledger root's; run it as root (sudo calyx run …); nothing was run, the lease was not used" \
+	as_nobody "$NR/calyx" run --lease "$T/good.tok" --pub "$T/$PUB" -- true
+check "... in one line, nothing about EPERM" $([ "$(wc -l <"$T/.err")" -eq 1 ] && ! grep -q "not permitted" "$T/.err"; echo $?)
+expect_fail "not root: enforcer start says it needs root (69)" 69 \
+	"calyx: enforcer start needs root (running as uid 65534): loading and pinning BPF programs" \
+	as_nobody "$NR/calyx" enforcer start
+run as_nobody "$NR/calyx" doctor
+check "not root: doctor's first line says its probes fail for that reason" \
+	$(head -n 1 "$T/.out" | grep -qF "note: not running as root (uid 65534): the BPF and cgroup probes below fail"; echo $?)
+cp "$T/.out" "$T/doctor.out"
+# doctor -v: everything doctor says (as this same user, so the same probes), then more.
+run as_nobody "$NR/calyx" doctor -v
+check "doctor -v shows what doctor shows, then a details section" \
+	$(n=$(wc -l <"$T/doctor.out"); [ "$n" -gt 5 ] && head -n "$n" "$T/.out" | cmp -s - "$T/doctor.out" &&
+	  [ "$(wc -l <"$T/.out")" -gt "$n" ] && sed -n "$((n + 1))p" "$T/.out" | grep -qx "details (-v):" &&
+	  grep -qE "^  running as +uid 65534 \(calyx run needs root\)$" "$T/.out"; echo $?)
+cp "$T/$PUB" "$T/good.tok" "$NR/" && chmod 644 "$NR/good.tok"
+run as_nobody "$NR/calyx" lease verify --pub "$NR/calyx.pub" "$NR/good.tok"
+check "not root: lease verify still works (it needs no privilege)" $([ $rc -eq 0 ]; echo $?)
+rm -rf "$NR"
 
 # ---------------------------------------------------------------- interop (independent PASETO v4)
 NPM_DIR="${CALYX_NPM_DIR:-$ROOT/build/npm}"

@@ -26,8 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
+	/* An optional limit (fsize) may be unset in both sets: then there is no bound to hold. */
 	for (int k = 0; k < LIMIT_COUNT; k++)
-		if (m.default_limits.v[k] > m.max_limits.v[k] || !m.max_limits.v[k])
+		if (m.max_limits.set[k] && (m.default_limits.v[k] > m.max_limits.v[k] || !m.max_limits.v[k]))
 			abort();
 	if (m.max_runs < 1 || m.max_lease_ttl_ms == 0)
 		abort();

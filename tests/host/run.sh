@@ -185,6 +185,56 @@ issue "$T/relscript.tok" --cmd "$T/relscript.sh" || bad "issue relative-interpre
 run "$T/relscript.tok" --pub "$PUB" --state "$ST" -- "$T/relscript.sh"
 check "#! script with a relative interpreter: 68" expect_rc 68
 check "... naming the command" err_has "lease command '$T/relscript.sh'"
+# "#!/usr/bin/env sh": env is bound as the interpreter, but the sh it execs is not in the
+# lease: refused before anything runs (68), naming the helper to add; the lease not used.
+printf '#!/usr/bin/env sh\necho env-script-ran\n' > "$T/envscript.sh"; chmod 755 "$T/envscript.sh"
+SH_REAL=$(PATH=/usr/local/bin:/usr/bin:/bin command -v sh | xargs realpath)
+issue "$T/envscript.tok" --cmd "$T/envscript.sh" || bad "issue env-script lease"
+run "$T/envscript.tok" --pub "$PUB" --state "$ST" -- "$T/envscript.sh"
+check "#!/usr/bin/env script whose program is not in the lease: 68" expect_rc 68
+check "... naming the helper to add and that the lease was not used" err_has \
+  "script $T/envscript.sh starts with '#!/usr/bin/env sh', so env then execs sh ($SH_REAL), which the lease does not allow (the run would be killed at that exec): add --helper sh to the lease, or make the #! line '#!$SH_REAL' (calyx binds a script's own interpreter); nothing was run, the lease was not used"
+run "$T/envscript.tok" --pub "$PUB" --state "$ST" -- "$T/envscript.sh"
+check "... and not consumed: refused the same way again (68, not 67)" expect_rc 68
+issue "$T/envscript2.tok" --cmd "$T/envscript.sh" --helper sh || bad "issue env-script lease with --helper sh"
+run "$T/envscript2.tok" --pub "$PUB" --state "$ST" -- "$T/envscript.sh"
+check "... with the suggested --helper sh it runs" expect_rc 0
+check "... its output" grep -qx env-script-ran <<<"$OUT"
+
+# Lease paths must be under the shipped matrix's bounds (/tmp/calyx/**).
+X=/tmp/calyx/host-paths-$$
+mkdir -p /tmp/calyx "$X" && chmod 755 "$X"
+# DIR/* over a directory holding only directories grants none of their files: a warning
+# at the start of the run (lease issue warns too: tests/cli), the run goes on.
+mkdir -p "$X/tree/a" && echo x > "$X/tree/a/f" && chmod 755 "$X/tree" "$X/tree/a"
+issue "$T/tree.tok" --cmd "cat $X/tree/a/f" --path "$X/tree/*" || bad "issue DIR/* lease"
+run "$T/tree.tok" --pub "$PUB" --state "$ST" -- cat "$X/tree/a/f"
+check "DIR/* over only directories: the run warns, suggesting DIR/**" err_has \
+  "calyx: warning: lease path $X/tree/\* grants only the entries directly in its directory, and all 1 entry of $X/tree is a directory: the files below them are not admitted ($X/tree/\*\* admits the whole tree)"
+check "... and the file below is indeed not readable (the command fails)" bash -c '[ "$1" -ne 0 ]' _ "$RC"
+
+# A :rw path the run_as user (nobody) cannot write, and a cwd it cannot enter: refused
+# before the lease is used (74), with the fix; after the fix the same lease runs.
+mkdir -p "$X/out" && chmod 755 "$X/out"
+issue "$T/rwroot.tok" --cmd "touch $X/out/made" --path "$X/out/**:rw" || bad "issue rw lease"
+run "$T/rwroot.tok" --pub "$PUB" --state "$ST" -- touch "$X/out/made"
+check ":rw path the run_as user cannot write: refused (74)" expect_rc 74
+check "... naming the user, the owner and mode, and the fix" err_has \
+  "lease path $X/out/\*\*:rw is :rw, but the matrix's run_as user (uid 65534, gid 65534) cannot write $X/out (Permission denied; owner 0:0, mode 0755): give it to that user (chown 65534:65534 $X/out) or make it writable for it, or lease it :ro; nothing was run, the lease was not used"
+chown 65534:65534 "$X/out"
+run "$T/rwroot.tok" --pub "$PUB" --state "$ST" -- touch "$X/out/made"
+check "... after the chown the same lease runs (it was not used): 0" expect_rc 0
+check "... and the file is made, by nobody" bash -c '[ "$(stat -c %u "$1" 2>/dev/null)" = 65534 ]' _ "$X/out/made"
+mkdir -p "$X/wd" && chmod 700 "$X/wd"
+issue "$T/cwd.tok" --cmd "pwd" --cwd "$X/wd" --path "$X/wd/**:ro" || bad "issue cwd lease"
+run "$T/cwd.tok" --pub "$PUB" --state "$ST" -- pwd
+check "a cwd the run_as user cannot enter: refused (74)" expect_rc 74
+check "... naming it and the fix" err_has \
+  "the working directory $X/wd (the lease's cwd) cannot be entered by the matrix's run_as user (uid 65534, gid 65534): Permission denied (owner 0:0, mode 0700): give that user search permission (x) on it and on every directory above it, or issue the lease with another --cwd; nothing was run, the lease was not used"
+chmod 755 "$X/wd"
+run "$T/cwd.tok" --pub "$PUB" --state "$ST" -- pwd
+check "... after chmod the same lease runs in it (--cwd sets the working directory)" bash -c '[ "$1" = 0 ] && [ "$2" = "$3" ]' _ "$RC" "$OUT" "$X/wd"
+rm -rf "$X"
 
 now=$(date +%s)
 CALYX_TEST_NOW=$((now - 3600)) "$CALYX" lease issue -k "$KEY" --aud "$(uname -n)" -i INT-TEST-HOST --ttl 1m --cmd "echo hello" -o "$T/expired.tok" 2>/dev/null
@@ -639,7 +689,7 @@ check "... the message names the directory" err_has "its directory $B/ww is worl
 issue "$T/bin5.tok" --cmd "$B/ok" --cmd "$B/nobody"
 run "$T/bin5.tok" --pub "$PUB" --state "$ST" -- "$B/ok"
 check "an unsafe binary in any lease command refuses the run, not only the one run (68)" expect_rc 68
-issue "$T/bin6.tok" --cmd "$B/ok" --path "$B/rw/**:rw"
+issue "$T/bin6.tok" --cmd "$B/ok" --path "$B/ww/**:rw"
 run "$T/bin6.tok" --pub "$PUB" --state "$ST" -- "$B/ok"
 check "a root-owned 0755 binary next to (not under) the :rw path runs (0)" expect_rc 0
 issue "$T/bin7.tok" --cmd "/tmp/calyx-host-true-$$"

@@ -1,4 +1,4 @@
-/* links: cli/cli cli/options policy/backend cli/lease sandbox/resolve base/shebang cli/keygen token/verify token/keys policy/lease base/units policy/pathpat policy/matrix policy/matrix_host shipped_matrix token/paseto base/paserk base/b64url base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/matrix_load policy/seccomp_groups policy/yamltree policy/envnames */
+/* links: cli/cli cli/options policy/backend cli/lease policy/pathuse sandbox/resolve base/shebang cli/keygen token/verify token/keys policy/lease base/units policy/pathpat policy/matrix policy/matrix_host shipped_matrix token/paseto base/paserk base/b64url base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/matrix_load policy/seccomp_groups policy/yamltree policy/envnames */
 /* Command-line parsing without side effects: every rejection names its problem, the
  * accepted forms fill the option structs, and what `lease issue` would sign parses with
  * the same strict claim parser `lease verify` uses. */
@@ -239,6 +239,10 @@ static void test_issue_durations(void **state)
 	(void)state;
 	REJECT("bad --ttl '5x'", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "5x");
 	REJECT("bad --ttl '0'", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "0");
+	REJECT("bad --ttl '5': a number needs a unit (5s? 5m?): give it as 90s, 5m, 2h or 1d",
+	       "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "5");
+	REJECT("bad --ttl '300': a number needs a unit", "lease", "issue", "--key", "k", "--intent", "I",
+	       "--cmd", "x", "--ttl", "300");
 	REJECT("bad --ttl '0s'", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "0s");
 	REJECT("bad --ttl '-5s'", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x", "--ttl", "-5s");
 	REJECT("whole number of seconds", "lease", "issue", "--key", "k", "--intent", "I", "--cmd", "x",
@@ -297,6 +301,11 @@ static void test_issue_misc(void **state)
 	REJECT("option '--key' given more than once", ISSUE_BASE, "-k", "k2");
 	REJECT("option '--ttl' given more than once", ISSUE_BASE, "--ttl", "5m");
 	REJECT("option '--output' given more than once", ISSUE_BASE, "-o", "a", "-o", "b");
+	ACCEPT(ISSUE_BASE, "--matrix", "m.yaml");
+	assert_string_equal(g_cli.issue.matrix_file, "m.yaml");
+	ACCEPT(ISSUE_BASE);
+	assert_null(g_cli.issue.matrix_file);
+	REJECT("bad --matrix: empty file name", ISSUE_BASE, "-m", "");
 
 	REJECT("bad --cmd ''", "lease", "issue", "--key", "k", "--intent", "I", "--ttl", "5m", "--cmd", "");
 	REJECT("bad --cmd", "lease", "issue", "--key", "k", "--intent", "I", "--ttl", "5m", "--cmd", "sh -c 'unterminated");
@@ -325,6 +334,7 @@ static void test_verify(void **state)
 	ACCEPT("lease", "verify", "--pub", "k", "--skew", "0", "tok");
 	assert_true(g_cli.verify.skew_set);
 	assert_int_equal(g_cli.verify.skew_s, 0);
+	REJECT("bad --skew '30': a number needs a unit (30s? 30m?)", "lease", "verify", "--pub", "k", "--skew", "30", "tok");
 
 	/* "--" ends options: a token file may start with '-' */
 	ACCEPT("lease", "verify", "--pub", "k", "--", "-tok");
@@ -371,11 +381,15 @@ static void test_run(void **state)
 
 	ACCEPT("run", "-v", "--matrix", "m.yaml", "--state", "/tmp/st", "--enforce", "landlock",
 	       "--lease", "l", "--", "--", "x");
-	assert_true(g_cli.run.verbose);
+	assert_int_equal(g_cli.run.verbose, 1);
 	assert_string_equal(g_cli.run.state_dir, "/tmp/st");
 	assert_int_equal(g_cli.run.enforce, ENFORCE_LANDLOCK);
 	assert_int_equal(g_cli.run.argc, 2);
 	assert_string_equal(g_cli.run.argv[0], "--");
+	ACCEPT("run", "-vv", "--lease", "l", "--pub", "k", "--", "x");
+	assert_int_equal(g_cli.run.verbose, 2);   /* -vv: libbpf's output too */
+	ACCEPT("run", "-v", "--verbose", "-v", "--lease", "l", "--pub", "k", "--", "x");
+	assert_int_equal(g_cli.run.verbose, 2);   /* more is -vv */
 
 	ACCEPT("run", "--lease", "l", "--pub", "k", "--enforce", "bpf-lsm", "--", "true");
 	assert_int_equal(g_cli.run.enforce, ENFORCE_BPF_LSM);
@@ -475,6 +489,28 @@ static void test_audit_show(void **state)
 	ACCEPT("audit", "show", "--help");
 	assert_int_equal(g_cli.action, CLI_ACT_HELP);
 	assert_int_equal(g_cli.cmd, CLI_AUDIT_SHOW);
+}
+
+static void test_matrix_check(void **state)
+{
+	(void)state;
+	ACCEPT("matrix", "check", "m.yaml");
+	assert_int_equal(g_cli.action, CLI_ACT_RUN);
+	assert_int_equal(g_cli.cmd, CLI_MATRIX_CHECK);
+	assert_string_equal(g_cli.matrix.file, "m.yaml");
+	REJECT("missing FILE (the capability matrix to check)", "matrix", "check");
+	assert_int_equal(g_cli.cmd, CLI_MATRIX_CHECK);
+	REJECT("unexpected argument 'b.yaml'", "matrix", "check", "a.yaml", "b.yaml");
+	REJECT("unknown option '--json'", "matrix", "check", "--json", "a.yaml");
+	REJECT("missing matrix subcommand (check)", "matrix");
+	assert_int_equal(g_cli.cmd, CLI_MATRIX);
+	REJECT("unknown matrix subcommand 'lint' (check)", "matrix", "lint");
+	ACCEPT("matrix", "--help");
+	assert_int_equal(g_cli.action, CLI_ACT_HELP);
+	assert_int_equal(g_cli.cmd, CLI_MATRIX);
+	ACCEPT("matrix", "check", "--help");
+	assert_int_equal(g_cli.action, CLI_ACT_HELP);
+	assert_int_equal(g_cli.cmd, CLI_MATRIX_CHECK);
 }
 
 static void test_report(void **state)
@@ -683,6 +719,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_rollback, teardown),
 		cmocka_unit_test_teardown(test_audit_show, teardown),
 		cmocka_unit_test_teardown(test_report, teardown),
+		cmocka_unit_test_teardown(test_matrix_check, teardown),
 		cmocka_unit_test_teardown(test_help_text, teardown),
 		cmocka_unit_test_teardown(test_claims_roundtrip, teardown),
 		cmocka_unit_test_teardown(test_now_hook, teardown),

@@ -259,6 +259,12 @@ static void test_err_unknown_key(void **state)
 			   "t.yaml:21:67: limits.default.disk: unknown key");
 	expect_subst_error("  - name: ops\n", "  - name: ops\n    comment: x\n",
 			   "t.yaml:9:5: trusted_keys[0].comment: unknown key");
+	/* A key of a nested mapping at the wrong level is named as mis-indented, either way. */
+	expect_subst_error("run_as: {uid: 65534, gid: 65534}", "run_as:\n  uid: 65534\ngid: 65534",
+			   "t.yaml:25:1: gid: unknown key here: 'gid' is a key of run_as (mis-indented?)");
+	expect_subst_error("run_as: {uid: 65534, gid: 65534}\nnetwork", "run_as:\n  uid: 65534\n  gid: 65534\n  network",
+			   "t.yaml:1:1: network: missing required key; there is a 'network' at line 26 column 3 "
+			   "under run_as: mis-indented?");
 }
 
 static void test_err_duplicate_key(void **state)
@@ -386,6 +392,14 @@ static void test_err_syntax(void **state)
 	expect_subst_error("  max:     {cpu: 10m,", "  max:     {cpu: 10m,,",
 			   "t.yaml:22:22: limits.max.cpu: YAML syntax error: did not find expected node "
 			   "content (while parsing a flow node at line 22)");
+	/* A key indented deeper, or less deep, than its siblings: the indentation is named. */
+	expect_subst_error("clock_skew: 30s", "  clock_skew: 30s",
+			   "t.yaml:6:13: max_runs: YAML syntax error: mapping values are not allowed "
+			   "in this context; a mis-indented key? line 6 starts at column 3, line 5 at column 1");
+	expect_subst_error("run_as: {uid: 65534, gid: 65534}", "run_as:\n  uid: 65534\n gid: 65534",
+			   "t.yaml:25:2: run_as.uid: YAML syntax error: did not find expected key (while "
+			   "parsing a block mapping at line 1); a mis-indented key? line 25 starts at column 2, "
+			   "line 24 at column 3");
 	/* Invalid UTF-8 is reported where it is. */
 	expect_subst_error("network: deny_all", "network: deny\xff",
 			   "t.yaml:24:14: YAML syntax error: invalid leading UTF-8 octet");
@@ -632,15 +646,19 @@ static void test_check_excess(void **state)
 	l.paths = &p;
 	l.n_paths = 1;
 	p = (struct lease_path){ (char *)"/etc/shadow", ACCESS_RO };
-	expect_refusal(&m, &l, "claim 'paths[0]' (/etc/shadow) is outside every lease_paths bound");
+	expect_refusal(&m, &l, "claim 'paths[0]' (/etc/shadow:ro) is outside every lease_paths bound"
+			       "; the matrix allows: repo://calyx/**:rw, /srv/ro/**:ro, /tmp/calyx/*:rw");
 	/* Prefix confusion: the /srv/ro subtree never admits /srv/ro-evil. */
 	p = (struct lease_path){ (char *)"/srv/ro-evil/x", ACCESS_RO };
-	expect_refusal(&m, &l, "claim 'paths[0]' (/srv/ro-evil/x) is outside every lease_paths bound");
+	expect_refusal(&m, &l, "claim 'paths[0]' (/srv/ro-evil/x:ro) is outside every lease_paths bound"
+			       "; the matrix allows: repo://calyx/**:rw, /srv/ro/**:ro, /tmp/calyx/*:rw");
 	/* A children bound on /tmp/calyx admits neither grandchildren nor a subtree. */
 	p = (struct lease_path){ (char *)"/tmp/calyx/a/b", ACCESS_RO };
-	expect_refusal(&m, &l, "claim 'paths[0]' (/tmp/calyx/a/b) is outside every lease_paths bound");
+	expect_refusal(&m, &l, "claim 'paths[0]' (/tmp/calyx/a/b:ro) is outside every lease_paths bound"
+			       "; the matrix allows: repo://calyx/**:rw, /srv/ro/**:ro, /tmp/calyx/*:rw");
 	p = (struct lease_path){ (char *)"/tmp/calyx/**", ACCESS_RO };
-	expect_refusal(&m, &l, "claim 'paths[0]' (/tmp/calyx/**) is outside every lease_paths bound");
+	expect_refusal(&m, &l, "claim 'paths[0]' (/tmp/calyx/**:ro) is outside every lease_paths bound"
+			       "; the matrix allows: repo://calyx/**:rw, /srv/ro/**:ro, /tmp/calyx/*:rw");
 	/* An absolute path under a root's directory is inside the repo:// bound. */
 	p = (struct lease_path){ (char *)"/srv/calyx/x", ACCESS_RW };
 	char err[512];
@@ -661,7 +679,21 @@ static void test_check_excess(void **state)
 	struct lease_path two[] = { { (char *)"/srv/ro/a", ACCESS_RO }, { (char *)"/srv/rw", ACCESS_RW } };
 	l.paths = two;
 	l.n_paths = 2;
-	expect_refusal(&m, &l, "claim 'paths[1]' (/srv/rw) is outside every lease_paths bound");
+	expect_refusal(&m, &l, "claim 'paths[1]' (/srv/rw:rw) is outside every lease_paths bound"
+			       "; the matrix allows: repo://calyx/**:rw, /srv/ro/**:ro, /tmp/calyx/*:rw");
+	matrix_free(&m);
+
+	/* No bounds at all: the refusal says so rather than listing nothing. */
+	char *nb = subst("lease_paths:\n  - repo://calyx/**:rw\n  - /srv/ro/**\n  - /tmp/calyx/*:rw\n",
+			 "lease_paths: []\n");
+	assert_int_equal(matrix_load_buffer("t.yaml", nb, strlen(nb), &m, err, sizeof err), 0);
+	free(nb);
+	l = fitting();
+	l.paths = &p;
+	l.n_paths = 1;
+	p = (struct lease_path){ (char *)"/srv/ro/x", ACCESS_RO };
+	expect_refusal(&m, &l, "claim 'paths[0]' (/srv/ro/x:ro) is outside every lease_paths bound; "
+			       "the matrix has no lease_paths bounds: its leases can name no paths");
 	matrix_free(&m);
 
 	/* Capability off: every lease is refused, even one that fits. */

@@ -82,6 +82,29 @@ static void test_refused_like_the_kernel(void **state)
 	assert_int_equal(strlen(sb.arg), SHEBANG_BUF - 1 - 10);   /* buf[10..254]: "-" and x's */
 }
 
+/* "#!/usr/bin/env PROG": the program env goes on to exec, only when it is one word. */
+static void test_env_program(void **state)
+{
+	(void)state;
+	struct shebang sb;
+	assert_int_equal(parse("#!/usr/bin/env python3\n", &sb), 1);
+	assert_string_equal(shebang_env_program(&sb), "python3");
+	assert_int_equal(parse("#!/bin/env /opt/py/bin/python3\n", &sb), 1);
+	assert_string_equal(shebang_env_program(&sb), "/opt/py/bin/python3");
+	assert_int_equal(parse("#!/usr/bin/env\n", &sb), 1);
+	assert_null(shebang_env_program(&sb));            /* env alone: prints the environment */
+	assert_int_equal(parse("#!/usr/bin/env -S python3 -u\n", &sb), 1);
+	assert_null(shebang_env_program(&sb));            /* an option: not one program */
+	assert_int_equal(parse("#!/usr/bin/env python3 -u\n", &sb), 1);
+	assert_null(shebang_env_program(&sb));            /* one word "python3 -u" to env */
+	assert_int_equal(parse("#!/usr/bin/env A=1\n", &sb), 1);
+	assert_null(shebang_env_program(&sb));            /* an assignment */
+	assert_int_equal(parse("#!/usr/bin/python3 -u\n", &sb), 1);
+	assert_null(shebang_env_program(&sb));            /* not env */
+	assert_int_equal(parse("#!/usr/bin/envy python3\n", &sb), 1);
+	assert_null(shebang_env_program(&sb));
+}
+
 static void test_read(void **state)
 {
 	(void)state;
@@ -107,6 +130,7 @@ int main(void)
 		cmocka_unit_test(test_not_a_script),
 		cmocka_unit_test(test_refused_like_the_kernel),
 		cmocka_unit_test(test_read),
+		cmocka_unit_test(test_env_program),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

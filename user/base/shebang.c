@@ -74,3 +74,15 @@ int shebang_read(const char *path, struct shebang *out)
 	int n = fileio_read_small_at(AT_FDCWD, path, buf, sizeof(buf));
 	return n < 0 ? n : shebang_parse(buf, (size_t)n, out);
 }
+
+const char *shebang_env_program(const struct shebang *sb)
+{
+	const char *base = strrchr(sb->interp, '/');
+	base = base ? base + 1 : sb->interp;
+	if (strcmp(base, "env") != 0 || !sb->has_arg || !sb->arg[0] || sb->arg[0] == '-')
+		return NULL;
+	for (const char *p = sb->arg; *p; p++)
+		if (*p == ' ' || *p == '\t' || *p == '=')
+			return NULL;
+	return sb->arg;
+}

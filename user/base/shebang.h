@@ -26,4 +26,9 @@ int shebang_parse(const char *buf, size_t n, struct shebang *out);
  * be read. */
 int shebang_read(const char *path, struct shebang *out);
 
+/* "#!/usr/bin/env PROG": the program env goes on to exec (PROG: a name looked up in PATH,
+ * or a path), or NULL when the interpreter is not env or its argument is not one program
+ * (an option like -S, or "python3 -u", which Linux passes to env as one word). Pure. */
+const char *shebang_env_program(const struct shebang *sb);
+
 #endif

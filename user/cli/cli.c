@@ -46,7 +46,7 @@ static const struct cli_opt keygen_opts[] = {
 static const struct cli_opt issue_opts[] = {
 	{ O_KEY, "key", 'k', "FILE", false, "secret key (PASERK k4.secret, mode 0600) [required]" },
 	{ O_INTENT, "intent", 'i', "ID", false, "approved intent, e.g. INT-TEST-SANDBOX [required]" },
-	{ O_TTL, "ttl", 't', "DUR", false, "lifetime in whole seconds: 90s, 5m, 2h [required]" },
+	{ O_TTL, "ttl", 't', "DUR", false, "lifetime with its unit: 90s, 5m, 2h, 1d (a bare number is refused) [required]" },
 	{ O_CMD, "cmd", 'c', "'ARGV'", true,
 	  "an allowed command line, split like a shell without expansion [required, repeatable]" },
 	{ O_PATH, "path", 'p', "'PATTERN[:ro|:rw]'", true,
@@ -60,6 +60,8 @@ static const struct cli_opt issue_opts[] = {
 	  "a program the command tree may exec with any arguments: /abs/path or a name in PATH [repeatable]" },
 	{ O_AUD, "aud", 0, "NAME", false, "the host (or host group) the lease is for; the matrix says which a host answers to" },
 	{ O_CWD, "cwd", 0, "DIR", false, "the command's working directory: a directory within one of the --path patterns" },
+	{ O_MATRIX, "matrix", 'm', "FILE", false,
+	  "check the lease against this capability matrix before signing; one that does not fit is not signed (66)" },
 	{ O_OUTPUT, "output", 'o', "FILE", false, "write the token to FILE (atomically, 0644) instead of stdout" },
 	{ 0, NULL, 0, NULL, false, NULL },
 };
@@ -84,7 +86,7 @@ static const struct cli_opt run_opts[] = {
 	{ O_MATRIX, "matrix", 'm', "FILE", false, "capability matrix to enforce" },
 	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx)" },
 	{ O_ENFORCE, "enforce", 0, "BACKEND", false, "auto, bpf-lsm or landlock (default auto)" },
-	{ O_VERBOSE, "verbose", 'v', NULL, false, "say what is happening, with libbpf debug output" },
+	{ O_VERBOSE, "verbose", 'v', NULL, true, "-v: calyx's own steps on stderr; -vv: libbpf's debug output (verifier logs) too" },
 	{ O_QUIET, "quiet", 'q', NULL, false, "no summary at the end, no warning about missing lease paths" },
 	{ O_FAIL_ON_DENIAL, "fail-on-denial", 0, NULL, false,
 	  "exit 125, not 0, when anything the command tried was denied (the matrix may make it the default)" },
@@ -93,7 +95,7 @@ static const struct cli_opt run_opts[] = {
 
 static const struct cli_opt doctor_opts[] = {
 	{ O_JSON, "json", 0, NULL, false, "print the report as JSON" },
-	{ O_VERBOSE, "verbose", 'v', NULL, false, "more detail" },
+	{ O_VERBOSE, "verbose", 'v', NULL, false, "then the details: who runs it, the state dir, bpffs, the cgroup root, what each Landlock ABI adds" },
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
@@ -154,6 +156,10 @@ static const struct cli_opt report_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
+static const struct cli_opt matrix_check_opts[] = {
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
 static const struct cli_opt lease_group_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
@@ -176,9 +182,12 @@ static const struct cli_spec specs[] = {
 	{ CLI_LEASE_ISSUE, "lease issue",
 	  "--key FILE --intent ID --ttl DUR --cmd 'ARGV' [--cmd …] [--path 'PATTERN[:ro|:rw]' …]\n"
 	  "                   [--net deny_all] [--limit NAME=VALUE …] [--runs N] [--env NAME …]\n"
-	  "                   [--helper PROGRAM …] [--aud NAME] [--cwd DIR] [-o FILE]",
+	  "                   [--helper PROGRAM …] [--aud NAME] [--cwd DIR] [--matrix FILE] [-o FILE]",
 	  "Sign a lease (PASETO v4.public) and print it, or write it to FILE.", issue_opts,
-	  "The lease id is LEASE-YYYYMMDD-HHMMSS-xxxx (UTC); iat = nbf = now, exp = now + ttl." },
+	  "The lease id is LEASE-YYYYMMDD-HHMMSS-xxxx (UTC); iat = nbf = now, exp = now + ttl.\n"
+	  "Path patterns: DIR/* admits the entries directly in DIR (DIR/a.txt, and DIR/sub itself,\n"
+	  "but not DIR/sub/b.txt); DIR/** admits DIR and everything below it, at any depth.\n"
+	  "A path missing here, or DIR/* over a DIR holding only directories, is a warning." },
 	{ CLI_LEASE_VERIFY, "lease verify", "(--pub FILE | --matrix FILE) [--skew DUR] [--json] TOKEN_FILE",
 	  "Verify a lease. Exit 0 only for a valid lease.", verify_opts,
 	  "With both --pub and --matrix, the matrix is used with that key trusted as well.\n"
@@ -187,7 +196,7 @@ static const struct cli_spec specs[] = {
 	{ CLI_LEASE_SHOW, "lease show", "TOKEN_FILE",
 	  "Print a lease's claims. UNVERIFIED: the signature is not checked.", show_opts, NULL },
 	{ CLI_RUN, "run",
-	  "--lease FILE (--pub FILE | --matrix FILE) [--state DIR] [--enforce auto|bpf-lsm|landlock] [-v]\n"
+	  "--lease FILE (--pub FILE | --matrix FILE) [--state DIR] [--enforce auto|bpf-lsm|landlock] [-v|-vv]\n"
 	  "             [-q] [--fail-on-denial] -- CMD [ARG…]",
 	  "Run CMD in a sandbox enforcing the lease (CP20 sandbox runner).", run_opts,
 	  "CMD [ARG…] must equal one of the lease's commands. The exit code is the command's own,\n"
@@ -247,6 +256,17 @@ static const struct cli_spec specs[] = {
 	  "LEASE-ID names the run directory: LEASE-… (its first run) or LEASE-…-rN (its N-th run).\n"
 	  "Reads only; the page loads nothing from anywhere. Exit 88: no such run; 89: its meta.json\n"
 	  "is damaged; 74: the state dir or a file could not be read or FILE written." },
+	{ CLI_MATRIX, "matrix", "check …",
+	  "Check capability matrix files (docs/matrix.md).", lease_group_opts,
+	  "subcommands:\n"
+	  "  check    load a matrix as `calyx run` would and name its first problem\n"
+	  "Try 'calyx matrix SUBCOMMAND --help'." },
+	{ CLI_MATRIX_CHECK, "matrix check", "FILE",
+	  "Check a capability matrix: exit 0 only when `calyx run --matrix FILE` would load it.",
+	  matrix_check_opts,
+	  "A problem is named FILE:LINE:COLUMN: key.path: what is wrong (a mis-indented key says so).\n"
+	  "Settings that load but refuse or grant nothing are warnings on stderr (exit still 0).\n"
+	  "Exit 78: the matrix is not valid; 74: it cannot be read." },
 };
 
 /* The subcommands of the command groups that lookup_cmd resolves from a table. */
@@ -258,6 +278,11 @@ static const struct cli_sub audit_subs[] = {
 	{ "verify", CLI_AUDIT_VERIFY },
 	{ "repair", CLI_AUDIT_REPAIR },
 	{ "show", CLI_AUDIT_SHOW },
+	{ NULL, CLI_NONE },
+};
+
+static const struct cli_sub matrix_subs[] = {
+	{ "check", CLI_MATRIX_CHECK },
 	{ NULL, CLI_NONE },
 };
 
@@ -510,6 +535,13 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 		}
 		c->report.run_name = pos[0];
 		return 0;
+	case CLI_MATRIX_CHECK:
+		if (npos == 0)
+			return errmsg(err, errlen, -EINVAL, "missing FILE (the capability matrix to check)");
+		if (npos > 1)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[1]);
+		c->matrix.file = pos[0];
+		return 0;
 	case CLI_AUDIT_VERIFY:
 	case CLI_AUDIT_REPAIR:
 	case CLI_DOCTOR:
@@ -544,6 +576,8 @@ static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err
 	if (strcmp(a, "audit") == 0)
 		return lookup_sub(argc, argv, i, "audit", CLI_AUDIT, audit_subs, cmd, err, errlen);
 	if (strcmp(a, "report") == 0) { *cmd = CLI_REPORT; return 1; }
+	if (strcmp(a, "matrix") == 0)
+		return lookup_sub(argc, argv, i, "matrix", CLI_MATRIX, matrix_subs, cmd, err, errlen);
 	if (strcmp(a, "enforcer") == 0) {
 		*cmd = CLI_ENFORCER;
 		if (i + 1 >= argc)
@@ -618,7 +652,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 	int n = lookup_cmd(argc, argv, 1, &out->cmd, err, errlen);
 	if (n < 0)
 		return n;
-	if (out->cmd == CLI_LEASE || out->cmd == CLI_ENFORCER || out->cmd == CLI_AUDIT) {
+	if (out->cmd == CLI_LEASE || out->cmd == CLI_ENFORCER || out->cmd == CLI_AUDIT || out->cmd == CLI_MATRIX) {
 		/* only "calyx lease --help" / "calyx enforcer --help" / "calyx audit --help" reach here */
 		out->action = CLI_ACT_HELP;
 		return 0;

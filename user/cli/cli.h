@@ -30,6 +30,8 @@ enum cli_cmd {
 	CLI_ROLLBACK,
 	CLI_AUDIT_SHOW,
 	CLI_REPORT,
+	CLI_MATRIX,         /* the "matrix" group itself: only for --help */
+	CLI_MATRIX_CHECK,
 	CLI_CMD_COUNT,
 };
 
@@ -82,6 +84,7 @@ struct issue_opts {
 	const char *aud;              /* --aud: the host or host group the lease is for */
 	const char *cwd;              /* --cwd: the command's working directory */
 	const char *out_file;         /* -o; NULL = stdout */
+	const char *matrix_file;      /* --matrix: the lease must fit it before it is signed */
 };
 
 struct verify_opts {
@@ -121,6 +124,10 @@ struct report_opts {
 	const char *out_file;         /* -o: written atomically; NULL = stdout */
 };
 
+struct matrix_check_opts {
+	const char *file;             /* the capability matrix to check */
+};
+
 struct cli {
 	enum cli_action action;
 	enum cli_cmd cmd;
@@ -134,6 +141,7 @@ struct cli {
 	struct audit_opts audit;
 	struct rollback_opts rollback;
 	struct report_opts report;
+	struct matrix_check_opts matrix;
 };
 
 /* Parse argv (argv[0] is the program name). Returns 0 with *out filled, or -EINVAL with

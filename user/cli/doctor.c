@@ -11,6 +11,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 #include "enforce/probe.h"
 #include "enforce/resident.h"
 #include "sandbox/limits_host.h"
+#include "state/state.h"
 
 struct check {
 	const char *key;    /* JSON key */
@@ -75,9 +78,46 @@ static const char *will_use(const struct resident_status *lsm, const struct resi
 }
 
 /* Long: one probe after another, then one report; a list, not logic. */
+/* What each Landlock ABI adds (the kernel's landlock.h), for `doctor -v`. */
+static const char *const landlock_abi_adds[] = {
+	NULL,
+	"file system access rights",
+	"renaming and linking across directories (REFER)",
+	"truncate",
+	"TCP bind and connect",
+	"ioctl on devices",
+	"signal and abstract unix socket scoping",
+	"audit logging of denials",
+};
+
+/* `doctor -v`: where things are and what they mean, after the verdicts. */
+static void print_details(int abi, const char *cg2_mnt, bool cg2_ok)
+{
+	printf("details (-v):\n");
+	printf("  %-20s uid %u%s\n", "running as", (unsigned)geteuid(),
+	       geteuid() ? " (calyx run needs root)" : "");
+	const char *st = state_dir_resolve(NULL);
+	printf("  %-20s %s (%s; --state or $CALYX_STATE changes it)\n", "state dir", st,
+	       access(st, F_OK) == 0 ? "exists" : "not made yet: the first run makes it");
+	struct statfs sf;
+	bool bpffs = statfs(RESIDENT_BPFFS, &sf) == 0 && sf.f_type == BPF_FS_MAGIC;
+	printf("  %-20s %s\n", "bpffs", bpffs ? RESIDENT_BPFFS " (mounted)" :
+	       RESIDENT_BPFFS " not mounted: the first run or enforcer start mounts it");
+	if (cg2_ok) {
+		char path[240], sub[256] = "";
+		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg2_mnt);
+		if (fileio_read_line(path, sub, sizeof(sub)) != 0)
+			snprintf(sub, sizeof(sub), "(unreadable)");
+		printf("  %-20s %s (enabled below the root: %s)\n", "cgroup v2 root", cg2_mnt, sub[0] ? sub : "none");
+	}
+	for (int a = 1; a <= abi && a < (int)(sizeof(landlock_abi_adds) / sizeof(landlock_abi_adds[0])); a++)
+		printf("  %-20s %s\n", a == 1 ? "Landlock ABIs" : "", landlock_abi_adds[a]);
+	if (abi >= (int)(sizeof(landlock_abi_adds) / sizeof(landlock_abi_adds[0])))
+		printf("  %-20s ABI %d: newer than this calyx knows\n", "", abi);
+}
+
 int doctor_run(bool verbose, bool json)
 {
-	(void)verbose;
 	enum { K_KERNEL, K_BTF, K_LSM, K_BPFLSM, K_CG2, K_LANDLOCK, K_RINGBUF, K_TPBTF, K_CGSOCK, K_N };
 	struct check c[K_N] = {
 		[K_KERNEL] = { "kernel", "kernel release", false, "" },
@@ -209,6 +249,12 @@ int doctor_run(bool verbose, bool json)
 		cJSON_free(s);
 		cJSON_Delete(root);
 	} else {
+		/* As another user the BPF and cgroup probes fail for that reason alone: say so
+		 * first, so "no ... Operation not permitted" is not read as the kernel's answer. */
+		if (geteuid() != 0)
+			printf("note: not running as root (uid %u): the BPF and cgroup probes below fail with "
+			       "\"Operation not permitted\" for that reason alone; calyx run needs root, so run "
+			       "sudo calyx doctor to see what it would get\n", (unsigned)geteuid());
 		printf("resident program sets:\n");
 		for (int i = 0; i < 2; i++) {
 			if (set_err[i][0])
@@ -224,6 +270,8 @@ int doctor_run(bool verbose, bool json)
 			printf("  %-20s %-4s %s\n", limit_claim_name((enum limit_kind)k), how[k].mech != LM_NONE ? "ok" : "no",
 			       how[k].how);
 		printf("calyx will use: %s (%s)\n", use, why);
+		if (verbose)
+			print_details(abi, mnt, c[K_CG2].ok);
 	}
 	fflush(stdout);
 	return usable ? EXIT_OK : EXIT_ENFORCE_UNAVAILABLE;

@@ -9,6 +9,7 @@
 #include "audit/svf.h"
 #include "base/cgroupfs.h"
 #include "base/exitcodes.h"
+#include "cli/needroot.h"
 #include "sandbox/sweep.h"
 #include "enforce/resident.h"
 
@@ -16,6 +17,9 @@ static const enum enforce_backend all_backends[] = { ENFORCE_BPF_LSM, ENFORCE_LA
 
 int enforcer_start_run(const struct enforcer_opts *o)
 {
+	int nr = cli_need_root("enforcer start", "loading and pinning BPF programs and making cgroups take root", NULL);
+	if (nr)
+		return nr;
 	struct resident *r = NULL;
 	char why[1024] = "";
 	unsigned flags = RESIDENT_BRING_UP | (o->verbose ? RESIDENT_VERBOSE : 0);
@@ -166,7 +170,9 @@ int enforcer_status_run(const struct enforcer_opts *o)
 
 int enforcer_stop_run(const struct enforcer_opts *o)
 {
-	int rc = EXIT_OK;
+	int rc = cli_need_root("enforcer stop", "detaching BPF programs and removing their pins and cgroups take root", NULL);
+	if (rc)
+		return rc;
 	bool any = false;
 	for (size_t i = 0; i < sizeof(all_backends) / sizeof(all_backends[0]); i++) {
 		enum enforce_backend b = all_backends[i];

@@ -22,6 +22,7 @@
 #include "base/units.h"
 #include "policy/lease.h"
 #include "policy/matrix.h"
+#include "policy/pathuse.h"
 #include "sandbox/resolve.h"
 #include "token/keys.h"
 #include "token/paseto.h"
@@ -118,8 +119,65 @@ static bool program_file(const char *name, struct stat *st)
  * gives the sandbox much more: python3 as a helper runs `python3 -c CODE`, a bare
  * `python3` runs whatever program it reads on stdin. Said, not refused: the command tree
  * may need it for itself. */
+/* Is the file st one of the lease's commands' binaries or helpers? */
+static bool lease_names_file(const struct lease *l, const struct stat *st)
+{
+	struct stat other;
+	for (size_t c = 0; c < l->n_commands; c++)
+		if (program_file(l->commands[c].argv[0], &other) && other.st_dev == st->st_dev && other.st_ino == st->st_ino)
+			return true;
+	for (size_t h = 0; h < l->n_helpers; h++)
+		if (program_file(l->helpers[h], &other) && other.st_dev == st->st_dev && other.st_ino == st->st_ino)
+			return true;
+	return false;
+}
+
+/* "#!/usr/bin/env PROG" script commands: env execs PROG, which needs an exec rule of its
+ * own; without one `calyx run` refuses the command (68). Said here, with the fix. */
+static void warn_env_scripts(const struct lease *l)
+{
+	for (size_t i = 0; i < l->n_commands; i++) {
+		char found[PATH_MAX], real[PATH_MAX], pfound[PATH_MAX], preal[PATH_MAX];
+		struct stat st, pst;
+		struct shebang sb;
+		if (sandbox_resolve_program(l->commands[i].argv[0], found, real, &st) < 0 || shebang_read(real, &sb) != 1)
+			continue;
+		const char *prog = shebang_env_program(&sb);
+		if (!prog || sandbox_resolve_program(prog, pfound, preal, &pst) < 0 || lease_names_file(l, &pst))
+			continue;
+		fprintf(stderr,
+			"calyx: warning: script command %s starts with '#!%s %s': env then execs %s (%s), which this "
+			"lease does not allow, so calyx run refuses the command (68); add --helper %s, or make the "
+			"#! line '#!%s' (calyx binds a script's own interpreter)\n",
+			l->commands[i].argv[0], sb.interp, sb.arg, prog, preal, prog, preal);
+	}
+}
+
+/* Lease paths that grant nothing useful here (policy/pathuse.h): missing, or a children
+ * pattern (final '*') over a directory holding only directories. repo:// paths are
+ * resolved only with --matrix (it has the roots); the host that runs the lease says so
+ * again (calyx run). */
+static void warn_useless_paths(const struct lease *l, const struct matrix *m)
+{
+	for (size_t i = 0; i < l->n_paths; i++) {
+		char err[256], why[PATH_MAX + 64];
+		struct pathpat p;
+		if (pathpat_parse(l->paths[i].pattern, m ? matrix_root_lookup : NULL, (void *)m, &p, err, sizeof(err)) < 0)
+			continue;
+		enum pathuse u = pathuse_check(&p, why, sizeof(why));
+		if (u == PATHUSE_MISSING)
+			fprintf(stderr, "calyx: warning: lease path %s does not exist on this host (%s): a run here "
+				"would not see it\n", l->paths[i].pattern, why);
+		else if (u == PATHUSE_ONLY_SUBDIRS)
+			fprintf(stderr, "calyx: warning: lease path %s grants only the entries directly in its "
+				"directory, and %s: the files below them are not admitted (%s* admits the whole "
+				"tree)\n", l->paths[i].pattern, why, l->paths[i].pattern);
+	}
+}
+
 static void warn_script_interpreters(const struct lease *l)
 {
+	warn_env_scripts(l);
 	for (size_t i = 0; i < l->n_commands; i++) {
 		char found[PATH_MAX], real[PATH_MAX], ireal[PATH_MAX];
 		struct stat st, ist, other;
@@ -143,6 +201,39 @@ static void warn_script_interpreters(const struct lease *l)
 					"the kernel gives %s for the script; keep it only if the command tree runs it itself\n",
 					l->commands[c].argv[0], l->commands[i].argv[0], sb.interp, sb.interp);
 	}
+}
+
+/* --matrix: the check `calyx run` (and `lease verify --matrix`) makes, made before signing,
+ * so a lease that could never run is never issued. EXIT_OK, 66 (does not fit: nothing is
+ * signed), or the matrix file's own 78/74. A signer the matrix does not trust is only a
+ * warning: `calyx run --pub` can trust it on top of the matrix. */
+static void warn_useless_paths(const struct lease *l, const struct matrix *m);
+
+static int check_against_matrix(const char *file, const struct lease *l, const uint8_t pk[PASERK_PK_BYTES])
+{
+	char err[PATH_MAX + 1024];
+	struct matrix m;
+	int rc = matrix_load_file(file, &m, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "calyx: capability matrix: %s\n", err);
+		matrix_free(&m);
+		return rc == -EINVAL ? EXIT_CONFIG : EXIT_IO;
+	}
+	rc = EXIT_OK;
+	if (matrix_check_lease(&m, l, err, sizeof(err)) < 0) {
+		fprintf(stderr, "calyx: lease outside the matrix %s: %s; nothing was signed\n", file, err);
+		rc = EXIT_LEASE_MATRIX;
+	} else {
+		char *pid = paserk_k4_pid(pk);
+		if (pid && !matrix_find_key(&m, pid))
+			fprintf(stderr,
+				"calyx: warning: the signing key %s is not in the trusted_keys of %s: a run "
+				"against it needs --pub with this key's public half\n", pid, file);
+		free(pid);
+		warn_useless_paths(l, &m);
+	}
+	matrix_free(&m);
+	return rc;
 }
 
 int lease_issue_run(const struct issue_opts *o)
@@ -186,6 +277,10 @@ int lease_issue_run(const struct issue_opts *o)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (o->matrix_file && (rc = check_against_matrix(o->matrix_file, &l, sk + 32)) != EXIT_OK)
+		goto out;
+	if (!o->matrix_file)
+		warn_useless_paths(&l, NULL);
 	warn_script_interpreters(&l);
 	snprintf(footer, sizeof(footer), "{\"kid\":\"%s\"}", pid);
 	if (paseto_v4_sign(sk, (const uint8_t *)json, strlen(json), (const uint8_t *)footer,

@@ -15,6 +15,7 @@
 #include "cli/enforcer.h"
 #include "cli/keygen.h"
 #include "cli/lease.h"
+#include "cli/matrix_check.h"
 #include "cli/rollback.h"
 #include "cli/report.h"
 #include "cli/run.h"
@@ -61,6 +62,8 @@ static int dispatch(const struct cli *c)
 		return audit_show_run(&c->audit);
 	case CLI_REPORT:
 		return report_cmd_run(&c->report);
+	case CLI_MATRIX_CHECK:
+		return matrix_check_run(&c->matrix);
 	default:
 		fprintf(stderr, "calyx: internal error: no command\n");
 		return EXIT_INTERNAL;

@@ -31,6 +31,11 @@ static int parse_seconds(const char *opt, const char *v, bool zero_ok, uint64_t 
 		*out_s = 0;
 		return 0;
 	}
+	/* "--ttl 5" could mean 5 seconds or 5 minutes: a number alone is refused, not guessed. */
+	if (v[0] && strspn(v, "0123456789") == strlen(v))
+		return errmsg(err, errlen, -EINVAL,
+			      "bad --%s '%s': a number needs a unit (%ss? %sm?): give it as 90s, 5m, 2h or 1d",
+			      opt, v, v, v);
 	int rc = units_parse_duration_ms(v, &ms);
 	if (rc == -ERANGE)
 		return errmsg(err, errlen, -EINVAL, "bad --%s '%s': too large", opt, v);
@@ -208,6 +213,11 @@ static int issue_opt(struct issue_opts *o, int id, const char *v, char *err, siz
 			return errmsg(err, errlen, -EINVAL, "bad --output: empty file name");
 		o->out_file = v;
 		return 0;
+	case O_MATRIX:
+		if (!v[0])
+			return errmsg(err, errlen, -EINVAL, "bad --matrix: empty file name");
+		o->matrix_file = v;
+		return 0;
 	}
 	return errmsg(err, errlen, -EINVAL, "internal: unhandled option");
 }
@@ -313,7 +323,10 @@ int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errle
 			c->run.enforce = (enum enforce_backend)b;
 			break;
 		}
-		case O_VERBOSE: c->run.verbose = true; break;
+		case O_VERBOSE:
+			if (c->run.verbose < 2)   /* -vvv is -vv */
+				c->run.verbose++;
+			break;
 		case O_QUIET: c->run.quiet = true; break;
 		case O_FAIL_ON_DENIAL: c->run.fail_on_denial = true; break;
 		}

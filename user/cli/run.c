@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "base/exitcodes.h"
+#include "cli/needroot.h"
 
 int run_cmd_run(const struct run_opts *o)
 {
@@ -16,5 +17,8 @@ int run_cmd_run(const struct run_opts *o)
 		fprintf(stderr, "calyx: run: no command given after --\n");
 		return EXIT_USAGE;
 	}
-	return runner_run(o);
+	int rc = cli_need_root("run", "it loads the enforcer (BPF LSM or Landlock), makes the sandbox's cgroup "
+			       "and namespaces, and keeps the state dir and the ledger root's",
+			       "nothing was run, the lease was not used");
+	return rc ? rc : runner_run(o);
 }

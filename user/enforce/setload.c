@@ -299,7 +299,7 @@ static int load_pin(struct resident *r, struct calyx_bpf *s, int root_fd, struct
 				      "loading the bpf-lsm programs failed: the kernel refuses trampoline-based BPF programs (lsm/, fentry/)");
 		return errmsg(err, errlen, rc == -EINVAL || rc == -EPERM || rc == -ESRCH ? -ENOTSUP : rc,
 			      "loading the %s BPF programs failed: %s%s", enforce_backend_name(r->backend),
-			      strerror(-rc), g_verbose ? "" : " (-v shows the verifier log)");
+			      strerror(-rc), g_verbose ? "" : " (calyx run -vv or calyx enforcer start -v shows the verifier log)");
 	}
 	if ((rc = bpffs_ready(err, errlen)))
 		return rc;

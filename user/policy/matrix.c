@@ -94,6 +94,31 @@ static const char *access_name(enum path_access a)
 	return a == ACCESS_RW ? "rw" : "ro";
 }
 
+/* "the matrix allows: A:rw, B:ro" (or that it allows none), so the operator sees what a
+ * refused path could have been instead of only that it was refused. Cut with "..." when
+ * the bounds do not fit. */
+static void bounds_list(const struct matrix *m, char *out, size_t outlen)
+{
+	size_t n;
+
+	if (!m->n_bounds) {
+		snprintf(out, outlen, "the matrix has no lease_paths bounds: its leases can name no paths");
+		return;
+	}
+	n = (size_t)snprintf(out, outlen, "the matrix allows:");
+	for (size_t b = 0; b < m->n_bounds && n < outlen; b++) {
+		int w = snprintf(out + n, outlen - n, "%s %s:%s", b ? "," : "", m->bounds[b].pattern,
+				 access_name(m->bounds[b].access));
+		if (w < 0 || (size_t)w >= outlen - n) {
+			/* Did not fit: end with "..." where there is room for it. */
+			if (outlen > 4)
+				memcpy(out + outlen - 4, "...", 4);
+			return;
+		}
+		n += (size_t)w;
+	}
+}
+
 static int check_path(const struct matrix *m, const struct lease_path *lp, size_t i, char *err,
 		      size_t errlen)
 {
@@ -130,8 +155,11 @@ static int check_path(const struct matrix *m, const struct lease_path *lp, size_
 			      "claim 'paths[%zu]' (%s) asks for %s but the matrix allows at most "
 			      "%s there (lease_paths[%d] %s)", i, shown, access_name(lp->access),
 			      access_name(m->bounds[weaker].access), weaker, m->bounds[weaker].pattern);
+	char have[768];
+	bounds_list(m, have, sizeof have);
 	return errmsg(err, errlen, -EPERM,
-		      "claim 'paths[%zu]' (%s) is outside every lease_paths bound", i, shown);
+		      "claim 'paths[%zu]' (%s:%s) is outside every lease_paths bound; %s", i, shown,
+		      access_name(lp->access), have);
 }
 
 int matrix_check_lease(const struct matrix *m, const struct lease *l, char *err, size_t errlen)

@@ -508,6 +508,32 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 	return n ? load_seccomp(c, n, m) : 0;
 }
 
+/* Where each key of the schema lives (docs/matrix.md), for yamltree's "mis-indented?"
+ * hint. A name used in two places (cpu in limits.default and limits.max) names both. */
+static const char *matrix_key_home(const char *key)
+{
+	static const struct { const char *key, *home; } homes[] = {
+		{ "version", "" }, { "capabilities", "" }, { "max_lease_ttl", "" }, { "max_runs", "" },
+		{ "clock_skew", "" }, { "trusted_keys", "" }, { "roots", "" }, { "runtime_baseline", "" },
+		{ "lease_paths", "" }, { "limits", "" }, { "run_as", "" }, { "network", "" },
+		{ "enforcement", "" }, { "seccomp", "" }, { "ledger", "" }, { "audience", "" },
+		{ "fail_on_denial", "" }, { "unenforceable_limits", "" }, { "rollback_max_bytes", "" },
+		{ "exec_staging_with_lease", "capabilities" },
+		{ "name", "trusted_keys[]" }, { "public", "trusted_keys[]" },
+		{ "default", "limits" }, { "max", "limits" },
+		{ "cpu", "limits.default and limits.max" }, { "mem", "limits.default and limits.max" },
+		{ "pids", "limits.default and limits.max" }, { "wall", "limits.default and limits.max" },
+		{ "output", "limits.default and limits.max" }, { "fsize", "limits.default and limits.max" },
+		{ "uid", "run_as" }, { "gid", "run_as" },
+		{ "allow", "seccomp" },
+		{ "hostname", "audience" }, { "groups", "audience" }, { "accept_without_aud", "audience" },
+	};
+	for (size_t i = 0; i < sizeof(homes) / sizeof(homes[0]); i++)
+		if (!strcmp(homes[i].key, key))
+			return homes[i].home;
+	return NULL;
+}
+
 int matrix_load_buffer(const char *name, const char *buf, size_t len, struct matrix *m,
 		       char *err, size_t errlen)
 {
@@ -529,6 +555,7 @@ int matrix_load_buffer(const char *name, const char *buf, size_t len, struct mat
 	sodium_bin2hex(m->blake2b, sizeof(m->blake2b), h, sizeof(h));
 	if ((r = yt_open(&c, nm, buf, len, err, errlen)) < 0)
 		return r;
+	c.key_home = matrix_key_home;
 	m->source = strdup(nm);
 	if (!m->source)
 		r = yt_oom(&c);

@@ -84,6 +84,46 @@ void yt_pidx(char out[KEYPATH_MAX], const char *parent, size_t i)
 		memcpy(out + KEYPATH_MAX - 4, "...", 4);
 }
 
+/* The column (1-based) where line's first character other than a space is, or 0 for a
+ * line that is blank or a comment: what a mis-indented key is told by. */
+static size_t line_indent(const struct yctx *c, size_t line)
+{
+	size_t at = 0, l = 1;
+	while (l < line && at < c->len) {
+		if (c->buf[at++] == '\n')
+			l++;
+	}
+	if (l != line)
+		return 0;
+	size_t col = 1;
+	while (at < c->len && c->buf[at] == ' ') {
+		at++;
+		col++;
+	}
+	if (at >= c->len || c->buf[at] == '\n' || c->buf[at] == '\r' || c->buf[at] == '#')
+		return 0;
+	return col;
+}
+
+/* libyaml's two messages for a key out of line with its siblings ("mapping values are
+ * not allowed in this context", "did not find expected key") say nothing of indentation:
+ * say what the lines' indentation is, so the operator sees the misplaced key. */
+static void indent_hint(const struct yctx *c, size_t line, char *out, size_t outlen)
+{
+	out[0] = '\0';
+	const char *prob = c->p.problem ? c->p.problem : "";
+	if (strcmp(prob, "mapping values are not allowed in this context") &&
+	    strcmp(prob, "did not find expected key"))
+		return;
+	size_t here = line_indent(c, line), before = 0, bl = line;
+	while (bl > 1 && !(before = line_indent(c, --bl)))
+		;
+	if (!here || !before || here == before)   /* lined up: the problem is not indentation */
+		return;
+	snprintf(out, outlen, "; a mis-indented key? line %zu starts at column %zu, line %zu at column %zu",
+		 line, here, bl, before);
+}
+
 static int yaml_fail(struct yctx *c, const char *path)
 {
 	size_t line = c->p.problem_mark.line + 1, col = c->p.problem_mark.column + 1;
@@ -108,10 +148,12 @@ static int yaml_fail(struct yctx *c, const char *path)
 		return errmsg(c->err, c->errlen, -EINVAL,
 			      "%s:%zu:%zu: YAML syntax error: %s", c->name, line, col, prob);
 	}
+	char hint[160];
+	indent_hint(c, line, hint, sizeof(hint));
 	if (c->p.context)
-		return yt_errf(c, line, col, path, "YAML syntax error: %s (%s at line %zu)", prob,
-			    c->p.context, (size_t)c->p.context_mark.line + 1);
-	return yt_errf(c, line, col, path, "YAML syntax error: %s", prob);
+		return yt_errf(c, line, col, path, "YAML syntax error: %s (%s at line %zu)%s", prob,
+			    c->p.context, (size_t)c->p.context_mark.line + 1, hint);
+	return yt_errf(c, line, col, path, "YAML syntax error: %s%s", prob, hint);
 }
 
 static int next_event(struct yctx *c, yaml_event_t *e)
@@ -378,12 +420,28 @@ int yt_check_keys_opt(struct yctx *c, const struct yn *m, const char *path, cons
 		const struct yn *k = m->kid[i];
 		if (!key_in(k, keys, nkeys) && !key_in(k, opt, nopt)) {
 			yt_pjoin(cp, path, k->s, k->len);
+			const char *home = c->key_home && strlen(k->s) == k->len ? c->key_home(k->s) : NULL;
+			if (home && strcmp(home, path))
+				return yt_errf(c, k->line, k->col, cp,
+					       "unknown key here: '%s' is a key of %s (mis-indented?)", k->s,
+					       home[0] ? home : "the top level");
 			return yt_errf(c, k->line, k->col, cp, "unknown key");
 		}
 	}
 	for (size_t j = 0; j < nkeys; j++) {
 		if (!yt_get(m, keys[j])) {
 			yt_pjoin(cp, path, keys[j], strlen(keys[j]));
+			/* Indented under a sibling by mistake? That is where it went missing. */
+			for (size_t i = 0; c->key_home && i + 1 < m->n; i += 2) {
+				const struct yn *v = m->kid[i + 1], *in = NULL;
+				for (size_t q = 0; v->type == YN_MAP && q + 1 < v->n; q += 2)
+					if (v->kid[q]->type == YN_SCALAR && !strcmp(v->kid[q]->s, keys[j]))
+						in = v->kid[q];
+				if (in)
+					return yt_errf(c, m->line, m->col, cp,
+						       "missing required key; there is a '%s' at line %zu column %zu "
+						       "under %s: mis-indented?", keys[j], in->line, in->col, m->kid[i]->s);
+			}
 			return yt_errf(c, m->line, m->col, cp, "missing required key");
 		}
 	}

@@ -34,6 +34,10 @@ struct yctx {
 	yaml_parser_t p;
 	size_t nodes;
 	char last[KEYPATH_MAX];  /* key path of the node read last: where a syntax error is */
+	/* Optional: where the schema has key (path of the mapping, e.g. "run_as", "" for the
+	 * top level), or NULL when nowhere. An unknown key that belongs elsewhere is then
+	 * named as mis-indented rather than only unknown. */
+	const char *(*key_home)(const char *key);
 };
 
 /* Start reading buf (len bytes, UTF-8) as name; errors go to err. 0 or -ENOMEM. */

@@ -309,6 +309,30 @@ static int bind_helper(struct runner *r, const char *name)
 	return exec_rule_put(r, real, &st, true);
 }
 
+/* "#!/usr/bin/env python3": calyx binds env (the script's interpreter), but env then execs
+ * python3, a program of its own that needs its own exec rule. Without one the run is
+ * certain to be killed at that exec: refused now (68) with the fix, before anything is
+ * consumed. Only the command being run; a program that has any exec rule is left to it. */
+static int check_env_script(struct runner *r, const struct argv_list *c)
+{
+	char found[PATH_MAX], real[PATH_MAX], pfound[PATH_MAX], preal[PATH_MAX], cmd[512];
+	struct stat st, pst;
+	struct shebang sb;
+	if (sandbox_resolve_program(c->argv[0], found, real, &st) < 0 || shebang_read(real, &sb) != 1)
+		return 0;
+	const char *prog = shebang_env_program(&sb);
+	if (!prog || sandbox_resolve_program(prog, pfound, preal, &pst) < 0 ||
+	    exec_rule_find(r, pst.st_dev, pst.st_ino))
+		return 0;
+	argv_render(c->argv, c->argc, cmd, sizeof(cmd));
+	return run_say(EXIT_CMD_NOT_ALLOWED,
+		       "command not allowed: lease command '%s': script %s starts with '#!%s %s', so env then "
+		       "execs %s (%s), which the lease does not allow (the run would be killed at that exec): "
+		       "add --helper %s to the lease, or make the #! line '#!%s' (calyx binds a script's own "
+		       "interpreter); nothing was run, the lease was not used",
+		       cmd, real, sb.interp, sb.arg, prog, preal, prog, preal);
+}
+
 int run_match_and_resolve(struct runner *r)
 {
 	const struct run_opts *o = r->o;
@@ -329,7 +353,7 @@ int run_match_and_resolve(struct runner *r)
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return check_env_script(r, &r->l.commands[r->cmd_index]);
 }
 
 int run_resolve_cwd(struct runner *r)

@@ -26,7 +26,8 @@ int run_pick_enforcement(struct runner *r)
 	if (need != ENFORCE_AUTO)
 		req = need;
 	char why[1024] = "";
-	unsigned flags = RESIDENT_BRING_UP | (r->o->verbose ? RESIDENT_VERBOSE : 0);
+	/* libbpf's debug output (about 1,300 lines for a load) only at -vv: -v is calyx's steps. */
+	unsigned flags = RESIDENT_BRING_UP | (r->o->verbose >= 2 ? RESIDENT_VERBOSE : 0);
 	int rc = resident_pick(req, flags, &r->set, why, sizeof(why));
 	if (rc == -EBUSY)
 		return run_say(EXIT_ENFORCER_BUSY, "enforcement unavailable: %s; nothing was run", why);

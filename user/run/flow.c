@@ -195,7 +195,9 @@ static int load_and_verify(struct runner *r)
 	case EXIT_LEASE_INVALID:
 		return run_say(rc, "lease invalid: %s", err);
 	case EXIT_LEASE_MATRIX:
-		return run_say(rc, "lease outside the capability matrix: %s", err);
+		/* err names the refusal itself ("lease outside the matrix: ...", "signer ... is
+		 * not trusted by the matrix"): no second prefix. */
+		return run_say(rc, "%s; nothing was run, the lease was not used", err);
 	case EXIT_IO:
 		return run_say(rc, "%s", err);
 	default:
@@ -729,6 +731,9 @@ int runner_run(const struct run_opts *o)
 	if ((rc = run_build_path_rules(&r)))
 		goto out;
 	run_check_lease_paths(&r);
+	r.step = "run_as access";
+	if ((rc = run_check_run_as_access(&r)))
+		goto out;
 	r.step = "enforcer";
 	if ((rc = run_load_enforcer(&r)))
 		goto out;

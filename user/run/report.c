@@ -5,11 +5,13 @@
 #include "run/runner.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "base/exitcodes.h"
+#include "policy/pathuse.h"
 
 void run_check_lease_paths(struct runner *r)
 {
@@ -21,13 +23,15 @@ void run_check_lease_paths(struct runner *r)
 		size_t n = strlen(path);
 		if (n > 1 && path[n - 1] == '/')
 			path[n - 1] = '\0';   /* a wildcard pattern: its directory */
-		struct stat st;
-		const char *why = NULL;
-		if (stat(path, &st) < 0)
-			why = strerror(errno);
-		else if (r->paths[i].pat.kind != PATHPAT_EXACT && !S_ISDIR(st.st_mode))
-			why = "not a directory";
-		if (!why)
+		char why[PATH_MAX + 64];
+		enum pathuse u = pathuse_check(&r->paths[i].pat, why, sizeof(why));
+		if (u == PATHUSE_ONLY_SUBDIRS && !r->o->quiet) {
+			char shown[SUMMARY_SAFE_MAX(PATH_MAX)];
+			summary_safe(r->l.paths[i].pattern, strlen(r->l.paths[i].pattern), shown);
+			run_say(0, "warning: lease path %s grants only the entries directly in its directory, and %s: "
+				"the files below them are not admitted (%s* admits the whole tree)", shown, why, shown);
+		}
+		if (u != PATHUSE_MISSING)
 			continue;
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "pattern", r->l.paths[i].pattern);

@@ -12,7 +12,7 @@ struct run_opts {
 	const char *matrix_file;      /* --matrix: this matrix (may be combined with --pub) */
 	const char *state_dir;        /* --state, else $CALYX_STATE, else /var/lib/calyx */
 	enum enforce_backend enforce; /* --enforce, default ENFORCE_AUTO */
-	bool verbose;                 /* -v */
+	int verbose;                  /* -v: 1 calyx's own steps, 2 (-vv) libbpf's debug output too */
 	bool quiet;                   /* -q: no summary at the end, no warning at the start */
 	bool fail_on_denial;          /* --fail-on-denial: exit 0 with a denial becomes 125 */
 	char **argv;                  /* the command after "--": points into the argv given to

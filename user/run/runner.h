@@ -332,6 +332,11 @@ void run_rollback_free(struct runner *r);
  * start: those missing are kept for meta.json lease_paths_missing and warned about on
  * stderr (unless --quiet). Never fails the run. */
 void run_check_lease_paths(struct runner *r);
+/* runas.c: the matrix's run_as user must be able to write each :rw lease path that exists
+ * (a directory: make entries in it) and enter the working directory, as the kernel decides
+ * for that user (access(2) in a child that became it). 0, or 74 said with the fix, before
+ * the lease is used. Nothing to check when run_as is root. */
+int run_check_run_as_access(struct runner *r);
 /* report.c: the fail_on_denial rule (the matrix's or --fail-on-denial): exit_rc 0 with any
  * denial (the kernel side's exact counter st, the seccomp baseline's refusals) becomes
  * EXIT_DENIED; anything else stays. Notes what it counted for meta.json. */

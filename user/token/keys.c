@@ -17,6 +17,18 @@
 
 #define KEYFILE_MAX 4096
 
+#define PUBLIC_NOT_SECRET "%s holds a public key (k4.public), not a secret key: give the secret key " \
+	"file instead (keygen writes calyx.key beside calyx.pub)"
+
+/* Does the open file fd start with a public key? Asked only of a file refused for its mode:
+ * a public key is meant to be readable, and "run chmod 600" would be the wrong fix. */
+static bool holds_public_key(int fd)
+{
+	char head[16] = "";
+	ssize_t n = pread(fd, head, sizeof(head) - 1, 0);
+	return n > 0 && strncmp(head, "k4.public.", 10) == 0;
+}
+
 /* Key files are small text files holding one PASERK string. */
 static int read_small(const char *path, bool secret, char *buf, size_t cap, char *err, size_t errlen)
 {
@@ -29,6 +41,8 @@ static int read_small(const char *path, bool secret, char *buf, size_t cap, char
 	if (!S_ISREG(st.st_mode))
 		return errmsg(err, errlen, -EINVAL, "%s is not a regular file", path);
 	/* Checked on the opened file (fstat), so a swap between check and read is moot. */
+	if (secret && (st.st_mode & 077) && holds_public_key(fd))
+		return errmsg(err, errlen, -EINVAL, PUBLIC_NOT_SECRET, path);
 	if (secret && (st.st_mode & 077))
 		return errmsg(err, errlen, -EPERM,
 			      "secret key file %s is accessible by group or others (mode %04o); run chmod 600 on it",
@@ -53,7 +67,7 @@ int keyfile_read_secret(const char *path, uint8_t sk[PASERK_SK_BYTES], char *err
 	rc = paserk_k4_secret_decode(buf, sk);
 	if (rc < 0) {
 		if (strstr(buf, "k4.public."))
-			snprintf(err, errlen, "%s holds a public key; a secret key (k4.secret) is needed", path);
+			snprintf(err, errlen, PUBLIC_NOT_SECRET, path);
 		else
 			snprintf(err, errlen, "%s is not a PASERK k4.secret key", path);
 		rc = -EINVAL;

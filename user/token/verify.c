@@ -149,7 +149,8 @@ static int verify_token(const char *token, size_t len, const uint8_t *pk, const 
 		const struct matrix_key *mk = matrix_find_key(m, kid);
 		if (!mk) {
 			rc = errmsg(err, errlen, EXIT_LEASE_MATRIX,
-				    "signer %s is not trusted by the matrix", kid);
+				    "signer %s is not trusted by the matrix (add its public key to trusted_keys "
+				    "in %s, or pass it with --pub)", kid, m->source ? m->source : "the matrix");
 			goto done;
 		}
 		key = mk->pk;
