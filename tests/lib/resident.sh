@@ -31,7 +31,7 @@
 
 RS_PINS=/sys/fs/bpf/calyx/$RS_BACKEND
 RS_ROOTCG=$RS_CG2/calyx/$RS_BACKEND
-RS_VERSION=$("$CALYX" --version 2>/dev/null | awk '{print $2}')
+RS_VERSION=$("$CALYX" --version 2>/dev/null | sed 's/^calyx //')   # "0.1.0 (commit 7243d07)"
 RS_FLOOD=${RS_FLOOD:-100000}
 
 # ------------------------------------------------------------------ predicates (set WHY)
