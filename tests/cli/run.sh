@@ -463,6 +463,19 @@ run as_nobody "$NR/calyx" lease verify --pub "$NR/calyx.pub" "$NR/good.tok"
 check "not root: lease verify still works (it needs no privilege)" $([ $rc -eq 0 ]; echo $?)
 rm -rf "$NR"
 
+# A refusal after the lease verified says whether it was used, with -q too (68 comes before
+# cgroups or the enforcer are touched; only the refusal's record is written, in $T/st-q).
+run issue --key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd true --aud "$HOST"
+echo "$out" >runq.tok
+run "$CALYX" run -q --lease runq.tok --pub "$PUB" --state "$T/st-q" -- false
+check "run -q, refused after verification: the error, then whether the lease was used" \
+	$([ $rc -eq 68 ] && [ "$(wc -l <"$T/.err")" -eq 2 ] &&
+	  [ "$(head -n 1 "$T/.err")" = "calyx: command not allowed: 'false' is not one of the lease's commands" ] &&
+	  [ "$(tail -n 1 "$T/.err")" = "calyx: the lease was not used" ]; echo $?)
+run "$CALYX" run --lease runq.tok --pub "$PUB" --state "$T/st-q" -- false
+check "... without -q the summary says it" \
+	$([ $rc -eq 68 ] && [ "$(tail -n 1 "$T/.err")" = "calyx: summary: the command did not start (exit 68); the lease was not used" ]; echo $?)
+
 # ---------------------------------------------------------------- interop (independent PASETO v4)
 NPM_DIR="${CALYX_NPM_DIR:-$ROOT/build/npm}"
 interop_ready=""

@@ -220,7 +220,7 @@ issue "$T/rwroot.tok" --cmd "touch $X/out/made" --path "$X/out/**:rw" || bad "is
 run "$T/rwroot.tok" --pub "$PUB" --state "$ST" -- touch "$X/out/made"
 check ":rw path the run_as user cannot write: refused (74)" expect_rc 74
 check "... naming the user, the owner and mode, and the fix" err_has \
-  "lease path $X/out/\*\*:rw is :rw, but the matrix's run_as user (uid 65534, gid 65534) cannot write $X/out (Permission denied; owner 0:0, mode 0755): give it to that user (chown 65534:65534 $X/out) or make it writable for it, or lease it :ro; nothing was run, the lease was not used"
+  "lease path $X/out/\*\* is :rw, but the matrix's run_as user (uid 65534, gid 65534) cannot write $X/out (Permission denied; owner 0:0, mode 0755): give it to that user (chown 65534:65534 $X/out) or make it writable for it, or lease it :ro; nothing was run, the lease was not used"
 chown 65534:65534 "$X/out"
 run "$T/rwroot.tok" --pub "$PUB" --state "$ST" -- touch "$X/out/made"
 check "... after the chown the same lease runs (it was not used): 0" expect_rc 0

@@ -52,8 +52,12 @@ check "state dir below a :rw lease path: refused, 66" rc_is 66
 check "... naming the lease path, its pattern and the state dir" \
   err_has "lease path $T/w/rw (pattern '$T/w/rw/**:rw') is above the state dir $T/w/rw/state"
 check "... nothing ran there" never_ran "$T/w/rw/state"
+# The run_as user (nobody) must be able to write the :rw path (docs/run.md): it is given
+# the directory for this run only, then root's again (the ledger below it must be root's).
+chown 65534:65534 "$T/w/rw"
 run "$T/below.l" "$T/st-ok" -- /bin/true
 check "... and the lease was not used: it runs with a state dir outside (exit 0)" rc_is 0
+chown 0:0 "$T/w/rw"
 
 issue "$T/inside.l" --aud "$HOST" --cmd /bin/true --path "$T/st-in/logs/**:rw" || bad "issue inside lease"
 mkdir -p "$T/st-in"

@@ -114,11 +114,6 @@ static bool program_file(const char *name, struct stat *st)
 	return sandbox_resolve_program(name, found, real, st) == 0;
 }
 
-/* A #! script command binds its interpreter's argv by itself (docs/lease-format.md "Argv
- * binding"). Naming that interpreter as a helper, or as a command with no arguments,
- * gives the sandbox much more: python3 as a helper runs `python3 -c CODE`, a bare
- * `python3` runs whatever program it reads on stdin. Said, not refused: the command tree
- * may need it for itself. */
 /* Is the file st one of the lease's commands' binaries or helpers? */
 static bool lease_names_file(const struct lease *l, const struct stat *st)
 {
@@ -175,6 +170,11 @@ static void warn_useless_paths(const struct lease *l, const struct matrix *m)
 	}
 }
 
+/* A #! script command binds its interpreter's argv by itself (docs/lease-format.md "Argv
+ * binding"). Naming that interpreter as a helper, or as a command with no arguments,
+ * gives the sandbox much more: python3 as a helper runs `python3 -c CODE`, a bare
+ * `python3` runs whatever program it reads on stdin. Said, not refused: the command tree
+ * may need it for itself. */
 static void warn_script_interpreters(const struct lease *l)
 {
 	warn_env_scripts(l);
@@ -207,8 +207,6 @@ static void warn_script_interpreters(const struct lease *l)
  * so a lease that could never run is never issued. EXIT_OK, 66 (does not fit: nothing is
  * signed), or the matrix file's own 78/74. A signer the matrix does not trust is only a
  * warning: `calyx run --pub` can trust it on top of the matrix. */
-static void warn_useless_paths(const struct lease *l, const struct matrix *m);
-
 static int check_against_matrix(const char *file, const struct lease *l, const uint8_t pk[PASERK_PK_BYTES])
 {
 	char err[PATH_MAX + 1024];

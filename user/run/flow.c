@@ -190,7 +190,7 @@ static int load_and_verify(struct runner *r)
 	rc = verify_lease_file_ex(o->lease_file, want_pk, &r->m, now, skew, &r->l, &r->vi, err, sizeof(err));
 	switch (rc) {
 	case EXIT_OK:
-		r->have_l = true;
+		r->have_l = r->verified = true;
 		break;
 	case EXIT_LEASE_INVALID:
 		return run_say(rc, "lease invalid: %s", err);

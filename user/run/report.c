@@ -89,6 +89,10 @@ void run_report_summary(struct runner *r, int exit_rc)
 			summary_print(stderr, &r->sum, r->summary_meta);
 		else
 			summary_print_not_started(stderr, exit_rc, r->run_no > 0, r->child_pid > 0);
+	} else if (!r->summary_meta && r->verified && exit_rc != 0 && !strstr(run_last_said(), "the lease was")) {
+		/* -q drops the summary, not what a refusal of a verified lease did to it: whether
+		 * it can be used again is what the operator must know next. */
+		fprintf(stderr, "calyx: the lease was %s\n", r->consumed || r->run_no > 0 || r->child_pid > 0 ? "used" : "not used");
 	}
 	cJSON_Delete(r->summary_meta);
 	r->summary_meta = NULL;

@@ -73,6 +73,7 @@ struct runner {
 					      * (/etc/calyx/...) when there; NULL: shipped */
 	struct lease l;
 	bool have_l;
+	bool verified;                       /* the lease verified (kept after teardown frees it) */
 	struct verify_info vi;               /* the token's hash; its claims when refused signed */
 	const char *step;                    /* what is being checked: lease_event.refused's step */
 	bool consumed;                       /* the ledger counted this run (step 9) */
