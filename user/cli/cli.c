@@ -218,6 +218,22 @@ static const struct cli_spec specs[] = {
 	{ CLI_ENFORCER_STATUS, "enforcer status", "[--enforce bpf-lsm|landlock] [--json]",
 	  "Show the resident program sets. Loads nothing.", enforcer_status_opts,
 	  "Exit 0 when a set this calyx can use is up, 69 otherwise." },
+	{ CLI_ENFORCER_STOP, "enforcer stop", "[--enforce bpf-lsm|landlock] [--force]",
+	  "Stop the resident program sets: every program detached, every pin and cgroup removed.",
+	  enforcer_stop_opts, "Exit 75: refused, sandboxes are live (they are named); --force kills them first." },
+	{ CLI_ROLLBACK, "rollback", "LEASE-ID [--state DIR] [--force]",
+	  "Put a run's :rw paths back as they were before it started, from its rollback pack.", rollback_opts,
+	  "LEASE-ID names the run directory (LEASE-ID-rN for run N of a multi-run lease).\n"
+	  "Exit 74: no such run, or the tree could not be written; 76: the paths changed again after\n"
+	  "the run (--force); 77: the pack or manifest refused (hostile or not the run's);\n"
+	  "79: the restored tree does not match the manifest (the first difference is named);\n"
+	  "80-87: the audit log's tail does not verify (as calyx audit verify names it): nothing changed." },
+	{ CLI_REPORT, "report", "LEASE-ID [--state DIR] [-o FILE]",
+	  "Write one self-contained HTML page about a run: lease, processes, resources, denials, audit.",
+	  report_opts,
+	  "LEASE-ID names the run directory: LEASE-… (its first run) or LEASE-…-rN (its N-th run).\n"
+	  "Reads only; the page loads nothing from anywhere. Exit 88: no such run; 89: its meta.json\n"
+	  "is damaged; 74: the state dir or a file could not be read or FILE written." },
 	{ CLI_AUDIT, "audit", "verify|repair|show …",
 	  "Check, mend and read the SVF audit log (docs/audit.md).", lease_group_opts,
 	  "subcommands:\n"
@@ -234,28 +250,12 @@ static const struct cli_spec specs[] = {
 	  "Cut off a last record cut short (crash, full disk) and append a signed log_event.repaired.",
 	  audit_repair_opts,
 	  "Anything else that does not verify is not repaired: exit with `audit verify`'s code, nothing changed." },
-	{ CLI_ENFORCER_STOP, "enforcer stop", "[--enforce bpf-lsm|landlock] [--force]",
-	  "Stop the resident program sets: every program detached, every pin and cgroup removed.",
-	  enforcer_stop_opts, "Exit 75: refused, sandboxes are live (they are named); --force kills them first." },
-	{ CLI_ROLLBACK, "rollback", "LEASE-ID [--state DIR] [--force]",
-	  "Put a run's :rw paths back as they were before it started, from its rollback pack.", rollback_opts,
-	  "LEASE-ID names the run directory (LEASE-ID-rN for run N of a multi-run lease).\n"
-	  "Exit 74: no such run, or the tree could not be written; 76: the paths changed again after\n"
-	  "the run (--force); 77: the pack or manifest refused (hostile or not the run's);\n"
-	  "79: the restored tree does not match the manifest (the first difference is named);\n"
-	  "80-87: the audit log's tail does not verify (as calyx audit verify names it): nothing changed." },
 	{ CLI_AUDIT_SHOW, "audit show",
 	  "[--state DIR] [--lease ID] [--intent ID] [--type T] [--since TIME] [--json]",
 	  "Show the audit log's records (read under a shared lock; the chain is not checked).",
 	  audit_show_opts,
 	  "Text: one line per record, 'TS TYPE LEASE INTENT SUMMARY'. Every filter given must match.\n"
 	  "Exit 64: bad option or time; 74: no audit log, or a line that is not a record (named)." },
-	{ CLI_REPORT, "report", "LEASE-ID [--state DIR] [-o FILE]",
-	  "Write one self-contained HTML page about a run: lease, processes, resources, denials, audit.",
-	  report_opts,
-	  "LEASE-ID names the run directory: LEASE-… (its first run) or LEASE-…-rN (its N-th run).\n"
-	  "Reads only; the page loads nothing from anywhere. Exit 88: no such run; 89: its meta.json\n"
-	  "is damaged; 74: the state dir or a file could not be read or FILE written." },
 	{ CLI_MATRIX, "matrix", "check …",
 	  "Check capability matrix files (docs/matrix.md).", lease_group_opts,
 	  "subcommands:\n"
@@ -354,7 +354,7 @@ void cli_print_help(FILE *f, enum cli_cmd cmd)
 			"\n"
 			"commands:\n");
 		for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
-			fprintf(f, "  %-14s %s\n", specs[i].name, specs[i].summary);
+			fprintf(f, "  %-16s %s\n", specs[i].name, specs[i].summary);
 		fprintf(f,
 			"\n"
 			"options:\n"
