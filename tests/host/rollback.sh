@@ -11,7 +11,9 @@
 # rollback_max_bytes is refused (66) before the lease is used: the same lease runs
 # afterwards under a matrix that allows it. The rolled_back record is sealed by a signed
 # checkpoint (`calyx audit verify` exits 0 right after), and a log whose tail does not
-# verify refuses the rollback (80) before anything is restored.
+# verify refuses the rollback (80) before anything is restored. libarchive is loaded with
+# dlopen, not linked: where it cannot be loaded a run with :rw paths is refused (74)
+# before the lease is used.
 #   tests/host/rollback.sh build/calyx      (run by tests/host/run.sh)
 set -u
 cd "$(dirname "$0")/../.."
@@ -20,6 +22,9 @@ CALYX=$(realpath "${1:-build/calyx}")
 set -f   # lease patterns are arguments, never globs
 
 suite_scratch rollback
+# libarchive is opened at the first pack (user/rollback/archive_lib.h), never linked: a
+# run without :rw paths and every other command start without its twelve libraries.
+if ldd "$CALYX" | grep -q 'libarchive'; then bad "calyx links libarchive (it must dlopen it)"; else ok "calyx does not link libarchive"; fi
 "$CALYX" keygen --out "$T/k" >/dev/null 2>&1 || bad "keygen"
 ST=$T/st
 NOBODY=65534
@@ -266,5 +271,24 @@ cp "$T/log.good" "$LOGF"
 rollback "$ID"
 check "the log put back, the rollback runs (0)" expect_rc "$RRC" 0 "$T/rb.err"
 check "... byte for byte" same_tree
+
+# ---------------------------------------------------------------- G: no libarchive
+# In a mount namespace of its own, /dev/null bound over the library: the run is refused
+# before the ledger (74) naming the library and the package, nothing changed, and the
+# same lease runs once the library is back.
+LIBA=$(readlink -f /usr/lib/x86_64-linux-gnu/libarchive.so.13)
+mk_tree
+issue_job g
+RC=0
+unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' _ "$LIBA" \
+	"$CALYX" run --lease "$T/g.tok" --pub "$T/k/calyx.pub" --state "$ST" -q \
+	-- /bin/sh -c "printf rewritten > $W/a.txt; rm $W/gone.txt; echo made > $W/sub/made.txt; chmod 700 $W/tool.sh" \
+	>"$T/g.out" 2>"$T/g.err" || RC=$?
+check "libarchive unloadable: the run is refused (74)" expect_rc "$RC" 74 "$T/g.err"
+check "... naming the library, the package and that the lease was not used" \
+	grep -q "cannot load libarchive.so.13 .*libarchive13; nothing was run, the lease was not used" "$T/g.err"
+check "... the tree is untouched" bash -c '[ "$(cat "$1/a.txt")" = "original a" ]' _ "$W"
+run_job g
+check "... the same lease runs with the library back (0)" expect_rc "$RC" 0 "$ERR"
 
 finish

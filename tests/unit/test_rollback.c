@@ -1,4 +1,4 @@
-/* links: rollback/manifest rollback/diff rollback/snapshot rollback/pack rollback/restore base/errmsg base/safedir */
+/* links: rollback/manifest rollback/diff rollback/snapshot rollback/pack rollback/archive_lib rollback/restore base/errmsg base/safedir */
 /* Rollback packs: the manifest's JSON form and its refusals, the created/modified/deleted
  * lists, a snapshot + pack + restore round trip that must give back the tree exactly
  * (contents, modes, mtimes, a symlink, a fifo, a subdirectory, a deleted file, a created

@@ -1,8 +1,6 @@
 /* rollback.tar.gz with libarchive (rollback/pack.h). */
 #include "rollback/pack.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -13,6 +11,11 @@
 #include <unistd.h>
 
 #include "base/errmsg.h"
+#include "rollback/archive_lib.h"
+
+/* Set by rb_pack_create and rb_pack_open, the only ways in: every other function here
+ * runs on a writer or reader one of them made. */
+static const struct archive_lib *al;
 
 struct rb_pack_writer {
 	struct archive *a;
@@ -42,24 +45,24 @@ static int sink_entry(void *ctx, const struct rb_entry *e, char *err, size_t err
 	mode_t ifmt = ifmt_of(e->type);
 	if (!ifmt)
 		return 0;   /* a socket: in the manifest only */
-	struct archive_entry *ae = archive_entry_new();
+	struct archive_entry *ae = al->archive_entry_new();
 	if (!ae)
 		return errmsg(err, errlen, -ENOMEM, "out of memory");
-	archive_entry_set_pathname(ae, e->path + 1);
-	archive_entry_set_filetype(ae, ifmt);
-	archive_entry_set_perm(ae, e->mode);
-	archive_entry_set_uid(ae, e->uid);
-	archive_entry_set_gid(ae, e->gid);
-	archive_entry_set_mtime(ae, (time_t)e->mtime_s, (long)e->mtime_ns);
-	archive_entry_set_size(ae, e->type == RB_FILE ? (la_int64_t)e->size : 0);
+	al->archive_entry_set_pathname(ae, e->path + 1);
+	al->archive_entry_set_filetype(ae, ifmt);
+	al->archive_entry_set_perm(ae, e->mode);
+	al->archive_entry_set_uid(ae, e->uid);
+	al->archive_entry_set_gid(ae, e->gid);
+	al->archive_entry_set_mtime(ae, (time_t)e->mtime_s, (long)e->mtime_ns);
+	al->archive_entry_set_size(ae, e->type == RB_FILE ? (la_int64_t)e->size : 0);
 	if (e->type == RB_SYMLINK)
-		archive_entry_set_symlink(ae, e->target);
+		al->archive_entry_set_symlink(ae, e->target);
 	if (e->type == RB_CHR || e->type == RB_BLK)
-		archive_entry_set_rdev(ae, (dev_t)e->rdev);
-	int rc = archive_write_header(w->a, ae);
-	archive_entry_free(ae);
+		al->archive_entry_set_rdev(ae, (dev_t)e->rdev);
+	int rc = al->archive_write_header(w->a, ae);
+	al->archive_entry_free(ae);
 	if (rc != ARCHIVE_OK)
-		return errmsg(err, errlen, -EIO, "rollback pack: %s: %s", e->path, archive_error_string(w->a));
+		return errmsg(err, errlen, -EIO, "rollback pack: %s: %s", e->path, al->archive_error_string(w->a));
 	w->in_file = e->type == RB_FILE;
 	return 0;
 }
@@ -68,9 +71,9 @@ static int sink_data(void *ctx, const void *buf, size_t n, char *err, size_t err
 {
 	struct rb_pack_writer *w = ctx;
 	while (n) {
-		la_ssize_t k = archive_write_data(w->a, buf, n);
+		la_ssize_t k = al->archive_write_data(w->a, buf, n);
 		if (k <= 0)
-			return errmsg(err, errlen, -EIO, "rollback pack: %s", archive_error_string(w->a));
+			return errmsg(err, errlen, -EIO, "rollback pack: %s", al->archive_error_string(w->a));
 		buf = (const char *)buf + k;
 		n -= (size_t)k;
 	}
@@ -81,13 +84,15 @@ static int sink_done(void *ctx, char *err, size_t errlen)
 {
 	struct rb_pack_writer *w = ctx;
 	w->in_file = false;
-	if (archive_write_finish_entry(w->a) != ARCHIVE_OK)
-		return errmsg(err, errlen, -EIO, "rollback pack: %s", archive_error_string(w->a));
+	if (al->archive_write_finish_entry(w->a) != ARCHIVE_OK)
+		return errmsg(err, errlen, -EIO, "rollback pack: %s", al->archive_error_string(w->a));
 	return 0;
 }
 
 int rb_pack_create(int dirfd, const char *name, struct rb_pack_writer **out, char *err, size_t errlen)
 {
+	if (!al && !(al = archive_lib_load(err, errlen)))
+		return -ELIBACC;
 	struct rb_pack_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return errmsg(err, errlen, -ENOMEM, "out of memory");
@@ -99,11 +104,11 @@ int rb_pack_create(int dirfd, const char *name, struct rb_pack_writer **out, cha
 		free(w);
 		return errmsg(err, errlen, -e, "%s: %s", name, strerror(e));
 	}
-	w->a = archive_write_new();
-	if (!w->a || archive_write_add_filter_gzip(w->a) != ARCHIVE_OK ||
-	    archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
-	    archive_write_open_fd(w->a, w->fd) != ARCHIVE_OK) {
-		errmsg(err, errlen, -EIO, "%s: %s", name, w->a ? archive_error_string(w->a) : "out of memory");
+	w->a = al->archive_write_new();
+	if (!w->a || al->archive_write_add_filter_gzip(w->a) != ARCHIVE_OK ||
+	    al->archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+	    al->archive_write_open_fd(w->a, w->fd) != ARCHIVE_OK) {
+		errmsg(err, errlen, -EIO, "%s: %s", name, w->a ? al->archive_error_string(w->a) : "out of memory");
 		rb_pack_abort(w);
 		return -EIO;
 	}
@@ -120,9 +125,9 @@ const struct rb_sink *rb_pack_sink(struct rb_pack_writer *w)
 int rb_pack_finish(struct rb_pack_writer *w, char *err, size_t errlen)
 {
 	int rc = 0;
-	if (archive_write_close(w->a) != ARCHIVE_OK)
-		rc = errmsg(err, errlen, -EIO, "%s: %s", w->name, archive_error_string(w->a));
-	archive_write_free(w->a);
+	if (al->archive_write_close(w->a) != ARCHIVE_OK)
+		rc = errmsg(err, errlen, -EIO, "%s: %s", w->name, al->archive_error_string(w->a));
+	al->archive_write_free(w->a);
 	w->a = NULL;
 	if (!rc && fsync(w->fd) < 0)
 		rc = errmsg(err, errlen, -errno, "%s: fsync: %s", w->name, strerror(errno));
@@ -140,7 +145,7 @@ void rb_pack_abort(struct rb_pack_writer *w)
 	if (!w)
 		return;
 	if (w->a)
-		archive_write_free(w->a);
+		al->archive_write_free(w->a);
 	if (w->fd >= 0)
 		close(w->fd);
 	unlinkat(w->dirfd, w->name, 0);
@@ -157,6 +162,8 @@ struct rb_pack_reader {
 
 int rb_pack_open(int dirfd, const char *name, struct rb_pack_reader **out, char *err, size_t errlen)
 {
+	if (!al && !(al = archive_lib_load(err, errlen)))
+		return -ELIBACC;
 	struct rb_pack_reader *r = calloc(1, sizeof(*r));
 	if (!r)
 		return errmsg(err, errlen, -ENOMEM, "out of memory");
@@ -166,12 +173,12 @@ int rb_pack_open(int dirfd, const char *name, struct rb_pack_reader **out, char 
 		free(r);
 		return errmsg(err, errlen, -e, "%s: %s", name, strerror(e));
 	}
-	r->a = archive_read_new();
+	r->a = al->archive_read_new();
 	/* gzip'd tar and nothing else: no other format's parser sees the bytes. */
-	if (!r->a || archive_read_support_filter_gzip(r->a) != ARCHIVE_OK ||
-	    archive_read_support_format_tar(r->a) != ARCHIVE_OK ||
-	    archive_read_open_fd(r->a, r->fd, 1 << 16) != ARCHIVE_OK) {
-		errmsg(err, errlen, -EIO, "%s: %s", name, r->a ? archive_error_string(r->a) : "out of memory");
+	if (!r->a || al->archive_read_support_filter_gzip(r->a) != ARCHIVE_OK ||
+	    al->archive_read_support_format_tar(r->a) != ARCHIVE_OK ||
+	    al->archive_read_open_fd(r->a, r->fd, 1 << 16) != ARCHIVE_OK) {
+		errmsg(err, errlen, -EIO, "%s: %s", name, r->a ? al->archive_error_string(r->a) : "out of memory");
 		rb_pack_close(r);
 		return -EIO;
 	}
@@ -204,19 +211,19 @@ int rb_pack_next(struct rb_pack_reader *r, struct rb_entry *e, char *err, size_t
 	char q[ERRMSG_QUOTE_MAX + 8];
 	struct archive_entry *ae;
 	clear_cur(r);
-	int rc = archive_read_next_header(r->a, &ae);
+	int rc = al->archive_read_next_header(r->a, &ae);
 	if (rc == ARCHIVE_EOF)
 		return 0;
 	if (rc != ARCHIVE_OK)
-		return errmsg(err, errlen, -EIO, "the pack is damaged: %s", archive_error_string(r->a));
-	const char *name = archive_entry_pathname(ae);
+		return errmsg(err, errlen, -EIO, "the pack is damaged: %s", al->archive_error_string(r->a));
+	const char *name = al->archive_entry_pathname(ae);
 	if (!name)
 		return errmsg(err, errlen, -EINVAL, "a member has no name");
 	errmsg_quote(q, sizeof(q), name, strlen(name));
 	if (name[0] == '/')
 		return errmsg(err, errlen, -EINVAL, "member '%s' has an absolute name", q);
-	enum rb_type t = type_of_ae(archive_entry_filetype(ae));
-	if (archive_entry_hardlink(ae))
+	enum rb_type t = type_of_ae(al->archive_entry_filetype(ae));
+	if (al->archive_entry_hardlink(ae))
 		return errmsg(err, errlen, -EINVAL, "member '%s' is a hard link", q);
 	if (t == RB_TYPE_COUNT)
 		return errmsg(err, errlen, -EINVAL, "member '%s' has an unknown type", q);
@@ -232,15 +239,15 @@ int rb_pack_next(struct rb_pack_reader *r, struct rb_entry *e, char *err, size_t
 	if (!rb_path_canonical(path))
 		return errmsg(err, errlen, -EINVAL, "member '%s': a name with an empty, '.' or '..' component", q);
 	r->cur.type = t;
-	r->cur.mode = archive_entry_perm(ae) & 07777;
-	r->cur.uid = (uint32_t)archive_entry_uid(ae);
-	r->cur.gid = (uint32_t)archive_entry_gid(ae);
-	r->cur.size = archive_entry_size_is_set(ae) ? (uint64_t)archive_entry_size(ae) : 0;
-	r->cur.mtime_s = archive_entry_mtime(ae);
-	r->cur.mtime_ns = archive_entry_mtime_nsec(ae);
-	r->cur.rdev = archive_entry_rdev(ae);
+	r->cur.mode = al->archive_entry_perm(ae) & 07777;
+	r->cur.uid = (uint32_t)al->archive_entry_uid(ae);
+	r->cur.gid = (uint32_t)al->archive_entry_gid(ae);
+	r->cur.size = al->archive_entry_size_is_set(ae) ? (uint64_t)al->archive_entry_size(ae) : 0;
+	r->cur.mtime_s = al->archive_entry_mtime(ae);
+	r->cur.mtime_ns = al->archive_entry_mtime_nsec(ae);
+	r->cur.rdev = al->archive_entry_rdev(ae);
 	if (t == RB_SYMLINK) {
-		const char *tg = archive_entry_symlink(ae);
+		const char *tg = al->archive_entry_symlink(ae);
 		if (!tg || !(r->cur.target = strdup(tg)))
 			return errmsg(err, errlen, -EINVAL, "member '%s': a symlink without a target", q);
 		r->cur.size = strlen(tg);
@@ -251,7 +258,7 @@ int rb_pack_next(struct rb_pack_reader *r, struct rb_entry *e, char *err, size_t
 
 ssize_t rb_pack_data(struct rb_pack_reader *r, void *buf, size_t n)
 {
-	la_ssize_t k = archive_read_data(r->a, buf, n);
+	la_ssize_t k = al->archive_read_data(r->a, buf, n);
 	return k < 0 ? -EIO : (ssize_t)k;
 }
 
@@ -261,7 +268,7 @@ void rb_pack_close(struct rb_pack_reader *r)
 		return;
 	clear_cur(r);
 	if (r->a)
-		archive_read_free(r->a);
+		al->archive_read_free(r->a);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r);

@@ -14,6 +14,7 @@
 #include "base/errmsg.h"
 #include "base/exitcodes.h"
 #include "base/units.h"
+#include "rollback/archive_lib.h"
 #include "rollback/diff.h"
 #include "rollback/pack.h"
 #include "rollback/snapshot.h"
@@ -43,6 +44,10 @@ int run_rollback_measure(struct runner *r)
 	if (rc == -EINVAL)
 		return run_say(EXIT_LEASE_MATRIX, "lease outside the capability matrix: %s; nothing was run, the lease was not used", err);
 	if (rc < 0)
+		return run_say(EXIT_IO, "%s; nothing was run, the lease was not used", err);
+	/* The pack is written after the ledger: a libarchive that cannot be loaded must stop
+	 * the run here, while the lease is still unused. */
+	if (r->rb_pre.n_roots && !archive_lib_load(err, sizeof(err)))
 		return run_say(EXIT_IO, "%s; nothing was run, the lease was not used", err);
 	/* Sizes only: the contents are read once, into the pack, after the ledger. */
 	rc = rb_snapshot(&r->rb_pre, 0, 0, NULL, err, sizeof(err));
