@@ -81,6 +81,8 @@ cp "$bb" "$root/usr/bin/busybox"
 done
 
 add_libs "$calyx"
+# libarchive: calyx opens it with dlopen at its first rollback pack, so ldd does not name it.
+add_elf /usr/lib/x86_64-linux-gnu/libarchive.so.13
 cp --remove-destination "$(realpath -e "$calyx")" "$root/usr/bin/calyx"
 
 # python3 exactly as the host has it: /usr/bin/python3 -> python3.11. `python3 --version`
