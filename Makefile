@@ -165,7 +165,9 @@ bench: all | deps
 # in build/fuzz/corpus-NAME; the long campaign is scripts/fuzz-long.sh.
 FUZZ_RUNS ?= 1000000
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE -I user -I bpf -I $(BUILD)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $$(addprefix user/,$$(addsuffix .c,$$(call links_of,tests/fuzz/$$*.c))) | deps
+# Every header is a prerequisite (the sources are compiled in one clang call, no .d files).
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(addprefix user/,$$(addsuffix .c,$$(call links_of,tests/fuzz/$$*.c))) \
+		 $(wildcard user/*/*.h bpf/*.h) | deps
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
