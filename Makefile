@@ -174,10 +174,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $$(addprefix user/,$$(addsuffix .c,$$(call links
 fuzz-build: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS) | deps
 	$(Q)for f in $(FUZZ_BINS); do \
-	  n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	  n=$$(basename $$f); n=$${n#fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	  echo "== $$n: $(FUZZ_RUNS) runs"; \
 	  $$f -runs=$(FUZZ_RUNS) -max_len=65536 -artifact_prefix=$(BUILD)/fuzz/ \
-	    $(BUILD)/fuzz/corpus-$$n tests/fuzz/seeds/$${n#fuzz_} || exit 1; \
+	    $(BUILD)/fuzz/corpus-$$n tests/fuzz/seeds/$$n || exit 1; \
 	done
 
 # The regression run of `make test`: every target over all its seeds (the inputs of past
