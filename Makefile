@@ -49,7 +49,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-host test-vm demo fuzz bench clean install uninstall
+.PHONY: all deps test test-unit test-cli test-fuzz test-host test-vm demo fuzz fuzz-build bench clean install uninstall
 all: $(BUILD)/calyx
 
 # scripts/deps.sh installs the packages whose headers every compile needs. It runs once
@@ -58,13 +58,15 @@ all: $(BUILD)/calyx
 # before the headers are there. It installs the package groups (scripts/deps.sh) of the
 # goals make was given: the binary alone never pulls in QEMU or the fuzzing toolchain,
 # and `make test` and `make demo` on a fresh machine install all they run.
-DEPS_FOR_test      := unit test vm install
+DEPS_FOR_test      := unit test fuzz vm install
 DEPS_FOR_test-unit := unit
 DEPS_FOR_test-cli  := test
 DEPS_FOR_test-host := test install
 DEPS_FOR_test-vm   := vm
 DEPS_FOR_demo      := demo vm
 DEPS_FOR_fuzz      := fuzz
+DEPS_FOR_fuzz-build := fuzz
+DEPS_FOR_test-fuzz := fuzz
 DEPS_FOR_bench     := vm
 DEPS_GROUPS := build $(foreach g,$(MAKECMDGOALS),$(DEPS_FOR_$(g)))
 deps:
@@ -134,7 +136,7 @@ $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$(c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) $(ARCHIVE_LIBS) -lcmocka
 
-test: all test-unit test-cli test-host test-vm
+test: all test-unit test-cli test-fuzz test-host test-vm
 
 test-unit: $(UNIT_BINS) | deps
 	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS)
@@ -160,19 +162,42 @@ demo: all | deps
 bench: all | deps
 	$(Q)tests/bench/run.sh $(BENCH_ARGS) $(BUILD)/calyx
 
-# libFuzzer targets: clang with -fsanitize=fuzzer,address. FUZZ_RUNS per target.
+# libFuzzer targets (docs/fuzzing.md): clang with ASan and UBSan, every UBSan report fatal.
+# One per parser of untrusted or operator input, tests/fuzz/fuzz_NAME.c, seeds in
+# tests/fuzz/seeds/NAME. `make fuzz` runs each FUZZ_RUNS times, its generated corpus kept
+# in build/fuzz/corpus-NAME; the long campaign is scripts/fuzz-long.sh.
 FUZZ_RUNS ?= 1000000
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -I user -I bpf -I $(BUILD)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $$(addprefix user/,$$(addsuffix .c,$$(call links_of,tests/fuzz/$$*.c))) | deps
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE -I user -I bpf -I $(BUILD)
+# Every header is a prerequisite (the sources are compiled in one clang call, no .d files).
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(addprefix user/,$$(addsuffix .c,$$(call links_of,tests/fuzz/$$*.c))) \
+		 $(wildcard user/*/*.h bpf/*.h) | deps
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
+fuzz-build: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS) | deps
 	$(Q)for f in $(FUZZ_BINS); do \
-	  n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	  n=$$(basename $$f); n=$${n#fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	  echo "== $$n: $(FUZZ_RUNS) runs"; \
-	  $$f -runs=$(FUZZ_RUNS) -max_len=65536 $(BUILD)/fuzz/corpus-$$n tests/fuzz/seeds/$${n#fuzz_} || exit 1; \
+	  $$f -runs=$(FUZZ_RUNS) -max_len=65536 -artifact_prefix=$(BUILD)/fuzz/ \
+	    $(BUILD)/fuzz/corpus-$$n tests/fuzz/seeds/$$n || exit 1; \
 	done
+
+# The regression run of `make test`: every target over all its seeds (the inputs of past
+# findings among them), then FUZZ_TEST_RUNS mutations from a fixed -seed, into a corpus
+# emptied first, so a regression that crashes on a seed fails the same way every time.
+FUZZ_TEST_RUNS ?= 4000
+test-fuzz: $(FUZZ_BINS) | deps
+	$(Q)pass=0; fail=0; for f in $(FUZZ_BINS); do \
+	  n=$$(basename $$f); c=$(BUILD)/fuzz/test-corpus-$$n; rm -rf $$c; mkdir -p $$c; \
+	  if $$f -runs=$(FUZZ_TEST_RUNS) -seed=1 -max_len=65536 -artifact_prefix=$(BUILD)/fuzz/ \
+	       $$c tests/fuzz/seeds/$${n#fuzz_} >$(BUILD)/fuzz/test-$$n.log 2>&1; then \
+	    echo "ok - $$n: its seeds and $(FUZZ_TEST_RUNS) runs"; pass=$$((pass + 1)); \
+	  else \
+	    echo "not ok - $$n: see $(BUILD)/fuzz/test-$$n.log"; tail -n 30 $(BUILD)/fuzz/test-$$n.log; \
+	    fail=$$((fail + 1)); \
+	  fi; \
+	done; echo "$$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
 # make install [PREFIX=/usr/local] [DESTDIR=…] (docs/install.md): the binary, the man
 # pages, the bash completion, the systemd unit of the resident enforcer, and the shipped

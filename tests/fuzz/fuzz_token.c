@@ -1,12 +1,19 @@
-/* links: token/paseto base/paserk base/b64url */
+/* links: token/paseto token/verify base/paserk base/b64url base/errmsg base/fileio base/units policy/lease policy/lease_text policy/envnames policy/pathpat policy/limits policy/argv policy/matrix policy/matrix_host policy/matrix_load policy/backend policy/seccomp_groups policy/yamltree */
 /* libFuzzer target for everything that parses untrusted token and key text: the footer
- * peek, full v4.public verification with a fixed key, and the PASERK decoders.
+ * peek, full v4.public verification with a fixed key, the lease verifier over it (the
+ * footer's strict {"kid":…}, the claims, the times: verify_lease_token), and the PASERK
+ * decoders.
  * Besides memory errors it checks invariants a caller relies on. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/exitcodes.h"
 #include "token/paseto.h"
+#include "token/verify.h"
+
+/* verify.c links the matrix, which refers to the compiled-in policy. */
+const char calyx_shipped_matrix[] = "";
 
 /* The key pair of the PASETO v4 test vectors, so seeds built from them reach the
  * signature check and a valid seed exercises the success path. */
@@ -59,6 +66,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (!err) {
 		abort();
 	}
+
+	/* The lease verifier: its verdict is one of its exit codes, with a reason. A time
+	 * in the seeds' lifetime (2026-12-03T11:00:00Z), so a seed issued then verifies. */
+	char verr[512];
+	struct lease l;
+	verr[0] = '\0';
+	int lr = verify_lease_token(tok, size, pk, NULL, 1796295600, 30, &l, verr, sizeof verr);
+	if (lr == EXIT_OK)
+		lease_free(&l);
+	else if ((lr != EXIT_LEASE_INVALID && lr != EXIT_LEASE_MATRIX) || !verr[0])
+		abort();
 
 	/* The PASERK decoders take C strings. */
 	char *s = malloc(size + 1);

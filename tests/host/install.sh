@@ -190,10 +190,13 @@ check "make all installs the build's packages ($all_pkgs)" \
 	has "$all_pkgs" make gcc pkg-config clang-19 bpftool libbpf-dev libsodium-dev libyaml-dev libcjson-dev libseccomp-dev libarchive-dev
 check "make all installs no QEMU, fuzzing toolchain, cmocka or VM initramfs tools" \
 	lacks "$all_pkgs" qemu-system-x86 libfuzzer-19-dev libclang-rt-19-dev libcmocka-dev busybox-static cpio
-check "make test installs every tier's packages (build, cmocka, python3-nacl, QEMU, busybox-static, man-db, systemd)" \
-	has "$(pkgs_for test)" gcc bpftool libcmocka-dev python3-nacl qemu-system-x86 busybox-static cpio man-db groff-base systemd
+check "make test installs every tier's packages (build, cmocka, python3-nacl, libFuzzer, QEMU, busybox-static, man-db, systemd)" \
+	has "$(pkgs_for test)" gcc bpftool libcmocka-dev python3-nacl libfuzzer-19-dev libclang-rt-19-dev qemu-system-x86 busybox-static cpio man-db groff-base systemd
 check "make fuzz installs libFuzzer and the sanitizer runtimes" \
 	has "$(pkgs_for fuzz)" clang-19 libfuzzer-19-dev libclang-rt-19-dev
+fuzz_pkgs=$(pkgs_for test-fuzz)
+check "make test-fuzz installs libFuzzer and the sanitizer runtimes" has "$fuzz_pkgs" clang-19 libfuzzer-19-dev libclang-rt-19-dev
+check "make test-fuzz installs no QEMU" lacks "$fuzz_pkgs" qemu-system-x86
 check "make demo installs flake8 and the VM tier's packages" \
 	has "$(pkgs_for demo)" gcc flake8 python3-nacl qemu-system-x86 busybox-static
 unit_pkgs=$(pkgs_for test-unit)

@@ -78,6 +78,14 @@ int checkpoint_check(const cJSON *data, const uint8_t pk[PASERK_PK_BYTES], struc
 	return 0;
 }
 
+/* A JSON number that is a whole number from min to 2^53 (what a double holds exactly):
+ * anything else would not convert to seq or offset (a cast out of range is undefined). */
+static bool whole_number(const cJSON *n, double min)
+{
+	double d = cJSON_GetNumberValue(n);
+	return cJSON_IsNumber(n) && d >= min && d <= 9007199254740992.0 && d == (double)(uint64_t)d;
+}
+
 int checkpoint_sidecar_read(int dirfd, struct checkpoint_sidecar *out, char *err, size_t errlen)
 {
 	int fd = safedir_openat(dirfd, CHECKPOINT_SIDECAR, O_RDONLY, 0);
@@ -86,6 +94,11 @@ int checkpoint_sidecar_read(int dirfd, struct checkpoint_sidecar *out, char *err
 	char buf[512];
 	ssize_t n = fileio_read_all(fd, buf, sizeof(buf));
 	close(fd);
+	/* The sidecar is one short line the writer makes: more than fits is not one of its
+	 * files (a copied log is untrusted input), not an I/O error. */
+	if (n == -EFBIG)
+		return errmsg(err, errlen, -EBADMSG, "%s: malformed (longer than %zu bytes)", CHECKPOINT_SIDECAR,
+			      sizeof(buf) - 1);
 	if (n < 0)
 		return errmsg(err, errlen, (int)n, "%s: %s", CHECKPOINT_SIDECAR, strerror((int)-n));
 	cJSON *j = cJSON_Parse(buf);
@@ -93,8 +106,7 @@ int checkpoint_sidecar_read(int dirfd, struct checkpoint_sidecar *out, char *err
 	const cJSON *o = cJSON_GetObjectItemCaseSensitive(j, "offset");
 	const char *h = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "hash"));
 	int rc = 0;
-	if (!cJSON_IsNumber(s) || s->valuedouble < 1 || !cJSON_IsNumber(o) || o->valuedouble < 0 ||
-	    !h || strlen(h) != SVF_HASH_HEX) {
+	if (!whole_number(s, 1) || !whole_number(o, 0) || !h || strlen(h) != SVF_HASH_HEX) {
 		rc = errmsg(err, errlen, -EBADMSG, "%s: malformed (wants seq, hash, offset)", CHECKPOINT_SIDECAR);
 	} else {
 		out->seq = (uint64_t)s->valuedouble;

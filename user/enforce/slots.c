@@ -22,6 +22,7 @@
 #include "policy/lease.h"
 #include "policy/matrix.h"
 #include "base/cgroupfs.h"
+#include "sentinel/ringrec.h"
 
 /* What the per-sandbox maxima in calyx.h are derived from. */
 _Static_assert(2 * LEASE_MAX_COMMANDS + LEASE_MAX_HELPERS <= CALYX_SB_MAX_EXEC,
@@ -232,28 +233,13 @@ static int add_ring_buffer(struct resident *r, struct resident_sandbox *s, char 
 	return 0;
 }
 
-/* Whether a record of this type may have this size (calyx.h: one size per type, two for
- * denials). */
-static bool record_size_ok(uint32_t type, size_t size)
-{
-	switch (type) {
-	case CALYX_EV_DENY:
-		return size == sizeof(struct calyx_deny_event) || size == sizeof(struct calyx_deny_path_event);
-	case CALYX_EV_EXEC: return size == sizeof(struct calyx_exec_event);
-	case CALYX_EV_EXIT: return size == sizeof(struct calyx_exit_event);
-	case CALYX_EV_FORK: return size == sizeof(struct calyx_fork_event);
-	case CALYX_EV_KILL: return size == sizeof(struct calyx_kill_event);
-	default: return false;
-	}
-}
-
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct resident_sandbox *s = ctx;
 	const struct calyx_event *ev = data;
 	/* Consumers read a record's body by its type: only whole records of a known type,
 	 * whose head says the size the ring buffer delivered, reach them. */
-	if (size >= sizeof(struct calyx_event) && ev->size == size && record_size_ok(ev->type, size) && s->fn)
+	if (ringrec_valid(data, size) && s->fn)
 		s->fn(ev, s->fn_ctx);
 	else if (s->fn)
 		s->malformed++;

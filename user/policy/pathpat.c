@@ -118,6 +118,11 @@ int pathpat_parse(const char *pattern, pathpat_root_fn roots, void *ctx,
 	int rc = check_syntax(pattern, err, errlen);
 	if (rc)
 		return rc;
+	/* As written, too, at most PATHPAT_MAX bytes, as pathpat_check says: a subtree pattern
+	 * is stored as "DIR/", two bytes shorter, and a pattern the matrix takes must never be
+	 * one no lease may name. */
+	if (strlen(pattern) > PATHPAT_MAX)
+		return errmsg(err, errlen, -ENAMETOOLONG, "path pattern: longer than %d bytes", PATHPAT_MAX);
 
 	if (strncmp(pattern, REPO_SCHEME, REPO_SCHEME_LEN) == 0) {
 		const char *name = pattern + REPO_SCHEME_LEN;

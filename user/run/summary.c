@@ -50,7 +50,7 @@ static void json_text(const cJSON *j, char *out, size_t outlen)
 	char fbuf[32];
 	const char *family = cJSON_GetStringValue(fam);
 	if (!family && cJSON_IsNumber(fam)) {
-		snprintf(fbuf, sizeof(fbuf), "family %d", (int)fam->valuedouble);
+		snprintf(fbuf, sizeof(fbuf), "family %.0f", fam->valuedouble);   /* a u32: no int cast */
 		family = fbuf;
 	}
 	if (!family)

@@ -108,7 +108,7 @@ const char *event_path_source(const struct calyx_event *ev)
 		return "caller";   /* bprm->filename (exec-image and argv kills alike) */
 	/* connect/sendmsg of AF_UNIX: the sun_path string given (socket_connect,
 	 * socket_sendmsg), unless the record is of the peer the kernel resolved. */
-	if (CALYX_HOOK_IS_SOCKET(ev->hook))
+	if (ev->type == CALYX_EV_DENY && CALYX_HOOK_IS_SOCKET(ev->hook))   /* only a denial has flags */
 		return (((const struct calyx_deny_event *)ev)->flags & CALYX_SOCK_PEER_RESOLVED) ? "kernel" : "caller";
 	return "kernel";
 }
@@ -317,7 +317,7 @@ void event_format_head(struct jbuf *b, const struct calyx_event *ev, int64_t mon
 	jb_lit(b, "{\"type\":");
 	jb_name(b, event_type_name(ev->type));
 	jb_lit(b, ",\"ts\":");
-	jb_ts(b, (int64_t)ev->ts_ns + mono_to_real_ns);
+	jb_ts(b, event_real_ns(ev->ts_ns, mono_to_real_ns));
 	if (hc && same_task(hc, ev)) {
 		jb_raw(b, hc->text, hc->len);
 		return;

@@ -56,6 +56,17 @@ static inline const char *event_path(const struct calyx_event *ev)
 	return "";
 }
 
+/* Wall time (CLOCK_REALTIME ns) of a record's bpf_ktime_get_ns: a record's ts_ns is the
+ * kernel's word, and one far off (a damaged record) saturates instead of overflowing
+ * (signed overflow is undefined behaviour). */
+static inline int64_t event_real_ns(uint64_t mono_ns, int64_t mono_to_real_ns)
+{
+	int64_t r;
+	if (mono_ns > INT64_MAX || __builtin_add_overflow((int64_t)mono_ns, mono_to_real_ns, &r))
+		return mono_to_real_ns < 0 && mono_ns <= INT64_MAX ? INT64_MIN : INT64_MAX;
+	return r;
+}
+
 /* The text of the task fields of the last record formatted (pid, tid, ppid, comm,
  * cgroup_id): a flood comes from a few tasks, and this part of its lines repeats. */
 struct event_head_cache {

@@ -209,12 +209,12 @@ static void write_line(struct procs *t, const struct proc *p, const struct calyx
 	jb_u64(out, p->cgroup_id ? p->cgroup_id : x ? x->ev.cgroup_id : 0);
 	jb_lit(out, ",\"start\":");
 	if (p->have_start)
-		jb_ts(out, (int64_t)p->start_ns + t->mono_to_real_ns);
+		jb_ts(out, event_real_ns(p->start_ns, t->mono_to_real_ns));
 	else
 		jb_null(out);
 	jb_lit(out, ",\"end\":");
 	if (x)
-		jb_ts(out, (int64_t)x->ev.ts_ns + t->mono_to_real_ns);
+		jb_ts(out, event_real_ns(x->ev.ts_ns, t->mono_to_real_ns));
 	else
 		jb_null(out);
 	jb_raw(out, ",", 1);
@@ -332,7 +332,7 @@ static void on_exec_rec(struct procs *t, const struct calyx_exec_event *x)
 	struct jbuf *e = &p->execs;
 	jb_sep(e);
 	jb_lit(e, "{\"ts\":");
-	jb_ts(e, (int64_t)x->ev.ts_ns + t->mono_to_real_ns);
+	jb_ts(e, event_real_ns(x->ev.ts_ns, t->mono_to_real_ns));
 	jb_raw(e, ",", 1);
 	jb_raw(e, im->p, im->len);
 	jb_lit(e, ",\"argv_bytes\":");
@@ -362,6 +362,10 @@ static void on_exit_rec(struct procs *t, const struct calyx_exit_event *x, struc
 
 void procs_record(struct procs *t, const struct calyx_event *ev, struct jbuf *out)
 {
+	/* tgid 0 is the idle task, never one of a sandbox's, and the table's mark of a free
+	 * slot: an entry for it would be lost (and its buffers with it). */
+	if (!ev->tgid)
+		return;
 	switch (ev->type) {
 	case CALYX_EV_FORK: on_fork_rec(t, ev, out); break;
 	case CALYX_EV_EXEC: on_exec_rec(t, (const struct calyx_exec_event *)ev); break;
@@ -372,6 +376,8 @@ void procs_record(struct procs *t, const struct calyx_event *ev, struct jbuf *ou
 
 void procs_note_start(struct procs *t, uint32_t tgid, uint32_t ppid, int64_t mono_ns)
 {
+	if (!tgid)
+		return;   /* as in procs_record */
 	struct proc *p = find(t, tgid);
 	if (!p && !(p = insert(t, tgid)))
 		return;
