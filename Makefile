@@ -170,6 +170,7 @@ ASAN_UNIT  := $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_BINS))
 test-asan: | deps
 	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) SANITIZE='$(ASAN_FLAGS)' $(ASAN_BUILD)/calyx $(ASAN_UNIT)
 	$(Q)echo '$(ASAN_FLAGS)' > $(ASAN_BUILD)/sanitize.flags   # for helpers linked against these objects (tests/lib/objs.sh)
+	$(Q)tests/asan/selftest.sh $(ASAN_BUILD) '$(ASAN_FLAGS)'
 	$(Q)scripts/sanitized.sh $(ASAN_BUILD)/reports/unit scripts/run-unit-tests.sh $(ASAN_UNIT)
 	$(Q)scripts/sanitized.sh $(ASAN_BUILD)/reports/cli tests/cli/run.sh $(ASAN_BUILD)/calyx
 	$(Q)if [ "$(ASAN_HOST)" = 1 ]; then scripts/sanitized.sh $(ASAN_BUILD)/reports/host tests/host/run.sh $(ASAN_BUILD)/calyx; fi
