@@ -24,6 +24,10 @@ PKGS      := libsodium yaml-0.1 libcjson libbpf libseccomp
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
              -I user -I bpf -I $(BUILD)
+# Extra compile and link flags for every C unit and binary: make test-asan sets the
+# sanitizers here (a separate BUILD), so CFLAGS and its defaults stay as they are.
+SANITIZE  ?=
+CFLAGS    += $(SANITIZE)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libarchive 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 # calyx opens libarchive with dlopen (user/rollback/archive_lib.h): only the tests that
@@ -49,7 +53,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-fuzz test-host test-vm demo fuzz fuzz-build bench clean install uninstall
+.PHONY: all deps test test-unit test-cli test-fuzz test-host test-vm test-asan demo fuzz fuzz-build bench clean install uninstall
 all: $(BUILD)/calyx
 
 # scripts/deps.sh installs the packages whose headers every compile needs. It runs once
@@ -63,6 +67,7 @@ DEPS_FOR_test-unit := unit
 DEPS_FOR_test-cli  := test
 DEPS_FOR_test-host := test install
 DEPS_FOR_test-vm   := vm
+DEPS_FOR_test-asan := unit test $(if $(filter 1,$(ASAN_HOST)),install)
 DEPS_FOR_demo      := demo vm
 DEPS_FOR_fuzz      := fuzz
 DEPS_FOR_fuzz-build := fuzz
@@ -136,7 +141,13 @@ $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$(c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) $(ARCHIVE_LIBS) -lcmocka
 
-test: all test-unit test-cli test-fuzz test-host test-vm
+test: all test-unit test-cli test-fuzz test-host test-vm test-asan
+# make test runs the sanitizer tier's host run too (docs/sanitizers.md: it fits the time
+# budget), after the plain host tier: the two share the host's cgroups and resident sets.
+test: ASAN_HOST = 1
+ifneq ($(filter test,$(MAKECMDGOALS)),)
+test-asan: | test-host
+endif
 
 test-unit: $(UNIT_BINS) | deps
 	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS)
@@ -153,6 +164,21 @@ test-host: $(BUILD)/calyx | deps
 VM_KERNELS ?= 6.1 6.12
 test-vm: $(BUILD)/calyx | deps
 	$(Q)for k in $(VM_KERNELS); do scripts/vm-test.sh --kernel $$k $(BUILD)/calyx || exit 1; done
+
+# Sanitizer tier (docs/sanitizers.md): calyx and the unit tests built again under
+# $(ASAN_BUILD) with ASan, LSan and UBSan, every finding fatal (scripts/sanitized.sh); the
+# unit and CLI tiers run with that build. ASAN_HOST=1 runs the host tier with it too
+# (root; under /tmp/calyx-tier.lock when other host runs share the machine).
+ASAN_BUILD ?= $(BUILD)/asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_UNIT  := $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_BINS))
+test-asan: | deps
+	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) SANITIZE='$(ASAN_FLAGS)' $(ASAN_BUILD)/calyx $(ASAN_UNIT)
+	$(Q)echo '$(ASAN_FLAGS)' > $(ASAN_BUILD)/sanitize.flags   # for helpers linked against these objects (tests/lib/objs.sh)
+	$(Q)tests/asan/selftest.sh $(ASAN_BUILD) '$(ASAN_FLAGS)'
+	$(Q)scripts/sanitized.sh $(ASAN_BUILD)/reports/unit scripts/run-unit-tests.sh $(ASAN_UNIT)
+	$(Q)scripts/sanitized.sh $(ASAN_BUILD)/reports/cli tests/cli/run.sh $(ASAN_BUILD)/calyx
+	$(Q)if [ "$(ASAN_HOST)" = 1 ]; then scripts/sanitized.sh $(ASAN_BUILD)/reports/host tests/host/run.sh $(ASAN_BUILD)/calyx; fi
 
 demo: all | deps
 	$(Q)scripts/demo.sh $(BUILD)/calyx

@@ -10,10 +10,12 @@ set -u
 cd "$(dirname "$0")/../.."
 CALYX=$(realpath "${1:-build/calyx}")
 . tests/lib/suite.sh
+. tests/lib/objs.sh
 suite_scratch envnames
-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I user -o "$T/sign_claims" tests/host/progs/sign_claims.c \
-  build/obj/token/paseto.o build/obj/token/keys.o build/obj/base/paserk.o build/obj/base/b64url.o \
-  build/obj/base/errmsg.o build/obj/base/fileio.o -lsodium || { bad "build sign_claims"; finish; }
+# shellcheck disable=SC2086 # OBJ_CFLAGS: several flags or none
+gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE $OBJ_CFLAGS -I user -o "$T/sign_claims" tests/host/progs/sign_claims.c \
+  "$BUILD"/obj/token/paseto.o "$BUILD"/obj/token/keys.o "$BUILD"/obj/base/paserk.o "$BUILD"/obj/base/b64url.o \
+  "$BUILD"/obj/base/errmsg.o "$BUILD"/obj/base/fileio.o -lsodium || { bad "build sign_claims"; finish; }
 "$CALYX" keygen --out "$T/k" >/dev/null 2>&1 || { bad "keygen"; finish; }
 KEY=$T/k/calyx.key PUB=$T/k/calyx.pub
 AUD=$(uname -n)

@@ -16,8 +16,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 CALYX=$(realpath "${1:-build/calyx}")
-BUILD=$(dirname "$CALYX")
 . tests/lib/suite.sh
+. tests/lib/objs.sh
 suite_scratch host_matrix
 
 HOSTM=$T/etc/calyx/capability_matrix.yaml
@@ -29,8 +29,8 @@ printf 'const char calyx_version[] = "%s";\nconst char calyx_host_matrix[] = "%s
 # must not be linked.)
 objs=$(for c in user/*/*.c; do c=${c#user/}; echo "$BUILD/obj/${c%.c}.o"; done; echo "$BUILD/obj/shipped_matrix.o")
 # shellcheck disable=SC2046,SC2086 # one word per object and flag
-gcc -c -o "$T/version.o" "$T/version.c" &&
-  gcc -o "$T/calyx" $objs "$T/version.o" $(pkg-config --libs libsodium yaml-0.1 libcjson libbpf libseccomp libarchive) -lelf -lz ||
+gcc $OBJ_CFLAGS -c -o "$T/version.o" "$T/version.c" &&
+  gcc $OBJ_CFLAGS -o "$T/calyx" $objs "$T/version.o" $(pkg-config --libs libsodium yaml-0.1 libcjson libbpf libseccomp libarchive) -lelf -lz ||
   { bad "relink calyx with the scratch host matrix path"; finish; }
 H=$T/calyx
 check "the relinked calyx is this build's version and reads $HOSTM" \

@@ -187,14 +187,20 @@ static void test_random_rule_sets_match_pathpat(void **state)
 static void test_limits(void **state)
 {
 	(void)state;
-	char err[256];
+	char err[512]; /* the message quotes a 252-byte path */
 	struct path_rule r;
 	memset(&r, 0, sizeof(r));
 	r.pat.kind = PATHPAT_EXACT;
 	r.pat.path[0] = '/';
-	memset(r.pat.path + 1, 'x', CALYX_LPM_PATH_MAX - 1); /* strlen 252: no room for the NUL */
-	r.pat.path[CALYX_LPM_PATH_MAX] = '\0';
+	/* 252 bytes and no NUL in the buffer (sizeof path == CALYX_LPM_PATH_MAX): refused, and
+	 * the message quotes exactly those bytes without reading past the array (ASan). */
+	_Static_assert(sizeof(r.pat.path) == CALYX_LPM_PATH_MAX, "pathpat buffer size");
+	memset(r.pat.path + 1, 'x', CALYX_LPM_PATH_MAX - 1);
+	r.pat.kind = (enum pathpat_kind)0x41414141; /* "AAAA": shows if the message runs on */
 	assert_int_equal(calyx_path_entries(&r, 1, ents, CAP, err, sizeof(err)), -ENAMETOOLONG);
+	assert_non_null(strstr(err, "xxx': longer than the 251 bytes"));
+	assert_null(strstr(err, "AAAA"));
+	r.pat.kind = PATHPAT_EXACT;
 	r.pat.path[CALYX_LPM_PATH_MAX - 1] = '\0'; /* strlen 251 fits */
 	assert_int_equal(calyx_path_entries(&r, 1, ents, CAP, err, sizeof(err)), 2); /* and "/" */
 	/* a path the kernel buffer cannot hold is denied even under a subtree rule */

@@ -81,10 +81,11 @@ int calyx_path_entries(const struct path_rule *rules, size_t n, struct calyx_pat
 		size_t l = strnlen(p->path, sizeof(p->path));
 		if (l == 0 || p->path[0] != '/')
 			return errmsg(err, errlen, -EINVAL, "path rule %zu: not an absolute path", i);
+		/* l bytes, not %s: a path that fills the buffer has no NUL to stop at. */
 		if (l >= CALYX_LPM_PATH_MAX)
 			return errmsg(err, errlen, -ENAMETOOLONG,
-				      "path rule '%s': longer than the %d bytes the kernel matcher holds",
-				      p->path, CALYX_LPM_PATH_MAX - 1);
+				      "path rule '%.*s': longer than the %d bytes the kernel matcher holds",
+				      (int)l, p->path, CALYX_LPM_PATH_MAX - 1);
 		switch (p->kind) {
 		case PATHPAT_EXACT:
 			rc = add(out, &cnt, cap, p->path, (uint32_t)l + 1, CALYX_PATH_EXACT, err, errlen);
