@@ -24,6 +24,11 @@ PKGS      := libsodium yaml-0.1 libcjson libbpf libseccomp libarchive
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
              -I user -I bpf -I $(BUILD)
+# TEST_HOOKS=1: the fault-injection hooks compiled in (user/base/testhook.h); only
+# `make test-hooks` sets it, for its own tree. The shipped binary never has them.
+ifeq ($(TEST_HOOKS),1)
+CFLAGS    += -DCALYX_TEST_HOOKS
+endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 
@@ -46,7 +51,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-host test-vm demo fuzz bench clean install uninstall
+.PHONY: test-hooks all deps test test-unit test-cli test-host test-vm demo fuzz bench clean install uninstall
 all: $(BUILD)/calyx
 
 # scripts/deps.sh installs the packages whose headers every compile needs. It runs once
@@ -133,6 +138,11 @@ $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$(c
 
 test: all test-unit test-cli test-host test-vm
 
+# The test build (docs/reliability.md): the same sources with the hooks, in
+# $(BUILD)/testhooks/calyx, for tests/host/crash.sh. Never installed.
+test-hooks: | deps
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/testhooks TEST_HOOKS=1 all
+
 test-unit: $(UNIT_BINS) | deps
 	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS)
 
@@ -140,7 +150,7 @@ test-cli: $(BUILD)/calyx | deps
 	$(Q)tests/cli/run.sh $(BUILD)/calyx
 
 # Host tier: needs root (cgroups, BPF, Landlock) on the real kernel.
-test-host: $(BUILD)/calyx | deps
+test-host: $(BUILD)/calyx test-hooks | deps
 	$(Q)tests/host/run.sh $(BUILD)/calyx
 
 # VM tier: the bpf-lsm backend and the escape suite in QEMU with Debian's 6.1 kernel, and
