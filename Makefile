@@ -28,6 +28,11 @@ CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
 # sanitizers here (a separate BUILD), so CFLAGS and its defaults stay as they are.
 SANITIZE  ?=
 CFLAGS    += $(SANITIZE)
+# TEST_HOOKS=1: the fault-injection hooks compiled in (user/base/testhook.h); only
+# `make test-hooks` sets it, for its own tree. The shipped binary never has them.
+ifeq ($(TEST_HOOKS),1)
+CFLAGS    += -DCALYX_TEST_HOOKS
+endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libarchive 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 # calyx opens libarchive with dlopen (user/rollback/archive_lib.h): only the tests that
@@ -53,7 +58,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-fuzz test-host test-vm test-asan demo fuzz fuzz-build bench clean install uninstall
+.PHONY: all deps test test-unit test-cli test-fuzz test-host test-vm test-asan test-hooks demo fuzz fuzz-build bench clean install uninstall
 all: $(BUILD)/calyx
 
 # scripts/deps.sh installs the packages whose headers every compile needs. It runs once
@@ -149,6 +154,11 @@ ifneq ($(filter test,$(MAKECMDGOALS)),)
 test-asan: | test-host
 endif
 
+# The test build (docs/reliability.md): the same sources with the hooks, in
+# $(BUILD)/testhooks/calyx, for tests/host/crash.sh. Never installed.
+test-hooks: | deps
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/testhooks TEST_HOOKS=1 all
+
 test-unit: $(UNIT_BINS) | deps
 	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS)
 
@@ -156,7 +166,7 @@ test-cli: $(BUILD)/calyx | deps
 	$(Q)tests/cli/run.sh $(BUILD)/calyx
 
 # Host tier: needs root (cgroups, BPF, Landlock) on the real kernel.
-test-host: $(BUILD)/calyx | deps
+test-host: $(BUILD)/calyx test-hooks | deps
 	$(Q)tests/host/run.sh $(BUILD)/calyx
 
 # VM tier: the bpf-lsm backend and the escape suite in QEMU with Debian's 6.1 kernel, and

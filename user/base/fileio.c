@@ -14,10 +14,16 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/testhook.h"
 
 int fileio_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
+	/* Every state file calyx writes (audit log, ledger, runner records, artifacts,
+	 * checkpoints) is written here: the place a test build injects ENOSPC/EIO. */
+	int fault = testhook_write_fault();
+	if (fault)
+		return fault;
 	while (len) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0) {

@@ -7,6 +7,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/testhook.h"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +47,9 @@ static int sink_entry(void *ctx, const struct rb_entry *e, char *err, size_t err
 	mode_t ifmt = ifmt_of(e->type);
 	if (!ifmt)
 		return 0;   /* a socket: in the manifest only */
+	int fault = testhook_write_fault();
+	if (fault)
+		return errmsg(err, errlen, fault, "rollback pack: %s: %s", e->path, strerror(-fault));
 	struct archive_entry *ae = al->archive_entry_new();
 	if (!ae)
 		return errmsg(err, errlen, -ENOMEM, "out of memory");
@@ -86,6 +91,7 @@ static int sink_done(void *ctx, char *err, size_t errlen)
 	w->in_file = false;
 	if (al->archive_write_finish_entry(w->a) != ARCHIVE_OK)
 		return errmsg(err, errlen, -EIO, "rollback pack: %s", al->archive_error_string(w->a));
+	testhook_crash_point("pack-entry");   /* the pack half written */
 	return 0;
 }
 

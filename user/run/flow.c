@@ -32,6 +32,7 @@
 #include "base/exitcodes.h"
 #include "base/paserk.h"
 #include "base/safedir.h"
+#include "base/testhook.h"
 #include "base/version.h"
 #include "enforce/landlock.h"
 #include "enforce/resident.h"
@@ -92,6 +93,7 @@ static void runner_teardown(struct runner *r)
 		}
 	}
 	run_limits_teardown(r);
+	testhook_crash_point("teardown");
 	if (r->sb && empty) {
 		resident_remove_sandbox(r->set, r->sb);
 	} else if (r->sb) {
@@ -410,10 +412,13 @@ static int consume_lease(struct runner *r)
 	if (rc < 0)
 		return run_say(EXIT_IO, "ledger %s: %s", r->ledger.path, strerror(-rc));
 	r->consumed = true;
+	testhook_crash_point("ledger");
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "run", r->run_no);
 	cJSON_AddNumberToObject(d, "runs_allowed", r->l.runs);
-	return audit(r, "lease_event.consumed", d);
+	int rc2 = audit(r, "lease_event.consumed", d);
+	testhook_crash_point("consumed");
+	return rc2;
 }
 
 /* The runner record, the run directory, the sandbox cgroup with its limits and the
@@ -447,6 +452,7 @@ static int prepare_sandbox(struct runner *r)
 	/* Before anything a dead runner would leave behind exists. */
 	if (recovery_record_write(&r->sp, &rec, &r->rec, err, sizeof(err)) < 0)
 		return run_say(EXIT_IO, "%s", err);
+	testhook_crash_point("record");
 	if (run_dir_create(r->sp.fd, STATE_RUNS_DIR, r->run_name, &r->rd, err, sizeof(err)) < 0)
 		return run_say(EXIT_IO, "run directory: %s", err);
 	if (strcmp(r->rd.tmp_name, tmp_name) != 0)
@@ -470,6 +476,7 @@ static int prepare_sandbox(struct runner *r)
 		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: filling the rules: %s", err);
 	/* Registered: from here on the set cannot be stopped or replaced without seeing us. */
 	resident_unlock(r->set);
+	testhook_crash_point("sandbox");
 	run_verbose(r, "sandbox %s in slot %u of the resident %s set", r->cg.path,
 		    resident_sandbox_slot(r->sb), enforce_backend_name(r->backend));
 	return 0;
@@ -539,6 +546,7 @@ static int start_and_supervise(struct runner *r, struct outcome *oc, char **env)
 	}
 	r->child_pid = c.pid;
 	r->pidns = c.pidns;
+	testhook_crash_point("spawned");
 	r->notify_fd = c.notify_fd;
 	run_verbose(r, "started %s as pid %d in %s%s", r->binary, (int)c.pid, r->cg.path,
 		    c.clone3 ? " (clone3)" : " (fork + cgroup.procs)");
@@ -604,6 +612,7 @@ static int run_sandbox(struct runner *r)
 	if ((rc = audit(r, "exec_event.started", d)))
 		return rc;
 	r->started = true;
+	testhook_crash_point("started");
 
 	struct timespec rt;
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -632,6 +641,12 @@ static int run_sandbox(struct runner *r)
 		run_limits_watch(r, &oc, have_st ? &st : NULL);
 	run_note_kill_failures(r, &oc, have_st ? &st : NULL);
 	int exit_rc = run_fail_on_denial(r, run_exit_code(&oc), &st);
+	/* An output log the disk refused is an artifact not fully written: the run says so
+	 * and exits 74 (meta.json names the log's write_error), never 0 over a cut log. */
+	const struct capped_log *bad_log = oc.out.werr ? &oc.out : oc.err.werr ? &oc.err : NULL;
+	if (bad_log)
+		exit_rc = run_say(EXIT_IO, "artifacts: %s: %s (the log misses output the command wrote)",
+				  bad_log == &oc.out ? "stdout.log" : "stderr.log", strerror(bad_log->werr));
 	if ((rc = run_finish(r, &oc, exit_rc, &st)))
 		return rc;
 	if (oc.status == ST_VIOLATION) {
@@ -720,6 +735,7 @@ int runner_run(const struct run_opts *o)
 	run_rec_common(&r, d);
 	if ((rc = audit(&r, "lease_event.verified", d)))
 		goto out;
+	testhook_crash_point("verified");
 	matrix_effective_limits(&r.m, &r.l, &r.eff);
 	r.step = "backend";
 	if ((rc = run_pick_enforcement(&r)))

@@ -19,6 +19,7 @@
 #include "base/exitcodes.h"
 #include "base/fileio.h"
 #include "base/safedir.h"
+#include "base/testhook.h"
 #include "state/state.h"
 
 #define ALERTS_FILE "alerts.jsonl"
@@ -364,7 +365,8 @@ static int append_alert(struct runner *r, const cJSON *line)
 		rc = fd;
 		if (fd >= 0) {
 			/* One write: concurrent runners' lines never interleave (O_APPEND). */
-			ssize_t w = write(fd, s, n + 1);
+			int fault = testhook_write_fault();
+			ssize_t w = fault ? (errno = -fault, -1) : write(fd, s, n + 1);
 			rc = w == (ssize_t)(n + 1) ? 0 : w < 0 ? -errno : -EIO;
 			if (rc == 0 && fsync(fd) < 0)
 				rc = -errno;

@@ -13,6 +13,7 @@
 #include "audit/auditlog.h"
 #include "audit/svf.h"
 #include "base/cleanup.h"
+#include "base/testhook.h"
 #include "base/errmsg.h"
 #include "sandbox/namespaces.h"
 #include "base/exitcodes.h"
@@ -274,6 +275,8 @@ static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc,
 			continue;
 		cJSON_AddNumberToObject(f, "bytes_produced", (double)logs[i]->seen);
 		cJSON_AddBoolToObject(f, "truncated", logs[i]->truncated);
+		if (logs[i]->werr)   /* the file misses bytes the command wrote: exit 74 */
+			cJSON_AddStringToObject(f, "write_error", strerror(logs[i]->werr));
 	}
 	cJSON_AddItemToObject(m, "artifacts", art);
 	return m;
@@ -285,6 +288,10 @@ static int finish_files(struct runner *r, const struct outcome *oc, int exit_rc)
 	char err[PATH_MAX + 256], buf[32];
 	if (r->events) {
 		bool bad = fflush(r->events) != 0 || ferror(r->events) || fsync(fileno(r->events)) < 0;
+		if (!bad && r->events_werr) {
+			bad = true;
+			errno = r->events_werr;
+		}
 		fclose(r->events);
 		r->events = NULL;
 		if (bad)
@@ -328,6 +335,7 @@ static int audit_completion(struct runner *r, const struct outcome *oc, const cJ
 				err, sizeof(err));
 		if (rc < 0)
 			break;
+		testhook_crash_point("denial");
 	}
 	if (rc == 0 && dropped)
 		rc = audit_gap(r, w, dropped, err, sizeof(err));
@@ -356,6 +364,7 @@ static int audit_completion(struct runner *r, const struct outcome *oc, const cJ
 	/* The append is one write(): once it returned, the record is in the file. */
 	if (rc == 0)
 		r->completed = true;
+	testhook_crash_point("completed");
 	if (rc == 0)
 		rc = auditlog_seal(w, err, sizeof(err));
 	int rc2 = auditlog_close(w);
@@ -370,6 +379,7 @@ int run_finish(struct runner *r, struct outcome *oc, int exit_rc, const struct c
 {
 	char err[PATH_MAX + 256], meta_hash[ARTIFACT_HASH_HEX + 1] = "";
 	int rc = finish_files(r, oc, exit_rc);
+	testhook_crash_point("artifacts");
 	/* Built even when the files failed: the completion record says what meta.json would. */
 	_cleanup_cjson_ cJSON *meta = meta_json(r, oc, exit_rc, st);
 	if (!rc) {
@@ -381,6 +391,7 @@ int run_finish(struct runner *r, struct outcome *oc, int exit_rc, const struct c
 		else if (run_dir_commit(&r->rd, err, sizeof(err)) < 0)
 			rc = run_say(EXIT_IO, "artifacts: %s", err);
 	}
+	testhook_crash_point("committed");
 	/* The alert line once the run directory it names is in place. */
 	int lrc = rc ? 0 : run_limits_alert(r, oc, st);
 	int arc = audit_completion(r, oc, meta, rc ? NULL : meta_hash, st ? st->v[CALYX_STAT_RB_DROPPED] : 0);

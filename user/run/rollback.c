@@ -12,6 +12,7 @@
 
 #include "base/cleanup.h"
 #include "base/errmsg.h"
+#include "base/testhook.h"
 #include "base/exitcodes.h"
 #include "base/units.h"
 #include "rollback/archive_lib.h"
@@ -109,7 +110,9 @@ int run_rollback_pack(struct runner *r)
 		return run_say(EXIT_IO, "%s%s; nothing was run", err,
 			       rc == -EFBIG ? " (rollback_max_bytes: they grew since they were measured)" : "");
 	}
-	if ((rc = rb_pack_finish(w, err, sizeof(err))) < 0 ||
+	if ((rc = rb_pack_finish(w, err, sizeof(err))) == 0)
+		testhook_crash_point("packed");   /* the pack whole, its manifest not yet */
+	if (rc < 0 ||
 	    (rc = write_manifest(r->rd.fd, RB_MANIFEST_NAME, &r->rb_pre, err, sizeof(err))) < 0)
 		return run_say(EXIT_IO, "rollback pack: %s; nothing was run", err);
 	r->rb_packed = true;

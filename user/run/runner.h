@@ -136,6 +136,7 @@ struct runner {
 	struct jbuf evbuf;                   /* events.jsonl text not yet written (supervise.c) */
 	struct event_head_cache evhead;      /* the task fields of the last denial line */
 	struct procs procs;                  /* the sandbox's processes, aggregated by tgid */
+	int events_werr;                     /* an injected write error of events.jsonl (errno; test builds) */
 	uint64_t events_lost_oom;            /* chunks of events.jsonl dropped: out of memory */
 	cJSON *svf_denials;                  /* array of {type, data} queued for the audit log */
 	uint64_t svf_denials_omitted;

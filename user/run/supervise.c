@@ -17,6 +17,7 @@
 #include "base/cleanup.h"
 #include "base/clock.h"
 #include "base/exitcodes.h"
+#include "base/testhook.h"
 #include "enforce/resident.h"
 #include "run/termout.h"
 
@@ -32,8 +33,13 @@ static void events_flush(struct runner *r)
 		jb_reset(&r->evbuf);
 		return;
 	}
-	if (r->evbuf.len && r->events)
-		fwrite(r->evbuf.p, 1, r->evbuf.len, r->events);
+	if (r->evbuf.len && r->events) {
+		int fault = testhook_write_fault();
+		if (fault && !r->events_werr)
+			r->events_werr = -fault;
+		if (!fault)
+			fwrite(r->evbuf.p, 1, r->evbuf.len, r->events);
+	}
 	jb_reset(&r->evbuf);
 }
 

@@ -96,8 +96,11 @@ int capped_log_write(struct capped_log *c, const void *buf, size_t n)
 	if (!take)
 		return 0;
 	int rc = fileio_write_all(c->fd, buf, take);
-	if (rc < 0)
+	if (rc < 0) {
+		if (!c->werr)
+			c->werr = -rc;
 		return rc;
+	}
 	c->written += take;
 	return 0;
 }

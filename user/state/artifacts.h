@@ -29,8 +29,10 @@ struct capped_log {
 	uint64_t written;    /* bytes in the file */
 	uint64_t seen;       /* bytes offered (written + dropped) */
 	bool truncated;      /* seen > cap */
+	int werr;            /* the first write error (errno; 0: none): the log misses bytes */
 };
-/* Returns 0 or -errno (write error). Sets truncated once data had to be dropped. */
+/* Returns 0 or -errno (write error, also kept in werr). Sets truncated once data had to be
+ * dropped. */
 int capped_log_write(struct capped_log *c, const void *buf, size_t n);
 
 /* A run directory: tmp_name is ".NAME.tmp-PID" under runs_dir, final_name NAME. */

@@ -18,6 +18,7 @@
 #include "base/errmsg.h"
 #include "base/fileio.h"
 #include "base/safedir.h"
+#include "base/testhook.h"
 #include "rollback/pack.h"
 #include "state/artifacts.h"
 #include "state/runmeta.h"
@@ -74,10 +75,11 @@ int recovery_record_write(const struct state_place *state, const struct run_reco
 	_cleanup_close_ int fd = safedir_openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0640);
 	int rc = fd < 0 ? fd : 0;
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || (rc = fileio_write_all(fd, txt, strlen(txt))) < 0 ||
-	    fileio_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0 ||
+	    (rc = fileio_write_all(fd, "\n", 1)) < 0 || fsync(fd) < 0 ||
 	    renameat2(dfd, tmp, dfd, out->name, RENAME_NOREPLACE) < 0 || fsync(dfd) < 0) {
+		/* Never 0 here: a failure that left errno 0 must not pass for a record written. */
 		if (!rc)
-			rc = -errno;
+			rc = errno ? -errno : -EIO;
 		unlinkat(dfd, tmp, 0);
 		return errmsg(err, errlen, rc, "runner record %s: %s", out->path, strerror(-rc));
 	}
@@ -231,6 +233,7 @@ static int finish_abandoned(const struct state_place *state, const cJSON *rec, c
 			return rc;
 		}
 		hashed = true;
+		testhook_crash_point("sweep");   /* the dead run's meta.json in place, its completion not yet */
 	} else if (fstatat(rd.parent_fd, final, &fst, AT_SYMLINK_NOFOLLOW) == 0) {
 		/* Died between renaming its run directory into place and its completion
 		 * record: the run finished and its meta.json says how. */

@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Crash and write-fault injection (docs/reliability.md), landlock backend, on the test
+# build (make test-hooks: build/testhooks/calyx, the release build's sources with the
+# hooks of user/base/testhook.h compiled in).
+#  0. The release build ignores the hooks: CALYX_TEST_CRASH_AT and CALYX_TEST_FAIL_WRITE
+#     change nothing, and its binary does not even hold their names.
+#  1. For every crash point: the runner is SIGKILLed there (exit 137, the hook said so);
+#     right after, every process of the sandbox is dead or in its sandbox cgroup with its
+#     slot still registered (confined); the next run (release build) exits 0 and its
+#     sweep finishes the dead run: no cgroup, slot, process, runner record or temp run
+#     directory of it is left, the log holds exactly what happened (the records the point
+#     implies, one exec_event.completed at most, status "abandoned" and completed_by
+#     "sweep" when the runner died after the start and before its own completion record),
+#     the lease is used exactly when the ledger was written, every artifact claimed is
+#     there with its hash (tests/lib/state_claims.py), a rollback pack is either absent
+#     (its temp run directory removed) or complete (`calyx rollback --force` restores and
+#     verifies it), and `calyx audit verify` exits 0.
+#  2. A sweep killed half way (the dead run's meta.json written, its completion not yet):
+#     the sweep after it finishes the run, once.
+#  3. For ENOSPC and EIO, at each state write of a run in turn (n = 1, 2, … until a run
+#     has fewer writes): the run exits non-zero (74 unless the write was one the run
+#     proves it can do without), nothing claims an artifact that was not written, the log
+#     verifies, and the next run on that state dir exits 0.
+#   tests/host/crash.sh build/calyx      (run by tests/host/run.sh; needs build/testhooks/calyx)
+set -u
+cd "$(dirname "$0")/../.."
+CALYX=$(realpath "${1:-build/calyx}")
+TCALYX=${CALYX_TESTHOOKS:-$(dirname "$CALYX")/testhooks/calyx}
+. tests/lib/suite.sh
+
+[ -x "$TCALYX" ] || { bad "no test build at $TCALYX (make test-hooks builds it)"; finish; }
+"$TCALYX" --version | grep -q '(test hooks)$' || { bad "$TCALYX is not a test build"; finish; }
+suite_scratch crash
+mkdir -p "$T/rw" && chmod 777 "$T/rw"
+echo before > "$T/rw/data"
+gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$T/deny_flood" tests/host/progs/deny_flood.c \
+  || { bad "build deny_flood"; finish; }
+"$CALYX" keygen --out "$T/k" >/dev/null 2>&1 || bad "keygen"
+. tests/lib/seccomp.sh
+inet_matrix "$T/m.yaml" || bad "inet_matrix"   # socket(AF_INET) reaches the cgroup programs: denials
+CG2=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i+1) == "cgroup2") print $5; break } }' /proc/self/mountinfo | head -n1)
+SETCG=$CG2/calyx/landlock
+# The command: 3 denied sockets, then wait (up to 60 s) for rw/go unless it exists.
+CMD=("$T/deny_flood" socket 3 --after "$T/rw/go")
+
+# issue NAME: a lease for CMD into $T/NAME.tok; LID its id
+issue() {
+  "$CALYX" lease issue --key "$T/k/calyx.key" --aud "$(uname -n)" --intent INT-TEST-CRASH --ttl 10m \
+    --cmd "${CMD[*]}" --path "$T/rw/**:rw" -o "$T/$1.tok" 2>"$T/issue.err" || { bad "issue $1: $(cat "$T/issue.err")"; return 1; }
+  LID=$("$CALYX" lease show "$T/$1.tok" 2>/dev/null | grep -o 'LEASE-[0-9]*-[0-9]*-[0-9a-f]*' | head -n1)
+}
+# crun BINARY NAME STATE [VAR=VALUE…]: run lease NAME; RC, ERR (stderr)
+crun() {
+  local bin=$1 name=$2 st=$3; shift 3
+  # in a subshell whose own stderr is dropped: its "Killed" notice is not the run's
+  ( env "$@" "$bin" run --lease "$T/$name.tok" --matrix "$T/m.yaml" --pub "$T/k/calyx.pub" --state "$st" -q \
+    -- "${CMD[@]}" >"$T/$name.out" 2>"$T/$name.err"; exit $? ) 2>/dev/null
+  RC=$?
+  ERR=$(cat "$T/$name.err")
+}
+# next NAME STATE: a fresh lease run with the release build: it must exit 0 (it sweeps)
+next() { touch "$T/rw/go"; issue "$1" && crun "$CALYX" "$1" "$2"; [ "$RC" -eq 0 ] || { WHY="next run exit $RC: $ERR"; return 1; }; }
+audit_ok() { "$CALYX" audit verify --state "$1" --pub "$1/keys/audit.pub" >"$T/verify.out" 2>&1 || { WHY=$(head -c 300 "$T/verify.out"); return 1; }; }
+claims_ok() { WHY=$(python3 tests/lib/state_claims.py "$1" 2>&1 | head -c 400); [ -z "$WHY" ]; }
+# confined LID: every process of the command is dead, or in a sandbox cgroup of LID whose
+# slot is still registered in the resident set
+confined() {
+  local p cg slots
+  slots=$("$CALYX" enforcer status --json 2>/dev/null | python3 -c 'import json,sys; print(" ".join(s["cgroup"] for b in json.load(sys.stdin) for s in b.get("slots", [])))')
+  for p in $(pgrep -f "^$T/deny_flood socket"); do
+    cg=$(sed -n 's/^0:://p' "/proc/$p/cgroup" 2>/dev/null) || continue
+    [ -z "$cg" ] && continue   # exited meanwhile
+    case "$cg" in /calyx/landlock/"$1"-*/r*) ;; *) WHY="pid $p runs in $cg, outside its sandbox"; return 1 ;; esac
+    grep -qw -- "${cg#/calyx/landlock/}" <<<"$slots" || { WHY="pid $p in $cg, whose slot is gone"; return 1; }
+  done
+}
+# gone LID: nothing of the dead runner is left: processes, cgroups, slots, runner records
+gone() {
+  local left
+  left=$(pgrep -f "^$T/deny_flood socket"; find "$SETCG" -mindepth 1 -maxdepth 1 -name "$1-*" 2>/dev/null; ls "$2/run" 2>/dev/null | grep -v '\.lock$')
+  left+=$("$CALYX" enforcer status --json 2>/dev/null | python3 -c 'import json,sys; print(" ".join(s["cgroup"] for b in json.load(sys.stdin) for s in b.get("slots", []) if s["cgroup"].startswith(sys.argv[1] + "-")))' "$1")
+  [ -z "$left" ] || { WHY="left: $(tr '\n' ' ' <<<"$left")"; return 1; }
+}
+# records STATE LID EXPECT: the log's records of LID, as "type[:status[:sweep]]" joined by
+# spaces (denial records left out), are EXPECT
+records() {
+  local got
+  got=$(python3 - "$1/logs/svf_audit/svf.jsonl" "$2" <<'PY'
+import json, sys
+out = []
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r.get("lease") != sys.argv[2] or r["type"].endswith("_event.denied") or r["type"] == "log_event.checkpoint":
+        continue
+    t = r["type"]
+    if t == "exec_event.completed":
+        t += ":" + r["data"]["status"] + (":sweep" if r["data"].get("completed_by") == "sweep" else "")
+    out.append(t)
+print(" ".join(out))
+PY
+)
+  [ "$got" = "$3" ] || { WHY="records: '$got', expected '$3'"; return 1; }
+}
+meta_status() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$1/outgoing/staging_runs/$2/meta.json" 2>/dev/null; }
+
+# ---- 0. the release build ignores the hooks
+ST0=$T/st0
+touch "$T/rw/go"
+issue rel0 && crun "$CALYX" rel0 "$ST0" CALYX_TEST_CRASH_AT=verified CALYX_TEST_FAIL_WRITE=1:EIO
+check "release build: CALYX_TEST_CRASH_AT/CALYX_TEST_FAIL_WRITE ignored, the run exits 0 (exit $RC)" \
+  bash -c '[ "$1" -eq 0 ] && ! grep -q "test hook" <<<"$2"' _ "$RC" "$ERR"
+check "release build: the binary holds neither variable's name" \
+  bash -c '! grep -aq -e CALYX_TEST_CRASH_AT -e CALYX_TEST_FAIL_WRITE "$1"' _ "$CALYX"
+check "release build: --version does not say test hooks" bash -c '! "$1" --version | grep -q "test hooks"' _ "$CALYX"
+
+# ---- 1. SIGKILL at each point
+# point: what the log of the dead lease holds once the next run has swept, and whether the
+# ledger has it (used: a second run of it is refused, 67)
+V=lease_event.verified C=lease_event.consumed S=exec_event.started E=exec_event.completed
+declare -A EXPECT=(
+  [verified]="$V|fresh"
+  [ledger]="$V|used"
+  [consumed]="$V $C|used"
+  [record]="$V $C|used"
+  [sandbox]="$V $C|used"
+  [pack-entry]="$V $C|used"
+  [packed]="$V $C|used"
+  [started]="$V $C $S $E:abandoned:sweep|used"
+  [spawned]="$V $C $S $E:abandoned:sweep|used"
+  [artifacts]="$V $C $S $E:abandoned:sweep|used"
+  [committed]="$V $C $S $E:ok:sweep|used"
+  [denial]="$V $C $S $E:ok:sweep|used"
+  [completed]="$V $C $S $E:ok|used"
+  [teardown]="$V $C $S $E:ok|used"
+)
+POINTS="verified ledger consumed record sandbox pack-entry packed started spawned artifacts committed denial completed teardown"
+ST=$T/st1
+for p in $POINTS; do
+  echo before > "$T/rw/data"
+  rm -f "$T/rw/go"* && [ "$p" != spawned ] && touch "$T/rw/go"   # spawned: the command waits, alive
+  issue "c-$p" || continue
+  DEAD=$LID
+  crun "$TCALYX" "c-$p" "$ST" CALYX_TEST_CRASH_AT="$p"
+  check "$p: the runner was SIGKILLed there (exit $RC)" \
+    bash -c '[ "$1" -eq 137 ] && grep -q "test hook: SIGKILL at $2\$" <<<"$3"' _ "$RC" "$p" "$ERR"
+  check "$p: right after, every process of the sandbox is dead or confined" confined "$DEAD"
+  check "$p: the next run exits 0 (it sweeps the dead run)" next "n-$p" "$ST"
+  check "$p: nothing of the dead runner is left" gone "$DEAD" "$ST"
+  want=${EXPECT[$p]}
+  check "$p: the log holds what happened: ${want%|*}" records "$ST" "$DEAD" "${want%|*}"
+  if [ "${want#*|}" = used ] && [ -d "$ST/outgoing/staging_runs/$DEAD" ]; then
+    HAVE_DIR=1
+  else
+    HAVE_DIR=0
+    check "$p: no run directory of a run that never started" \
+      bash -c '! ls -a "$1" | grep -q -- "$2"' _ "$ST/outgoing/staging_runs" "$DEAD"
+  fi
+  crun "$CALYX" "c-$p" "$ST"
+  if [ "${want#*|}" = used ]; then
+    check "$p: the ledger has the lease (a second run: 67, got $RC)" [ "$RC" -eq 67 ]
+  else
+    check "$p: the lease was not used (a second run: 0, got $RC)" [ "$RC" -eq 0 ]
+  fi
+  check "$p: every artifact claimed is there with its hash; no temp run directory" claims_ok "$ST"
+  if [ "$HAVE_DIR" = 1 ]; then
+    st=$(meta_status "$ST" "$DEAD")
+    check "$p: meta.json status is the record's (${st:-none})" grep -q "$E:${st:-none}" <<<"${want%|*}"
+    if [ -e "$ST/outgoing/staging_runs/$DEAD/rollback.tar.gz" ]; then
+      echo garbage > "$T/rw/data"
+      "$CALYX" rollback "$DEAD" --state "$ST" --force >"$T/rb.out" 2>&1; rrc=$?
+      check "$p: the rollback pack is complete: calyx rollback --force restores and verifies it (exit $rrc)" \
+        bash -c '[ "$1" -eq 0 ] && [ "$(cat "$2")" = before ]' _ "$rrc" "$T/rw/data"
+    else
+      bad "$p: a run that started has no rollback pack"
+    fi
+  fi
+  check "$p: calyx audit verify exits 0" audit_ok "$ST"
+done
+
+# ---- 2. a sweep killed half way
+rm -f "$T/rw/go"*; touch "$T/rw/go"
+issue s-dead && DEAD=$LID && crun "$TCALYX" s-dead "$ST" CALYX_TEST_CRASH_AT=started
+issue s-sweeper && SWEEPER=$LID && crun "$TCALYX" s-sweeper "$ST" CALYX_TEST_CRASH_AT=sweep
+check "sweep: the sweeping runner was SIGKILLed after the dead run's meta.json (exit $RC)" \
+  bash -c '[ "$1" -eq 137 ] && grep -q "test hook: SIGKILL at sweep$" <<<"$2"' _ "$RC" "$ERR"
+check "sweep: the next run exits 0" next s-next "$ST"
+check "sweep: the dead run finished once, abandoned" records "$ST" "$DEAD" "$V $C $S $E:abandoned:sweep"
+check "sweep: its meta.json says abandoned" [ "$(meta_status "$ST" "$DEAD")" = abandoned ]
+check "sweep: nothing of the dead runner is left" gone "$DEAD" "$ST"
+check "sweep: the sweeper died before its lease was verified: nothing of it logged" records "$ST" "$SWEEPER" ""
+crun "$CALYX" s-sweeper "$ST"
+check "sweep: the sweeper's lease was not used (exit $RC)" [ "$RC" -eq 0 ]
+check "sweep: artifacts and log verify" bash -c 'python3 tests/lib/state_claims.py "$1" && "$2" audit verify --state "$1" --pub "$1/keys/audit.pub" >/dev/null' _ "$ST" "$CALYX"
+
+# ---- 3. ENOSPC and EIO at each state write
+touch "$T/rw/go"
+for e in ENOSPC EIO; do
+  WST=$T/wf-$e
+  issue "w-$e-0" && crun "$CALYX" "w-$e-0" "$WST"   # the state dir made and the log begun
+  fired=0 unreported=0 claims=0 logbad=0 stuck=0 summary=
+  for n in $(seq 1 200); do
+    issue "w-$e-$n" || break
+    crun "$TCALYX" "w-$e-$n" "$WST" CALYX_TEST_FAIL_WRITE="$n:$e"
+    grep -q "test hook: write $n fails with $e" <<<"$ERR" || { [ "$RC" -eq 0 ] || bad "$e: write $n past the last: exit $RC: $ERR"; break; }
+    fired=$n
+    summary+="$n:$RC "
+    # reported: a non-zero exit, or a run that exits 0 must have said what failed
+    if [ "$RC" -eq 0 ] && ! grep -q -e 'No space left on device' -e 'Input/output error' <<<"$ERR"; then
+      unreported=$((unreported + 1)); diag "$e at write $n: exit 0 and nothing said: $ERR"
+    fi
+    python3 tests/lib/state_claims.py "$WST" >"$T/claims.out" 2>&1 || { claims=$((claims + 1)); diag "$e at write $n: $(head -c 300 "$T/claims.out")"; }
+    issue "wn-$e-$n" && crun "$CALYX" "wn-$e-$n" "$WST"
+    [ "$RC" -eq 0 ] || { stuck=$((stuck + 1)); diag "$e at write $n: the next run exit $RC: $(head -c 300 <<<"$ERR")"; }
+    "$CALYX" audit verify --state "$WST" --pub "$WST/keys/audit.pub" >"$T/verify.out" 2>&1 \
+      || { logbad=$((logbad + 1)); diag "$e at write $n: audit verify: $(head -c 300 "$T/verify.out")"; }
+  done
+  diag "$e: write n:exit $summary"
+  check "$e: injected at each of the $fired writes of a run (at least 10)" [ "$fired" -ge 10 ]
+  check "$e: every failed write was reported ($unreported were not)" [ "$unreported" -eq 0 ]
+  check "$e: nothing ever claimed an artifact that was not written ($claims times)" [ "$claims" -eq 0 ]
+  check "$e: the log verified after every next run ($logbad did not)" [ "$logbad" -eq 0 ]
+  check "$e: the next run worked every time ($stuck did not)" [ "$stuck" -eq 0 ]
+done
+
+finish
