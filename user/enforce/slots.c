@@ -299,9 +299,12 @@ int resident_add_sandbox(struct resident *r, const struct sandbox_rules *rules,
 	if (rc == 0 && ring_buffer__consume(s->rb) < 0)   /* s->fn unset: an earlier run's leftovers go */
 		rc = errmsg(err, errlen, -EIO, "draining the slot's ring buffer failed");
 	/* Last: until this entry exists the cgroup counts as an orphan (everything denied). */
+	/* Allow rules are not in the kernel yet: refuse rather than run without a gate. */
+	if (rc == 0 && rules->network != NET_DENY_ALL)
+		rc = errmsg(err, errlen, -EOPNOTSUPP, "network allow rules are not enforced by this build");
 	struct calyx_sandbox sbv = {
 		.slot = s->slot,
-		.flags = rules->network == NET_DENY_ALL ? CALYX_SB_NET_DENY_ALL : 0,
+		.flags = CALYX_SB_NET_DENY_ALL,
 		.epoch = s->owner.epoch,
 	};
 	if (rc == 0 && bpf_map_update_elem(r->map_fd[RM_SANDBOXES], &s->cgid, &sbv, BPF_NOEXIST) < 0)
