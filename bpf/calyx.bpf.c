@@ -14,6 +14,7 @@
  * (user/enforce/resident.c); runs only add and remove map entries. */
 #include "common.bpf.h"
 #include "path.bpf.h"
+#include "netrule.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define CALYX_ABI_VERSION 5
+#define CALYX_ABI_VERSION 6
 
 #define CALYX_PATH_MAX 256        /* path buffers (events, exec rules); the kernel matcher holds
                                    * CALYX_LPM_PATH_MAX - 1 bytes: longer paths are denied */
@@ -77,7 +77,38 @@ struct calyx_sandbox {
 	__u32 pad;
 };
 #define CALYX_SB_NET_DENY_ALL (1u << 0)
+/* The lease's network allow rules (net_rules[slot]) decide inet connects and sends; the
+ * sandbox keeps the host's network namespace. Without this flag the network is deny_all,
+ * whatever else the flags say (fail closed). */
+#define CALYX_SB_NET_ALLOW (1u << 8)
 _Static_assert(sizeof(struct calyx_sandbox) == 16, "calyx_sandbox layout");
+
+/* ---- network allow rules (docs/network.md) ----
+ * net_rules: an array indexed by slot; user space writes a sandbox's rules before its
+ * sandbox entry and zeroes them when it goes. Every destination is compared in IPv6 form:
+ * an IPv4 address a.b.c.d (AF_INET, or IPv4-mapped ::ffff:a.b.c.d on an AF_INET6 socket)
+ * is ::ffff:a.b.c.d, and an IPv4 rule is stored the same way with its mask widened by 96
+ * bits; `family` keeps an IPv6 rule (even ::/0) from admitting a mapped IPv4 destination.
+ * A destination is admitted when (addr[i] & mask[i]) == rule.addr[i] for all four words,
+ * the protocol is the rule's and the port is the rule's (or the rule's port is 0). At
+ * most CALYX_SB_MAX_NET_RULES per sandbox (policy/netrule.h NETRULE_MAX, asserted in
+ * user/enforce/rule_maps.c): the BPF side loops over them all. */
+#define CALYX_SB_MAX_NET_RULES 16
+struct calyx_net_rule {
+	__u32 addr[4];     /* the network, IPv6 form, network byte order, host bits zero */
+	__u32 mask[4];     /* its prefix as a mask, network byte order */
+	__u16 port;        /* host byte order; 0 = any port */
+	__u8 proto;        /* IPPROTO_TCP (6) or IPPROTO_UDP (17) */
+	__u8 family;       /* 4: admits IPv4 (and mapped) destinations only; 6: the others */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct calyx_net_rule) == 40, "calyx_net_rule layout");
+struct calyx_net_rules {
+	__u32 n;           /* rules used, 0..CALYX_SB_MAX_NET_RULES */
+	__u32 pad;
+	struct calyx_net_rule r[CALYX_SB_MAX_NET_RULES];
+};
+_Static_assert(sizeof(struct calyx_net_rules) == 8 + 40 * CALYX_SB_MAX_NET_RULES, "calyx_net_rules layout");
 
 /* Allowed executable: the file's identity (kernel dev_t encoding: major << 20 | minor). */
 struct calyx_exec_key {
@@ -223,13 +254,17 @@ enum calyx_hook {
 				       * file system): refused in a sandbox; family = calyx_ipc_op */
 	CALYX_HOOK_KEY = 19,          /* key_alloc / key_permission: keyrings refused in a sandbox;
 				       * family = calyx_key_op, flags = the permission asked */
-	CALYX_HOOK_SOCKET_BIND = 20,  /* socket_bind of an abstract AF_UNIX name (or autobind) */
+	CALYX_HOOK_SOCKET_BIND = 20,  /* socket_bind of an abstract AF_UNIX name (or autobind), or
+				       * of any inet socket (network allow rules) */
 	CALYX_HOOK_SOCKET_RECVMSG = 21, /* socket_recvmsg on a non-AF_UNIX socket under deny_all
 					 * (a socket received from outside) */
+	CALYX_HOOK_SOCKET_LISTEN = 22,  /* socket_listen of an inet socket under network allow
+					 * rules (bpf-lsm): the sandbox may reach out, never serve */
 };
 /* The socket hooks, whose records carry family / address fields. */
 #define CALYX_HOOK_IS_SOCKET(h) (((h) >= CALYX_HOOK_SOCKET_CREATE && (h) <= CALYX_HOOK_SOCKET_SENDMSG) || \
-				 (h) == CALYX_HOOK_SOCKET_BIND || (h) == CALYX_HOOK_SOCKET_RECVMSG)
+				 (h) == CALYX_HOOK_SOCKET_BIND || (h) == CALYX_HOOK_SOCKET_RECVMSG || \
+				 (h) == CALYX_HOOK_SOCKET_LISTEN)
 
 /* CALYX_HOOK_META: which read was refused (event flags). */
 enum calyx_meta_op {

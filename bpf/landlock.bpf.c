@@ -6,15 +6,18 @@
  * (files, exec by path) are not observed: no hook short of a system-wide syscall
  * tracepoint sees them on a kernel without BPF LSM. Part of the calyx.bpf.c unit. */
 
-/* cgroup sock programs: 1 allows, 0 denies (EPERM to the caller). */
-static __always_inline int cg_decide(__u32 hook, __u32 family, __u32 flags, struct bpf_sock_addr *sa)
+/* cgroup sock programs: 1 allows, 0 denies (EPERM to the caller). Under deny_all every
+ * inet socket is refused at creation; under network allow rules (CALYX_SB_NET_ALLOW) TCP
+ * and UDP sockets may be made, every connect (TCP Fast Open's sendto(MSG_FASTOPEN)
+ * included: the kernel runs the connect hooks for it, from __inet_stream_connect) and
+ * every UDP send to an address must reach a destination a rule admits (netrule.bpf.h),
+ * and bind is refused. A UDP send without an address goes to the connected peer, which
+ * connect4/6 admitted. */
+
+/* Record a refusal and refuse. */
+static __always_inline int cg_deny(struct scope *sc, __u32 hook, __u32 family, __u32 flags,
+				   struct bpf_sock_addr *sa)
 {
-	struct scope sc = {};
-	/* Attached to the set's root only, so a task outside it means a cgroup moved under a
-	 * different root than configured: closed like an orphan. */
-	bool inside = scope_enter(&sc);
-	if (inside && sc.sb && !(sc.sb->flags & CALYX_SB_NET_DENY_ALL))
-		return 1;
 	struct deny_info d = { .hook = hook, .err = EPERM, .family = family, .flags = flags, .no_task = true };
 	__u32 a[4] = {};
 	if (sa) {
@@ -30,32 +33,75 @@ static __always_inline int cg_decide(__u32 hook, __u32 family, __u32 flags, stru
 		}
 		d.addr = (const __u8 *)a;
 	}
-	deny(&sc, &d);
+	deny(sc, &d);
 	return 0;
+}
+
+/* A connect or send to sa's address. Attached to the set's root only, so a task outside
+ * it means a cgroup moved under a different root than configured: closed like an orphan. */
+static __always_inline int cg_decide(__u32 hook, __u32 family, struct bpf_sock_addr *sa)
+{
+	struct scope sc = {};
+	bool inside = scope_enter(&sc);
+	if (inside && sb_net_allow(&sc)) {
+		__u32 a[4];
+		if (family == AF_INET) {
+			net_v4_mapped(a, sa->user_ip4);
+		} else {
+			a[0] = sa->user_ip6[0];
+			a[1] = sa->user_ip6[1];
+			a[2] = sa->user_ip6[2];
+			a[3] = sa->user_ip6[3];
+		}
+		if (net_rule_admits(sc.slot, a, __builtin_bswap16((__u16)sa->user_port), sa->protocol))
+			return 1;
+	}
+	/* deny_all (or no network flag), no rule admits it, an orphan: closed */
+	return cg_deny(&sc, hook, family, 0, sa);
 }
 
 SEC("cgroup/connect4")
 int calyx_cg_connect4(struct bpf_sock_addr *ctx)
 {
-	return cg_decide(CALYX_HOOK_SOCKET_CONNECT, AF_INET, 0, ctx);
+	return cg_decide(CALYX_HOOK_SOCKET_CONNECT, AF_INET, ctx);
 }
 
 SEC("cgroup/connect6")
 int calyx_cg_connect6(struct bpf_sock_addr *ctx)
 {
-	return cg_decide(CALYX_HOOK_SOCKET_CONNECT, AF_INET6, 0, ctx);
+	return cg_decide(CALYX_HOOK_SOCKET_CONNECT, AF_INET6, ctx);
 }
 
 SEC("cgroup/sendmsg4")
 int calyx_cg_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return cg_decide(CALYX_HOOK_SOCKET_SENDMSG, AF_INET, 0, ctx);
+	return cg_decide(CALYX_HOOK_SOCKET_SENDMSG, AF_INET, ctx);
 }
 
 SEC("cgroup/sendmsg6")
 int calyx_cg_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return cg_decide(CALYX_HOOK_SOCKET_SENDMSG, AF_INET6, 0, ctx);
+	return cg_decide(CALYX_HOOK_SOCKET_SENDMSG, AF_INET6, ctx);
+}
+
+/* bind of an inet socket: refused in every sandbox (allow rules reach out, they never
+ * serve; under deny_all there is no inet socket to bind). A TCP bind is refused by
+ * Landlock first where it handles BIND_TCP (ABI >= 4; EACCES, not recorded); a UDP bind
+ * is refused and recorded here. */
+SEC("cgroup/bind4")
+int calyx_cg_bind4(struct bpf_sock_addr *ctx)
+{
+	struct scope sc = {};
+	scope_enter(&sc);
+	return cg_deny(&sc, CALYX_HOOK_SOCKET_BIND, AF_INET, 0, ctx);
+}
+
+SEC("cgroup/bind6")
+int calyx_cg_bind6(struct bpf_sock_addr *ctx)
+{
+	struct scope sc = {};
+	scope_enter(&sc);
+	return cg_deny(&sc, CALYX_HOOK_SOCKET_BIND, AF_INET6, 0, ctx);
 }
 
 /* Runs for AF_INET/AF_INET6 socket creation by tasks (not kernel sockets). */
@@ -64,6 +110,10 @@ int calyx_cg_sock_create(struct bpf_sock *ctx)
 {
 	if (ctx->family == AF_UNIX)
 		return 1;
+	struct scope sc = {};
+	bool inside = scope_enter(&sc);
+	if (inside && sb_net_allow(&sc) && net_kind_ok(ctx->family, ctx->type, ctx->protocol))
+		return 1;
 	/* flags as socket_create's record on bpf-lsm: type | protocol << 16 */
-	return cg_decide(CALYX_HOOK_SOCKET_CREATE, ctx->family, (ctx->type & 0xffff) | (ctx->protocol << 16), NULL);
+	return cg_deny(&sc, CALYX_HOOK_SOCKET_CREATE, ctx->family, (ctx->type & 0xffff) | (ctx->protocol << 16), NULL);
 }

@@ -1,5 +1,9 @@
 /* bpf-lsm: the network. Under deny_all no socket family but AF_UNIX may be created,
- * connected, sent or received on; AF_UNIX peers are decided on the socket they reach,
+ * connected, sent or received on. Under network allow rules (CALYX_SB_NET_ALLOW) TCP and
+ * UDP sockets may be made, and every connect and every send (to an address: unconnected
+ * UDP, TCP Fast Open's sendto(MSG_FASTOPEN); or on a connected socket: to its peer) must
+ * reach a destination a rule admits (netrule.bpf.h); bind and listen of inet sockets stay
+ * refused, receiving is allowed; AF_UNIX peers are decided on the socket they reach,
  * which must be bound under a :rw path; abstract AF_UNIX names (host-wide, reachable by
  * any host process) may be neither bound nor reached. Every hook here runs in the task
  * that makes the call, so a socket made outside and passed in (SCM_RIGHTS, pidfd_getfd,
@@ -16,9 +20,9 @@ int BPF_PROG(calyx_socket_create, int family, int type, int protocol, int kern, 
 	SCOPE_ENTER(sc);
 	if (family == AF_UNIX)
 		return 0;
-	if (sc.sb && !(sc.sb->flags & CALYX_SB_NET_DENY_ALL))
+	if (sb_net_allow(&sc) && net_kind_ok(family, type, protocol))
 		return 0;
-	/* deny_all, or an orphan (closed) */
+	/* deny_all (or no network flag at all), a kind no rule can admit, an orphan: closed */
 	return deny_simple(&sc, CALYX_HOOK_SOCKET_CREATE, EACCES, family,
 			   ((__u32)type & 0xffff) | ((__u32)protocol << 16), NULL);
 }
@@ -32,7 +36,8 @@ static __always_inline void inet_dest(struct deny_info *d, __u16 family, struct 
 		struct sockaddr_in *in = (void *)addr;
 		bpf_probe_read_kernel(&port, 2, &in->sin_port);
 		bpf_probe_read_kernel(buf, 4, &in->sin_addr);
-	} else if (family == AF_INET6 && addrlen >= (int)sizeof(struct sockaddr_in6)) {
+	} else if (family == AF_INET6 && addrlen >= 24) {
+		/* 24: SIN6_LEN_RFC2133, the shortest sockaddr_in6 the kernel takes (no scope id) */
 		struct sockaddr_in6 *in6 = (void *)addr;
 		bpf_probe_read_kernel(&port, 2, &in6->sin6_port);
 		bpf_probe_read_kernel(buf, 16, &in6->sin6_addr);
@@ -78,19 +83,29 @@ static __always_inline int net_decide(__u32 hook, const struct scope *sc, struct
 		family = 0xffff; /* unreadable: no family that is allowed by kind (closed) */
 	if (!sc->sb) /* orphan: closed */
 		return deny_simple(sc, hook, EACCES, family, 0, NULL);
-	bool deny_all = sc->sb->flags & CALYX_SB_NET_DENY_ALL;
 
 	if (sk_family != AF_UNIX) {
-		/* connect(AF_UNSPEC) dissolves an association; it reaches nothing. A send
-		 * without an address goes wherever the socket is connected: denied. */
-		if (!deny_all || (hook == CALYX_HOOK_SOCKET_CONNECT && family == AF_UNSPEC))
+		/* connect(AF_UNSPEC) dissolves an association; it reaches nothing. */
+		if (hook == CALYX_HOOK_SOCKET_CONNECT && family == AF_UNSPEC)
 			return 0;
-		__u8 buf[16] = {};
+		__u32 buf[4] = {};
 		struct deny_info d = { .hook = hook, .err = EACCES, .family = family ? family : sk_family };
 		if (family == AF_UNSPEC)
-			inet_peer(&d, sk, sk_family, buf);   /* a send on a connected socket */
+			inet_peer(&d, sk, sk_family, (__u8 *)buf);   /* a send on a connected socket */
 		else
-			inet_dest(&d, family, addr, addrlen, buf);
+			inet_dest(&d, family, addr, addrlen, (__u8 *)buf);
+		/* Allow rules: the destination (or the peer of a connected send) must be one a
+		 * rule admits, over the socket's own protocol. No address known (a short or
+		 * unreadable one, a send on an unconnected socket), deny_all: closed. */
+		if (sb_net_allow(sc) && (d.flags & CALYX_SOCK_ADDR)) {
+			__u32 a[4] = { buf[0], buf[1], buf[2], buf[3] };
+			if (d.family == AF_INET)
+				net_v4_mapped(a, buf[0]);
+			else if (d.family != AF_INET6)
+				return deny(sc, &d);
+			if (net_rule_admits(sc->slot, a, d.port, BPF_CORE_READ(sk, sk_protocol)))
+				return 0;
+		}
 		return deny(sc, &d);
 	}
 
@@ -197,8 +212,16 @@ int BPF_PROG(calyx_socket_bind, struct socket *sock, struct sockaddr *address, i
 		bpf_probe_read_kernel(&family, sizeof(family), &address->sa_family);
 	struct sock *sk = BPF_CORE_READ(sock, sk);
 	__u16 sk_family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (sc.sb && sk_family != AF_UNIX)
+	if (sc.sb && sk_family != AF_UNIX && !sb_net_allow(&sc))
 		return 0;
+	if (sc.sb && sk_family != AF_UNIX) {
+		/* Allow rules: the sandbox reaches out through the host's network, it never
+		 * serves on it: no inet bind (a connect or a send picks the local port). */
+		__u32 buf[4] = {};
+		struct deny_info d = { .hook = CALYX_HOOK_SOCKET_BIND, .err = EACCES, .family = family };
+		inet_dest(&d, family, address, addrlen, (__u8 *)buf);
+		return deny(&sc, &d);
+	}
 	if (sc.sb && family == AF_UNIX && addrlen > 2) {
 		char first = 0;
 		if (!bpf_probe_read_kernel(&first, 1, ((struct sockaddr_un *)address)->sun_path) && first)
@@ -223,12 +246,31 @@ int BPF_PROG(calyx_socket_recvmsg, struct socket *sock, struct msghdr *msg, int 
 		sk_family = 0xffff; /* unreadable: not AF_UNIX (closed under deny_all) */
 	if (sk && BPF_CORE_READ_BITFIELD_PROBED(sk, sk_kern_sock))
 		return 0; /* a kernel socket used on the task's behalf */
-	if (sc.sb && (sk_family == AF_UNIX || !(sc.sb->flags & CALYX_SB_NET_DENY_ALL)))
-		return 0;
+	if (sc.sb && (sk_family == AF_UNIX || sb_net_allow(&sc)))
+		return 0;   /* allow rules: what comes back on an admitted socket is received */
 	/* an orphan, or a socket of a refused family under deny_all: closed */
 	__u8 buf[16] = {};
 	struct deny_info d = { .hook = CALYX_HOOK_SOCKET_RECVMSG, .err = EACCES, .family = sk_family };
 	if (sk)
 		inet_peer(&d, sk, sk_family, buf);
 	return deny(&sc, &d);
+}
+
+/* listen(2) of an inet socket: refused in every sandbox. Under allow rules the sandbox
+ * shares the host's network namespace, and a listen without bind would autobind an
+ * ephemeral port that anyone on the host's network could connect to. Under deny_all only
+ * a socket passed in could get here. AF_UNIX listeners are pathname-bound (path_mknod). */
+SEC("lsm/socket_listen")
+int BPF_PROG(calyx_socket_listen, struct socket *sock, int backlog, int ret)
+{
+	if (ret)
+		return ret;
+	SCOPE_ENTER(sc);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	__u16 sk_family = 0xffff;
+	if (bpf_core_read(&sk_family, sizeof(sk_family), &sk->__sk_common.skc_family))
+		sk_family = 0xffff; /* unreadable: not AF_UNIX (closed) */
+	if (sc.sb && sk_family == AF_UNIX)
+		return 0;
+	return deny_simple(&sc, CALYX_HOOK_SOCKET_LISTEN, EACCES, sk_family, 0, NULL);
 }

@@ -392,6 +392,52 @@ sed -e '$a fail_on_denial: yes' trust.yaml >fod-bad.yaml
 expect_fail "matrix: fail_on_denial: yes refused (78), naming the key" 78 "fail_on_denial" \
 	verify --matrix fod-bad.yaml good.tok
 
+# ---------------------------------------------------------------- network allow rules
+NA=(--key $KEY --intent INT-TEST-SANDBOX --ttl 5m --cmd 'python3 --version' --aud "$HOST")
+run issue "${NA[@]}" --net 'allow=10.1.0.0/16:443' --net 'allow=[2001:db8::/32]:*/udp' \
+	--net 'allow=[::ffff:127.0.0.1]:53/udp'
+echo "$out" >net.tok
+check "issue with --net allow= rules" $([ $rc -eq 0 ]; echo $?)
+run verify --pub $PUB --json net.tok
+check "the claim: network.allow exactly, the mapped rule as IPv4" $(python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+c = d.get("claims", d)
+want = {"allow": [{"cidr": "10.1.0.0/16", "port": 443, "proto": "tcp"},
+                  {"cidr": "2001:db8::/32", "port": 0, "proto": "udp"},
+                  {"cidr": "127.0.0.1/32", "port": 53, "proto": "udp"}]}
+sys.exit(0 if c["network"] == want else 1)' "$out"; echo $?)
+run "$CALYX" lease show net.tok
+check "show lists the rules" $([ $rc -eq 0 ] && [[ "$out" == *"network     allow 10.1.0.0/16:443/tcp"*"allow [2001:db8::/32]:*/udp"*"allow 127.0.0.1/32:53/udp"* ]]; echo $?)
+expect_fail "--net: a bare network is refused (64)" 64 "bad --net '10.0.0.0/8': want deny_all or allow=CIDR:PORT[/tcp|/udp]" \
+	issue "${NA[@]}" --net 10.0.0.0/8
+expect_fail "--net allow: IPv6 without brackets (64)" 64 "an IPv6 network goes in brackets" \
+	issue "${NA[@]}" --net 'allow=2001:db8::/32:443'
+expect_fail "--net allow: host bits set (64)" 64 "address has bits set beyond the /8 prefix" \
+	issue "${NA[@]}" --net 'allow=10.0.0.1/8:443'
+expect_fail "--net allow: port 0 (64)" 64 "port must be 1..65535 or '*'" issue "${NA[@]}" --net 'allow=10.0.0.0/8:0'
+expect_fail "--net allow: protocol (64)" 64 "protocol must be tcp or udp" issue "${NA[@]}" --net 'allow=10.0.0.0/8:1/icmp'
+expect_fail "--net deny_all with allow= rules (64)" 64 "bad --net deny_all: allow= rules were given too" \
+	issue "${NA[@]}" --net 'allow=10.0.0.0/8:1' --net deny_all
+expect_fail "verify --matrix (deny_all) refuses allow rules (66)" 66 \
+	"claim 'network.allow[0]' = 10.1.0.0/16:443/tcp is not within the matrix's bounds (network: deny_all)" \
+	verify --matrix trust.yaml net.tok
+sed -e 's|^network: deny_all$|network: {allow: ["10.0.0.0/8:*/tcp", "[2001:db8::/32]:*/udp", "127.0.0.0/8:53/udp"]}|' \
+	trust.yaml >net.yaml
+run verify --matrix net.yaml net.tok
+check "verify --matrix with bounds around every rule: OK" $([ $rc -eq 0 ] && [[ "$out" == OK\ * ]]; echo $?)
+sed -e 's|^network: deny_all$|network: {allow: ["10.1.0.0/24:*/tcp"]}|' trust.yaml >net-narrow.yaml
+expect_fail "verify --matrix with narrower bounds refuses, naming claim, value and bounds (66)" 66 \
+	"claim 'network.allow[0]' = 10.1.0.0/16:443/tcp is not within the matrix's bounds (network.allow: 10.1.0.0/24:*/tcp)" \
+	verify --matrix net-narrow.yaml net.tok
+expect_fail "issue --matrix refuses too, and signs nothing (66)" 66 "nothing was signed" \
+	issue "${NA[@]}" --net 'allow=10.1.0.0/16:443' --matrix net-narrow.yaml -o net-none.tok
+check "... no token written" $([ ! -e net-none.tok ]; echo $?)
+sed -e 's|^network: deny_all$|network: {allow: ["10.0.0.1/8:*"]}|' trust.yaml >net-bad.yaml
+expect_fail "a matrix bound with host bits set: exit 78 naming the key and the rule" 78 \
+	"network.allow[0]: rule '10.0.0.1/8:*': network '10.0.0.1/8': address has bits set" \
+	verify --matrix net-bad.yaml net.tok
+
 # ---------------------------------------------------------------- run: the summary's options
 run "$CALYX" run --help
 check "run --help lists --quiet and --fail-on-denial" \

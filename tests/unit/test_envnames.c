@@ -1,4 +1,4 @@
-/* links: policy/envnames policy/lease base/units policy/pathpat base/errmsg policy/limits policy/argv policy/lease_text */
+/* links: policy/envnames policy/lease base/units policy/pathpat base/errmsg policy/limits policy/argv policy/lease_text policy/netrule */
 /* Environment names that load code: the code's table and docs/lease-format.md's agree
  * entry for entry; prefixes and exact names match as documented; the lease parser
  * refuses every one, naming it. */

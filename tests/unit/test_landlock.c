@@ -49,6 +49,8 @@ static void test_net_and_scope_per_abi(void **state)
 	assert_int_equal(landlock_net_handled(3, NET_DENY_ALL), 0);
 	assert_int_equal(landlock_net_handled(4, NET_DENY_ALL), 0x3);
 	assert_int_equal(landlock_net_handled(7, NET_DENY_ALL), 0x3);
+	/* allow rules: the cgroup programs decide (and record) every port; Landlock none */
+	assert_int_equal(landlock_net_handled(7, NET_ALLOW), 0);
 	assert_int_equal(landlock_scoped(5), 0);
 	assert_int_equal(landlock_scoped(6), 0x3);
 	assert_int_equal(landlock_scoped(7), 0x3);

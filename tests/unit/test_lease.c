@@ -1,4 +1,4 @@
-/* links: policy/lease policy/envnames base/units policy/pathpat base/errmsg policy/limits policy/argv policy/lease_text */
+/* links: policy/lease policy/envnames base/units policy/pathpat base/errmsg policy/limits policy/argv policy/lease_text policy/netrule */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* links: state/ledger policy/lease base/units policy/pathpat state/state base/safedir base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/envnames */
+/* links: state/ledger policy/lease base/units policy/pathpat state/state base/safedir base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/netrule policy/envnames */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* links: policy/matrix policy/matrix_host policy/seccomp_groups policy/backend policy/lease base/units policy/pathpat base/paserk base/b64url shipped_matrix base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/matrix_load policy/yamltree policy/envnames */
+/* links: policy/matrix policy/matrix_host policy/seccomp_groups policy/backend policy/lease base/units policy/pathpat base/paserk base/b64url shipped_matrix base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/netrule policy/matrix_load policy/yamltree policy/envnames */
 /* Capability matrix: the strict YAML schema (every error class names file:line:col and
  * the key path), the shipped policy, and the lease-fits-the-matrix check. */
 #include <errno.h>
@@ -289,8 +289,8 @@ static void test_err_wrong_type(void **state)
 			   "runtime_baseline:\n",
 			   "t.yaml:13:18: runtime_baseline: expected a sequence (write [] for none), "
 			   "got nothing (null)");
-	expect_subst_error("network: deny_all", "network: {deny: all}",
-			   "t.yaml:24:10: network: expected a scalar, got a mapping");
+	expect_subst_error("network: deny_all", "network: [deny_all]",
+			   "t.yaml:24:10: network: expected a mapping, got a sequence");
 	/* Integers: plain decimal only. */
 	expect_subst_error("max_runs: 10", "max_runs: 1.5",
 			   "t.yaml:5:11: max_runs: expected an integer, got '1.5'");
@@ -379,8 +379,8 @@ static void test_err_backend_network(void **state)
 			   "t.yaml:25:14: enforcement: unknown backend 'selinux' (auto, bpf-lsm or "
 			   "landlock)");
 	expect_subst_error("network: deny_all", "network: allow_all",
-			   "t.yaml:24:10: network: unknown network policy 'allow_all' (only deny_all is "
-			   "supported)");
+			   "t.yaml:24:10: network: unknown network policy 'allow_all' (deny_all, or "
+			   "{allow: [CIDR:PORT/proto, ...]})");
 }
 
 static void test_err_syntax(void **state)
@@ -638,8 +638,11 @@ static void test_check_excess(void **state)
 			       "256M (limits.max.output)");
 
 	l = fitting();
-	l.network = (enum net_policy)1;
-	expect_refusal(&m, &l, "claim 'network' = 1 is not allowed by the matrix (network: deny_all)");
+	l.network = NET_ALLOW;
+	l.n_net_allow = 1;
+	assert_int_equal(netrule_parse("127.0.0.1:80", &l.net_allow[0], NULL, 0), 0);
+	expect_refusal(&m, &l, "claim 'network.allow[0]' = 127.0.0.1/32:80/tcp is not within the matrix's "
+			       "bounds (network: deny_all)");
 
 	struct lease_path p;
 	l = fitting();
@@ -939,6 +942,63 @@ static void test_seccomp_allow(void **state)
 /* The host matrix file (calyx run without --matrix): used whenever something is at the
  * path, the shipped one only when nothing is; a broken host file fails to load, it is
  * never passed over for the shipped one. */
+/* network: {allow: [...]}: the rules a lease may ask for a subset of; and the schema's
+ * errors naming file:line:col. */
+static void test_network_allow(void **state)
+{
+	(void)state;
+	struct matrix m;
+	char err[512] = "";
+	char *y = subst("network: deny_all",
+			"network:\n  allow:\n    - 10.0.0.0/8:*/tcp\n    - \"[2001:db8::/32]:443/tcp\"\n"
+			"    - 127.0.0.1:53/udp");
+	if (matrix_load_buffer("t.yaml", y, strlen(y), &m, err, sizeof err))
+		fail_msg("%s", err);
+	free(y);
+	assert_int_equal(m.network, NET_ALLOW);
+	assert_int_equal(m.n_net_allow, 3);
+
+	struct lease l = fitting();
+	assert_int_equal(matrix_check_lease(&m, &l, err, sizeof err), 0);   /* deny_all always fits */
+	l.network = NET_ALLOW;
+	const char *fit[] = { "10.1.0.0/16:443", "[2001:db8:5::/48]:443", "127.0.0.1:53/udp", "10.2.3.4:*",
+			      "[::ffff:10.9.9.9]:22" };
+	l.n_net_allow = sizeof fit / sizeof fit[0];
+	for (size_t i = 0; i < l.n_net_allow; i++)
+		assert_int_equal(netrule_parse(fit[i], &l.net_allow[i], NULL, 0), 0);
+	if (matrix_check_lease(&m, &l, err, sizeof err))
+		fail_msg("refused: %s", err);
+
+	const char *bounds = "(network.allow: 10.0.0.0/8:*/tcp, [2001:db8::/32]:443/tcp, 127.0.0.1/32:53/udp)";
+	struct { const char *rule, *shown; } out[] = {
+		{ "11.0.0.1:443", "11.0.0.1/32:443/tcp" },            /* another network */
+		{ "10.0.0.0/7:443", "10.0.0.0/7:443/tcp" },           /* wider */
+		{ "10.1.1.1:53/udp", "10.1.1.1/32:53/udp" },          /* another protocol */
+		{ "[2001:db8::1]:80", "[2001:db8::1/128]:80/tcp" },   /* another port */
+		{ "[2001:db8::1]:*", "[2001:db8::1/128]:*/tcp" },     /* any port under one port */
+		{ "127.0.0.1:54/udp", "127.0.0.1/32:54/udp" },
+	};
+	for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) {
+		char want[512];
+		l.n_net_allow = 2;   /* the refused rule second: the message names its index */
+		assert_int_equal(netrule_parse(out[i].rule, &l.net_allow[1], NULL, 0), 0);
+		snprintf(want, sizeof want, "claim 'network.allow[1]' = %s is not within the matrix's bounds %s",
+			 out[i].shown, bounds);
+		expect_refusal(&m, &l, want);
+	}
+	matrix_free(&m);
+
+	expect_subst_error("network: deny_all", "network: {allow: []}",
+			   "t.yaml:24:18: network.allow: want 1..16 rules");
+	expect_subst_error("network: deny_all", "network: {allow: [10.0.0.0/8]}",
+			   "t.yaml:24:19: network.allow[0]: rule '10.0.0.0/8': no port (want CIDR:PORT[/tcp|/udp])");
+	expect_subst_error("network: deny_all", "network: {allow: ['10.0.0.1/8:1']}",
+			   "t.yaml:24:19: network.allow[0]: rule '10.0.0.1/8:1': network '10.0.0.1/8': address "
+			   "has bits set beyond the /8 prefix (write the network address)");
+	expect_subst_error("network: deny_all", "network: {deny: [1.2.3.4:1]}",
+			   "t.yaml:24:11: network.deny: unknown key");
+}
+
 static void test_host_file(void **state)
 {
 	(void)state;
@@ -976,6 +1036,7 @@ int main(void)
 		cmocka_unit_test(test_valid_variants),
 		cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_host_file),
+		cmocka_unit_test(test_network_allow),
 		cmocka_unit_test(test_err_unknown_key),
 		cmocka_unit_test(test_err_duplicate_key),
 		cmocka_unit_test(test_err_wrong_type),

@@ -1,7 +1,8 @@
-/* links: enforce/rule_maps policy/pathpat base/errmsg */
+/* links: enforce/rule_maps policy/pathpat base/errmsg policy/netrule */
 /* The map encoding of path rules must answer exactly what pathpat_match says: for every
  * path, the best access of all rules admitting it. The matcher emulated here
  * (calyx_path_lookup) is the algorithm of path_access() in bpf/path.bpf.h. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "enforce/rule_maps.h"
+#include "policy/netrule.h"
 #include "enforce/rules.h"
 
 static struct path_rule rule(const char *pattern, enum path_access a)
@@ -331,6 +333,79 @@ static void test_exec_entry_flags(void **state)
 	assert_int_equal(v.flags, 0);
 }
 
+/* The kernel's matcher over struct calyx_net_rules (bpf/netrule.bpf.h net_rule_admits),
+ * word for word: the destination in IPv6 form, IPv4 as ::ffff:a.b.c.d. */
+static bool kernel_admits(const struct calyx_net_rules *rs, const uint8_t a16[16], uint16_t port, uint8_t proto)
+{
+	uint32_t a[4];
+	memcpy(a, a16, 16);
+	bool v4 = a[0] == 0 && a[1] == 0 && a[2] == 0xffff0000u;
+	for (uint32_t i = 0; i < rs->n && i < CALYX_SB_MAX_NET_RULES; i++) {
+		const struct calyx_net_rule *r = &rs->r[i];
+		if ((r->family == 4) != v4 || r->proto != proto || (r->port && r->port != port))
+			continue;
+		if ((a[0] & r->mask[0]) == r->addr[0] && (a[1] & r->mask[1]) == r->addr[1] &&
+		    (a[2] & r->mask[2]) == r->addr[2] && (a[3] & r->mask[3]) == r->addr[3])
+			return true;
+	}
+	return false;
+}
+
+/* The encoding admits exactly what netrule_admits says, for destinations inside, at the
+ * edges of and beside each rule, IPv4, IPv4-mapped and IPv6, both protocols. */
+static void test_net_rules(void **state)
+{
+	(void)state;
+	const char *texts[] = { "10.0.0.0/8:443/tcp", "192.168.1.128/25:*/udp", "127.0.0.1:8080",
+				"[2001:db8::/32]:53/udp", "[::1]:*", "[::/0]:22", "0.0.0.0/0:25" };
+	struct net_rule rules[7];
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(netrule_parse(texts[i], &rules[i], NULL, 0), 0);
+	struct calyx_net_rules rs;
+	assert_int_equal(calyx_net_rules_of(rules, 7, &rs, NULL, 0), 0);
+	assert_int_equal(rs.n, 7);
+	/* an IPv4 rule is ::ffff:a.b.c.d with its mask 96 bits wider */
+	assert_int_equal(rs.r[0].family, 4);
+	assert_memory_equal(rs.r[0].addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff\x0a\0\0\0", 16);
+	assert_memory_equal(rs.r[0].mask, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\0\0\0", 16);
+	const char *dests[] = { "10.0.0.0", "10.255.255.255", "11.0.0.0", "9.255.255.255", "192.168.1.127",
+				"192.168.1.128", "192.168.1.255", "127.0.0.1", "127.0.0.2", "8.8.8.8",
+				"2001:db8::1", "2001:db9::", "2001:db7:ffff::", "::1", "::2", "::ffff:10.1.2.3",
+				"::ffff:127.0.0.1", "fe80::1", "::" };
+	const uint16_t ports[] = { 22, 25, 53, 443, 8080, 1 };
+	const uint8_t protos[] = { NETRULE_TCP, NETRULE_UDP };
+	unsigned admitted = 0;
+	for (size_t d = 0; d < sizeof dests / sizeof dests[0]; d++) {
+		uint8_t a[16] = { 0 }, b4[4];
+		int fam = NETRULE_V6;
+		if (inet_pton(AF_INET, dests[d], b4) == 1) {
+			a[10] = a[11] = 0xff;
+			memcpy(a + 12, b4, 4);
+			fam = NETRULE_V4;
+		} else {
+			assert_int_equal(inet_pton(AF_INET6, dests[d], a), 1);
+		}
+		for (size_t p = 0; p < sizeof ports / sizeof ports[0]; p++)
+			for (size_t q = 0; q < 2; q++) {
+				bool want = false;
+				for (int i = 0; i < 7; i++)
+					want |= fam == NETRULE_V4 ? netrule_admits(&rules[i], NETRULE_V4, a + 12, ports[p], protos[q])
+								  : netrule_admits(&rules[i], NETRULE_V6, a, ports[p], protos[q]);
+				if (kernel_admits(&rs, a, ports[p], protos[q]) != want)
+					fail_msg("%s port %u proto %u: encoding says %d, netrule_admits %d", dests[d],
+						 ports[p], protos[q], !want, want);
+				admitted += want;
+			}
+	}
+	assert_true(admitted > 20);   /* the table really exercises admissions, not only refusals */
+	/* too many rules: refused, nothing half-written */
+	struct net_rule many[CALYX_SB_MAX_NET_RULES + 1];
+	memset(many, 0, sizeof many);
+	char err[128] = "";
+	assert_int_equal(calyx_net_rules_of(many, CALYX_SB_MAX_NET_RULES + 1, &rs, err, sizeof err), -E2BIG);
+	assert_string_equal(err, "more than 16 network allow rules");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_argv_hash),
 		cmocka_unit_test(test_argv_entry),
 		cmocka_unit_test(test_exec_entry_flags),
+		cmocka_unit_test(test_net_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,7 +51,8 @@ static const struct cli_opt issue_opts[] = {
 	  "an allowed command line, split like a shell without expansion [required, repeatable]" },
 	{ O_PATH, "path", 'p', "'PATTERN[:ro|:rw]'", true,
 	  "allowed path: /abs/path or repo://NAME/rel, optional final * or **; default ro [repeatable]" },
-	{ O_NET, "net", 0, "POLICY", false, "network policy; only deny_all (the default)" },
+	{ O_NET, "net", 0, "POLICY", true,
+	  "deny_all (the default), or allow=CIDR:PORT[/tcp|/udp] (IPv6 in brackets; PORT or *) [repeatable]" },
 	{ O_LIMIT, "limit", 'l', "NAME=VALUE[,…]", true,
 	  "cpu=10s, mem=256M, pids=64, wall=5m, output=16M, fsize=1M [repeatable]" },
 	{ O_RUNS, "runs", 0, "N", false, "how many runs the lease allows (1..1000, default 1)" },
@@ -181,7 +182,8 @@ static const struct cli_spec specs[] = {
 	  "Try 'calyx lease SUBCOMMAND --help'." },
 	{ CLI_LEASE_ISSUE, "lease issue",
 	  "--key FILE --intent ID --ttl DUR --cmd 'ARGV' [--cmd …] [--path 'PATTERN[:ro|:rw]' …]\n"
-	  "                   [--net deny_all] [--limit NAME=VALUE …] [--runs N] [--env NAME …]\n"
+	  "                   [--net deny_all|allow=CIDR:PORT[/tcp|/udp] …] [--limit NAME=VALUE …]\n"
+	  "                   [--runs N] [--env NAME …]\n"
 	  "                   [--helper PROGRAM …] [--aud NAME] [--cwd DIR] [--matrix FILE] [-o FILE]",
 	  "Sign a lease (PASETO v4.public) and print it, or write it to FILE.", issue_opts,
 	  "The lease id is LEASE-YYYYMMDD-HHMMSS-xxxx (UTC); iat = nbf = now, exp = now + ttl.\n"

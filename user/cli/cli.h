@@ -75,6 +75,9 @@ struct issue_opts {
 	struct issue_path *paths;
 	size_t n_paths;
 	enum net_policy network;
+	struct net_rule net_allow[NETRULE_MAX];  /* --net allow=CIDR:PORT[/proto], repeatable */
+	size_t n_net_allow;
+	bool net_deny_all_given;      /* --net deny_all: then no allow= may follow (or precede) */
 	struct limits limits;
 	uint32_t runs;                /* default 1 */
 	const char **env;             /* names, validated, no duplicates */

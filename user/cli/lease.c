@@ -75,7 +75,21 @@ char *lease_cmd_claims_json(const struct issue_opts *o, const char *jti, const c
 		cJSON_AddStringToObject(p, "access", o->paths[i].access == ACCESS_RW ? "rw" : "ro");
 		cJSON_AddItemToArray(paths, p);
 	}
-	cJSON_AddStringToObject(j, "network", "deny_all");
+	if (o->network == NET_ALLOW) {
+		cJSON *net = cJSON_AddObjectToObject(j, "network");
+		cJSON *allow = net ? cJSON_AddArrayToObject(net, "allow") : NULL;
+		for (size_t i = 0; allow && i < o->n_net_allow; i++) {
+			char cidr[NETRULE_TEXT_MAX];
+			cJSON *a = cJSON_CreateObject();
+			netrule_cidr_text(&o->net_allow[i], cidr, sizeof cidr);
+			cJSON_AddStringToObject(a, "cidr", cidr);
+			cJSON_AddNumberToObject(a, "port", o->net_allow[i].port);
+			cJSON_AddStringToObject(a, "proto", netrule_proto_name(o->net_allow[i].proto));
+			cJSON_AddItemToArray(allow, a);
+		}
+	} else {
+		cJSON_AddStringToObject(j, "network", "deny_all");
+	}
 	cJSON *lim = cJSON_AddObjectToObject(j, "limits");
 	for (int k = 0; lim && k < LIMIT_COUNT; k++) {
 		if (!o->limits.set[k])

@@ -79,6 +79,33 @@ static int add_cmd(struct issue_opts *o, const char *v, char *err, size_t errlen
 }
 
 /* --path 'PATTERN[:ro|:rw]': syntax-checked, not resolved (repo:// stays). */
+/* --net deny_all | --net allow=CIDR:PORT[/tcp|/udp] (repeatable). The two kinds exclude
+ * each other: a lease either has its own empty network or the host's behind the rules. */
+static int add_net(struct issue_opts *o, const char *v, char *err, size_t errlen)
+{
+	char q[ERRMSG_QUOTE_MAX + 8], perr[200];
+	errmsg_quote(q, sizeof q, v, strlen(v));
+	if (!strcmp(v, "deny_all")) {
+		if (o->n_net_allow)
+			return errmsg(err, errlen, -EINVAL, "bad --net deny_all: allow= rules were given too");
+		o->net_deny_all_given = true;
+		o->network = NET_DENY_ALL;
+		return 0;
+	}
+	if (strncmp(v, "allow=", 6))
+		return errmsg(err, errlen, -EINVAL,
+			      "bad --net '%s': want deny_all or allow=CIDR:PORT[/tcp|/udp]", q);
+	if (o->net_deny_all_given)
+		return errmsg(err, errlen, -EINVAL, "bad --net '%s': --net deny_all was given too", q);
+	if (o->n_net_allow >= NETRULE_MAX)
+		return errmsg(err, errlen, -EINVAL, "bad --net '%s': at most %d allow rules", q, NETRULE_MAX);
+	if (netrule_parse(v + 6, &o->net_allow[o->n_net_allow], perr, sizeof perr))
+		return errmsg(err, errlen, -EINVAL, "bad --net: %s", perr);
+	o->n_net_allow++;
+	o->network = NET_ALLOW;
+	return 0;
+}
+
 static int add_path(struct issue_opts *o, const char *v, char *err, size_t errlen)
 {
 	char e[256] = "";
@@ -178,11 +205,7 @@ static int issue_opt(struct issue_opts *o, int id, const char *v, char *err, siz
 	case O_PATH:
 		return add_path(o, v, err, errlen);
 	case O_NET:
-		if (strcmp(v, "deny_all") != 0)
-			return errmsg(err, errlen, -EINVAL,
-				      "bad --net '%s': only 'deny_all' is supported", v);
-		o->network = NET_DENY_ALL;
-		return 0;
+		return add_net(o, v, err, errlen);
 	case O_LIMIT:
 		return add_limits(o, v, err, errlen);
 	case O_RUNS: {

@@ -129,7 +129,11 @@ uint64_t landlock_fs_handled(int abi)
 
 uint64_t landlock_net_handled(int abi, enum net_policy net)
 {
-	/* deny_all is the only policy: handle both TCP rights and add no port rule. */
+	/* deny_all: handle both TCP rights and add no port rule. Network allow rules: handle
+	 * neither. Landlock's refusal comes first (at socket_connect / socket_bind, before
+	 * the cgroup programs run) and is not recorded; the cgroup programs decide every
+	 * connect, send and bind by address and port, and record each refusal with both
+	 * (docs/network.md). */
 	if (clamp_abi(abi) < 4 || net != NET_DENY_ALL)
 		return 0;
 	return LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;

@@ -24,7 +24,7 @@ const char *const resident_map_names[RM_COUNT] = {
 	[RM_SANDBOXES] = "sandboxes", [RM_EXEC_RULES] = "exec_rules", [RM_PATH_RULES] = "path_rules",
 	[RM_ARGV_RULES] = "argv_rules",
 	[RM_SLOT_RB] = "slot_rb",     [RM_STATS] = "stats",           [RM_VCACHE] = "vcache",
-	[RM_SLOTS] = "slots",         [RM_STAMP] = "stamp",
+	[RM_SLOTS] = "slots",         [RM_STAMP] = "stamp",           [RM_NET_RULES] = "net_rules",
 };
 
 int resident_paths(struct resident *r, char *err, size_t errlen)
@@ -109,6 +109,7 @@ static const struct { uint32_t key, value; } map_shape[RM_COUNT] = {
 	[RM_STATS] = { sizeof(uint32_t), sizeof(struct calyx_stats) },
 	[RM_VCACHE] = { sizeof(struct calyx_vcache_key), sizeof(struct calyx_vcache_val) },
 	[RM_SLOTS] = { sizeof(uint32_t), sizeof(struct calyx_slot) },
+	[RM_NET_RULES] = { sizeof(uint32_t), sizeof(struct calyx_net_rules) },
 	[RM_STAMP] = { sizeof(uint32_t), sizeof(struct calyx_stamp) },
 };
 

@@ -81,6 +81,7 @@ struct sandbox_rules {
 	const struct argv_rule *argv; size_t n_argv;  /* the argvs exec rules may run with */
 	const struct path_rule *paths; size_t n_paths;  /* lease paths + baseline (ro) */
 	enum net_policy network;
+	const struct net_rule *net_allow; size_t n_net_allow;  /* NET_ALLOW: the lease's rules */
 };
 
 struct resident_sandbox;

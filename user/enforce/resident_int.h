@@ -8,7 +8,7 @@
 /* The maps a run needs, pinned as map_<name> (stamp: as "stamp", last). */
 enum resident_map {
 	RM_SANDBOXES, RM_EXEC_RULES, RM_ARGV_RULES, RM_PATH_RULES, RM_SLOT_RB, RM_STATS, RM_VCACHE, RM_SLOTS,
-	RM_STAMP, RM_COUNT
+	RM_NET_RULES, RM_STAMP, RM_COUNT
 };
 extern const char *const resident_map_names[RM_COUNT];
 

@@ -14,6 +14,40 @@
 _Static_assert(PATHPAT_MAX + 1 == CALYX_LPM_PATH_MAX, "pattern limit must equal the LPM path limit");
 _Static_assert(LEASE_MAX_PATTERN_BYTES == PATHPAT_MAX, "lease pattern limit must equal PATHPAT_MAX");
 
+_Static_assert(NETRULE_MAX == CALYX_SB_MAX_NET_RULES, "a lease's allow rules fit the kernel's rule map");
+
+int calyx_net_rules_of(const struct net_rule *allow, size_t n, struct calyx_net_rules *out,
+		       char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (n > CALYX_SB_MAX_NET_RULES)
+		return errmsg(err, errlen, -E2BIG, "more than %d network allow rules", CALYX_SB_MAX_NET_RULES);
+	for (size_t i = 0; i < n; i++) {
+		const struct net_rule *r = &allow[i];
+		struct calyx_net_rule *k = &out->r[i];
+		uint8_t a[16] = { 0 }, m[16] = { 0 };
+		unsigned bits = r->prefix;
+		if (r->family == NETRULE_V4) {
+			a[10] = a[11] = 0xff;
+			memcpy(a + 12, r->addr, 4);
+			bits += 96;
+		} else {
+			memcpy(a, r->addr, 16);
+		}
+		for (unsigned b = 0; b < bits && b < 128; b++)
+			m[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+		for (int j = 0; j < 16; j++)
+			a[j] &= m[j];
+		memcpy(k->addr, a, 16);   /* the bytes as they are on the wire: network byte order */
+		memcpy(k->mask, m, 16);
+		k->port = r->port;
+		k->proto = r->proto;
+		k->family = r->family == NETRULE_V4 ? 4 : 6;
+	}
+	out->n = (uint32_t)n;
+	return 0;
+}
+
 uint64_t calyx_kernel_dev(dev_t dev)
 {
 	return ((uint64_t)major(dev) << 20) | (uint64_t)minor(dev);

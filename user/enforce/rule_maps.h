@@ -68,6 +68,12 @@ int calyx_path_lookup(const struct calyx_path_entry *e, size_t n, const char *pa
 /* st_dev as user space sees it -> the kernel's internal s_dev (MAJOR << 20 | MINOR). */
 uint64_t calyx_kernel_dev(dev_t dev);
 
+/* The net_rules value of a lease's allow rules (calyx.h "network allow rules"): each in
+ * IPv6 form with its mask, IPv4 ones as ::ffff:a.b.c.d. 0, or -E2BIG (more than
+ * CALYX_SB_MAX_NET_RULES) with a message. */
+int calyx_net_rules_of(const struct net_rule *allow, size_t n, struct calyx_net_rules *out,
+		       char *err, size_t errlen);
+
 /* calyx_access of a lease access. */
 uint8_t calyx_access_of(enum path_access a);
 

@@ -259,14 +259,21 @@ int seccomp_baseline_build(enum net_policy net, unsigned relax, struct seccomp_b
 	 * never: no cgroup or LSM network rule sees it. */
 	uint64_t fam[3];
 	size_t nf = 0;
+	bool inet = relax & SECCOMP_GROUP_BIT(SECCOMP_GROUP_INET_SOCKETS);
 	switch (net) {
 	case NET_DENY_ALL:
 		fam[nf++] = AF_UNIX;
 		break;
+	case NET_ALLOW:
+		/* allow rules: the inet_sockets group is open (the network programs decide
+		 * where such a socket may connect and send); netlink and the rest stay shut */
+		fam[nf++] = AF_UNIX;
+		inet = true;
+		break;
 	default:
 		return errmsg(err, errlen, -EINVAL, "seccomp: unknown network policy %d", (int)net);
 	}
-	if (relax & SECCOMP_GROUP_BIT(SECCOMP_GROUP_INET_SOCKETS)) {
+	if (inet) {
 		fam[nf++] = AF_INET;
 		fam[nf++] = AF_INET6;
 	}

@@ -225,6 +225,7 @@ static struct bpf_map *skel_map(struct calyx_bpf *s, enum resident_map m)
 	case RM_SLOT_RB: return s->maps.slot_rb;
 	case RM_STATS: return s->maps.stats;
 	case RM_VCACHE: return s->maps.vcache;
+	case RM_NET_RULES: return s->maps.net_rules;
 	default: return NULL;
 	}
 }

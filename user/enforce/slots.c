@@ -198,6 +198,29 @@ static int add_path_rules(struct resident *r, struct resident_sandbox *s, const 
 /* A ring buffer map through the bpf(2) syscall itself: libbpf's bpf_map_create() first
  * loads feature-probe programs of its own (memcg accounting, object names) in every
  * process, and a run must load no program at all. (Map fds are always close-on-exec.) */
+/* The slot's network allow rules (zeroed under deny_all: the flag decides, but no earlier
+ * run's rules stay behind in the slot either way). */
+static int add_net_rules(struct resident *r, struct resident_sandbox *s, const struct sandbox_rules *rules,
+			 char *err, size_t errlen)
+{
+	struct calyx_net_rules v;
+	int rc = calyx_net_rules_of(rules->network == NET_ALLOW ? rules->net_allow : NULL,
+				    rules->network == NET_ALLOW ? rules->n_net_allow : 0, &v, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (rules->network == NET_ALLOW && v.n == 0)
+		return errmsg(err, errlen, -EINVAL, "network allow rules: none given");
+	if (bpf_map_update_elem(r->map_fd[RM_NET_RULES], &s->slot, &v, BPF_ANY) < 0)
+		return errmsg(err, errlen, -errno, "adding the network allow rules failed: %s", strerror(errno));
+	return 0;
+}
+
+static void clear_net_rules(struct resident *r, uint32_t slot)
+{
+	struct calyx_net_rules zero = { 0 };
+	bpf_map_update_elem(r->map_fd[RM_NET_RULES], &slot, &zero, BPF_ANY);
+}
+
 int resident_ringbuf_create(void)
 {
 	union bpf_attr a;
@@ -285,9 +308,11 @@ int resident_add_sandbox(struct resident *r, const struct sandbox_rules *rules,
 	if (rc == 0 && ring_buffer__consume(s->rb) < 0)   /* s->fn unset: an earlier run's leftovers go */
 		rc = errmsg(err, errlen, -EIO, "draining the slot's ring buffer failed");
 	/* Last: until this entry exists the cgroup counts as an orphan (everything denied). */
+	if (rc == 0)
+		rc = add_net_rules(r, s, rules, err, errlen);
 	struct calyx_sandbox sbv = {
 		.slot = s->slot,
-		.flags = rules->network == NET_DENY_ALL ? CALYX_SB_NET_DENY_ALL : 0,
+		.flags = rules->network == NET_ALLOW ? CALYX_SB_NET_ALLOW : CALYX_SB_NET_DENY_ALL,
 		.epoch = s->owner.epoch,
 	};
 	if (rc == 0 && bpf_map_update_elem(r->map_fd[RM_SANDBOXES], &s->cgid, &sbv, BPF_NOEXIST) < 0)
@@ -336,6 +361,7 @@ void resident_remove_sandbox(struct resident *r, struct resident_sandbox *s)
 			bpf_map_delete_elem(r->map_fd[RM_ARGV_RULES], &s->argv_keys[i]);
 		for (size_t i = 0; i < s->n_path; i++)
 			bpf_map_delete_elem(r->map_fd[RM_PATH_RULES], &s->path_keys[i]);
+		clear_net_rules(r, s->slot);
 		bpf_map_delete_elem(r->map_fd[RM_SLOTS], &s->slot);   /* free for the next run */
 	}
 	ring_buffer__free(s->rb);
@@ -427,6 +453,7 @@ void resident_slot_clear(struct resident *r, uint32_t slot, const struct calyx_s
 	delete_keys_of(r->map_fd[RM_EXEC_RULES], sizeof(struct calyx_exec_key), slot, exec_key_of_slot);
 	delete_keys_of(r->map_fd[RM_ARGV_RULES], sizeof(struct calyx_argv_key), slot, argv_key_of_slot);
 	delete_keys_of(r->map_fd[RM_PATH_RULES], sizeof(struct calyx_path_key), slot, path_key_of_slot);
+	clear_net_rules(r, slot);
 	bpf_map_delete_elem(r->map_fd[RM_SLOTS], &slot);
 }
 

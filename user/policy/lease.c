@@ -139,6 +139,63 @@ static const bool claim_required[C_COUNT] = { true, true, true, true, true, true
 					      true, true, true, true, false, false,
 					      false, false, false };
 
+static int get_uint(const cJSON *it, const char *claim, uint64_t min, uint64_t max, uint64_t *out,
+		    char *err, size_t errlen);
+
+/* network: "deny_all", or {"allow": [{"cidr", "port", "proto"}, ...]} with every key of
+ * each rule present and nothing else: a rule must say exactly what it admits. */
+static int parse_net_rule(const cJSON *it, size_t i, struct net_rule *r, char *err, size_t errlen)
+{
+	char claim[48], cerr[160];
+	snprintf(claim, sizeof claim, "network.allow[%zu]", i);
+	if (!cJSON_IsObject(it))
+		return cfail(err, errlen, claim, "must be an object {\"cidr\", \"port\", \"proto\"}");
+	for (const cJSON *k = it->child; k; k = k->next)
+		if (strcmp(k->string, "cidr") && strcmp(k->string, "port") && strcmp(k->string, "proto"))
+			return cfail(err, errlen, claim, "unknown key '%s' (want cidr, port, proto)", k->string);
+	const cJSON *cidr = cJSON_GetObjectItemCaseSensitive(it, "cidr");
+	const cJSON *port = cJSON_GetObjectItemCaseSensitive(it, "port");
+	const cJSON *proto = cJSON_GetObjectItemCaseSensitive(it, "proto");
+	if (!cJSON_IsString(cidr) || !cidr->valuestring)
+		return cfail(err, errlen, claim, "'cidr' must be a string like \"10.0.0.0/8\"");
+	if (netrule_parse_cidr(cidr->valuestring, r, cerr, sizeof cerr))
+		return cfail(err, errlen, claim, "%s", cerr);
+	uint64_t pv;
+	char pclaim[64];
+	snprintf(pclaim, sizeof pclaim, "%s.port", claim);
+	int rc = get_uint(port, pclaim, 0, 65535, &pv, err, errlen);
+	if (rc)
+		return rc;
+	r->port = (uint16_t)pv;
+	if (!cJSON_IsString(proto) || !proto->valuestring ||
+	    (strcmp(proto->valuestring, "tcp") && strcmp(proto->valuestring, "udp")))
+		return cfail(err, errlen, claim, "'proto' must be \"tcp\" or \"udp\"");
+	r->proto = strcmp(proto->valuestring, "tcp") ? NETRULE_UDP : NETRULE_TCP;
+	return 0;
+}
+
+static int parse_network(const cJSON *n, struct lease *out, char *err, size_t errlen)
+{
+	out->network = NET_DENY_ALL;
+	if (cJSON_IsString(n) && n->valuestring && !strcmp(n->valuestring, "deny_all"))
+		return 0;
+	const cJSON *allow = cJSON_IsObject(n) ? cJSON_GetObjectItemCaseSensitive(n, "allow") : NULL;
+	if (!allow || cJSON_GetArraySize(n) != 1)
+		return cfail(err, errlen, "network", "must be \"deny_all\" or {\"allow\": [rules]}");
+	int count = cJSON_GetArraySize(allow);
+	if (!cJSON_IsArray(allow) || count < 1 || count > NETRULE_MAX)
+		return cfail(err, errlen, "network.allow", "must be an array of 1..%d rules", NETRULE_MAX);
+	size_t i = 0;
+	for (const cJSON *it = allow->child; it; it = it->next, i++) {
+		int rc = parse_net_rule(it, i, &out->net_allow[i], err, errlen);
+		if (rc)
+			return rc;
+	}
+	out->n_net_allow = i;
+	out->network = NET_ALLOW;
+	return 0;
+}
+
 /* cJSON turns "\u0000" into a string that silently ends there, so the signed bytes would
  * say one thing and the parsed claim another. Refuse the escape outright. */
 static bool has_nul_escape(const char *s, size_t len)
@@ -566,9 +623,8 @@ static int parse_claims(const cJSON *root, struct lease *out, char *err, size_t 
 	    (rc = parse_paths(c[C_PATHS], out, err, errlen)))
 		return rc;
 
-	if (!cJSON_IsString(c[C_NETWORK]) || strcmp(c[C_NETWORK]->valuestring, "deny_all") != 0)
-		return cfail(err, errlen, "network", "must be \"deny_all\"");
-	out->network = NET_DENY_ALL;
+	if ((rc = parse_network(c[C_NETWORK], out, err, errlen)))
+		return rc;
 
 	if ((rc = parse_limits(c[C_LIMITS], out, err, errlen)))
 		return rc;

@@ -7,7 +7,8 @@
  *   iss      "k4.pid.…"                          key id of the signer
  *   commands [["python3","--version"], …]       argv arrays, 1..LEASE_MAX_COMMANDS
  *   paths    [{"pattern":"repo://calyx/tools","access":"ro"}, …]  0..LEASE_MAX_PATHS
- *   network  "deny_all"
+ *   network  "deny_all", or {"allow": [{"cidr":"10.0.0.0/8","port":443,"proto":"tcp"}, …]}
+ *            (1..NETRULE_MAX rules; port 0 = any; proto "tcp" or "udp"; see netrule.h)
  *   limits   {"cpu_ms":…, "mem_bytes":…, "pids":…, "wall_ms":…, "output_bytes":…} (each optional)
  *   runs     integer 1..LEASE_MAX_RUNS  (optional, default 1)
  *   env      (optional) ["NAME", …] extra environment variables passed through
@@ -26,6 +27,7 @@
 #include <stdint.h>
 #include "policy/argv.h"
 #include "policy/limits.h"
+#include "policy/netrule.h"
 
 #define LEASE_MAX_COMMANDS 64
 #define LEASE_MAX_PATHS 64
@@ -42,7 +44,9 @@ struct lease_path {
 	enum path_access access;
 };
 
-enum net_policy { NET_DENY_ALL = 0 };
+/* NET_DENY_ALL: no inet socket at all, own network namespace. NET_ALLOW: the host's
+ * network namespace, and only connects / sends the allow rules admit (docs/network.md). */
+enum net_policy { NET_DENY_ALL = 0, NET_ALLOW = 1 };
 
 struct lease {
 	char jti[LEASE_ID_MAX];
@@ -54,6 +58,8 @@ struct lease {
 	struct lease_path *paths;
 	size_t n_paths;
 	enum net_policy network;
+	struct net_rule net_allow[NETRULE_MAX];  /* NET_ALLOW: n_net_allow (>= 1) rules */
+	size_t n_net_allow;
 	struct limits limits;
 	uint32_t runs;
 	char **env;              /* extra env names to pass through; n_env entries */

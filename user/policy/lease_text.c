@@ -64,8 +64,27 @@ char *lease_to_json(const struct lease *l)
 		    !cJSON_AddStringToObject(p, "access", l->paths[i].access == ACCESS_RW ? "rw" : "ro"))
 			goto done;
 	}
-	if (!cJSON_AddStringToObject(o, "network", "deny_all"))
+	if (l->network == NET_ALLOW) {
+		cJSON *net = cJSON_AddObjectToObject(o, "network");
+		cJSON *allow = net ? cJSON_AddArrayToObject(net, "allow") : NULL;
+		if (!allow)
+			goto done;
+		for (size_t i = 0; i < l->n_net_allow; i++) {
+			const struct net_rule *r = &l->net_allow[i];
+			char cidr[NETRULE_TEXT_MAX];
+			cJSON *a = cJSON_CreateObject();
+			if (!a || !cJSON_AddItemToArray(allow, a)) {
+				cJSON_Delete(a);
+				goto done;
+			}
+			netrule_cidr_text(r, cidr, sizeof cidr);
+			if (!cJSON_AddStringToObject(a, "cidr", cidr) || !add_uint(a, "port", r->port) ||
+			    !cJSON_AddStringToObject(a, "proto", netrule_proto_name(r->proto)))
+				goto done;
+		}
+	} else if (!cJSON_AddStringToObject(o, "network", "deny_all")) {
 		goto done;
+	}
 	cJSON *lim = cJSON_AddObjectToObject(o, "limits");
 	if (!lim)
 		goto done;
@@ -176,7 +195,13 @@ char *lease_describe(const struct lease *l)
 	for (size_t i = 0; i < l->n_paths; i++)
 		fprintf(f, "%s%s (%s)\n", i == 0 ? "paths       " : "            ", l->paths[i].pattern,
 			l->paths[i].access == ACCESS_RW ? "rw" : "ro");
-	fputs("network     deny_all\n", f);
+	if (l->network != NET_ALLOW)
+		fputs("network     deny_all\n", f);
+	for (size_t i = 0; l->network == NET_ALLOW && i < l->n_net_allow; i++) {
+		char t[NETRULE_TEXT_MAX];
+		netrule_text(&l->net_allow[i], t, sizeof t);
+		fprintf(f, "%sallow %s\n", i == 0 ? "network     " : "            ", t);
+	}
 	fputs("limits      ", f);
 	bool any = false;
 	for (int k = 0; k < LIMIT_COUNT; k++) {

@@ -162,6 +162,46 @@ static int check_path(const struct matrix *m, const struct lease_path *lp, size_
 		      access_name(lp->access), have);
 }
 
+/* The matrix's network rules as text, for refusals: "network: deny_all" or
+ * "network.allow: 10.0.0.0/8:443/tcp, ...". */
+static void matrix_net_bounds(const struct matrix *m, char *out, size_t outlen)
+{
+	if (m->network != NET_ALLOW || !m->n_net_allow) {
+		snprintf(out, outlen, "network: deny_all");
+		return;
+	}
+	size_t o = (size_t)snprintf(out, outlen, "network.allow:");
+	for (size_t i = 0; i < m->n_net_allow && o < outlen; i++) {
+		char t[NETRULE_TEXT_MAX];
+		netrule_text(&m->net_allow[i], t, sizeof t);
+		o += (size_t)snprintf(out + o, outlen - o, "%s %s", i ? "," : "", t);
+	}
+}
+
+/* deny_all always fits. Allow rules need a matrix with allow rules, and each lease rule
+ * must lie within one of them (netrule_within: same family and protocol, network inside,
+ * port equal or the matrix's '*'). */
+static int check_network(const struct matrix *m, const struct lease *l, char *err, size_t errlen)
+{
+	if (l->network == NET_DENY_ALL)
+		return 0;
+	char bounds[NETRULE_MAX * (NETRULE_TEXT_MAX + 2) + 32], t[NETRULE_TEXT_MAX];
+	matrix_net_bounds(m, bounds, sizeof bounds);
+	if (l->network != NET_ALLOW || !l->n_net_allow)
+		return errmsg(err, errlen, -EPERM, "claim 'network' names no rule the matrix allows (%s)", bounds);
+	for (size_t i = 0; i < l->n_net_allow; i++) {
+		bool ok = false;
+		for (size_t j = 0; m->network == NET_ALLOW && j < m->n_net_allow && !ok; j++)
+			ok = netrule_within(&l->net_allow[i], &m->net_allow[j]);
+		if (ok)
+			continue;
+		netrule_text(&l->net_allow[i], t, sizeof t);
+		return errmsg(err, errlen, -EPERM,
+			      "claim 'network.allow[%zu]' = %s is not within the matrix's bounds (%s)", i, t, bounds);
+	}
+	return 0;
+}
+
 int matrix_check_lease(const struct matrix *m, const struct lease *l, char *err, size_t errlen)
 {
 	char a[32], b[32];
@@ -202,11 +242,9 @@ int matrix_check_lease(const struct matrix *m, const struct lease *l, char *err,
 			      "claim 'limits.%s' = %s exceeds the matrix maximum %s (limits.max.%s)",
 			      limit_claim_name((enum limit_kind)k), a, b, limit_name((enum limit_kind)k));
 	}
-	/* deny_all is the only policy either side can name today; anything else is refused. */
-	if (l->network != NET_DENY_ALL || m->network != NET_DENY_ALL)
-		return errmsg(err, errlen, -EPERM,
-			      "claim 'network' = %d is not allowed by the matrix (network: deny_all)",
-			      (int)l->network);
+	int nr = check_network(m, l, err, errlen);
+	if (nr)
+		return nr;
 	if (l->n_paths && !l->paths)
 		return errmsg(err, errlen, -EPERM, "claim 'paths' is missing its entries");
 	for (size_t i = 0; i < l->n_paths; i++) {

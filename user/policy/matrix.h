@@ -49,7 +49,9 @@ struct matrix {
 						    * can enforce is run without, and said */
 	uid_t run_as_uid;
 	gid_t run_as_gid;
-	enum net_policy network;
+	enum net_policy network;                   /* NET_ALLOW: leases may ask for allow rules
+						    * within net_allow (docs/matrix.md) */
+	struct net_rule net_allow[NETRULE_MAX];    size_t n_net_allow;
 	enum enforce_backend enforcement;          /* required backend; AUTO = any that works */
 	unsigned seccomp_allow;                    /* SECCOMP_GROUP_BIT()s the matrix relaxes; 0 when
 	                                            * the optional `seccomp` key is absent */

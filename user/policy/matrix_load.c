@@ -175,6 +175,47 @@ static int load_roots(struct yctx *c, const struct yn *n, struct matrix *m)
 	return 0;
 }
 
+/* network: deny_all, or {allow: ["CIDR:PORT[/tcp|/udp]", ...]}: the rules a lease may
+ * ask for a subset of (matrix.c). */
+static int load_network(struct yctx *c, const struct yn *n, struct matrix *m)
+{
+	static const char *const keys[] = { "allow" };
+	char cp[KEYPATH_MAX], perr[200];
+	const char *s;
+	int r;
+
+	m->network = NET_DENY_ALL;
+	if (n && n->type == YN_SCALAR) {
+		if ((r = yt_str(c, n, "network", &s)))
+			return r;
+		if (strcmp(s, "deny_all")) {
+			char sh[ERRMSG_QUOTE_MAX + 8];
+			errmsg_quote(sh, sizeof sh, n->s, n->len);
+			return yt_errf(c, n->line, n->col, "network",
+				    "unknown network policy '%s' (deny_all, or {allow: [CIDR:PORT/proto, ...]})", sh);
+		}
+		return 0;
+	}
+	if ((r = yt_want(c, n, "network", YN_MAP)) || (r = yt_check_keys(c, n, "network", keys, 1)))
+		return r;
+	const struct yn *a = yt_get(n, "allow");
+	if ((r = yt_want(c, a, "network.allow", YN_SEQ)))
+		return r;
+	if (a->n < 1 || a->n > NETRULE_MAX)
+		return yt_errf(c, a->line, a->col, "network.allow", "want 1..%d rules", NETRULE_MAX);
+	for (size_t i = 0; i < a->n; i++) {
+		const struct yn *e = a->kid[i];
+		yt_pidx(cp, "network.allow", i);
+		if ((r = yt_str(c, e, cp, &s)))
+			return r;
+		if (netrule_parse(s, &m->net_allow[i], perr, sizeof perr))
+			return yt_errf(c, e->line, e->col, cp, "%s", perr);
+	}
+	m->n_net_allow = a->n;
+	m->network = NET_ALLOW;
+	return 0;
+}
+
 static int load_baseline(struct yctx *c, const struct yn *n, struct matrix *m)
 {
 	char cp[KEYPATH_MAX], perr[160];
@@ -470,16 +511,8 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 		return r;
 	m->run_as_gid = (gid_t)v;
 
-	n = yt_get(root, "network");
-	if ((r = yt_str(c, n, "network", &s)))
+	if ((r = load_network(c, yt_get(root, "network"), m)))
 		return r;
-	if (strcmp(s, "deny_all")) {
-		char sh[ERRMSG_QUOTE_MAX + 8];
-		errmsg_quote(sh, sizeof sh, n->s, n->len);
-		return yt_errf(c, n->line, n->col, "network",
-			    "unknown network policy '%s' (only deny_all is supported)", sh);
-	}
-	m->network = NET_DENY_ALL;
 
 	n = yt_get(root, "enforcement");
 	if ((r = yt_str(c, n, "enforcement", &s)))

@@ -471,6 +471,7 @@ static int prepare_sandbox(struct runner *r)
 		.argv = r->argv, .n_argv = r->n_argv,
 		.paths = r->paths, .n_paths = r->n_paths,
 		.network = r->l.network,
+		.net_allow = r->l.net_allow, .n_net_allow = r->l.n_net_allow,
 	};
 	if (resident_add_sandbox(r->set, &sr, &r->sb, err, sizeof(err)) < 0)
 		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: filling the rules: %s", err);

@@ -157,7 +157,22 @@ static cJSON *enforcement_json(const struct runner *r)
 	cJSON_AddNumberToObject(enf, "exec_rules", (double)r->n_exec);
 	cJSON_AddNumberToObject(enf, "argv_rules", (double)r->n_argv);
 	cJSON_AddNumberToObject(enf, "path_rules", (double)r->n_paths);
-	cJSON_AddStringToObject(enf, "network", "deny_all");
+	if (r->l.network == NET_ALLOW) {
+		/* the rules in the claim's shape; the sandbox had the host's network namespace */
+		cJSON *net = cJSON_AddObjectToObject(enf, "network");
+		cJSON *allow = net ? cJSON_AddArrayToObject(net, "allow") : NULL;
+		for (size_t i = 0; allow && i < r->l.n_net_allow; i++) {
+			char cidr[NETRULE_TEXT_MAX];
+			cJSON *a = cJSON_CreateObject();
+			netrule_cidr_text(&r->l.net_allow[i], cidr, sizeof cidr);
+			cJSON_AddStringToObject(a, "cidr", cidr);
+			cJSON_AddNumberToObject(a, "port", r->l.net_allow[i].port);
+			cJSON_AddStringToObject(a, "proto", netrule_proto_name(r->l.net_allow[i].proto));
+			cJSON_AddItemToArray(allow, a);
+		}
+	} else {
+		cJSON_AddStringToObject(enf, "network", "deny_all");
+	}
 	cJSON_AddBoolToObject(enf, "pid_namespace", r->pidns);
 	return enf;
 }

@@ -31,7 +31,8 @@ static const char *net_verb(const char *hook)
 	static const struct { const char *hook, *verb; } v[] = {
 		{ "socket_create", "socket" }, { "socket_connect", "connect" },
 		{ "socket_sendmsg", "send" },  { "socket_bind", "bind" },
-		{ "socket_recvmsg", "receive" }, { "seccomp", "socket, seccomp" },
+		{ "socket_recvmsg", "receive" }, { "socket_listen", "listen" },
+		{ "seccomp", "socket, seccomp" },
 	};
 	for (size_t i = 0; hook && i < sizeof(v) / sizeof(v[0]); i++)
 		if (!strcmp(hook, v[i].hook))

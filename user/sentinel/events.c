@@ -47,6 +47,7 @@ const char *event_hook_name(uint32_t hook)
 	case CALYX_HOOK_KEY: return "key";
 	case CALYX_HOOK_SOCKET_BIND: return "socket_bind";
 	case CALYX_HOOK_SOCKET_RECVMSG: return "socket_recvmsg";
+	case CALYX_HOOK_SOCKET_LISTEN: return "socket_listen";
 	default: return "unknown";
 	}
 }
@@ -78,6 +79,7 @@ int event_deny_class(const struct calyx_event *ev)
 	case CALYX_HOOK_SOCKET_SENDMSG:
 	case CALYX_HOOK_SOCKET_BIND:
 	case CALYX_HOOK_SOCKET_RECVMSG:
+	case CALYX_HOOK_SOCKET_LISTEN:
 		return DENY_NET;
 	default:
 		return DENY_OTHER;
