@@ -30,8 +30,8 @@ static __always_inline int cg_decide(__u32 hook, __u32 family, __u32 flags, stru
 		}
 		d.addr = (const __u8 *)a;
 	}
-	deny(&sc, &d);
-	return 0;
+	/* deny(): -errno refuses; 0 is an audit-only sandbox's would-deny (allowed). */
+	return deny(&sc, &d) == 0 ? 1 : 0;
 }
 
 SEC("cgroup/connect4")

@@ -81,6 +81,7 @@ struct sandbox_rules {
 	const struct argv_rule *argv; size_t n_argv;  /* the argvs exec rules may run with */
 	const struct path_rule *paths; size_t n_paths;  /* lease paths + baseline (ro) */
 	enum net_policy network;
+	bool audit_only;               /* calyx run --audit-only: CALYX_SB_AUDIT_ONLY */
 };
 
 struct resident_sandbox;

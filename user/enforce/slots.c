@@ -301,7 +301,8 @@ int resident_add_sandbox(struct resident *r, const struct sandbox_rules *rules,
 	/* Last: until this entry exists the cgroup counts as an orphan (everything denied). */
 	struct calyx_sandbox sbv = {
 		.slot = s->slot,
-		.flags = rules->network == NET_DENY_ALL ? CALYX_SB_NET_DENY_ALL : 0,
+		.flags = (rules->network == NET_DENY_ALL ? CALYX_SB_NET_DENY_ALL : 0) |
+			 (rules->audit_only ? CALYX_SB_AUDIT_ONLY : 0),
 		.epoch = s->owner.epoch,
 	};
 	if (rc == 0 && bpf_map_update_elem(r->map_fd[RM_SANDBOXES], &s->cgid, &sbv, BPF_NOEXIST) < 0)

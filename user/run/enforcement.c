@@ -89,7 +89,9 @@ int run_load_enforcer(struct runner *r)
 	rc = sandbox_parent_create(resident_cgroup_root(r->set), r->parent_name, &r->parent, err, sizeof(err));
 	if (rc < 0)
 		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: the runner's cgroup: %s", err);
-	if (r->backend == ENFORCE_LANDLOCK) {
+	/* Audit-only: no Landlock ruleset, whose refusals nothing could record (docs/audit-only.md);
+	 * the cgroup sock programs and the exec-image check record the would-denies. */
+	if (r->backend == ENFORCE_LANDLOCK && !r->o->audit_only) {
 		rc = landlock_prepare(r->paths, r->n_paths, r->exec, r->n_exec, r->l.network, &r->ll,
 				      err, sizeof(err));
 		if (rc < 0)
