@@ -12,6 +12,7 @@
 
 #include "base/exitcodes.h"
 #include "enforce/landlock.h"
+#include "enforce/observe.h"
 #include "base/cgroupfs.h"
 #include "enforce/resident.h"
 #include "policy/pathpat.h"
@@ -98,6 +99,10 @@ int run_load_enforcer(struct runner *r)
 			return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: landlock: %s", err);
 		landlock_plan_describe(r->ll, r->ll_desc, sizeof(r->ll_desc));
 	}
+	/* Loaded now, attached once the sandbox's cgroup exists (prepare_sandbox). */
+	if (r->backend == ENFORCE_LANDLOCK && r->o->audit_only &&
+	    audit_observer_load(r->set, &r->observer, err, sizeof(err)) < 0)
+		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s; nothing was run, the lease was not used", err);
 	return 0;
 }
 

@@ -34,6 +34,7 @@
 #include "base/safedir.h"
 #include "base/version.h"
 #include "enforce/landlock.h"
+#include "enforce/observe.h"
 #include "enforce/resident.h"
 #include "sandbox/namespaces.h"
 #include "sandbox/sweep.h"
@@ -99,6 +100,9 @@ static void runner_teardown(struct runner *r)
 		 * a later run's sweep has emptied its cgroup and reclaims its slot. */
 		run_say(0, "cleanup: sandbox %s stays confined until a later calyx run sweeps it", r->cg.path);
 	}
+	/* The observer before the set's maps it uses are closed: the tracepoint is off again. */
+	audit_observer_free(r->observer);
+	r->observer = NULL;
 	r->sb = NULL;
 	resident_close(r->set);   /* the set itself stays up */
 	r->set = NULL;
@@ -474,6 +478,8 @@ static int prepare_sandbox(struct runner *r)
 	};
 	if (resident_add_sandbox(r->set, &sr, &r->sb, err, sizeof(err)) < 0)
 		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: filling the rules: %s", err);
+	if (r->observer && audit_observer_start(r->observer, r->cg.cgid, err, sizeof(err)) < 0)
+		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s", err);
 	/* Registered: from here on the set cannot be stopped or replaced without seeing us. */
 	resident_unlock(r->set);
 	run_verbose(r, "sandbox %s in slot %u of the resident %s set", r->cg.path,

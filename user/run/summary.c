@@ -291,11 +291,9 @@ static void would_denials(FILE *f, const struct run_summary *s, const cJSON *met
 	double total = 0;
 	char parts[256] = "";
 	size_t pl = 0;
-	bool blind_files = false;
+	const char *backend = jstr(cJSON_GetObjectItemCaseSensitive(meta, "enforcement"), "backend");
 	for (int k = 0; k < DENY_CLASS_COUNT; k++) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(d, deny_class_name((enum deny_class)k));
-		if (cJSON_IsNull(n))
-			blind_files = true;
 		if (!cJSON_IsNumber(n) || n->valuedouble <= 0)
 			continue;
 		total += n->valuedouble;
@@ -306,8 +304,8 @@ static void would_denials(FILE *f, const struct run_summary *s, const cJSON *met
 	}
 	fprintf(f, LABEL, "audit-only");
 	fprintf(f, "%.0f would-deny%s%s", total, pl ? ": " : "", parts);
-	if (blind_files)
-		fputs(" (landlock backend: file accesses are not observed)", f);
+	if (backend && !strcmp(backend, "landlock"))
+		fputs(" (landlock backend: of file accesses only the opens are observed)", f);
 	fputc('\n', f);
 	examples(f, s->would, d);
 }
