@@ -170,7 +170,10 @@ summary_line() {
 }
 check "the summary says audit-only: N would-deny" summary_line
 check "the observer is detached once the run is over" no_observer
-check "the audit log verifies" "$CALYX" audit verify --state "$ST" --json
+"$CALYX" report "$LID" --state "$ST" -o "$W/report.html" > /dev/null 2>&1
+check "calyx report says audit-only" has "$W/report.html" 'id="audit-only"'
+check "calyx report lists the would_deny lines as allowed" has "$W/report.html" "(allowed: audit-only)"
+check "the audit log verifies" sh -c "\"$CALYX\" audit verify --state \"$ST\" > /dev/null 2>&1"
 
 # --- the same attacks in normal mode -----------------------------------------------
 fresh_files
