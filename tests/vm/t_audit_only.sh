@@ -14,6 +14,10 @@ cp /usr/local/bin/hello "$PAYLOAD" && chmod 755 "$PAYLOAD"
 trap 'rm -f "$PAYLOAD"; kill $lpid 2>/dev/null' EXIT
 listen_tcp tcp4 127.0.0.1 7181 > "$WORK/l.out" 2>&1 &
 lpid=$!
+listen_tcp tcp6 ::1 7186 > "$WORK/l6.out" 2>&1 &
+lpid="$lpid $!"
+listen_tcp unix "$WORK/host.sock" - > "$WORK/lu.out" 2>&1 &
+lpid="$lpid $!"
 sleep 0.3
 AOM=$WORK/audit-only.yaml
 sed -e '$a audit_only: allow' "$MATRIX" > "$AOM"
@@ -25,6 +29,9 @@ fresh_files() {
 	echo secret-data > "$O/secret"
 	echo victim-data > "$O/victim"
 	echo keep-data > "$O/overwrite"
+	for f in victim-rename victim-trunc victim-chmod; do echo "$f-data" > "$O/$f"; done
+	chmod 644 "$O/victim-chmod"
+	mkdir "$O/victim-dir"
 }
 mkdir -p "$WORK/sb"
 sb_script "$WORK/sb/ao.sh" <<EOF2
@@ -34,11 +41,23 @@ t unlink /usr/local/bin/try_fsop unlink $O/victim
 t exec /usr/local/bin/try_exec $PAYLOAD from-audit
 t argv /usr/local/bin/try_exec /usr/local/bin/hello not-the-lease-argv
 t tcp4 /usr/local/bin/try_connect tcp4 127.0.0.1 7181
+t rmdir /usr/local/bin/try_fsop rmdir $O/victim-dir
+t rename /usr/local/bin/try_fsop rename $O/victim-rename $A/stolen
+t truncate /usr/local/bin/try_fsop truncate $O/victim-trunc
+t chmod /usr/local/bin/try_fsop chmod $O/victim-chmod
+t mkdir /usr/local/bin/try_fsop mkdir $O/newdir
+t mknod /usr/local/bin/try_fsop mknod $O/fifo
+t create /usr/local/bin/try_fsop create $O/created
+t udp4 /usr/local/bin/try_connect udp4 127.0.0.1 7182
+t sendto4 /usr/local/bin/try_sendto udp4 127.0.0.1 7182
+t tcp6 /usr/local/bin/try_connect tcp6 ::1 7186
+t unix-host /usr/local/bin/try_misc unix $WORK/host.sock
 EOF2
 lease_args() {
 	issue "$1" --cmd "/bin/sh $WORK/sb/ao.sh" --cmd "/usr/local/bin/hello lease-argv" --helper /bin/sh \
 		--helper /usr/local/bin/try_open --helper /usr/local/bin/try_fsop --helper /usr/local/bin/try_exec \
-		--helper /usr/local/bin/try_connect --path "$WORK/sb/**:ro" --path "$A/**:rw" --path "$F/*:rw"
+		--helper /usr/local/bin/try_connect --helper /usr/local/bin/try_sendto \
+		--helper /usr/local/bin/try_misc --path "$WORK/sb/**:ro" --path "$A/**:rw" --path "$F/*:rw"
 }
 # wd HOOK STRING: a would_deny line of that hook in the run's events.jsonl containing STRING
 wd() {
@@ -83,6 +102,26 @@ check "would_deny bprm_check_security of the payload" wd bprm_check_security "\"
 check "would_deny exec_image of the payload, not killed" wd exec_image '"killed":false'
 check "would_deny exec_argv of hello with its argv" wd exec_argv '"argv":["/usr/local/bin/hello","not-the-lease-argv"]'
 check "would_deny socket_connect to 127.0.0.1:7181" wd socket_connect '"addr":"127.0.0.1","port":7181'
+check "rmdir outside: done" absent "$O/victim-dir"
+check "rename out of the outside dir: done" exists "$A/stolen"
+check "truncate(2) outside: done" eq "$(stat -c %s "$O/victim-trunc")" 0
+check "chmod outside: done" ne "$(stat -c %a "$O/victim-chmod")" 644
+check "mkdir outside: done" exists "$O/newdir"
+check "mknod outside: done" exists "$O/fifo"
+check "O_CREAT outside: done" exists "$O/created"
+for op in rmdir rename truncate chmod mkdir mknod; do
+	check "would_deny path_mutate $op" wd path_mutate "\"op\":\"$op\""
+done
+check "would_deny of the O_CREAT names the new file" wd path_mutate "\"path\":\"$O/created\""
+check "UDP connect: done" is_ok udp4 "ok connected"
+check "would_deny socket_connect udp 127.0.0.1:7182" wd socket_connect '"addr":"127.0.0.1","port":7182'
+check "unconnected sendto: sent" is_ok sendto4 "ok sent"
+check "would_deny socket_sendmsg to 127.0.0.1:7182" wd socket_sendmsg '"addr":"127.0.0.1","port":7182'
+check "TCP over IPv6: reached" is_ok tcp6 "ok connected"
+check "the IPv6 listener got the bytes" has "$WORK/l6.out" "got: hi"
+check "would_deny socket_connect to ::1 7186" wd socket_connect '"addr":"::1","port":7186'
+check "AF_UNIX connect to a host socket: done" is_ok unix-host ok
+check "would_deny AF_UNIX connect names the socket" wd socket_connect "\"path\":\"$WORK/host.sock\""
 check "no deny or kill line: nothing was denied" no_deny_lines
 check "the kernel counted no denial" eq "$(meta enforcement.resident.denied)" 0
 check "meta.json audit_only true" eq "$(meta audit_only)" true
@@ -113,6 +152,11 @@ check "normal: the unlink is denied, the victim still there" exists "$O/victim"
 check "normal: the payload did not run" not_ran exec
 check "normal: the wrong argv did not run" not_ran argv
 check "normal: the connect is denied" is_denied tcp4
+for n in rmdir rename truncate chmod mkdir mknod create udp4 sendto4 tcp6 unix-host; do
+	check "normal: $n denied" is_denied $n
+done
+check "normal: the outside dir is still there" exists "$O/victim-dir"
+check "normal: nothing created outside" absent "$O/created"
 check "normal: no would_deny line" lacks "$RUN/events.jsonl" '"type":"would_deny"'
 check "normal: meta.json audit_only false" eq "$(meta audit_only)" false
 check "normal: SVF exec_event.started says audit_only false" has_event "$S" exec_event.started '"audit_only":false'
