@@ -40,9 +40,10 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 ARCHIVE_LIBS = $(shell pkg-config --libs libarchive 2>/dev/null)
 
 # bpftool gen skeleton output for every bpf/*.bpf.c program.
-# Two objects: the resident program set (bpf/calyx.bpf.c, one unit that includes the
-# per-concern sources) and the doctor's probes. The per-concern files are not objects.
-BPF_SRCS  := bpf/calyx.bpf.c bpf/probe.bpf.c
+# Three objects: the resident program set (bpf/calyx.bpf.c, one unit that includes the
+# per-concern sources), the doctor's probes and the landlock backend's audit-only observer
+# (loaded per audit-only run). The per-concern files are not objects.
+BPF_SRCS  := bpf/calyx.bpf.c bpf/probe.bpf.c bpf/observe.bpf.c
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I vmlinux -I bpf

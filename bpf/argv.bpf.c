@@ -95,14 +95,16 @@ static __always_inline bool argv_allowed(const struct calyx_exec_key *img, __u32
 	return bpf_loop(chunks, argv_cmp_cb, &w, 0) == chunks && !w.failed;
 }
 
-/* Kill the task now running the new image, count and record it. Always returns 0 (a
- * tracepoint decides nothing by its return value). */
+/* Kill the task now running the new image, count and record it; in an audit-only
+ * sandbox (would_deny_only, the same decision as deny()'s) only count and record it.
+ * Always returns 0 (a tracepoint decides nothing by its return value). */
 static __always_inline int exec_kill(const struct scope *sc, __u32 hook, __u32 nlink,
 				     struct linux_binprm *bprm, __u32 argv_len, __u32 read_len,
 				     bool unread)
 {
-	long rc = bpf_send_signal(SIGKILL);
-	stat_inc(sc->slot, CALYX_STAT_DENIED);
+	bool would = would_deny_only(sc, hook);
+	long rc = would ? 0 : bpf_send_signal(SIGKILL);
+	stat_inc(sc->slot, would ? CALYX_STAT_WOULD_DENY : CALYX_STAT_DENIED);
 	if (rc)
 		stat_inc(sc->slot, CALYX_STAT_KILL_FAILED); /* the runner kills the sandbox */
 	struct calyx_kill_event *k = ev_reserve(sc, CALYX_EV_KILL, hook, sizeof(*k));
@@ -112,7 +114,8 @@ static __always_inline int exec_kill(const struct scope *sc, __u32 hook, __u32 n
 	struct calyx_event *ev = &k->d.ev;
 	ev_task(ev);
 	/* SIGKILL, or the helper's error: then the record says the kill did not happen */
-	k->d.err = rc ? (int)rc : SIGKILL;
+	k->d.err = would ? 0 : rc ? (int)rc : SIGKILL;
+	k->d.verdict = would ? CALYX_VERDICT_WOULD_DENY : CALYX_VERDICT_DENIED;
 	k->d.flags = nlink;
 	bpf_probe_read_kernel_str(k->path, sizeof(k->path), BPF_CORE_READ(bprm, filename));
 	k->argv_len = argv_len;

@@ -81,6 +81,10 @@ struct calyx_sandbox {
  * sandbox keeps the host's network namespace. Without this flag the network is deny_all,
  * whatever else the flags say (fail closed). */
 #define CALYX_SB_NET_ALLOW (1u << 8)
+/* `calyx run --audit-only` (docs/audit-only.md): deny() records what it would have refused
+ * (verdict CALYX_VERDICT_WOULD_DENY) and allows it, the exec-image/argv check records and
+ * does not kill; the containment hooks (CALYX_HOOK_KEEPS_DENYING) still refuse. */
+#define CALYX_SB_AUDIT_ONLY (1u << 1)
 _Static_assert(sizeof(struct calyx_sandbox) == 16, "calyx_sandbox layout");
 
 /* ---- network allow rules (docs/network.md) ----
@@ -261,6 +265,12 @@ enum calyx_hook {
 	CALYX_HOOK_SOCKET_LISTEN = 22,  /* socket_listen of an inet socket under network allow
 					 * rules (bpf-lsm): the sandbox may reach out, never serve */
 };
+/* The hooks that keep refusing in an audit-only sandbox: they guard the enforcer itself
+ * (bpf), what bpf_d_path reports and the view (mount, userns_create) and tasks outside the
+ * sandbox (task_kill, ptrace, perf_event_open), not the lease's policy. */
+#define CALYX_HOOK_KEEPS_DENYING(h) ((h) == CALYX_HOOK_BPF || (h) == CALYX_HOOK_MOUNT || \
+				     (h) == CALYX_HOOK_USERNS || (h) == CALYX_HOOK_SIGNAL || \
+				     (h) == CALYX_HOOK_PTRACE || (h) == CALYX_HOOK_PERF)
 /* The socket hooks, whose records carry family / address fields. */
 #define CALYX_HOOK_IS_SOCKET(h) (((h) >= CALYX_HOOK_SOCKET_CREATE && (h) <= CALYX_HOOK_SOCKET_SENDMSG) || \
 				 (h) == CALYX_HOOK_SOCKET_BIND || (h) == CALYX_HOOK_SOCKET_RECVMSG || \
@@ -366,9 +376,12 @@ struct calyx_deny_event {
 	__u32 flags;       /* file_open: f_mode bits (FMODE_READ=1, FMODE_WRITE=2); sock: type/protocol,
 	                    * plus CALYX_SOCK_PEER_RESOLVED */
 	__u16 port;        /* network byte order converted to host order */
-	__u16 pad;
+	__u16 verdict;     /* CALYX_VERDICT_*: refused, or (audit-only) recorded and allowed */
 	__u8 addr[16];     /* IPv4 in the first 4 bytes, or IPv6 */
 };
+#define CALYX_VERDICT_DENIED 0
+#define CALYX_VERDICT_WOULD_DENY 1  /* audit-only: the operation went ahead (a KILL record:
+				     * the task was not killed, d.err 0) */
 _Static_assert(sizeof(struct calyx_deny_event) == 96, "calyx_deny_event layout");
 
 /* CALYX_EV_DENY of a hook that names a path (files, exec, AF_UNIX peers). */
@@ -451,7 +464,9 @@ enum calyx_stat {
 	CALYX_STAT_FSIZE = 5,       /* SIGXFSZ the kernel raised in the sandbox: each a write or
 				     * truncate refused (EFBIG) past RLIMIT_FSIZE, the fsize limit
 				     * (limits.bpf.c); the runner ends the run as a violation */
-	CALYX_STAT_MAX = 6,
+	CALYX_STAT_WOULD_DENY = 6,  /* audit-only: operations recorded as would-deny and allowed
+				     * (not in CALYX_STAT_DENIED) */
+	CALYX_STAT_MAX = 7,
 };
 struct calyx_stats {
 	__u64 v[CALYX_STAT_MAX];

@@ -276,17 +276,28 @@ static __always_inline void deny_fill(struct calyx_deny_event *r, const struct d
 		__builtin_memcpy(r->addr, d->addr, sizeof(r->addr));
 }
 
-/* The one place a denial is decided: counted, recorded, returned as -errno. Every hook
- * that refuses an operation returns what this returns. A denial that names a path takes
- * the larger record; the others a 96-byte one. */
+/* Whether a refusal of this hook is only recorded (an audit-only sandbox, a hook that is
+ * not one of the containment hooks): the one place audit-only mode is decided. Orphans
+ * have no sandbox entry: never (closed). */
+static __always_inline bool would_deny_only(const struct scope *sc, __u32 hook)
+{
+	return sc->sb && (sc->sb->flags & CALYX_SB_AUDIT_ONLY) && !CALYX_HOOK_KEEPS_DENYING(hook);
+}
+
+/* The one place a denial is decided: counted, recorded, returned as -errno (or, in an
+ * audit-only sandbox, recorded as a would-deny and returned as 0). Every hook that
+ * refuses an operation returns what this returns. A denial that names a path takes the
+ * larger record; the others a 96-byte one. */
 static __always_inline int deny(const struct scope *sc, const struct deny_info *d)
 {
-	stat_inc(sc->slot, CALYX_STAT_DENIED);
+	bool would = would_deny_only(sc, d->hook);
+	stat_inc(sc->slot, would ? CALYX_STAT_WOULD_DENY : CALYX_STAT_DENIED);
 	if (d->path) {
 		struct calyx_deny_path_event *r = ev_reserve(sc, CALYX_EV_DENY, d->hook, sizeof(*r));
 		if (r) { /* else counted as dropped; the denial itself stands */
 			__builtin_memset((char *)r + sizeof(r->d.ev), 0, sizeof(*r) - sizeof(r->d.ev));
 			deny_fill(&r->d, d);
+			r->d.verdict = would ? CALYX_VERDICT_WOULD_DENY : CALYX_VERDICT_DENIED;
 			/* a failed read leaves "": the record says less, the decision is the same */
 			bpf_probe_read_kernel_str(r->path, sizeof(r->path), d->path);
 			ev_submit(&r->d.ev);
@@ -296,10 +307,11 @@ static __always_inline int deny(const struct scope *sc, const struct deny_info *
 		if (r) {
 			__builtin_memset((char *)r + sizeof(r->ev), 0, sizeof(*r) - sizeof(r->ev));
 			deny_fill(r, d);
+			r->verdict = would ? CALYX_VERDICT_WOULD_DENY : CALYX_VERDICT_DENIED;
 			ev_submit(&r->ev);
 		}
 	}
-	return -d->err;
+	return would ? 0 : -d->err;
 }
 
 /* The common shape: hook, errno, detail, path. */

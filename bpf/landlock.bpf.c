@@ -33,8 +33,8 @@ static __always_inline int cg_deny(struct scope *sc, __u32 hook, __u32 family, _
 		}
 		d.addr = (const __u8 *)a;
 	}
-	deny(sc, &d);
-	return 0;
+	/* deny(): -errno refuses; 0 is an audit-only sandbox's would-deny (allowed). */
+	return deny(sc, &d) == 0 ? 1 : 0;
 }
 
 /* A connect or send to sa's address. Attached to the set's root only, so a task outside

@@ -165,6 +165,52 @@ static void test_new_denials(void **state)
 	assert_null(svf_of(CALYX_HOOK_MOUNT, 1));
 }
 
+/* Audit-only (docs/audit-only.md): a would-deny record's line is the denial's line with
+ * type "would_deny" and every other field the same; its SVF type is <class>_event.would_deny;
+ * it counts in would_deny, never in denials. A kill not carried out in audit-only mode says
+ * killed false and no kill_error (nothing failed). */
+static void test_would_deny(void **state)
+{
+	(void)state;
+	struct calyx_deny_path_event r;
+	memset(&r, 0, sizeof(r));
+	r.d.ev.type = CALYX_EV_DENY;
+	r.d.ev.hook = CALYX_HOOK_FILE_OPEN;
+	r.d.ev.size = sizeof(r);
+	r.d.err = 13;
+	r.d.flags = 1;
+	strcpy(r.path, "/etc/shadow");
+	cJSON *denied = event_to_json(&r.d.ev, 0);
+	r.d.verdict = CALYX_VERDICT_WOULD_DENY;
+	cJSON *would = event_to_json(&r.d.ev, 0);
+	assert_string_equal(cJSON_GetObjectItem(denied, "type")->valuestring, "deny");
+	assert_string_equal(cJSON_GetObjectItem(would, "type")->valuestring, "would_deny");
+	cJSON_ReplaceItemInObject(would, "type", cJSON_CreateString("deny"));
+	assert_true(cJSON_Compare(denied, would, true));   /* the same fields, the same values */
+	cJSON_Delete(denied);
+	cJSON_Delete(would);
+	assert_string_equal(event_svf_type(&r.d.ev), "file_event.would_deny");
+	struct event_counts c;
+	memset(&c, 0, sizeof(c));
+	event_count(&c, &r.d.ev);
+	assert_int_equal(c.would_deny[DENY_FILE], 1);
+	assert_int_equal(c.denials[DENY_FILE], 0);
+	r.d.verdict = CALYX_VERDICT_DENIED;
+	event_count(&c, &r.d.ev);
+	assert_int_equal(c.denials[DENY_FILE], 1);
+	assert_string_equal(event_svf_type(&r.d.ev), "file_event.denied");
+
+	struct calyx_kill_event *k = kill_record(0, "x\0y", 4, 4, 0);
+	k->d.verdict = CALYX_VERDICT_WOULD_DENY;
+	cJSON *j = event_to_json(&k->d.ev, 0);
+	assert_string_equal(cJSON_GetObjectItem(j, "type")->valuestring, "would_deny");
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "killed")));
+	assert_null(cJSON_GetObjectItem(j, "kill_error"));
+	assert_string_equal(event_svf_type(&k->d.ev), "exec_event.would_deny");
+	cJSON_Delete(j);
+	free(k);
+}
+
 /* A socket record names an address only when it has one (CALYX_SOCK_ADDR): a socket
  * being created has none, and the record says nothing rather than 0.0.0.0:0. The flag
  * bits never leak into sock_flags. */
@@ -289,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_net_address_only_when_there_is_one),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_head_cache),
+		cmocka_unit_test(test_would_deny),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

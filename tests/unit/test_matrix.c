@@ -872,6 +872,32 @@ static void test_fail_on_denial(void **state)
 			   "t.yaml:26:17: fail_on_denial: expected true or false, got 'yes'");
 }
 
+/* audit_only: optional, absent = deny; allow or deny only (calyx run --audit-only). */
+static void test_audit_only(void **state)
+{
+	(void)state;
+	struct matrix m;
+	char err[512] = "";
+	load_valid(&m);
+	assert_false(m.audit_only_allowed);
+	matrix_free(&m);
+	const char *vals[] = { "allow", "deny" };
+	for (int i = 0; i < 2; i++) {
+		char add[64];
+		snprintf(add, sizeof add, "enforcement: bpf-lsm\naudit_only: %s\n", vals[i]);
+		char *y = subst("enforcement: bpf-lsm\n", add);
+		int r = matrix_load_buffer("t.yaml", y, strlen(y), &m, err, sizeof err);
+		if (r)
+			print_error("%s\n", err);
+		assert_int_equal(r, 0);
+		assert_int_equal(m.audit_only_allowed, i == 0);
+		matrix_free(&m);
+		free(y);
+	}
+	expect_subst_error("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\naudit_only: true\n",
+			   "t.yaml:26:13: audit_only: unknown value 'true' (allow or deny)");
+}
+
 /* rollback_max_bytes: optional, absent = 256M, a size > 0 (no "0 = no pack"). */
 static void test_rollback_max_bytes(void **state)
 {
@@ -1056,6 +1082,7 @@ int main(void)
 		cmocka_unit_test(test_backend_names),
 		cmocka_unit_test(test_seccomp_allow),
 		cmocka_unit_test(test_fail_on_denial),
+		cmocka_unit_test(test_audit_only),
 		cmocka_unit_test(test_rollback_max_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,6 +91,8 @@ static const struct cli_opt run_opts[] = {
 	{ O_QUIET, "quiet", 'q', NULL, false, "no summary at the end, no warning about missing lease paths" },
 	{ O_FAIL_ON_DENIAL, "fail-on-denial", 0, NULL, false,
 	  "exit 125, not 0, when anything the command tried was denied (the matrix may make it the default)" },
+	{ O_AUDIT_ONLY, "audit-only", 0, NULL, false,
+	  "deny nothing the lease governs, record each would-deny (the matrix must say audit_only: allow)" },
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
@@ -199,7 +201,7 @@ static const struct cli_spec specs[] = {
 	  "Print a lease's claims. UNVERIFIED: the signature is not checked.", show_opts, NULL },
 	{ CLI_RUN, "run",
 	  "--lease FILE (--pub FILE | --matrix FILE) [--state DIR] [--enforce auto|bpf-lsm|landlock] [-v|-vv]\n"
-	  "             [-q] [--fail-on-denial] -- CMD [ARG…]",
+	  "             [-q] [--fail-on-denial] [--audit-only] -- CMD [ARG…]",
 	  "Run CMD in a sandbox enforcing the lease (CP20 sandbox runner).", run_opts,
 	  "CMD [ARG…] must equal one of the lease's commands. The exit code is the command's own,\n"
 	  "or a calyx code (see 'calyx --help')." },

@@ -352,6 +352,7 @@ int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errle
 			break;
 		case O_QUIET: c->run.quiet = true; break;
 		case O_FAIL_ON_DENIAL: c->run.fail_on_denial = true; break;
+		case O_AUDIT_ONLY: c->run.audit_only = true; break;
 		}
 		return 0;
 	case CLI_ROLLBACK:

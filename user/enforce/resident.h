@@ -82,6 +82,7 @@ struct sandbox_rules {
 	const struct path_rule *paths; size_t n_paths;  /* lease paths + baseline (ro) */
 	enum net_policy network;
 	const struct net_rule *net_allow; size_t n_net_allow;  /* NET_ALLOW: the lease's rules */
+	bool audit_only;               /* calyx run --audit-only: CALYX_SB_AUDIT_ONLY */
 };
 
 struct resident_sandbox;

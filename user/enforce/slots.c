@@ -312,7 +312,8 @@ int resident_add_sandbox(struct resident *r, const struct sandbox_rules *rules,
 		rc = add_net_rules(r, s, rules, err, errlen);
 	struct calyx_sandbox sbv = {
 		.slot = s->slot,
-		.flags = rules->network == NET_ALLOW ? CALYX_SB_NET_ALLOW : CALYX_SB_NET_DENY_ALL,
+		.flags = (rules->network == NET_ALLOW ? CALYX_SB_NET_ALLOW : CALYX_SB_NET_DENY_ALL) |
+			 (rules->audit_only ? CALYX_SB_AUDIT_ONLY : 0),
 		.epoch = s->owner.epoch,
 	};
 	if (rc == 0 && bpf_map_update_elem(r->map_fd[RM_SANDBOXES], &s->cgid, &sbv, BPF_NOEXIST) < 0)

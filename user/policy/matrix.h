@@ -61,6 +61,8 @@ struct matrix {
 	bool fail_on_denial;                       /* a run whose command exits 0 but had
 						    * something denied exits 125 (optional key,
 						    * default false) */
+	bool audit_only_allowed;                   /* `audit_only: allow` (optional key,
+						    * default deny): calyx run --audit-only */
 	uint64_t rollback_max_bytes;               /* the most a run's rollback pack may hold
 						    * (optional key, > 0, default
 						    * MATRIX_ROLLBACK_MAX_DEFAULT): over it the run

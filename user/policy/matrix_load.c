@@ -451,7 +451,7 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 	 * nothing, the default ledger, leases for this host only; fail_on_denial off (it
 	 * changes exit codes only, never what is enforced); unenforceable_limits refuse. */
 	static const char *const top_opt[] = { "seccomp", "ledger", "audience", "fail_on_denial",
-					       "unenforceable_limits", "rollback_max_bytes" };
+					       "unenforceable_limits", "rollback_max_bytes", "audit_only" };
 	static const char *const caps[] = { "exec_staging_with_lease" };
 	static const char *const ids[] = { "uid", "gid" };
 	const struct yn *n;
@@ -531,6 +531,18 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 	n = yt_get(root, "fail_on_denial");
 	if (n && (r = yt_bool(c, n, "fail_on_denial", &m->fail_on_denial)))
 		return r;
+	/* audit_only: deny (absent) or allow: whether `calyx run --audit-only` may run. */
+	n = yt_get(root, "audit_only");
+	if (n) {
+		if ((r = yt_str(c, n, "audit_only", &s)))
+			return r;
+		if (strcmp(s, "allow") && strcmp(s, "deny")) {
+			char sh[ERRMSG_QUOTE_MAX + 8];
+			errmsg_quote(sh, sizeof sh, n->s, n->len);
+			return yt_errf(c, n->line, n->col, "audit_only", "unknown value '%s' (allow or deny)", sh);
+		}
+		m->audit_only_allowed = strcmp(s, "allow") == 0;
+	}
 	/* No "0 = no pack": a run whose :rw paths could not be put back is what the cap
 	 * exists to refuse, so a host that wants no packs has no :rw leases. */
 	m->rollback_max_bytes = MATRIX_ROLLBACK_MAX_DEFAULT;
@@ -551,6 +563,7 @@ static const char *matrix_key_home(const char *key)
 		{ "lease_paths", "" }, { "limits", "" }, { "run_as", "" }, { "network", "" },
 		{ "enforcement", "" }, { "seccomp", "" }, { "ledger", "" }, { "audience", "" },
 		{ "fail_on_denial", "" }, { "unenforceable_limits", "" }, { "rollback_max_bytes", "" },
+		{ "audit_only", "" },
 		{ "exec_staging_with_lease", "capabilities" },
 		{ "name", "trusted_keys[]" }, { "public", "trusted_keys[]" },
 		{ "default", "limits" }, { "max", "limits" },

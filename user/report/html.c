@@ -659,6 +659,20 @@ static void denial_section(struct html_buf *b, const struct report_run *r)
 		html_lit(b, "</td></tr>\n");
 	}
 	html_lit(b, "</table>\n");
+	/* Audit-only (docs/audit-only.md): the would-denies, listed below with the denials. */
+	bool audit_only = cJSON_IsTrue(get(r->meta, "audit_only"));
+	if (audit_only) {
+		html_lit(b, "<p class=\"warn\" id=\"audit-only\">Audit-only run: nothing the lease governs was denied; "
+			    "what would have been is recorded as would_deny.</p>\n<table class=\"kv\" id=\"would-deny-counts\">\n");
+		cJSON_ArrayForEach(c, get(r->meta, "would_deny")) {
+			html_lit(b, "<tr><th>would deny: ");
+			html_cstr(b, c->string ? c->string : "");
+			html_lit(b, "</th><td>");
+			value(b, c);
+			html_lit(b, "</td></tr>\n");
+		}
+		html_lit(b, "</table>\n");
+	}
 	int64_t dropped;
 	if (as_int(get(r->meta, "dropped_events"), &dropped) && dropped > 0)
 		html_fmt(b, "<p class=\"warn\">%" PRId64 " records were lost (the ring buffer was full): the table below lacks them.</p>\n", dropped);
@@ -669,7 +683,7 @@ static void denial_section(struct html_buf *b, const struct report_run *r)
 	const cJSON *e;
 	cJSON_ArrayForEach(e, r->events) {
 		const char *ty = str(e, "type");
-		if (!ty || (strcmp(ty, "deny") && strcmp(ty, "kill")))
+		if (!ty || (strcmp(ty, "deny") && strcmp(ty, "kill") && strcmp(ty, "would_deny")))
 			continue;
 		if (shown >= MAX_DENIALS_SHOWN) {
 			more++;
@@ -686,6 +700,8 @@ static void denial_section(struct html_buf *b, const struct report_run *r)
 		html_cstr(b, ty);
 		if (!strcmp(ty, "kill")) {
 			html_markup(b, cJSON_IsTrue(get(e, "killed")) ? " (killed)" : " <span class=\"warn\">(not killed)</span>");
+		} else if (!strcmp(ty, "would_deny")) {
+			html_markup(b, " <span class=\"none\">(allowed: audit-only)</span>");
 		}
 		html_lit(b, "</td><td>");
 		value(b, get(e, "class"));

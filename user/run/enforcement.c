@@ -12,6 +12,7 @@
 
 #include "base/exitcodes.h"
 #include "enforce/landlock.h"
+#include "enforce/observe.h"
 #include "base/cgroupfs.h"
 #include "enforce/resident.h"
 #include "policy/pathpat.h"
@@ -89,13 +90,19 @@ int run_load_enforcer(struct runner *r)
 	rc = sandbox_parent_create(resident_cgroup_root(r->set), r->parent_name, &r->parent, err, sizeof(err));
 	if (rc < 0)
 		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: the runner's cgroup: %s", err);
-	if (r->backend == ENFORCE_LANDLOCK) {
+	/* Audit-only: no Landlock ruleset, whose refusals nothing could record (docs/audit-only.md);
+	 * the cgroup sock programs and the exec-image check record the would-denies. */
+	if (r->backend == ENFORCE_LANDLOCK && !r->o->audit_only) {
 		rc = landlock_prepare(r->paths, r->n_paths, r->exec, r->n_exec, r->l.network, &r->ll,
 				      err, sizeof(err));
 		if (rc < 0)
 			return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: landlock: %s", err);
 		landlock_plan_describe(r->ll, r->ll_desc, sizeof(r->ll_desc));
 	}
+	/* Loaded now, attached once the sandbox's cgroup exists (prepare_sandbox). */
+	if (r->backend == ENFORCE_LANDLOCK && r->o->audit_only &&
+	    audit_observer_load(r->set, &r->observer, err, sizeof(err)) < 0)
+		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s; nothing was run, the lease was not used", err);
 	return 0;
 }
 

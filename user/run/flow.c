@@ -35,6 +35,7 @@
 #include "base/testhook.h"
 #include "base/version.h"
 #include "enforce/landlock.h"
+#include "enforce/observe.h"
 #include "enforce/resident.h"
 #include "sandbox/namespaces.h"
 #include "sandbox/sweep.h"
@@ -101,6 +102,9 @@ static void runner_teardown(struct runner *r)
 		 * a later run's sweep has emptied its cgroup and reclaims its slot. */
 		run_say(0, "cleanup: sandbox %s stays confined until a later calyx run sweeps it", r->cg.path);
 	}
+	/* The observer before the set's maps it uses are closed: the tracepoint is off again. */
+	audit_observer_free(r->observer);
+	r->observer = NULL;
 	r->sb = NULL;
 	resident_close(r->set);   /* the set itself stays up */
 	r->set = NULL;
@@ -210,6 +214,11 @@ static int load_and_verify(struct runner *r)
 		return run_say(EXIT_LEASE_MATRIX,
 			       "lease outside the capability matrix: capability exec_staging_with_lease is disabled in %s",
 			       r->m.source ? r->m.source : "the matrix");
+	r->step = "audit-only";
+	if (o->audit_only && !r->m.audit_only_allowed)
+		return run_say(EXIT_LEASE_MATRIX,
+			       "--audit-only refused: the capability matrix %s does not say audit_only: allow; "
+			       "nothing was run, the lease was not used", r->m.source ? r->m.source : "(shipped)");
 	return 0;
 }
 
@@ -472,9 +481,12 @@ static int prepare_sandbox(struct runner *r)
 		.paths = r->paths, .n_paths = r->n_paths,
 		.network = r->l.network,
 		.net_allow = r->l.net_allow, .n_net_allow = r->l.n_net_allow,
+		.audit_only = r->o->audit_only,
 	};
 	if (resident_add_sandbox(r->set, &sr, &r->sb, err, sizeof(err)) < 0)
 		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: filling the rules: %s", err);
+	if (r->observer && audit_observer_start(r->observer, r->cg.cgid, err, sizeof(err)) < 0)
+		return run_say(EXIT_ENFORCE_UNAVAILABLE, "enforcement unavailable: %s", err);
 	/* Registered: from here on the set cannot be stopped or replaced without seeing us. */
 	resident_unlock(r->set);
 	testhook_crash_point("sandbox");
@@ -497,7 +509,8 @@ static int start_and_supervise(struct runner *r, struct outcome *oc, char **env)
 	int v1_fds[CG1_COUNT];
 	run_limits_v1_fds(r, v1_fds);
 	struct sandbox_ns ns = {
-		.net = r->l.network == NET_DENY_ALL,
+		/* audit-only: the host's network, so a would-deny connect really reaches */
+		.net = r->l.network == NET_DENY_ALL && !r->o->audit_only,
 		.hostname = SANDBOX_HOSTNAME,
 		.cwd = r->cwd,
 	};
@@ -610,6 +623,7 @@ static int run_sandbox(struct runner *r)
 	cJSON_AddStringToObject(d, "backend_reason", r->backend_why);
 	cJSON_AddStringToObject(d, "cgroup", r->cg.path);
 	cJSON_AddNumberToObject(d, "run", r->run_no);
+	cJSON_AddBoolToObject(d, "audit_only", r->o->audit_only);
 	if ((rc = audit(r, "exec_event.started", d)))
 		return rc;
 	r->started = true;
@@ -733,6 +747,7 @@ int runner_run(const struct run_opts *o)
 	cJSON_AddStringToObject(d, "matrix", r.m.source ? r.m.source : "");
 	cJSON_AddNumberToObject(d, "command", r.cmd_index);
 	cJSON_AddItemToObject(d, "claims", run_rec_claims(&r.l));
+	cJSON_AddBoolToObject(d, "audit_only", o->audit_only);
 	run_rec_common(&r, d);
 	if ((rc = audit(&r, "lease_event.verified", d)))
 		goto out;
@@ -757,8 +772,10 @@ int runner_run(const struct run_opts *o)
 	r.step = "limits";
 	if ((rc = run_limits_check(&r)))
 		goto out;
+	/* Audit-only runs in the host's mount view: a private view would hide what a
+	 * would-deny is about (ENOENT, no record). */
 	r.step = "view";
-	if ((rc = run_build_view(&r)))
+	if (!o->audit_only && (rc = run_build_view(&r)))
 		goto out;
 	r.step = "seccomp";
 	if ((rc = run_build_seccomp(&r)))

@@ -114,6 +114,17 @@ static cJSON *denials_json(const struct runner *r)
 	return o;
 }
 
+/* Audit-only would-denies by class (docs/audit-only.md), every class a count: on the
+ * landlock backend the file count is of the opens the observer saw (changes that open
+ * nothing are not observed there: docs/audit-only.md "The landlock backend"). */
+static cJSON *would_deny_json(const struct runner *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (int k = 0; k < DENY_CLASS_COUNT; k++)
+		cJSON_AddNumberToObject(o, deny_class_name((enum deny_class)k), (double)r->counts.would_deny[k]);
+	return o;
+}
+
 int run_exit_code(const struct outcome *oc)
 {
 	if (oc->kill_failed)   /* first: the sandbox held a process the enforcer meant to kill */
@@ -186,9 +197,11 @@ static cJSON *sandbox_json(const struct runner *r)
 	cJSON *ns = cJSON_AddArrayToObject(o, "namespaces");
 	if (r->pidns)
 		cJSON_AddItemToArray(ns, cJSON_CreateString("pid"));
-	if (r->l.network == NET_DENY_ALL)
+	if (r->l.network == NET_DENY_ALL && !r->o->audit_only)
 		cJSON_AddItemToArray(ns, cJSON_CreateString("net"));
-	static const char *const always[] = { "mnt", "ipc", "uts", "cgroup" };
+	if (!r->o->audit_only)   /* audit-only: the host's mount view (docs/audit-only.md) */
+		cJSON_AddItemToArray(ns, cJSON_CreateString("mnt"));
+	static const char *const always[] = { "ipc", "uts", "cgroup" };
 	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
 		cJSON_AddItemToArray(ns, cJSON_CreateString(always[i]));
 	cJSON_AddStringToObject(o, "hostname", SANDBOX_HOSTNAME);
@@ -215,6 +228,8 @@ static cJSON *resident_json(const struct runner *r, const struct calyx_stats *st
 		cJSON_AddNumberToObject(o, "verdict_cache_misses", (double)st->v[CALYX_STAT_VCACHE_MISS]);
 	}
 	cJSON_AddNumberToObject(o, "denied", (double)st->v[CALYX_STAT_DENIED]);
+	if (r->o->audit_only)
+		cJSON_AddNumberToObject(o, "would_deny", (double)st->v[CALYX_STAT_WOULD_DENY]);
 	cJSON_AddNumberToObject(o, "kills_not_sent", (double)st->v[CALYX_STAT_KILL_FAILED]);
 	return o;
 }
@@ -264,6 +279,9 @@ static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc,
 	cJSON_AddItemToObject(m, "limits", run_limits_json(r, oc, st));
 
 	cJSON_AddItemToObject(m, "denials", denials_json(r));
+	cJSON_AddBoolToObject(m, "audit_only", r->o->audit_only);
+	if (r->o->audit_only)
+		cJSON_AddItemToObject(m, "would_deny", would_deny_json(r));
 	cJSON_AddItemToObject(m, "seccomp", run_seccomp_json(r));
 	cJSON_AddNumberToObject(m, "events", (double)r->counts.records);
 	cJSON_AddNumberToObject(m, "dropped_events", (double)st->v[CALYX_STAT_RB_DROPPED]);

@@ -15,6 +15,8 @@ struct run_opts {
 	int verbose;                  /* -v: 1 calyx's own steps, 2 (-vv) libbpf's debug output too */
 	bool quiet;                   /* -q: no summary at the end, no warning at the start */
 	bool fail_on_denial;          /* --fail-on-denial: exit 0 with a denial becomes 125 */
+	bool audit_only;              /* --audit-only: record would-denies, deny nothing the
+	                               * lease governs (docs/audit-only.md) */
 	char **argv;                  /* the command after "--": points into the argv given to
 	                               * cli_parse; NULL-terminated */
 	int argc;

@@ -54,6 +54,7 @@ _Static_assert(TICK_MS == LIMITS_HOST_POLL_MS, "the cpu mechanism names the tick
 #define LIVE_CHECK_MS 3000           /* how long the enforcer may take to report the child's fork */
 
 struct landlock_plan;
+struct audit_observer;
 struct resident;
 struct seccomp_notif;
 struct seccomp_notif_resp;
@@ -99,6 +100,7 @@ struct runner {
 	struct resident *set;                /* the resident program set serving this run */
 	struct resident_sandbox *sb;         /* this run's sandbox in it */
 	struct landlock_plan *ll;
+	struct audit_observer *observer;     /* landlock + --audit-only: the file-open observer */
 	char ll_desc[256];
 	struct view_plan view;               /* the sandbox's mount view (run_build_view) */
 	bool have_view;

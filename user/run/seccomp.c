@@ -73,7 +73,10 @@ static void task_facts(struct syscall_denial *d)
 static void record(struct runner *r, const struct syscall_denial *d)
 {
 	enum deny_class dc = syscall_denial_class(d);
-	r->counts.denials[dc]++;
+	if (d->would_deny)
+		r->counts.would_deny[dc]++;
+	else
+		r->counts.denials[dc]++;
 	r->sc_refused++;
 	summary_collect_syscall(&r->sum, d);
 	cJSON *j = syscall_denial_to_json(d);
@@ -130,6 +133,7 @@ void run_seccomp_answer(struct runner *r)
 		.nr = q->data.nr,
 		.tid = (pid_t)q->pid,
 		.err = EPERM,
+		.would_deny = r->o->audit_only,
 	};
 	memcpy(d.args, q->data.args, sizeof(d.args));
 	struct timespec ts;
@@ -142,8 +146,9 @@ void run_seccomp_answer(struct runner *r)
 	}
 	r->sc_resp->id = q->id;
 	r->sc_resp->val = 0;
-	r->sc_resp->error = -EPERM;
-	r->sc_resp->flags = 0;
+	/* Audit-only: the call goes ahead as if no filter were there (recorded all the same). */
+	r->sc_resp->error = d.would_deny ? 0 : -EPERM;
+	r->sc_resp->flags = d.would_deny ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
 	errno = 0;
 	rc = seccomp_notify_respond(r->notify_fd, r->sc_resp);
 	if (rc < 0 && errno != ENOENT && !r->sc_err)   /* ENOENT: the caller died meanwhile */

@@ -142,7 +142,7 @@ void summary_collect_event(struct run_summary *s, const struct calyx_event *ev)
 	int dc = event_deny_class(ev);
 	if (dc < 0)
 		return;
-	struct summary_class *c = &s->cls[dc];
+	struct summary_class *c = event_is_would_deny(ev) ? &s->would[dc] : &s->cls[dc];
 	c->seen++;
 	struct summary_key k;
 	key_of(ev, &k);
@@ -166,7 +166,7 @@ void summary_collect_event(struct run_summary *s, const struct calyx_event *ev)
 
 void summary_collect_syscall(struct run_summary *s, const struct syscall_denial *d)
 {
-	struct summary_class *c = &s->cls[syscall_denial_class(d)];
+	struct summary_class *c = d->would_deny ? &s->would[syscall_denial_class(d)] : &s->cls[syscall_denial_class(d)];
 	c->seen++;
 	char text[SUMMARY_EXAMPLE_MAX] = "?";
 	cJSON *j = syscall_denial_to_json(d);
@@ -248,6 +248,8 @@ static void header(FILE *f, const cJSON *meta)
 	}
 }
 
+static void examples(FILE *f, const struct summary_class *cls, const cJSON *d);
+
 /* "denied" and one row of examples per class that has any. */
 static void denials(FILE *f, const struct run_summary *s, const cJSON *meta)
 {
@@ -277,8 +279,43 @@ static void denials(FILE *f, const struct run_summary *s, const cJSON *meta)
 	if (blind_files)
 		fprintf(f, " (%s backend: Landlock's own refusals are enforced but not seen)", backend ? backend : "this");
 	fputc('\n', f);
+	examples(f, s->cls, d);
+}
+
+/* Audit-only runs: "audit-only: N would-deny: exec 1, file 2" and the examples, from
+ * meta.json's would_deny (docs/audit-only.md). */
+static void would_denials(FILE *f, const struct run_summary *s, const cJSON *meta)
+{
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(meta, "audit_only")))
+		return;
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(meta, "would_deny");
+	double total = 0;
+	char parts[256] = "";
+	size_t pl = 0;
+	const char *backend = jstr(cJSON_GetObjectItemCaseSensitive(meta, "enforcement"), "backend");
 	for (int k = 0; k < DENY_CLASS_COUNT; k++) {
-		const struct summary_class *c = &s->cls[k];
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(d, deny_class_name((enum deny_class)k));
+		if (!cJSON_IsNumber(n) || n->valuedouble <= 0)
+			continue;
+		total += n->valuedouble;
+		pl += (size_t)snprintf(parts + pl, sizeof(parts) - pl, "%s%s %.0f", pl ? ", " : "",
+				       deny_class_name((enum deny_class)k), n->valuedouble);
+		if (pl >= sizeof(parts))
+			pl = sizeof(parts) - 1;
+	}
+	fprintf(f, LABEL, "audit-only");
+	fprintf(f, "%.0f would-deny%s%s", total, pl ? ": " : "", parts);
+	if (backend && !strcmp(backend, "landlock"))
+		fputs(" (landlock backend: of file accesses only the opens are observed)", f);
+	fputc('\n', f);
+	examples(f, s->would, d);
+}
+
+/* One row of examples per class that has any; d: the counts by class. */
+static void examples(FILE *f, const struct summary_class *cls, const cJSON *d)
+{
+	for (int k = 0; k < DENY_CLASS_COUNT; k++) {
+		const struct summary_class *c = &cls[k];
 		if (!c->n)
 			continue;
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(d, deny_class_name((enum deny_class)k));
@@ -438,6 +475,7 @@ void summary_print(FILE *f, const struct run_summary *s, const cJSON *meta)
 {
 	header(f, meta);
 	denials(f, s, meta);
+	would_denials(f, s, meta);
 	limit_hit(f, meta);
 	not_enforced(f, meta);
 	missing(f, meta);

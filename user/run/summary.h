@@ -35,6 +35,7 @@ struct summary_class {
 
 struct run_summary {
 	struct summary_class cls[DENY_CLASS_COUNT];
+	struct summary_class would[DENY_CLASS_COUNT];   /* audit-only would-denies */
 };
 
 /* One ring-buffer record / one seccomp refusal: a denial is counted in its class and, while

@@ -80,7 +80,8 @@ static void on_event(const struct calyx_event *ev, void *ctx)
 		r->live_seen = true;
 	if (ev->type == CALYX_EV_KILL) {
 		const struct calyx_kill_event *k = (const struct calyx_kill_event *)ev;
-		if (k->d.err != SIGKILL && !r->kill_failed) {
+		/* a would-deny (audit-only) was never to be killed */
+		if (k->d.err != SIGKILL && k->d.verdict != CALYX_VERDICT_WOULD_DENY && !r->kill_failed) {
 			/* The image the enforcer refused is running: nothing of the sandbox may. */
 			r->kill_failed = true;
 			sandbox_cgroup_kill(&r->cg);
@@ -90,7 +91,7 @@ static void on_event(const struct calyx_event *ev, void *ctx)
 	}
 	event_count(&r->counts, ev);
 	summary_collect_event(&r->sum, ev);
-	if (ev->type == CALYX_EV_DENY || ev->type == CALYX_EV_KILL) {
+	if (ev->type == CALYX_EV_DENY || ev->type == CALYX_EV_KILL) {   /* would-denies too */
 		size_t at = r->evbuf.len;
 		event_format_denial(&r->evbuf, ev, r->mono_to_real_ns, &r->evhead);
 		if (!r->evbuf.oom)

@@ -23,6 +23,11 @@ const char *event_type_name(uint32_t type)
 	}
 }
 
+const char *event_line_type(const struct calyx_event *ev)
+{
+	return event_is_would_deny(ev) ? "would_deny" : event_type_name(ev->type);
+}
+
 const char *event_hook_name(uint32_t hook)
 {
 	switch (hook) {
@@ -88,16 +93,17 @@ int event_deny_class(const struct calyx_event *ev)
 
 const char *event_svf_type(const struct calyx_event *ev)
 {
+	bool w = event_is_would_deny(ev);
 	switch (event_deny_class(ev)) {
-	case DENY_EXEC: return "exec_event.denied";
-	case DENY_FILE: return "file_event.denied";
-	case DENY_NET: return "net_event.denied";
+	case DENY_EXEC: return w ? "exec_event.would_deny" : "exec_event.denied";
+	case DENY_FILE: return w ? "file_event.would_deny" : "file_event.denied";
+	case DENY_NET: return w ? "net_event.would_deny" : "net_event.denied";
 	default:
 		/* counted as "other" in meta.json, but recorded under their own types */
 		if (ev->type == CALYX_EV_DENY && ev->hook == CALYX_HOOK_IPC)
-			return "ipc_event.denied";
+			return w ? "ipc_event.would_deny" : "ipc_event.denied";
 		if (ev->type == CALYX_EV_DENY && ev->hook == CALYX_HOOK_KEY)
-			return "key_event.denied";
+			return w ? "key_event.would_deny" : "key_event.denied";
 		return NULL;
 	}
 }
@@ -125,7 +131,9 @@ void event_count(struct event_counts *c, const struct calyx_event *ev)
 	default: break;
 	}
 	int dc = event_deny_class(ev);
-	if (dc >= 0)
+	if (dc >= 0 && event_is_would_deny(ev))
+		c->would_deny[dc]++;
+	else if (dc >= 0)
 		c->denials[dc]++;
 }
 
@@ -265,7 +273,7 @@ static void add_kill(struct jbuf *b, const struct calyx_kill_event *k)
 	bool killed = k->d.err == 9; /* SIGKILL */
 	jb_key(b, "killed");
 	jb_bool(b, killed);
-	if (!killed) {
+	if (!killed && k->d.verdict != CALYX_VERDICT_WOULD_DENY) {   /* audit-only: not tried */
 		jb_key(b, "kill_error");
 		jb_i64(b, -(int64_t)k->d.err);
 	}
@@ -317,7 +325,7 @@ void event_format_head(struct jbuf *b, const struct calyx_event *ev, int64_t mon
 		       struct event_head_cache *hc)
 {
 	jb_lit(b, "{\"type\":");
-	jb_name(b, event_type_name(ev->type));
+	jb_name(b, event_line_type(ev));
 	jb_lit(b, ",\"ts\":");
 	jb_ts(b, event_real_ns(ev->ts_ns, mono_to_real_ns));
 	if (hc && same_task(hc, ev)) {

@@ -20,6 +20,7 @@ struct event_counts {
 	uint64_t records;               /* records of this sandbox seen */
 	uint64_t execs, forks, exits;
 	uint64_t denials[DENY_CLASS_COUNT];
+	uint64_t would_deny[DENY_CLASS_COUNT];   /* audit-only: recorded, allowed (not in denials) */
 };
 
 const char *event_type_name(uint32_t type);    /* "exec", "fork", "exit", "deny", "kill", "unknown" */
@@ -27,9 +28,20 @@ const char *event_hook_name(uint32_t hook);    /* "bprm_check_security", "file_o
 const char *deny_class_name(enum deny_class c);/* "exec", "file", "net", "other", "syscall" */
 const char *event_family_name(uint32_t f);     /* "unix", "inet", "vsock", …, or NULL */
 
+/* Whether a DENY/KILL record is an audit-only would-deny (the operation went ahead). */
+static inline bool event_is_would_deny(const struct calyx_event *ev)
+{
+	return (ev->type == CALYX_EV_DENY || ev->type == CALYX_EV_KILL) &&
+	       ((const struct calyx_deny_event *)ev)->verdict == CALYX_VERDICT_WOULD_DENY;
+}
+/* The "type" of a record's events.jsonl line: event_type_name, but "would_deny" for a
+ * would-deny (docs/audit-only.md). */
+const char *event_line_type(const struct calyx_event *ev);
+
 /* Denial class of a DENY/KILL record, or -1 for records that are not denials. */
 int event_deny_class(const struct calyx_event *ev);
 /* SVF type for a denial ("exec_event.denied", "file_event.denied", "net_event.denied",
+ * "….would_deny" instead of "….denied" for an audit-only would-deny,
  * and of class "other" "ipc_event.denied" (SysV IPC, POSIX message queues) and
  * "key_event.denied" (keyrings)), NULL for records that are no denial or other denials
  * (mount, bpf, signals, ...: counted, in events.jsonl, not in the SVF log). */

@@ -72,6 +72,8 @@ enum deny_class syscall_denial_class(const struct syscall_denial *d)
 
 const char *syscall_denial_svf_type(const struct syscall_denial *d)
 {
+	if (d->would_deny)
+		return syscall_denial_class(d) == DENY_NET ? "net_event.would_deny" : "syscall_event.would_deny";
 	return syscall_denial_class(d) == DENY_NET ? "net_event.denied" : "syscall_event.denied";
 }
 
@@ -92,7 +94,7 @@ cJSON *syscall_denial_to_json(const struct syscall_denial *d)
 	}
 	char ts[EVENT_TS_LEN];
 	event_format_ts(d->ts_real_ns, ts);
-	cJSON_AddStringToObject(o, "type", "deny");
+	cJSON_AddStringToObject(o, "type", d->would_deny ? "would_deny" : "deny");
 	cJSON_AddStringToObject(o, "ts", ts);
 	cJSON_AddNumberToObject(o, "pid", d->tgid ? d->tgid : d->tid);
 	cJSON_AddNumberToObject(o, "tid", d->tid);

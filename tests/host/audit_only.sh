@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Host tier, real kernel: `calyx run --audit-only` on the landlock backend
+# (docs/audit-only.md). The escape suite's file, exec and net attacks (a read and a write
+# outside the lease, an exec of a binary that is no lease binary, a lease binary with an
+# argv the lease does not name, a TCP connect under deny_all) each really happen (the
+# bytes read, the file rewritten, the payload's marker printed, the listener's "got:") and
+# each has its would_deny record: file opens from the audit-only observer
+# (bpf/observe.bpf.c), execs from the exec-image check, the connect from the cgroup
+# programs, the socket() from the seccomp baseline's listener. Nothing is denied. The same
+# script without --audit-only is denied; the observer is gone once the run is; a matrix
+# without `audit_only: allow` refuses the flag with 66 and leaves the lease unused.
+# Usage: tests/host/audit_only.sh [path/to/calyx]   (as root, under the tier lock)
+set -u
+set -f
+cd "$(dirname "$0")/../.."
+CALYX=$(realpath "${1:-build/calyx}")
+. tests/lib/suite.sh
+[ "$(id -u)" = 0 ] || { echo "audit_only.sh: must run as root" >&2; exit 1; }
+
+B=$PWD/build/host
+mkdir -p "$B"
+CF="-std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I tests/vm/progs"
+for p in try_open try_exec try_connect hello listen_tcp; do
+	gcc $CF -o "$B/$p" "tests/vm/progs/$p.c" || { bad "build $p"; finish; }
+done
+
+suite_scratch audit-only
+W=$T
+mkdir -p "$W/bin" "$W/other" "$W/sb"
+for p in try_open try_exec try_connect hello; do cp "$B/$p" "$W/bin/"; done
+cp "$B/hello" "$W/other/payload"   # no lease binary
+chmod -R a+rX "$W"
+"$CALYX" keygen --out "$W/k" >/dev/null 2>&1 || bad "keygen"
+KEY=$W/k/calyx.key PUB=$W/k/calyx.pub
+# The shipped matrix (seccomp baseline strict: socket(AF_INET) is one of its refusals),
+# once as it is and once allowing audit-only runs.
+PLAIN=policies/capability_matrix.yaml
+AOM=$W/audit-only.yaml
+sed -e '$a audit_only: allow' "$PLAIN" > "$AOM"
+
+PORT=$((7300 + $$ % 500))
+"$B/listen_tcp" tcp4 127.0.0.1 "$PORT" > "$W/l.out" 2>&1 &
+LPID=$!
+trap 'kill $LPID 2>/dev/null; rm -rf "$W"' EXIT
+sleep 0.3
+
+# $W/f/*:ro puts $W/f (and so $O's files) into the normal run's view and grants $O itself,
+# not its files: the enforcer is what refuses them there, not the view (ENOENT).
+O=$W/f/outside
+fresh_files() {
+	rm -rf "$O"
+	mkdir -p "$O"
+	echo secret-data > "$O/secret"
+	echo keep-data > "$O/overwrite"
+	chmod 755 "$O"
+	chmod 644 "$O/secret"
+	chmod 666 "$O/overwrite"   # writable for the sandbox's uid: only the enforcer says no
+}
+cat > "$W/sb/ao.sh" <<EOF
+t() { n=\$1; shift; r=\$("\$@" 2>&1); echo "\$n: rc=\$? \$r"; }
+t read $W/bin/try_open $O/secret r
+t write $W/bin/try_open $O/overwrite w audit-wrote
+t exec $W/bin/try_exec $W/other/payload from-audit
+t argv $W/bin/try_exec $W/bin/hello not-the-lease-argv
+t tcp4 $W/bin/try_connect tcp4 127.0.0.1 $PORT
+EOF
+chmod 644 "$W/sb/ao.sh"
+
+# issue NAME: the lease for the script
+issue() {
+	"$CALYX" lease issue -k "$KEY" --aud "$(uname -n)" -i INT-TEST-AUDIT --ttl 5m \
+		--cmd "/bin/sh $W/sb/ao.sh" --cmd "$W/bin/hello lease-argv" --helper /bin/sh \
+		--helper "$W/bin/try_open" --helper "$W/bin/try_exec" --helper "$W/bin/try_connect" \
+		--path "$W/sb/**:ro" --path "$W/bin/**:ro" --path "$W/f/*:ro" -o "$W/$1.tok" > /dev/null 2> "$W/$1.issue"
+	LID=$(grep -o 'LEASE-[0-9]*-[0-9]*-[0-9a-f]*' "$W/$1.issue" | head -n1)
+}
+# run NAME MATRIX [calyx run args]: sets RC, ERR (calyx's stderr file), D (the run dir)
+run() {
+	local name=$1 m=$2
+	shift 2
+	"$CALYX" run --lease "$W/$name.tok" --matrix "$m" --pub "$PUB" --state "$ST" --enforce landlock "$@" \
+		-- /bin/sh "$W/sb/ao.sh" > "$W/$name.out" 2> "$W/$name.err"
+	RC=$?
+	ERR=$W/$name.err
+	D=$ST/outgoing/staging_runs/$LID
+}
+line() { grep "^$1: " "$D/stdout.log" 2>/dev/null | head -n 1 | cut -d' ' -f2-; }
+is_ok() {
+	local l
+	l=$(line "$1")
+	case $l in "rc=0 "*"$2"*) return 0 ;; esac
+	WHY="want rc=0 and '$2', got '${l:-<no line $1>}'"
+	return 1
+}
+is_denied() {
+	local l
+	l=$(line "$1")
+	case $l in *errno=EACCES*|*errno=EPERM*|"rc=137"*) return 0 ;; esac
+	WHY="want a refusal, got '${l:-<no line $1>}'"
+	return 1
+}
+no_payload() { ! grep -q "HELLO-RAN argv0=$W/other/payload\|not-the-lease-argv" "$D/stdout.log" && return 0; WHY="ran: $(cat "$D/stdout.log")"; return 1; }
+eq() { [ "$1" = "$2" ] && return 0; WHY="got '$1', want '$2'"; return 1; }
+ge() { [ "$1" -ge "$2" ] 2>/dev/null && return 0; WHY="got '$1', want >= $2"; return 1; }
+exists() { [ -e "$1" ] && return 0; WHY="$1 does not exist"; return 1; }
+has() { grep -qF -- "$2" "$1" 2>/dev/null && return 0; WHY="'$2' not in $1: $(head -c 300 "$1" 2>/dev/null)"; return 1; }
+jq_() { python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): m=m[k]
+print(json.dumps(m))' "$D/meta.json" "$1" 2>/dev/null; }
+# wd HOOK STRING: a would_deny line of that hook in events.jsonl that contains STRING
+wd() {
+	grep '"type":"would_deny"' "$D/events.jsonl" 2>/dev/null | grep -F "\"hook\":\"$1\"" | grep -qF -- "$2" && return 0
+	WHY="no would_deny $1 line with '$2': $(grep -F "\"hook\":\"$1\"" "$D/events.jsonl" 2>/dev/null | head -n 2 | head -c 500)"
+	return 1
+}
+svf_has() {
+	grep -F "\"type\":\"$1\"" "$ST/logs/svf_audit/svf.jsonl" 2>/dev/null | grep -qF -- "$2" && return 0
+	WHY="no SVF $1 record with '$2'"
+	return 1
+}
+no_observer() {
+	! bpftool link show 2>/dev/null | grep -q calyx_observe && return 0
+	WHY="a calyx_observe link is still attached: $(bpftool link show | grep -A2 calyx_observe | head -n 3)"
+	return 1
+}
+no_deny_lines() {
+	! grep -q '"type":"deny"\|"type":"kill"' "$D/events.jsonl" && return 0
+	WHY="$(grep '"type":"deny"\|"type":"kill"' "$D/events.jsonl" | head -n 3 | head -c 600)"
+	return 1
+}
+
+# --- the refusal, then the same lease in audit-only mode -----------------------------
+fresh_files
+ST=$W/ao.state
+issue ao
+run ao "$PLAIN" --audit-only
+check "--audit-only without audit_only: allow: exit 66" eq "$RC" 66
+check "the refusal names the key" has "$ERR" "audit_only: allow"
+check "nothing ran: the file kept its bytes" eq "$(cat "$O/overwrite")" keep-data
+run ao "$AOM" --audit-only
+check "audit-only run with the lease the refusal left unused exits 0" eq "$RC" 0
+check "file: the outside secret was read" is_ok read "ok read: secret-data"
+check "file: the outside file was rewritten" eq "$(cat "$O/overwrite")" audit-wrote
+check "exec: the unleased payload ran" is_ok exec "HELLO-RAN argv0=$W/other/payload from-audit"
+check "argv: hello ran with an argv the lease does not name" is_ok argv "HELLO-RAN argv0=$W/bin/hello not-the-lease-argv"
+check "net: the connect reached the listener" is_ok tcp4 "ok connected"
+check "net: the listener got the bytes" has "$W/l.out" "got: hi"
+check "would_deny file_open (read) of the secret, the denial's fields" wd file_open "\"class\":\"file\",\"errno\":13,\"access\":\"read\",\"path\":\"$O/secret\""
+check "would_deny file_open (write) of the rewritten file" wd file_open "\"access\":\"write\",\"path\":\"$O/overwrite\""
+check "would_deny exec_image of the payload, not killed" wd exec_image "\"path\":\"$W/other/payload\""
+check "the exec_image line says killed false" wd exec_image '"killed":false'
+check "would_deny exec_argv of hello with its argv" wd exec_argv "\"argv\":[\"$W/bin/hello\",\"not-the-lease-argv\"]"
+check "would_deny socket_connect to the listener" wd socket_connect "\"addr\":\"127.0.0.1\",\"port\":$PORT"
+check "would_deny seccomp socket (the baseline's refusal, continued)" wd seccomp '"syscall":"socket"'
+check "no deny or kill line: nothing was denied" no_deny_lines
+check "meta.json audit_only true" eq "$(jq_ audit_only)" true
+check "meta.json would_deny.file >= 2" ge "$(jq_ would_deny.file)" 2
+check "meta.json would_deny.exec >= 2" ge "$(jq_ would_deny.exec)" 2
+check "meta.json would_deny.net >= 2" ge "$(jq_ would_deny.net)" 2
+check "meta.json: no Landlock ruleset" eq "$(jq_ enforcement.landlock)" ""
+check "SVF file_event.would_deny names the secret" svf_has file_event.would_deny "$O/secret"
+check "SVF exec_event.would_deny names the payload" svf_has exec_event.would_deny "$W/other/payload"
+check "SVF net_event.would_deny names the port" svf_has net_event.would_deny "\"port\":$PORT"
+check "SVF lease_event.verified says audit_only" svf_has lease_event.verified '"audit_only":true'
+check "SVF exec_event.completed says audit_only" svf_has exec_event.completed '"audit_only":true'
+summary_line() {
+	grep -qE 'audit-only +[0-9]+ would-deny: exec [0-9]+, file [0-9]+, net [0-9]+' "$ERR" && return 0
+	WHY="calyx's stderr: $(tr '\n' '|' < "$ERR" | head -c 800)"
+	return 1
+}
+check "the summary says audit-only: N would-deny" summary_line
+check "the observer is detached once the run is over" no_observer
+"$CALYX" report "$LID" --state "$ST" -o "$W/report.html" > /dev/null 2>&1
+check "calyx report says audit-only" has "$W/report.html" 'id="audit-only"'
+check "calyx report lists the would_deny lines as allowed" has "$W/report.html" "(allowed: audit-only)"
+check "the audit log verifies" sh -c "\"$CALYX\" audit verify --state \"$ST\" > /dev/null 2>&1"
+
+# --- the same attacks in normal mode -----------------------------------------------
+fresh_files
+ST=$W/n.state
+issue n
+run n "$AOM"
+check "normal run exits 0" eq "$RC" 0
+check "normal: the secret read is refused" is_denied read
+check "normal: the rewrite is refused, the file unchanged" eq "$(cat "$O/overwrite")" keep-data
+check "normal: neither the payload nor the wrong argv ran" no_payload
+check "normal: the connect is refused" is_denied tcp4
+check "normal: no would_deny line" sh -c "! grep -q '\"type\":\"would_deny\"' '$D/events.jsonl'"
+check "normal: meta.json audit_only false" eq "$(jq_ audit_only)" false
+finish
