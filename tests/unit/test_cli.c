@@ -435,6 +435,22 @@ static void test_doctor(void **state)
 	REJECT("unknown option '--xml'", "doctor", "--xml");
 }
 
+/* enforcer start: -v calyx's own steps (1), -vv libbpf's output too (2), -vvv is -vv. */
+static void test_enforcer_start_verbose(void **state)
+{
+	(void)state;
+	ACCEPT("enforcer", "start");
+	assert_int_equal(g_cli.cmd, CLI_ENFORCER_START);
+	assert_int_equal(g_cli.enforcer.verbose, 0);
+	ACCEPT("enforcer", "start", "-v");
+	assert_int_equal(g_cli.enforcer.verbose, 1);
+	ACCEPT("enforcer", "start", "-vv", "--enforce", "landlock");
+	assert_int_equal(g_cli.enforcer.verbose, 2);
+	ACCEPT("enforcer", "start", "-v", "--verbose", "-v");
+	assert_int_equal(g_cli.enforcer.verbose, 2);
+	REJECT("unknown option '--verbose'", "enforcer", "status", "--verbose");
+}
+
 static void test_rollback(void **state)
 {
 	(void)state;
@@ -716,6 +732,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_show, teardown),
 		cmocka_unit_test_teardown(test_run, teardown),
 		cmocka_unit_test_teardown(test_doctor, teardown),
+		cmocka_unit_test_teardown(test_enforcer_start_verbose, teardown),
 		cmocka_unit_test_teardown(test_rollback, teardown),
 		cmocka_unit_test_teardown(test_audit_show, teardown),
 		cmocka_unit_test_teardown(test_report, teardown),

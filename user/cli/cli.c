@@ -101,7 +101,7 @@ static const struct cli_opt doctor_opts[] = {
 
 static const struct cli_opt enforcer_start_opts[] = {
 	{ O_ENFORCE, "enforce", 0, "BACKEND", false, "auto, bpf-lsm or landlock (default auto: what `calyx run` would use)" },
-	{ O_VERBOSE, "verbose", 'v', NULL, false, "libbpf debug output (verifier logs)" },
+	{ O_VERBOSE, "verbose", 'v', NULL, true, "-v: calyx's own steps on stderr; -vv: libbpf's debug output (verifier logs) too" },
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 

@@ -109,7 +109,7 @@ struct enforcer_opts {
 	enum enforce_backend backend; /* --enforce: start: AUTO picks; status/stop: AUTO = every backend */
 	bool force;                   /* stop: kill live sandboxes first */
 	bool json;                    /* status */
-	bool verbose;                 /* start: libbpf's messages */
+	int verbose;                  /* start: 1 (-v) calyx's own steps, 2 (-vv) libbpf's debug output too */
 };
 
 struct rollback_opts {

@@ -360,7 +360,8 @@ int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errle
 		} else if (id == O_JSON) {
 			c->enforcer.json = true;
 		} else if (id == O_VERBOSE) {
-			c->enforcer.verbose = true;
+			if (c->enforcer.verbose < 2)   /* -vvv is -vv */
+				c->enforcer.verbose++;
 		}
 		return 0;
 	case CLI_AUDIT_SHOW:
