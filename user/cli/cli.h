@@ -32,6 +32,7 @@ enum cli_cmd {
 	CLI_REPORT,
 	CLI_MATRIX,         /* the "matrix" group itself: only for --help */
 	CLI_MATRIX_CHECK,
+	CLI_LEASE_SUGGEST,
 	CLI_CMD_COUNT,
 };
 
@@ -124,6 +125,12 @@ struct report_opts {
 	const char *out_file;         /* -o: written atomically; NULL = stdout */
 };
 
+struct suggest_opts {
+	const char *run_name;         /* LEASE-… or LEASE-…-rN: a run directory's name */
+	const char *state_dir;        /* --state, else $CALYX_STATE, else /var/lib/calyx */
+	bool json;                    /* the claims as JSON instead of lease issue flags */
+};
+
 struct matrix_check_opts {
 	const char *file;             /* the capability matrix to check */
 };
@@ -142,6 +149,7 @@ struct cli {
 	struct rollback_opts rollback;
 	struct report_opts report;
 	struct matrix_check_opts matrix;
+	struct suggest_opts suggest;
 };
 
 /* Parse argv (argv[0] is the program name). Returns 0 with *out filled, or -EINVAL with
