@@ -150,6 +150,8 @@ static void test_bpf_lsm_run(void **state)
 	       "{\"type\":\"deny\",\"hook\":\"file_open\",\"class\":\"file\",\"path\":\"/srv/c/new/f\",\"access\":\"write\"}\n"
 	       /* an unlink: rw, exact */
 	       "{\"type\":\"deny\",\"hook\":\"path_mutate\",\"class\":\"file\",\"op\":\"unlink\",\"path\":\"/srv/d/old\"}\n"
+	       /* a path spelled with \xNN (not UTF-8): left out, with a warning */
+	       "{\"type\":\"deny\",\"hook\":\"file_open\",\"class\":\"file\",\"path\":\"/srv/e/\\\\xff\",\"access\":\"read\"}\n"
 	       /* /proc: left out, with a warning */
 	       "{\"type\":\"deny\",\"hook\":\"file_open\",\"class\":\"file\",\"path\":\"/proc/7/status\",\"access\":\"read\"}\n"
 	       /* network: a TCP connect and a UDP send, v4 and v6; a socket refused at creation */
@@ -196,6 +198,7 @@ static void test_bpf_lsm_run(void **state)
 		"  --aud h1 \\\n"
 		"  --cwd /srv/ro\n");
 	assert_true(warned(&r, "under /proc (/proc/7/status) was left out"));
+	assert_true(warned(&r, "the refused path /srv/e/\\xff holds a backslash"));
 	assert_true(warned(&r, "refused at creation, before it named an address"));
 	assert_true(warned(&r, "the exec of /usr/bin/curl was refused before it ran"));
 	assert_false(warned(&r, "landlock"));

@@ -69,8 +69,8 @@ int suggest_cmd_run(const struct suggest_opts *o)
 	const cJSON *claims = granted_claims(&r);
 	if (!claims) {
 		fprintf(stderr, "calyx: lease suggest: the audit log of %s holds no lease_event.verified record with "
-			"the claims of %s%s: the paths the run was granted are unknown, so no lease is suggested\n",
-			state, r.lease, r.svf_error[0] ? "" : "");
+			"the claims of %s: the paths the run was granted are unknown, so no lease is suggested\n",
+			state, r.lease);
 		if (r.svf_error[0])
 			fprintf(stderr, "calyx: lease suggest: reading the audit log: %s\n", r.svf_error);
 		report_run_free(&r);

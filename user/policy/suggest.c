@@ -480,6 +480,11 @@ static int build_paths(const cJSON *events, const cJSON *claims, cJSON *paths, c
 		if (strncmp(p, "/proc/", 6) == 0) {
 			rc = warn(warnings, "a refusal under /proc (%s) was left out: /proc is the sandbox's own, its paths "
 				  "name processes of one run", p);
+		} else if (strchr(p, '\\')) {
+			/* events.jsonl writes bytes that are not UTF-8 as the text \xNN: such a line
+			 * does not say which path it was. */
+			rc = warn(warnings, "the refused path %s holds a backslash (events.jsonl's spelling of bytes that "
+				  "are not UTF-8, or a real one: the record cannot tell): left out", p);
 		} else if (pathpat_check(p, err, sizeof(err)) < 0 || strlen(p) > PATHPAT_MAX) {
 			rc = warn(warnings, "the refused path %s cannot be a lease path (%s): left out", p,
 				  strlen(p) > PATHPAT_MAX ? "too long" : err);
