@@ -504,6 +504,35 @@ check "doctor -v shows what doctor shows, then a details section" \
 	$(n=$(wc -l <"$T/doctor.out"); [ "$n" -gt 5 ] && head -n "$n" "$T/.out" | cmp -s - "$T/doctor.out" &&
 	  [ "$(wc -l <"$T/.out")" -gt "$n" ] && sed -n "$((n + 1))p" "$T/.out" | grep -qx "details (-v):" &&
 	  grep -qE "^  running as +uid 65534 \(calyx run needs root\)$" "$T/.out"; echo $?)
+cp "$T/.out" "$T/doctor-v.out"
+# doctor --json: the same details as doctor -v (each fact of the details section, parsed).
+run as_nobody "$NR/calyx" doctor --json
+check "doctor --json holds doctor -v's details: uid, state dir, bpffs, cgroup root, Landlock ABIs" \
+	$(python3 - "$T/.out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))["details"]
+assert d["uid"] == 65534 and d["root"] is False, d
+assert isinstance(d["state_dir"]["path"], str) and d["state_dir"]["path"] and isinstance(d["state_dir"]["exists"], bool), d
+assert d["bpffs"]["path"] == "/sys/fs/bpf" and isinstance(d["bpffs"]["mounted"], bool), d
+assert d["cgroup_v2_root"] is None or d["cgroup_v2_root"]["path"].startswith("/"), d
+abis = [a["abi"] for a in d["landlock_abis"]]
+assert abis == list(range(1, len(abis) + 1)), abis
+PY
+	  echo $?)
+# ... and the same values as the text of doctor -v prints
+check "... the values doctor -v prints" \
+	$(python3 - "$T/.out" "$T/doctor-v.out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))["details"]
+t = open(sys.argv[2]).read()
+assert "running as           uid %d" % d["uid"] in t, t
+assert d["state_dir"]["path"] + " (" in t, t
+if d["cgroup_v2_root"]:
+    assert "cgroup v2 root       " + d["cgroup_v2_root"]["path"] + " (enabled below the root: " in t, t
+for a in d["landlock_abis"]:
+    assert a["adds"] in t, a
+PY
+	  echo $?)
 cp "$T/$PUB" "$T/good.tok" "$NR/" && chmod 644 "$NR/good.tok"
 run as_nobody "$NR/calyx" lease verify --pub "$NR/calyx.pub" "$NR/good.tok"
 check "not root: lease verify still works (it needs no privilege)" $([ $rc -eq 0 ]; echo $?)

@@ -435,6 +435,22 @@ static void test_doctor(void **state)
 	REJECT("unknown option '--xml'", "doctor", "--xml");
 }
 
+/* enforcer start: -v calyx's own steps (1), -vv libbpf's output too (2), -vvv is -vv. */
+static void test_enforcer_start_verbose(void **state)
+{
+	(void)state;
+	ACCEPT("enforcer", "start");
+	assert_int_equal(g_cli.cmd, CLI_ENFORCER_START);
+	assert_int_equal(g_cli.enforcer.verbose, 0);
+	ACCEPT("enforcer", "start", "-v");
+	assert_int_equal(g_cli.enforcer.verbose, 1);
+	ACCEPT("enforcer", "start", "-vv", "--enforce", "landlock");
+	assert_int_equal(g_cli.enforcer.verbose, 2);
+	ACCEPT("enforcer", "start", "-v", "--verbose", "-v");
+	assert_int_equal(g_cli.enforcer.verbose, 2);
+	REJECT("unknown option '--verbose'", "enforcer", "status", "--verbose");
+}
+
 static void test_rollback(void **state)
 {
 	(void)state;
@@ -538,6 +554,28 @@ static void test_report(void **state)
 	REJECT("bad --output: empty file name", "report", "-o", "", "LEASE-1");
 	REJECT("option '--output' given more than once", "report", "-o", "a", "-o", "b", "LEASE-1");
 	REJECT("unknown option '--json'", "report", "--json", "LEASE-1");
+}
+
+/* lease suggest: a run directory's name (as report), --state, --json. */
+static void test_lease_suggest(void **state)
+{
+	(void)state;
+	ACCEPT("lease", "suggest", "LEASE-20261203-071500-ab12");
+	assert_int_equal(g_cli.cmd, CLI_LEASE_SUGGEST);
+	assert_string_equal(g_cli.suggest.run_name, "LEASE-20261203-071500-ab12");
+	assert_null(g_cli.suggest.state_dir);
+	assert_false(g_cli.suggest.json);
+	ACCEPT("lease", "suggest", "--json", "--state", "/srv/st", "LEASE-20261203-071500-ab12-r2");
+	assert_string_equal(g_cli.suggest.run_name, "LEASE-20261203-071500-ab12-r2");
+	assert_string_equal(g_cli.suggest.state_dir, "/srv/st");
+	assert_true(g_cli.suggest.json);
+	assert_null(g_cli.report.run_name);
+	REJECT("missing LEASE-ID", "lease", "suggest");
+	REJECT("unexpected argument 'LEASE-2'", "lease", "suggest", "LEASE-1", "LEASE-2");
+	REJECT("bad LEASE-ID '../LEASE-1'", "lease", "suggest", "../LEASE-1");
+	REJECT("bad --state: empty directory name", "lease", "suggest", "--state", "", "LEASE-1");
+	REJECT("unknown option '-o'", "lease", "suggest", "-o", "x", "LEASE-1");
+	REJECT("unknown lease subcommand 'sugest' (issue, verify, show or suggest)", "lease", "sugest");
 }
 
 /* ---- help text comes from the same tables ---- */
@@ -716,6 +754,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_show, teardown),
 		cmocka_unit_test_teardown(test_run, teardown),
 		cmocka_unit_test_teardown(test_doctor, teardown),
+		cmocka_unit_test_teardown(test_enforcer_start_verbose, teardown),
+		cmocka_unit_test_teardown(test_lease_suggest, teardown),
 		cmocka_unit_test_teardown(test_rollback, teardown),
 		cmocka_unit_test_teardown(test_audit_show, teardown),
 		cmocka_unit_test_teardown(test_report, teardown),

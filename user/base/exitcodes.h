@@ -33,9 +33,11 @@ enum calyx_exit {
 	EXIT_AUDIT_BAD_SIGNATURE = 86,
 	EXIT_AUDIT_UNSIGNED = 87,     /* records after the last checkpoint, or the checkpoint file gone */
 	EXIT_ROLLBACK_MISMATCH = 79,  /* rollback: the restored tree differs from the manifest */
-	EXIT_NO_RUN = 88,             /* `report`: no run directory of that name in the state dir */
-	EXIT_RUN_DAMAGED = 89,        /* `report`: the run's meta.json is missing, not JSON, or
-				       * another run's record */
+	EXIT_NO_RUN = 88,             /* `report`, `lease suggest`: no run directory of that name in
+				       * the state dir */
+	EXIT_RUN_DAMAGED = 89,        /* `report`, `lease suggest`: the run's meta.json is missing, not
+				       * JSON, or another run's record; `lease suggest`: no claims of
+				       * the run in the audit log */
 	EXIT_LIMIT = 123,             /* sandboxed command killed for a resource limit */
 	EXIT_TIMEOUT = 124,           /* sandboxed command killed at the wall-clock limit */
 	EXIT_DENIED = 125,            /* fail_on_denial: the command exited 0, but something it

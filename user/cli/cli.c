@@ -104,7 +104,7 @@ static const struct cli_opt doctor_opts[] = {
 
 static const struct cli_opt enforcer_start_opts[] = {
 	{ O_ENFORCE, "enforce", 0, "BACKEND", false, "auto, bpf-lsm or landlock (default auto: what `calyx run` would use)" },
-	{ O_VERBOSE, "verbose", 'v', NULL, false, "libbpf debug output (verifier logs)" },
+	{ O_VERBOSE, "verbose", 'v', NULL, true, "-v: calyx's own steps on stderr; -vv: libbpf's debug output (verifier logs) too" },
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
@@ -159,6 +159,12 @@ static const struct cli_opt report_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
+static const struct cli_opt suggest_opts[] = {
+	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx)" },
+	{ O_JSON, "json", 0, NULL, false, "print the suggested claims as JSON instead of lease issue flags" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
 static const struct cli_opt matrix_check_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
@@ -181,6 +187,7 @@ static const struct cli_spec specs[] = {
 	  "  issue    sign a new lease\n"
 	  "  verify   check a lease: signature, key, times, claims, matrix\n"
 	  "  show     print a lease's claims WITHOUT checking the signature\n"
+	  "  suggest  the smallest lease a recorded run needed\n"
 	  "Try 'calyx lease SUBCOMMAND --help'." },
 	{ CLI_LEASE_ISSUE, "lease issue",
 	  "--key FILE --intent ID --ttl DUR --cmd 'ARGV' [--cmd …] [--path 'PATTERN[:ro|:rw]' …]\n"
@@ -199,6 +206,15 @@ static const struct cli_spec specs[] = {
 	  "exit 66: signer not trusted by the matrix, or lease outside the matrix." },
 	{ CLI_LEASE_SHOW, "lease show", "TOKEN_FILE",
 	  "Print a lease's claims. UNVERIFIED: the signature is not checked.", show_opts, NULL },
+	{ CLI_LEASE_SUGGEST, "lease suggest", "LEASE-ID [--state DIR] [--json]",
+	  "Print the smallest lease a recorded run needed, as lease issue flags (or claims JSON).",
+	  suggest_opts,
+	  "From the run's meta.json, events.jsonl and the claims of the lease it ran under (its\n"
+	  "lease_event.verified record): the commands it ran with their argv, the paths it was\n"
+	  "refused added to the ones it was granted, network destinations it was refused, limits\n"
+	  "with headroom over what was measured (docs/suggest.md). What cannot be known is said on\n"
+	  "stderr. Reads only. Exit 88: no such run; 89: its meta.json is damaged or the audit log\n"
+	  "has no claims for it; 74: the state dir or a file could not be read." },
 	{ CLI_RUN, "run",
 	  "--lease FILE (--pub FILE | --matrix FILE) [--state DIR] [--enforce auto|bpf-lsm|landlock] [-v|-vv]\n"
 	  "             [-q] [--fail-on-denial] [--audit-only] -- CMD [ARG…]",
@@ -524,6 +540,7 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[1]);
 		c->rollback.run = pos[0];
 		return 0;
+	case CLI_LEASE_SUGGEST:
 	case CLI_REPORT:
 		if (npos == 0)
 			return errmsg(err, errlen, -EINVAL, "missing LEASE-ID");
@@ -537,7 +554,10 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 			return errmsg(err, errlen, -EINVAL,
 				      "bad LEASE-ID '%s': expected LEASE-YYYYMMDD-HHMMSS-xxxx or LEASE-…-rN", q);
 		}
-		c->report.run_name = pos[0];
+		if (c->cmd == CLI_LEASE_SUGGEST)
+			c->suggest.run_name = pos[0];
+		else
+			c->report.run_name = pos[0];
 		return 0;
 	case CLI_MATRIX_CHECK:
 		if (npos == 0)
@@ -601,18 +621,19 @@ static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err
 		*cmd = CLI_LEASE;
 		if (i + 1 >= argc)
 			return errmsg(err, errlen, -EINVAL,
-				      "missing lease subcommand (issue, verify or show)");
+				      "missing lease subcommand (issue, verify, show or suggest)");
 		const char *b = argv[i + 1];
 		if (strcmp(b, "issue") == 0) { *cmd = CLI_LEASE_ISSUE; return 2; }
 		if (strcmp(b, "verify") == 0) { *cmd = CLI_LEASE_VERIFY; return 2; }
 		if (strcmp(b, "show") == 0) { *cmd = CLI_LEASE_SHOW; return 2; }
+		if (strcmp(b, "suggest") == 0) { *cmd = CLI_LEASE_SUGGEST; return 2; }
 		if (is_help_arg(b))
 			return 1;
 		if (b[0] == '-')
 			return errmsg(err, errlen, -EINVAL,
 				      "unknown option '%s' (a lease subcommand comes first)", b);
 		return errmsg(err, errlen, -EINVAL,
-			      "unknown lease subcommand '%s' (issue, verify or show)", b);
+			      "unknown lease subcommand '%s' (issue, verify, show or suggest)", b);
 	}
 	return errmsg(err, errlen, -EINVAL, "unknown command '%s'", a);
 }

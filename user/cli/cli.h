@@ -32,6 +32,7 @@ enum cli_cmd {
 	CLI_REPORT,
 	CLI_MATRIX,         /* the "matrix" group itself: only for --help */
 	CLI_MATRIX_CHECK,
+	CLI_LEASE_SUGGEST,
 	CLI_CMD_COUNT,
 };
 
@@ -112,7 +113,7 @@ struct enforcer_opts {
 	enum enforce_backend backend; /* --enforce: start: AUTO picks; status/stop: AUTO = every backend */
 	bool force;                   /* stop: kill live sandboxes first */
 	bool json;                    /* status */
-	bool verbose;                 /* start: libbpf's messages */
+	int verbose;                  /* start: 1 (-v) calyx's own steps, 2 (-vv) libbpf's debug output too */
 };
 
 struct rollback_opts {
@@ -125,6 +126,12 @@ struct report_opts {
 	const char *run_name;         /* LEASE-… or LEASE-…-rN: a run directory's name */
 	const char *state_dir;        /* --state, else $CALYX_STATE, else /var/lib/calyx */
 	const char *out_file;         /* -o: written atomically; NULL = stdout */
+};
+
+struct suggest_opts {
+	const char *run_name;         /* LEASE-… or LEASE-…-rN: a run directory's name */
+	const char *state_dir;        /* --state, else $CALYX_STATE, else /var/lib/calyx */
+	bool json;                    /* the claims as JSON instead of lease issue flags */
 };
 
 struct matrix_check_opts {
@@ -145,6 +152,7 @@ struct cli {
 	struct rollback_opts rollback;
 	struct report_opts report;
 	struct matrix_check_opts matrix;
+	struct suggest_opts suggest;
 };
 
 /* Parse argv (argv[0] is the program name). Returns 0 with *out filled, or -EINVAL with

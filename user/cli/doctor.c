@@ -90,30 +90,90 @@ static const char *const landlock_abi_adds[] = {
 	"audit logging of denials",
 };
 
-/* `doctor -v`: where things are and what they mean, after the verdicts. */
-static void print_details(int abi, const char *cg2_mnt, bool cg2_ok)
+/* `doctor -v` and `doctor --json`: where things are and what they mean, after the
+ * verdicts. Gathered once, so that the text and the JSON say the same. */
+struct details {
+	unsigned uid;
+	const char *state_dir;
+	bool state_exists;
+	bool bpffs_mounted;
+	bool cg2_ok;
+	const char *cg2_mount;
+	char subtree[256];          /* the v2 root's cgroup.subtree_control, "" = none */
+	bool subtree_readable;
+	int abi;
+};
+
+static void gather_details(struct details *d, int abi, const char *cg2_mnt, bool cg2_ok)
+{
+	memset(d, 0, sizeof(*d));
+	d->uid = (unsigned)geteuid();
+	d->state_dir = state_dir_resolve(NULL);
+	d->state_exists = access(d->state_dir, F_OK) == 0;
+	struct statfs sf;
+	d->bpffs_mounted = statfs(RESIDENT_BPFFS, &sf) == 0 && sf.f_type == BPF_FS_MAGIC;
+	d->cg2_ok = cg2_ok;
+	d->cg2_mount = cg2_mnt;
+	if (cg2_ok) {
+		char path[240];
+		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg2_mnt);
+		d->subtree_readable = fileio_read_line(path, d->subtree, sizeof(d->subtree)) == 0;
+		if (!d->subtree_readable)
+			d->subtree[0] = 0;
+	}
+	d->abi = abi;
+}
+
+enum { LANDLOCK_ABI_KNOWN = (int)(sizeof(landlock_abi_adds) / sizeof(landlock_abi_adds[0])) };
+
+static void print_details(const struct details *d)
 {
 	printf("details (-v):\n");
-	printf("  %-20s uid %u%s\n", "running as", (unsigned)geteuid(),
-	       geteuid() ? " (calyx run needs root)" : "");
-	const char *st = state_dir_resolve(NULL);
-	printf("  %-20s %s (%s; --state or $CALYX_STATE changes it)\n", "state dir", st,
-	       access(st, F_OK) == 0 ? "exists" : "not made yet: the first run makes it");
-	struct statfs sf;
-	bool bpffs = statfs(RESIDENT_BPFFS, &sf) == 0 && sf.f_type == BPF_FS_MAGIC;
-	printf("  %-20s %s\n", "bpffs", bpffs ? RESIDENT_BPFFS " (mounted)" :
+	printf("  %-20s uid %u%s\n", "running as", d->uid, d->uid ? " (calyx run needs root)" : "");
+	printf("  %-20s %s (%s; --state or $CALYX_STATE changes it)\n", "state dir", d->state_dir,
+	       d->state_exists ? "exists" : "not made yet: the first run makes it");
+	printf("  %-20s %s\n", "bpffs", d->bpffs_mounted ? RESIDENT_BPFFS " (mounted)" :
 	       RESIDENT_BPFFS " not mounted: the first run or enforcer start mounts it");
-	if (cg2_ok) {
-		char path[240], sub[256] = "";
-		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg2_mnt);
-		if (fileio_read_line(path, sub, sizeof(sub)) != 0)
-			snprintf(sub, sizeof(sub), "(unreadable)");
-		printf("  %-20s %s (enabled below the root: %s)\n", "cgroup v2 root", cg2_mnt, sub[0] ? sub : "none");
-	}
-	for (int a = 1; a <= abi && a < (int)(sizeof(landlock_abi_adds) / sizeof(landlock_abi_adds[0])); a++)
+	if (d->cg2_ok)
+		printf("  %-20s %s (enabled below the root: %s)\n", "cgroup v2 root", d->cg2_mount,
+		       !d->subtree_readable ? "(unreadable)" : d->subtree[0] ? d->subtree : "none");
+	for (int a = 1; a <= d->abi && a < LANDLOCK_ABI_KNOWN; a++)
 		printf("  %-20s %s\n", a == 1 ? "Landlock ABIs" : "", landlock_abi_adds[a]);
-	if (abi >= (int)(sizeof(landlock_abi_adds) / sizeof(landlock_abi_adds[0])))
-		printf("  %-20s ABI %d: newer than this calyx knows\n", "", abi);
+	if (d->abi >= LANDLOCK_ABI_KNOWN)
+		printf("  %-20s ABI %d: newer than this calyx knows\n", "", d->abi);
+}
+
+/* The same facts as print_details, as the "details" object of `doctor --json`. */
+static cJSON *details_json(const struct details *d)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "uid", d->uid);
+	cJSON_AddBoolToObject(o, "root", d->uid == 0);
+	cJSON *st = cJSON_AddObjectToObject(o, "state_dir");
+	cJSON_AddStringToObject(st, "path", d->state_dir);
+	cJSON_AddBoolToObject(st, "exists", d->state_exists);
+	cJSON *b = cJSON_AddObjectToObject(o, "bpffs");
+	cJSON_AddStringToObject(b, "path", RESIDENT_BPFFS);
+	cJSON_AddBoolToObject(b, "mounted", d->bpffs_mounted);
+	if (d->cg2_ok) {
+		cJSON *cg = cJSON_AddObjectToObject(o, "cgroup_v2_root");
+		cJSON_AddStringToObject(cg, "path", d->cg2_mount);
+		if (d->subtree_readable)
+			cJSON_AddStringToObject(cg, "subtree_control", d->subtree);
+		else
+			cJSON_AddNullToObject(cg, "subtree_control");
+	} else {
+		cJSON_AddNullToObject(o, "cgroup_v2_root");
+	}
+	cJSON *abis = cJSON_AddArrayToObject(o, "landlock_abis");
+	for (int a = 1; a <= d->abi; a++) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "abi", a);
+		cJSON_AddStringToObject(e, "adds", a < LANDLOCK_ABI_KNOWN ? landlock_abi_adds[a]
+								       : "newer than this calyx knows");
+		cJSON_AddItemToArray(abis, e);
+	}
+	return o;
 }
 
 int doctor_run(bool verbose, bool json)
@@ -221,6 +281,8 @@ int doctor_run(bool verbose, bool json)
 	const char *use = will_use(&sets[0], &sets[1], !any_set, &c[K_BPFLSM],
 				   c[K_LANDLOCK].ok && c[K_TPBTF].ok && c[K_CGSOCK].ok, why, sizeof(why));
 	bool usable = strcmp(use, "nothing") != 0;
+	struct details det;
+	gather_details(&det, abi, mnt, c[K_CG2].ok);
 
 	if (json) {
 		cJSON *root = cJSON_CreateObject();
@@ -243,6 +305,8 @@ int doctor_run(bool verbose, bool json)
 		cJSON *w = cJSON_AddObjectToObject(root, "will_use");
 		cJSON_AddStringToObject(w, "backend", use);
 		cJSON_AddStringToObject(w, "why", why);
+		/* Always: a consumer of the JSON wants every fact, -v or not. */
+		cJSON_AddItemToObject(root, "details", details_json(&det));
 		char *s = cJSON_Print(root);
 		if (s)
 			puts(s);
@@ -271,7 +335,7 @@ int doctor_run(bool verbose, bool json)
 			       how[k].how);
 		printf("calyx will use: %s (%s)\n", use, why);
 		if (verbose)
-			print_details(abi, mnt, c[K_CG2].ok);
+			print_details(&det);
 	}
 	fflush(stdout);
 	return usable ? EXIT_OK : EXIT_ENFORCE_UNAVAILABLE;

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,20 @@
 
 static const enum enforce_backend all_backends[] = { ENFORCE_BPF_LSM, ENFORCE_LANDLOCK };
 
+/* `enforcer start -v`: one line per step of calyx's own on stderr, like `run -v`. */
+__attribute__((format(printf, 2, 3)))
+static void step(const struct enforcer_opts *o, const char *fmt, ...)
+{
+	if (o->verbose < 1)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("calyx: enforcer start: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
 int enforcer_start_run(const struct enforcer_opts *o)
 {
 	int nr = cli_need_root("enforcer start", "loading and pinning BPF programs and making cgroups take root", NULL);
@@ -22,7 +38,10 @@ int enforcer_start_run(const struct enforcer_opts *o)
 		return nr;
 	struct resident *r = NULL;
 	char why[1024] = "";
-	unsigned flags = RESIDENT_BRING_UP | (o->verbose ? RESIDENT_VERBOSE : 0);
+	/* -v: calyx's own steps; -vv: libbpf's debug output (the verifier log) as well. */
+	unsigned flags = RESIDENT_BRING_UP | (o->verbose >= 2 ? RESIDENT_VERBOSE : 0);
+	step(o, "picking the %s set (pinned under %s), loading it if it is not up",
+	     o->backend == ENFORCE_AUTO ? "backend's" : enforce_backend_name(o->backend), RESIDENT_PIN_ROOT);
 	int rc = resident_pick(o->backend, flags, &r, why, sizeof(why));
 	if (rc < 0) {
 		fprintf(stderr, "calyx: enforcer start: %s\n", why);
@@ -34,8 +53,14 @@ int enforcer_start_run(const struct enforcer_opts *o)
 	/* On a set that is up: tidy what dead runners left, as a run's sweep would. */
 	char mnt[PATH_MAX], err[PATH_MAX + 512];
 	struct sweep_counts c = { 0 };
-	if (cgroup2_root_mount(mnt, sizeof(mnt), err, sizeof(err)) < 0 || sandbox_sweep(r, mnt, &c, err, sizeof(err)) < 0)
+	bool have_mnt = cgroup2_root_mount(mnt, sizeof(mnt), err, sizeof(err)) == 0;
+	if (have_mnt)
+		step(o, "sweeping what dead runners left below %s/calyx/%s", mnt, enforce_backend_name(resident_backend(r)));
+	if (!have_mnt || sandbox_sweep(r, mnt, &c, err, sizeof(err)) < 0)
 		fprintf(stderr, "calyx: enforcer start: sweep: %s\n", err);
+	else
+		step(o, "sweep: %u dead runner director%s removed, %u slot%s freed", c.runner_dirs,
+		     c.runner_dirs == 1 ? "y" : "ies", c.slots, c.slots == 1 ? "" : "s");
 	if (c.runner_dirs || c.slots)
 		printf("swept %u dead runner director%s, freed %u slot%s\n", c.runner_dirs,
 		       c.runner_dirs == 1 ? "y" : "ies", c.slots, c.slots == 1 ? "" : "s");

@@ -20,6 +20,7 @@
 #include "cli/rollback.h"
 #include "cli/report.h"
 #include "cli/run.h"
+#include "cli/suggest.h"
 
 
 static int dispatch(const struct cli *c)
@@ -66,6 +67,8 @@ static int dispatch(const struct cli *c)
 		return report_cmd_run(&c->report);
 	case CLI_MATRIX_CHECK:
 		return matrix_check_run(&c->matrix);
+	case CLI_LEASE_SUGGEST:
+		return suggest_cmd_run(&c->suggest);
 	default:
 		fprintf(stderr, "calyx: internal error: no command\n");
 		return EXIT_INTERNAL;

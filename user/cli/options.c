@@ -384,11 +384,21 @@ int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errle
 		} else if (id == O_JSON) {
 			c->enforcer.json = true;
 		} else if (id == O_VERBOSE) {
-			c->enforcer.verbose = true;
+			if (c->enforcer.verbose < 2)   /* -vvv is -vv */
+				c->enforcer.verbose++;
 		}
 		return 0;
 	case CLI_AUDIT_SHOW:
 		return audit_opt(&c->audit, id, v, err, errlen);
+	case CLI_LEASE_SUGGEST:
+		if (id == O_STATE) {
+			if (!v[0])
+				return errmsg(err, errlen, -EINVAL, "bad --state: empty directory name");
+			c->suggest.state_dir = v;
+		} else if (id == O_JSON) {
+			c->suggest.json = true;
+		}
+		return 0;
 	case CLI_REPORT:
 		if (id == O_STATE) {
 			if (!v[0])
