@@ -207,6 +207,12 @@ check "... the message names every endpoint" err_has "${EPS[0]}: " && err_has "$
 check "... and says nothing was run" err_has "group ledger of 'fleet' (etcd) unreachable"
 check "... nothing ran on host-e" eval '! ran_here host-e "$ID"'
 check "... and the local ledger was not used instead" test -z "$(find "$T/host-e/ledger" -type f 2>/dev/null)"
+refused() { python3 -c 'import json,sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+rs = [r["data"] for r in rs if r["type"] == "lease_event.refused" and r["lease"] == sys.argv[2]]
+sys.exit(0 if len(rs) == 1 and rs[0]["exit_code"] == 90 and rs[0]["lease_used"] is False and rs[0]["step"] == "ledger" else 1)' \
+	"$T/host-e/state/logs/svf_audit/svf.jsonl" "$ID"; }
+check "... the SVF log of host-e records the refusal (lease_event.refused, exit_code 90, lease_used false)" refused
 start_member 0; start_member 1; start_member 2
 check "the cluster restarted" healthy 0 1 2
 V=$(etcd_view "$ID")
