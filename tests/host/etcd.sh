@@ -13,7 +13,12 @@
 # (The server certificate is also a client one: etcd 3.4's JSON gateway dials its own gRPC
 # server with it when client certificates are required.)
 # - TLS that cannot be trusted (no client certificate, another CA): 90, nothing ran,
-#   nothing consumed; never the local ledger.
+#   nothing consumed; never the local ledger;
+# - answers that cannot be trusted (a count that is not a number or above runs, a run
+#   record the count does not know, a server that is not etcd): 90;
+# - a transaction applied whose answer is lost (tests/lib/etcd_proxy.py closes the
+#   connection instead of answering), retried on the next endpoint: the run is run 1,
+#   not a second run.
 # Takes the tier lock's place with the whole host tier: run it under
 #   flock /tmp/calyx-tier.lock tests/host/etcd.sh build/calyx   (or via tests/host/run.sh)
 set -u
@@ -239,5 +244,62 @@ check "the cluster's certificate not from the matrix's CA: fails closed (90)" rc
 check "... nothing of that lease in etcd" test -z "$(ctl get --prefix --keys-only "/calyx-test/leases/$ISS/$ID/")"
 run host-a "$T/tls.l"
 check "... and with the right CA and certificate it runs (0)" rc_is 0
+
+# ---------------------------------------------------------------- answers that cannot be trusted
+# Written by hand where only the ledger should write: each run fails closed (90).
+issue "$T/bad.l" --runs 2 || bad "issue runs:2 lease (bad answers)"
+ID=$(lease_id "$T/bad.l")
+KP=/calyx-test/leases/$ISS/$ID
+ctl put "$KP/count" abc >/dev/null
+run host-a "$T/bad.l"
+check "a count that is not a number: untrusted, fails closed (90)" rc_is 90
+check "... naming the key" err_has "untrusted answer: https://127.0.0.1:"
+check "... and what it holds" err_has "$KP/count holds something, not a count of at most 2"
+ctl put "$KP/count" 5 >/dev/null
+run host-a "$T/bad.l"
+check "a count above the lease's runs: untrusted (90)" rc_is 90
+ctl del "$KP/count" >/dev/null
+ctl put "$KP/runs/1" '{"host":"x"}' >/dev/null
+run host-a "$T/bad.l"
+check "a run record where the count says none: untrusted (90)" rc_is 90
+check "... saying so" err_has "$KP/runs/1 exists but the count is 0"
+check "... and nothing ran on host-a" eval '! ran_here host-a "$ID"'
+
+# Plain-HTTP stand-ins in front of member 0 (tests/lib/etcd_proxy.py).
+PX=($((BASE + 7)) $((BASE + 8)) $((BASE + 9)))
+python3 tests/lib/etcd_proxy.py "${CLIENT[0]}" "$P/ca.crt" "$P/client.crt" "$P/client.key" "${PX[@]}" "$T/applied" \
+	>"$T/proxy.out" 2>"$T/proxy.err" &
+PIDS[3]=$!
+for n in $(seq 1 40); do grep -q ready "$T/proxy.out" 2>/dev/null && break; sleep 0.25; done
+check "the test's HTTP stand-ins for etcd listen" grep -q ready "$T/proxy.out"
+# matrix_http HOST FILE ENDPOINT...: the host's matrix with these http:// endpoints, no TLS
+matrix_http() {
+	local h=$1 out=$2; shift 2
+	{ sed -e "s|^ledger: .*|ledger: $T/$h/ledger|" -e '/^audience:/,$d' policies/capability_matrix.yaml
+	  printf 'audience:\n  hostname: %s\n  groups: [fleet]\n  ledgers:\n    fleet:\n      etcd:\n' "$h"
+	  printf '        endpoints: [%s]\n        prefix: /calyx-test\n        timeout: 2s\n' "$(IFS=,; echo "$*")"; } > "$out"
+}
+issue "$T/fake.l" --runs 1 || bad "issue runs:1 lease (fake etcd)"
+ID=$(lease_id "$T/fake.l")
+matrix_http host-a "$T/fake.yaml" "http://127.0.0.1:${PX[2]}"
+run host-a "$T/fake.l" "$T/fake.yaml"
+check "a server that answers 200 but not as etcd (http://): untrusted, fails closed (90)" rc_is 90
+check "... naming it" err_has "untrusted answer: http://127.0.0.1:${PX[2]}: an answer without the gateway's header (not etcd?)"
+
+# A transaction applied whose answer is lost, then the same request on the next endpoint:
+# the run finds its own record (the nonce) and is run 1, not run 2.
+issue "$T/lost.l" --runs 2 || bad "issue runs:2 lease (lost answer)"
+ID=$(lease_id "$T/lost.l")
+for h in host-a host-b host-c; do matrix_http $h "$T/$h/lossy.yaml" "http://127.0.0.1:${PX[0]}" "http://127.0.0.1:${PX[1]}"; done
+run host-a "$T/lost.l" "$T/host-a/lossy.yaml"
+check "a run whose transaction's answer was lost (applied, then the connection closed): 0" rc_is 0
+check "... the stand-in did drop an applied transaction's answer" grep -q '"succeeded":true' "$T/applied"
+V=$(etcd_view "$ID")
+check "... etcd: count 1, run 1 by host-a (the lost answer did not cost a second run)" test "$V" = "count 1
+1 host-a 1 True"
+run host-b "$T/lost.l" "$T/host-b/lossy.yaml"
+check "... so host-b still gets run 2 (0)" rc_is 0
+run host-c "$T/lost.l" "$T/host-c/lossy.yaml"
+check "... and host-c is refused as used (67)" rc_is 67
 
 finish
