@@ -161,6 +161,16 @@ static void test_errors(void **state)
 	expect_load_error("    fleet: {etcd: {endpoints: [\"http://a:1\"], tls: on}}\n",
 			  "t.yaml:20:47: audience.ledgers.fleet.etcd.tls: unknown key");
 	expect_load_error("    fleet: [etcd]\n", "t.yaml:20:12: audience.ledgers.fleet: expected a mapping, got a sequence");
+
+	/* A group named like the host: a lease for that name is the host's own, counted
+	 * locally, so an etcd entry for it would never be used. */
+	char y[4096], err[512] = "";
+	struct matrix m;
+	snprintf(y, sizeof(y), "%.*s%s", (int)(strstr(BASE, "  groups:") - BASE), BASE,
+		 "  groups: [build-7]\n  ledgers:\n    build-7: {etcd: {endpoints: [\"http://a:1\"]}}\n");
+	assert_int_equal(matrix_load_buffer("t.yaml", y, strlen(y), &m, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.yaml:20:5: audience.ledgers.build-7: 'build-7' is also this host's name: "
+				 "a lease for it would be counted locally");
 }
 
 int main(void)
