@@ -17,11 +17,13 @@ declare -A GROUP=(
   # the binary: compiler, the BPF toolchain (clang for bpf/, bpftool for the skeletons)
   # and the libraries it links
   [build]="make gcc pkg-config clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev
-           libsodium-dev libyaml-dev libcjson-dev libseccomp-dev libarchive-dev"
+           libsodium-dev libyaml-dev libcjson-dev libseccomp-dev libarchive-dev
+           libcurl4-openssl-dev"
   # make test-unit: cmocka
   [unit]="libcmocka-dev"
-  # make test-cli and the host tier's checkers (JSON, token surgery, the SVF checker)
-  [test]="python3 python3-nacl"
+  # make test-cli and the host tier's checkers (JSON, token surgery, the SVF checker);
+  # the group ledger's test (tests/host/etcd.sh): an etcd cluster, etcdctl, openssl's CA
+  [test]="python3 python3-nacl etcd-server etcd-client openssl"
   # the VM tier (scripts/vm-test.sh): QEMU and the initramfs' contents
   [vm]="qemu-system-x86 cpio gzip busybox-static iproute2"
   # make fuzz: libFuzzer and the sanitizer runtimes for clang-19

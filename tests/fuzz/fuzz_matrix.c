@@ -1,4 +1,4 @@
-/* links: policy/matrix policy/matrix_host policy/backend policy/lease base/units policy/pathpat base/paserk base/b64url base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/netrule policy/matrix_load policy/seccomp_groups policy/yamltree policy/envnames */
+/* links: policy/matrix policy/matrix_host policy/backend policy/lease base/units policy/pathpat base/paserk base/b64url base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/netrule policy/matrix_load policy/seccomp_groups policy/yamltree policy/envnames policy/matrix_ledger */
 /* libFuzzer target for the capability matrix reader: any byte string must either load
  * (and then be self-consistent) or fail with -EINVAL/-ENOMEM and a message, never crash,
  * hang or leak. Also exercises the lease check against whatever loaded. */

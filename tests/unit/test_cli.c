@@ -1,4 +1,4 @@
-/* links: cli/cli cli/options policy/backend cli/lease policy/pathuse sandbox/resolve base/shebang cli/keygen token/verify token/keys policy/lease base/units policy/pathpat policy/matrix policy/matrix_host shipped_matrix token/paseto base/paserk base/b64url base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/netrule policy/matrix_load policy/seccomp_groups policy/yamltree policy/envnames */
+/* links: cli/cli cli/options policy/backend cli/lease policy/pathuse sandbox/resolve base/shebang cli/keygen token/verify token/keys policy/lease base/units policy/pathpat policy/matrix policy/matrix_host shipped_matrix token/paseto base/paserk base/b64url base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/netrule policy/matrix_load policy/seccomp_groups policy/yamltree policy/envnames policy/matrix_ledger */
 /* Command-line parsing without side effects: every rejection names its problem, the
  * accepted forms fill the option structs, and what `lease issue` would sign parses with
  * the same strict claim parser `lease verify` uses. */

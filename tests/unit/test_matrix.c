@@ -1,4 +1,4 @@
-/* links: policy/matrix policy/matrix_host policy/seccomp_groups policy/backend policy/lease base/units policy/pathpat base/paserk base/b64url shipped_matrix base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/netrule policy/matrix_load policy/yamltree policy/envnames */
+/* links: policy/matrix policy/matrix_host policy/seccomp_groups policy/backend policy/lease base/units policy/pathpat base/paserk base/b64url shipped_matrix base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/netrule policy/matrix_load policy/yamltree policy/envnames policy/matrix_ledger */
 /* Capability matrix: the strict YAML schema (every error class names file:line:col and
  * the key path), the shipped policy, and the lease-fits-the-matrix check. */
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* links: policy/matrix_host policy/matrix policy/matrix_load policy/seccomp_groups policy/yamltree policy/backend policy/lease policy/envnames base/units policy/pathpat base/paserk base/b64url shipped_matrix base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/netrule */
+/* links: policy/matrix_host policy/matrix policy/matrix_load policy/seccomp_groups policy/yamltree policy/backend policy/lease policy/envnames base/units policy/pathpat base/paserk base/b64url shipped_matrix base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/netrule policy/matrix_ledger */
 /* The matrix's `ledger` and `audience` (which hosts' leases this host runs), and the check
  * of a lease's `aud` against them. */
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* links: token/verify token/paseto base/paserk base/b64url base/errmsg base/fileio base/units policy/lease policy/lease_text policy/netrule policy/envnames policy/pathpat policy/limits policy/argv policy/matrix policy/matrix_host policy/matrix_load policy/seccomp_groups policy/yamltree policy/backend shipped_matrix */
+/* links: token/verify token/paseto base/paserk base/b64url base/errmsg base/fileio base/units policy/lease policy/lease_text policy/netrule policy/envnames policy/pathpat policy/limits policy/argv policy/matrix policy/matrix_host policy/matrix_load policy/seccomp_groups policy/yamltree policy/backend shipped_matrix policy/matrix_ledger */
 /* What verify_lease_file_ex tells the audit log besides the verdict: the BLAKE2b-256 of
  * the token file's bytes as read (its trailing newline included), and the claims of a
  * token refused after its signature verified (expired, outside the matrix) — never of one

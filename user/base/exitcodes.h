@@ -42,6 +42,8 @@ enum calyx_exit {
 	EXIT_TIMEOUT = 124,           /* sandboxed command killed at the wall-clock limit */
 	EXIT_DENIED = 125,            /* fail_on_denial: the command exited 0, but something it
 				       * tried was denied */
+	EXIT_GROUP_LEDGER = 90,       /* a group lease's etcd ledger unreachable, timed out or not
+				       * to be trusted: nothing ran (docs/fleet.md "Group ledger") */
 };
 
 #endif

@@ -36,14 +36,14 @@ static int name_value(struct yctx *c, const struct yn *n, const char *path, char
 
 int matrix_audience_load(struct yctx *c, const struct yn *n, struct matrix_audience *a)
 {
-	static const char *const keys[] = { "hostname", "groups", "accept_without_aud" };
+	static const char *const keys[] = { "hostname", "groups", "accept_without_aud", "ledgers" };
 	const struct yn *v;
 	int r;
 
 	memset(a, 0, sizeof(*a));
 	if (n) {
 		if ((r = yt_want(c, n, "audience", YN_MAP)) ||
-		    (r = yt_check_keys_opt(c, n, "audience", NULL, 0, keys, 3)))
+		    (r = yt_check_keys_opt(c, n, "audience", NULL, 0, keys, 4)))
 			return r;
 		if ((v = yt_get(n, "hostname")) && (r = name_value(c, v, "audience.hostname", &a->hostname)))
 			return r;
@@ -75,7 +75,8 @@ int matrix_audience_load(struct yctx *c, const struct yn *n, struct matrix_audie
 		if (!a->hostname)
 			return yt_oom(c);
 	}
-	return 0;
+	/* Last: an entry names one of the groups, and never this host's own name. */
+	return matrix_ledgers_load(c, n ? yt_get(n, "ledgers") : NULL, a);
 }
 
 void matrix_audience_free(struct matrix_audience *a)
@@ -83,6 +84,8 @@ void matrix_audience_free(struct matrix_audience *a)
 	free(a->hostname);
 	for (size_t i = 0; i < a->n_groups && i < MATRIX_MAX_GROUPS; i++)
 		free(a->groups[i]);
+	for (size_t i = 0; i < a->n_ledgers && i < MATRIX_MAX_GROUPS; i++)
+		matrix_group_ledger_free(&a->ledgers[i]);
 	memset(a, 0, sizeof(*a));
 }
 

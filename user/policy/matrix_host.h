@@ -7,6 +7,7 @@
 #define CALYX_MATRIX_HOST_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "policy/matrix_ledger.h"
 
 #define MATRIX_MAX_GROUPS 32
 #define AUDIENCE_NAME_MAX 253   /* a DNS name's length */
@@ -16,11 +17,14 @@ struct matrix_audience {
 	char *groups[MATRIX_MAX_GROUPS];      /* host groups it belongs to */
 	size_t n_groups;
 	bool accept_without_aud;              /* default false: a lease must name its audience */
+	struct matrix_group_ledger ledgers[MATRIX_MAX_GROUPS]; /* groups counted in etcd
+							       * (audience.ledgers) */
+	size_t n_ledgers;
 };
 
 struct yctx;
 struct yn;
-/* The `audience` mapping (keys hostname, groups, accept_without_aud, each optional), or
+/* The `audience` mapping (keys hostname, groups, accept_without_aud, ledgers, each optional), or
  * the defaults when n is NULL (key absent). 0, -EINVAL with the message in c, -ENOMEM. */
 int matrix_audience_load(struct yctx *c, const struct yn *n, struct matrix_audience *a);
 void matrix_audience_free(struct matrix_audience *a);

@@ -40,6 +40,7 @@
 #include "sandbox/namespaces.h"
 #include "sandbox/sweep.h"
 #include "state/guard.h"
+#include "state/group_ledger.h"
 #include "state/ledger.h"
 #include "state/runmeta.h"
 #include "state/state.h"
@@ -414,7 +415,25 @@ static int interrupted_before_start(struct runner *r)
  * loaded (steps 9-10). 0 or an exit code. */
 static int consume_lease(struct runner *r)
 {
-	int rc = ledger_consume(r->ledger.fd, r->l.iss, r->l.jti, r->l.runs, &r->run_no);
+	/* A group lease whose matrix entry names etcd is counted there and only there: the
+	 * local ledger knows nothing of the group's other hosts (docs/fleet.md). */
+	const struct etcd_conf *group = matrix_ledger_for(&r->m.audience, r->l.aud);
+	int rc;
+	if (group) {
+		char err[2048];
+		if (!ledger_issuer_valid(r->l.iss))
+			return run_say(EXIT_LEASE_INVALID, "lease issuer '%s' is not usable as a ledger name", r->l.iss);
+		rc = group_ledger_consume(group, r->l.iss, r->l.jti, r->l.runs, r->m.audience.hostname,
+					  &r->run_no, err, sizeof(err));
+		if (rc < 0 && rc != -EALREADY) {
+			const char *what = rc == -EHOSTUNREACH ? "unreachable" : rc == -EBADMSG ? "untrusted answer"
+					   : rc == -EBUSY ? "contended" : strerror(-rc);
+			return run_say(EXIT_GROUP_LEDGER, "group ledger of '%s' (etcd) %s: %s; nothing was run",
+				       r->l.aud, what, err[0] ? err : strerror(-rc));
+		}
+	} else {
+		rc = ledger_consume(r->ledger.fd, r->l.iss, r->l.jti, r->l.runs, &r->run_no);
+	}
 	if (rc == -EALREADY)
 		return run_say(EXIT_LEASE_REPLAYED, "lease replayed: %s has already been used (%u run%s allowed)",
 			       r->l.jti, r->l.runs, r->l.runs == 1 ? "" : "s");
@@ -425,6 +444,8 @@ static int consume_lease(struct runner *r)
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "run", r->run_no);
 	cJSON_AddNumberToObject(d, "runs_allowed", r->l.runs);
+	if (group)
+		cJSON_AddStringToObject(d, "group_ledger", r->l.aud);
 	int rc2 = audit(r, "lease_event.consumed", d);
 	testhook_crash_point("consumed");
 	return rc2;

@@ -90,6 +90,7 @@ bool run_rec_is_refusal(int rc)
 	case EXIT_IO:
 	case EXIT_ENFORCER_BUSY:
 	case EXIT_CONFIG:
+	case EXIT_GROUP_LEDGER:
 		return true;
 	default:
 		return false;

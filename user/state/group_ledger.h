@@ -1,0 +1,32 @@
+/* The group ledger: a lease issued to a host group (`aud` one of audience.groups) whose
+ * matrix entry names an etcd cluster (policy/matrix_ledger.h) is counted there, so
+ * `runs: N` holds across every host of the group (docs/fleet.md "Group ledger"). Talks to
+ * etcd v3's JSON gateway (/v3/kv/range, /v3/kv/txn) over libcurl, TLS with the matrix's
+ * CA and client certificate; keys and values base64 (standard alphabet) as the gateway
+ * wants, bodies built and read with cJSON. Never falls back to the local ledger. */
+#ifndef CALYX_GROUP_LEDGER_H
+#define CALYX_GROUP_LEDGER_H
+#include <stddef.h>
+#include <stdint.h>
+#include "policy/matrix_ledger.h"
+
+#define GROUP_LEDGER_ROUNDS 16   /* compare-and-put rounds lost to other hosts before giving up */
+
+/* Consume one run of lease jti from issuer iss (runs_allowed runs in all) for host, in the
+ * cluster e: one transaction that compares PREFIX/leases/<iss>/<jti>/count with what was
+ * read and puts count+1 and PREFIX/leases/<iss>/<jti>/runs/<count+1> = {host, run, time,
+ * nonce} atomically. Returns 0 and the 1-based *run_no, or
+ *   -EALREADY     every run is used (the count has reached runs_allowed);
+ *   -EHOSTUNREACH no endpoint answered (refused, timed out, TLS failed, an error status);
+ *   -EBADMSG      an answer that cannot be trusted (not the gateway's JSON, two clusters,
+ *                 a count that is not a number or above runs_allowed, a run record where
+ *                 the count says none is);
+ *   -EBUSY        GROUP_LEDGER_ROUNDS rounds all lost to other hosts;
+ *   -EINVAL, -ENOMEM.
+ * err names the endpoint(s) and what each said. Each request is tried once on each
+ * endpoint, starting with the one that answered last; each try is bounded by e->timeout_ms. */
+int group_ledger_consume(const struct etcd_conf *e, const char *iss, const char *jti,
+			 uint32_t runs_allowed, const char *host, uint32_t *run_no,
+			 char *err, size_t errlen);
+
+#endif
