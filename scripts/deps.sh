@@ -20,8 +20,10 @@ declare -A GROUP=(
            libsodium-dev libyaml-dev libcjson-dev libseccomp-dev libarchive-dev"
   # make test-unit: cmocka
   [unit]="libcmocka-dev"
-  # make test-cli and the host tier's checkers (JSON, token surgery, the SVF checker)
-  [test]="python3 python3-nacl"
+  # make test-cli and the host tier's checkers (JSON, token surgery, the SVF checker);
+  # rsyslog ships the SVF log (tests/host/shipping.sh), prometheus gives promtool
+  # (tests/host/metrics.sh)
+  [test]="python3 python3-nacl rsyslog prometheus"
   # the VM tier (scripts/vm-test.sh): QEMU and the initramfs' contents
   [vm]="qemu-system-x86 cpio gzip busybox-static iproute2"
   # make fuzz: libFuzzer and the sanitizer runtimes for clang-19

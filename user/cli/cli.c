@@ -123,7 +123,11 @@ static const struct cli_opt audit_verify_opts[] = {
 	  "the host audit public key you were given (default: the state dir's own keys/audit.pub)" },
 	{ O_ALLOW_UNSIGNED, "allow-unsigned-tail", 0, NULL, false,
 	  "records after the last checkpoint (a run in progress) are not a fault" },
-	{ O_JSON, "json", 0, NULL, false, "print the result as JSON" },
+	{ O_JSON, "json", 0, NULL, false, "print the result as JSON (with --host: one line per host)" },
+	{ O_LOG, "log", 0, "FILE", false,
+	  "verify this one log file (a shipped copy of a host's svf.jsonl, no state dir) with --pub" },
+	{ O_HOST, "host", 0, "NAME=LOG:PUB", true,
+	  "verify host NAME's shipped log LOG with its audit public key PUB; reported per host [repeatable]" },
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
@@ -241,11 +245,14 @@ static const struct cli_spec specs[] = {
 	  "  repair   cut off a last record cut short by a crash or a full disk, and record that\n"
 	  "  show     the records, filtered: text for people, or the log's own lines (--json)\n"
 	  "Try 'calyx audit SUBCOMMAND --help'." },
-	{ CLI_AUDIT_VERIFY, "audit verify", "[--state DIR] [--pub FILE] [--allow-unsigned-tail] [--json]",
+	{ CLI_AUDIT_VERIFY, "audit verify", "[--state DIR | --log FILE | --host NAME=LOG:PUB …] [--pub FILE] [--allow-unsigned-tail] [--json]",
 	  "Verify the audit log. Exit 0 only for an intact log.", audit_verify_opts,
 	  "Exit 80 edited, 81 deleted, 82 inserted, 83 reordered, 84 truncated (records cut off the end),\n"
 	  "85 the last record cut short (`calyx audit repair`), 86 bad signature, 87 unsigned records\n"
-	  "or checkpoint file missing, 74 unreadable. The first fault is named with its file and line." },
+	  "or checkpoint file missing, 74 unreadable. The first fault is named with its file and line.\n"
+	  "--log/--host: a shipped copy (docs/fleet.md) has no checkpoint file: the log's own checkpoints\n"
+	  "sign it, so it must end in one (87 otherwise). --host: one line (or JSON object) per host;\n"
+	  "the exit code is the worst host's (tampering, then a cut record, then unsigned, then unreadable)." },
 	{ CLI_AUDIT_REPAIR, "audit repair", "[--state DIR]",
 	  "Cut off a last record cut short (crash, full disk) and append a signed log_event.repaired.",
 	  audit_repair_opts,
@@ -543,6 +550,17 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 		c->matrix.file = pos[0];
 		return 0;
 	case CLI_AUDIT_VERIFY:
+		if (npos > 0)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[0]);
+		if ((c->audit.log_file || c->audit.n_hosts) && c->audit.state_dir)
+			return errmsg(err, errlen, -EINVAL, "--state verifies a state dir; --log and --host verify shipped files: one of them");
+		if (c->audit.log_file && c->audit.n_hosts)
+			return errmsg(err, errlen, -EINVAL, "--log goes alone; for several logs give each as --host NAME=LOG:PUB");
+		if (c->audit.log_file && !c->audit.pub_file)
+			return errmsg(err, errlen, -EINVAL, "--log needs --pub FILE (a shipped copy has no state dir to take the key from)");
+		if (c->audit.n_hosts && c->audit.pub_file)
+			return errmsg(err, errlen, -EINVAL, "--host names each host's key (NAME=LOG:PUB): no --pub");
+		return 0;
 	case CLI_AUDIT_REPAIR:
 	case CLI_DOCTOR:
 	case CLI_ENFORCER_START:
@@ -685,6 +703,11 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 
 void cli_free(struct cli *c)
 {
+	for (size_t i = 0; i < c->audit.n_hosts; i++)
+		free(c->audit.hosts[i].spec);
+	free(c->audit.hosts);
+	c->audit.hosts = NULL;
+	c->audit.n_hosts = 0;
 	struct issue_opts *o = &c->issue;
 	for (size_t i = 0; i < o->n_cmds; i++)
 		argv_list_free(&o->cmds[i]);

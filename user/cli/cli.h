@@ -49,12 +49,22 @@ struct keygen_opts {
 	const char *state_dir;        /* --state (with --audit) */
 };
 
+/* verify --host NAME=LOG:PUB: one host's shipped log and its audit public key. */
+struct audit_host {
+	char *spec;                   /* malloc'd copy of the value, split in place */
+	const char *name, *log, *pub; /* point into spec */
+};
+#define AUDIT_MAX_HOSTS 64
+
 /* The audit group's commands (verify, repair, show: the same state dir option for each). */
 struct audit_opts {
 	const char *state_dir;        /* --state, else $CALYX_STATE, else the default */
 	const char *pub_file;         /* verify: the audit public key (default: the state dir's own) */
 	bool json;                    /* verify: the result as JSON; show: the records' lines as they are */
 	bool allow_unsigned_tail;     /* verify: records after the last checkpoint are not a fault */
+	const char *log_file;         /* verify --log: one shipped log file, instead of a state dir */
+	struct audit_host *hosts;     /* verify --host (repeatable): several hosts' shipped logs */
+	size_t n_hosts;
 	const char *lease;            /* show: --lease ID */
 	const char *intent;           /* show: --intent ID */
 	const char *type;             /* show: --type T (a type, or a family: lease_event) */
