@@ -484,6 +484,25 @@ static void test_audit_verify_shipped(void **state)
 	REJECT("--state verifies a state dir", "audit", "verify", "--log", "/l", "--pub", "k", "--state", "/s");
 }
 
+static void test_enforcer_metrics(void **state)
+{
+	(void)state;
+	ACCEPT("enforcer", "metrics");
+	assert_int_equal(g_cli.cmd, CLI_ENFORCER_METRICS);
+	assert_null(g_cli.enforcer.state_dir);
+	assert_null(g_cli.enforcer.matrix_file);
+	assert_null(g_cli.enforcer.out_file);
+	ACCEPT("enforcer", "metrics", "-s", "/srv/st", "--matrix", "/etc/m.yaml");
+	assert_string_equal(g_cli.enforcer.state_dir, "/srv/st");
+	assert_string_equal(g_cli.enforcer.matrix_file, "/etc/m.yaml");
+	ACCEPT("enforcer", "metrics", "-o", "-");
+	assert_string_equal(g_cli.enforcer.out_file, "-");
+	REJECT("--matrix names where to write", "enforcer", "metrics", "--matrix", "m", "-o", "f");
+	REJECT("bad --output: empty file name", "enforcer", "metrics", "-o", "");
+	REJECT("unexpected argument 'x'", "enforcer", "metrics", "x");
+	REJECT("unknown enforcer subcommand 'metric' (start, status, stop or metrics)", "enforcer", "metric");
+}
+
 static void test_audit_show(void **state)
 {
 	(void)state;
@@ -748,6 +767,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_doctor, teardown),
 		cmocka_unit_test_teardown(test_rollback, teardown),
 		cmocka_unit_test_teardown(test_audit_verify_shipped, teardown),
+		cmocka_unit_test_teardown(test_enforcer_metrics, teardown),
 		cmocka_unit_test_teardown(test_audit_show, teardown),
 		cmocka_unit_test_teardown(test_report, teardown),
 		cmocka_unit_test_teardown(test_matrix_check, teardown),

@@ -117,6 +117,13 @@ static const struct cli_opt enforcer_stop_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
+static const struct cli_opt enforcer_metrics_opts[] = {
+	{ O_STATE, "state", 's', "DIR", false, "state directory whose audit log is counted (default $CALYX_STATE, else /var/lib/calyx)" },
+	{ O_MATRIX, "matrix", 0, "FILE", false, "the matrix whose metrics.textfile is written (default: the host matrix)" },
+	{ O_OUTPUT, "output", 'o', "FILE", false, "write FILE instead (atomically; '-': stdout)" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
 static const struct cli_opt audit_verify_opts[] = {
 	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx); a copy works" },
 	{ O_PUB, "pub", 0, "FILE", false,
@@ -215,6 +222,7 @@ static const struct cli_spec specs[] = {
 	  "  start    load, attach and pin the set (the first `calyx run` does it too)\n"
 	  "  status   what is up: version, backend, live sandboxes, lost records\n"
 	  "  stop     detach and unpin it; refused while sandboxes are live unless --force\n"
+	  "  metrics  write the host's counters for Prometheus (node_exporter's textfile collector)\n"
 	  "Try 'calyx enforcer SUBCOMMAND --help'." },
 	{ CLI_ENFORCER_START, "enforcer start", "[--enforce auto|bpf-lsm|landlock] [-v]",
 	  "Bring the resident program set up (a set of another build is replaced when idle).",
@@ -225,6 +233,13 @@ static const struct cli_spec specs[] = {
 	{ CLI_ENFORCER_STOP, "enforcer stop", "[--enforce bpf-lsm|landlock] [--force]",
 	  "Stop the resident program sets: every program detached, every pin and cgroup removed.",
 	  enforcer_stop_opts, "Exit 75: refused, sandboxes are live (they are named); --force kills them first." },
+	{ CLI_ENFORCER_METRICS, "enforcer metrics", "[--state DIR] [--matrix FILE | -o FILE]",
+	  "Write the host's counters in Prometheus text format (node_exporter's textfile collector).",
+	  enforcer_metrics_opts,
+	  "Counters from the state dir's audit log (runs by status, refusals, denials by class, records\n"
+	  "lost, limit violations), gauges from the resident sets (live sandboxes, slots) (docs/fleet.md).\n"
+	  "Written to the matrix's metrics.textfile (temp file, rename), or -o. Exit 64: nowhere to write;\n"
+	  "74: the log or a set could not be read, or the file not written; 78: the matrix is malformed." },
 	{ CLI_ROLLBACK, "rollback", "LEASE-ID [--state DIR] [--force]",
 	  "Put a run's :rw paths back as they were before it started, from its rollback pack.", rollback_opts,
 	  "LEASE-ID names the run directory (LEASE-ID-rN for run N of a multi-run lease).\n"
@@ -561,6 +576,12 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 		if (c->audit.n_hosts && c->audit.pub_file)
 			return errmsg(err, errlen, -EINVAL, "--host names each host's key (NAME=LOG:PUB): no --pub");
 		return 0;
+	case CLI_ENFORCER_METRICS:
+		if (npos > 0)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[0]);
+		if (c->enforcer.matrix_file && c->enforcer.out_file)
+			return errmsg(err, errlen, -EINVAL, "--matrix names where to write (metrics.textfile), -o too: one of them");
+		return 0;
 	case CLI_AUDIT_REPAIR:
 	case CLI_DOCTOR:
 	case CLI_ENFORCER_START:
@@ -599,17 +620,18 @@ static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err
 	if (strcmp(a, "enforcer") == 0) {
 		*cmd = CLI_ENFORCER;
 		if (i + 1 >= argc)
-			return errmsg(err, errlen, -EINVAL, "missing enforcer subcommand (start, status or stop)");
+			return errmsg(err, errlen, -EINVAL, "missing enforcer subcommand (start, status, stop or metrics)");
 		const char *b = argv[i + 1];
 		if (strcmp(b, "start") == 0) { *cmd = CLI_ENFORCER_START; return 2; }
 		if (strcmp(b, "status") == 0) { *cmd = CLI_ENFORCER_STATUS; return 2; }
 		if (strcmp(b, "stop") == 0) { *cmd = CLI_ENFORCER_STOP; return 2; }
+		if (strcmp(b, "metrics") == 0) { *cmd = CLI_ENFORCER_METRICS; return 2; }
 		if (is_help_arg(b))
 			return 1;
 		if (b[0] == '-')
 			return errmsg(err, errlen, -EINVAL,
 				      "unknown option '%s' (an enforcer subcommand comes first)", b);
-		return errmsg(err, errlen, -EINVAL, "unknown enforcer subcommand '%s' (start, status or stop)", b);
+		return errmsg(err, errlen, -EINVAL, "unknown enforcer subcommand '%s' (start, status, stop or metrics)", b);
 	}
 	if (strcmp(a, "lease") == 0) {
 		*cmd = CLI_LEASE;

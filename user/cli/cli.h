@@ -32,6 +32,7 @@ enum cli_cmd {
 	CLI_REPORT,
 	CLI_MATRIX,         /* the "matrix" group itself: only for --help */
 	CLI_MATRIX_CHECK,
+	CLI_ENFORCER_METRICS,
 	CLI_CMD_COUNT,
 };
 
@@ -120,6 +121,9 @@ struct enforcer_opts {
 	bool force;                   /* stop: kill live sandboxes first */
 	bool json;                    /* status */
 	bool verbose;                 /* start: libbpf's messages */
+	const char *state_dir;        /* metrics: --state, else $CALYX_STATE, else the default */
+	const char *matrix_file;      /* metrics: --matrix (else the host matrix): its metrics.textfile */
+	const char *out_file;         /* metrics: -o FILE ("-": stdout) instead of the matrix's */
 };
 
 struct rollback_opts {

@@ -385,6 +385,19 @@ int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errle
 		else if (id == O_VERBOSE)
 			c->doctor.verbose = true;
 		return 0;
+	case CLI_ENFORCER_METRICS:
+		if (id == O_STATE) {
+			if (!v[0])
+				return errmsg(err, errlen, -EINVAL, "bad --state: empty directory name");
+			c->enforcer.state_dir = v;
+		} else if (id == O_MATRIX) {
+			c->enforcer.matrix_file = v;
+		} else if (id == O_OUTPUT) {
+			if (!v[0])
+				return errmsg(err, errlen, -EINVAL, "bad --output: empty file name");
+			c->enforcer.out_file = v;
+		}
+		return 0;
 	case CLI_ENFORCER_START:
 	case CLI_ENFORCER_STATUS:
 	case CLI_ENFORCER_STOP:

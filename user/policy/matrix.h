@@ -59,6 +59,9 @@ struct matrix {
 	bool fail_on_denial;                       /* a run whose command exits 0 but had
 						    * something denied exits 125 (optional key,
 						    * default false) */
+	char *metrics_textfile;                    /* metrics.textfile: the Prometheus text file
+						    * runs and `calyx enforcer metrics` write
+						    * (optional; NULL: none) */
 	uint64_t rollback_max_bytes;               /* the most a run's rollback pack may hold
 						    * (optional key, > 0, default
 						    * MATRIX_ROLLBACK_MAX_DEFAULT): over it the run
