@@ -8,7 +8,8 @@
 # record longer than rsyslog's default 8 KiB message, non-ASCII, quotes and backslashes
 # included); `calyx audit verify --log/--host` on them: intact (0), per host lines and
 # JSON, the dropped record (81), an altered one (80), another host's key (86), the end
-# not shipped (87), a missing key file (74), the worst host's code for several.
+# not shipped (87), a missing key file (74), the worst host's code for several; and that
+# imfile follows a rotation done as calyx does it (rename-exchange) without loss.
 #   tests/host/shipping.sh build/calyx      (run by tests/host/run.sh, under the tier lock)
 set -u
 cd "$(dirname "$0")/../.."
@@ -154,6 +155,37 @@ for l in open(sys.argv[1]):
 recs() { wc -l < "$1"; }
 lastseq() { tail -n 1 "$1" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["seq"])'; }
 A=$CENTRAL/out/hostA.log B=$CENTRAL/out/hostB.log C=$CENTRAL/out/hostC.log
+
+# Rotation as calyx does it (docs/audit.md "Rotation"): the new file swapped in for
+# svf.jsonl with renameat2(RENAME_EXCHANGE), the old one renamed svf.<seq>.jsonl. imfile
+# follows the name: every line of both files arrives once, in order. (Lines of the shape
+# of records; a real rotation needs a 64 MiB log.)
+R=$T/rot
+mkdir -p "$R/log"
+printf '{"seq":1,"x":"a"}\n{"seq":2,"x":"b"}\n' > "$R/log/svf.jsonl"
+start_rsyslog "$CENTRAL"
+ship_conf hostR "$R/log/svf.jsonl"
+start_rsyslog "$T/ship-hostR"
+rot_want() { printf '{"seq":%s,"x":"%s"}\n' 1 a 2 b 3 c 4 d 5 e; }
+check "rotation: the lines before it arrived" wait_lines "$CENTRAL/out/hostR.log" 2
+printf '{"seq":3,"x":"c"}\n' >> "$R/log/svf.jsonl"
+check "rotation: a line appended before it arrived" wait_lines "$CENTRAL/out/hostR.log" 3
+python3 - "$R/log" <<'EOF'
+import ctypes, os, sys
+os.chdir(sys.argv[1])
+with open("svf.new", "w") as f:
+    f.write('{"seq":4,"x":"d"}\n')
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.renameat2(-100, b"svf.new", -100, b"svf.jsonl", 2) != 0:   # AT_FDCWD, RENAME_EXCHANGE
+    sys.exit("renameat2: %s" % os.strerror(ctypes.get_errno()))
+os.rename("svf.new", "svf.000000000001.jsonl")
+EOF
+check "rotation: the rotated-to file's first line arrived" wait_lines "$CENTRAL/out/hostR.log" 4
+printf '{"seq":5,"x":"e"}\n' >> "$R/log/svf.jsonl"
+check "rotation: a line appended after it arrived" wait_lines "$CENTRAL/out/hostR.log" 5
+sleep 0.5
+stop_rsyslogs
+check "rotation: the central copy holds every line once, in order" cmp <(rot_want) "$CENTRAL/out/hostR.log"
 
 verify --log "$A" --pub "$T/auditor/hostA.pub"
 check "--log: hostA's central copy is intact (0)" is 0 \
