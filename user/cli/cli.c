@@ -375,8 +375,13 @@ void cli_print_help(FILE *f, enum cli_cmd cmd)
 			"what may run and what it may touch, enforced in the kernel.\n"
 			"\n"
 			"commands:\n");
+		/* The column as wide as the longest command name, so none runs into its summary. */
+		int w = 0;
 		for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
-			fprintf(f, "  %-16s %s\n", specs[i].name, specs[i].summary);
+			if ((int)strlen(specs[i].name) > w)
+				w = (int)strlen(specs[i].name);
+		for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+			fprintf(f, "  %-*s  %s\n", w, specs[i].name, specs[i].summary);
 		fprintf(f,
 			"\n"
 			"options:\n"
