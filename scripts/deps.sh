@@ -22,8 +22,10 @@ declare -A GROUP=(
   # make test-unit: cmocka
   [unit]="libcmocka-dev"
   # make test-cli and the host tier's checkers (JSON, token surgery, the SVF checker);
-  # the group ledger's test (tests/host/etcd.sh): an etcd cluster, etcdctl, openssl's CA
-  [test]="python3 python3-nacl etcd-server etcd-client openssl"
+  # the group ledger's test (tests/host/etcd.sh): an etcd cluster, etcdctl, openssl's CA;
+  # rsyslog ships the SVF log (tests/host/shipping.sh), prometheus gives promtool
+  # (tests/host/metrics.sh)
+  [test]="python3 python3-nacl etcd-server etcd-client openssl rsyslog prometheus"
   # the VM tier (scripts/vm-test.sh): QEMU and the initramfs' contents
   [vm]="qemu-system-x86 cpio gzip busybox-static iproute2"
   # make fuzz: libFuzzer and the sanitizer runtimes for clang-19

@@ -470,6 +470,55 @@ static void test_rollback(void **state)
 	REJECT("option '--force' given more than once", "rollback", "a", "--force", "--force");
 }
 
+static void test_audit_verify_shipped(void **state)
+{
+	(void)state;
+	ACCEPT("audit", "verify", "--log", "/c/a.log", "--pub", "/k/a.pub");
+	assert_int_equal(g_cli.cmd, CLI_AUDIT_VERIFY);
+	assert_string_equal(g_cli.audit.log_file, "/c/a.log");
+	assert_string_equal(g_cli.audit.pub_file, "/k/a.pub");
+	assert_int_equal(g_cli.audit.n_hosts, 0);
+	/* the key file is after the last ':' (a log path may hold one) */
+	ACCEPT("audit", "verify", "--host", "web-1=/c/x:y.log:/k/w.pub", "--host", "db.2=/c/d.log:/k/d.pub", "--json");
+	assert_int_equal(g_cli.audit.n_hosts, 2);
+	assert_string_equal(g_cli.audit.hosts[0].name, "web-1");
+	assert_string_equal(g_cli.audit.hosts[0].log, "/c/x:y.log");
+	assert_string_equal(g_cli.audit.hosts[0].pub, "/k/w.pub");
+	assert_string_equal(g_cli.audit.hosts[1].name, "db.2");
+	assert_string_equal(g_cli.audit.hosts[1].log, "/c/d.log");
+	assert_string_equal(g_cli.audit.hosts[1].pub, "/k/d.pub");
+	assert_true(g_cli.audit.json);
+	REJECT("--log needs --pub FILE", "audit", "verify", "--log", "/c/a.log");
+	REJECT("bad --log: empty file name", "audit", "verify", "--log", "", "--pub", "k");
+	REJECT("bad --host 'a=/c/a.log': expected NAME=LOG:PUB", "audit", "verify", "--host", "a=/c/a.log");
+	REJECT("bad --host '=/c/a.log:k': expected NAME=LOG:PUB", "audit", "verify", "--host", "=/c/a.log:k");
+	REJECT("bad --host 'a=/c/a.log:': expected NAME=LOG:PUB", "audit", "verify", "--host", "a=/c/a.log:");
+	REJECT("bad --host 'a b=/l:k': NAME is letters", "audit", "verify", "--host", "a b=/l:k");
+	REJECT("bad --host 'a=/m:k': host a given more than once", "audit", "verify", "--host", "a=/l:k", "--host", "a=/m:k");
+	REJECT("--host names each host's key", "audit", "verify", "--host", "a=/l:k", "--pub", "k");
+	REJECT("--log goes alone", "audit", "verify", "--host", "a=/l:k", "--log", "/l", "--pub", "k");
+	REJECT("--state verifies a state dir", "audit", "verify", "--log", "/l", "--pub", "k", "--state", "/s");
+}
+
+static void test_enforcer_metrics(void **state)
+{
+	(void)state;
+	ACCEPT("enforcer", "metrics");
+	assert_int_equal(g_cli.cmd, CLI_ENFORCER_METRICS);
+	assert_null(g_cli.enforcer.state_dir);
+	assert_null(g_cli.enforcer.matrix_file);
+	assert_null(g_cli.enforcer.out_file);
+	ACCEPT("enforcer", "metrics", "-s", "/srv/st", "--matrix", "/etc/m.yaml");
+	assert_string_equal(g_cli.enforcer.state_dir, "/srv/st");
+	assert_string_equal(g_cli.enforcer.matrix_file, "/etc/m.yaml");
+	ACCEPT("enforcer", "metrics", "-o", "-");
+	assert_string_equal(g_cli.enforcer.out_file, "-");
+	REJECT("--matrix names where to write", "enforcer", "metrics", "--matrix", "m", "-o", "f");
+	REJECT("bad --output: empty file name", "enforcer", "metrics", "-o", "");
+	REJECT("unexpected argument 'x'", "enforcer", "metrics", "x");
+	REJECT("unknown enforcer subcommand 'metric' (start, status, stop or metrics)", "enforcer", "metric");
+}
+
 static void test_audit_show(void **state)
 {
 	(void)state;
@@ -757,6 +806,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_enforcer_start_verbose, teardown),
 		cmocka_unit_test_teardown(test_lease_suggest, teardown),
 		cmocka_unit_test_teardown(test_rollback, teardown),
+		cmocka_unit_test_teardown(test_audit_verify_shipped, teardown),
+		cmocka_unit_test_teardown(test_enforcer_metrics, teardown),
 		cmocka_unit_test_teardown(test_audit_show, teardown),
 		cmocka_unit_test_teardown(test_report, teardown),
 		cmocka_unit_test_teardown(test_matrix_check, teardown),

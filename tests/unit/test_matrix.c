@@ -919,6 +919,36 @@ static void test_rollback_max_bytes(void **state)
 			   "t.yaml:26:21: rollback_max_bytes: size must be above zero, got '0'");
 }
 
+/* metrics: {textfile: PATH}: optional, absent = none; an absolute canonical *.prom path. */
+static void test_metrics_textfile(void **state)
+{
+	(void)state;
+	struct matrix m;
+	char err[512] = "";
+	load_valid(&m);
+	assert_null(m.metrics_textfile);
+	matrix_free(&m);
+	char *y = subst("enforcement: bpf-lsm\n",
+			"enforcement: bpf-lsm\nmetrics: {textfile: /var/lib/prometheus/node-exporter/calyx.prom}\n");
+	int r = matrix_load_buffer("t.yaml", y, strlen(y), &m, err, sizeof err);
+	if (r)
+		print_error("%s\n", err);
+	assert_int_equal(r, 0);
+	assert_string_equal(m.metrics_textfile, "/var/lib/prometheus/node-exporter/calyx.prom");
+	matrix_free(&m);
+	free(y);
+	expect_subst_error("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nmetrics: {textfile: /x/calyx.txt}\n",
+			   "t.yaml:26:21: metrics.textfile: '/x/calyx.txt' must end in .prom (node_exporter's textfile collector reads only those) and not be hidden");
+	expect_subst_error("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nmetrics: {textfile: x/calyx.prom}\n",
+			   "t.yaml:26:21: metrics.textfile: 'x/calyx.prom' must be an absolute path");
+	expect_subst_error("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nmetrics: {textfile: /x/../calyx.prom}\n",
+			   "t.yaml:26:21: metrics.textfile: '/x/../calyx.prom' must not contain '.' or '..' components");
+	expect_subst_error("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nmetrics: {textfile: /x/.prom}\n",
+			   "t.yaml:26:21: metrics.textfile: '/x/.prom' must end in .prom (node_exporter's textfile collector reads only those) and not be hidden");
+	expect_subst_error("enforcement: bpf-lsm\n", "enforcement: bpf-lsm\nmetrics: {textfile: /x/a.prom, interval: 15s}\n",
+			   "t.yaml:26:32: metrics.interval: unknown key");
+}
+
 static void test_seccomp_allow(void **state)
 {
 	(void)state;
@@ -1084,6 +1114,7 @@ int main(void)
 		cmocka_unit_test(test_fail_on_denial),
 		cmocka_unit_test(test_audit_only),
 		cmocka_unit_test(test_rollback_max_bytes),
+		cmocka_unit_test(test_metrics_textfile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

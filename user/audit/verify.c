@@ -480,3 +480,43 @@ enum audit_fault audit_check_tail(int dirfd, int log_fd, const uint8_t pk[PASERK
 	free(w.e);
 	return cf != AUDIT_INTACT ? cf : f;
 }
+
+enum audit_fault audit_verify_file(int fd, const char *name, const uint8_t pk[PASERK_PK_BYTES],
+				   bool allow_unsigned_tail, struct audit_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->head, sizeof(r->head), "%s", SVF_ZERO_HASH);
+	if (sodium_init() < 0)
+		return fault(r, AUDIT_IO, "", 0, 0, "libsodium init failed");
+	struct walk w = { .pk = pk, .nfiles = 1 };
+	w.names[0] = name;
+	r->files = 1;
+	enum audit_fault f = read_records(&w, fd, 0, 0, true, r);
+	/* As for a state dir: a fault while reading is reported after the chain up to it. */
+	struct audit_result rr = *r;
+	enum audit_fault cf = classify(&w, 1, SVF_ZERO_HASH, &rr);
+	if (cf != AUDIT_INTACT) {
+		*r = rr;
+		f = cf;
+	} else if (f != AUDIT_INTACT) {
+		r->records = rr.records;
+		r->checkpoints = rr.checkpoints;
+	} else {
+		*r = rr;
+		uint64_t last = w.n ? w.e[w.n - 1].seq : 0;
+		/* No sidecar travels with a shipped copy: the log's own checkpoints are all there
+		 * is, so it must hold one, and (unless allowed) end in one. */
+		if (!r->checkpoints)
+			f = fault(r, AUDIT_UNSIGNED, name, 0, last,
+				  w.n ? "%" PRIu64 " records and no checkpoint: nothing in it is signed"
+				      : "no records: nothing arrived, nothing is signed", last);
+		else if (r->unsigned_tail && !allow_unsigned_tail)
+			f = fault(r, AUDIT_UNSIGNED, name, 0, last,
+				  "%" PRIu64 " record%s after the last checkpoint (seq %" PRIu64 "…%" PRIu64 ") %s not "
+				  "signed: a run in progress on the host, records not shipped yet, or the end of the "
+				  "log lost", r->unsigned_tail, r->unsigned_tail > 1 ? "s" : "",
+				  last - r->unsigned_tail + 1, last, r->unsigned_tail > 1 ? "are" : "is");
+	}
+	free(w.e);
+	return f;
+}

@@ -52,6 +52,14 @@ struct audit_result {
 enum audit_fault audit_verify(int dirfd, const uint8_t pk[PASERK_PK_BYTES], bool allow_unsigned_tail,
 			      struct audit_result *r);
 
+/* Verify one log file on its own, open as fd (a shipped copy: a central server's file of
+ * one host's svf.jsonl, docs/fleet.md "Shipping logs"); name is used in messages. The
+ * chain must start at seq 1. Without a sidecar the log's own checkpoints are all there
+ * is: the log must hold one, and records after the last are AUDIT_UNSIGNED unless
+ * allow_unsigned_tail; an empty file is AUDIT_UNSIGNED (nothing is signed). r->fault. */
+enum audit_fault audit_verify_file(int fd, const char *name, const uint8_t pk[PASERK_PK_BYTES],
+				   bool allow_unsigned_tail, struct audit_result *r);
+
 /* What an appender needs of the tail. */
 struct audit_tail {
 	uint64_t last_seq;

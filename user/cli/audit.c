@@ -19,9 +19,15 @@
 #include "state/state.h"
 #include "token/keys.h"
 
-static void print_json(const struct audit_result *r, const char *key_pid, const char *key_source)
+/* The result as one JSON object; host and log only for a shipped copy (--log, --host). */
+static void print_json(const struct audit_result *r, const char *key_pid, const char *key_source,
+		       const char *host, const char *log)
 {
 	_cleanup_cjson_ cJSON *j = cJSON_CreateObject();
+	if (host)
+		cJSON_AddStringToObject(j, "host", host);
+	if (log)
+		cJSON_AddStringToObject(j, "log", log);
 	cJSON_AddStringToObject(j, "status", audit_fault_name(r->fault));
 	cJSON_AddNumberToObject(j, "exit_code", audit_fault_exit(r->fault));
 	if (r->fault) {
@@ -42,8 +48,104 @@ static void print_json(const struct audit_result *r, const char *key_pid, const 
 		printf("%s\n", s);
 }
 
+/* How bad a result is, to pick the exit code of several hosts: signs of tampering first
+ * (a record edited, deleted, inserted, reordered, cut off, a bad signature), then a cut
+ * last line (a crash), then an unsigned tail (not shipped yet), then a log or key that
+ * could not be checked at all. */
+static int severity(int code)
+{
+	switch (code) {
+	case EXIT_OK: return 0;
+	case EXIT_IO: case EXIT_CONFIG: return 1;
+	case EXIT_AUDIT_UNSIGNED: return 2;
+	case EXIT_AUDIT_CUT_RECORD: return 3;
+	default: return 4;
+	}
+}
+
+/* One shipped log file (no state dir, no sidecar) with the key in pub_file: its exit
+ * code, said on stdout (one line, or one JSON object) prefixed with host when given. */
+static int verify_shipped(const char *host, const char *log, const char *pub_file, const struct audit_opts *o)
+{
+	char err[1024];
+	char pfx[80] = "";
+	if (host)
+		snprintf(pfx, sizeof(pfx), "%s: ", host);
+	uint8_t pk[PASERK_PK_BYTES];
+	int rc = keyfile_read_public(pub_file, pk, err, sizeof(err));
+	struct audit_result r;
+	memset(&r, 0, sizeof(r));
+	if (rc < 0) {
+		int code = rc == -EINVAL ? EXIT_CONFIG : EXIT_IO;
+		if (o->json) {
+			_cleanup_cjson_ cJSON *j = cJSON_CreateObject();
+			if (host)
+				cJSON_AddStringToObject(j, "host", host);
+			cJSON_AddStringToObject(j, "log", log);
+			cJSON_AddStringToObject(j, "status", code == EXIT_CONFIG ? "bad-key" : "io-error");
+			cJSON_AddNumberToObject(j, "exit_code", code);
+			cJSON_AddStringToObject(j, "where", pub_file);
+			cJSON_AddStringToObject(j, "message", err);
+			cJSON_AddStringToObject(j, "key_source", pub_file);
+			_cleanup_free_ char *s = cJSON_PrintUnformatted(j);
+			if (s)
+				printf("%s\n", s);
+		} else {
+			printf("%s%s: audit public key %s: %s\n", pfx, code == EXIT_CONFIG ? "bad-key" : "io-error",
+			       pub_file, err);
+		}
+		return code;
+	}
+	_cleanup_free_ char *pid = paserk_k4_pid(pk);
+	enum audit_fault f;
+	int fd = open(log, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		f = AUDIT_IO;
+		r.fault = AUDIT_IO;
+		snprintf(r.where, sizeof(r.where), "%s", log);
+		snprintf(r.msg, sizeof(r.msg), "cannot open: %s", strerror(errno));
+		snprintf(r.head, sizeof(r.head), "%s", SVF_ZERO_HASH);
+	} else {
+		f = audit_verify_file(fd, log, pk, o->allow_unsigned_tail, &r);
+		close(fd);
+	}
+	if (o->json)
+		print_json(&r, pid, pub_file, host, log);
+	else if (f == AUDIT_INTACT)
+		printf("%sintact: %s: %llu records, %llu checkpoints signed by %s, the last covering seq %llu%s\n",
+		       pfx, log, (unsigned long long)r.records, (unsigned long long)r.checkpoints, pid ? pid : "?",
+		       (unsigned long long)r.signed_seq,
+		       r.unsigned_tail ? " (records after it not signed yet: allowed by --allow-unsigned-tail)" : "");
+	else
+		printf("%s%s: %s: %s\n", pfx, audit_fault_name(f), r.where, r.msg);
+	return audit_fault_exit(f);
+}
+
+/* --log FILE --pub KEY, or --host NAME=LOG:PUB for each host: every host is checked and
+ * reported; the exit code is the worst one (severity), the first host's among equals. */
+static int verify_shipped_run(const struct audit_opts *o)
+{
+	if (o->log_file)
+		return verify_shipped(NULL, o->log_file, o->pub_file, o);
+	int worst = EXIT_OK;
+	size_t bad = 0;
+	for (size_t i = 0; i < o->n_hosts; i++) {
+		int code = verify_shipped(o->hosts[i].name, o->hosts[i].log, o->hosts[i].pub, o);
+		if (code != EXIT_OK)
+			bad++;
+		if (severity(code) > severity(worst))
+			worst = code;
+	}
+	if (!o->json && o->n_hosts > 1)
+		fprintf(stderr, "calyx: %zu hosts: %zu intact, %zu not; exit %d\n", o->n_hosts, o->n_hosts - bad,
+			bad, worst);
+	return worst;
+}
+
 int audit_verify_run(const struct audit_opts *o)
 {
+	if (o->log_file || o->n_hosts)
+		return verify_shipped_run(o);
 	const char *state = state_dir_resolve(o->state_dir);
 	char err[1024];
 	/* A copy of a state dir works: an auditor need not be root nor the dir root's. */
@@ -74,7 +176,7 @@ int audit_verify_run(const struct audit_opts *o)
 	enum audit_fault f = audit_verify(dfd, pk, o->allow_unsigned_tail, &r);
 	close(dfd);
 	if (o->json) {
-		print_json(&r, pid, key_source);
+		print_json(&r, pid, key_source, NULL, NULL);
 	} else if (f == AUDIT_INTACT) {
 		printf("intact: %s/%s: %llu records in %u file%s, %llu checkpoints signed by %s, "
 		       "the last covering seq %llu%s\n", state, STATE_SVF_DIR, (unsigned long long)r.records,

@@ -120,13 +120,24 @@ static const struct cli_opt enforcer_stop_opts[] = {
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
+static const struct cli_opt enforcer_metrics_opts[] = {
+	{ O_STATE, "state", 's', "DIR", false, "state directory whose audit log is counted (default $CALYX_STATE, else /var/lib/calyx)" },
+	{ O_MATRIX, "matrix", 0, "FILE", false, "the matrix whose metrics.textfile is written (default: the host matrix)" },
+	{ O_OUTPUT, "output", 'o', "FILE", false, "write FILE instead (atomically; '-': stdout)" },
+	{ 0, NULL, 0, NULL, false, NULL },
+};
+
 static const struct cli_opt audit_verify_opts[] = {
 	{ O_STATE, "state", 's', "DIR", false, "state directory (default $CALYX_STATE, else /var/lib/calyx); a copy works" },
 	{ O_PUB, "pub", 0, "FILE", false,
 	  "the host audit public key you were given (default: the state dir's own keys/audit.pub)" },
 	{ O_ALLOW_UNSIGNED, "allow-unsigned-tail", 0, NULL, false,
 	  "records after the last checkpoint (a run in progress) are not a fault" },
-	{ O_JSON, "json", 0, NULL, false, "print the result as JSON" },
+	{ O_JSON, "json", 0, NULL, false, "print the result as JSON (with --host: one line per host)" },
+	{ O_LOG, "log", 0, "FILE", false,
+	  "verify this one log file (a shipped copy of a host's svf.jsonl, no state dir) with --pub" },
+	{ O_HOST, "host", 0, "NAME=LOG:PUB", true,
+	  "verify host NAME's shipped log LOG with its audit public key PUB; reported per host [repeatable]" },
 	{ 0, NULL, 0, NULL, false, NULL },
 };
 
@@ -231,6 +242,7 @@ static const struct cli_spec specs[] = {
 	  "  start    load, attach and pin the set (the first `calyx run` does it too)\n"
 	  "  status   what is up: version, backend, live sandboxes, lost records\n"
 	  "  stop     detach and unpin it; refused while sandboxes are live unless --force\n"
+	  "  metrics  write the host's counters for Prometheus (node_exporter's textfile collector)\n"
 	  "Try 'calyx enforcer SUBCOMMAND --help'." },
 	{ CLI_ENFORCER_START, "enforcer start", "[--enforce auto|bpf-lsm|landlock] [-v]",
 	  "Bring the resident program set up (a set of another build is replaced when idle).",
@@ -241,6 +253,13 @@ static const struct cli_spec specs[] = {
 	{ CLI_ENFORCER_STOP, "enforcer stop", "[--enforce bpf-lsm|landlock] [--force]",
 	  "Stop the resident program sets: every program detached, every pin and cgroup removed.",
 	  enforcer_stop_opts, "Exit 75: refused, sandboxes are live (they are named); --force kills them first." },
+	{ CLI_ENFORCER_METRICS, "enforcer metrics", "[--state DIR] [--matrix FILE | -o FILE]",
+	  "Write the host's counters in Prometheus text format (node_exporter's textfile collector).",
+	  enforcer_metrics_opts,
+	  "Counters from the state dir's audit log (runs by status, refusals, denials by class, records\n"
+	  "lost, limit violations), gauges from the resident sets (live sandboxes, slots) (docs/fleet.md).\n"
+	  "Written to the matrix's metrics.textfile (temp file, rename), or -o. Exit 64: nowhere to write;\n"
+	  "74: the log or a set could not be read, or the file not written; 78: the matrix is malformed." },
 	{ CLI_ROLLBACK, "rollback", "LEASE-ID [--state DIR] [--force]",
 	  "Put a run's :rw paths back as they were before it started, from its rollback pack.", rollback_opts,
 	  "LEASE-ID names the run directory (LEASE-ID-rN for run N of a multi-run lease).\n"
@@ -261,11 +280,14 @@ static const struct cli_spec specs[] = {
 	  "  repair   cut off a last record cut short by a crash or a full disk, and record that\n"
 	  "  show     the records, filtered: text for people, or the log's own lines (--json)\n"
 	  "Try 'calyx audit SUBCOMMAND --help'." },
-	{ CLI_AUDIT_VERIFY, "audit verify", "[--state DIR] [--pub FILE] [--allow-unsigned-tail] [--json]",
+	{ CLI_AUDIT_VERIFY, "audit verify", "[--state DIR | --log FILE | --host NAME=LOG:PUB …] [--pub FILE] [--allow-unsigned-tail] [--json]",
 	  "Verify the audit log. Exit 0 only for an intact log.", audit_verify_opts,
 	  "Exit 80 edited, 81 deleted, 82 inserted, 83 reordered, 84 truncated (records cut off the end),\n"
 	  "85 the last record cut short (`calyx audit repair`), 86 bad signature, 87 unsigned records\n"
-	  "or checkpoint file missing, 74 unreadable. The first fault is named with its file and line." },
+	  "or checkpoint file missing, 74 unreadable. The first fault is named with its file and line.\n"
+	  "--log/--host: a shipped copy (docs/fleet.md) has no checkpoint file: the log's own checkpoints\n"
+	  "sign it, so it must end in one (87 otherwise). --host: one line (or JSON object) per host;\n"
+	  "the exit code is the worst host's (tampering, then a cut record, then unsigned, then unreadable)." },
 	{ CLI_AUDIT_REPAIR, "audit repair", "[--state DIR]",
 	  "Cut off a last record cut short (crash, full disk) and append a signed log_event.repaired.",
 	  audit_repair_opts,
@@ -373,8 +395,13 @@ void cli_print_help(FILE *f, enum cli_cmd cmd)
 			"what may run and what it may touch, enforced in the kernel.\n"
 			"\n"
 			"commands:\n");
+		/* The column as wide as the longest command name, so none runs into its summary. */
+		int w = 0;
 		for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
-			fprintf(f, "  %-16s %s\n", specs[i].name, specs[i].summary);
+			if ((int)strlen(specs[i].name) > w)
+				w = (int)strlen(specs[i].name);
+		for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+			fprintf(f, "  %-*s  %s\n", w, specs[i].name, specs[i].summary);
 		fprintf(f,
 			"\n"
 			"options:\n"
@@ -568,6 +595,23 @@ static int parse_sub(struct cli *c, const struct cli_spec *s, int argc, char **a
 		c->matrix.file = pos[0];
 		return 0;
 	case CLI_AUDIT_VERIFY:
+		if (npos > 0)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[0]);
+		if ((c->audit.log_file || c->audit.n_hosts) && c->audit.state_dir)
+			return errmsg(err, errlen, -EINVAL, "--state verifies a state dir; --log and --host verify shipped files: one of them");
+		if (c->audit.log_file && c->audit.n_hosts)
+			return errmsg(err, errlen, -EINVAL, "--log goes alone; for several logs give each as --host NAME=LOG:PUB");
+		if (c->audit.log_file && !c->audit.pub_file)
+			return errmsg(err, errlen, -EINVAL, "--log needs --pub FILE (a shipped copy has no state dir to take the key from)");
+		if (c->audit.n_hosts && c->audit.pub_file)
+			return errmsg(err, errlen, -EINVAL, "--host names each host's key (NAME=LOG:PUB): no --pub");
+		return 0;
+	case CLI_ENFORCER_METRICS:
+		if (npos > 0)
+			return errmsg(err, errlen, -EINVAL, "unexpected argument '%s'", pos[0]);
+		if (c->enforcer.matrix_file && c->enforcer.out_file)
+			return errmsg(err, errlen, -EINVAL, "--matrix names where to write (metrics.textfile), -o too: one of them");
+		return 0;
 	case CLI_AUDIT_REPAIR:
 	case CLI_DOCTOR:
 	case CLI_ENFORCER_START:
@@ -606,17 +650,18 @@ static int lookup_cmd(int argc, char **argv, int i, enum cli_cmd *cmd, char *err
 	if (strcmp(a, "enforcer") == 0) {
 		*cmd = CLI_ENFORCER;
 		if (i + 1 >= argc)
-			return errmsg(err, errlen, -EINVAL, "missing enforcer subcommand (start, status or stop)");
+			return errmsg(err, errlen, -EINVAL, "missing enforcer subcommand (start, status, stop or metrics)");
 		const char *b = argv[i + 1];
 		if (strcmp(b, "start") == 0) { *cmd = CLI_ENFORCER_START; return 2; }
 		if (strcmp(b, "status") == 0) { *cmd = CLI_ENFORCER_STATUS; return 2; }
 		if (strcmp(b, "stop") == 0) { *cmd = CLI_ENFORCER_STOP; return 2; }
+		if (strcmp(b, "metrics") == 0) { *cmd = CLI_ENFORCER_METRICS; return 2; }
 		if (is_help_arg(b))
 			return 1;
 		if (b[0] == '-')
 			return errmsg(err, errlen, -EINVAL,
 				      "unknown option '%s' (an enforcer subcommand comes first)", b);
-		return errmsg(err, errlen, -EINVAL, "unknown enforcer subcommand '%s' (start, status or stop)", b);
+		return errmsg(err, errlen, -EINVAL, "unknown enforcer subcommand '%s' (start, status, stop or metrics)", b);
 	}
 	if (strcmp(a, "lease") == 0) {
 		*cmd = CLI_LEASE;
@@ -711,6 +756,11 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 
 void cli_free(struct cli *c)
 {
+	for (size_t i = 0; i < c->audit.n_hosts; i++)
+		free(c->audit.hosts[i].spec);
+	free(c->audit.hosts);
+	c->audit.hosts = NULL;
+	c->audit.n_hosts = 0;
 	struct issue_opts *o = &c->issue;
 	for (size_t i = 0; i < o->n_cmds; i++)
 		argv_list_free(&o->cmds[i]);

@@ -33,6 +33,7 @@ enum cli_cmd {
 	CLI_MATRIX,         /* the "matrix" group itself: only for --help */
 	CLI_MATRIX_CHECK,
 	CLI_LEASE_SUGGEST,
+	CLI_ENFORCER_METRICS,
 	CLI_CMD_COUNT,
 };
 
@@ -50,12 +51,22 @@ struct keygen_opts {
 	const char *state_dir;        /* --state (with --audit) */
 };
 
+/* verify --host NAME=LOG:PUB: one host's shipped log and its audit public key. */
+struct audit_host {
+	char *spec;                   /* malloc'd copy of the value, split in place */
+	const char *name, *log, *pub; /* point into spec */
+};
+#define AUDIT_MAX_HOSTS 64
+
 /* The audit group's commands (verify, repair, show: the same state dir option for each). */
 struct audit_opts {
 	const char *state_dir;        /* --state, else $CALYX_STATE, else the default */
 	const char *pub_file;         /* verify: the audit public key (default: the state dir's own) */
 	bool json;                    /* verify: the result as JSON; show: the records' lines as they are */
 	bool allow_unsigned_tail;     /* verify: records after the last checkpoint are not a fault */
+	const char *log_file;         /* verify --log: one shipped log file, instead of a state dir */
+	struct audit_host *hosts;     /* verify --host (repeatable): several hosts' shipped logs */
+	size_t n_hosts;
 	const char *lease;            /* show: --lease ID */
 	const char *intent;           /* show: --intent ID */
 	const char *type;             /* show: --type T (a type, or a family: lease_event) */
@@ -114,6 +125,9 @@ struct enforcer_opts {
 	bool force;                   /* stop: kill live sandboxes first */
 	bool json;                    /* status */
 	int verbose;                  /* start: 1 (-v) calyx's own steps, 2 (-vv) libbpf's debug output too */
+	const char *state_dir;        /* metrics: --state, else $CALYX_STATE, else the default */
+	const char *matrix_file;      /* metrics: --matrix (else the host matrix): its metrics.textfile */
+	const char *out_file;         /* metrics: -o FILE ("-": stdout) instead of the matrix's */
 };
 
 struct rollback_opts {

@@ -17,6 +17,7 @@
 #include "cli/keygen.h"
 #include "cli/lease.h"
 #include "cli/matrix_check.h"
+#include "cli/metrics.h"
 #include "cli/rollback.h"
 #include "cli/report.h"
 #include "cli/run.h"
@@ -55,6 +56,8 @@ static int dispatch(const struct cli *c)
 		return doctor_run(c->doctor.verbose, c->doctor.json);
 	case CLI_ENFORCER_START:
 		return enforcer_start_run(&c->enforcer);
+	case CLI_ENFORCER_METRICS:
+		return metrics_run(&c->enforcer);
 	case CLI_ENFORCER_STATUS:
 		return enforcer_status_run(&c->enforcer);
 	case CLI_ENFORCER_STOP:

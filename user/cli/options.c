@@ -152,6 +152,39 @@ static int add_limits(struct issue_opts *o, const char *v, char *err, size_t err
 	return 0;
 }
 
+/* --host NAME=LOG:PUB. The key file is after the last ':' (a log path may hold one, a
+ * key path may not); NAME is a host name's characters, each given once. */
+static int add_audit_host(struct audit_opts *o, const char *v, char *err, size_t errlen)
+{
+	const char *eq = strchr(v, '=');
+	const char *colon = strrchr(v, ':');
+	if (!eq || !colon || colon < eq || eq == v || colon == eq + 1 || !colon[1])
+		return errmsg(err, errlen, -EINVAL, "bad --host '%s': expected NAME=LOG:PUB (the log file, then "
+			      "the host's audit public key file)", v);
+	size_t nl = (size_t)(eq - v);
+	if (nl > 64 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_") != nl)
+		return errmsg(err, errlen, -EINVAL, "bad --host '%s': NAME is letters, digits, '.', '-', '_' "
+			      "(at most 64)", v);
+	for (size_t i = 0; i < o->n_hosts; i++)
+		if (strlen(o->hosts[i].name) == nl && strncmp(o->hosts[i].name, v, nl) == 0)
+			return errmsg(err, errlen, -EINVAL, "bad --host '%s': host %.*s given more than once", v,
+				      (int)nl, v);
+	if (o->n_hosts >= AUDIT_MAX_HOSTS)
+		return errmsg(err, errlen, -EINVAL, "too many --host (at most %d)", AUDIT_MAX_HOSTS);
+	struct audit_host *g = realloc(o->hosts, (o->n_hosts + 1) * sizeof(*g));
+	if (!g)
+		return errmsg(err, errlen, -EINVAL, "out of memory");
+	o->hosts = g;
+	char *s = strdup(v);
+	if (!s)
+		return errmsg(err, errlen, -EINVAL, "out of memory");
+	s[eq - v] = '\0';
+	s[colon - v] = '\0';
+	o->hosts[o->n_hosts++] = (struct audit_host){ .spec = s, .name = s, .log = s + (eq - v) + 1,
+						      .pub = s + (colon - v) + 1 };
+	return 0;
+}
+
 /* --env NAME: a variable passed through to the command. */
 /* A repeatable string option (--env, --helper): each value once, at most max of them. */
 static int add_unique(const char ***list, size_t *n, size_t max, const char *flag, const char *v,
@@ -306,6 +339,12 @@ int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errle
 			c->audit.json = true;
 		} else if (id == O_ALLOW_UNSIGNED) {
 			c->audit.allow_unsigned_tail = true;
+		} else if (id == O_LOG) {
+			if (!v[0])
+				return errmsg(err, errlen, -EINVAL, "bad --log: empty file name");
+			c->audit.log_file = v;
+		} else if (id == O_HOST) {
+			return add_audit_host(&c->audit, v, err, errlen);
 		}
 		return 0;
 	case CLI_LEASE_ISSUE:
@@ -369,6 +408,19 @@ int cli_handle_opt(struct cli *c, int id, const char *v, char *err, size_t errle
 			c->doctor.json = true;
 		else if (id == O_VERBOSE)
 			c->doctor.verbose = true;
+		return 0;
+	case CLI_ENFORCER_METRICS:
+		if (id == O_STATE) {
+			if (!v[0])
+				return errmsg(err, errlen, -EINVAL, "bad --state: empty directory name");
+			c->enforcer.state_dir = v;
+		} else if (id == O_MATRIX) {
+			c->enforcer.matrix_file = v;
+		} else if (id == O_OUTPUT) {
+			if (!v[0])
+				return errmsg(err, errlen, -EINVAL, "bad --output: empty file name");
+			c->enforcer.out_file = v;
+		}
 		return 0;
 	case CLI_ENFORCER_START:
 	case CLI_ENFORCER_STATUS:

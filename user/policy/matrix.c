@@ -51,6 +51,7 @@ void matrix_free(struct matrix *m)
 	for (size_t i = 0; i < m->n_bounds && i < MATRIX_MAX_BOUNDS; i++)
 		free(m->bounds[i].pattern);
 	free(m->ledger);
+	free(m->metrics_textfile);
 	matrix_audience_free(&m->audience);
 	memset(m, 0, sizeof *m);
 }

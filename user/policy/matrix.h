@@ -63,6 +63,9 @@ struct matrix {
 						    * default false) */
 	bool audit_only_allowed;                   /* `audit_only: allow` (optional key,
 						    * default deny): calyx run --audit-only */
+	char *metrics_textfile;                    /* metrics.textfile: the Prometheus text file
+						    * runs and `calyx enforcer metrics` write
+						    * (optional; NULL: none) */
 	uint64_t rollback_max_bytes;               /* the most a run's rollback pack may hold
 						    * (optional key, > 0, default
 						    * MATRIX_ROLLBACK_MAX_DEFAULT): over it the run

@@ -438,6 +438,37 @@ static int load_ledger(struct yctx *c, const struct yn *n, struct matrix *m)
 	return 0;
 }
 
+/* metrics: {textfile: PATH}: where the Prometheus text file goes (docs/fleet.md
+ * "Metrics"): absolute, canonical like a root, ending in ".prom" (node_exporter's textfile
+ * collector reads only those). */
+static int load_metrics(struct yctx *c, const struct yn *n, struct matrix *m)
+{
+	static const char *const keys[] = { "textfile" };
+	const char *s;
+	int r;
+	if (!n)
+		return 0;
+	if ((r = yt_want(c, n, "metrics", YN_MAP)) || (r = yt_check_keys(c, n, "metrics", keys, 1)))
+		return r;
+	const struct yn *t = yt_get(n, "textfile");
+	if ((r = yt_str(c, t, "metrics.textfile", &s)))
+		return r;
+	_cleanup_free_ char *d = strdup(s);
+	if (!d)
+		return yt_oom(c);
+	size_t len = strlen(d);
+	const char *why = len && d[len - 1] == '/' ? "must name a file, not a directory" : root_dir_problem(d);
+	if (!why && (strlen(d) < 6 || strcmp(d + strlen(d) - 5, ".prom") != 0 || strrchr(d, '/')[1] == '.'))
+		why = "must end in .prom (node_exporter's textfile collector reads only those) and not be hidden";
+	if (why) {
+		char q[ERRMSG_QUOTE_MAX + 8];
+		errmsg_quote(q, sizeof q, t->s, t->len);
+		return yt_errf(c, t->line, t->col, "metrics.textfile", "'%s' %s", q, why);
+	}
+	m->metrics_textfile = TAKE_PTR(d);
+	return 0;
+}
+
 /* The whole matrix. Long: the top-level keys in schema order (docs/matrix.md), a few lines
  * each. */
 static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
@@ -451,7 +482,7 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 	 * nothing, the default ledger, leases for this host only; fail_on_denial off (it
 	 * changes exit codes only, never what is enforced); unenforceable_limits refuse. */
 	static const char *const top_opt[] = { "seccomp", "ledger", "audience", "fail_on_denial",
-					       "unenforceable_limits", "rollback_max_bytes", "audit_only" };
+					       "unenforceable_limits", "rollback_max_bytes", "audit_only", "metrics" };
 	static const char *const caps[] = { "exec_staging_with_lease" };
 	static const char *const ids[] = { "uid", "gid" };
 	const struct yn *n;
@@ -549,6 +580,8 @@ static int load_tree(struct yctx *c, const struct yn *root, struct matrix *m)
 	n = yt_get(root, "rollback_max_bytes");
 	if (n && (r = yt_size(c, n, "rollback_max_bytes", &m->rollback_max_bytes)))
 		return r;
+	if ((r = load_metrics(c, yt_get(root, "metrics"), m)))
+		return r;
 	n = yt_get(root, "seccomp");
 	return n ? load_seccomp(c, n, m) : 0;
 }
@@ -564,6 +597,7 @@ static const char *matrix_key_home(const char *key)
 		{ "enforcement", "" }, { "seccomp", "" }, { "ledger", "" }, { "audience", "" },
 		{ "fail_on_denial", "" }, { "unenforceable_limits", "" }, { "rollback_max_bytes", "" },
 		{ "audit_only", "" },
+		{ "metrics", "" }, { "textfile", "metrics" },
 		{ "exec_staging_with_lease", "capabilities" },
 		{ "name", "trusted_keys[]" }, { "public", "trusted_keys[]" },
 		{ "default", "limits" }, { "max", "limits" },

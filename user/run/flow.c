@@ -138,6 +138,8 @@ static void runner_teardown(struct runner *r)
 	r->paths = NULL;
 	free(r->argv);
 	r->argv = NULL;
+	/* The sandbox has left the resident set; the matrix and the state dir are still open. */
+	run_write_metrics(r);
 	if (r->have_l)
 		lease_free(&r->l);
 	r->have_l = false;

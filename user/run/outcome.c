@@ -19,6 +19,7 @@
 #include "base/exitcodes.h"
 #include "enforce/landlock.h"
 #include "enforce/resident.h"
+#include "fleet/metrics_write.h"
 #include "state/runmeta.h"
 
 static const char *const status_names[] = { "ok", "failed", "violation", "interrupted" };
@@ -430,4 +431,13 @@ int run_finish(struct runner *r, struct outcome *oc, int exit_rc, const struct c
 	int arc = audit_completion(r, oc, meta, rc ? NULL : meta_hash, st ? st->v[CALYX_STAT_RB_DROPPED] : 0);
 	run_report_keep(r, meta);
 	return rc ? rc : lrc ? lrc : arc;
+}
+
+void run_write_metrics(struct runner *r)
+{
+	if (!r->m.metrics_textfile || r->sp.fd < 0)
+		return;
+	char err[PATH_MAX + 256];
+	if (metrics_write_textfile(r->sp.fd, r->m.metrics_textfile, err, sizeof(err)) < 0)
+		run_say(0, "warning: metrics file %s not written: %s", r->m.metrics_textfile, err);
 }

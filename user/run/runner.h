@@ -206,6 +206,12 @@ struct outcome {
 	bool kill_failed;            /* the enforcer could not kill a denied exec: failed closed */
 };
 
+/* outcome.c: the matrix's metrics.textfile (docs/fleet.md "Metrics"), written once the
+ * run's records are in the log and its sandbox left the resident set (in the
+ * teardown, before the matrix and the state dir are closed), so it counts this run, or this refusal, and not its sandbox as live. A
+ * failure is said (a warning), never the run's. Nothing without the key or a state dir. */
+void run_write_metrics(struct runner *r);
+
 /* flow.c: "calyx: <what>" on stderr, returning code (one statement at a failure). */
 int run_say(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* flow.c: the audit log could not be opened for appending (auditlog_open's rc and why):
