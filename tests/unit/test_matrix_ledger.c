@@ -1,4 +1,4 @@
-/* links: policy/matrix_host policy/matrix_ledger policy/matrix policy/matrix_load policy/seccomp_groups policy/yamltree policy/backend policy/lease policy/envnames base/units policy/pathpat base/paserk base/b64url shipped_matrix base/errmsg base/fileio policy/limits policy/argv policy/lease_text */
+/* links: policy/matrix_host policy/matrix_ledger policy/matrix policy/matrix_load policy/seccomp_groups policy/yamltree policy/backend policy/lease policy/envnames base/units policy/pathpat base/paserk base/b64url shipped_matrix base/errmsg base/fileio policy/limits policy/argv policy/lease_text policy/netrule */
 /* The matrix's `audience.ledgers` (docs/matrix.md "Audience", docs/fleet.md "Group
  * ledger"): which audience is counted where, the etcd entry's keys, defaults and errors. */
 #include <errno.h>
