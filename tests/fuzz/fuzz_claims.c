@@ -1,4 +1,4 @@
-/* links: policy/lease policy/envnames base/units policy/pathpat base/errmsg policy/limits policy/argv policy/lease_text */
+/* links: policy/lease policy/netrule policy/envnames base/units policy/pathpat base/errmsg policy/limits policy/argv policy/lease_text */
 /* libFuzzer target for the lease claims (the JSON payload of a token, lease_from_json):
  * every claim, helpers, aud, cwd, env and limits. Any byte string must either parse or be
  * refused with -EINVAL and a message naming the claim, never crash, hang or leak. What

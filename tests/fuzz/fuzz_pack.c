@@ -1,4 +1,4 @@
-/* links: rollback/pack rollback/manifest base/errmsg */
+/* links: rollback/pack rollback/archive_lib rollback/manifest base/errmsg */
 /* libFuzzer target for the rollback pack reader (rollback.tar.gz: libarchive, gzip'd pax
  * tar, what `calyx rollback` reads back): any bytes must give members whose names passed
  * the checks every name must pass (relative in the archive, canonical, no "..") or an

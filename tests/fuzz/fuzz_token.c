@@ -1,4 +1,4 @@
-/* links: token/paseto token/verify base/paserk base/b64url base/errmsg base/fileio base/units policy/lease policy/lease_text policy/envnames policy/pathpat policy/limits policy/argv policy/matrix policy/matrix_host policy/matrix_load policy/backend policy/seccomp_groups policy/yamltree */
+/* links: token/paseto token/verify base/paserk base/b64url base/errmsg base/fileio base/units policy/lease policy/netrule policy/lease_text policy/envnames policy/pathpat policy/limits policy/argv policy/matrix policy/matrix_host policy/matrix_ledger policy/matrix_load policy/backend policy/seccomp_groups policy/yamltree */
 /* libFuzzer target for everything that parses untrusted token and key text: the footer
  * peek, full v4.public verification with a fixed key, the lease verifier over it (the
  * footer's strict {"kid":…}, the claims, the times: verify_lease_token), and the PASERK
