@@ -20,7 +20,7 @@ endif
 CALYX_VERSION := 0.1.0
 COMMIT    ?= $(shell c=$$(git rev-parse --short=7 HEAD 2>/dev/null) && { git diff --quiet HEAD -- 2>/dev/null || c=$$c-dirty; echo $$c; })
 VERSION   := $(CALYX_VERSION) (commit $(or $(COMMIT),unknown))
-PKGS      := libsodium yaml-0.1 libcjson libbpf libseccomp libcurl
+PKGS      := libsodium yaml-0.1 libcjson libbpf libseccomp
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
              -I user -I bpf -I $(BUILD)

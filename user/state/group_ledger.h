@@ -22,6 +22,8 @@
  *                 a count that is not a number or above runs_allowed, a run record where
  *                 the count says none is);
  *   -EBUSY        GROUP_LEDGER_ROUNDS rounds all lost to other hosts;
+ *   -ELIBACC      libcurl (loaded with dlopen at the first call) missing or refusing
+ *                 an option this needs;
  *   -EINVAL, -ENOMEM.
  * err names the endpoint(s) and what each said. Each request is tried once on each
  * endpoint, starting with the one that answered last; each try is bounded by e->timeout_ms. */
