@@ -286,6 +286,32 @@ run host-a "$T/fake.l" "$T/fake.yaml"
 check "a server that answers 200 but not as etcd (http://): untrusted, fails closed (90)" rc_is 90
 check "... naming it" err_has "untrusted answer: http://127.0.0.1:${PX[2]}: an answer without the gateway's header (not etcd?)"
 
+# A transaction applied whose answer is lost and no other endpoint to ask: the run fails
+# closed (90) and says the lease may have been used; its refusal record has lease_used
+# null (unknown), not false. Then the stand-ins are restarted for the next case.
+issue "$T/unk.l" --runs 2 || bad "issue runs:2 lease (unanswered)"
+ID=$(lease_id "$T/unk.l")
+matrix_http host-d "$T/host-d/lossy1.yaml" "http://127.0.0.1:${PX[0]}"
+run host-d "$T/unk.l" "$T/host-d/lossy1.yaml"
+check "the only endpoint drops an applied transaction's answer: fails closed (90)" rc_is 90
+check "... saying the run may have been used" err_has "the lease may have been used (its last transaction went unanswered)"
+check "... nothing ran on host-d" eval '! ran_here host-d "$ID"'
+V=$(etcd_view "$ID")
+check "... etcd counted it (count 1, run 1 by host-d)" test "$V" = "count 1
+1 host-d 1 True"
+unknown() { python3 -c 'import json,sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+rs = [r["data"] for r in rs if r["type"] == "lease_event.refused" and r["lease"] == sys.argv[2]]
+sys.exit(0 if len(rs) == 1 and rs[0]["exit_code"] == 90 and rs[0]["lease_used"] is None else 1)' \
+	"$T/host-d/state/logs/svf_audit/svf.jsonl" "$ID"; }
+check "... its lease_event.refused has lease_used null (unknown)" unknown
+kill "${PIDS[3]}" 2>/dev/null; wait "${PIDS[3]}" 2>/dev/null
+rm -f "$T/applied" "$T/proxy.out"
+python3 tests/lib/etcd_proxy.py "${CLIENT[0]}" "$P/ca.crt" "$P/client.crt" "$P/client.key" "${PX[@]}" "$T/applied" \
+	>"$T/proxy.out" 2>"$T/proxy.err" &
+PIDS[3]=$!
+for n in $(seq 1 40); do grep -q ready "$T/proxy.out" 2>/dev/null && break; sleep 0.25; done
+
 # A transaction applied whose answer is lost, then the same request on the next endpoint:
 # the run finds its own record (the nonce) and is run 1, not run 2.
 issue "$T/lost.l" --runs 2 || bad "issue runs:2 lease (lost answer)"

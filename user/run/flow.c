@@ -427,10 +427,16 @@ static int consume_lease(struct runner *r)
 			return run_say(EXIT_LEASE_INVALID, "lease issuer '%s' is not usable as a ledger name", r->l.iss);
 		rc = group_ledger_consume(group, r->l.iss, r->l.jti, r->l.runs, r->m.audience.hostname,
 					  &r->run_no, err, sizeof(err));
+		if (rc == -EINPROGRESS) {
+			r->consumed_unknown = true;
+			return run_say(EXIT_GROUP_LEDGER, "group ledger of '%s' (etcd) unreachable: %s; nothing was run, "
+				       "the lease may have been used (its last transaction went unanswered)",
+				       r->l.aud, err[0] ? err : strerror(-rc));
+		}
 		if (rc < 0 && rc != -EALREADY) {
 			const char *what = rc == -EHOSTUNREACH ? "unreachable" : rc == -EBADMSG ? "untrusted answer"
 					   : rc == -EBUSY ? "contended" : strerror(-rc);
-			return run_say(EXIT_GROUP_LEDGER, "group ledger of '%s' (etcd) %s: %s; nothing was run",
+			return run_say(EXIT_GROUP_LEDGER, "group ledger of '%s' (etcd) %s: %s; nothing was run, the lease was not used",
 				       r->l.aud, what, err[0] ? err : strerror(-rc));
 		}
 	} else {

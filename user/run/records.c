@@ -128,7 +128,10 @@ void run_record_refusal(struct runner *r, int rc)
 	cJSON_AddNumberToObject(d, "exit_code", rc);
 	cJSON_AddStringToObject(d, "reason", run_last_said());
 	cJSON_AddStringToObject(d, "step", r->step ? r->step : "");
-	cJSON_AddBoolToObject(d, "lease_used", r->consumed);
+	if (r->consumed_unknown)   /* a group ledger's unanswered transaction: unknown */
+		cJSON_AddNullToObject(d, "lease_used");
+	else
+		cJSON_AddBoolToObject(d, "lease_used", r->consumed);
 	cJSON_AddItemToObject(d, "claims", l ? run_rec_claims(l) : cJSON_CreateNull());
 	run_rec_common(r, d);
 	/* Sealed: a refusal is the end of an attempt, like a run's completion. */

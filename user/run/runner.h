@@ -78,6 +78,8 @@ struct runner {
 	struct verify_info vi;               /* the token's hash; its claims when refused signed */
 	const char *step;                    /* what is being checked: lease_event.refused's step */
 	bool consumed;                       /* the ledger counted this run (step 9) */
+	bool consumed_unknown;               /* a group ledger's transaction went unanswered:
+					      * it may have counted the run (lease_used null) */
 	bool sp_unusable;                    /* the state dir could not be opened or is unsafe:
 					      * nowhere to record a refusal */
 	int cmd_index;

@@ -455,8 +455,10 @@ static int consume(struct client *cl, const char *iss, const char *jti, uint32_t
 		amb = false;
 		r = txn(cl, ckey, mod, rkey, (uint32_t)k + 1, rec, &won, &amb);
 		free(rec);
-		if (r == -EHOSTUNREACH && amb)
+		if (r == -EHOSTUNREACH && amb) {
 			say(cl, e->endpoints[cl->cur], "run %" PRIu64 " may have been used without an answer", k + 1);
+			return -EINPROGRESS;   /* the caller must not say the lease was not used */
+		}
 		if (r)
 			return r;
 		if (won) {

@@ -21,6 +21,8 @@
  *   -EBADMSG      an answer that cannot be trusted (not the gateway's JSON, two clusters,
  *                 a count that is not a number or above runs_allowed, a run record where
  *                 the count says none is);
+ *   -EINPROGRESS  no endpoint answered the transaction that would have counted this
+ *                 run: it may have been applied (the run may be used, unknown);
  *   -EBUSY        GROUP_LEDGER_ROUNDS rounds all lost to other hosts;
  *   -ELIBACC      libcurl (loaded with dlopen at the first call) missing or refusing
  *                 an option this needs;
