@@ -192,7 +192,34 @@ crun "$CALYX" s-sweeper "$ST"
 check "sweep: the sweeper's lease was not used (exit $RC)" [ "$RC" -eq 0 ]
 check "sweep: artifacts and log verify" bash -c 'python3 tests/lib/state_claims.py "$1" && "$2" audit verify --state "$1" --pub "$1/keys/audit.pub" >/dev/null' _ "$ST" "$CALYX"
 
-# ---- 3. ENOSPC and EIO at each state write
+# ---- 3. calyx rollback killed half way (restore: one file back), and after the restore,
+# before its record (restored): a second `calyx rollback --force` restores and verifies,
+# one lease_event.rolled_back is logged, the log verifies
+for p in restore restored; do
+  RST=$T/rb-$p
+  rm -rf "${T:?}/rw/"*; for f in a b c; do echo "was $f" > "$T/rw/$f"; done; touch "$T/rw/go"
+  issue "r-$p" && RLID=$LID && crun "$CALYX" "r-$p" "$RST"
+  [ "$RC" -eq 0 ] || bad "$p: the run to roll back exit $RC: $ERR"
+  for f in a b c; do echo "changed $f" > "$T/rw/$f"; done
+  ( CALYX_TEST_CRASH_AT=$p "$TCALYX" rollback "$RLID" --state "$RST" --force >"$T/rb.out" 2>"$T/rb.err"; exit $? ) 2>/dev/null; rrc=$?
+  check "$p: calyx rollback was SIGKILLed there (exit $rrc)" \
+    bash -c '[ "$1" -eq 137 ] && grep -q "test hook: SIGKILL at $2\$" "$3"' _ "$rrc" "$p" "$T/rb.err"
+  back=$(cat "$T/rw/a" "$T/rw/b" "$T/rw/c" | grep -c '^was ')
+  if [ "$p" = restore ]; then
+    check "restore: killed with the tree half restored (1 of 3 files back: $back)" [ "$back" -eq 1 ]
+  else
+    check "restored: killed with the tree restored (3 of 3 files back: $back)" [ "$back" -eq 3 ]
+  fi
+  "$CALYX" rollback "$RLID" --state "$RST" --force >"$T/rb.out" 2>"$T/rb.err"; rrc=$?
+  check "$p: calyx rollback --force again restores and verifies (exit $rrc)" \
+    bash -c '[ "$1" -eq 0 ] && [ "$(cat "$2/a" "$2/b" "$2/c")" = "$(printf "was a\nwas b\nwas c")" ] && [ ! -e "$2/go.ready" ]' _ "$rrc" "$T/rw"
+  check "$p: one lease_event.rolled_back in the log" \
+    test "$(grep -c "\"type\":\"lease_event.rolled_back\"" "$RST/logs/svf_audit/svf.jsonl")" -eq 1
+  check "$p: calyx audit verify exits 0" audit_ok "$RST"
+done
+touch "$T/rw/go"
+
+# ---- 4. ENOSPC and EIO at each state write
 touch "$T/rw/go"
 for e in ENOSPC EIO; do
   WST=$T/wf-$e

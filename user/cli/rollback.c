@@ -24,6 +24,7 @@
 #include "base/exitcodes.h"
 #include "base/fileio.h"
 #include "base/safedir.h"
+#include "base/testhook.h"
 #include "rollback/diff.h"
 #include "rollback/manifest.h"
 #include "rollback/pack.h"
@@ -235,6 +236,7 @@ static int audit(const struct rollback_opts *o, struct rb_state *s, const cJSON 
 	 * at once, so `calyx audit verify` finds the log intact after a rollback, not an
 	 * unsigned tail (87) waiting for the next run. */
 	struct audit_result why = { 0 };
+	testhook_crash_point("restored");   /* the tree restored and verified, no record yet */
 	int rc = auditlog_append_one(s->sp.fd, "lease_event.rolled_back", lease ? lease : o->run, intent, d, true,
 				     err, sizeof(err), &why);
 	if (rc < 0)

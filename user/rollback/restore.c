@@ -16,6 +16,7 @@
 #include "base/cleanup.h"
 #include "base/errmsg.h"
 #include "base/safedir.h"
+#include "base/testhook.h"
 #include "rollback/pack.h"
 
 /* ---- the pack against the manifest ---- */
@@ -361,6 +362,8 @@ static int restore_files(struct rctx *c, int dirfd, const char *name, const stru
 		bool same = now && now->type == RB_FILE && now->size == e->size && strcmp(now->hash, e->hash) == 0;
 		if ((rc = same ? fix_file(c, e) : write_file(c, r, e)) < 0)
 			break;
+		if (!same)
+			testhook_crash_point("restore");   /* the tree half restored */
 	}
 	rb_pack_close(r);
 	return rc < 0 ? rc : 0;

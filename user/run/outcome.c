@@ -426,6 +426,11 @@ int run_finish(struct runner *r, struct outcome *oc, int exit_rc, const struct c
 			rc = run_say(EXIT_IO, "artifacts: %s", err);
 	}
 	testhook_crash_point("committed");
+	/* Not renamed into place: the temp directory stays with what it holds (the rollback
+	 * pack is the only copy of the :rw paths before the run), claimed by nothing. */
+	if (rc && !r->rd.committed)
+		run_say(0, "run: what was written is kept in %s/%s%s; no record names it", r->runs_dir, r->rd.tmp_name,
+			r->rb_packed ? " (its rollback pack among it)" : "");
 	/* The alert line once the run directory it names is in place. */
 	int lrc = rc ? 0 : run_limits_alert(r, oc, st);
 	int arc = audit_completion(r, oc, meta, rc ? NULL : meta_hash, st ? st->v[CALYX_STAT_RB_DROPPED] : 0);
