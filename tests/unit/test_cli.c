@@ -663,9 +663,9 @@ static void test_help_text(void **state)
 	free(h);
 
 	h = help_of(CLI_NONE);
-	static const char *const cmds[] = { "keygen", "lease issue", "lease verify", "lease show", "run",
+	static const char *const cmds[] = { "keygen", "lease issue", "lease verify", "lease show", "lease suggest", "run",
 					    "doctor", "audit show", "audit verify", "rollback", "report", "exit codes",
-					    "88  report: no such run" };
+					    "88  report, lease suggest: no such run" };
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strstr(h, cmds[i]))
 			fail_msg("top-level help does not mention %s", cmds[i]);

@@ -312,6 +312,22 @@ static void test_no_claims_and_bad_meta(void **state)
 	cJSON_Delete(w);
 }
 
+/* More helpers than a lease holds: still suggested, with a warning naming the cap. */
+static void test_over_the_caps(void **state)
+{
+	(void)state;
+	char ev[16384] = EV_START;
+	for (int i = 0; i < 33; i++)
+		snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev),
+			 "{\"type\":\"process\",\"pid\":%d,\"execs\":[{\"binary\":\"/opt/b%d\",\"argv\":[\"x\"],\"argv_unread\":true}]}\n",
+			 100 + i, i);
+	struct result r;
+	derive(META("bpf-lsm", ""), ev, CLAIMS, &r);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.claims, "helpers")), 33);
+	assert_true(warned(&r, "the suggestion has 33 helpers, more than a lease holds (32)"));
+	result_free(&r);
+}
+
 /* --cmd quoting: what suggest_quote_arg writes, lease_split_command reads back as it was. */
 static void test_quote_roundtrip(void **state)
 {
@@ -343,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_incomplete_and_violation),
 		cmocka_unit_test(test_no_claims_and_bad_meta),
+		cmocka_unit_test(test_over_the_caps),
 		cmocka_unit_test(test_quote_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

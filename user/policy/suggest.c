@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/lease.h"
 #include "policy/limits.h"
 #include "policy/pathpat.h"
 
@@ -783,8 +784,22 @@ int suggest_build(const cJSON *meta, const cJSON *events, const cJSON *claims, c
 	if (get_str(claims, "cwd"))
 		cJSON_AddStringToObject(o, "cwd", get_str(claims, "cwd"));
 	cJSON_Delete(helpers);
+	/* Said here, refused by lease issue: a lease holds at most this many of each. */
+	static const struct { const char *claim; int max; } caps[] = {
+		{ "commands", LEASE_MAX_COMMANDS }, { "helpers", LEASE_MAX_HELPERS }, { "paths", LEASE_MAX_PATHS },
+	};
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		int n = cJSON_GetArraySize(get(o, caps[i].claim));
+		if (n > caps[i].max && (rc = warn(warnings, "the suggestion has %d %s, more than a lease holds (%d): "
+						  "lease issue will refuse it; the job needs a wider pattern or helper",
+						  n, caps[i].claim, caps[i].max)) < 0)
+			goto fail_o;
+	}
 	*out = o;
 	return 0;
+fail_o:
+	cJSON_Delete(o);
+	return rc;
 fail:
 	cJSON_Delete(commands);
 	cJSON_Delete(helpers);
