@@ -174,7 +174,9 @@ static __attribute__((noreturn)) void child_fail(int status_fd, int stage, int e
 /* Runs between clone/fork and exec: only async-signal-safe calls, no allocation. Long: one
  * sequence whose order is the confinement (namespaces and keyring, the cgroup, fds,
  * session, caps, ids, working directory, no_new_privs, seccomp, Landlock, exec), best read
- * top to bottom. */
+ * top to bottom. It ends in the exec or in _exit(), never exit(): no exit handlers run in
+ * the child, LeakSanitizer's under make test-asan included, which could not read
+ * /proc/<pid>/task from inside the confinement (docs/sanitizers.md "The sandbox child"). */
 static __attribute__((noreturn)) void child_main(const struct sandbox_spawn *s, struct child_fds f,
 						 pid_t parent)
 {
