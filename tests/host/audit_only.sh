@@ -41,6 +41,8 @@ sed -e '$a audit_only: allow' "$PLAIN" > "$AOM"
 PORT=$((7300 + $$ % 500))
 "$B/listen_tcp" tcp4 127.0.0.1 "$PORT" > "$W/l.out" 2>&1 &
 LPID=$!
+"$B/listen_tcp" tcp6 ::1 $((PORT + 2)) > "$W/l6.out" 2>&1 &
+LPID="$LPID $!"
 trap 'kill $LPID 2>/dev/null; rm -rf "$W"' EXIT
 sleep 0.3
 
@@ -63,6 +65,8 @@ t write $W/bin/try_open $O/overwrite w audit-wrote
 t exec $W/bin/try_exec $W/other/payload from-audit
 t argv $W/bin/try_exec $W/bin/hello not-the-lease-argv
 t tcp4 $W/bin/try_connect tcp4 127.0.0.1 $PORT
+t udp4 $W/bin/try_connect udp4 127.0.0.1 $((PORT + 1))
+t tcp6 $W/bin/try_connect tcp6 ::1 $((PORT + 2))
 EOF
 chmod 644 "$W/sb/ao.sh"
 
@@ -137,8 +141,8 @@ run ao "$PLAIN" --audit-only
 check "--audit-only without audit_only: allow: exit 66" eq "$RC" 66
 check "the refusal names the key" has "$ERR" "audit_only: allow"
 check "nothing ran: the file kept its bytes" eq "$(cat "$O/overwrite")" keep-data
-run ao "$AOM" --audit-only
-check "audit-only run with the lease the refusal left unused exits 0" eq "$RC" 0
+run ao "$AOM" --audit-only --fail-on-denial
+check "audit-only run with the lease the refusal left unused exits 0 (would-denies are no denials for --fail-on-denial)" eq "$RC" 0
 check "file: the outside secret was read" is_ok read "ok read: secret-data"
 check "file: the outside file was rewritten" eq "$(cat "$O/overwrite")" audit-wrote
 check "exec: the unleased payload ran" is_ok exec "HELLO-RAN argv0=$W/other/payload from-audit"
@@ -151,13 +155,21 @@ check "would_deny exec_image of the payload, not killed" wd exec_image "\"path\"
 check "the exec_image line says killed false" wd exec_image '"killed":false'
 check "would_deny exec_argv of hello with its argv" wd exec_argv "\"argv\":[\"$W/bin/hello\",\"not-the-lease-argv\"]"
 check "would_deny socket_connect to the listener" wd socket_connect "\"addr\":\"127.0.0.1\",\"port\":$PORT"
+check "UDP connect: done" is_ok udp4 "ok connected"
+check "would_deny socket_connect udp to 127.0.0.1:$((PORT + 1))" wd socket_connect "\"addr\":\"127.0.0.1\",\"port\":$((PORT + 1))"
+check "TCP over IPv6: reached" is_ok tcp6 "ok connected"
+check "the IPv6 listener got the bytes" has "$W/l6.out" "got: hi"
+check "would_deny socket_connect to ::1" wd socket_connect "\"addr\":\"::1\",\"port\":$((PORT + 2))"
 check "would_deny seccomp socket (the baseline's refusal, continued)" wd seccomp '"syscall":"socket"'
 check "no deny or kill line: nothing was denied" no_deny_lines
 check "meta.json audit_only true" eq "$(jq_ audit_only)" true
+check "meta.json seccomp: no refusal" eq "$(jq_ seccomp.refusals)" 0
+check "meta.json seccomp: the three socket() calls continued" eq "$(jq_ seccomp.continued)" 3
 check "meta.json would_deny.file >= 2" ge "$(jq_ would_deny.file)" 2
 check "meta.json would_deny.exec >= 2" ge "$(jq_ would_deny.exec)" 2
 check "meta.json would_deny.net >= 2" ge "$(jq_ would_deny.net)" 2
 check "meta.json: no Landlock ruleset" eq "$(jq_ enforcement.landlock)" ""
+check "meta.json denials.file is a count (no ruleset refuses unseen): 0" eq "$(jq_ denials.file)" 0
 check "SVF file_event.would_deny names the secret" svf_has file_event.would_deny "$O/secret"
 check "SVF exec_event.would_deny names the payload" svf_has exec_event.would_deny "$W/other/payload"
 check "SVF net_event.would_deny names the port" svf_has net_event.would_deny "\"port\":$PORT"
@@ -185,6 +197,8 @@ check "normal: the secret read is refused" is_denied read
 check "normal: the rewrite is refused, the file unchanged" eq "$(cat "$O/overwrite")" keep-data
 check "normal: neither the payload nor the wrong argv ran" no_payload
 check "normal: the connect is refused" is_denied tcp4
+check "normal: the UDP connect is refused" is_denied udp4
+check "normal: the IPv6 connect is refused" is_denied tcp6
 check "normal: no would_deny line" sh -c "! grep -q '\"type\":\"would_deny\"' '$D/events.jsonl'"
 check "normal: meta.json audit_only false" eq "$(jq_ audit_only)" false
 finish

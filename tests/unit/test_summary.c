@@ -204,6 +204,37 @@ static void test_print_full(void **state)
 	free(out);
 }
 
+/* An audit-only run (docs/audit-only.md): the would-denies go to their own classes, not the
+ * denials', and print as the "audit-only" line with their examples; the landlock note. */
+static void test_print_audit_only(void **state)
+{
+	(void)state;
+	struct run_summary s;
+	memset(&s, 0, sizeof(s));
+	struct calyx_deny_path_event a = deny(CALYX_HOOK_FILE_OPEN, 0, 1, "/etc/shadow");
+	a.d.verdict = CALYX_VERDICT_WOULD_DENY;
+	summary_collect_event(&s, &a.d.ev);
+	struct syscall_denial d = { .arch = AUDIT_ARCH_X86_64, .nr = 425, .tid = 7, .err = 1, .would_deny = true };
+	summary_collect_syscall(&s, &d);
+	assert_int_equal(s.cls[DENY_FILE].seen, 0);
+	assert_int_equal(s.would[DENY_FILE].seen, 1);
+	assert_int_equal(s.would[DENY_SYSCALL].seen, 1);
+	char *out = print_of(&s, "{\"lease\": \"LEASE-2\", \"status\": \"ok\", \"exit_code\": 0, \"signal\": null,"
+		" \"calyx_exit_code\": 0, \"duration_ms\": 5,"
+		" \"enforcement\": {\"backend\": \"landlock\", \"resident\": {\"denied\": 0}},"
+		" \"denials\": {\"exec\": 0, \"file\": 0, \"net\": 0, \"other\": 0, \"syscall\": 0},"
+		" \"audit_only\": true,"
+		" \"would_deny\": {\"exec\": 0, \"file\": 1, \"net\": 0, \"other\": 0, \"syscall\": 1},"
+		" \"seccomp\": {\"refusals\": 0, \"continued\": 1}, \"dropped_events\": 0}");
+	assert_string_equal(out,
+		"calyx: summary of LEASE-2: ok, exit 0, 5 ms\n"
+		"calyx:   denied        none recorded\n"
+		"calyx:   audit-only    2 would-deny: file 1, syscall 1 (landlock backend: of file accesses only the opens are observed)\n"
+		"calyx:     file        /etc/shadow (read)\n"
+		"calyx:     syscall     io_uring_setup\n");
+	free(out);
+}
+
 /* A landlock run that never started its command, with nothing denied; the limit named by
  * a string, measured from the run; the one-line form of a run that never got that far. */
 static void test_print_other_forms(void **state)
@@ -248,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_seccomp_texts),
 		cmocka_unit_test(test_safe),
 		cmocka_unit_test(test_print_full),
+		cmocka_unit_test(test_print_audit_only),
 		cmocka_unit_test(test_print_other_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -102,12 +102,13 @@ static cJSON *resources_json(const struct runner *r, const struct outcome *oc, c
 
 /* Denials by class, from the records. On the landlock backend Landlock's own refusals of
  * files are enforced but never seen by calyx (docs/backends.md): that class is null, not
- * a count that would read as "none". */
+ * a count that would read as "none". An audit-only run applies no Landlock ruleset, so
+ * nothing refuses files unseen: a count. */
 static cJSON *denials_json(const struct runner *r)
 {
 	cJSON *o = cJSON_CreateObject();
 	for (int k = 0; k < DENY_CLASS_COUNT; k++) {
-		if (k == DENY_FILE && r->backend == ENFORCE_LANDLOCK)
+		if (k == DENY_FILE && r->backend == ENFORCE_LANDLOCK && !r->o->audit_only)
 			cJSON_AddNullToObject(o, deny_class_name((enum deny_class)k));
 		else
 			cJSON_AddNumberToObject(o, deny_class_name((enum deny_class)k), (double)r->counts.denials[k]);

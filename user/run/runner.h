@@ -152,8 +152,9 @@ struct runner {
 	bool completed;                      /* exec_event.completed is in the audit log */
 	int notify_fd;                       /* the child's seccomp listener, -1 when none */
 	uint64_t sc_refused;                 /* notified calls answered EPERM */
-	uint64_t sc_recorded;                /* of those, queued as SVF records */
-	uint64_t sc_not_recorded;            /* of those, over the per-class SVF cap */
+	uint64_t sc_continued;               /* audit-only: notified calls let through (would-denies) */
+	uint64_t sc_recorded;                /* of those (both), queued as SVF records */
+	uint64_t sc_not_recorded;            /* of those (both), over the per-class SVF cap */
 	int sc_err;                          /* first listener failure, -errno */
 
 	/* what the operator is told (report.c) */

@@ -73,11 +73,15 @@ static void task_facts(struct syscall_denial *d)
 static void record(struct runner *r, const struct syscall_denial *d)
 {
 	enum deny_class dc = syscall_denial_class(d);
-	if (d->would_deny)
+	/* A continued call (audit-only) is no refusal: neither for the counts nor for the
+	 * fail_on_denial rule (report.c). */
+	if (d->would_deny) {
 		r->counts.would_deny[dc]++;
-	else
+		r->sc_continued++;
+	} else {
 		r->counts.denials[dc]++;
-	r->sc_refused++;
+		r->sc_refused++;
+	}
 	summary_collect_syscall(&r->sum, d);
 	cJSON *j = syscall_denial_to_json(d);
 	if (!j) {
@@ -183,6 +187,8 @@ cJSON *run_seccomp_json(const struct runner *r)
 	}
 	cJSON_AddStringToObject(o, "clone3", "ENOSYS, not recorded");
 	cJSON_AddNumberToObject(o, "refusals", (double)r->sc_refused);
+	if (r->o->audit_only)   /* docs/audit-only.md: the would-be refusals, continued */
+		cJSON_AddNumberToObject(o, "continued", (double)r->sc_continued);
 	cJSON_AddNumberToObject(o, "recorded", (double)r->sc_recorded);
 	cJSON_AddNumberToObject(o, "not_recorded", (double)r->sc_not_recorded);
 	if (r->sc_err) {
