@@ -1593,9 +1593,9 @@ int main(int argc, char **argv)
 	 * for sockets made below the set's root, where they are attached. Under deny_all no
 	 * inet socket can be made there, so the landlock backend's connect and sendmsg
 	 * programs are tested with sockets made in the sandbox cgroup while it was registered
-	 * without CALYX_SB_NET_DENY_ALL (a network policy no lease can ask for today:
-	 * NET_DENY_ALL is the only one; the set's ABI has the flag). That entry is then
-	 * replaced by the real one while the socket child lives. (Before the resident set,
+	 * with network allow rules (CALYX_SB_NET_ALLOW: TCP and UDP sockets may be made; the
+	 * one rule admits nothing the checks try). That entry is then replaced by the real
+	 * (deny_all) one while the socket child lives. (Before the resident set,
 	 * the sockets were made in the cgroup before the per-run programs were attached to it:
 	 * a premise gone with programs attached once, to the root.) */
 	int go[2] = { -1, -1 }, ready[2] = { -1, -1 };
@@ -1603,10 +1603,14 @@ int main(int argc, char **argv)
 	struct resident_sandbox *s1 = NULL;
 	if (!lsm) {
 		struct sandbox_rules open_net = rules;
-		open_net.network = (enum net_policy)1;   /* no CALYX_SB_NET_DENY_ALL */
+		static const struct net_rule elsewhere = { .family = NETRULE_V4, .prefix = 32, .proto = NETRULE_TCP,
+							   .port = 9, .addr = { 192, 0, 2, 1 } };
+		open_net.network = NET_ALLOW;
+		open_net.net_allow = &elsewhere;
+		open_net.n_net_allow = 1;
 		struct resident_sandbox *s0 = NULL;
 		rc = resident_add_sandbox(r, &open_net, &s0, err, sizeof(err));
-		check(rc == 0, "a sandbox entry without the deny-all flag is added: %s", rc ? err : "added");
+		check(rc == 0, "a sandbox entry with network allow rules is added: %s", rc ? err : "added");
 		if (pipe2(go, O_CLOEXEC) || pipe2(ready, O_CLOEXEC))
 			die("pipe", strerror(errno));
 		fflush(stdout);
@@ -1618,7 +1622,7 @@ int main(int argc, char **argv)
 			int tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 			char c = 0;
 			int se = udp < 0 || tcp < 0 ? errno : 0;
-			check(se == 0, "sockets made in the sandbox cgroup while its entry lacks the deny-all flag (%s)",
+			check(se == 0, "sockets made in the sandbox cgroup while its entry has allow rules (%s)",
 			      strerror(se));
 			if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
 				_exit(99);
