@@ -31,7 +31,13 @@ for n in "$@"; do
 		-artifact_prefix="$B/" "$B/corpus-$n" "tests/fuzz/seeds/$n" >>"$log" 2>&1; then
 		echo "== $n: done $(date -u +%FT%TZ)" | tee -a "$log"
 	else
-		echo "== $n: FINDING or failure, see $log" | tee -a "$log"
+		rc=$?
+		# 72: libFuzzer's exit on SIGINT (a run stopped by hand), after its final stats
+		if [ $rc = 72 ]; then
+			echo "== $n: interrupted $(date -u +%FT%TZ)" | tee -a "$log"
+		else
+			echo "== $n: FINDING or failure (exit $rc), see $log" | tee -a "$log"
+		fi
 		status=1
 	fi
 done

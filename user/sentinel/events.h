@@ -74,8 +74,9 @@ static inline const char *event_path(const struct calyx_event *ev)
 static inline int64_t event_real_ns(uint64_t mono_ns, int64_t mono_to_real_ns)
 {
 	int64_t r;
+	/* mono_ns is not negative: only a sum too large overflows */
 	if (mono_ns > INT64_MAX || __builtin_add_overflow((int64_t)mono_ns, mono_to_real_ns, &r))
-		return mono_to_real_ns < 0 && mono_ns <= INT64_MAX ? INT64_MIN : INT64_MAX;
+		return INT64_MAX;
 	return r;
 }
 
