@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define CALYX_ABI_VERSION 6
+#define CALYX_ABI_VERSION 7
 
 #define CALYX_PATH_MAX 256        /* path buffers (events, exec rules); the kernel matcher holds
                                    * CALYX_LPM_PATH_MAX - 1 bytes: longer paths are denied */
@@ -449,8 +449,8 @@ _Static_assert(sizeof(struct calyx_kill_event) == 96 + CALYX_PATH_MAX + 16 + CAL
 	       "calyx_kill_event layout");
 _Static_assert(sizeof(struct calyx_kill_event) < 65536, "head.size holds every record's size");
 
-/* Per-slot counters (a per-CPU array indexed by slot; user space sums the CPUs). A slot's
- * counters are zeroed when a run claims it. */
+/* Per-slot counters (a per-CPU array indexed by slot; user space sums the CPUs, except
+ * CALYX_STAT_RB_PEAK, a maximum). A slot's counters are zeroed when a run claims it. */
 enum calyx_stat {
 	CALYX_STAT_RB_DROPPED = 0,  /* records lost: the slot's ring buffer was full or missing */
 	CALYX_STAT_DENIED = 1,      /* operations refused (recorded or not) */
@@ -466,7 +466,11 @@ enum calyx_stat {
 				     * (limits.bpf.c); the runner ends the run as a violation */
 	CALYX_STAT_WOULD_DENY = 6,  /* audit-only: operations recorded as would-deny and allowed
 				     * (not in CALYX_STAT_DENIED) */
-	CALYX_STAT_MAX = 7,
+	CALYX_STAT_RB_PEAK = 7,     /* a maximum, not a count: the most bytes the slot's ring
+				     * buffer held (records reserved, not yet consumed) when a
+				     * record was reserved, on this CPU; user space takes the
+				     * largest over the CPUs, not the sum */
+	CALYX_STAT_MAX = 8,
 };
 struct calyx_stats {
 	__u64 v[CALYX_STAT_MAX];

@@ -133,6 +133,17 @@ static __always_inline void stat_inc(__u32 slot, __u32 idx)
 		__sync_fetch_and_add(&v->v[idx], 1);
 }
 
+/* The slot's peak ring-buffer fill: written only when above the stored value, so the
+ * common case is one lookup and one compare. Per CPU, so no other CPU races the write; a
+ * program nested on the same CPU between the compare and the write could only lower the
+ * stored peak below its own value by the size of one record. */
+static __always_inline void stat_max(__u32 slot, __u32 idx, __u64 val)
+{
+	struct calyx_stats *v = bpf_map_lookup_elem(&stats, &slot);
+	if (v && idx < CALYX_STAT_MAX && val > v->v[idx])
+		v->v[idx] = val;
+}
+
 /* ------------------------------------------------------------------ scope */
 
 struct scope {
@@ -208,8 +219,12 @@ static __always_inline void *ev_reserve(const struct scope *sc, __u32 type, __u3
 	/* Past the wake-up fill the consumer is woken (ev_submit) instead of waiting for its
 	 * next tick: a flood fills the buffer faster than one tick drains. wake carries the
 	 * choice to ev_submit and is zeroed there. */
-	if (bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > CALYX_RINGBUF_WAKE_FILL)
+	/* The bytes the ring holds now, this record included (the producer position has
+	 * moved past it): the slot's peak fill (meta.json ringbuf, docs/fleet.md "Metrics"). */
+	__u64 fill = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA);
+	if (fill > CALYX_RINGBUF_WAKE_FILL)
 		ev->wake = 1;
+	stat_max(slot, CALYX_STAT_RB_PEAK, fill);
 	__u64 pt = bpf_get_current_pid_tgid();
 	ev->type = type;
 	ev->hook = hook;

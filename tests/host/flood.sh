@@ -71,6 +71,16 @@ check "the kernel side counted every refusal exactly ($kernel = $N)" test "${ker
 check "records were lost (the buffer holds far fewer than $N: dropped_events $dropped)" test "${dropped:-0}" -gt 0
 check "denial records delivered + denial records dropped = attempts exactly ($net + ($dropped - $dproc) = $N)" \
   test "$((${net:-0} + ${dropped:-0} - ${dproc:-0}))" -eq "$N"
+# The peak fill (CALYX_STAT_RB_PEAK, a maximum kept in the kernel): a reserve fails only when
+# less than one record (< 64 KiB, calyx.h) is free, so a run that lost records peaked
+# within 64 KiB of the size; the completion record repeats meta.json's.
+read -r peak rbsize <<<"$(python3 -c 'import json, sys
+r = json.load(open(sys.argv[1] + "/meta.json"))["ringbuf"]; print(r["peak_bytes"], r["size_bytes"])' "$RUN" 2>/dev/null)"
+check "meta.json ringbuf: the ring was full to within one record (peak $peak of $rbsize)" \
+  test "${rbsize:-0}" = 2097152 -a "${peak:-0}" -le "${rbsize:-0}" -a "${peak:-0}" -gt $((${rbsize:-0} - 65536))
+check "exec_event.completed's ringbuf is meta.json's" test "$(python3 -c 'import json, sys
+c = [json.loads(l) for l in open(sys.argv[1]) if "\"exec_event.completed\"" in l][-1]["data"]["ringbuf"]
+print(c["peak_bytes"], c["size_bytes"])' "$SVF" 2>/dev/null)" = "$peak $rbsize"
 check "events.jsonl holds exactly the delivered denials ($net lines)" \
   test "$(grep -c '"type":"deny"' "$RUN/events.jsonl")" = "${net:-x}"
 check "SVF: event_log.gap with the dropped count ($dropped), right before the completion record" python3 -c '

@@ -20,6 +20,11 @@ issue "$WORK/c.lease" --cmd "/usr/local/bin/counters_tree $CT_PAGES $CT_BYTES $W
 crun "$WORK/c.state" "$WORK/c.lease" /usr/local/bin/counters_tree "$CT_PAGES" "$CT_BYTES" "$WORK/rw/data" 300
 check "calyx run exits 0" eq "$RC" 0
 check "it ran on bpf-lsm" eq "$(meta enforcement.backend)" bpf-lsm
+# The ring buffer's peak fill (CALYX_STAT_RB_PEAK, the largest over the CPUs): the run's
+# records went through it, so it held at least one (8-byte aligned), never more than its size.
+RB_PEAK=$(meta ringbuf.peak_bytes) RB_SIZE=$(meta ringbuf.size_bytes)
+check "meta.json ringbuf: peak $RB_PEAK of $RB_SIZE bytes, > 0, 8-byte aligned, at most the size" \
+	test "${RB_SIZE:-0}" = 2097152 -a "${RB_PEAK:-0}" -gt 0 -a "${RB_PEAK:-0}" -le "${RB_SIZE:-0}" -a $((${RB_PEAK:-1} % 8)) = 0
 CT_OUT=$RUN/stdout.log
 CT_RUN=$RUN
 ct_checks

@@ -7,7 +7,7 @@ cJSON *svf_completion_data(const struct svf_completion *c)
 {
 	static const char *const from_meta[] = { "exit_code", "signal", "calyx_exit_code", "violation",
 						 "duration_ms", "denials", "dropped_events", "fail_on_denial",
-						 "audit_only", "would_deny" };
+						 "audit_only", "would_deny", "ringbuf" };
 	cJSON *d = cJSON_CreateObject();
 	if (!d)
 		return NULL;

@@ -11,7 +11,7 @@
 struct svf_completion {
 	uint32_t run;
 	/* The run's meta.json: status, exit_code, signal, calyx_exit_code, violation,
-	 * duration_ms, denials, dropped_events, fail_on_denial, audit_only, would_deny are
+	 * duration_ms, denials, dropped_events, fail_on_denial, audit_only, would_deny, ringbuf are
 	 * copied from it, the keys it lacks left out.
 	 * NULL (none is left): status "abandoned", exit_code, signal, calyx_exit_code,
 	 * violation and duration_ms null. */
@@ -24,7 +24,7 @@ struct svf_completion {
 };
 
 /* {run, status, exit_code, signal, calyx_exit_code, violation, duration_ms, denials,
- * dropped_events, fail_on_denial, audit_only, would_deny, denials_not_logged_individually, run_dir, meta_blake2b,
+ * dropped_events, fail_on_denial, audit_only, would_deny, ringbuf, denials_not_logged_individually, run_dir, meta_blake2b,
  * runner_pid, completed_by}, in this order, each as described above. NULL on allocation failure. */
 cJSON *svf_completion_data(const struct svf_completion *c);
 

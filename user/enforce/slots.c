@@ -67,7 +67,10 @@ int resident_slot_stats(const struct resident *r, uint32_t slot, struct calyx_st
 	int rc = bpf_map_lookup_elem(r->map_fd[RM_STATS], &slot, v) < 0 ? -errno : 0;
 	for (int c = 0; rc == 0 && c < r->ncpus; c++)
 		for (int i = 0; i < CALYX_STAT_MAX; i++)
-			out->v[i] += v[c].v[i];
+			if (i == CALYX_STAT_RB_PEAK)   /* a maximum per CPU: the largest */
+				out->v[i] = v[c].v[i] > out->v[i] ? v[c].v[i] : out->v[i];
+			else
+				out->v[i] += v[c].v[i];
 	free(v);
 	return rc;
 }

@@ -48,8 +48,12 @@ static int count_file(int dirfd, const char *name, struct metrics_counts *c, cha
 				    STATE_SVF_DIR, name, no);
 			break;
 		}
-		metrics_count_record(c, rec);
+		rc = metrics_count_record(c, rec);
 		cJSON_Delete(rec);
+		if (rc < 0) {
+			errmsg(err, errlen, rc, "out of memory");
+			break;
+		}
 	}
 	free(line);
 	fclose(f);   /* closes fd, and with it the lock */
@@ -72,8 +76,12 @@ static int backend_status(enum enforce_backend b, struct metrics_backend *out, c
 	out->live = st->live;
 	out->slots = st->n_slots;
 	out->orphan_denials = st->orphans.v[CALYX_STAT_DENIED];
-	for (unsigned i = 0; i < st->n_slots; i++)
+	for (unsigned i = 0; i < st->n_slots; i++) {
 		out->records_lost += st->slots[i].stats.v[CALYX_STAT_RB_DROPPED];
+		uint64_t peak = st->slots[i].stats.v[CALYX_STAT_RB_PEAK];
+		out->ringbuf_peak_bytes = peak > out->ringbuf_peak_bytes ? peak : out->ringbuf_peak_bytes;
+	}
+	out->ringbuf_bytes = st->n_slots ? CALYX_RINGBUF_BYTES : 0;
 	free(st);
 	return 0;
 }
@@ -96,6 +104,7 @@ char *metrics_collect(int state_fd, char *err, size_t errlen)
 			rc = count_file(dfd, i < nrot ? rot[i] : SVF_LOG_NAME, &c, err, errlen);
 		audit_free_names(rot, nrot);
 		close(dfd);
+		metrics_counts_release(&c);   /* the counts themselves stay */
 		if (rc < 0)
 			return NULL;
 	}

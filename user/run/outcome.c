@@ -288,6 +288,11 @@ static cJSON *meta_json(struct runner *r, const struct outcome *oc, int exit_rc,
 	cJSON_AddNumberToObject(m, "events", (double)r->counts.records);
 	cJSON_AddNumberToObject(m, "dropped_events", (double)st->v[CALYX_STAT_RB_DROPPED]);
 	cJSON_AddNumberToObject(m, "dropped_process_events", (double)st->v[CALYX_STAT_RB_DROPPED_PROC]);
+	/* How close the sandbox's ring buffer came to full (dropping records): its peak fill
+	 * at a reserve, and its size (docs/fleet.md "Metrics"). */
+	cJSON *rbj = cJSON_AddObjectToObject(m, "ringbuf");
+	cJSON_AddNumberToObject(rbj, "peak_bytes", (double)st->v[CALYX_STAT_RB_PEAK]);
+	cJSON_AddNumberToObject(rbj, "size_bytes", CALYX_RINGBUF_BYTES);
 	if (r->consume_err || r->events_lost_oom) {
 		char err[256];
 		if (r->consume_err)
