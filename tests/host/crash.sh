@@ -17,10 +17,15 @@
 #     verifies it), and `calyx audit verify` exits 0.
 #  2. A sweep killed half way (the dead run's meta.json written, its completion not yet):
 #     the sweep after it finishes the run, once.
-#  3. For ENOSPC and EIO, at each state write of a run in turn (n = 1, 2, … until a run
+#  3. calyx rollback killed at restore and restored: its lease_event.rollback_started is
+#     in the log (sealed), and a second rollback --force restores and ends the story.
+#  4. For ENOSPC and EIO, at each state write of a run in turn (n = 1, 2, … until a run
 #     has fewer writes): the run exits non-zero (74 unless the write was one the run
 #     proves it can do without), nothing claims an artifact that was not written, the log
-#     verifies, and the next run on that state dir exits 0.
+#     verifies, and the next run on that state dir exits 0; a run whose artifacts were not
+#     written is moved into place by that next run's sweep (status artifacts_not_written,
+#     exec_event.artifacts_recovered) and its rollback pack restores.
+#  5. A sweep killed at recovered: the next sweep writes the one artifacts_recovered.
 #   tests/host/crash.sh build/calyx      (run by tests/host/run.sh; needs build/testhooks/calyx)
 set -u
 cd "$(dirname "$0")/../.."
@@ -240,6 +245,7 @@ touch "$T/rw/go"
 
 # ---- 4. ENOSPC and EIO at each state write
 touch "$T/rw/go"
+UNW_N=   # the write numbers whose failure left a run's artifacts unwritten
 for e in ENOSPC EIO; do
   WST=$T/wf-$e
   issue "w-$e-0" && crun "$CALYX" "w-$e-0" "$WST"   # the state dir made and the log begun
@@ -266,7 +272,7 @@ for e in ENOSPC EIO; do
     fi
     if unwritten "$WST" "$FLID"; then
       if [ "$(meta_status "$WST" "$FLID")" = artifacts_not_written ] && has_record "$WST" "$FLID" exec_event.artifacts_recovered; then
-        recovered=$((recovered + 1))
+        recovered=$((recovered + 1)); UNW_N+=" $n"
         if [ "$rolled" = 0 ] && [ -e "$WST/outgoing/staging_runs/$FLID/rollback.tar.gz" ]; then
           was=$(cat "$T/rw/a"); echo garbage > "$T/rw/a"
           "$CALYX" rollback "$FLID" --state "$WST" --force >"$T/rb.out" 2>&1 && [ "$(cat "$T/rw/a")" = "$was" ] \
@@ -290,5 +296,31 @@ for e in ENOSPC EIO; do
     [ "$recovered" -ge 1 -a "$notrec" -eq 0 ]
   check "$e: calyx rollback --force restores from a recovered run's pack" [ "$rolled" -eq 1 ]
 done
+
+
+# ---- 5. a sweep killed between moving an unwritten run's temp directory into place and
+# its exec_event.artifacts_recovered (recovered): the next sweep writes that record, once
+RST=$T/recovered
+issue r-0 && crun "$CALYX" r-0 "$RST"
+UL=
+for n in $UNW_N; do
+  issue "u-$n" && crun "$TCALYX" "u-$n" "$RST" CALYX_TEST_FAIL_WRITE="$n:EIO"
+  unwritten "$RST" "$LID" && { UL=$LID; break; }
+done
+if [ -z "$UL" ]; then
+  bad "recovered: no write of ($UNW_N ) left a run's artifacts unwritten"
+else
+  issue r-sweeper && crun "$TCALYX" r-sweeper "$RST" CALYX_TEST_CRASH_AT=recovered
+  check "recovered: the sweeping runner was SIGKILLed after moving the directory into place (exit $RC)" \
+    bash -c '[ "$1" -eq 137 ] && grep -q "test hook: SIGKILL at recovered$" <<<"$2"' _ "$RC" "$ERR"
+  check "recovered: the directory is in place (status artifacts_not_written), no record yet" \
+    bash -c '[ "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[\"status\"])" "$1/outgoing/staging_runs/$2/meta.json")" = artifacts_not_written ] && ! grep -q "exec_event.artifacts_recovered" "$1/logs/svf_audit/svf.jsonl"' _ "$RST" "$UL"
+  check "recovered: the next run exits 0" next r-next "$RST"
+  check "recovered: exactly one exec_event.artifacts_recovered of the run" \
+    test "$(grep -c '"type":"exec_event.artifacts_recovered"' "$RST/logs/svf_audit/svf.jsonl")" -eq 1
+  check "recovered: its record's meta_blake2b is the directory's meta.json's; no temp run directory" claims_ok "$RST"
+  check "recovered: nothing of the dead runners is left (runner records)" bash -c '[ -z "$(ls "$1/run" | grep -v "\.lock$")" ]' _ "$RST"
+  check "recovered: calyx audit verify exits 0" audit_ok "$RST"
+fi
 
 finish
