@@ -17,10 +17,15 @@
 #     verifies it), and `calyx audit verify` exits 0.
 #  2. A sweep killed half way (the dead run's meta.json written, its completion not yet):
 #     the sweep after it finishes the run, once.
-#  3. For ENOSPC and EIO, at each state write of a run in turn (n = 1, 2, … until a run
+#  3. calyx rollback killed at restore and restored: its lease_event.rollback_started is
+#     in the log (sealed), and a second rollback --force restores and ends the story.
+#  4. For ENOSPC and EIO, at each state write of a run in turn (n = 1, 2, … until a run
 #     has fewer writes): the run exits non-zero (74 unless the write was one the run
 #     proves it can do without), nothing claims an artifact that was not written, the log
-#     verifies, and the next run on that state dir exits 0.
+#     verifies, and the next run on that state dir exits 0; a run whose artifacts were not
+#     written is moved into place by that next run's sweep (status artifacts_not_written,
+#     exec_event.artifacts_recovered) and its rollback pack restores.
+#  5. A sweep killed at recovered: the next sweep writes the one artifacts_recovered.
 #   tests/host/crash.sh build/calyx      (run by tests/host/run.sh; needs build/testhooks/calyx)
 set -u
 cd "$(dirname "$0")/../.."
@@ -93,6 +98,8 @@ for l in open(sys.argv[1]):
     if r.get("lease") != sys.argv[2] or r["type"].endswith("_event.denied") or r["type"] == "log_event.checkpoint":
         continue
     t = r["type"]
+    if t == "lease_event.consumed" and r["data"].get("completed_by") == "sweep":
+        t += ":sweep"
     if t == "exec_event.completed":
         t += ":" + r["data"]["status"] + (":sweep" if r["data"].get("completed_by") == "sweep" else "")
     out.append(t)
@@ -100,6 +107,20 @@ print(" ".join(out))
 PY
 )
   [ "$got" = "$3" ] || { WHY="records: '$got', expected '$3'"; return 1; }
+}
+# roll_records STATE LID EXPECT: the lease_event.roll* records of LID, in order, are EXPECT
+roll_records() {
+  local got
+  got=$(python3 -c 'import json,sys; print(" ".join(r["type"] for r in map(json.loads, open(sys.argv[1])) if r["type"].startswith("lease_event.roll") and r["lease"] == sys.argv[2]))' "$1/logs/svf_audit/svf.jsonl" "$2")
+  [ "$got" = "$3" ] || { WHY="rollback records: '$got', expected '$3'"; return 1; }
+}
+# has_record STATE LID TYPE: the log has a TYPE record of LID
+has_record() {
+  python3 -c 'import json,sys; sys.exit(0 if any(r["type"] == sys.argv[3] and r["lease"] == sys.argv[2] for r in map(json.loads, open(sys.argv[1]))) else 1)' "$1/logs/svf_audit/svf.jsonl" "$2" "$3"
+}
+# unwritten STATE LID: LID's completion record says artifacts_written false
+unwritten() {
+  python3 -c 'import json,sys; sys.exit(0 if any(r["type"] == "exec_event.completed" and r["lease"] == sys.argv[2] and r["data"].get("artifacts_written") is False for r in map(json.loads, open(sys.argv[1]))) else 1)' "$1/logs/svf_audit/svf.jsonl" "$2"
 }
 meta_status() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$1/outgoing/staging_runs/$2/meta.json" 2>/dev/null; }
 
@@ -119,7 +140,7 @@ check "release build: --version does not say test hooks" bash -c '! "$1" --versi
 V=lease_event.verified C=lease_event.consumed S=exec_event.started E=exec_event.completed
 declare -A EXPECT=(
   [verified]="$V|fresh"
-  [ledger]="$V|used"
+  [ledger]="$V $C:sweep|used"
   [consumed]="$V $C|used"
   [record]="$V $C|used"
   [sandbox]="$V $C|used"
@@ -204,6 +225,9 @@ for p in restore restored; do
   ( CALYX_TEST_CRASH_AT=$p "$TCALYX" rollback "$RLID" --state "$RST" --force >"$T/rb.out" 2>"$T/rb.err"; exit $? ) 2>/dev/null; rrc=$?
   check "$p: calyx rollback was SIGKILLed there (exit $rrc)" \
     bash -c '[ "$1" -eq 137 ] && grep -q "test hook: SIGKILL at $2\$" "$3"' _ "$rrc" "$p" "$T/rb.err"
+  check "$p: the killed rollback's lease_event.rollback_started is in the log, no rolled_back" \
+    roll_records "$RST" "$RLID" "lease_event.rollback_started"
+  check "$p: calyx audit verify exits 0 after the killed rollback (its intent record sealed)" audit_ok "$RST"
   back=$(cat "$T/rw/a" "$T/rw/b" "$T/rw/c" | grep -c '^was ')
   if [ "$p" = restore ]; then
     check "restore: killed with the tree half restored (1 of 3 files back: $back)" [ "$back" -eq 1 ]
@@ -213,20 +237,22 @@ for p in restore restored; do
   "$CALYX" rollback "$RLID" --state "$RST" --force >"$T/rb.out" 2>"$T/rb.err"; rrc=$?
   check "$p: calyx rollback --force again restores and verifies (exit $rrc)" \
     bash -c '[ "$1" -eq 0 ] && [ "$(cat "$2/a" "$2/b" "$2/c")" = "$(printf "was a\nwas b\nwas c")" ] && [ ! -e "$2/go.ready" ]' _ "$rrc" "$T/rw"
-  check "$p: one lease_event.rolled_back in the log" \
-    test "$(grep -c "\"type\":\"lease_event.rolled_back\"" "$RST/logs/svf_audit/svf.jsonl")" -eq 1
+  check "$p: the log: rollback_started (killed), rollback_started, rolled_back" \
+    roll_records "$RST" "$RLID" "lease_event.rollback_started lease_event.rollback_started lease_event.rolled_back"
   check "$p: calyx audit verify exits 0" audit_ok "$RST"
 done
 touch "$T/rw/go"
 
 # ---- 4. ENOSPC and EIO at each state write
 touch "$T/rw/go"
+UNW_N=   # the write numbers whose failure left a run's artifacts unwritten
 for e in ENOSPC EIO; do
   WST=$T/wf-$e
   issue "w-$e-0" && crun "$CALYX" "w-$e-0" "$WST"   # the state dir made and the log begun
-  fired=0 unreported=0 claims=0 logbad=0 stuck=0 summary=
+  fired=0 unreported=0 claims=0 logbad=0 stuck=0 summary= tmpleft=0 recovered=0 notrec=0 rolled=0
   for n in $(seq 1 200); do
     issue "w-$e-$n" || break
+    FLID=$LID
     crun "$TCALYX" "w-$e-$n" "$WST" CALYX_TEST_FAIL_WRITE="$n:$e"
     grep -q "test hook: write $n fails with $e" <<<"$ERR" || { [ "$RC" -eq 0 ] || bad "$e: write $n past the last: exit $RC: $ERR"; break; }
     fired=$n
@@ -238,6 +264,24 @@ for e in ENOSPC EIO; do
     python3 tests/lib/state_claims.py "$WST" >"$T/claims.out" 2>&1 || { claims=$((claims + 1)); diag "$e at write $n: $(head -c 300 "$T/claims.out")"; }
     issue "wn-$e-$n" && crun "$CALYX" "wn-$e-$n" "$WST"
     [ "$RC" -eq 0 ] || { stuck=$((stuck + 1)); diag "$e at write $n: the next run exit $RC: $(head -c 300 <<<"$ERR")"; }
+    # a run whose artifacts were not written: the next run's sweep moved its temp run
+    # directory into place (meta.json status artifacts_not_written, its rollback pack
+    # usable) and logged exec_event.artifacts_recovered; no temp run directory is left
+    if ls -a "$WST/outgoing/staging_runs" | grep -q -- '\.tmp-'; then
+      tmpleft=$((tmpleft + 1)); diag "$e at write $n: a temp run directory is left after the next run"
+    fi
+    if unwritten "$WST" "$FLID"; then
+      if [ "$(meta_status "$WST" "$FLID")" = artifacts_not_written ] && has_record "$WST" "$FLID" exec_event.artifacts_recovered; then
+        recovered=$((recovered + 1)); UNW_N+=" $n"
+        if [ "$rolled" = 0 ] && [ -e "$WST/outgoing/staging_runs/$FLID/rollback.tar.gz" ]; then
+          was=$(cat "$T/rw/a"); echo garbage > "$T/rw/a"
+          "$CALYX" rollback "$FLID" --state "$WST" --force >"$T/rb.out" 2>&1 && [ "$(cat "$T/rw/a")" = "$was" ] \
+            && rolled=1 || { rolled=-1; diag "$e at write $n: rollback of the recovered run: $(head -c 300 "$T/rb.out")"; }
+        fi
+      else
+        notrec=$((notrec + 1)); diag "$e at write $n: artifacts not written and not recovered: status $(meta_status "$WST" "$FLID")"
+      fi
+    fi
     "$CALYX" audit verify --state "$WST" --pub "$WST/keys/audit.pub" >"$T/verify.out" 2>&1 \
       || { logbad=$((logbad + 1)); diag "$e at write $n: audit verify: $(head -c 300 "$T/verify.out")"; }
   done
@@ -247,6 +291,36 @@ for e in ENOSPC EIO; do
   check "$e: nothing ever claimed an artifact that was not written ($claims times)" [ "$claims" -eq 0 ]
   check "$e: the log verified after every next run ($logbad did not)" [ "$logbad" -eq 0 ]
   check "$e: the next run worked every time ($stuck did not)" [ "$stuck" -eq 0 ]
+  check "$e: no temp run directory was left after a next run ($tmpleft times)" [ "$tmpleft" -eq 0 ]
+  check "$e: every run whose artifacts were not written was moved into place by the next sweep, status artifacts_not_written, with its exec_event.artifacts_recovered ($recovered were, $notrec not)" \
+    [ "$recovered" -ge 1 -a "$notrec" -eq 0 ]
+  check "$e: calyx rollback --force restores from a recovered run's pack" [ "$rolled" -eq 1 ]
 done
+
+
+# ---- 5. a sweep killed between moving an unwritten run's temp directory into place and
+# its exec_event.artifacts_recovered (recovered): the next sweep writes that record, once
+RST=$T/recovered
+issue r-0 && crun "$CALYX" r-0 "$RST"
+UL=
+for n in $UNW_N; do
+  issue "u-$n" && crun "$TCALYX" "u-$n" "$RST" CALYX_TEST_FAIL_WRITE="$n:EIO"
+  unwritten "$RST" "$LID" && { UL=$LID; break; }
+done
+if [ -z "$UL" ]; then
+  bad "recovered: no write of ($UNW_N ) left a run's artifacts unwritten"
+else
+  issue r-sweeper && crun "$TCALYX" r-sweeper "$RST" CALYX_TEST_CRASH_AT=recovered
+  check "recovered: the sweeping runner was SIGKILLed after moving the directory into place (exit $RC)" \
+    bash -c '[ "$1" -eq 137 ] && grep -q "test hook: SIGKILL at recovered$" <<<"$2"' _ "$RC" "$ERR"
+  check "recovered: the directory is in place (status artifacts_not_written), no record yet" \
+    bash -c '[ "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[\"status\"])" "$1/outgoing/staging_runs/$2/meta.json")" = artifacts_not_written ] && ! grep -q "exec_event.artifacts_recovered" "$1/logs/svf_audit/svf.jsonl"' _ "$RST" "$UL"
+  check "recovered: the next run exits 0" next r-next "$RST"
+  check "recovered: exactly one exec_event.artifacts_recovered of the run" \
+    test "$(grep -c '"type":"exec_event.artifacts_recovered"' "$RST/logs/svf_audit/svf.jsonl")" -eq 1
+  check "recovered: its record's meta_blake2b is the directory's meta.json's; no temp run directory" claims_ok "$RST"
+  check "recovered: nothing of the dead runners is left (runner records)" bash -c '[ -z "$(ls "$1/run" | grep -v "\.lock$")" ]' _ "$RST"
+  check "recovered: calyx audit verify exits 0" audit_ok "$RST"
+fi
 
 finish

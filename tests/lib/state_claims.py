@@ -7,7 +7,9 @@ file meta.json records ({"file", "bytes", "blake2b"}, anywhere in it: the artifa
 rollback pack and its manifests) is there with that size and BLAKE2b-256. No temp run
 directory (".NAME.tmp-PID") is left, but the one of a run whose completion record says
 artifacts_written false (its meta.json could not be written: what was written, the
-rollback pack included, is kept there, docs/reliability.md). Prints one line per fault; exit 1 if any.
+rollback pack included, is kept there until the next sweep moves it into place,
+docs/reliability.md); an exec_event.artifacts_recovered record is checked like a
+completion (its run_dir's meta.json has its meta_blake2b). Prints one line per fault; exit 1 if any.
 Used by tests/host/crash.sh and tests/host/load.sh (docs/reliability.md)."""
 import hashlib, json, os, sys
 
@@ -43,7 +45,7 @@ for line in open(log) if os.path.exists(log) else []:
         unwritten.update((r["lease"], "%s-r%d" % (r["lease"], r["data"]["run"])))
 for n, line in enumerate(open(log) if os.path.exists(log) else [], 1):
     r = json.loads(line)
-    if r["type"] != "exec_event.completed" or not r["data"].get("run_dir"):
+    if r["type"] not in ("exec_event.completed", "exec_event.artifacts_recovered") or not r["data"].get("run_dir"):
         continue
     meta = os.path.join(runs, r["data"]["run_dir"], "meta.json")
     if not os.path.isfile(meta):

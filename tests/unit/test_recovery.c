@@ -15,7 +15,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "audit/svf.h"
 #include "state/recovery.h"
+#include "state/state.h"
 
 #define TMPDIR_NAME "calyx-recovery"
 #include "tmpdir.h"
@@ -64,10 +66,106 @@ static void test_record_locks(void **state)
 	state_place_close(&sp);
 }
 
+/* The ledger the consuming sweep asks: a stand-in saying stub_used runs were counted. */
+static uint32_t stub_used;
+static int stub_ledger_used(int ledger_fd, const char *iss, const char *jti, uint32_t *used)
+{
+	(void)ledger_fd;
+	(void)iss;
+	(void)jti;
+	*used = stub_used;
+	return 0;
+}
+
+/* Lines of the state dir's log of that type (and completed_by "sweep" when sweep). */
+static int log_count(const char *st, const char *type, bool sweep)
+{
+	char p[300], line[8192], needle[128];
+	snprintf(p, sizeof(p), "%s/%s", st, STATE_SVF_LOG);
+	snprintf(needle, sizeof(needle), "\"type\":\"%s\"", type);
+	FILE *f = fopen(p, "r");
+	int n = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, needle) && (!sweep || strstr(line, "\"completed_by\":\"sweep\"")))
+			n++;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+#define CLEASE "LEASE-20261203-000000-c0de"
+
+/* A runner killed between its ledger entry and lease_event.consumed: the sweep writes the
+ * record the ledger proves owed, once; nothing when the ledger did not count the run; and
+ * it leaves the record while another runner of the lease is consuming. */
+static void test_consuming_sweep(void **state)
+{
+	(void)state;
+	char st[128], ledger[160], rec_path[300], err[512];
+	snprintf(st, sizeof(st), "%s/c", dir);
+	snprintf(ledger, sizeof(ledger), "%s/ledger", dir);
+	assert_int_equal(mkdir(st, 0750), 0);
+	assert_int_equal(mkdir(ledger, 0750), 0);
+	struct state_place sp = { .fd = open(st, O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
+	snprintf(sp.path, sizeof(sp.path), "%s", st);
+	assert_true(sp.fd >= 0);
+	struct consuming_record cr = { .lease = CLEASE, .intent = "INT-T", .iss = "k4.pid.x", .runs_allowed = 1,
+				       .ledger = ledger };
+	struct recovery_report rep = { .ledger_used = stub_ledger_used };
+	struct run_record_lock rl = { .fd = -1, .dirfd = -1 };
+	snprintf(rec_path, sizeof(rec_path), "%s/run/consuming-%s-%d.json", st, CLEASE, (int)getpid());
+
+	/* Died before its ledger write: nothing owed, the record goes. */
+	assert_int_equal(recovery_consuming_write(&sp, &cr, &rl, err, sizeof(err)), 0);
+	recovery_record_release(&rl, true);   /* kept and unlocked: as a dead runner leaves it */
+	stub_used = 0;
+	assert_int_equal(recovery_sweep(&sp, &rep), 0);
+	assert_int_equal(access(rec_path, F_OK), -1);
+	assert_int_equal(log_count(st, "lease_event.consumed", false), 0);
+
+	/* Another runner of the lease holds its consuming record: the dead one's is left. */
+	struct run_record_lock live = { .fd = -1, .dirfd = -1 };
+	assert_int_equal(recovery_consuming_write(&sp, &cr, &rl, err, sizeof(err)), 0);
+	recovery_record_release(&rl, true);
+	char moved[320];
+	snprintf(moved, sizeof(moved), "%s/run/consuming-%s-1.json", st, CLEASE);
+	assert_int_equal(rename(rec_path, moved), 0);   /* the dead one, pid 1 */
+	assert_int_equal(recovery_consuming_write(&sp, &cr, &live, err, sizeof(err)), 0);
+	stub_used = 1;
+	assert_int_equal(recovery_sweep(&sp, &rep), 0);
+	assert_int_equal(access(moved, F_OK), 0);
+	assert_int_equal(log_count(st, "lease_event.consumed", false), 0);
+
+	/* The live one gone too (both dead), the ledger counting 1 run: one consumed record,
+	 * by the sweep, sealed; both records go. */
+	recovery_record_release(&live, true);
+	assert_int_equal(recovery_sweep(&sp, &rep), 0);
+	assert_int_equal(access(moved, F_OK), -1);
+	assert_int_equal(access(rec_path, F_OK), -1);
+	assert_int_equal(log_count(st, "lease_event.consumed", true), 1);
+	assert_int_equal(log_count(st, "log_event.checkpoint", false), 1);
+	struct svf_run_state rs;
+	assert_int_equal(svf_find_run_at(sp.fd, STATE_SVF_LOG, CLEASE, 1, &rs, err, sizeof(err)), 0);
+	assert_true(rs.consumed);
+
+	/* No ledger to ask: the record is kept, reported. */
+	assert_int_equal(recovery_consuming_write(&sp, &cr, &rl, err, sizeof(err)), 0);
+	recovery_record_release(&rl, true);
+	struct recovery_report none = { 0 };
+	assert_int_equal(recovery_sweep(&sp, &none), 0);
+	assert_int_equal(access(rec_path, F_OK), 0);
+	/* Swept again with the ledger: run 1's record is in the log, nothing more is owed. */
+	assert_int_equal(recovery_sweep(&sp, &rep), 0);
+	assert_int_equal(access(rec_path, F_OK), -1);
+	assert_int_equal(log_count(st, "lease_event.consumed", false), 1);
+	state_place_close(&sp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_locks),
+		cmocka_unit_test(test_consuming_sweep),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

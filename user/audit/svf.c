@@ -319,7 +319,7 @@ int svf_find_run_at(int dirfd, const char *path, const char *lease, uint32_t run
 	char needle[160];
 	snprintf(needle, sizeof(needle), "\"lease\":\"%s\"", lease);
 	while ((len = getline(&line, &cap, f)) > 0) {
-		if (!strstr(line, needle) || !strstr(line, "\"exec_event."))
+		if (!strstr(line, needle) || (!strstr(line, "\"exec_event.") && !strstr(line, "\"lease_event.consumed\"")))
 			continue;   /* cheap filter before parsing */
 		cJSON *j = cJSON_ParseWithLength(line, (size_t)len);
 		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "type"));
@@ -333,6 +333,10 @@ int svf_find_run_at(int dirfd, const char *path, const char *lease, uint32_t run
 				snprintf(st->started_ts, sizeof(st->started_ts), "%s", ts ? ts : "");
 			} else if (strcmp(type, "exec_event.completed") == 0) {
 				st->completed = true;
+			} else if (strcmp(type, "lease_event.consumed") == 0) {
+				st->consumed = true;
+			} else if (strcmp(type, "exec_event.artifacts_recovered") == 0) {
+				st->recovered = true;
 			}
 		}
 		cJSON_Delete(j);

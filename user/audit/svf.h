@@ -88,6 +88,8 @@ int svf_verify_file_ex(const char *path, uint64_t *n_records, char head[SVF_HASH
 struct svf_run_state {
 	bool started;
 	bool completed;
+	bool consumed;                /* lease_event.consumed of this run */
+	bool recovered;               /* exec_event.artifacts_recovered of this run */
 	char started_ts[32];
 };
 int svf_find_run(const char *path, const char *lease, uint32_t run, struct svf_run_state *st,

@@ -245,6 +245,35 @@ static int audit(const struct rollback_opts *o, struct rb_state *s, const cJSON 
 	return 0;
 }
 
+/* lease_event.rollback_started, sealed, before the first file is touched: a rollback
+ * killed during or after the restore leaves a log that says a rollback of this run began
+ * (the tree may be partly restored); the next `calyx rollback` of the run restores and
+ * verifies it and writes the lease_event.rolled_back that ends the story. 0 or an exit
+ * code, said (nothing changed). */
+static int audit_started(const struct rollback_opts *o, struct rb_state *s)
+{
+	char err[PATH_MAX + 256];
+	_cleanup_cjson_ cJSON *d = cJSON_CreateObject();
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(s->meta, "run");
+	cJSON_AddNumberToObject(d, "run", cJSON_IsNumber(run) ? run->valuedouble : 0);
+	cJSON_AddStringToObject(d, "run_dir", o->run);
+	cJSON *paths = cJSON_AddArrayToObject(d, "paths");
+	for (size_t i = 0; i < s->pre.n_roots; i++)
+		cJSON_AddItemToArray(paths, cJSON_CreateString(s->pre.roots[i]));
+	cJSON_AddNumberToObject(d, "entries", (double)s->pre.n);
+	cJSON_AddBoolToObject(d, "forced", o->force);
+	cJSON_AddNumberToObject(d, "pid", (double)getpid());
+	const char *lease = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->meta, "lease"));
+	const char *intent = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->meta, "intent"));
+	struct audit_result why = { 0 };
+	int rc = auditlog_append_one(s->sp.fd, "lease_event.rollback_started", lease ? lease : o->run, intent, d, true,
+				     err, sizeof(err), &why);
+	if (rc < 0)
+		return say(why.fault ? audit_fault_exit(why.fault) : EXIT_IO,
+			   "%s: the audit log: %s; nothing was changed", o->run, err);
+	return 0;
+}
+
 /* The audit log must take the record before anything is restored: a log whose tail does not
  * verify (edited, cut, unsigned: audit_check_tail) refuses the rollback with that fault's
  * code, nothing changed, rather than a restored tree no record speaks of. */
@@ -288,7 +317,7 @@ int rollback_run(const struct rollback_opts *o)
 		rc = say(EXIT_INTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = check_log(o, &s)))
+	if ((rc = check_log(o, &s)) || (rc = audit_started(o, &s)))
 		goto out;
 	if (rb_restore(s.run_fd, RB_PACK_NAME, &s.pre, &s.now, err, sizeof(err)) < 0) {
 		rc = say(EXIT_IO, "%s: restoring: %s; the tree may be partly restored: run the rollback again", o->run, err);

@@ -148,8 +148,13 @@ static void runner_teardown(struct runner *r)
 		matrix_free(&r->m);
 	r->have_m = false;
 	/* The record is kept (for the sweep) only when the run started and its completion
-	 * record could not be written: the next run's sweep will write it. */
-	recovery_record_release(&r->rec, r->started && !r->completed);
+	 * record could not be written, or its run directory could not be committed (its
+	 * artifacts failed): the next run's sweep writes the completion or moves the temp run
+	 * directory, with its rollback pack, into place. */
+	recovery_record_release(&r->rec, r->started && (!r->completed || !r->rd.committed));
+	/* Kept when the lease was consumed and lease_event.consumed could not be written:
+	 * the next sweep writes it from the ledger. */
+	recovery_record_release(&r->consuming, r->consumed && !r->consumed_logged);
 	state_place_close(&r->sp);
 	state_place_close(&r->ledger);
 }
@@ -374,7 +379,9 @@ static void sweep_failed(void *ctx, const char *record, const char *why)
  * failure is reported and retried by the next run. */
 static void sweep_state(struct runner *r)
 {
-	struct recovery_report rep = { .finished = sweep_finished, .failed = sweep_failed, .ctx = r };
+	struct recovery_report rep = {
+		.finished = sweep_finished, .failed = sweep_failed, .ledger_used = ledger_runs_used, .ctx = r,
+	};
 	int rc = recovery_sweep(&r->sp, &rep);
 	if (rc < 0)
 		run_say(0, "sweep: %s/%s: %s", r->state, STATE_RUNNERS_DIR, strerror(-rc));
@@ -440,6 +447,15 @@ static int consume_lease(struct runner *r)
 				       r->l.aud, what, err[0] ? err : strerror(-rc));
 		}
 	} else {
+		/* Before the ledger entry: a runner killed between it and lease_event.consumed
+		 * leaves this record, and the sweep writes the record the ledger proves owed. */
+		char err[PATH_MAX + 512];
+		struct consuming_record cr = {
+			.lease = r->l.jti, .intent = r->l.intent, .iss = r->l.iss,
+			.runs_allowed = r->l.runs, .ledger = r->ledger.path,
+		};
+		if (recovery_consuming_write(&r->sp, &cr, &r->consuming, err, sizeof(err)) < 0)
+			return run_say(EXIT_IO, "%s; nothing was run, the lease was not used", err);
 		rc = ledger_consume(r->ledger.fd, r->l.iss, r->l.jti, r->l.runs, &r->run_no);
 	}
 	if (rc == -EALREADY)
@@ -455,6 +471,10 @@ static int consume_lease(struct runner *r)
 	if (group)
 		cJSON_AddStringToObject(d, "group_ledger", r->l.aud);
 	int rc2 = audit(r, "lease_event.consumed", d);
+	if (rc2 == 0) {
+		r->consumed_logged = true;
+		recovery_record_release(&r->consuming, false);
+	}
 	testhook_crash_point("consumed");
 	return rc2;
 }
@@ -722,6 +742,7 @@ int runner_run(const struct run_opts *o)
 	r.rd.fd = r.rd.parent_fd = -1;
 	r.sigfd = -1;
 	r.rec.fd = r.rec.dirfd = -1;
+	r.consuming.fd = r.consuming.dirfd = -1;
 	r.notify_fd = -1;
 	r.sp.fd = r.ledger.fd = -1;
 	int rc;

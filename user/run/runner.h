@@ -78,6 +78,7 @@ struct runner {
 	struct verify_info vi;               /* the token's hash; its claims when refused signed */
 	const char *step;                    /* what is being checked: lease_event.refused's step */
 	bool consumed;                       /* the ledger counted this run (step 9) */
+	bool consumed_logged;                /* and lease_event.consumed is in the log */
 	bool consumed_unknown;               /* a group ledger's transaction went unanswered:
 					      * it may have counted the run (lease_used null) */
 	bool sp_unusable;                    /* the state dir could not be opened or is unsafe:
@@ -175,6 +176,7 @@ struct runner {
 	/* STATE/run/<run name>.json, locked for as long as we live: what a later sweep needs
 	 * to finish this run should we die without finishing it (state/recovery.h). */
 	struct run_record_lock rec;
+	struct run_record_lock consuming;  /* from before the ledger entry to lease_event.consumed */
 };
 
 enum run_status { ST_OK = 0, ST_FAILED, ST_VIOLATION, ST_INTERRUPTED };

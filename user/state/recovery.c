@@ -40,35 +40,17 @@ static int runners_dir_lock(const struct state_place *state, char *dir, size_t d
 	return TAKE_FD(fd);
 }
 
-int recovery_record_write(const struct state_place *state, const struct run_record *rec,
-			  struct run_record_lock *out, char *err, size_t errlen)
+/* Write j as STATE/run/<name> (dfd: STATE/run, locked by the caller), locked before it
+ * gets its name (the lock follows the inode through the rename). 0 with *out, or -errno
+ * with a message. */
+static int record_write_locked(const struct state_place *state, int dfd, const char *dir, cJSON *j,
+			       const char *name, struct run_record_lock *out, char *err, size_t errlen)
 {
-	char dir[PATH_MAX + 64], start[32], tmp[160 + 16];
-	out->fd = out->dirfd = -1;
-	out->path[0] = out->name[0] = '\0';
-	_cleanup_close_ int dfd = runners_dir_lock(state, dir, sizeof(dir));
-	if (dfd < 0)
-		return errmsg(err, errlen, dfd, "state dir %s: %s: %s", state->path, STATE_RUNNERS_DIR,
-			      strerror(-dfd));
-	svf_format_now(start);
-	_cleanup_cjson_ cJSON *j = cJSON_CreateObject();
-	cJSON_AddNumberToObject(j, "schema", 1);
-	cJSON_AddNumberToObject(j, "runner_pid", (double)getpid());
-	cJSON_AddStringToObject(j, "lease", rec->lease);
-	cJSON_AddStringToObject(j, "intent", rec->intent);
-	cJSON_AddNumberToObject(j, "run", rec->run);
-	cJSON_AddNumberToObject(j, "runs_allowed", rec->runs_allowed);
-	cJSON_AddStringToObject(j, "run_dir", rec->run_dir);
-	cJSON_AddStringToObject(j, "run_dir_tmp", rec->run_dir_tmp);
-	cJSON_AddItemToObject(j, "argv", runmeta_argv(rec->argv, rec->argc));
-	cJSON_AddStringToObject(j, "binary", rec->binary);
-	cJSON_AddStringToObject(j, "backend", rec->backend);
-	cJSON_AddStringToObject(j, "cgroup", rec->cgroup);
-	cJSON_AddStringToObject(j, "start", start);
+	char tmp[192 + 16];
 	_cleanup_free_ char *txt = cJSON_PrintUnformatted(j);
-	snprintf(tmp, sizeof(tmp), ".%s.json.tmp", rec->run_dir);
-	snprintf(out->path, sizeof(out->path), "%s/%s.json", dir, rec->run_dir);
-	snprintf(out->name, sizeof(out->name), "%s.json", rec->run_dir);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	snprintf(out->path, sizeof(out->path), "%s/%s", dir, name);
+	snprintf(out->name, sizeof(out->name), "%s", name);
 	if (!txt)
 		return errmsg(err, errlen, -ENOMEM, "runner record %s: %s", out->path, strerror(ENOMEM));
 	unlinkat(dfd, tmp, 0);
@@ -95,6 +77,60 @@ int recovery_record_write(const struct state_place *state, const struct run_reco
 	}
 	out->fd = TAKE_FD(fd);
 	return 0;
+}
+
+int recovery_record_write(const struct state_place *state, const struct run_record *rec,
+			  struct run_record_lock *out, char *err, size_t errlen)
+{
+	char dir[PATH_MAX + 64], start[32], name[192];
+	out->fd = out->dirfd = -1;
+	out->path[0] = out->name[0] = '\0';
+	_cleanup_close_ int dfd = runners_dir_lock(state, dir, sizeof(dir));
+	if (dfd < 0)
+		return errmsg(err, errlen, dfd, "state dir %s: %s: %s", state->path, STATE_RUNNERS_DIR,
+			      strerror(-dfd));
+	svf_format_now(start);
+	_cleanup_cjson_ cJSON *j = cJSON_CreateObject();
+	cJSON_AddNumberToObject(j, "schema", 1);
+	cJSON_AddNumberToObject(j, "runner_pid", (double)getpid());
+	cJSON_AddStringToObject(j, "lease", rec->lease);
+	cJSON_AddStringToObject(j, "intent", rec->intent);
+	cJSON_AddNumberToObject(j, "run", rec->run);
+	cJSON_AddNumberToObject(j, "runs_allowed", rec->runs_allowed);
+	cJSON_AddStringToObject(j, "run_dir", rec->run_dir);
+	cJSON_AddStringToObject(j, "run_dir_tmp", rec->run_dir_tmp);
+	cJSON_AddItemToObject(j, "argv", runmeta_argv(rec->argv, rec->argc));
+	cJSON_AddStringToObject(j, "binary", rec->binary);
+	cJSON_AddStringToObject(j, "backend", rec->backend);
+	cJSON_AddStringToObject(j, "cgroup", rec->cgroup);
+	cJSON_AddStringToObject(j, "start", start);
+	snprintf(name, sizeof(name), "%s.json", rec->run_dir);
+	return record_write_locked(state, dfd, dir, j, name, out, err, errlen);
+}
+
+int recovery_consuming_write(const struct state_place *state, const struct consuming_record *rec,
+			     struct run_record_lock *out, char *err, size_t errlen)
+{
+	char dir[PATH_MAX + 64], start[32], name[192];
+	out->fd = out->dirfd = -1;
+	out->path[0] = out->name[0] = '\0';
+	_cleanup_close_ int dfd = runners_dir_lock(state, dir, sizeof(dir));
+	if (dfd < 0)
+		return errmsg(err, errlen, dfd, "state dir %s: %s: %s", state->path, STATE_RUNNERS_DIR,
+			      strerror(-dfd));
+	svf_format_now(start);
+	_cleanup_cjson_ cJSON *j = cJSON_CreateObject();
+	cJSON_AddNumberToObject(j, "schema", 1);
+	cJSON_AddStringToObject(j, "state", "consuming");
+	cJSON_AddNumberToObject(j, "runner_pid", (double)getpid());
+	cJSON_AddStringToObject(j, "lease", rec->lease);
+	cJSON_AddStringToObject(j, "intent", rec->intent);
+	cJSON_AddStringToObject(j, "iss", rec->iss);
+	cJSON_AddNumberToObject(j, "runs_allowed", rec->runs_allowed);
+	cJSON_AddStringToObject(j, "ledger", rec->ledger);
+	cJSON_AddStringToObject(j, "start", start);
+	snprintf(name, sizeof(name), "%s%s-%d.json", CONSUMING_PREFIX, rec->lease, (int)getpid());
+	return record_write_locked(state, dfd, dir, j, name, out, err, errlen);
 }
 
 void recovery_record_release(struct run_record_lock *rl, bool keep)
@@ -126,8 +162,16 @@ static bool plain_name(const char *s)
 	return *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
 }
 
-/* meta.json of a run whose runner died: what is known, status "abandoned". */
-static cJSON *abandoned_meta(const cJSON *rec, const struct svf_run_state *st, int dirfd, const char *now)
+#define ABANDONED_REASON "the runner ended (killed or crashed) without finishing the run; its sandbox died " \
+	"with it (PID namespace) or was killed by the sweep"
+#define UNWRITTEN_REASON "the run finished, but its runner could not write its artifacts (meta.json or " \
+	"events.jsonl; its exec_event.completed says artifacts_written false): this meta.json is the sweep's, " \
+	"listing what the runner had written; the run's outcome is in that completion record"
+
+/* meta.json of a run whose runner died (status "abandoned") or could not write it
+ * (status "artifacts_not_written"): what is known, and what the directory holds. */
+static cJSON *swept_meta(const cJSON *rec, const struct svf_run_state *st, int dirfd, const char *now,
+			 const char *status, const char *reason)
 {
 	const cJSON *argv = cJSON_GetObjectItemCaseSensitive(rec, "argv");
 	struct runmeta_head h = {
@@ -138,16 +182,14 @@ static cJSON *abandoned_meta(const cJSON *rec, const struct svf_run_state *st, i
 		.argv = cJSON_IsArray(argv) ? cJSON_Duplicate(argv, 1) : NULL,
 		.binary = jstr(rec, "binary"),
 		.start = st->started_ts[0] ? st->started_ts : jstr(rec, "start"),
-		.status = "abandoned",
+		.status = status,
 	};
 	cJSON *m = runmeta_head(&h);
 	if (!m)
 		return NULL;
-	cJSON *ab = cJSON_AddObjectToObject(m, "abandoned");
+	cJSON *ab = cJSON_AddObjectToObject(m, status);
 	cJSON_AddNumberToObject(ab, "runner_pid", jnum(rec, "runner_pid"));
-	cJSON_AddStringToObject(ab, "reason",
-				"the runner ended (killed or crashed) without finishing the run; its sandbox died "
-				"with it (PID namespace) or was killed by the sweep");
+	cJSON_AddStringToObject(ab, "reason", reason);
 	cJSON_AddStringToObject(ab, "detected", now);
 	cJSON_AddNumberToObject(ab, "swept_by_pid", (double)getpid());
 	cJSON *enf = cJSON_AddObjectToObject(m, "enforcement");
@@ -164,7 +206,7 @@ static cJSON *abandoned_meta(const cJSON *rec, const struct svf_run_state *st, i
 		cJSON_AddItemToObject(rb, "pack", pack);
 		cJSON_AddItemToObject(rb, "manifest", man);
 		cJSON_AddNullToObject(rb, "after");
-		cJSON_AddStringToObject(rb, "after_error", "the runner died before it walked the paths after the run");
+		cJSON_AddStringToObject(rb, "after_error", "the runner did not record the paths after the run");
 	} else {
 		cJSON_Delete(pack);
 		cJSON_Delete(man);
@@ -179,6 +221,49 @@ static cJSON *meta_read(int dirfd)
 	_cleanup_close_ int fd = dirfd >= 0 ? safedir_openat(dirfd, "meta.json", O_RDONLY, 0) : -1;
 	ssize_t n = fd >= 0 ? fileio_read_all(fd, buf, sizeof(buf)) : -1;
 	return n > 0 ? cJSON_ParseWithLength(buf, (size_t)n) : NULL;
+}
+
+static int recovered_record(const struct state_place *state, const cJSON *rec, const char *final,
+			    const char *meta_hash, const char *lease, const char *intent, uint32_t run, char *err,
+			    size_t errlen);
+
+/* A finished run's temp run directory (its runner could not write meta.json or
+ * events.jsonl): into place with the sweep's meta.json (status "artifacts_not_written"),
+ * and exec_event.artifacts_recovered naming it, sealed. 0, or -errno (kept for the next
+ * sweep: a rename done and a record not written is finished then, the directory being in
+ * place and no artifacts_recovered in the log). */
+static int recover_unwritten(const struct state_place *state, const cJSON *rec, const struct svf_run_state *st,
+			     struct run_dir *rd, const char *lease, const char *intent, uint32_t run, char *err,
+			     size_t errlen)
+{
+	char now[32], meta_hash[ARTIFACT_HASH_HEX + 1] = "";
+	svf_format_now(now);
+	_cleanup_cjson_ cJSON *meta = swept_meta(rec, st, rd->fd, now, "artifacts_not_written", UNWRITTEN_REASON);
+	if (!meta)
+		return errmsg(err, errlen, -ENOMEM, "out of memory");
+	int rc = runmeta_write(rd->fd, meta, meta_hash, err, errlen);
+	if (rc == 0)
+		rc = run_dir_commit(rd, err, errlen);
+	if (rc < 0)
+		return rc;
+	testhook_crash_point("recovered");   /* the directory in place, its record not yet */
+	return recovered_record(state, rec, rd->final_name, meta_hash, lease, intent, run, err, errlen);
+}
+
+/* exec_event.artifacts_recovered: the run directory the sweep moved into place. */
+static int recovered_record(const struct state_place *state, const cJSON *rec, const char *final,
+			    const char *meta_hash, const char *lease, const char *intent, uint32_t run, char *err,
+			    size_t errlen)
+{
+	_cleanup_cjson_ cJSON *d = cJSON_CreateObject();
+	if (!d || !cJSON_AddNumberToObject(d, "run", run) || !cJSON_AddStringToObject(d, "run_dir", final) ||
+	    !cJSON_AddStringToObject(d, "meta_blake2b", meta_hash) ||
+	    !cJSON_AddStringToObject(d, "status", "artifacts_not_written") ||
+	    !cJSON_AddNumberToObject(d, "runner_pid", jnum(rec, "runner_pid")) ||
+	    !cJSON_AddStringToObject(d, "completed_by", "sweep"))
+		return errmsg(err, errlen, -ENOMEM, "out of memory");
+	return auditlog_append_one(state->fd, "exec_event.artifacts_recovered", lease, intent, d, true, err, errlen,
+				   NULL);
 }
 
 /* Finish one dead runner's run from its record. 0 when the record can go. */
@@ -197,8 +282,8 @@ static int finish_abandoned(const struct state_place *state, const cJSON *rec, c
 	int rc = svf_find_run_at(state->fd, STATE_SVF_LOG, lease, run, &st, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (st.completed)
-		return 0;   /* died after its completion record: nothing is owed */
+	if (st.completed && st.recovered)
+		return 0;
 
 	struct run_dir rd;
 	memset(&rd, 0, sizeof(rd));
@@ -209,6 +294,24 @@ static int finish_abandoned(const struct state_place *state, const cJSON *rec, c
 	snprintf(rd.final_name, sizeof(rd.final_name), "%s", final);
 	snprintf(rd.tmp_name, sizeof(rd.tmp_name), "%s", tmp);
 	rd.fd = safedir_openat(rd.parent_fd, tmp, O_RDONLY | O_DIRECTORY, 0);
+	if (st.completed) {
+		/* Its completion record is there: nothing is owed but a temp run directory the
+		 * runner could not commit (its artifacts failed), which holds the rollback pack. */
+		rc = rd.fd >= 0 ? recover_unwritten(state, rec, &st, &rd, lease, intent, run, err, errlen) : 0;
+		if (rd.fd < 0) {
+			/* A sweep killed between moving it into place and its record: the record now. */
+			_cleanup_close_ int dfd = safedir_openat(rd.parent_fd, final, O_RDONLY | O_DIRECTORY, 0);
+			_cleanup_cjson_ cJSON *m = meta_read(dfd);
+			char meta_hash[ARTIFACT_HASH_HEX + 1];
+			uint64_t bytes;
+			const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "status"));
+			if (status && !strcmp(status, "artifacts_not_written") &&
+			    artifact_hash_file(dfd, "meta.json", meta_hash, &bytes) == 0)
+				rc = recovered_record(state, rec, final, meta_hash, lease, intent, run, err, errlen);
+		}
+		run_dir_close(&rd);
+		return rc;
+	}
 	if (!st.started) {
 		/* Died before exec_event.started: nothing ran. Like its own teardown would. */
 		run_dir_discard(&rd);
@@ -224,7 +327,7 @@ static int finish_abandoned(const struct state_place *state, const cJSON *rec, c
 	if (rd.fd >= 0) {
 		char now[32];
 		svf_format_now(now);
-		meta = abandoned_meta(rec, &st, rd.fd, now);
+		meta = swept_meta(rec, &st, rd.fd, now, "abandoned", ABANDONED_REASON);
 		rc = runmeta_write(rd.fd, meta, meta_hash, err, errlen);
 		if (rc == 0)
 			rc = run_dir_commit(&rd, err, errlen);
@@ -261,6 +364,75 @@ static int finish_abandoned(const struct state_place *state, const cJSON *rec, c
 	return auditlog_append_one(state->fd, "exec_event.completed", lease, intent, d, true, err, errlen, NULL);
 }
 
+/* Another runner of lease holds its consuming record (it lives, between its ledger entry
+ * and its lease_event.consumed): the ledger's count cannot be told apart from its run. */
+static bool consuming_live(int dfd, const char *lease, const char *self)
+{
+	char prefix[192];
+	snprintf(prefix, sizeof(prefix), "%s%s-", CONSUMING_PREFIX, lease);
+	/* Opened anew: a dup would share the sweep's own walk's offset. */
+	int nfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = nfd >= 0 ? fdopendir(nfd) : NULL;
+	if (!d) {
+		if (nfd >= 0)
+			close(nfd);
+		return true;   /* cannot tell: wait for a later sweep */
+	}
+	bool live = false;
+	struct dirent *e;
+	while (!live && (e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) || !strcmp(e->d_name, self))
+			continue;
+		_cleanup_close_ int fd = safedir_openat(dfd, e->d_name, O_RDONLY, 0);
+		if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0)
+			live = true;
+	}
+	closedir(d);
+	return live;
+}
+
+/* A runner that died with its consuming record: every run the ledger counts for the lease
+ * whose lease_event.consumed is not in the log was consumed by a runner that died before
+ * writing it; the sweep writes it (completed_by "sweep"), sealed. 0 when the record can go,
+ * 1 to keep it silently (another runner of the lease is consuming it now). */
+static int finish_consuming(const struct state_place *state, const struct recovery_report *rep, int dfd,
+			    const char *name, const cJSON *rec, char *err, size_t errlen)
+{
+	const char *lease = jstr(rec, "lease"), *intent = jstr(rec, "intent"), *iss = jstr(rec, "iss");
+	const char *ledger = jstr(rec, "ledger");
+	if (!*lease || !*iss || ledger[0] != '/')
+		return errmsg(err, errlen, -EBADMSG, "malformed record");
+	if (!rep || !rep->ledger_used)
+		return errmsg(err, errlen, -ENOTSUP, "a consuming record and no ledger to check it against");
+	if (consuming_live(dfd, lease, name))
+		return 1;
+	_cleanup_close_ int lfd = open(ledger, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (lfd < 0)
+		return errmsg(err, errlen, -errno, "ledger %s: %s", ledger, strerror(errno));
+	uint32_t used = 0;
+	int rc = rep->ledger_used(lfd, iss, lease, &used);
+	if (rc < 0)
+		return errmsg(err, errlen, rc, "ledger %s: %s: %s", ledger, lease, strerror(-rc));
+	for (uint32_t k = 1; k <= used; k++) {
+		struct svf_run_state st;
+		if ((rc = svf_find_run_at(state->fd, STATE_SVF_LOG, lease, k, &st, err, errlen)) < 0)
+			return rc;
+		if (st.consumed)
+			continue;
+		_cleanup_cjson_ cJSON *d = cJSON_CreateObject();
+		if (!d || !cJSON_AddNumberToObject(d, "run", k) ||
+		    !cJSON_AddNumberToObject(d, "runs_allowed", jnum(rec, "runs_allowed")) ||
+		    !cJSON_AddNumberToObject(d, "runner_pid", jnum(rec, "runner_pid")) ||
+		    !cJSON_AddStringToObject(d, "ledger", ledger) ||
+		    !cJSON_AddStringToObject(d, "completed_by", "sweep"))
+			return errmsg(err, errlen, -ENOMEM, "out of memory");
+		rc = auditlog_append_one(state->fd, "lease_event.consumed", lease, intent, d, true, err, errlen, NULL);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int recovery_sweep(const struct state_place *state, const struct recovery_report *rep)
 {
 	char dir[PATH_MAX + 64];
@@ -289,8 +461,12 @@ int recovery_sweep(const struct state_place *state, const struct recovery_report
 		char buf[RECORD_MAX], err[PATH_MAX + 512];
 		ssize_t got = fileio_read_all(fd, buf, sizeof(buf));
 		_cleanup_cjson_ cJSON *rec = got > 0 ? cJSON_ParseWithLength(buf, (size_t)got) : NULL;
-		int rc = rec ? finish_abandoned(state, rec, err, sizeof(err))
-			     : errmsg(err, sizeof(err), -EBADMSG, "unreadable record");
+		bool consuming = rec && !strcmp(jstr(rec, "state"), "consuming");
+		int rc = !rec ? errmsg(err, sizeof(err), -EBADMSG, "unreadable record")
+			 : consuming ? finish_consuming(state, rep, dfd, e->d_name, rec, err, sizeof(err))
+				     : finish_abandoned(state, rec, err, sizeof(err));
+		if (rc == 1)
+			continue;
 		if (rc == 0) {
 			unlinkat(dfd, e->d_name, 0);
 			if (rep && rep->finished)

@@ -4,7 +4,12 @@
  * kernel drops the lock when it dies, however it dies. A later run's sweep finishes every
  * run whose record is unlocked, from the record and the SVF log: the run directory is
  * completed (meta.json with status "abandoned") or discarded (nothing ran), and the
- * exec_event.completed the runner owed is appended. No logging. */
+ * exec_event.completed the runner owed is appended. A runner killed between its ledger
+ * entry and lease_event.consumed is found by its consuming record: the sweep writes the
+ * lease_event.consumed the ledger proves was owed (completed_by "sweep"). A run whose
+ * completion record says its artifacts were not written (its temp run directory kept)
+ * is moved into place by the sweep with a meta.json of status "artifacts_not_written"
+ * and an exec_event.artifacts_recovered record. No logging. */
 #ifndef CALYX_RECOVERY_H
 #define CALYX_RECOVERY_H
 #include <limits.h>
@@ -40,6 +45,20 @@ struct run_record_lock {
  * message. */
 int recovery_record_write(const struct state_place *state, const struct run_record *rec,
 			  struct run_record_lock *out, char *err, size_t errlen);
+/* The record of a runner about to consume its lease (write the ledger): written before
+ * the ledger entry, removed once lease_event.consumed is in the log, so that a runner
+ * killed between the two leaves a record the sweep can check against the ledger. Named
+ * CONSUMING_PREFIX<lease>-<pid>.json, "state": "consuming". Local ledger only: a group
+ * ledger (etcd) cannot be asked by the sweep. */
+#define CONSUMING_PREFIX "consuming-"
+struct consuming_record {
+	const char *lease, *intent, *iss;
+	uint32_t runs_allowed;
+	const char *ledger;           /* the ledger directory's path */
+};
+int recovery_consuming_write(const struct state_place *state, const struct consuming_record *rec,
+			     struct run_record_lock *out, char *err, size_t errlen);
+
 /* Drop the record's lock; the file is removed unless keep (the run started and its
  * completion record could not be written: the next sweep writes it). Idempotent; the
  * struct must start with fd and dirfd -1. */
@@ -49,6 +68,9 @@ void recovery_record_release(struct run_record_lock *rl, bool keep);
 struct recovery_report {
 	void (*finished)(void *ctx, const char *lease, double runner_pid);  /* a run finished */
 	void (*failed)(void *ctx, const char *record, const char *why);    /* kept for the next sweep */
+	/* Runs the ledger at ledger_fd counts for iss/jti (state/ledger.h ledger_runs_used):
+	 * the sweep of consuming records needs it; NULL: they are kept. 0 or -errno. */
+	int (*ledger_used)(int ledger_fd, const char *iss, const char *jti, uint32_t *used);
 	void *ctx;
 };
 /* Finish the run of every unlocked record in STATE/run (a stale .json.tmp of a runner
