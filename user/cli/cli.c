@@ -416,10 +416,8 @@ void cli_print_help(FILE *f, enum cli_cmd cmd)
 			"  76  rollback: paths changed since the run   77  rollback: pack refused\n"
 			"  78  bad matrix or key file  79  rollback: restored tree does not match\n"
 			"  80-87 the audit log does not verify (see 'calyx audit verify --help')\n"
-			"  88  report, lease suggest: no such run   89  the run's meta.json (or its claims) damaged
-"
-			"  90  group ledger (etcd) unreachable or untrusted
-"
+			"  88  report, lease suggest: no such run   89  the run's meta.json (or its claims) damaged\n"
+			"  90  group ledger (etcd) unreachable or untrusted\n"
 			"  123 resource limit    124 wall-clock timeout   125 denied (--fail-on-denial)\n"
 			"  otherwise: the command's own code\n");
 		return;

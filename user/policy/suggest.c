@@ -558,6 +558,24 @@ out:
 
 /* ------------------------------------------------------------------ network */
 
+/* The protocol of a refused connect or send: the record's sock_flags (the socket's type,
+ * its protocol in bits 16 and up, as socket_create's: both backends fill it for connects
+ * and sends). A record without them (0: made before they were recorded) is guessed from
+ * the hook: a connect taken as TCP, a send to an address as UDP (what the cgroup sendmsg
+ * hooks see). */
+static const char *net_proto(const cJSON *ev, const char *hook)
+{
+	uint64_t f = 0;
+	if (get_u64(ev, "sock_flags", &f) && f) {
+		uint64_t proto = f >> 16, type = f & 0xffff;
+		if (proto == 6 /* IPPROTO_TCP */ || (proto == 0 && type == 1 /* SOCK_STREAM */))
+			return "tcp";
+		if (proto == 17 /* IPPROTO_UDP */ || (proto == 0 && type == 2 /* SOCK_DGRAM */))
+			return "udp";
+	}
+	return strcmp(hook, "socket_sendmsg") == 0 ? "udp" : "tcp";
+}
+
 static int build_network(const cJSON *meta, const cJSON *events, const cJSON *claims, cJSON *out, cJSON *warnings)
 {
 	cJSON *allow = cJSON_CreateArray();
@@ -593,9 +611,7 @@ static int build_network(const cJSON *meta, const cJSON *events, const cJSON *cl
 				break;
 			continue;
 		}
-		/* The records carry no protocol: a connect is taken as TCP, an unconnected send
-		 * as UDP (what the cgroup sendmsg hooks see). */
-		const char *proto = strcmp(hook, "socket_sendmsg") == 0 ? "udp" : "tcp";
+		const char *proto = net_proto(ev, hook);
 		char cidr[128];
 		snprintf(cidr, sizeof(cidr), "%s/%d", addr, v6 ? 128 : 32);
 		bool have = false;
@@ -739,7 +755,14 @@ int suggest_build(const cJSON *meta, const cJSON *events, const cJSON *claims, c
 	if (rc == 0 && get_str(meta, "start_error"))
 		rc = warn(warnings, "the command never ran (%s): there is nothing to learn from this run",
 			  get_str(meta, "start_error"));
-	if (rc == 0 && backend && strcmp(backend, "landlock") == 0)
+	bool audit_only = get_true(meta, "audit_only");
+	if (rc == 0 && backend && strcmp(backend, "landlock") == 0 && audit_only)
+		rc = warn(warnings, "the run was audit-only on the landlock backend: of file accesses only the opens "
+			  "were observed (not creating, removing or renaming a file, mkdir, chmod, metadata reads, "
+			  "nor execve's own opens): a file the job creates is suggested as its exact path, which "
+			  "admits writing it once it exists, not creating it (that needs DIR/** :rw); run it on "
+			  "bpf-lsm to see those");
+	else if (rc == 0 && backend && strcmp(backend, "landlock") == 0)
 		rc = warn(warnings, "the run was on the landlock backend: Landlock's own refusals (file opens, file "
 			  "changes, exec of a file outside the lease) are enforced but not recorded, so no path or "
 			  "program they refused is suggested; run it on bpf-lsm (or --audit-only) to see them");
