@@ -285,6 +285,29 @@ static void test_net_protocol(void **state)
 	result_free(&r);
 }
 
+/* bpf-lsm audit-only: an exec bprm_check_security would have refused went ahead, so its
+ * argv is in the process line: a command with that argv, not a helper; one whose exec left
+ * no process line is a helper, said so. */
+static void test_audit_only_exec(void **state)
+{
+	(void)state;
+	const char *ev = EV_START
+		"{\"type\":\"would_deny\",\"hook\":\"bprm_check_security\",\"class\":\"exec\",\"path\":\"/usr/bin/cat\"}\n"
+		"{\"type\":\"process\",\"pid\":12,\"execs\":[{\"binary\":\"/usr/bin/cat\",\"argv\":[\"cat\",\"/srv/in\"],\"argv_truncated\":false}]}\n"
+		"{\"type\":\"would_deny\",\"hook\":\"bprm_check_security\",\"class\":\"exec\",\"path\":\"/usr/bin/curl\"}\n";
+	struct result r;
+	derive(META("bpf-lsm", ",\"audit_only\":true"), ev, CLAIMS, &r);
+	char *s = cJSON_PrintUnformatted(cJSON_GetObjectItem(r.claims, "commands"));
+	assert_string_equal(s, "[[\"/srv/job.sh\",\"go\"],[\"cat\",\"/srv/in\"]]");
+	free(s);
+	s = cJSON_PrintUnformatted(cJSON_GetObjectItem(r.claims, "helpers"));
+	assert_string_equal(s, "[\"/usr/bin/curl\"]");
+	free(s);
+	assert_false(warned(&r, "the exec of /usr/bin/cat"));
+	assert_true(warned(&r, "the exec of /usr/bin/curl is recorded but not the argv it ran with"));
+	result_free(&r);
+}
+
 /* Lost records: the recorded commands and helpers stay; a limit that stopped the run gets
  * SUGGEST_HEADROOM_HIT times its bound. */
 static void test_incomplete_and_violation(void **state)
@@ -387,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_child_script),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_net_protocol),
+		cmocka_unit_test(test_audit_only_exec),
 		cmocka_unit_test(test_incomplete_and_violation),
 		cmocka_unit_test(test_no_claims_and_bad_meta),
 		cmocka_unit_test(test_over_the_caps),

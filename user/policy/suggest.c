@@ -287,7 +287,10 @@ static int build_commands(const cJSON *meta, const cJSON *events, const cJSON *c
 				goto out;
 		} else if (is_denial(ev) && (t = get_str(ev, "hook")) && strcmp(t, "bprm_check_security") == 0) {
 			/* bpf-lsm refuses a non-lease binary at exec: the argv it would have had is
-			 * not in the record, so only a helper can admit it. */
+			 * not in the record, so only a helper can admit it. An audit-only run's
+			 * would_deny went ahead: its argv is in the process line's execs (noted
+			 * there); only a binary with no exec seen becomes a helper (below). */
+			bool would = strcmp(get_str(ev, "type"), "would_deny") == 0;
 			const char *p = get_str(ev, "path");
 			if (!p)
 				continue;
@@ -299,6 +302,8 @@ static int build_commands(const cJSON *meta, const cJSON *events, const cJSON *c
 				rc = -ENOMEM;
 				goto out;
 			}
+			if (would)
+				continue;
 			e->any_argv = true;
 			if ((rc = warn(warnings, "the exec of %s was refused before it ran, so its argv is unknown: it is "
 				       "suggested as a helper (any argv); a command with its exact argv is tighter", canon)) < 0)
@@ -307,6 +312,13 @@ static int build_commands(const cJSON *meta, const cJSON *events, const cJSON *c
 	}
 	for (size_t i = 0; i < s.n; i++) {
 		struct exec_bin *e = &s.b[i];
+		/* An audit-only exec would_deny whose exec left no process line (lost): a helper. */
+		if (!e->any_argv && cJSON_GetArraySize(e->argvs) == 0) {
+			e->any_argv = true;
+			if ((rc = warn(warnings, "the exec of %s is recorded but not the argv it ran with: it is "
+				       "suggested as a helper (any argv)", e->path)) < 0)
+				goto out;
+		}
 		if (e->any_argv || cJSON_GetArraySize(e->argvs) > SUGGEST_MAX_ARGVS_PER_BINARY) {
 			if (!e->any_argv && (rc = warn(warnings, "%s ran with %d different argvs (more than %d): it is "
 						      "suggested as a helper (any argv)", e->path,
