@@ -56,8 +56,10 @@ static __always_inline int cg_decide(__u32 hook, __u32 family, struct bpf_sock_a
 		if (net_rule_admits(sc.slot, a, __builtin_bswap16((__u16)sa->user_port), sa->protocol))
 			return 1;
 	}
-	/* deny_all (or no network flag), no rule admits it, an orphan: closed */
-	return cg_deny(&sc, hook, family, 0, sa);
+	/* deny_all (or no network flag), no rule admits it, an orphan: closed. The record's
+	 * flags: the socket's type and protocol, as sock_create's (TCP or UDP for lease
+	 * suggest's rule). */
+	return cg_deny(&sc, hook, family, (sa->type & 0xffff) | (sa->protocol << 16), sa);
 }
 
 SEC("cgroup/connect4")

@@ -89,7 +89,10 @@ static __always_inline int net_decide(__u32 hook, const struct scope *sc, struct
 		if (hook == CALYX_HOOK_SOCKET_CONNECT && family == AF_UNSPEC)
 			return 0;
 		__u32 buf[4] = {};
-		struct deny_info d = { .hook = hook, .err = EACCES, .family = family ? family : sk_family };
+		/* The record's flags: the socket's type and protocol, as socket_create's, so
+		 * a refused destination says TCP or UDP (lease suggest's rule needs it). */
+		__u32 kind = ((__u32)BPF_CORE_READ(sk, sk_type) & 0xffff) | ((__u32)BPF_CORE_READ(sk, sk_protocol) << 16);
+		struct deny_info d = { .hook = hook, .err = EACCES, .family = family ? family : sk_family, .flags = kind };
 		if (family == AF_UNSPEC)
 			inet_peer(&d, sk, sk_family, (__u8 *)buf);   /* a send on a connected socket */
 		else

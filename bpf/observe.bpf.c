@@ -66,6 +66,16 @@ int BPF_PROG(calyx_observe_open, struct pt_regs *regs, long ret)
 	long len = walk_path(k, (__u64)BPF_CORE_READ(f, f_path.dentry), (__u64)BPF_CORE_READ(f, f_path.mnt));
 	if (path_access(k, sc.slot, len) >= need)
 		return 0;
+	/* A lease binary may be read where Landlock enforces (its exec rule grants
+	 * READ_FILE: an interpreter reads the #! script it runs), so reading it would not
+	 * have been refused. */
+	struct calyx_exec_key ek = {
+		.sandbox = sc.slot,
+		.dev = BPF_CORE_READ(ino, i_sb, s_dev),
+		.ino = BPF_CORE_READ(ino, i_ino),
+	};
+	if (!(fmode & FMODE_WRITE) && bpf_map_lookup_elem(&exec_rules, &ek))
+		return 0;
 	deny_simple(&sc, CALYX_HOOK_FILE_OPEN, EACCES, 0, flags, len > 0 ? k->path : NULL);
 	return 0;
 }

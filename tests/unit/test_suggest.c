@@ -256,6 +256,58 @@ static void test_helpers(void **state)
 	result_free(&r);
 }
 
+/* The protocol of a refused destination comes from the record's sock_flags (type, and the
+ * protocol in bits 16 and up): a UDP connect is a udp rule, a TCP Fast Open send a tcp
+ * rule; only a record without them (0) is guessed from the hook. An audit-only landlock
+ * run says its file record holds the opens only. */
+static void test_net_protocol(void **state)
+{
+	(void)state;
+	const char *ev = EV_START
+		"{\"type\":\"would_deny\",\"hook\":\"socket_connect\",\"class\":\"net\",\"family\":\"inet\",\"sock_flags\":1114114,\"addr\":\"127.0.0.1\",\"port\":53}\n"
+		"{\"type\":\"would_deny\",\"hook\":\"socket_sendmsg\",\"class\":\"net\",\"family\":\"inet\",\"sock_flags\":393217,\"addr\":\"127.0.0.1\",\"port\":443}\n"
+		"{\"type\":\"would_deny\",\"hook\":\"socket_connect\",\"class\":\"net\",\"family\":\"inet6\",\"sock_flags\":2,\"addr\":\"::1\",\"port\":54}\n"
+		"{\"type\":\"would_deny\",\"hook\":\"socket_connect\",\"class\":\"net\",\"family\":\"inet\",\"sock_flags\":0,\"addr\":\"127.0.0.2\",\"port\":80}\n"
+		"{\"type\":\"would_deny\",\"hook\":\"socket_sendmsg\",\"class\":\"net\",\"family\":\"inet\",\"sock_flags\":0,\"addr\":\"127.0.0.2\",\"port\":123}\n";
+	struct result r;
+	derive(META("landlock", ",\"audit_only\":true"), ev, CLAIMS, &r);
+	char *s = cJSON_PrintUnformatted(cJSON_GetObjectItem(r.claims, "network"));
+	assert_string_equal(s, "{\"allow\":[{\"cidr\":\"127.0.0.1/32\",\"port\":53,\"proto\":\"udp\"},"
+			       "{\"cidr\":\"127.0.0.1/32\",\"port\":443,\"proto\":\"tcp\"},"
+			       "{\"cidr\":\"::1/128\",\"port\":54,\"proto\":\"udp\"},"
+			       "{\"cidr\":\"127.0.0.2/32\",\"port\":80,\"proto\":\"tcp\"},"
+			       "{\"cidr\":\"127.0.0.2/32\",\"port\":123,\"proto\":\"udp\"}]}");
+	free(s);
+	assert_non_null(strstr(r.flags, "--net allow=127.0.0.1/32:53/udp \\\n"));
+	assert_non_null(strstr(r.flags, "--net 'allow=[::1/128]:54/udp' \\\n"));
+	assert_true(warned(&r, "the run was audit-only on the landlock backend: of file accesses only the opens"));
+	assert_false(warned(&r, "Landlock's own refusals"));
+	result_free(&r);
+}
+
+/* bpf-lsm audit-only: an exec bprm_check_security would have refused went ahead, so its
+ * argv is in the process line: a command with that argv, not a helper; one whose exec left
+ * no process line is a helper, said so. */
+static void test_audit_only_exec(void **state)
+{
+	(void)state;
+	const char *ev = EV_START
+		"{\"type\":\"would_deny\",\"hook\":\"bprm_check_security\",\"class\":\"exec\",\"path\":\"/usr/bin/cat\"}\n"
+		"{\"type\":\"process\",\"pid\":12,\"execs\":[{\"binary\":\"/usr/bin/cat\",\"argv\":[\"cat\",\"/srv/in\"],\"argv_truncated\":false}]}\n"
+		"{\"type\":\"would_deny\",\"hook\":\"bprm_check_security\",\"class\":\"exec\",\"path\":\"/usr/bin/curl\"}\n";
+	struct result r;
+	derive(META("bpf-lsm", ",\"audit_only\":true"), ev, CLAIMS, &r);
+	char *s = cJSON_PrintUnformatted(cJSON_GetObjectItem(r.claims, "commands"));
+	assert_string_equal(s, "[[\"/srv/job.sh\",\"go\"],[\"cat\",\"/srv/in\"]]");
+	free(s);
+	s = cJSON_PrintUnformatted(cJSON_GetObjectItem(r.claims, "helpers"));
+	assert_string_equal(s, "[\"/usr/bin/curl\"]");
+	free(s);
+	assert_false(warned(&r, "the exec of /usr/bin/cat"));
+	assert_true(warned(&r, "the exec of /usr/bin/curl is recorded but not the argv it ran with"));
+	result_free(&r);
+}
+
 /* Lost records: the recorded commands and helpers stay; a limit that stopped the run gets
  * SUGGEST_HEADROOM_HIT times its bound. */
 static void test_incomplete_and_violation(void **state)
@@ -357,6 +409,8 @@ int main(void)
 		cmocka_unit_test(test_bpf_lsm_run),
 		cmocka_unit_test(test_child_script),
 		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_net_protocol),
+		cmocka_unit_test(test_audit_only_exec),
 		cmocka_unit_test(test_incomplete_and_violation),
 		cmocka_unit_test(test_no_claims_and_bad_meta),
 		cmocka_unit_test(test_over_the_caps),

@@ -172,11 +172,13 @@ static int add_argv_rules(struct resident *r, struct resident_sandbox *s, const 
 	return rc;
 }
 
-/* Only the bpf-lsm backend decides paths in BPF (Landlock does it for the other). */
+/* The bpf-lsm backend decides paths in BPF (Landlock does it for the other), and an
+ * audit-only run on landlock has its opens matched here by the observer (observe.bpf.c):
+ * without its rules every open, the runtime baseline's too, would be a would-deny. */
 static int add_path_rules(struct resident *r, struct resident_sandbox *s, const struct sandbox_rules *rules,
 			  char *err, size_t errlen)
 {
-	if (r->backend != ENFORCE_BPF_LSM || !rules->n_paths)
+	if ((r->backend != ENFORCE_BPF_LSM && !rules->audit_only) || !rules->n_paths)
 		return 0;
 	struct calyx_path_entry *ents = calloc(CALYX_SB_MAX_PATH_ENTRIES, sizeof(*ents));
 	s->path_keys = calloc(CALYX_SB_MAX_PATH_ENTRIES, sizeof(*s->path_keys));

@@ -287,7 +287,10 @@ static int build_commands(const cJSON *meta, const cJSON *events, const cJSON *c
 				goto out;
 		} else if (is_denial(ev) && (t = get_str(ev, "hook")) && strcmp(t, "bprm_check_security") == 0) {
 			/* bpf-lsm refuses a non-lease binary at exec: the argv it would have had is
-			 * not in the record, so only a helper can admit it. */
+			 * not in the record, so only a helper can admit it. An audit-only run's
+			 * would_deny went ahead: its argv is in the process line's execs (noted
+			 * there); only a binary with no exec seen becomes a helper (below). */
+			bool would = strcmp(get_str(ev, "type"), "would_deny") == 0;
 			const char *p = get_str(ev, "path");
 			if (!p)
 				continue;
@@ -299,6 +302,8 @@ static int build_commands(const cJSON *meta, const cJSON *events, const cJSON *c
 				rc = -ENOMEM;
 				goto out;
 			}
+			if (would)
+				continue;
 			e->any_argv = true;
 			if ((rc = warn(warnings, "the exec of %s was refused before it ran, so its argv is unknown: it is "
 				       "suggested as a helper (any argv); a command with its exact argv is tighter", canon)) < 0)
@@ -307,6 +312,13 @@ static int build_commands(const cJSON *meta, const cJSON *events, const cJSON *c
 	}
 	for (size_t i = 0; i < s.n; i++) {
 		struct exec_bin *e = &s.b[i];
+		/* An audit-only exec would_deny whose exec left no process line (lost): a helper. */
+		if (!e->any_argv && cJSON_GetArraySize(e->argvs) == 0) {
+			e->any_argv = true;
+			if ((rc = warn(warnings, "the exec of %s is recorded but not the argv it ran with: it is "
+				       "suggested as a helper (any argv)", e->path)) < 0)
+				goto out;
+		}
 		if (e->any_argv || cJSON_GetArraySize(e->argvs) > SUGGEST_MAX_ARGVS_PER_BINARY) {
 			if (!e->any_argv && (rc = warn(warnings, "%s ran with %d different argvs (more than %d): it is "
 						      "suggested as a helper (any argv)", e->path,
@@ -558,6 +570,24 @@ out:
 
 /* ------------------------------------------------------------------ network */
 
+/* The protocol of a refused connect or send: the record's sock_flags (the socket's type,
+ * its protocol in bits 16 and up, as socket_create's: both backends fill it for connects
+ * and sends). A record without them (0: made before they were recorded) is guessed from
+ * the hook: a connect taken as TCP, a send to an address as UDP (what the cgroup sendmsg
+ * hooks see). */
+static const char *net_proto(const cJSON *ev, const char *hook)
+{
+	uint64_t f = 0;
+	if (get_u64(ev, "sock_flags", &f) && f) {
+		uint64_t proto = f >> 16, type = f & 0xffff;
+		if (proto == 6 /* IPPROTO_TCP */ || (proto == 0 && type == 1 /* SOCK_STREAM */))
+			return "tcp";
+		if (proto == 17 /* IPPROTO_UDP */ || (proto == 0 && type == 2 /* SOCK_DGRAM */))
+			return "udp";
+	}
+	return strcmp(hook, "socket_sendmsg") == 0 ? "udp" : "tcp";
+}
+
 static int build_network(const cJSON *meta, const cJSON *events, const cJSON *claims, cJSON *out, cJSON *warnings)
 {
 	cJSON *allow = cJSON_CreateArray();
@@ -593,9 +623,7 @@ static int build_network(const cJSON *meta, const cJSON *events, const cJSON *cl
 				break;
 			continue;
 		}
-		/* The records carry no protocol: a connect is taken as TCP, an unconnected send
-		 * as UDP (what the cgroup sendmsg hooks see). */
-		const char *proto = strcmp(hook, "socket_sendmsg") == 0 ? "udp" : "tcp";
+		const char *proto = net_proto(ev, hook);
 		char cidr[128];
 		snprintf(cidr, sizeof(cidr), "%s/%d", addr, v6 ? 128 : 32);
 		bool have = false;
@@ -739,7 +767,14 @@ int suggest_build(const cJSON *meta, const cJSON *events, const cJSON *claims, c
 	if (rc == 0 && get_str(meta, "start_error"))
 		rc = warn(warnings, "the command never ran (%s): there is nothing to learn from this run",
 			  get_str(meta, "start_error"));
-	if (rc == 0 && backend && strcmp(backend, "landlock") == 0)
+	bool audit_only = get_true(meta, "audit_only");
+	if (rc == 0 && backend && strcmp(backend, "landlock") == 0 && audit_only)
+		rc = warn(warnings, "the run was audit-only on the landlock backend: of file accesses only the opens "
+			  "were observed (not creating, removing or renaming a file, mkdir, chmod, metadata reads, "
+			  "nor execve's own opens): a file the job creates is suggested as its exact path, which "
+			  "admits writing it once it exists, not creating it (that needs DIR/** :rw); run it on "
+			  "bpf-lsm to see those");
+	else if (rc == 0 && backend && strcmp(backend, "landlock") == 0)
 		rc = warn(warnings, "the run was on the landlock backend: Landlock's own refusals (file opens, file "
 			  "changes, exec of a file outside the lease) are enforced but not recorded, so no path or "
 			  "program they refused is suggested; run it on bpf-lsm (or --audit-only) to see them");
