@@ -204,7 +204,7 @@ static __always_inline bool inode_is_mqueue(struct inode *ino)
  * (orphans, a slot whose run is gone): counted in the slot's drops. The body is zeroed
  * here and the caller's to fill. size is a constant at every call site (the verifier
  * wants one). */
-static __always_inline void *ev_reserve(const struct scope *sc, __u32 type, __u32 hook, __u64 size)
+static __always_inline void *ev_reserve_bare(const struct scope *sc, __u32 type, __u32 hook, __u64 size)
 {
 	__u32 slot = sc->slot;
 	void *rb = bpf_map_lookup_elem(&slot_rb, &slot);
@@ -225,15 +225,25 @@ static __always_inline void *ev_reserve(const struct scope *sc, __u32 type, __u3
 	if (fill > CALYX_RINGBUF_WAKE_FILL)
 		ev->wake = 1;
 	stat_max(slot, CALYX_STAT_RB_PEAK, fill);
-	__u64 pt = bpf_get_current_pid_tgid();
 	ev->type = type;
 	ev->hook = hook;
 	ev->size = (__u16)size;
 	ev->ts_ns = bpf_ktime_get_ns();
-	ev->cgroup_id = bpf_get_current_cgroup_id();
 	ev->sandbox_cgid = sc->sb_cgid;
-	ev->pid = (__u32)pt;
-	ev->tgid = pt >> 32;
+	return ev;
+}
+
+/* ev_reserve_bare plus the current task's ids: for every program that runs in the task
+ * (the packet program of landlock.bpf.c runs in whatever the CPU was doing: bare). */
+static __always_inline void *ev_reserve(const struct scope *sc, __u32 type, __u32 hook, __u64 size)
+{
+	struct calyx_event *ev = ev_reserve_bare(sc, type, hook, size);
+	if (ev) {
+		__u64 pt = bpf_get_current_pid_tgid();
+		ev->cgroup_id = bpf_get_current_cgroup_id();
+		ev->pid = (__u32)pt;
+		ev->tgid = pt >> 32;
+	}
 	return ev;
 }
 

@@ -119,3 +119,70 @@ int calyx_cg_sock_create(struct bpf_sock *ctx)
 	/* flags as socket_create's record on bpf-lsm: type | protocol << 16 */
 	return cg_deny(&sc, CALYX_HOOK_SOCKET_CREATE, ctx->family, (ctx->type & 0xffff) | (ctx->protocol << 16), NULL);
 }
+
+/* ------------------------------------------------------------------ listen (ingress) */
+
+/* No cgroup hook sees listen(2), and Landlock (ABI <= 7) has no listen right: a TCP
+ * socket that listens without a bind autobinds an ephemeral port on the host's network.
+ * What reaches it is closed here instead: the kernel runs the ingress program of the
+ * receiving socket's cgroup (sk_filter, from tcp_v4_rcv / tcp_v6_rcv) with the listener
+ * as skb->sk for a SYN (and for the handshake's last ACK: the request's listener), so a
+ * packet to a listener made in a sandbox is dropped before it opens a connection: the
+ * peer's SYN is never answered. The first packet to each listener records the denial
+ * (hook socket_listen, the listener's address and port); later ones are only dropped.
+ * The program runs for sandbox sockets only (the set's root cgroup), in softirq: no task
+ * fields. Listeners are refused in every sandbox of the set (deny_all has no inet socket
+ * to listen on) and in audit-only ones too (CALYX_HOOK_KEEPS_DENYING). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);   /* the listener's socket cookie */
+	__type(value, __u8);
+} listen_reported SEC(".maps");
+
+static __always_inline void listen_record(struct __sk_buff *skb, struct bpf_sock *sk)
+{
+	__u64 id = bpf_skb_ancestor_cgroup_id(skb, root_level + 2);
+	struct scope sc = { .sb_cgid = id };
+	sc.sb = id ? bpf_map_lookup_elem(&sandboxes, &id) : NULL;
+	sc.slot = sc.sb ? sc.sb->slot : 0;
+	stat_inc(sc.slot, CALYX_STAT_DENIED);
+	struct calyx_deny_event *r = ev_reserve_bare(&sc, CALYX_EV_DENY, CALYX_HOOK_SOCKET_LISTEN, sizeof(*r));
+	if (!r)   /* counted as dropped; the drop itself stands */
+		return;
+	__builtin_memset((char *)r + sizeof(r->ev), 0, sizeof(*r) - sizeof(r->ev));
+	r->ev.cgroup_id = bpf_skb_cgroup_id(skb);
+	r->err = EPERM;
+	r->family = sk->family;
+	r->flags = CALYX_SOCK_ADDR | SOCK_STREAM | (IPPROTO_TCP << 16);
+	r->port = (__u16)sk->src_port;   /* host order in struct bpf_sock */
+	if (sk->family == AF_INET) {
+		__u32 a = sk->src_ip4;
+		__builtin_memcpy(r->addr, &a, 4);
+	} else {
+		__u32 a[4] = { sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2], sk->src_ip6[3] };
+		__builtin_memcpy(r->addr, a, 16);
+	}
+	r->verdict = CALYX_VERDICT_DENIED;
+	ev_submit(&r->ev);
+}
+
+SEC("cgroup_skb/ingress")
+int calyx_cg_skb_ingress(struct __sk_buff *skb)
+{
+	if (bpf_skb_ancestor_cgroup_id(skb, root_level) != root_cgid)
+		return 1;
+	struct bpf_sock *sk = skb->sk;
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	if (sk->protocol != IPPROTO_TCP || sk->state != BPF_TCP_LISTEN)
+		return 1;
+	__u64 cookie = bpf_get_socket_cookie(skb);
+	__u8 one = 1;
+	if (bpf_map_update_elem(&listen_reported, &cookie, &one, BPF_NOEXIST) == 0)
+		listen_record(skb, sk);
+	return 0;
+}

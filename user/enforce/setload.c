@@ -44,12 +44,19 @@ static int print_fn(enum libbpf_print_level level, const char *fmt, va_list args
 /* A program's set follows from its section: lsm/ programs are the bpf-lsm backend's,
  * cgroup/ programs the landlock backend's, the tp_btf programs (the exec image and argv
  * check, the monitors) both's. */
+/* cgroup/ (sock and sock_addr) and cgroup_skb/ (the listener drop) programs: attached to
+ * the set's root cgroup, the landlock backend's. */
+static bool sec_is_cgroup(const char *sec)
+{
+	return strncmp(sec, "cgroup/", 7) == 0 || strncmp(sec, "cgroup_skb/", 11) == 0;
+}
+
 static bool prog_in_set(const struct bpf_program *p, enum enforce_backend b)
 {
 	const char *sec = bpf_program__section_name(p);
 	if (strncmp(sec, "lsm/", 4) == 0)
 		return b == ENFORCE_BPF_LSM;
-	if (strncmp(sec, "cgroup/", 7) == 0)
+	if (sec_is_cgroup(sec))
 		return b == ENFORCE_LANDLOCK;
 	return true;
 }
@@ -114,7 +121,7 @@ static int choose_programs(struct calyx_bpf *s, enum enforce_backend b, char *no
 			}
 		}
 		bpf_program__set_autoload(p, on);
-		if (strncmp(sec, "cgroup/", 7) == 0)
+		if (sec_is_cgroup(sec))
 			bpf_program__set_autoattach(p, false);   /* attached to the root cgroup below */
 	}
 	btf__free(vmbtf);
@@ -238,7 +245,7 @@ static int attach_and_pin(struct calyx_bpf *s, const char *dir, int root_fd, cha
 	bpf_object__for_each_program(p, s->obj) {
 		if (!bpf_program__autoload(p))
 			continue;
-		bool cg = strncmp(bpf_program__section_name(p), "cgroup/", 7) == 0;
+		bool cg = sec_is_cgroup(bpf_program__section_name(p));
 		struct bpf_link *l = cg ? bpf_program__attach_cgroup(p, root_fd) : bpf_program__attach(p);
 		if (!l)
 			return errmsg(err, errlen, -errno, "attaching %s failed: %s", bpf_program__name(p), strerror(errno));

@@ -8,6 +8,9 @@
  *   bind     bind a TCP socket to the address
  *   bindudp  bind a UDP socket to the address
  *   listen   listen on a TCP socket of the address's family without bind (autobind)
+ *   listenwait  the same, then print "listening PORT" (the autobound port) and wait up to
+ *            PORT seconds (the argument's port field) for a connection from outside; print
+ *            "accepted DATA" (the first bytes received) or "no connection"
  *   raw      a raw ICMP socket of the address's family
  * An address with ':' is IPv6 (::ffff:a.b.c.d is IPv4-mapped, on an AF_INET6 socket).
  * net_try serve OUT KIND,ADDR,PORT...: the listeners (outside the sandbox; KIND tcp or
@@ -145,6 +148,34 @@ static socklen_t sockaddr_of(const char *addr, int port, struct sockaddr_storage
 	return inet_pton(AF_INET, addr, &s4->sin_addr) == 1 ? sizeof(*s4) : 0;
 }
 
+/* listenwait: the sandbox serving on an autobound port; the test connects from outside. */
+static int listen_wait(int fd, int fam, int secs)
+{
+	struct sockaddr_storage me = { 0 };
+	socklen_t ml = sizeof me;
+	if (listen(fd, 1) < 0 || getsockname(fd, (struct sockaddr *)&me, &ml) < 0)
+		return -errno;
+	int lp = ntohs(fam == AF_INET6 ? ((struct sockaddr_in6 *)&me)->sin6_port : ((struct sockaddr_in *)&me)->sin_port);
+	printf("listening %d\n", lp);
+	fflush(stdout);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, secs * 1000) <= 0) {
+		printf("no connection\n");
+		return 0;
+	}
+	int c = accept(fd, NULL, NULL);
+	if (c < 0)
+		return -errno;
+	char got[64] = "";
+	struct pollfd q = { .fd = c, .events = POLLIN };
+	ssize_t n = poll(&q, 1, 2000) > 0 ? read(c, got, sizeof got - 1) : 0;
+	got[n > 0 ? n : 0] = 0;
+	got[strcspn(got, "\n")] = 0;
+	printf("accepted %s\n", got);
+	close(c);
+	return 0;
+}
+
 static int try(int idx, const char *kind, const char *addr, int port)
 {
 	struct sockaddr_storage ss = { 0 };
@@ -154,7 +185,8 @@ static int try(int idx, const char *kind, const char *addr, int port)
 		return -EINVAL;
 	char msg[32];
 	int n = snprintf(msg, sizeof msg, "calyx-net-%d\n", idx);
-	int stream = !strcmp(kind, "tcp") || !strcmp(kind, "tfo") || !strcmp(kind, "bind") || !strcmp(kind, "listen");
+	int stream = !strcmp(kind, "tcp") || !strcmp(kind, "tfo") || !strcmp(kind, "bind") || !strcmp(kind, "listen") ||
+		     !strcmp(kind, "listenwait");
 	int fd;
 	if (!strcmp(kind, "raw"))
 		fd = socket(fam, SOCK_RAW, fam == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
@@ -178,6 +210,8 @@ static int try(int idx, const char *kind, const char *addr, int port)
 	} else if (!strcmp(kind, "listen")) {
 		if (listen(fd, 1) < 0)
 			rc = -errno;
+	} else if (!strcmp(kind, "listenwait")) {
+		rc = listen_wait(fd, fam, port);
 	} else if (strcmp(kind, "raw")) {
 		rc = -EINVAL;
 	}
