@@ -20,15 +20,17 @@ CALYX=$(realpath "${1:-build/calyx}")
 B=$PWD/build/host
 mkdir -p "$B"
 CF="-std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I tests/vm/progs"
-for p in try_open try_exec try_connect hello listen_tcp; do
+for p in try_open try_exec try_connect hello listen_tcp memfd_exec; do
 	gcc $CF -o "$B/$p" "tests/vm/progs/$p.c" || { bad "build $p"; finish; }
 done
 
 suite_scratch audit-only
 W=$T
 mkdir -p "$W/bin" "$W/other" "$W/sb"
-for p in try_open try_exec try_connect hello; do cp "$B/$p" "$W/bin/"; done
+for p in try_open try_exec try_connect hello memfd_exec; do cp "$B/$p" "$W/bin/"; done
 cp "$B/hello" "$W/other/payload"   # no lease binary
+cp "$B/hello" "$W/other/payload2"  # no lease binary, run through a symlink
+ln -s payload2 "$W/other/slink"
 chmod -R a+rX "$W"
 "$CALYX" keygen --out "$W/k" >/dev/null 2>&1 || bad "keygen"
 KEY=$W/k/calyx.key PUB=$W/k/calyx.pub
@@ -77,6 +79,9 @@ t argv $W/bin/try_exec $W/bin/hello not-the-lease-argv
 t tcp4 $W/bin/try_connect tcp4 127.0.0.1 $PORT
 t udp4 $W/bin/try_connect udp4 127.0.0.1 $((PORT + 1))
 t tcp6 $W/bin/try_connect tcp6 ::1 $((PORT + 2))
+t memfd $W/bin/memfd_exec memfd $W/bin/hello
+t ldso $W/bin/try_exec /lib64/ld-linux-x86-64.so.2 $W/bin/hello via-loader
+t symexec $W/bin/try_exec $W/other/slink via-symlink
 t unlink /bin/rm $M/a
 t unlinkrel /bin/sh -c "cd $M && exec /bin/rm rel"
 t rmtree /bin/rm -r $M/tree
@@ -96,7 +101,7 @@ chmod 644 "$W/sb/ao.sh"
 issue() {
 	"$CALYX" lease issue -k "$KEY" --aud "$(uname -n)" -i INT-TEST-AUDIT --ttl 5m \
 		--cmd "/bin/sh $W/sb/ao.sh" --cmd "$W/bin/hello lease-argv" --helper /bin/sh \
-		--helper "$W/bin/try_open" --helper "$W/bin/try_exec" --helper "$W/bin/try_connect" \
+		--helper "$W/bin/try_open" --helper "$W/bin/try_exec" --helper "$W/bin/try_connect" --helper "$W/bin/memfd_exec" \
 		--helper /bin/rm --helper /bin/mkdir --helper /bin/rmdir --helper /bin/mv --helper /bin/ln \
 		--helper /bin/chmod --helper /bin/chown --helper /usr/bin/truncate --helper /usr/bin/mkfifo \
 		--path "$W/sb/**:ro" --path "$W/bin/**:ro" --path "$W/f/*:ro" -o "$W/$1.tok" > /dev/null 2> "$W/$1.issue"
@@ -194,6 +199,18 @@ check "TCP over IPv6: reached" is_ok tcp6 "ok connected"
 check "the IPv6 listener got the bytes" has "$W/l6.out" "got: hi"
 check "would_deny socket_connect to ::1" wd socket_connect "\"addr\":\"::1\",\"port\":$((PORT + 2))"
 check "would_deny seccomp socket (the baseline's refusal, continued)" wd seccomp '"syscall":"socket"'
+# the escape suite's e_exec cases: each runs, each has its exec would-deny, none is killed
+check "memfd exec: ran" is_ok memfd "HELLO-RAN"
+check "ld.so as launcher: ran" is_ok ldso "HELLO-RAN argv0=$W/bin/hello via-loader"
+check "exec through a symlink: ran" is_ok symexec "HELLO-RAN argv0=$W/other/slink via-symlink"
+check "would_deny exec_image of the ld.so launcher" wd exec_image "ld-linux-x86-64.so.2"
+check "would_deny exec_image through the symlink (the name given, path_source caller)" wd exec_image "\"path\":\"$W/other/slink\",\"path_source\":\"caller\",\"killed\":false"
+memfd_wd() {
+	grep '"type":"would_deny"' "$D/events.jsonl" 2>/dev/null | grep -F '"class":"exec"' | grep -qi 'memfd' && return 0
+	WHY="no exec would_deny naming the memfd: $(grep '"class":"exec"' "$D/events.jsonl" | head -c 800)"
+	return 1
+}
+check "would_deny exec of the memfd" memfd_wd
 for n in unlink unlinkrel rmtree mkdir rmdir rename link symlink chmod chown truncate mkfifo; do
 	check "change $n: done" is_ok "$n" ""
 done
@@ -262,6 +279,10 @@ check "normal: neither the payload nor the wrong argv ran" no_payload
 check "normal: the connect is refused" is_denied tcp4
 check "normal: the UDP connect is refused" is_denied udp4
 check "normal: the IPv6 connect is refused" is_denied tcp6
+check "normal: memfd exec refused or killed" is_denied memfd
+check "normal: ld.so launcher killed" is_denied ldso
+not_ran() { ! grep -q "via-symlink" "$D/stdout.log" 2>/dev/null && line symexec | grep -q . && return 0; WHY="got '$(line symexec)'"; return 1; }
+check "normal: exec through a symlink does not run (outside the view: ENOENT)" not_ran
 check "normal: the unlink is refused, the file kept" exists "$M/a"
 check "normal: rm -r refused, the tree kept" exists "$M/tree/x"
 check "normal: mkdir refused" gone "$M/newdir"
