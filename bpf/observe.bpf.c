@@ -11,7 +11,8 @@
  * (not the caller's path argument, which another thread could rewrite), its path walked
  * in the kernel (path.bpf.h), matched against the sandbox's path rules (the resident
  * set's maps, shared), and recorded by deny() (common.bpf.h), which for an audit-only
- * sandbox records a would-deny. It decides nothing: the open has already happened. */
+ * sandbox records a would-deny. It decides nothing: the open has already happened.
+ * A second program (sys_enter, below) records the changes that open nothing. */
 #include "common.bpf.h"
 #include "path.bpf.h"
 
