@@ -319,6 +319,11 @@ enum calyx_key_op {
  * the peer of a connected socket); without it the record has none (socket creation). */
 #define CALYX_SOCK_ADDR (1u << 30)
 
+/* CALYX_HOOK_PATH_MUTATE records of the landlock audit-only observer (bpf/observe.bpf.c):
+ * the path ends in the name the task gave (path_source "caller"), not all kernel-resolved. */
+#define CALYX_MUT_CALLER_NAME (1u << 29)
+#define CALYX_MUT_OP_MASK 0xffu
+
 /* CALYX_HOOK_PATH_MUTATE: which operation was refused (event flags). */
 enum calyx_mutate_op {
 	CALYX_MUT_UNLINK = 1,

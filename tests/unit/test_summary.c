@@ -229,7 +229,7 @@ static void test_print_audit_only(void **state)
 	assert_string_equal(out,
 		"calyx: summary of LEASE-2: ok, exit 0, 5 ms\n"
 		"calyx:   denied        none recorded\n"
-		"calyx:   audit-only    2 would-deny: file 1, syscall 1 (landlock backend: of file accesses only the opens are observed)\n"
+		"calyx:   audit-only    2 would-deny: file 1, syscall 1 (landlock backend: metadata reads are not observed)\n"
 		"calyx:     file        /etc/shadow (read)\n"
 		"calyx:     syscall     io_uring_setup\n");
 	free(out);

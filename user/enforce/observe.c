@@ -66,7 +66,7 @@ int audit_observer_start(struct audit_observer *o, uint64_t cgid, char *err, siz
 {
 	o->skel->bss->target_cgid = cgid;
 	if (observe_bpf__attach(o->skel) < 0)
-		return errmsg(err, errlen, -errno, "audit-only observer: attaching to sys_exit failed: %s",
+		return errmsg(err, errlen, -errno, "audit-only observer: attaching to sys_exit and sys_enter failed: %s",
 			      strerror(errno));
 	return 0;
 }

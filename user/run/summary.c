@@ -306,7 +306,7 @@ static void would_denials(FILE *f, const struct run_summary *s, const cJSON *met
 	fprintf(f, LABEL, "audit-only");
 	fprintf(f, "%.0f would-deny%s%s", total, pl ? ": " : "", parts);
 	if (backend && !strcmp(backend, "landlock"))
-		fputs(" (landlock backend: of file accesses only the opens are observed)", f);
+		fputs(" (landlock backend: metadata reads are not observed)", f);
 	fputc('\n', f);
 	examples(f, s->would, d);
 }

@@ -118,6 +118,10 @@ const char *event_path_source(const struct calyx_event *ev)
 	 * socket_sendmsg), unless the record is of the peer the kernel resolved. */
 	if (ev->type == CALYX_EV_DENY && CALYX_HOOK_IS_SOCKET(ev->hook))   /* only a denial has flags */
 		return (((const struct calyx_deny_event *)ev)->flags & CALYX_SOCK_PEER_RESOLVED) ? "kernel" : "caller";
+	/* the landlock audit-only observer's changes: the name part is the task's string */
+	if (ev->type == CALYX_EV_DENY && ev->hook == CALYX_HOOK_PATH_MUTATE &&
+	    (((const struct calyx_deny_event *)ev)->flags & CALYX_MUT_CALLER_NAME))
+		return "caller";
 	return "kernel";
 }
 
@@ -379,7 +383,7 @@ void event_format_denial(struct jbuf *b, const struct calyx_event *ev, int64_t m
 		jb_name(b, (d->flags & 2) ? "write" : "read");
 	} else if (ev->hook == CALYX_HOOK_PATH_MUTATE) {
 		jb_key(b, "op");
-		jb_name(b, mutate_op_name(d->flags));
+		jb_name(b, mutate_op_name(d->flags & CALYX_MUT_OP_MASK));
 	} else if (ev->hook == CALYX_HOOK_MMAP_EXEC) {
 		jb_key(b, "op");
 		jb_name(b, d->flags == 2 ? "mprotect" : "mmap");
