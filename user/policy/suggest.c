@@ -507,7 +507,8 @@ static int build_paths(const cJSON *events, const cJSON *claims, cJSON *paths, c
 		if (rc < 0)
 			goto out;
 	}
-	qsort(ws.w, ws.n, sizeof(*ws.w), cmp_want);
+	if (ws.n)   /* qsort of a NULL array, even of 0 entries, is undefined */
+		qsort(ws.w, ws.n, sizeof(*ws.w), cmp_want);
 
 	/* The recorded lease's paths first: calyx records refusals, never allowed opens, so
 	 * nothing says which of them the run used. */

@@ -250,7 +250,8 @@ static int load_artifacts(int run_fd, struct report_run *r, char *err, size_t er
 	int rc = errno ? errmsg(err, errlen, -errno, "run %s: listing the directory: %s", r->name,
 				strerror(errno)) : 0;
 	closedir(d);
-	qsort(r->artifacts, r->n_artifacts, sizeof(*r->artifacts), by_name);
+	if (r->n_artifacts)   /* qsort of a NULL array is undefined, even of 0 entries */
+		qsort(r->artifacts, r->n_artifacts, sizeof(*r->artifacts), by_name);
 	return rc;
 }
 

@@ -265,7 +265,8 @@ int view_plan_build(const struct view_input *in, struct view_plan *out, char *er
 		view_plan_free(out);
 		return rc;
 	}
-	qsort(out->e, out->n, sizeof(*out->e), entry_cmp);
+	if (out->n)   /* qsort of a NULL array is undefined, even of 0 entries */
+		qsort(out->e, out->n, sizeof(*out->e), entry_cmp);
 	drop_covered(out);
 	return 0;
 }
