@@ -161,11 +161,134 @@ static void test_consuming_sweep(void **state)
 	state_place_close(&sp);
 }
 
+/* The group ledger the sweep asks: a stand-in answering stub_group_rc (and run stub_run). */
+static int stub_group_rc;
+static uint32_t stub_run;
+static char stub_nonce_seen[64], stub_group_seen[64];
+static int stub_group_find(void *ctx, const char *group, const char *iss, const char *jti, uint32_t runs_allowed,
+			   const char *nonce, uint32_t *run_no, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)iss;
+	(void)jti;
+	(void)runs_allowed;
+	snprintf(stub_nonce_seen, sizeof(stub_nonce_seen), "%s", nonce);
+	snprintf(stub_group_seen, sizeof(stub_group_seen), "%s", group);
+	if (stub_group_rc == -EHOSTUNREACH)
+		snprintf(err, errlen, "https://127.0.0.1:1: Couldn't connect to server");
+	if (stub_group_rc == 0)
+		*run_no = stub_run;
+	return stub_group_rc;
+}
+
+static char failed_why[512];
+static int failed_n;
+static void note_failed(void *ctx, const char *record, const char *why)
+{
+	(void)ctx;
+	(void)record;
+	snprintf(failed_why, sizeof(failed_why), "%s", why);
+	failed_n++;
+}
+
+#define GLEASE "LEASE-20261203-000000-9a0b"
+#define GNONCE "00112233445566778899aabbccddeeff"
+
+/* A group lease's runner killed around its etcd transaction: the sweep asks the group
+ * ledger for the record's nonce. Counted as run 2: one lease_event.consumed for run 2
+ * (group_ledger named, by the sweep), once. Not counted: nothing owed, the record goes.
+ * etcd unreachable: kept and reported, never taken for "not counted". */
+static void test_group_consuming_sweep(void **state)
+{
+	(void)state;
+	char st[128], rec_path[300], err[512], buf[4096];
+	snprintf(st, sizeof(st), "%s/g", dir);
+	assert_int_equal(mkdir(st, 0750), 0);
+	struct state_place sp = { .fd = open(st, O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
+	snprintf(sp.path, sizeof(sp.path), "%s", st);
+	assert_true(sp.fd >= 0);
+	struct consuming_record cr = { .lease = GLEASE, .intent = "INT-G", .iss = "k4.pid.x", .runs_allowed = 3,
+				       .group = "fleet", .nonce = GNONCE };
+	struct recovery_report rep = { .group_find = stub_group_find, .failed = note_failed };
+	struct run_record_lock rl = { .fd = -1, .dirfd = -1 };
+	snprintf(rec_path, sizeof(rec_path), "%s/run/consuming-%s-%d.json", st, GLEASE, (int)getpid());
+
+	/* The record names the group and the nonce, no ledger directory. */
+	assert_int_equal(recovery_consuming_write(&sp, &cr, &rl, err, sizeof(err)), 0);
+	recovery_record_release(&rl, true);
+	int fd = open(rec_path, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "\"group\":\"fleet\""));
+	assert_non_null(strstr(buf, "\"nonce\":\"" GNONCE "\""));
+	assert_null(strstr(buf, "\"ledger\""));
+
+	/* etcd unreachable: kept, the reason reported. */
+	stub_group_rc = -EHOSTUNREACH;
+	assert_int_equal(recovery_sweep(&sp, &rep), 0);
+	assert_int_equal(access(rec_path, F_OK), 0);
+	assert_int_equal(failed_n, 1);
+	assert_string_equal(failed_why, "https://127.0.0.1:1: Couldn't connect to server");
+	assert_string_equal(stub_nonce_seen, GNONCE);
+	assert_string_equal(stub_group_seen, "fleet");
+	/* No group ledger to ask at all: kept too. */
+	struct recovery_report no_group = { .failed = note_failed };
+	assert_int_equal(recovery_sweep(&sp, &no_group), 0);
+	assert_int_equal(access(rec_path, F_OK), 0);
+	assert_int_equal(failed_n, 2);
+	assert_int_equal(log_count(st, "lease_event.consumed", false), 0);
+
+	/* Counted as run 2: the consumed record of run 2, sealed; the record goes. */
+	stub_group_rc = 0;
+	stub_run = 2;
+	assert_int_equal(recovery_sweep(&sp, &rep), 0);
+	assert_int_equal(access(rec_path, F_OK), -1);
+	assert_int_equal(log_count(st, "lease_event.consumed", true), 1);
+	assert_int_equal(log_count(st, "log_event.checkpoint", false), 1);
+	struct svf_run_state rs;
+	assert_int_equal(svf_find_run_at(sp.fd, STATE_SVF_LOG, GLEASE, 2, &rs, err, sizeof(err)), 0);
+	assert_true(rs.consumed);
+	assert_int_equal(svf_find_run_at(sp.fd, STATE_SVF_LOG, GLEASE, 1, &rs, err, sizeof(err)), 0);
+	assert_false(rs.consumed);
+	char p[300];
+	snprintf(p, sizeof(p), "%s/%s", st, STATE_SVF_LOG);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	bool named = false;
+	while (fgets(buf, sizeof(buf), f))
+		if (strstr(buf, "\"lease_event.consumed\"") && strstr(buf, "\"group_ledger\":\"fleet\"") &&
+		    strstr(buf, "\"run\":2") && !strstr(buf, "\"ledger\":"))
+			named = true;
+	fclose(f);
+	assert_true(named);
+
+	/* The same run found again (a second dead runner record of it): owed once only. */
+	assert_int_equal(recovery_consuming_write(&sp, &cr, &rl, err, sizeof(err)), 0);
+	recovery_record_release(&rl, true);
+	assert_int_equal(recovery_sweep(&sp, &rep), 0);
+	assert_int_equal(access(rec_path, F_OK), -1);
+	assert_int_equal(log_count(st, "lease_event.consumed", false), 1);
+
+	/* Not counted (the transaction never applied): nothing owed, the record goes. */
+	assert_int_equal(recovery_consuming_write(&sp, &cr, &rl, err, sizeof(err)), 0);
+	recovery_record_release(&rl, true);
+	stub_group_rc = -ENOENT;
+	assert_int_equal(recovery_sweep(&sp, &rep), 0);
+	assert_int_equal(access(rec_path, F_OK), -1);
+	assert_int_equal(log_count(st, "lease_event.consumed", false), 1);
+	assert_int_equal(failed_n, 2);
+	state_place_close(&sp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_locks),
 		cmocka_unit_test(test_consuming_sweep),
+		cmocka_unit_test(test_group_consuming_sweep),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -29,6 +29,7 @@
 #include "audit/svf.h"
 #include "base/cleanup.h"
 #include "base/clock.h"
+#include "base/errmsg.h"
 #include "base/exitcodes.h"
 #include "base/paserk.h"
 #include "base/safedir.h"
@@ -152,9 +153,10 @@ static void runner_teardown(struct runner *r)
 	 * artifacts failed): the next run's sweep writes the completion or moves the temp run
 	 * directory, with its rollback pack, into place. */
 	recovery_record_release(&r->rec, r->started && (!r->completed || !r->rd.committed));
-	/* Kept when the lease was consumed and lease_event.consumed could not be written:
-	 * the next sweep writes it from the ledger. */
-	recovery_record_release(&r->consuming, r->consumed && !r->consumed_logged);
+	/* Kept when the lease was consumed and lease_event.consumed could not be written, or
+	 * when a group ledger's transaction went unanswered: the next sweep writes it from the
+	 * ledger (or etcd), if owed. */
+	recovery_record_release(&r->consuming, (r->consumed && !r->consumed_logged) || r->consumed_unknown);
 	state_place_close(&r->sp);
 	state_place_close(&r->ledger);
 }
@@ -369,6 +371,25 @@ static void sweep_finished(void *ctx, const char *lease, double runner_pid)
 	run_verbose(ctx, "sweep: finished the run of %s (runner pid %.0f)", lease, runner_pid);
 }
 
+/* A dead runner's group-ledger transaction: asked of the cluster the matrix names for
+ * the group now. A group no longer counted in etcd keeps the record (said). */
+static int sweep_group_find(void *ctx, const char *group, const char *iss, const char *jti, uint32_t runs_allowed,
+			    const char *nonce, uint32_t *run_no, char *err, size_t errlen)
+{
+	const struct runner *r = ctx;
+	const struct etcd_conf *e = matrix_ledger_for(&r->m.audience, group);
+	if (!e)
+		return errmsg(err, errlen, -ESRCH,
+			      "group '%s' is not counted in etcd by this matrix: kept", group);
+	char why[2048];
+	int rc = group_ledger_find(e, iss, jti, runs_allowed, nonce, run_no, why, sizeof(why));
+	if (rc < 0 && rc != -ENOENT)
+		errmsg(err, errlen, rc, "group ledger of '%s' (etcd) %s: %s; kept for a later sweep", group,
+		       rc == -EHOSTUNREACH ? "unreachable" : rc == -EBADMSG ? "untrusted answer" : strerror(-rc),
+		       why[0] ? why : strerror(-rc));
+	return rc;
+}
+
 static void sweep_failed(void *ctx, const char *record, const char *why)
 {
 	(void)ctx;
@@ -380,7 +401,8 @@ static void sweep_failed(void *ctx, const char *record, const char *why)
 static void sweep_state(struct runner *r)
 {
 	struct recovery_report rep = {
-		.finished = sweep_finished, .failed = sweep_failed, .ledger_used = ledger_runs_used, .ctx = r,
+		.finished = sweep_finished, .failed = sweep_failed, .ledger_used = ledger_runs_used,
+		.group_find = sweep_group_find, .ctx = r,
 	};
 	int rc = recovery_sweep(&r->sp, &rep);
 	if (rc < 0)
@@ -429,12 +451,25 @@ static int consume_lease(struct runner *r)
 	const struct etcd_conf *group = matrix_ledger_for(&r->m.audience, r->l.aud);
 	int rc;
 	if (group) {
-		char err[2048];
+		char err[2048], nonce[GROUP_LEDGER_NONCE_LEN + 1];
 		if (!ledger_issuer_valid(r->l.iss))
 			return run_say(EXIT_LEASE_INVALID, "lease issuer '%s' is not usable as a ledger name", r->l.iss);
+		if (group_ledger_nonce(nonce) < 0)
+			return run_say(EXIT_INTERNAL, "libsodium initialisation failed");
+		/* As for the local ledger, with the transaction's nonce: a runner killed around
+		 * the transaction leaves this record, and the sweep asks etcd which run, if any,
+		 * holds the nonce. */
+		struct consuming_record cr = {
+			.lease = r->l.jti, .intent = r->l.intent, .iss = r->l.iss,
+			.runs_allowed = r->l.runs, .group = r->l.aud, .nonce = nonce,
+		};
+		if (recovery_consuming_write(&r->sp, &cr, &r->consuming, err, sizeof(err)) < 0)
+			return run_say(EXIT_IO, "%s; nothing was run, the lease was not used", err);
+		testhook_crash_point("consuming");
 		rc = group_ledger_consume(group, r->l.iss, r->l.jti, r->l.runs, r->m.audience.hostname,
-					  &r->run_no, err, sizeof(err));
+					  nonce, &r->run_no, err, sizeof(err));
 		if (rc == -EINPROGRESS) {
+			/* The record stays: a later sweep, with etcd answering, says which. */
 			r->consumed_unknown = true;
 			return run_say(EXIT_GROUP_LEDGER, "group ledger of '%s' (etcd) unreachable: %s; nothing was run, "
 				       "the lease may have been used (its last transaction went unanswered)",

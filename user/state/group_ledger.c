@@ -399,32 +399,40 @@ static int setup(struct client *cl, char *err, size_t errlen)
 	return 0;
 }
 
+/* The lease's count and its mod_revision: 0 with *k (0 when never counted), or -errno. */
+static int read_count(struct client *cl, const char *ckey, uint32_t runs, uint64_t *k, char *mod, size_t modlen)
+{
+	char *v = NULL;
+	bool amb = false;
+	int r = get(cl, ckey, &v, mod, modlen, &amb);
+	if (r)
+		return r;
+	*k = 0;
+	bool bad = v && (!v[0] || strlen(v) > 10 || units_parse_u64(v, k) < 0);
+	free(v);
+	if (bad || *k > runs) {
+		say(cl, cl->e->endpoints[cl->cur], "%s holds %s, not a count of at most %" PRIu32,
+		    ckey, bad ? "something" : "more", runs);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 static int consume(struct client *cl, const char *iss, const char *jti, uint32_t runs,
-		   const char *host, uint32_t *run_no)
+		   const char *host, const char *nonce, uint32_t *run_no)
 {
 	const struct etcd_conf *e = cl->e;
-	char ckey[KEY_MAX], rkey[KEY_MAX], nonce[33], mod[32], last_mod[32] = "";
-	unsigned char raw[16];
+	char ckey[KEY_MAX], rkey[KEY_MAX], mod[32], last_mod[32] = "";
 	uint32_t unanswered[GROUP_LEDGER_ROUNDS];
 	size_t n_unanswered = 0;
 	int r;
 
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2hex(nonce, sizeof(nonce), raw, sizeof(raw));
 	snprintf(ckey, sizeof(ckey), "%s/leases/%s/%s/count", e->prefix, iss, jti);
 	for (unsigned round = 0; round < GROUP_LEDGER_ROUNDS; round++) {
-		char *v = NULL;
-		bool amb = false;
-		if ((r = get(cl, ckey, &v, mod, sizeof(mod), &amb)))
-			return r;
 		uint64_t k = 0;
-		bool bad = v && (!v[0] || strlen(v) > 10 || units_parse_u64(v, &k) < 0);
-		free(v);
-		if (bad || k > runs) {
-			say(cl, e->endpoints[cl->cur], "%s holds %s, not a count of at most %" PRIu32,
-			    ckey, bad ? "something" : "more", runs);
-			return -EBADMSG;
-		}
+		bool amb = false;
+		if ((r = read_count(cl, ckey, runs, &k, mod, sizeof(mod))))
+			return r;
 		/* A round of ours whose answer was lost may have gone through. */
 		for (size_t i = 0; i < n_unanswered; i++) {
 			if (unanswered[i] > k)
@@ -473,14 +481,46 @@ static int consume(struct client *cl, const char *iss, const char *jti, uint32_t
 	return -EBUSY;
 }
 
-int group_ledger_consume(const struct etcd_conf *e, const char *iss, const char *jti,
-			 uint32_t runs_allowed, const char *host, uint32_t *run_no,
-			 char *err, size_t errlen)
+/* The run records 1..count, each read for the nonce: a dead runner's run, if counted. */
+static int find(struct client *cl, const char *iss, const char *jti, uint32_t runs, const char *nonce,
+		uint32_t *run_no)
 {
-	if (err && errlen)
-		err[0] = '\0';
-	if (!e || !e->n_endpoints || !iss || !jti || !host || !run_no || !runs_allowed)
-		return errmsg(err, errlen, -EINVAL, "group ledger: bad arguments");
+	const struct etcd_conf *e = cl->e;
+	char ckey[KEY_MAX], rkey[KEY_MAX], mod[32];
+	uint64_t k = 0;
+	snprintf(ckey, sizeof(ckey), "%s/leases/%s/%s/count", e->prefix, iss, jti);
+	int r = read_count(cl, ckey, runs, &k, mod, sizeof(mod));
+	for (uint64_t n = 1; !r && n <= k; n++) {
+		bool ours;
+		snprintf(rkey, sizeof(rkey), "%s/leases/%s/%s/runs/%" PRIu64, e->prefix, iss, jti, n);
+		if (!(r = record_is_ours(cl, rkey, nonce, &ours)) && ours) {
+			*run_no = (uint32_t)n;
+			return 0;
+		}
+	}
+	return r ? r : -ENOENT;
+}
+
+int group_ledger_nonce(char out[GROUP_LEDGER_NONCE_LEN + 1])
+{
+	unsigned char raw[GROUP_LEDGER_NONCE_LEN / 2];
+	if (sodium_init() < 0)
+		return -ENOMEM;
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(out, GROUP_LEDGER_NONCE_LEN + 1, raw, sizeof(raw));
+	return 0;
+}
+
+static bool nonce_ok(const char *nonce)
+{
+	return nonce && strlen(nonce) == GROUP_LEDGER_NONCE_LEN &&
+	       strspn(nonce, "0123456789abcdef") == GROUP_LEDGER_NONCE_LEN;
+}
+
+/* One client for one call: libcurl loaded, the handle set up, op run, all freed. */
+static int with_client(const struct etcd_conf *e, char *err, size_t errlen,
+		       int (*op)(struct client *, const void *), const void *arg)
+{
 	if (sodium_init() < 0)
 		return errmsg(err, errlen, -ENOMEM, "group ledger: libsodium did not initialise");
 	struct client cl = { .e = e, .err = err, .errlen = errlen };
@@ -488,9 +528,50 @@ int group_ledger_consume(const struct etcd_conf *e, const char *iss, const char 
 	if (!r)
 		r = setup(&cl, err, errlen);
 	if (!r)
-		r = consume(&cl, iss, jti, runs_allowed, host, run_no);
+		r = op(&cl, arg);
 	free(cl.buf);
 	if (cl.h)
 		cu.cleanup(cl.h);
 	return r;
+}
+
+struct call {
+	const char *iss, *jti, *host, *nonce;
+	uint32_t runs, *run_no;
+};
+
+static int consume_op(struct client *cl, const void *arg)
+{
+	const struct call *c = arg;
+	return consume(cl, c->iss, c->jti, c->runs, c->host, c->nonce, c->run_no);
+}
+
+static int find_op(struct client *cl, const void *arg)
+{
+	const struct call *c = arg;
+	return find(cl, c->iss, c->jti, c->runs, c->nonce, c->run_no);
+}
+
+int group_ledger_consume(const struct etcd_conf *e, const char *iss, const char *jti,
+			 uint32_t runs_allowed, const char *host, const char *nonce, uint32_t *run_no,
+			 char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	if (!e || !e->n_endpoints || !iss || !jti || !host || !run_no || !runs_allowed || !nonce_ok(nonce))
+		return errmsg(err, errlen, -EINVAL, "group ledger: bad arguments");
+	struct call c = { .iss = iss, .jti = jti, .host = host, .nonce = nonce, .runs = runs_allowed, .run_no = run_no };
+	return with_client(e, err, errlen, consume_op, &c);
+}
+
+int group_ledger_find(const struct etcd_conf *e, const char *iss, const char *jti,
+		      uint32_t runs_allowed, const char *nonce, uint32_t *run_no,
+		      char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	if (!e || !e->n_endpoints || !iss || !jti || !run_no || !runs_allowed || !nonce_ok(nonce))
+		return errmsg(err, errlen, -EINVAL, "group ledger: bad arguments");
+	struct call c = { .iss = iss, .jti = jti, .nonce = nonce, .runs = runs_allowed, .run_no = run_no };
+	return with_client(e, err, errlen, find_op, &c);
 }

@@ -127,7 +127,12 @@ int recovery_consuming_write(const struct state_place *state, const struct consu
 	cJSON_AddStringToObject(j, "intent", rec->intent);
 	cJSON_AddStringToObject(j, "iss", rec->iss);
 	cJSON_AddNumberToObject(j, "runs_allowed", rec->runs_allowed);
-	cJSON_AddStringToObject(j, "ledger", rec->ledger);
+	if (rec->ledger) {
+		cJSON_AddStringToObject(j, "ledger", rec->ledger);
+	} else {
+		cJSON_AddStringToObject(j, "group", rec->group);
+		cJSON_AddStringToObject(j, "nonce", rec->nonce);
+	}
 	cJSON_AddStringToObject(j, "start", start);
 	snprintf(name, sizeof(name), "%s%s-%d.json", CONSUMING_PREFIX, rec->lease, (int)getpid());
 	return record_write_locked(state, dfd, dir, j, name, out, err, errlen);
@@ -395,11 +400,56 @@ static bool consuming_live(int dfd, const char *lease, const char *self)
  * whose lease_event.consumed is not in the log was consumed by a runner that died before
  * writing it; the sweep writes it (completed_by "sweep"), sealed. 0 when the record can go,
  * 1 to keep it silently (another runner of the lease is consuming it now). */
+/* The lease_event.consumed a dead runner owed for run k of lease, unless the log has it. */
+static int consumed_owed(const struct state_place *state, const cJSON *rec, uint32_t k, const char *ledger,
+			 const char *group, char *err, size_t errlen)
+{
+	const char *lease = jstr(rec, "lease"), *intent = jstr(rec, "intent");
+	struct svf_run_state st;
+	int rc = svf_find_run_at(state->fd, STATE_SVF_LOG, lease, k, &st, err, errlen);
+	if (rc < 0 || st.consumed)
+		return rc < 0 ? rc : 0;
+	_cleanup_cjson_ cJSON *d = cJSON_CreateObject();
+	if (!d || !cJSON_AddNumberToObject(d, "run", k) ||
+	    !cJSON_AddNumberToObject(d, "runs_allowed", jnum(rec, "runs_allowed")) ||
+	    !cJSON_AddNumberToObject(d, "runner_pid", jnum(rec, "runner_pid")) ||
+	    (ledger && !cJSON_AddStringToObject(d, "ledger", ledger)) ||
+	    (group && !cJSON_AddStringToObject(d, "group_ledger", group)) ||
+	    !cJSON_AddStringToObject(d, "completed_by", "sweep"))
+		return errmsg(err, errlen, -ENOMEM, "out of memory");
+	return auditlog_append_one(state->fd, "lease_event.consumed", lease, intent, d, true, err, errlen, NULL);
+}
+
+/* A group lease's consuming record: etcd says which run, if any, the dead runner's
+ * transaction counted (its nonce); that run is owed its lease_event.consumed. None: the
+ * transaction was never applied, nothing is owed. etcd unreachable: kept for a later
+ * sweep. */
+static int finish_group_consuming(const struct state_place *state, const struct recovery_report *rep,
+				  const cJSON *rec, char *err, size_t errlen)
+{
+	const char *lease = jstr(rec, "lease"), *iss = jstr(rec, "iss");
+	const char *group = jstr(rec, "group"), *nonce = jstr(rec, "nonce");
+	double runs = jnum(rec, "runs_allowed");
+	if (!*lease || !*iss || !*group || !*nonce || !(runs >= 1 && runs <= UINT32_MAX))
+		return errmsg(err, errlen, -EBADMSG, "malformed record");
+	if (!rep || !rep->group_find)
+		return errmsg(err, errlen, -ENOTSUP, "a group consuming record and no group ledger to ask");
+	uint32_t k = 0;
+	int rc = rep->group_find(rep->ctx, group, iss, lease, (uint32_t)runs, nonce, &k, err, errlen);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	return consumed_owed(state, rec, k, NULL, group, err, errlen);
+}
+
 static int finish_consuming(const struct state_place *state, const struct recovery_report *rep, int dfd,
 			    const char *name, const cJSON *rec, char *err, size_t errlen)
 {
-	const char *lease = jstr(rec, "lease"), *intent = jstr(rec, "intent"), *iss = jstr(rec, "iss");
+	const char *lease = jstr(rec, "lease"), *iss = jstr(rec, "iss");
 	const char *ledger = jstr(rec, "ledger");
+	if (cJSON_GetObjectItemCaseSensitive(rec, "group"))
+		return finish_group_consuming(state, rep, rec, err, errlen);
 	if (!*lease || !*iss || ledger[0] != '/')
 		return errmsg(err, errlen, -EBADMSG, "malformed record");
 	if (!rep || !rep->ledger_used)
@@ -413,23 +463,9 @@ static int finish_consuming(const struct state_place *state, const struct recove
 	int rc = rep->ledger_used(lfd, iss, lease, &used);
 	if (rc < 0)
 		return errmsg(err, errlen, rc, "ledger %s: %s: %s", ledger, lease, strerror(-rc));
-	for (uint32_t k = 1; k <= used; k++) {
-		struct svf_run_state st;
-		if ((rc = svf_find_run_at(state->fd, STATE_SVF_LOG, lease, k, &st, err, errlen)) < 0)
+	for (uint32_t k = 1; k <= used; k++)
+		if ((rc = consumed_owed(state, rec, k, ledger, NULL, err, errlen)) < 0)
 			return rc;
-		if (st.consumed)
-			continue;
-		_cleanup_cjson_ cJSON *d = cJSON_CreateObject();
-		if (!d || !cJSON_AddNumberToObject(d, "run", k) ||
-		    !cJSON_AddNumberToObject(d, "runs_allowed", jnum(rec, "runs_allowed")) ||
-		    !cJSON_AddNumberToObject(d, "runner_pid", jnum(rec, "runner_pid")) ||
-		    !cJSON_AddStringToObject(d, "ledger", ledger) ||
-		    !cJSON_AddStringToObject(d, "completed_by", "sweep"))
-			return errmsg(err, errlen, -ENOMEM, "out of memory");
-		rc = auditlog_append_one(state->fd, "lease_event.consumed", lease, intent, d, true, err, errlen, NULL);
-		if (rc < 0)
-			return rc;
-	}
 	return 0;
 }
 

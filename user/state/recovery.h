@@ -48,13 +48,15 @@ int recovery_record_write(const struct state_place *state, const struct run_reco
 /* The record of a runner about to consume its lease (write the ledger): written before
  * the ledger entry, removed once lease_event.consumed is in the log, so that a runner
  * killed between the two leaves a record the sweep can check against the ledger. Named
- * CONSUMING_PREFIX<lease>-<pid>.json, "state": "consuming". Local ledger only: a group
- * ledger (etcd) cannot be asked by the sweep. */
+ * CONSUMING_PREFIX<lease>-<pid>.json, "state": "consuming". For a group lease counted in
+ * etcd the record names the group and the nonce of the runner's transaction instead of a
+ * ledger directory: the sweep asks etcd which run, if any, holds that nonce. */
 #define CONSUMING_PREFIX "consuming-"
 struct consuming_record {
 	const char *lease, *intent, *iss;
 	uint32_t runs_allowed;
-	const char *ledger;           /* the ledger directory's path */
+	const char *ledger;           /* the local ledger directory's path, or NULL: */
+	const char *group, *nonce;    /* the group ledger (matrix audience.ledgers) and nonce */
 };
 int recovery_consuming_write(const struct state_place *state, const struct consuming_record *rec,
 			     struct run_record_lock *out, char *err, size_t errlen);
@@ -71,6 +73,11 @@ struct recovery_report {
 	/* Runs the ledger at ledger_fd counts for iss/jti (state/ledger.h ledger_runs_used):
 	 * the sweep of consuming records needs it; NULL: they are kept. 0 or -errno. */
 	int (*ledger_used)(int ledger_fd, const char *iss, const char *jti, uint32_t *used);
+	/* The run of iss/jti group's ledger counted with nonce (state/group_ledger.h
+	 * group_ledger_find): 0 with *run_no, -ENOENT when none, or -errno with err said;
+	 * NULL: group consuming records are kept. */
+	int (*group_find)(void *ctx, const char *group, const char *iss, const char *jti, uint32_t runs_allowed,
+			  const char *nonce, uint32_t *run_no, char *err, size_t errlen);
 	void *ctx;
 };
 /* Finish the run of every unlocked record in STATE/run (a stale .json.tmp of a runner
