@@ -18,7 +18,12 @@
 #   record the count does not know, a server that is not etcd): 90;
 # - a transaction applied whose answer is lost (tests/lib/etcd_proxy.py closes the
 #   connection instead of answering), retried on the next endpoint: the run is run 1,
-#   not a second run.
+#   not a second run; with no endpoint left: 90, lease_used null, and the consuming record
+#   kept until a later sweep finds the run in etcd;
+# - runners killed (the test build, crash points ledger and consuming) after and before
+#   the transaction: the next run's sweep asks etcd for the nonce and writes the
+#   lease_event.consumed owed (completed_by sweep), or nothing; etcd unreachable during
+#   the sweep: the record is kept, said, and finished by a later sweep.
 # Takes the tier lock's place with the whole host tier: run it under
 #   flock /tmp/calyx-tier.lock tests/host/etcd.sh build/calyx   (or via tests/host/run.sh)
 set -u
@@ -305,6 +310,9 @@ rs = [r["data"] for r in rs if r["type"] == "lease_event.refused" and r["lease"]
 sys.exit(0 if len(rs) == 1 and rs[0]["exit_code"] == 90 and rs[0]["lease_used"] is None else 1)' \
 	"$T/host-d/state/logs/svf_audit/svf.jsonl" "$ID"; }
 check "... its lease_event.refused has lease_used null (unknown)" unknown
+UNK_ID=$ID
+check "... and its consuming record (with the nonce) is kept for a later sweep" \
+	eval '[ "$(ls "$T/host-d/state/run" | grep -c "^consuming-$UNK_ID-")" = 1 ] && grep -q "\"nonce\":\"[0-9a-f]\{32\}\"" "$T/host-d/state/run/consuming-$UNK_ID-"*'
 kill "${PIDS[3]}" 2>/dev/null; wait "${PIDS[3]}" 2>/dev/null
 rm -f "$T/applied" "$T/proxy.out"
 python3 tests/lib/etcd_proxy.py "${CLIENT[0]}" "$P/ca.crt" "$P/client.crt" "$P/client.key" "${PX[@]}" "$T/applied" \
@@ -327,5 +335,87 @@ run host-b "$T/lost.l" "$T/host-b/lossy.yaml"
 check "... so host-b still gets run 2 (0)" rc_is 0
 run host-c "$T/lost.l" "$T/host-c/lossy.yaml"
 check "... and host-c is refused as used (67)" rc_is 67
+
+# ---------------------------------------------------------------- runners killed around the transaction
+# The test build (make test-hooks) SIGKILLs itself at a crash point (docs/reliability.md).
+# The consuming record written before the transaction holds its nonce; the next run's
+# sweep on that host asks etcd which run holds it.
+TCALYX=${CALYX_TESTHOOKS:-$(dirname "$CALYX")/testhooks/calyx}
+if ! "$TCALYX" --version 2>/dev/null | grep -q '(test hooks)$'; then
+	bad "no test build at $TCALYX (make test-hooks builds it)"
+	finish
+fi
+# hrun HOST LEASE POINT: the test build's run, killed at POINT
+# (in a subshell whose own stderr is dropped: its "Killed" notice is not the run's)
+hrun() { ( CALYX_TEST_CRASH_AT=$3 "$TCALYX" run --lease "$2" --matrix "$T/$1/matrix.yaml" --pub "$PUB" \
+	--state "$T/$1/state" -- /bin/true >"$T/$1.out" 2>"$T/$1.err"; exit $? ) 2>/dev/null; RC=$?; ERR=$(cat "$T/$1.err"); }
+# local_lease FILE HOST: a lease for HOST itself (its local ledger), 5 runs
+local_lease() { "$CALYX" lease issue -k "$KEY" -i INT-TEST-ETCD --ttl 10m --aud "$2" --cmd /bin/true --runs 5 -o "$1" \
+	2>"$1.err" || { echo "# lease issue failed: $(cat "$1.err")"; return 1; }; }
+# consumed HOST ID: "RUN COMPLETED_BY GROUP" for each lease_event.consumed of ID in HOST's log
+consumed() { python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["type"] == "lease_event.consumed" and r["lease"] == sys.argv[2]:
+        d = r["data"]; print(d["run"], d.get("completed_by", "-"), d.get("group_ledger", "-"), "ledger" in d)' \
+	"$T/$1/state/logs/svf_audit/svf.jsonl" "$2"; }
+crecs() { ls "$T/$1/state/run" 2>/dev/null | grep -c "^consuming-$2-"; }
+verified() { "$CALYX" audit verify --state "$T/$1/state" --pub "$T/$1/state/keys/audit.pub" >"$T/verify.out" 2>&1 \
+	|| { echo "# $(head -c 300 "$T/verify.out")"; return 1; }; }
+for h in host-b host-c host-d; do local_lease "$T/$h-local.l" $h || bad "issue $h's local lease"; done
+
+# Killed after the transaction, before lease_event.consumed (crash point ledger).
+issue "$T/killed.l" --runs 2 || bad "issue runs:2 lease (killed runner)"
+ID=$(lease_id "$T/killed.l")
+hrun host-c "$T/killed.l" ledger
+check "a group-lease runner killed right after its etcd transaction (SIGKILL: 137)" eval 'rc_is 137 && err_has "test hook: SIGKILL at ledger"'
+V=$(etcd_view "$ID")
+check "... etcd counted run 1 for host-c" test "$V" = "count 1
+1 host-c 1 True"
+check "... its consuming record is left, and no lease_event.consumed" eval '[ "$(crecs host-c "$ID")" = 1 ] && [ -z "$(consumed host-c "$ID")" ]'
+run host-c "$T/host-c-local.l"
+check "the next run on host-c (another lease) runs (0)" rc_is 0
+check "... its sweep wrote the run's lease_event.consumed: run 1, completed_by sweep, group_ledger fleet" \
+	test "$(consumed host-c "$ID")" = "1 sweep fleet False"
+check "... and removed the consuming record" test "$(crecs host-c "$ID")" = 0
+check "... host-c's audit log verifies" verified host-c
+run host-c "$T/killed.l"
+check "... the lease's next run is run 2 (0), etcd count 2" eval 'rc_is 0 && [ "$(sed -n 1p <<<"$(etcd_view "$ID")")" = "count 2" ]'
+check "... one lease_event.consumed per run, nothing twice" test "$(consumed host-c "$ID")" = "1 sweep fleet False
+2 - fleet False"
+
+# Killed after the consuming record, before the transaction (crash point consuming).
+issue "$T/early.l" --runs 1 || bad "issue runs:1 lease (killed early)"
+ID=$(lease_id "$T/early.l")
+hrun host-c "$T/early.l" consuming
+check "a group-lease runner killed before its etcd transaction (137)" eval 'rc_is 137 && err_has "test hook: SIGKILL at consuming"'
+check "... nothing of the lease in etcd" test -z "$(ctl get --prefix --keys-only "/calyx-test/leases/$ISS/$ID/")"
+run host-c "$T/host-c-local.l"
+check "the next run's sweep finds no run with the nonce: the record goes, no lease_event.consumed" \
+	eval 'rc_is 0 && [ "$(crecs host-c "$ID")" = 0 ] && [ -z "$(consumed host-c "$ID")" ]'
+run host-c "$T/early.l"
+check "... and the lease was not used: it runs (0) as run 1" eval 'rc_is 0 && [ "$(consumed host-c "$ID")" = "1 - fleet False" ]'
+
+# etcd unreachable when the sweep asks: the record is kept, said, and finished later.
+issue "$T/dn2.l" --runs 1 || bad "issue runs:1 lease (sweep without etcd)"
+ID=$(lease_id "$T/dn2.l")
+hrun host-b "$T/dn2.l" ledger
+check "a runner of host-b killed after its transaction (137)" eval 'rc_is 137 && err_has "test hook: SIGKILL at ledger"'
+matrix_http host-b "$T/host-b/dead.yaml" "http://127.0.0.1:$BASE"
+run host-b "$T/host-b-local.l" "$T/host-b/dead.yaml"
+check "a run on host-b whose matrix's etcd does not answer still runs its own (local) lease (0)" rc_is 0
+check "... the sweep says it could not ask and kept the record" \
+	eval 'err_has "group ledger of '"'"'fleet'"'"' (etcd) unreachable: http://127.0.0.1:$BASE: " && err_has "kept for a later sweep"'
+check "... the record is there, no lease_event.consumed yet" eval '[ "$(crecs host-b "$ID")" = 1 ] && [ -z "$(consumed host-b "$ID")" ]'
+run host-b "$T/host-b-local.l"
+check "with etcd answering, the next sweep writes run 1's lease_event.consumed and drops the record" \
+	eval 'rc_is 0 && [ "$(consumed host-b "$ID")" = "1 sweep fleet False" ] && [ "$(crecs host-b "$ID")" = 0 ]'
+check "... host-b's audit log verifies" verified host-b
+
+# The unanswered transaction of host-d above (lease_used null): etcd did count it.
+run host-d "$T/host-d-local.l"
+check "the run whose transaction went unanswered: the next sweep on host-d finds its run 1 in etcd" \
+	eval 'rc_is 0 && [ "$(consumed host-d "$UNK_ID")" = "1 sweep fleet False" ] && [ "$(crecs host-d "$UNK_ID")" = 0 ]'
+check "... host-d's audit log verifies" verified host-d
 
 finish
