@@ -96,7 +96,7 @@ struct runner {
 	char cwd[PATH_MAX];                  /* the command's working directory: the lease's cwd or "/" */
 
 	enum enforce_backend backend;
-	char backend_why[512];
+	char backend_why[1024];   /* resident_pick's reason, whole */
 	char cg_mount[PATH_MAX];
 	char parent_name[128];               /* the runner's directory in the set's root cgroup */
 	struct sandbox_parent parent;
