@@ -1,4 +1,4 @@
-/* links: state/recovery state/state state/artifacts state/runmeta audit/svf audit/auditlog audit/verify audit/checkpoint audit/auditkey base/paserk base/b64url audit/svf_record audit/completion sentinel/events sentinel/jsonfmt base/safedir base/errmsg base/fileio base/units */
+/* links: state/recovery state/rollrec state/state state/artifacts state/runmeta audit/svf audit/auditlog audit/verify audit/checkpoint audit/auditkey base/paserk base/b64url audit/svf_record audit/completion sentinel/events sentinel/jsonfmt base/safedir base/errmsg base/fileio base/units */
 /* A runner record: locked for the runner's life, while the records' directory lock is
  * only held for the write (a live runner must not block other runs' sweeps). */
 #include <errno.h>
