@@ -4,7 +4,7 @@
  * and checked, the pack checked member by member against the manifest, the tree now
  * against the tree the run left (refused unless --force), the restore, the result
  * against the manifest, and the SVF record lease_event.rolled_back. Nothing is changed
- * before every check that can refuse has passed. From its lease_event.rollback_started on,
+ * before every check that can refuse has passed. From just before its rollback_started on,
  * it holds a record in STATE/run (state/rollrec.h) until the log says how it ended
  * (rolled_back, or rollback_failed): a rollback killed in between is finished by the next
  * sweep (lease_event.rollback_interrupted), which every rollback runs first. */
