@@ -17,8 +17,12 @@
 #     verifies it), and `calyx audit verify` exits 0.
 #  2. A sweep killed half way (the dead run's meta.json written, its completion not yet):
 #     the sweep after it finishes the run, once.
-#  3. calyx rollback killed at restore and restored: its lease_event.rollback_started is
-#     in the log (sealed), and a second rollback --force restores and ends the story.
+#  3. calyx rollback killed at rollback-record, restore and restored: the next calyx run
+#     (another lease) or calyx rollback sweeps it: lease_event.rollback_interrupted when
+#     its rollback_started is in the log, nothing when it is not; its record goes, the log
+#     verifies, and rollback --force restores and ends the story. A rollback whose restore
+#     fails, or whose state write fails (EIO at each in turn), logs how it ended
+#     (rollback_failed with its exit code, or the sweep's rollback_interrupted).
 #  4. For ENOSPC and EIO, at each state write of a run in turn (n = 1, 2, … until a run
 #     has fewer writes): the run exits non-zero (74 unless the write was one the run
 #     proves it can do without), nothing claims an artifact that was not written, the log
@@ -213,34 +217,167 @@ crun "$CALYX" s-sweeper "$ST"
 check "sweep: the sweeper's lease was not used (exit $RC)" [ "$RC" -eq 0 ]
 check "sweep: artifacts and log verify" bash -c 'python3 tests/lib/state_claims.py "$1" && "$2" audit verify --state "$1" --pub "$1/keys/audit.pub" >/dev/null' _ "$ST" "$CALYX"
 
-# ---- 3. calyx rollback killed half way (restore: one file back), and after the restore,
-# before its record (restored): a second `calyx rollback --force` restores and verifies,
-# one lease_event.rolled_back is logged, the log verifies
-for p in restore restored; do
-  RST=$T/rb-$p
+# ---- 3. calyx rollback killed after its record (rollback-record: nothing touched, no
+# rollback_started), half way (restore: one file back), and after the restore, before its
+# record (restored); then either a calyx run of another lease or a second calyx rollback:
+# its sweep finishes the dead rollback (lease_event.rollback_interrupted once it had
+# begun, nothing when it had not), its record goes, the log verifies, and
+# `calyx rollback --force` restores and verifies the tree
+rb_rec() { ls "$1/run" 2>/dev/null | grep "^rollback-.*\.json$"; }
+# rb_setup NAME STATE: a run of a fresh lease over rw/{a,b,c} ("was X"), then the files
+# changed ("changed X"); RLID the run's lease
+rb_setup() {
   rm -rf "${T:?}/rw/"*; for f in a b c; do echo "was $f" > "$T/rw/$f"; done; touch "$T/rw/go"
-  issue "r-$p" && RLID=$LID && crun "$CALYX" "r-$p" "$RST"
-  [ "$RC" -eq 0 ] || bad "$p: the run to roll back exit $RC: $ERR"
+  issue "$1" && RLID=$LID && crun "$CALYX" "$1" "$2"
+  [ "$RC" -eq 0 ] || bad "$1: the run to roll back exit $RC: $ERR"
   for f in a b c; do echo "changed $f" > "$T/rw/$f"; done
-  ( CALYX_TEST_CRASH_AT=$p "$TCALYX" rollback "$RLID" --state "$RST" --force >"$T/rb.out" 2>"$T/rb.err"; exit $? ) 2>/dev/null; rrc=$?
-  check "$p: calyx rollback was SIGKILLed there (exit $rrc)" \
-    bash -c '[ "$1" -eq 137 ] && grep -q "test hook: SIGKILL at $2\$" "$3"' _ "$rrc" "$p" "$T/rb.err"
-  check "$p: the killed rollback's lease_event.rollback_started is in the log, no rolled_back" \
-    roll_records "$RST" "$RLID" "lease_event.rollback_started"
-  check "$p: calyx audit verify exits 0 after the killed rollback (its intent record sealed)" audit_ok "$RST"
-  back=$(cat "$T/rw/a" "$T/rw/b" "$T/rw/c" | grep -c '^was ')
-  if [ "$p" = restore ]; then
-    check "restore: killed with the tree half restored (1 of 3 files back: $back)" [ "$back" -eq 1 ]
-  else
-    check "restored: killed with the tree restored (3 of 3 files back: $back)" [ "$back" -eq 3 ]
-  fi
-  "$CALYX" rollback "$RLID" --state "$RST" --force >"$T/rb.out" 2>"$T/rb.err"; rrc=$?
-  check "$p: calyx rollback --force again restores and verifies (exit $rrc)" \
-    bash -c '[ "$1" -eq 0 ] && [ "$(cat "$2/a" "$2/b" "$2/c")" = "$(printf "was a\nwas b\nwas c")" ] && [ ! -e "$2/go.ready" ]' _ "$rrc" "$T/rw"
-  check "$p: the log: rollback_started (killed), rollback_started, rolled_back" \
-    roll_records "$RST" "$RLID" "lease_event.rollback_started lease_event.rollback_started lease_event.rolled_back"
-  check "$p: calyx audit verify exits 0" audit_ok "$RST"
+}
+restored_ok() { [ "$(cat "$T/rw/a" "$T/rw/b" "$T/rw/c")" = "$(printf "was a\nwas b\nwas c")" ] && [ ! -e "$T/rw/go.ready" ]; }
+rb_done() { [ "$1" -eq 0 ] && restored_ok; }   # rb_done EXIT: exit 0, the tree as before the run
+# interrupted_ok STATE LID: the rollback_interrupted record names the killed rollback's
+# pid (its rollback_started's), completed_by sweep, and says how to finish the tree
+interrupted_ok() {
+  WHY=$(python3 - "$1/logs/svf_audit/svf.jsonl" "$2" <<'PY'
+import json, sys
+rs = [r for r in map(json.loads, open(sys.argv[1])) if r["lease"] == sys.argv[2]]
+st = [r for r in rs if r["type"] == "lease_event.rollback_started"]
+it = [r for r in rs if r["type"] == "lease_event.rollback_interrupted"]
+if len(it) != 1:
+    print("%d rollback_interrupted records" % len(it)); sys.exit()
+d = it[0]["data"]
+if d.get("rollback_pid") != st[0]["data"]["pid"] or d.get("completed_by") != "sweep" or d.get("run_dir") != sys.argv[2] \
+        or "calyx rollback --force " + sys.argv[2] not in d.get("tree", "") or "partly restored" not in d.get("tree", ""):
+    print("rollback_interrupted data: %s" % json.dumps(d))
+PY
+)
+  [ -z "$WHY" ]
+}
+R=lease_event.rollback_started I=lease_event.rollback_interrupted B=lease_event.rolled_back
+for p in rollback-record restore restored; do
+  if [ "$p" = rollback-record ]; then DEADREC="" BACK=0; else DEADREC="$R $I" BACK=1; fi
+  for nxt in run rollback; do
+    RST=$T/rb-$p-$nxt
+    rb_setup "r-$p-$nxt" "$RST"
+    ( CALYX_TEST_CRASH_AT=$p "$TCALYX" rollback "$RLID" --state "$RST" --force >"$T/rb.out" 2>"$T/rb.err"; exit $? ) 2>/dev/null; rrc=$?
+    check "$p/$nxt: calyx rollback was SIGKILLed there (exit $rrc)" \
+      bash -c '[ "$1" -eq 137 ] && grep -q "test hook: SIGKILL at $2\$" "$3"' _ "$rrc" "$p" "$T/rb.err"
+    check "$p/$nxt: its record is left in STATE/run ($(rb_rec "$RST"))" test -n "$(rb_rec "$RST")"
+    check "$p/$nxt: right after, the log's rollback records: '${DEADREC% *}'" roll_records "$RST" "$RLID" "${DEADREC% *}"
+    check "$p/$nxt: calyx audit verify exits 0 after the killed rollback" audit_ok "$RST"
+    back=$(cat "$T/rw/a" "$T/rw/b" "$T/rw/c" | grep -c '^was ')
+    case $p in
+      rollback-record) check "$p/$nxt: killed before the tree was touched (0 of 3 files back: $back)" [ "$back" -eq 0 ] ;;
+      restore) check "$p/$nxt: killed with the tree half restored (1 of 3 files back: $back)" [ "$back" -eq 1 ] ;;
+      restored) check "$p/$nxt: killed with the tree restored (3 of 3 files back: $back)" [ "$back" -eq 3 ] ;;
+    esac
+    if [ "$nxt" = run ]; then
+      check "$p/run: the next calyx run (another lease) exits 0" next "rn-$p" "$RST"
+      check "$p/run: its sweep finished the dead rollback: '$DEADREC'" roll_records "$RST" "$RLID" "$DEADREC"
+      check "$p/run: the rollback's record is gone ($(rb_rec "$RST"))" test -z "$(rb_rec "$RST")"
+      check "$p/run: calyx audit verify exits 0 after the sweep" audit_ok "$RST"
+      [ "$BACK" = 1 ] && check "$p/run: rollback_interrupted names the dead rollback and how to finish" interrupted_ok "$RST" "$RLID"
+    fi
+    "$CALYX" rollback "$RLID" --state "$RST" --force >"$T/rb.out" 2>"$T/rb.err"; rrc=$?
+    check "$p/$nxt: calyx rollback --force restores and verifies the tree (exit $rrc)" \
+      rb_done "$rrc"
+    check "$p/$nxt: the log: '${DEADREC:+$DEADREC }$R $B'" roll_records "$RST" "$RLID" "${DEADREC:+$DEADREC }$R $B"
+    check "$p/$nxt: no rollback record is left ($(rb_rec "$RST"))" test -z "$(rb_rec "$RST")"
+    check "$p/$nxt: calyx audit verify exits 0" audit_ok "$RST"
+    [ "$BACK" = 1 ] && [ "$nxt" = rollback ] && check "$p/rollback: rollback_interrupted names the dead rollback and how to finish" interrupted_ok "$RST" "$RLID"
+  done
 done
+
+# failed_ok STATE LID CODE: exactly one rollback_failed of LID, its exit_code CODE, its
+# pid the rollback_started's, a reason given
+failed_ok() {
+  WHY=$(python3 - "$1/logs/svf_audit/svf.jsonl" "$2" "$3" <<'PY'
+import json, sys
+rs = [r for r in map(json.loads, open(sys.argv[1])) if r["lease"] == sys.argv[2]]
+st = [r for r in rs if r["type"] == "lease_event.rollback_started"]
+fl = [r for r in rs if r["type"] == "lease_event.rollback_failed"]
+if len(fl) != 1:
+    print("%d rollback_failed records" % len(fl)); sys.exit()
+d = fl[0]["data"]
+if d.get("exit_code") != int(sys.argv[3]) or d.get("pid") != st[-1]["data"]["pid"] or not d.get("reason") \
+        or d.get("run_dir") != sys.argv[2]:
+    print("rollback_failed data: %s" % json.dumps(d))
+PY
+)
+  [ -z "$WHY" ]
+}
+# A restore that fails (rw/b immutable): exit 74, rollback_started then rollback_failed
+# (exit_code 74), its record gone; once b is writable again, rollback --force finishes
+RST=$T/rb-fail
+rb_setup r-fail "$RST"
+chattr +i "$T/rw/b" || bad "chattr +i $T/rw/b"
+"$CALYX" rollback "$RLID" --state "$RST" --force >"$T/rb.out" 2>"$T/rb.err"; rrc=$?
+chattr -i "$T/rw/b"
+check "restore fails: calyx rollback exits 74 naming the path (exit $rrc)" \
+  bash -c '[ "$1" -eq 74 ] && grep -q "restoring: .*b" "$2"' _ "$rrc" "$T/rb.err"
+check "restore fails: the log: rollback_started rollback_failed" roll_records "$RST" "$RLID" "$R lease_event.rollback_failed"
+check "restore fails: rollback_failed says why, with exit code 74 and the rollback's pid" failed_ok "$RST" "$RLID" 74
+check "restore fails: no rollback record is left" test -z "$(rb_rec "$RST")"
+check "restore fails: calyx audit verify exits 0" audit_ok "$RST"
+"$CALYX" rollback "$RLID" --state "$RST" --force >"$T/rb.out" 2>"$T/rb.err"; rrc=$?
+check "restore fails: then calyx rollback --force restores and verifies (exit $rrc)" rb_done "$rrc"
+check "restore fails: the log: rollback_started rollback_failed rollback_started rolled_back" \
+  roll_records "$RST" "$RLID" "$R lease_event.rollback_failed $R $B"
+
+# EIO at each state write of a rollback in turn (n = 1, 2, … until one has fewer
+# writes): the rollback exits non-zero; what the log then says of it, once the next
+# rollback --force's sweep has run, is one of: nothing (it failed before its
+# rollback_started: nothing was touched), rollback_started rollback_failed (its exit code
+# recorded), rollback_started rolled_back rollback_failed (the rolled_back appended, its
+# checkpoint not: the failure record says the tree is restored and the log write failed),
+# rollback_started rollback_interrupted (the sweep: the rollback_started's checkpoint
+# failed, or the failure record could not be written); then that
+# rollback --force restores the tree, no record is left, the log verifies
+RST=$T/rb-wf
+rb_setup r-wf "$RST"
+rfired=0 rbad=0 rfailed=0 rinter=0 rsummary=
+for n in $(seq 1 60); do
+  for f in a b c; do echo "changed $f" > "$T/rw/$f"; done
+  before=$(python3 -c 'import json,sys; print(sum(1 for r in map(json.loads, open(sys.argv[1])) if r["type"].startswith("lease_event.roll") and r["lease"] == sys.argv[2]))' "$RST/logs/svf_audit/svf.jsonl" "$RLID")
+  ( CALYX_TEST_FAIL_WRITE=$n:EIO "$TCALYX" rollback "$RLID" --state "$RST" --force >"$T/rb.out" 2>"$T/rb.err"; exit $? ) 2>/dev/null; rrc=$?
+  if ! grep -q "test hook: write $n fails with EIO" "$T/rb.err"; then
+    [ "$rrc" -eq 0 ] || bad "rollback EIO: write $n past the last: exit $rrc: $(cat "$T/rb.err")"
+    break
+  fi
+  rfired=$n
+  "$CALYX" rollback "$RLID" --state "$RST" --force >"$T/rb2.out" 2>"$T/rb2.err"; r2=$?
+  story=$(python3 - "$RST/logs/svf_audit/svf.jsonl" "$RLID" "$before" "$rrc" <<'PY'
+import json, sys
+rs = [r for r in map(json.loads, open(sys.argv[1])) if r["type"].startswith("lease_event.roll") and r["lease"] == sys.argv[2]]
+rs = rs[int(sys.argv[3]):]
+t = [r["type"].split(".")[1] for r in rs]
+# the failed rollback's story, then the next rollback's (rollback_started rolled_back)
+ok = {("rollback_started", "rolled_back"): "none",
+      ("rollback_started", "rollback_failed", "rollback_started", "rolled_back"): "failed",
+      ("rollback_started", "rollback_interrupted", "rollback_started", "rolled_back"): "interrupted",
+      ("rollback_started", "rolled_back", "rollback_failed", "rollback_started", "rolled_back"): "unsealed"}
+kind = ok.get(tuple(t))
+if kind == "unsealed":   # rolled_back appended, its checkpoint failed: said by rollback_failed
+    rs = rs[1:]
+    kind = "failed" if rs[0]["data"].get("pid") == rs[1]["data"].get("pid") else None
+if kind == "failed" and (rs[1]["data"].get("exit_code") != int(sys.argv[4]) or rs[1]["data"].get("pid") != rs[0]["data"]["pid"]):
+    kind = None
+if kind == "interrupted" and rs[1]["data"].get("rollback_pid") != rs[0]["data"]["pid"]:
+    kind = None
+print(kind or "BAD:" + " ".join(t))
+PY
+)
+  rsummary+="$n:$rrc:$story "
+  [ "$story" = failed ] && rfailed=$((rfailed + 1))
+  [ "$story" = interrupted ] && rinter=$((rinter + 1))
+  if [ "$rrc" -eq 0 ] || [ "$r2" -ne 0 ] || [ "${story#BAD}" != "$story" ] || ! restored_ok || [ -n "$(rb_rec "$RST")" ] || ! audit_ok "$RST"; then
+    rbad=$((rbad + 1)); diag "rollback EIO at write $n: exit $rrc, next rollback exit $r2 ($(head -c 200 "$T/rb2.err")), story $story, record '$(rb_rec "$RST")', ${WHY:-}"
+  fi
+done
+diag "rollback EIO: write n:exit:story $rsummary"
+check "rollback EIO: injected at each of the $rfired writes of a rollback (at least 4)" [ "$rfired" -ge 4 ]
+check "rollback EIO: every failed rollback exited non-zero, its story in the log, the next rollback restored ($rbad did not)" [ "$rbad" -eq 0 ]
+check "rollback EIO: at least one failed after rollback_started and logged rollback_failed with its exit code ($rfailed)" [ "$rfailed" -ge 1 ]
+check "rollback EIO: at least one kept its record and the next rollback's sweep logged rollback_interrupted ($rinter)" [ "$rinter" -ge 1 ]
 touch "$T/rw/go"
 
 # ---- 4. ENOSPC and EIO at each state write

@@ -127,9 +127,11 @@ rollback "$ID"
 check "calyx rollback exits 0" expect_rc "$RRC" 0 "$T/rb.err"
 check "... the tree is byte for byte what it was (diff -r; mode, owner, size, mtime, target of each entry)" same_tree
 check "... it says what it did" grep -q "1 created removed, 2 modified and 1 deleted put back" "$T/rb.out"
-check "... lease_event.rolled_back names the run, the path and the counts" eq "$(last_svf lease_event.rolled_back)" \
-	"$(python3 -c 'import json,sys; print(json.dumps({"lease": sys.argv[1], "intent": "INT-TEST-ROLLBACK", "run": 1, "run_dir": sys.argv[1], "paths": [sys.argv[2]], "removed": 1, "restored_modified": 2, "restored_deleted": 1, "entries": 10, "forced": False, "changed_since_run": None}, sort_keys=True))' "$ID" "$W")"
+SPID=$(last_svf lease_event.rollback_started | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+check "... lease_event.rolled_back names the run, the path, the counts and its rollback_started's pid" eq "$(last_svf lease_event.rolled_back)" \
+	"$(python3 -c 'import json,sys; print(json.dumps({"lease": sys.argv[1], "intent": "INT-TEST-ROLLBACK", "run": 1, "run_dir": sys.argv[1], "paths": [sys.argv[2]], "removed": 1, "restored_modified": 2, "restored_deleted": 1, "entries": 10, "forced": False, "pid": int(sys.argv[3]), "changed_since_run": None}, sort_keys=True))' "$ID" "$W" "$SPID")"
 check "... the SVF chain still verifies" svf_chain_ok
+check "... its record in STATE/run is gone" bash -c '! ls "$1/run" 2>/dev/null | grep -q "^rollback-"' _ "$ST"
 VRC=0; "$CALYX" audit verify --state "$ST" --pub "$ST/keys/audit.pub" >"$T/verify.out" 2>&1 || VRC=$?
 check "... calyx audit verify exits 0: the record is sealed by a signed checkpoint at once" expect_rc "$VRC" 0 "$T/verify.out"
 check "... the log's last record is that checkpoint" eq \

@@ -1,4 +1,4 @@
-/* links: state/recovery state/state state/artifacts state/runmeta audit/svf audit/auditlog audit/verify audit/checkpoint audit/auditkey base/paserk base/b64url audit/svf_record audit/completion sentinel/events sentinel/jsonfmt base/safedir base/errmsg base/fileio base/units */
+/* links: state/recovery state/rollrec state/state state/artifacts state/runmeta audit/svf audit/auditlog audit/verify audit/checkpoint audit/auditkey base/paserk base/b64url audit/svf_record audit/completion sentinel/events sentinel/jsonfmt base/safedir base/errmsg base/fileio base/units */
 /* A runner record: locked for the runner's life, while the records' directory lock is
  * only held for the write (a live runner must not block other runs' sweeps). */
 #include <errno.h>
@@ -15,8 +15,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "audit/auditlog.h"
 #include "audit/svf.h"
 #include "state/recovery.h"
+#include "state/rollrec.h"
 #include "state/state.h"
 
 #define TMPDIR_NAME "calyx-recovery"
@@ -283,12 +285,109 @@ static void test_group_consuming_sweep(void **state)
 	state_place_close(&sp);
 }
 
+#define RLEASE "LEASE-20261203-000000-b0b0"
+
+/* One lease_event.roll* record of RLEASE's run directory, as calyx rollback writes it. */
+static void roll_append(int sfd, const char *type, const char *pid_key, double pid, const char *run_dir)
+{
+	char err[512];
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "run", 1);
+	cJSON_AddStringToObject(d, "run_dir", run_dir);
+	cJSON_AddNumberToObject(d, pid_key, pid);
+	assert_int_equal(auditlog_append_one(sfd, type, RLEASE, "INT-T", d, true, err, sizeof(err), NULL), 0);
+	cJSON_Delete(d);
+}
+
+/* A dead rollback's record: removed silently when the log has no rollback_started of it
+ * (its pid, its run directory, not before its start), ended with one sealed
+ * rollback_interrupted when it has one and no end; a live (locked) record is left;
+ * calyx run's sweep does the same. */
+static void test_rollback_sweep(void **state)
+{
+	(void)state;
+	char st[128], rec_path[300], err[512];
+	snprintf(st, sizeof(st), "%s/r", dir);
+	assert_int_equal(mkdir(st, 0750), 0);
+	struct state_place sp = { .fd = open(st, O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
+	snprintf(sp.path, sizeof(sp.path), "%s", st);
+	assert_true(sp.fd >= 0);
+	struct rollback_record rr = { .lease = RLEASE, .intent = "INT-T", .run_dir = RLEASE, .run = 1 };
+	struct run_record_lock rl = { .fd = -1, .dirfd = -1 };
+	double me = (double)getpid();
+	snprintf(rec_path, sizeof(rec_path), "%s/run/rollback-%s-%d.json", st, RLEASE, (int)getpid());
+
+	/* Died before its rollback_started: the record goes, nothing logged. */
+	assert_int_equal(recovery_rollback_write(&sp, &rr, &rl, err, sizeof(err)), 0);
+	assert_int_equal(access(rec_path, F_OK), 0);
+	recovery_record_release(&rl, true);   /* kept and unlocked: as a dead rollback leaves it */
+	assert_int_equal(recovery_sweep_rollbacks(&sp, NULL), 0);
+	assert_int_equal(access(rec_path, F_OK), -1);
+	assert_int_equal(log_count(st, "lease_event.rollback_interrupted", false), 0);
+
+	/* A rollback_started of another pid, or of another run directory, is not its own. */
+	assert_int_equal(recovery_rollback_write(&sp, &rr, &rl, err, sizeof(err)), 0);
+	roll_append(sp.fd, "lease_event.rollback_started", "pid", me + 1, RLEASE);
+	roll_append(sp.fd, "lease_event.rollback_started", "pid", me, RLEASE "-r2");
+	recovery_record_release(&rl, true);
+	assert_int_equal(recovery_sweep_rollbacks(&sp, NULL), 0);
+	assert_int_equal(access(rec_path, F_OK), -1);
+	assert_int_equal(log_count(st, "lease_event.rollback_interrupted", false), 0);
+
+	/* Its rollback_started: while it lives (locked) its record is left; dead, one
+	 * rollback_interrupted by the sweep, naming it; the record goes. */
+	usleep(5000);   /* a later millisecond than the records above */
+	assert_int_equal(recovery_rollback_write(&sp, &rr, &rl, err, sizeof(err)), 0);
+	roll_append(sp.fd, "lease_event.rollback_started", "pid", me, RLEASE);
+	assert_int_equal(recovery_sweep_rollbacks(&sp, NULL), 0);
+	assert_int_equal(access(rec_path, F_OK), 0);
+	assert_int_equal(log_count(st, "lease_event.rollback_interrupted", false), 0);
+	recovery_record_release(&rl, true);
+	assert_int_equal(recovery_sweep_rollbacks(&sp, NULL), 0);
+	assert_int_equal(access(rec_path, F_OK), -1);
+	assert_int_equal(log_count(st, "lease_event.rollback_interrupted", true), 1);
+	struct rollrec_log lg;
+	assert_int_equal(rollrec_find(sp.fd, RLEASE, RLEASE, me, "2000-01-01T00:00:00.000Z", &lg, err, sizeof(err)), 0);
+	assert_true(lg.started && lg.ended);
+
+	/* A later record of the same pid (reused): the earlier rollback_started is before its
+	 * start, so not its own: removed, nothing more logged. */
+	usleep(5000);
+	assert_int_equal(recovery_rollback_write(&sp, &rr, &rl, err, sizeof(err)), 0);
+	recovery_record_release(&rl, true);
+	assert_int_equal(recovery_sweep_rollbacks(&sp, NULL), 0);
+	assert_int_equal(access(rec_path, F_OK), -1);
+	assert_int_equal(log_count(st, "lease_event.rollback_interrupted", false), 1);
+
+	/* Its end already logged (rolled_back; rollback_failed alike): nothing more owed. */
+	usleep(5000);
+	assert_int_equal(recovery_rollback_write(&sp, &rr, &rl, err, sizeof(err)), 0);
+	roll_append(sp.fd, "lease_event.rollback_started", "pid", me, RLEASE);
+	roll_append(sp.fd, "lease_event.rolled_back", "pid", me, RLEASE);
+	recovery_record_release(&rl, true);
+	assert_int_equal(recovery_sweep_rollbacks(&sp, NULL), 0);
+	assert_int_equal(access(rec_path, F_OK), -1);
+	assert_int_equal(log_count(st, "lease_event.rollback_interrupted", false), 1);
+
+	/* calyx run's sweep finishes a dead rollback the same way. */
+	usleep(5000);
+	assert_int_equal(recovery_rollback_write(&sp, &rr, &rl, err, sizeof(err)), 0);
+	roll_append(sp.fd, "lease_event.rollback_started", "pid", me, RLEASE);
+	recovery_record_release(&rl, true);
+	struct recovery_report rep = { .ledger_used = stub_ledger_used };
+	assert_int_equal(recovery_sweep(&sp, &rep), 0);
+	assert_int_equal(access(rec_path, F_OK), -1);
+	assert_int_equal(log_count(st, "lease_event.rollback_interrupted", true), 2);
+	state_place_close(&sp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_locks),
 		cmocka_unit_test(test_consuming_sweep),
 		cmocka_unit_test(test_group_consuming_sweep),
+		cmocka_unit_test(test_rollback_sweep),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,7 +4,10 @@
  * and checked, the pack checked member by member against the manifest, the tree now
  * against the tree the run left (refused unless --force), the restore, the result
  * against the manifest, and the SVF record lease_event.rolled_back. Nothing is changed
- * before every check that can refuse has passed. */
+ * before every check that can refuse has passed. From just before its rollback_started on,
+ * it holds a record in STATE/run (state/rollrec.h) until the log says how it ended
+ * (rolled_back, or rollback_failed): a rollback killed in between is finished by the next
+ * sweep (lease_event.rollback_interrupted), which every rollback runs first. */
 #include "cli/rollback.h"
 
 #include <errno.h>
@@ -31,6 +34,8 @@
 #include "rollback/restore.h"
 #include "rollback/snapshot.h"
 #include "state/artifacts.h"
+#include "state/recovery.h"
+#include "state/rollrec.h"
 #include "state/state.h"
 
 #define META_MAX_BYTES (64u << 20)
@@ -139,10 +144,14 @@ struct rb_state {
 	cJSON *meta;
 	struct rb_manifest pre, post, now, result;
 	bool have_post;
+	struct run_record_lock rec;   /* the rollback's record (state/rollrec.h), fd -1: none */
+	bool rec_keep;                /* the log does not say how it ended: the sweep's to finish */
 };
 
 static void state_free(struct rb_state *s)
 {
+	/* Before the run directory's lock goes: no second rollback while it is there. */
+	recovery_record_release(&s->rec, s->rec_keep);
 	state_place_close(&s->sp);
 	if (s->run_fd >= 0)
 		close(s->run_fd);
@@ -211,6 +220,62 @@ static int check_pack(const struct rollback_opts *o, struct rb_state *s)
 	return 0;
 }
 
+static const char *log_lease(const struct rollback_opts *o, const struct rb_state *s)
+{
+	const char *lease = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->meta, "lease"));
+	return lease ? lease : o->run;
+}
+
+/* The record a sweep finishes this rollback from should it die: written before
+ * lease_event.rollback_started. 0 or an exit code, said (nothing changed). */
+static int record_start(const struct rollback_opts *o, struct rb_state *s)
+{
+	char err[PATH_MAX + 512];
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(s->meta, "run");
+	struct rollback_record rr = {
+		.lease = log_lease(o, s),
+		.intent = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->meta, "intent")),
+		.run_dir = o->run,
+		.run = cJSON_IsNumber(run) && run->valuedouble >= 0 && run->valuedouble <= UINT32_MAX
+			       ? (uint32_t)run->valuedouble : 0,
+	};
+	if (recovery_rollback_write(&s->sp, &rr, &s->rec, err, sizeof(err)) < 0)
+		return say(EXIT_IO, "%s: %s; nothing was changed", o->run, err);
+	testhook_crash_point("rollback-record");   /* the record written, rollback_started not yet */
+	return 0;
+}
+
+/* A rollback that fails after its lease_event.rollback_started: said, and the sealed
+ * lease_event.rollback_failed (the reason, the exit code) ends its story in the log. When
+ * that record cannot be written either, the rollback's record in STATE/run is kept: the
+ * next sweep writes lease_event.rollback_interrupted. Returns code. */
+static int failed(const struct rollback_opts *o, struct rb_state *s, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int failed(const struct rollback_opts *o, struct rb_state *s, int code, const char *fmt, ...)
+{
+	char reason[3 * PATH_MAX + 1024], err[PATH_MAX + 256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	say(code, "%s", reason);
+	_cleanup_cjson_ cJSON *d = cJSON_CreateObject();
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(s->meta, "run");
+	cJSON_AddNumberToObject(d, "run", cJSON_IsNumber(run) ? run->valuedouble : 0);
+	cJSON_AddStringToObject(d, "run_dir", o->run);
+	cJSON_AddNumberToObject(d, "pid", (double)getpid());
+	cJSON_AddStringToObject(d, "reason", reason);
+	cJSON_AddNumberToObject(d, "exit_code", code);
+	const char *intent = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->meta, "intent"));
+	if (auditlog_append_one(s->sp.fd, "lease_event.rollback_failed", log_lease(o, s), intent, d, true, err,
+				sizeof(err), NULL) < 0) {
+		s->rec_keep = true;
+		say(code, "%s: the audit log: %s; %s is kept: the next calyx run or calyx rollback records that this "
+		    "rollback did not finish", o->run, err, s->rec.path);
+	}
+	return code;
+}
+
 static int audit(const struct rollback_opts *o, struct rb_state *s, const cJSON *changes, const char *changed_since)
 {
 	char err[PATH_MAX + 256];
@@ -226,6 +291,7 @@ static int audit(const struct rollback_opts *o, struct rb_state *s, const cJSON 
 	cJSON_AddNumberToObject(d, "restored_deleted", count_of(changes, "deleted"));
 	cJSON_AddNumberToObject(d, "entries", (double)s->pre.n);
 	cJSON_AddBoolToObject(d, "forced", o->force);
+	cJSON_AddNumberToObject(d, "pid", (double)getpid());   /* ends this process's rollback_started */
 	if (changed_since)
 		cJSON_AddStringToObject(d, "changed_since_run", changed_since);
 	else
@@ -240,8 +306,8 @@ static int audit(const struct rollback_opts *o, struct rb_state *s, const cJSON 
 	int rc = auditlog_append_one(s->sp.fd, "lease_event.rolled_back", lease ? lease : o->run, intent, d, true,
 				     err, sizeof(err), &why);
 	if (rc < 0)
-		return say(why.fault ? audit_fault_exit(why.fault) : EXIT_IO,
-			   "%s: the tree is restored, but the audit log: %s", o->run, err);
+		return failed(o, s, why.fault ? audit_fault_exit(why.fault) : EXIT_IO,
+			      "%s: the tree is restored, but the audit log: %s", o->run, err);
 	return 0;
 }
 
@@ -268,6 +334,9 @@ static int audit_started(const struct rollback_opts *o, struct rb_state *s)
 	struct audit_result why = { 0 };
 	int rc = auditlog_append_one(s->sp.fd, "lease_event.rollback_started", lease ? lease : o->run, intent, d, true,
 				     err, sizeof(err), &why);
+	/* Whether the record is in the log (its checkpoint may be what failed) is the sweep's
+	 * to tell from the log: the rollback's record is kept for it. */
+	s->rec_keep = rc < 0;
 	if (rc < 0)
 		return say(why.fault ? audit_fault_exit(why.fault) : EXIT_IO,
 			   "%s: the audit log: %s; nothing was changed", o->run, err);
@@ -289,13 +358,32 @@ static int check_log(const struct rollback_opts *o, struct rb_state *s)
 		   o->run, why.where[0] ? " " : "", why.where, why.msg);
 }
 
+static void sweep_failed(void *ctx, const char *record, const char *why)
+{
+	(void)ctx;
+	say(0, "sweep: %s: %s (kept for the next sweep)", record, why);
+}
+
+/* A dead rollback's story closed first (lease_event.rollback_interrupted), so that this
+ * one's records follow it. Best effort: a record that cannot be finished is said and kept. */
+static void sweep_rollbacks(struct rb_state *s)
+{
+	struct recovery_report rep = { .failed = sweep_failed };
+	int rc = recovery_sweep_rollbacks(&s->sp, &rep);
+	if (rc < 0)
+		say(0, "sweep: %s/%s: %s", s->sp.path, STATE_RUNNERS_DIR, strerror(-rc));
+}
+
 int rollback_run(const struct rollback_opts *o)
 {
 	char err[PATH_MAX + 1024];
-	struct rb_state s = { .run_fd = -1, .sp.fd = -1 };
+	struct rb_state s = { .run_fd = -1, .sp.fd = -1, .rec.fd = -1, .rec.dirfd = -1 };
 	_cleanup_cjson_ cJSON *changes = NULL;
 	int rc;
-	if ((rc = open_run(o, &s)) || (rc = check_pack(o, &s)))
+	if ((rc = open_run(o, &s)))
+		goto out;
+	sweep_rollbacks(&s);
+	if ((rc = check_pack(o, &s)))
 		goto out;
 	if (snapshot_now(&s.pre, &s.now, err, sizeof(err)) < 0) {
 		rc = say(EXIT_IO, "%s: the paths now: %s; nothing was changed", o->run, err);
@@ -317,20 +405,21 @@ int rollback_run(const struct rollback_opts *o)
 		rc = say(EXIT_INTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = check_log(o, &s)) || (rc = audit_started(o, &s)))
+	if ((rc = check_log(o, &s)) || (rc = record_start(o, &s)) || (rc = audit_started(o, &s)))
 		goto out;
 	if (rb_restore(s.run_fd, RB_PACK_NAME, &s.pre, &s.now, err, sizeof(err)) < 0) {
-		rc = say(EXIT_IO, "%s: restoring: %s; the tree may be partly restored: run the rollback again", o->run, err);
+		rc = failed(o, &s, EXIT_IO, "%s: restoring: %s; the tree may be partly restored: run the rollback again",
+			    o->run, err);
 		goto out;
 	}
 	if (snapshot_now(&s.pre, &s.result, err, sizeof(err)) < 0) {
-		rc = say(EXIT_IO, "%s: verifying: %s", o->run, err);
+		rc = failed(o, &s, EXIT_IO, "%s: verifying: %s", o->run, err);
 		goto out;
 	}
 	const char *mismatch = rb_manifest_first_difference(&s.pre, &s.result, &why);
 	if (mismatch) {
-		rc = say(EXIT_ROLLBACK_MISMATCH, "%s: after the restore %s differs from %s (%s)", o->run, mismatch,
-			 RB_MANIFEST_NAME, why);
+		rc = failed(o, &s, EXIT_ROLLBACK_MISMATCH, "%s: after the restore %s differs from %s (%s)", o->run,
+			    mismatch, RB_MANIFEST_NAME, why);
 		goto out;
 	}
 	if ((rc = audit(o, &s, changes, changed && changed[0] ? changed : NULL)))

@@ -21,6 +21,7 @@
 #include "base/testhook.h"
 #include "rollback/pack.h"
 #include "state/artifacts.h"
+#include "state/rollrec.h"
 #include "state/runmeta.h"
 #include "state/state.h"
 
@@ -500,13 +501,89 @@ int recovery_sweep(const struct state_place *state, const struct recovery_report
 		bool consuming = rec && !strcmp(jstr(rec, "state"), "consuming");
 		int rc = !rec ? errmsg(err, sizeof(err), -EBADMSG, "unreadable record")
 			 : consuming ? finish_consuming(state, rep, dfd, e->d_name, rec, err, sizeof(err))
+			 : rollrec_is(rec) ? rollrec_finish(state, rec, err, sizeof(err))
 				     : finish_abandoned(state, rec, err, sizeof(err));
 		if (rc == 1)
 			continue;
 		if (rc == 0) {
 			unlinkat(dfd, e->d_name, 0);
 			if (rep && rep->finished)
-				rep->finished(rep->ctx, jstr(rec, "lease"), jnum(rec, "runner_pid"));
+				rep->finished(rep->ctx, jstr(rec, "lease"),
+					      jnum(rec, rollrec_is(rec) ? "rollback_pid" : "runner_pid"));
+		} else if (rep && rep->failed) {
+			char path[PATH_MAX + 256];
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			rep->failed(rep->ctx, path, err);
+		}
+	}
+	closedir(d);
+	fsync(dfd);
+	return 0;
+}
+
+/* A `calyx rollback`'s record (state/rollrec.h), through the runner records' writer. */
+int recovery_rollback_write(const struct state_place *state, const struct rollback_record *rec,
+			    struct run_record_lock *out, char *err, size_t errlen)
+{
+	char dir[PATH_MAX + 64], start[32], name[192];
+	out->fd = out->dirfd = -1;
+	out->path[0] = out->name[0] = '\0';
+	_cleanup_close_ int dfd = runners_dir_lock(state, dir, sizeof(dir));
+	if (dfd < 0)
+		return errmsg(err, errlen, dfd, "state dir %s: %s: %s", state->path, STATE_RUNNERS_DIR,
+			      strerror(-dfd));
+	svf_format_now(start);
+	_cleanup_cjson_ cJSON *j = cJSON_CreateObject();
+	cJSON_AddNumberToObject(j, "schema", 1);
+	cJSON_AddStringToObject(j, "state", ROLLBACK_STATE);
+	cJSON_AddStringToObject(j, "run_dir", rec->run_dir);
+	cJSON_AddStringToObject(j, "lease", rec->lease);
+	if (rec->intent)
+		cJSON_AddStringToObject(j, "intent", rec->intent);
+	else
+		cJSON_AddNullToObject(j, "intent");
+	cJSON_AddNumberToObject(j, "run", rec->run);
+	cJSON_AddNumberToObject(j, "rollback_pid", (double)getpid());
+	cJSON_AddStringToObject(j, "start", start);
+	if ((size_t)snprintf(name, sizeof(name), "%s%s-%d.json", ROLLBACK_PREFIX, rec->run_dir, (int)getpid()) >=
+	    sizeof(name))
+		return errmsg(err, errlen, -ENAMETOOLONG, "rollback record of %s: %s", rec->run_dir,
+			      strerror(ENAMETOOLONG));
+	return record_write_locked(state, dfd, dir, j, name, out, err, errlen);
+}
+
+/* recovery_sweep for the rollback records only: `calyx rollback` first closes the story
+ * of a dead rollback (any run's), without touching a dead runner's run, which is the
+ * business of `calyx run` (its sweep needs the enforcer and the ledger). */
+int recovery_sweep_rollbacks(const struct state_place *state, const struct recovery_report *rep)
+{
+	char dir[PATH_MAX + 64];
+	_cleanup_close_ int dfd = runners_dir_lock(state, dir, sizeof(dir));
+	if (dfd < 0)
+		return dfd;
+	DIR *d = fileio_fdopendir_dup(dfd);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	size_t plen = strlen(ROLLBACK_PREFIX);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (strncmp(e->d_name, ROLLBACK_PREFIX, plen) || len <= plen + 5 || strcmp(e->d_name + len - 5, ".json"))
+			continue;   /* a stale .rollback-….json.tmp goes with recovery_sweep */
+		_cleanup_close_ int fd = safedir_openat(dfd, e->d_name, O_RDONLY, 0);
+		/* A live rollback holds this lock until its end record is written. */
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+			continue;
+		char buf[RECORD_MAX], err[PATH_MAX + 512];
+		ssize_t got = fileio_read_all(fd, buf, sizeof(buf));
+		_cleanup_cjson_ cJSON *rec = got > 0 ? cJSON_ParseWithLength(buf, (size_t)got) : NULL;
+		if (!rec || !rollrec_is(rec))
+			continue;   /* not a rollback's: recovery_sweep's to judge */
+		int rc = rollrec_finish(state, rec, err, sizeof(err));
+		if (rc == 0) {
+			unlinkat(dfd, e->d_name, 0);
+			if (rep && rep->finished)
+				rep->finished(rep->ctx, jstr(rec, "lease"), jnum(rec, "rollback_pid"));
 		} else if (rep && rep->failed) {
 			char path[PATH_MAX + 256];
 			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
