@@ -125,6 +125,10 @@ $(BUILD)/obj/shipped_matrix.o: $(BUILD)/shipped_matrix.c | deps
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
+# Kept, not deleted as intermediates of the skeletons: once their .d files exist they are
+# named targets, and a missing one would rebuild its skeleton, every module that includes
+# it and calyx at the next make (make install's, say) after a build from clean.
+.SECONDARY: $(BPF_OBJS)
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | deps
 	@mkdir -p $(@D)
 	@echo "  BPF     $<"
@@ -188,6 +192,9 @@ ASAN_UNIT  := $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_BINS))
 test-asan: | deps
 	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) SANITIZE='$(ASAN_FLAGS)' $(ASAN_BUILD)/calyx $(ASAN_UNIT)
 	$(Q)echo '$(ASAN_FLAGS)' > $(ASAN_BUILD)/sanitize.flags   # for helpers linked against these objects (tests/lib/objs.sh)
+	$(Q)if [ "$(ASAN_HOST)" = 1 ]; then \
+	  $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD)/testhooks SANITIZE='$(ASAN_FLAGS)' TEST_HOOKS=1 $(ASAN_BUILD)/testhooks/calyx && \
+	  echo '$(ASAN_FLAGS)' > $(ASAN_BUILD)/testhooks/sanitize.flags; fi   # crash.sh's test build, next to the calyx it tests
 	$(Q)tests/asan/selftest.sh $(ASAN_BUILD) '$(ASAN_FLAGS)'
 	$(Q)scripts/sanitized.sh $(ASAN_BUILD)/reports/unit scripts/run-unit-tests.sh $(ASAN_UNIT)
 	$(Q)scripts/sanitized.sh $(ASAN_BUILD)/reports/cli tests/cli/run.sh $(ASAN_BUILD)/calyx
