@@ -21,7 +21,10 @@ set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 CALYX=$(realpath "${1:-build/calyx}")
-BUILD=$(dirname "$CALYX")
+# The build the binary comes from, and the flags it was built with (tests/lib/objs.sh: the
+# sanitizer flags of make test-asan's build/asan): make install relinks with the same
+# flags whenever its objects are newer, so the binary under test stays the one it was.
+. tests/lib/objs.sh
 . tests/lib/suite.sh
 
 T=$(mktemp -d /tmp/calyx-install.XXXXXX) || { bad "mktemp"; finish; }
@@ -31,7 +34,7 @@ REL=$(sed -n 's/^CALYX_VERSION *:= *//p' Makefile)
 [ -n "$REL" ] || bad "no CALYX_VERSION line in the Makefile"
 
 # make_in ARGS...: make in the repository with this suite's build dir; output in $T/make.out
-make_in() { make -s -C "$ROOT" BUILD="$BUILD" "$@" >"$T/make.out" 2>&1; }
+make_in() { make -s -C "$ROOT" BUILD="$BUILD" SANITIZE="$OBJ_CFLAGS" "$@" >"$T/make.out" 2>&1; }
 # files DIR: every file and symlink below DIR, relative, sorted
 files() { (cd "$1" && find . \( -type f -o -type l \) | sed 's|^\./||' | LC_ALL=C sort); }
 

@@ -7,11 +7,14 @@
 #           SVF log and meta.json.
 # Usage: tests/host/landlock.sh [path/to/calyx]   (as root; run by tests/host/run.sh)
 # Probes: tests/vm/progs (shared with the VM suite) and tests/host/progs, built into
-# build/host/ with gcc.
+# build/host/ with gcc; ll_exec links user/enforce/landlock.c from the build the calyx
+# under test comes from, with its flags (tests/lib/objs.sh: build/asan's sanitized objects
+# under make test-asan).
 set -u
 cd "$(dirname "$0")/../.."
 CALYX=${1:-build/calyx}
 CALYX=$(realpath "$CALYX")
+. tests/lib/objs.sh
 B=$PWD/build/host
 PASS=0 FAIL=0
 set -f   # patterns like /usr/** are arguments here, never globs
@@ -31,7 +34,9 @@ expect() {
 
 # ---------------------------------------------------------------- build the probes
 mkdir -p "$B"
-make -s build/obj/enforce/landlock.o build/obj/policy/pathpat.o build/obj/base/errmsg.o || exit 1
+LLOBJS="$BUILD/obj/enforce/landlock.o $BUILD/obj/policy/pathpat.o $BUILD/obj/base/errmsg.o"
+# shellcheck disable=SC2086 # LLOBJS, OBJ_CFLAGS: several words or none
+make -s BUILD="$BUILD" SANITIZE="$OBJ_CFLAGS" $LLOBJS || exit 1
 CF="-std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I tests/vm/progs -I user -I bpf"
 for p in try_open try_exec try_connect try_sendto memfd_exec hello listen_tcp; do
 	gcc $CF -o "$B/$p" "tests/vm/progs/$p.c" || exit 1
@@ -39,7 +44,8 @@ done
 for p in try_kill try_unix_abstract; do
 	gcc $CF -o "$B/$p" "tests/host/progs/$p.c" || exit 1
 done
-gcc $CF -o "$B/ll_exec" tests/host/progs/ll_exec.c build/obj/enforce/landlock.o build/obj/policy/pathpat.o build/obj/base/errmsg.o -lelf || exit 1
+# shellcheck disable=SC2086
+gcc $CF $OBJ_CFLAGS -o "$B/ll_exec" tests/host/progs/ll_exec.c $LLOBJS -lelf || exit 1
 
 ABI=$("$B/ll_exec" --abi)
 echo "== Landlock ABI: ${ABI:-unknown}"
