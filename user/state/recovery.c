@@ -80,17 +80,29 @@ static int record_write_locked(const struct state_place *state, int dfd, const c
 	return 0;
 }
 
-int recovery_record_write(const struct state_place *state, const struct run_record *rec,
-			  struct run_record_lock *out, char *err, size_t errlen)
+/* A record j named name in STATE/run, its "start" (now) added last, written under flock
+ * on STATE/run and locked (record_write_locked). 0 with *out, or -errno with a message. */
+static int record_put(const struct state_place *state, cJSON *j, const char *name, struct run_record_lock *out,
+		      char *err, size_t errlen)
 {
-	char dir[PATH_MAX + 64], start[32], name[192];
+	char dir[PATH_MAX + 64], start[32];
 	out->fd = out->dirfd = -1;
 	out->path[0] = out->name[0] = '\0';
+	if (!j)
+		return errmsg(err, errlen, -ENOMEM, "out of memory");
 	_cleanup_close_ int dfd = runners_dir_lock(state, dir, sizeof(dir));
 	if (dfd < 0)
 		return errmsg(err, errlen, dfd, "state dir %s: %s: %s", state->path, STATE_RUNNERS_DIR,
 			      strerror(-dfd));
 	svf_format_now(start);
+	cJSON_AddStringToObject(j, "start", start);
+	return record_write_locked(state, dfd, dir, j, name, out, err, errlen);
+}
+
+int recovery_record_write(const struct state_place *state, const struct run_record *rec,
+			  struct run_record_lock *out, char *err, size_t errlen)
+{
+	char name[192];
 	_cleanup_cjson_ cJSON *j = cJSON_CreateObject();
 	cJSON_AddNumberToObject(j, "schema", 1);
 	cJSON_AddNumberToObject(j, "runner_pid", (double)getpid());
@@ -104,22 +116,14 @@ int recovery_record_write(const struct state_place *state, const struct run_reco
 	cJSON_AddStringToObject(j, "binary", rec->binary);
 	cJSON_AddStringToObject(j, "backend", rec->backend);
 	cJSON_AddStringToObject(j, "cgroup", rec->cgroup);
-	cJSON_AddStringToObject(j, "start", start);
 	snprintf(name, sizeof(name), "%s.json", rec->run_dir);
-	return record_write_locked(state, dfd, dir, j, name, out, err, errlen);
+	return record_put(state, j, name, out, err, errlen);
 }
 
 int recovery_consuming_write(const struct state_place *state, const struct consuming_record *rec,
 			     struct run_record_lock *out, char *err, size_t errlen)
 {
-	char dir[PATH_MAX + 64], start[32], name[192];
-	out->fd = out->dirfd = -1;
-	out->path[0] = out->name[0] = '\0';
-	_cleanup_close_ int dfd = runners_dir_lock(state, dir, sizeof(dir));
-	if (dfd < 0)
-		return errmsg(err, errlen, dfd, "state dir %s: %s: %s", state->path, STATE_RUNNERS_DIR,
-			      strerror(-dfd));
-	svf_format_now(start);
+	char name[192];
 	_cleanup_cjson_ cJSON *j = cJSON_CreateObject();
 	cJSON_AddNumberToObject(j, "schema", 1);
 	cJSON_AddStringToObject(j, "state", "consuming");
@@ -134,9 +138,8 @@ int recovery_consuming_write(const struct state_place *state, const struct consu
 		cJSON_AddStringToObject(j, "group", rec->group);
 		cJSON_AddStringToObject(j, "nonce", rec->nonce);
 	}
-	cJSON_AddStringToObject(j, "start", start);
 	snprintf(name, sizeof(name), "%s%s-%d.json", CONSUMING_PREFIX, rec->lease, (int)getpid());
-	return record_write_locked(state, dfd, dir, j, name, out, err, errlen);
+	return record_put(state, j, name, out, err, errlen);
 }
 
 void recovery_record_release(struct run_record_lock *rl, bool keep)
@@ -525,14 +528,7 @@ int recovery_sweep(const struct state_place *state, const struct recovery_report
 int recovery_rollback_write(const struct state_place *state, const struct rollback_record *rec,
 			    struct run_record_lock *out, char *err, size_t errlen)
 {
-	char dir[PATH_MAX + 64], start[32], name[192];
-	out->fd = out->dirfd = -1;
-	out->path[0] = out->name[0] = '\0';
-	_cleanup_close_ int dfd = runners_dir_lock(state, dir, sizeof(dir));
-	if (dfd < 0)
-		return errmsg(err, errlen, dfd, "state dir %s: %s: %s", state->path, STATE_RUNNERS_DIR,
-			      strerror(-dfd));
-	svf_format_now(start);
+	char name[192];
 	_cleanup_cjson_ cJSON *j = cJSON_CreateObject();
 	cJSON_AddNumberToObject(j, "schema", 1);
 	cJSON_AddStringToObject(j, "state", ROLLBACK_STATE);
@@ -544,12 +540,13 @@ int recovery_rollback_write(const struct state_place *state, const struct rollba
 		cJSON_AddNullToObject(j, "intent");
 	cJSON_AddNumberToObject(j, "run", rec->run);
 	cJSON_AddNumberToObject(j, "rollback_pid", (double)getpid());
-	cJSON_AddStringToObject(j, "start", start);
 	if ((size_t)snprintf(name, sizeof(name), "%s%s-%d.json", ROLLBACK_PREFIX, rec->run_dir, (int)getpid()) >=
-	    sizeof(name))
+	    sizeof(name)) {
+		out->fd = out->dirfd = -1;
 		return errmsg(err, errlen, -ENAMETOOLONG, "rollback record of %s: %s", rec->run_dir,
 			      strerror(ENAMETOOLONG));
-	return record_write_locked(state, dfd, dir, j, name, out, err, errlen);
+	}
+	return record_put(state, j, name, out, err, errlen);
 }
 
 /* recovery_sweep for the rollback records only: `calyx rollback` first closes the story
