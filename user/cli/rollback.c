@@ -226,6 +226,27 @@ static const char *log_lease(const struct rollback_opts *o, const struct rb_stat
 	return lease ? lease : o->run;
 }
 
+static const char *log_intent(const struct rb_state *s)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->meta, "intent"));
+}
+
+/* The data every rollback record starts with: the run, its directory and, for the ones
+ * that speak of the tree, the paths the pack covers. */
+static cJSON *record_data(const struct rollback_opts *o, const struct rb_state *s, bool with_paths)
+{
+	cJSON *d = cJSON_CreateObject();
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(s->meta, "run");
+	cJSON_AddNumberToObject(d, "run", cJSON_IsNumber(run) ? run->valuedouble : 0);
+	cJSON_AddStringToObject(d, "run_dir", o->run);
+	if (with_paths) {
+		cJSON *paths = cJSON_AddArrayToObject(d, "paths");
+		for (size_t i = 0; i < s->pre.n_roots; i++)
+			cJSON_AddItemToArray(paths, cJSON_CreateString(s->pre.roots[i]));
+	}
+	return d;
+}
+
 /* The record a sweep finishes this rollback from should it die: written before
  * lease_event.rollback_started. 0 or an exit code, said (nothing changed). */
 static int record_start(const struct rollback_opts *o, struct rb_state *s)
@@ -234,7 +255,7 @@ static int record_start(const struct rollback_opts *o, struct rb_state *s)
 	const cJSON *run = cJSON_GetObjectItemCaseSensitive(s->meta, "run");
 	struct rollback_record rr = {
 		.lease = log_lease(o, s),
-		.intent = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->meta, "intent")),
+		.intent = log_intent(s),
 		.run_dir = o->run,
 		.run = cJSON_IsNumber(run) && run->valuedouble >= 0 && run->valuedouble <= UINT32_MAX
 			       ? (uint32_t)run->valuedouble : 0,
@@ -259,15 +280,11 @@ static int failed(const struct rollback_opts *o, struct rb_state *s, int code, c
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	say(code, "%s", reason);
-	_cleanup_cjson_ cJSON *d = cJSON_CreateObject();
-	const cJSON *run = cJSON_GetObjectItemCaseSensitive(s->meta, "run");
-	cJSON_AddNumberToObject(d, "run", cJSON_IsNumber(run) ? run->valuedouble : 0);
-	cJSON_AddStringToObject(d, "run_dir", o->run);
+	_cleanup_cjson_ cJSON *d = record_data(o, s, false);
 	cJSON_AddNumberToObject(d, "pid", (double)getpid());
 	cJSON_AddStringToObject(d, "reason", reason);
 	cJSON_AddNumberToObject(d, "exit_code", code);
-	const char *intent = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->meta, "intent"));
-	if (auditlog_append_one(s->sp.fd, "lease_event.rollback_failed", log_lease(o, s), intent, d, true, err,
+	if (auditlog_append_one(s->sp.fd, "lease_event.rollback_failed", log_lease(o, s), log_intent(s), d, true, err,
 				sizeof(err), NULL) < 0) {
 		s->rec_keep = true;
 		say(code, "%s: the audit log: %s; %s is kept: the next calyx run or calyx rollback records that this "
@@ -279,13 +296,7 @@ static int failed(const struct rollback_opts *o, struct rb_state *s, int code, c
 static int audit(const struct rollback_opts *o, struct rb_state *s, const cJSON *changes, const char *changed_since)
 {
 	char err[PATH_MAX + 256];
-	_cleanup_cjson_ cJSON *d = cJSON_CreateObject();
-	const cJSON *run = cJSON_GetObjectItemCaseSensitive(s->meta, "run");
-	cJSON_AddNumberToObject(d, "run", cJSON_IsNumber(run) ? run->valuedouble : 0);
-	cJSON_AddStringToObject(d, "run_dir", o->run);
-	cJSON *paths = cJSON_AddArrayToObject(d, "paths");
-	for (size_t i = 0; i < s->pre.n_roots; i++)
-		cJSON_AddItemToArray(paths, cJSON_CreateString(s->pre.roots[i]));
+	_cleanup_cjson_ cJSON *d = record_data(o, s, true);
 	cJSON_AddNumberToObject(d, "removed", count_of(changes, "created"));
 	cJSON_AddNumberToObject(d, "restored_modified", count_of(changes, "modified"));
 	cJSON_AddNumberToObject(d, "restored_deleted", count_of(changes, "deleted"));
@@ -296,14 +307,12 @@ static int audit(const struct rollback_opts *o, struct rb_state *s, const cJSON 
 		cJSON_AddStringToObject(d, "changed_since_run", changed_since);
 	else
 		cJSON_AddNullToObject(d, "changed_since_run");
-	const char *lease = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->meta, "lease"));
-	const char *intent = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->meta, "intent"));
 	/* Through the audit log's writer, sealed: the record is covered by a signed checkpoint
 	 * at once, so `calyx audit verify` finds the log intact after a rollback, not an
 	 * unsigned tail (87) waiting for the next run. */
 	struct audit_result why = { 0 };
 	testhook_crash_point("restored");   /* the tree restored and verified, no record yet */
-	int rc = auditlog_append_one(s->sp.fd, "lease_event.rolled_back", lease ? lease : o->run, intent, d, true,
+	int rc = auditlog_append_one(s->sp.fd, "lease_event.rolled_back", log_lease(o, s), log_intent(s), d, true,
 				     err, sizeof(err), &why);
 	if (rc < 0)
 		return failed(o, s, why.fault ? audit_fault_exit(why.fault) : EXIT_IO,
@@ -319,20 +328,12 @@ static int audit(const struct rollback_opts *o, struct rb_state *s, const cJSON 
 static int audit_started(const struct rollback_opts *o, struct rb_state *s)
 {
 	char err[PATH_MAX + 256];
-	_cleanup_cjson_ cJSON *d = cJSON_CreateObject();
-	const cJSON *run = cJSON_GetObjectItemCaseSensitive(s->meta, "run");
-	cJSON_AddNumberToObject(d, "run", cJSON_IsNumber(run) ? run->valuedouble : 0);
-	cJSON_AddStringToObject(d, "run_dir", o->run);
-	cJSON *paths = cJSON_AddArrayToObject(d, "paths");
-	for (size_t i = 0; i < s->pre.n_roots; i++)
-		cJSON_AddItemToArray(paths, cJSON_CreateString(s->pre.roots[i]));
+	_cleanup_cjson_ cJSON *d = record_data(o, s, true);
 	cJSON_AddNumberToObject(d, "entries", (double)s->pre.n);
 	cJSON_AddBoolToObject(d, "forced", o->force);
 	cJSON_AddNumberToObject(d, "pid", (double)getpid());
-	const char *lease = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->meta, "lease"));
-	const char *intent = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->meta, "intent"));
 	struct audit_result why = { 0 };
-	int rc = auditlog_append_one(s->sp.fd, "lease_event.rollback_started", lease ? lease : o->run, intent, d, true,
+	int rc = auditlog_append_one(s->sp.fd, "lease_event.rollback_started", log_lease(o, s), log_intent(s), d, true,
 				     err, sizeof(err), &why);
 	/* Whether the record is in the log (its checkpoint may be what failed) is the sweep's
 	 * to tell from the log: the rollback's record is kept for it. */
